@@ -1,0 +1,1 @@
+//! Wire messages and codecs of RivetKit client protocol v4.

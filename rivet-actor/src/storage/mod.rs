@@ -1,0 +1,1 @@
+//! Durable storage of actor records and state.
