@@ -1,4 +1,66 @@
 //! rivet-actor: stateful, keyed actors in the model of RivetKit.
+//!
+//! Write one `impl` block under [`actor`]; its `#[action]` methods become a generated
+//! dispatch and a generated typed client, its hooks (`#[before_connect]`, `#[conn_state]`,
+//! `#[can_invoke]`, lifecycle hooks) are checked at compile time, and the [`Registry`]
+//! hosts instances addressed by `(name, key)`, one turn at a time.
+//!
+//! ```
+//! use rivet_actor::prelude::*;
+//!
+//! #[derive(Default, Serialize, Deserialize)]
+//! pub struct Counter { count: i64 }
+//!
+//! #[actor]
+//! impl Counter {
+//!     #[action]
+//!     fn increment(&mut self, by: i64) -> i64 {
+//!         self.count += by;
+//!         self.count
+//!     }
+//! }
+//!
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let test = ActorTest::<Counter>::new();
+//! let counter = test.get_or_create("a").await.unwrap();
+//! assert_eq!(counter.increment(5).await.unwrap(), 5);
+//! # });
+//! ```
 
+pub mod actor;
+pub mod client;
+pub mod conn;
+pub mod context;
+pub mod error;
+mod ids;
 pub mod protocol;
+pub mod registry;
+pub mod runtime;
 pub mod storage;
+pub mod testing;
+pub mod value;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use actor::{ActionTarget, Actor, ActorCall, ActorReturn, Event, Invoke, Queue, Target};
+pub use client::{EventStream, Invoker, LocalConn, LocalHandle};
+pub use conn::{Conn, ConnId, ConnRef, NoParams, Request};
+pub use context::{ActionCtx, ActorCtx, ConnCtx, ConnectCtx, CreateCtx};
+pub use error::{ActorError, ClientError, Error, UserError};
+pub use registry::{Registry, RegistryBuilder};
+pub use runtime::{ActorId, HostConfig, Key};
+pub use testing::ActorTest;
+
+/// Turns an impl block (and optionally its state struct) into an actor.
+pub use rivet_actor_macros::actor;
+
+/// Everything an actor definition needs.
+pub mod prelude {
+    pub use crate::{
+        ActionCtx, Actor, ActorCtx, ActorError, ActorTest, ClientError, ConnCtx, ConnectCtx,
+        CreateCtx, Error, Invoke, Key, Registry, Request, UserError, actor,
+    };
+    pub use serde::{Deserialize, Serialize};
+}

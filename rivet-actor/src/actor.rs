@@ -1,0 +1,252 @@
+//! The [`Actor`] trait that `#[actor]` implements, and the generated target enums it names.
+//!
+//! Users do not implement these by hand: `#[actor]` writes them from the annotated impl
+//! block. They are public so that generated code in the user's crate can name them.
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::hash::Hash;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::client::Invoker;
+use crate::context::{ActionCtx, ActorCtx, ConnCtx, ConnectCtx, CreateCtx};
+use crate::error::Error;
+use crate::value::Value;
+
+/// A kind of inbound target of one actor (its actions, events or queues): a generated
+/// field-less enum with one variant per declared item.
+pub trait Target: Copy + Eq + Hash + Debug + Send + Sync + 'static {
+    /// Every variant, in declaration order.
+    const ALL: &'static [Self];
+
+    /// The wire name (`sendMessage` for `send_message`).
+    fn name(self) -> &'static str;
+
+    /// The variant with that wire name.
+    fn from_name(name: &str) -> Option<Self>;
+
+    /// The variant's position in [`Target::ALL`]; used for bitsets.
+    fn index(self) -> usize;
+}
+
+/// The generated enum of one actor's actions.
+pub trait ActionTarget: Target {
+    /// Whether the action takes `&self`: such a turn cannot change state and writes nothing.
+    fn is_read_only(self) -> bool;
+}
+
+/// What `can_invoke` decides on: the kind of inbound invocation and, where it has one, its
+/// declared target. Matching on the generated enums means a misspelt target does not compile.
+///
+/// ```ignore
+/// match invoke {
+///     Invoke::Action(ChatRoomAction::SendMessage) => true,
+///     Invoke::Subscribe(ChatRoomEvent::NewMessage) => true,
+///     _ => false,
+/// }
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Invoke<A: Actor> {
+    /// An action call.
+    Action(A::Action),
+    /// A message sent to a queue.
+    Queue(A::Queue),
+    /// A subscription to an event.
+    Subscribe(A::Event),
+    /// A raw HTTP request to the actor's request handler.
+    Request,
+    /// A raw WebSocket to the actor's WebSocket handler.
+    WebSocket,
+}
+
+impl<A: Actor> Invoke<A> {
+    /// `action`, `queue`, `subscribe`, `request` or `websocket`, as in RivetKit.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Invoke::Action(_) => "action",
+            Invoke::Queue(_) => "queue",
+            Invoke::Subscribe(_) => "subscribe",
+            Invoke::Request => "request",
+            Invoke::WebSocket => "websocket",
+        }
+    }
+
+    /// The target's wire name, for kinds that have one.
+    pub fn name(&self) -> Option<&'static str> {
+        match self {
+            Invoke::Action(a) => Some(a.name()),
+            Invoke::Queue(q) => Some(q.name()),
+            Invoke::Subscribe(e) => Some(e.name()),
+            Invoke::Request | Invoke::WebSocket => None,
+        }
+    }
+}
+
+/// A declared event of actor `A`: only types declared in `#[actor(events(..))]` implement
+/// it, so broadcasting anything else does not compile.
+pub trait Event<A: Actor>: Serialize + DeserializeOwned + Send + 'static {
+    /// The event's target in `A`'s event enum.
+    const TARGET: A::Event;
+}
+
+/// A declared queue of actor `A`, with its message type.
+pub trait Queue<A: Actor> {
+    /// The message type sent to the queue.
+    type Message: Serialize + DeserializeOwned + Send + 'static;
+    /// The queue's target in `A`'s queue enum.
+    const TARGET: A::Queue;
+}
+
+/// One typed call of an action of `A`: the generated `Call` enum holds each action's
+/// arguments as a tuple.
+pub trait ActorCall<A: Actor>: Send + 'static {
+    /// Which action this call invokes.
+    fn action(&self) -> A::Action;
+
+    /// The arguments as the positional wire array.
+    fn to_args(&self) -> Result<Vec<Value>, Error>;
+
+    /// Decodes a positional wire array into a typed call of `action`.
+    fn from_args(action: A::Action, args: Vec<Value>) -> Result<Self, crate::ActorError>
+    where
+        Self: Sized;
+}
+
+/// One action's return value, typed: the generated `Return` enum.
+pub trait ActorReturn: Send + 'static {
+    /// Encodes the value for the wire.
+    fn to_value(&self) -> Result<Value, Error>;
+}
+
+/// A stateful, keyed actor. Implemented by `#[actor]` on the state type's impl block.
+///
+/// Every method has the meaning of the hook of the same name; the default bodies are what
+/// an actor without that hook does.
+pub trait Actor: Serialize + DeserializeOwned + Send + Sync + Sized + 'static {
+    /// Wire name: `ChatRoom` is `chatRoom`.
+    const NAME: &'static str;
+
+    /// The input given to `create`/`get_or_create`, passed to `#[create_state]`.
+    type Input: Serialize + DeserializeOwned + Send + 'static;
+    /// Parameters a client sends when it connects, read by `#[before_connect]`/`#[conn_state]`.
+    type ConnParams: DeserializeOwned + Send + Sync + 'static;
+    /// Per-connection state made by `#[conn_state]`.
+    type ConnState: Send + Sync + 'static;
+    /// Ephemeral variables made by `#[create_vars]`; never persisted.
+    type Vars: Send + Sync + 'static;
+    /// The generated enum of actions.
+    type Action: ActionTarget;
+    /// The generated enum of declared events.
+    type Event: Target;
+    /// The generated enum of declared queues.
+    type Queue: Target;
+    /// The generated enum of typed calls.
+    type Call: ActorCall<Self>;
+    /// The generated enum of typed returns.
+    type Return: ActorReturn;
+    /// The generated typed client methods over any transport.
+    type Methods<I: Invoker<Self>>: From<I> + Send + Sync;
+
+    /// Makes the initial state (`#[create_state]`, else `Default`).
+    fn create_state(
+        ctx: &CreateCtx<'_>,
+        input: Self::Input,
+    ) -> impl Future<Output = Result<Self, Error>> + Send;
+
+    /// Makes the ephemeral vars on every start (`#[create_vars]`).
+    fn create_vars(
+        &self,
+        ctx: &CreateCtx<'_>,
+    ) -> impl Future<Output = Result<Self::Vars, Error>> + Send;
+
+    /// Runs once in the actor's lifetime, after `create_state`.
+    fn on_create(
+        &mut self,
+        ctx: &mut ActorCtx<'_, Self>,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = ctx;
+        async { Ok(()) }
+    }
+
+    /// Runs on every start of an instance, after `create_vars`.
+    fn on_wake(
+        &mut self,
+        ctx: &mut ActorCtx<'_, Self>,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = ctx;
+        async { Ok(()) }
+    }
+
+    /// Runs before an instance goes to sleep.
+    fn on_sleep(
+        &mut self,
+        ctx: &mut ActorCtx<'_, Self>,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = ctx;
+        async { Ok(()) }
+    }
+
+    /// Runs after a turn changed the state.
+    fn on_state_change(&self, ctx: &ActorCtx<'_, Self>) -> impl Future<Output = ()> + Send {
+        let _ = ctx;
+        async {}
+    }
+
+    /// Accepts or rejects a connection before anything else of it exists.
+    fn before_connect(
+        &self,
+        ctx: &mut ConnectCtx<'_, Self>,
+        params: &Self::ConnParams,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = (ctx, params);
+        async { Ok(()) }
+    }
+
+    /// Makes the connection's state; failing rejects the connection.
+    fn conn_state(
+        &self,
+        ctx: &mut ConnectCtx<'_, Self>,
+        params: &Self::ConnParams,
+    ) -> impl Future<Output = Result<Self::ConnState, Error>> + Send;
+
+    /// Runs once a connection is accepted.
+    fn on_connect(
+        &mut self,
+        ctx: &mut ActionCtx<'_, Self>,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = ctx;
+        async { Ok(()) }
+    }
+
+    /// Runs when a connection goes away.
+    fn on_disconnect(
+        &mut self,
+        ctx: &mut ActionCtx<'_, Self>,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = ctx;
+        async { Ok(()) }
+    }
+
+    /// Decides whether a connection may invoke a target; `false` answers `auth.forbidden`.
+    fn can_invoke(
+        &self,
+        ctx: &ConnCtx<'_, Self>,
+        invoke: Invoke<Self>,
+    ) -> impl Future<Output = bool> + Send {
+        let _ = (ctx, invoke);
+        async { true }
+    }
+
+    /// Runs one action: an exhaustive `match` over the typed call.
+    fn dispatch(
+        &mut self,
+        ctx: &mut ActionCtx<'_, Self>,
+        call: Self::Call,
+    ) -> impl Future<Output = Result<Self::Return, Error>> + Send;
+
+    /// Whether this actor declares a `#[before_connect]` or `#[conn_state]` hook, i.e.
+    /// whether connection params are read at all. Without hooks, params are ignored.
+    const READS_PARAMS: bool = false;
+}

@@ -1,0 +1,315 @@
+//! The in-process transport: typed calls go straight into the instance's mailbox as the
+//! generated `Call` enum and come back as the `Return` enum, never serialized.
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::actor::{Actor, Event, Target};
+use crate::client::Invoker;
+use crate::client::events::{EventItem, EventStream};
+use crate::conn::{ConnId, Request};
+use crate::error::{ActorError, ClientError};
+use crate::runtime::command::{Command, Connect, Invocation};
+use crate::runtime::host::Host;
+use crate::runtime::lookup::ActorId;
+use crate::runtime::{Outbound, erased::decode_params};
+
+/// Where a local invoker's calls go.
+enum Mode<A: Actor> {
+    /// On an open connection.
+    Conn(ConnId),
+    /// As stateless calls, each with a throwaway connection made from these params.
+    Stateless {
+        params: Result<Arc<A::ConnParams>, ActorError>,
+        request: Option<Arc<Request>>,
+    },
+}
+
+/// The in-process [`Invoker`]; reached through [`LocalHandle`] and [`LocalConn`].
+pub struct LocalInvoker<A: Actor> {
+    host: Arc<Host<A>>,
+    id: ActorId,
+    tx: mpsc::Sender<Command<A>>,
+    mode: Mode<A>,
+}
+
+impl<A: Actor> LocalInvoker<A> {
+    async fn send(&self, cmd: Command<A>) {
+        if let Err(mpsc::error::SendError(cmd)) = self.tx.send(cmd).await {
+            // The instance went to sleep or stopped: wake a fresh one.
+            self.host.send(&self.id, cmd).await;
+        }
+    }
+}
+
+impl<A: Actor> Invoker<A> for LocalInvoker<A> {
+    async fn invoke<R: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        call: A::Call,
+        unwrap: fn(A::Return) -> Option<R>,
+    ) -> Result<R, ClientError> {
+        let (reply, rx) = oneshot::channel();
+        let invocation = Invocation::Typed { call, reply };
+        let cmd = match &self.mode {
+            Mode::Conn(conn_id) => Command::Call {
+                conn_id: conn_id.clone(),
+                invocation,
+            },
+            Mode::Stateless { params, request } => Command::Stateless {
+                connect: Connect {
+                    conn_id: ConnId::new(),
+                    params: params.clone()?,
+                    request: request.clone(),
+                    sink: None,
+                },
+                invocation,
+            },
+        };
+        self.send(cmd).await;
+        match rx.await {
+            Ok(Ok(ret)) => unwrap(ret)
+                .ok_or_else(|| ClientError::Decode("the actor answered another action".into())),
+            Ok(Err(err)) => Err(ClientError::Actor(err)),
+            // The turn panicked and dropped the reply.
+            Err(_) => Err(ClientError::Actor(ActorError::internal())),
+        }
+    }
+}
+
+/// An in-process handle to one actor: typed stateless calls (through `Deref` to the
+/// generated methods) and [`LocalHandle::connect`].
+///
+/// ```ignore
+/// let room = registry.get_or_create::<ChatRoom>(["general"]).await?.params(params);
+/// room.send_message("hi".into()).await?;          // a stateless call
+/// let conn = room.connect().await?;                // a persistent connection
+/// ```
+pub struct LocalHandle<A: Actor> {
+    host: Arc<Host<A>>,
+    id: ActorId,
+    tx: mpsc::Sender<Command<A>>,
+    params: Result<Arc<A::ConnParams>, ActorError>,
+    request: Option<Arc<Request>>,
+    methods: A::Methods<LocalInvoker<A>>,
+}
+
+impl<A: Actor> LocalHandle<A> {
+    pub(crate) fn new(host: Arc<Host<A>>, id: ActorId) -> Self {
+        let params = decode_params::<A>(None);
+        Self::build(host, id, params, None)
+    }
+
+    fn build(
+        host: Arc<Host<A>>,
+        id: ActorId,
+        params: Result<Arc<A::ConnParams>, ActorError>,
+        request: Option<Arc<Request>>,
+    ) -> Self {
+        let tx = host.sender(&id);
+        let methods = A::Methods::from(LocalInvoker {
+            host: host.clone(),
+            id: id.clone(),
+            tx: tx.clone(),
+            mode: Mode::Stateless {
+                params: params.clone(),
+                request: request.clone(),
+            },
+        });
+        Self {
+            host,
+            id,
+            tx,
+            params,
+            request,
+            methods,
+        }
+    }
+
+    /// The actor's id.
+    pub fn id(&self) -> &ActorId {
+        &self.id
+    }
+
+    /// Sets the connection params every call and connection of this handle sends.
+    pub fn params(self, params: A::ConnParams) -> Self {
+        Self::build(self.host, self.id, Ok(Arc::new(params)), self.request)
+    }
+
+    /// Sets the request (headers, origin) `before_connect` sees.
+    pub fn request(self, request: Request) -> Self {
+        Self::build(self.host, self.id, self.params, Some(Arc::new(request)))
+    }
+
+    /// Opens a persistent connection: `before_connect`, `conn_state`, `on_connect`.
+    pub async fn connect(&self) -> Result<LocalConn<A>, ClientError> {
+        let params = self.params.clone()?;
+        let conn_id = ConnId::new();
+        let (sink, events) = mpsc::unbounded_channel();
+        let (reply, rx) = oneshot::channel();
+        let cmd = Command::Connect {
+            connect: Connect {
+                conn_id: conn_id.clone(),
+                params,
+                request: self.request.clone(),
+                sink: Some(sink),
+            },
+            reply,
+        };
+        if let Err(mpsc::error::SendError(cmd)) = self.tx.send(cmd).await {
+            self.host.send(&self.id, cmd).await;
+        }
+        match rx.await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => return Err(ClientError::Actor(err)),
+            Err(_) => return Err(ClientError::Actor(ActorError::internal())),
+        }
+        let streams: Streams = Arc::default();
+        tokio::spawn(demultiplex(events, streams.clone()));
+        let invoker = LocalInvoker {
+            host: self.host.clone(),
+            id: self.id.clone(),
+            tx: self.tx.clone(),
+            mode: Mode::Conn(conn_id.clone()),
+        };
+        Ok(LocalConn {
+            shared: Arc::new(ConnShared {
+                host: self.host.clone(),
+                id: self.id.clone(),
+                tx: self.tx.clone(),
+                conn_id,
+                streams,
+            }),
+            methods: A::Methods::from(invoker),
+        })
+    }
+}
+
+impl<A: Actor> Deref for LocalHandle<A> {
+    type Target = A::Methods<LocalInvoker<A>>;
+    fn deref(&self) -> &Self::Target {
+        &self.methods
+    }
+}
+
+type Streams = Arc<Mutex<HashMap<&'static str, Vec<mpsc::UnboundedSender<EventItem>>>>>;
+
+/// Routes a connection's events to the typed streams subscribed to them.
+async fn demultiplex(mut events: mpsc::UnboundedReceiver<Outbound>, streams: Streams) {
+    while let Some(out) = events.recv().await {
+        match out {
+            Outbound::Event { name, payload } => {
+                let mut streams = streams.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(list) = streams.get_mut(name) {
+                    list.retain(|tx| tx.send(EventItem::Event(payload.clone())).is_ok());
+                }
+            }
+            Outbound::Close(_) => break,
+        }
+    }
+    streams.lock().unwrap_or_else(|p| p.into_inner()).clear();
+}
+
+struct ConnShared<A: Actor> {
+    host: Arc<Host<A>>,
+    id: ActorId,
+    tx: mpsc::Sender<Command<A>>,
+    conn_id: ConnId,
+    streams: Streams,
+}
+
+impl<A: Actor> Drop for ConnShared<A> {
+    fn drop(&mut self) {
+        let cmd = Command::Disconnect {
+            conn_id: self.conn_id.clone(),
+        };
+        if let Err(err) = self.tx.try_send(cmd) {
+            let cmd = err.into_inner();
+            let (host, id) = (self.host.clone(), self.id.clone());
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move { host.send(&id, cmd).await });
+            }
+        }
+    }
+}
+
+/// An in-process persistent connection: typed actions (through `Deref` to the generated
+/// methods) and typed event streams. Dropping it disconnects (`on_disconnect` runs).
+pub struct LocalConn<A: Actor> {
+    shared: Arc<ConnShared<A>>,
+    methods: A::Methods<LocalInvoker<A>>,
+}
+
+impl<A: Actor> LocalConn<A> {
+    /// The connection's id.
+    pub fn id(&self) -> &ConnId {
+        &self.shared.conn_id
+    }
+
+    /// The actor's id.
+    pub fn actor_id(&self) -> &ActorId {
+        &self.shared.id
+    }
+
+    /// Subscribes to a declared event. The subscription is queued before any call made
+    /// after this returns, so no event of a later call is missed. A subscription that
+    /// `can_invoke` refuses yields `auth.forbidden` on the stream.
+    pub fn events<E: Event<A>>(&self) -> EventStream<E> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let name = E::TARGET.name();
+        let first = {
+            let mut streams = self
+                .shared
+                .streams
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let list = streams.entry(name).or_default();
+            list.push(tx);
+            list.len() == 1
+        };
+        if first {
+            let (reply, answer) = oneshot::channel();
+            let cmd = Command::Subscribe {
+                conn_id: self.shared.conn_id.clone(),
+                event: E::TARGET,
+                subscribe: true,
+                reply,
+            };
+            let shared = (self.shared.host.clone(), self.shared.id.clone());
+            let queued = self.shared.tx.try_send(cmd);
+            let streams = self.shared.streams.clone();
+            tokio::spawn(async move {
+                if let Err(err) = queued {
+                    shared.0.send(&shared.1, err.into_inner()).await;
+                }
+                let result = answer.await.unwrap_or_else(|_| Err(ActorError::internal()));
+                if let Err(err) = result {
+                    let mut streams = streams.lock().unwrap_or_else(|p| p.into_inner());
+                    for tx in streams.remove(name).unwrap_or_default() {
+                        let _ = tx.send(EventItem::Denied(err.clone()));
+                    }
+                }
+            });
+        }
+        EventStream {
+            rx,
+            _event: PhantomData,
+        }
+    }
+
+    /// Closes the connection and waits until `on_disconnect` has been queued.
+    pub async fn close(self) {
+        drop(self);
+        tokio::task::yield_now().await;
+    }
+}
+
+impl<A: Actor> Deref for LocalConn<A> {
+    type Target = A::Methods<LocalInvoker<A>>;
+    fn deref(&self) -> &Self::Target {
+        &self.methods
+    }
+}

@@ -1,0 +1,158 @@
+//! Connections: who is calling, with what params and per-connection state.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Deserialize;
+
+use crate::actor::{Actor, Event};
+use crate::context::Outbox;
+
+/// A connection's id, unique within the process.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub(crate) Arc<str>);
+
+impl ConnId {
+    /// A fresh random id.
+    pub(crate) fn new() -> Self {
+        ConnId(crate::ids::new_id().into())
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Display for ConnId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One accepted connection of actor `A`: its id, the params it sent and the state
+/// `#[conn_state]` made for it.
+pub struct Conn<A: Actor> {
+    pub(crate) id: ConnId,
+    pub(crate) params: Arc<A::ConnParams>,
+    pub(crate) state: A::ConnState,
+}
+
+impl<A: Actor> Conn<A> {
+    /// The connection's id.
+    pub fn id(&self) -> &ConnId {
+        &self.id
+    }
+
+    /// The params the client sent when it connected.
+    pub fn params(&self) -> &A::ConnParams {
+        &self.params
+    }
+
+    /// The state `#[conn_state]` made for this connection.
+    pub fn state(&self) -> &A::ConnState {
+        &self.state
+    }
+}
+
+/// A connection seen from inside a turn: read its state, or send it an event.
+pub struct ConnRef<'a, A: Actor> {
+    pub(crate) conn: &'a Conn<A>,
+    pub(crate) outbox: &'a Outbox<A>,
+}
+
+impl<'a, A: Actor> ConnRef<'a, A> {
+    /// The connection's id.
+    pub fn id(&self) -> &'a ConnId {
+        &self.conn.id
+    }
+
+    /// The params the client sent when it connected.
+    pub fn params(&self) -> &'a A::ConnParams {
+        &self.conn.params
+    }
+
+    /// The state `#[conn_state]` made for this connection.
+    pub fn state(&self) -> &'a A::ConnState {
+        &self.conn.state
+    }
+
+    /// Sends a declared event to this connection only (delivered when the turn succeeds).
+    pub fn send<E: Event<A>>(&self, event: E) {
+        self.outbox.push(Some(self.conn.id.clone()), event);
+    }
+}
+
+/// A live connection's slot inside an instance.
+pub(crate) struct ConnSlot<A: Actor> {
+    pub(crate) conn: Conn<A>,
+    pub(crate) subscriptions: HashSet<A::Event>,
+    pub(crate) sink: Option<crate::runtime::Sink>,
+}
+
+/// The HTTP request behind a connection: what `before_connect` sees of headers and origin.
+///
+/// ```
+/// let req = rivet_actor::Request::new().header("origin", "https://myapp.com");
+/// assert_eq!(req.origin(), Some("https://myapp.com"));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    /// The request method (`POST` for stateless actions, `GET` for WebSocket upgrades).
+    pub method: http::Method,
+    /// The path and query of the request.
+    pub uri: http::Uri,
+    /// The request headers.
+    pub headers: http::HeaderMap,
+}
+
+impl Request {
+    /// An empty request (what in-process calls carry).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a header (builder style); invalid names or values are ignored.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            self.headers.append(name, value);
+        }
+        self
+    }
+
+    /// The `Origin` header, if present and valid text.
+    pub fn origin(&self) -> Option<&str> {
+        self.header_str("origin")
+    }
+
+    /// A header's value as text.
+    pub fn header_str(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// The params type of an actor without connect hooks: accepts and ignores anything.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NoParams;
+
+impl<'de> Deserialize<'de> for NoParams {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer).map(|_| NoParams)
+    }
+}
+
+impl serde::Serialize for NoParams {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_unit()
+    }
+}

@@ -1,0 +1,96 @@
+//! Messages into an instance's mailbox.
+
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use crate::actor::Actor;
+use crate::conn::{ConnId, Request};
+use crate::error::ActorError;
+use crate::runtime::Sink;
+use crate::value::Value;
+
+/// A connection asking to be accepted.
+pub(crate) struct Connect<A: Actor> {
+    pub(crate) conn_id: ConnId,
+    pub(crate) params: Arc<A::ConnParams>,
+    pub(crate) request: Option<Arc<Request>>,
+    pub(crate) sink: Option<Sink>,
+}
+
+/// One action invocation, typed (in-process) or encoded (from the wire), with the matching
+/// reply channel so neither side converts what it does not need to.
+pub(crate) enum Invocation<A: Actor> {
+    Typed {
+        call: A::Call,
+        reply: oneshot::Sender<Result<A::Return, ActorError>>,
+    },
+    Encoded {
+        action: A::Action,
+        args: Vec<Value>,
+        reply: oneshot::Sender<Result<Value, ActorError>>,
+    },
+}
+
+impl<A: Actor> Invocation<A> {
+    pub(crate) fn action(&self) -> A::Action {
+        match self {
+            Invocation::Typed { call, .. } => crate::actor::ActorCall::action(call),
+            Invocation::Encoded { action, .. } => *action,
+        }
+    }
+
+    /// Answers with an error, whichever side asked.
+    pub(crate) fn fail(self, err: ActorError) {
+        match self {
+            Invocation::Typed { reply, .. } => {
+                let _ = reply.send(Err(err));
+            }
+            Invocation::Encoded { reply, .. } => {
+                let _ = reply.send(Err(err));
+            }
+        }
+    }
+}
+
+pub(crate) enum Command<A: Actor> {
+    /// Accept a persistent connection.
+    Connect {
+        connect: Connect<A>,
+        reply: oneshot::Sender<Result<(), ActorError>>,
+    },
+    /// An action on an accepted connection.
+    Call {
+        conn_id: ConnId,
+        invocation: Invocation<A>,
+    },
+    /// A stateless call: connect pipeline, action, disconnect, for a throwaway connection.
+    Stateless {
+        connect: Connect<A>,
+        invocation: Invocation<A>,
+    },
+    /// Subscribe or unsubscribe a connection to an event.
+    Subscribe {
+        conn_id: ConnId,
+        event: A::Event,
+        subscribe: bool,
+        reply: oneshot::Sender<Result<(), ActorError>>,
+    },
+    /// A connection went away.
+    Disconnect { conn_id: ConnId },
+}
+
+impl<A: Actor> Command<A> {
+    /// Answers the command's caller with an error (the instance could not take it).
+    pub(crate) fn fail(self, err: ActorError) {
+        match self {
+            Command::Connect { reply, .. } | Command::Subscribe { reply, .. } => {
+                let _ = reply.send(Err(err));
+            }
+            Command::Call { invocation, .. } | Command::Stateless { invocation, .. } => {
+                invocation.fail(err)
+            }
+            Command::Disconnect { .. } => {}
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! The object-safe view of one actor type that the network server drives by wire names and
+//! encoded values.
+
+use std::sync::Arc;
+
+use tokio::sync::oneshot;
+
+use crate::actor::{Actor, Target};
+use crate::conn::{ConnId, Request};
+use crate::error::ActorError;
+use crate::runtime::Sink;
+use crate::runtime::command::{Command, Connect, Invocation};
+use crate::runtime::host::{Host, InputSource};
+use crate::runtime::lookup::{ActorId, Key, Lookup};
+use crate::storage::{ActorRecord, BoxFuture};
+use crate::value::Value;
+
+/// How the wire names an actor.
+#[derive(Clone, Debug)]
+pub enum ErasedLookup {
+    /// By key; `actor.not_found` if missing.
+    Get(Key),
+    /// By key, created with the input if missing.
+    GetOrCreate(Key, Option<Value>),
+    /// A new actor; `actor.already_exists` if the key is taken.
+    Create(Key, Option<Value>),
+    /// By id.
+    Id(ActorId),
+}
+
+/// One registered actor type, driven with wire names and decoded values.
+pub trait ErasedActor: Send + Sync + 'static {
+    /// The type's wire name.
+    fn name(&self) -> &'static str;
+    /// Finds or makes an actor.
+    fn resolve(&self, lookup: ErasedLookup) -> BoxFuture<'_, Result<ActorId, ActorError>>;
+    /// The actor's stored record.
+    fn record<'a>(
+        &'a self,
+        id: &'a ActorId,
+    ) -> BoxFuture<'a, Result<Option<ActorRecord>, ActorError>>;
+    /// A stateless action: connect pipeline, action, disconnect.
+    fn stateless<'a>(
+        &'a self,
+        id: &'a ActorId,
+        params: Option<Value>,
+        request: Request,
+        action: &'a str,
+        args: Vec<Value>,
+    ) -> BoxFuture<'a, Result<Value, ActorError>>;
+    /// Opens a persistent connection whose events go to `sink`.
+    fn connect<'a>(
+        &'a self,
+        id: &'a ActorId,
+        params: Option<Value>,
+        request: Request,
+        sink: Sink,
+    ) -> BoxFuture<'a, Result<ConnId, ActorError>>;
+    /// An action on an open connection.
+    fn call<'a>(
+        &'a self,
+        id: &'a ActorId,
+        conn: &'a ConnId,
+        action: &'a str,
+        args: Vec<Value>,
+    ) -> BoxFuture<'a, Result<Value, ActorError>>;
+    /// Subscribes or unsubscribes an open connection to an event.
+    fn subscribe<'a>(
+        &'a self,
+        id: &'a ActorId,
+        conn: &'a ConnId,
+        event: &'a str,
+        subscribe: bool,
+    ) -> BoxFuture<'a, Result<(), ActorError>>;
+    /// Closes a connection (runs `on_disconnect`).
+    fn disconnect<'a>(&'a self, id: &'a ActorId, conn: &'a ConnId) -> BoxFuture<'a, ()>;
+}
+
+pub(crate) fn decode_params<A: Actor>(
+    params: Option<Value>,
+) -> Result<Arc<A::ConnParams>, ActorError> {
+    crate::value::from_value(params.unwrap_or(Value::Null))
+        .map(Arc::new)
+        .map_err(ActorError::invalid_params)
+}
+
+fn action_of<A: Actor>(name: &str) -> Result<A::Action, ActorError> {
+    A::Action::from_name(name).ok_or_else(|| ActorError::action_not_found(name))
+}
+
+async fn answer<T>(rx: oneshot::Receiver<Result<T, ActorError>>) -> Result<T, ActorError> {
+    // A dropped reply means the turn panicked: the instance recovers, the caller sees an
+    // internal error.
+    rx.await.unwrap_or_else(|_| Err(ActorError::internal()))
+}
+
+/// A shared [`Host`], erased.
+pub(crate) struct Erased<A: Actor>(pub(crate) Arc<Host<A>>);
+
+impl<A: Actor> ErasedActor for Erased<A> {
+    fn name(&self) -> &'static str {
+        A::NAME
+    }
+
+    fn resolve(&self, lookup: ErasedLookup) -> BoxFuture<'_, Result<ActorId, ActorError>> {
+        let lookup = match lookup {
+            ErasedLookup::Get(key) => Lookup::Get(key),
+            ErasedLookup::GetOrCreate(key, input) => {
+                Lookup::GetOrCreate(key, input.map(InputSource::Value))
+            }
+            ErasedLookup::Create(key, input) => Lookup::Create(key, input.map(InputSource::Value)),
+            ErasedLookup::Id(id) => Lookup::Id(id),
+        };
+        Box::pin(async move { self.0.resolve(lookup).await })
+    }
+
+    fn record<'a>(
+        &'a self,
+        id: &'a ActorId,
+    ) -> BoxFuture<'a, Result<Option<ActorRecord>, ActorError>> {
+        Box::pin(async move {
+            match self.0.storage.find_by_id(id.as_str()).await {
+                Ok(record) => Ok(record.filter(|r| r.name == A::NAME)),
+                Err(err) => {
+                    tracing::error!(actor = A::NAME, %err, "storage failed");
+                    Err(ActorError::internal())
+                }
+            }
+        })
+    }
+
+    fn stateless<'a>(
+        &'a self,
+        id: &'a ActorId,
+        params: Option<Value>,
+        request: Request,
+        action: &'a str,
+        args: Vec<Value>,
+    ) -> BoxFuture<'a, Result<Value, ActorError>> {
+        Box::pin(async move {
+            let action = action_of::<A>(action)?;
+            let params = decode_params::<A>(params)?;
+            let (reply, rx) = oneshot::channel();
+            let cmd = Command::Stateless {
+                connect: Connect {
+                    conn_id: ConnId::new(),
+                    params,
+                    request: Some(Arc::new(request)),
+                    sink: None,
+                },
+                invocation: Invocation::Encoded {
+                    action,
+                    args,
+                    reply,
+                },
+            };
+            self.0.send(id, cmd).await;
+            answer(rx).await
+        })
+    }
+
+    fn connect<'a>(
+        &'a self,
+        id: &'a ActorId,
+        params: Option<Value>,
+        request: Request,
+        sink: Sink,
+    ) -> BoxFuture<'a, Result<ConnId, ActorError>> {
+        Box::pin(async move {
+            let params = decode_params::<A>(params)?;
+            let conn_id = ConnId::new();
+            let (reply, rx) = oneshot::channel();
+            let cmd = Command::Connect {
+                connect: Connect {
+                    conn_id: conn_id.clone(),
+                    params,
+                    request: Some(Arc::new(request)),
+                    sink: Some(sink),
+                },
+                reply,
+            };
+            self.0.send(id, cmd).await;
+            answer(rx).await.map(|()| conn_id)
+        })
+    }
+
+    fn call<'a>(
+        &'a self,
+        id: &'a ActorId,
+        conn: &'a ConnId,
+        action: &'a str,
+        args: Vec<Value>,
+    ) -> BoxFuture<'a, Result<Value, ActorError>> {
+        Box::pin(async move {
+            let action = action_of::<A>(action)?;
+            let (reply, rx) = oneshot::channel();
+            let cmd = Command::Call {
+                conn_id: conn.clone(),
+                invocation: Invocation::Encoded {
+                    action,
+                    args,
+                    reply,
+                },
+            };
+            self.0.send(id, cmd).await;
+            answer(rx).await
+        })
+    }
+
+    fn subscribe<'a>(
+        &'a self,
+        id: &'a ActorId,
+        conn: &'a ConnId,
+        event: &'a str,
+        subscribe: bool,
+    ) -> BoxFuture<'a, Result<(), ActorError>> {
+        Box::pin(async move {
+            let event = A::Event::from_name(event).ok_or_else(|| {
+                ActorError::new(
+                    "actor",
+                    "event_not_found",
+                    format!("The actor declares no event named `{event}`"),
+                )
+            })?;
+            let (reply, rx) = oneshot::channel();
+            let cmd = Command::Subscribe {
+                conn_id: conn.clone(),
+                event,
+                subscribe,
+                reply,
+            };
+            self.0.send(id, cmd).await;
+            answer(rx).await
+        })
+    }
+
+    fn disconnect<'a>(&'a self, id: &'a ActorId, conn: &'a ConnId) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let cmd = Command::Disconnect {
+                conn_id: conn.clone(),
+            };
+            self.0.send(id, cmd).await;
+        })
+    }
+}

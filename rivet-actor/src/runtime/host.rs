@@ -1,0 +1,203 @@
+//! All instances of one actor type: resolving keys to ids, starting instance tasks on
+//! demand, and routing commands to them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::sync::mpsc;
+
+use crate::actor::Actor;
+use crate::error::ActorError;
+use crate::runtime::command::Command;
+use crate::runtime::instance;
+use crate::runtime::lookup::{ActorId, Lookup};
+use crate::storage::{ActorRecord, Storage};
+
+/// Tunables of the executor.
+///
+/// ```
+/// let config = rivet_actor::HostConfig { mailbox: 256, ..Default::default() };
+/// assert_eq!(config.mailbox, 256);
+/// ```
+#[derive(Clone, Debug)]
+pub struct HostConfig {
+    /// Commands an instance's mailbox holds before senders wait.
+    pub mailbox: usize,
+    /// How long an instance without connections or work stays in memory; `None` keeps it.
+    pub idle_timeout: Option<Duration>,
+}
+
+impl Default for HostConfig {
+    fn default() -> Self {
+        Self {
+            mailbox: 1024,
+            idle_timeout: None,
+        }
+    }
+}
+
+/// The instances of actor type `A`.
+pub(crate) struct Host<A: Actor> {
+    pub(crate) storage: Arc<dyn Storage>,
+    pub(crate) config: HostConfig,
+    live: Mutex<HashMap<ActorId, mpsc::Sender<Command<A>>>>,
+}
+
+/// The input of a create: typed in-process, or decoded from the wire.
+pub(crate) enum InputSource<A: Actor> {
+    Typed(A::Input),
+    Value(crate::value::Value),
+}
+
+/// Checks the input against the actor's input type and encodes it for storage. Done before
+/// the record exists, so an actor is never created with an input it cannot start from.
+fn encode_input<A: Actor>(input: Option<InputSource<A>>) -> Result<Vec<u8>, ActorError> {
+    let typed = match input {
+        Some(InputSource::Typed(input)) => input,
+        Some(InputSource::Value(value)) => {
+            crate::value::from_value(value).map_err(ActorError::invalid_input)?
+        }
+        None => crate::value::from_value(crate::value::Value::Null).map_err(|_| {
+            ActorError::invalid_input(format!(
+                "the actor `{}` needs an input to be created",
+                A::NAME
+            ))
+        })?,
+    };
+    let mut bytes = Vec::new();
+    crate::value::to_cbor(&typed, &mut bytes).map_err(|err| {
+        tracing::error!(actor = A::NAME, %err, "the input cannot be encoded");
+        ActorError::internal()
+    })?;
+    Ok(bytes)
+}
+
+impl<A: Actor> Host<A> {
+    pub(crate) fn new(storage: Arc<dyn Storage>, config: HostConfig) -> Arc<Self> {
+        Arc::new(Self {
+            storage,
+            config,
+            live: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Finds or makes the actor named by `lookup` (input as CBOR); returns its id.
+    pub(crate) async fn resolve(
+        self: &Arc<Self>,
+        lookup: Lookup<InputSource<A>>,
+    ) -> Result<ActorId, ActorError> {
+        let storage_err = |err: crate::storage::StorageError| {
+            tracing::error!(actor = A::NAME, %err, "storage failed while resolving an actor");
+            ActorError::internal()
+        };
+        let (key, input, must_create) = match lookup {
+            Lookup::Id(id) => {
+                return match self
+                    .storage
+                    .find_by_id(id.as_str())
+                    .await
+                    .map_err(storage_err)?
+                {
+                    Some(record) if record.name == A::NAME => Ok(id),
+                    _ => Err(ActorError::not_found()),
+                };
+            }
+            Lookup::Get(key) => {
+                return match self
+                    .storage
+                    .find_by_key(A::NAME, key.parts())
+                    .await
+                    .map_err(storage_err)?
+                {
+                    Some(record) => Ok(ActorId(record.id.into())),
+                    None => Err(ActorError::not_found()),
+                };
+            }
+            Lookup::GetOrCreate(key, input) => (key, input, false),
+            Lookup::Create(key, input) => (key, input, true),
+        };
+        if !must_create
+            && let Some(record) = self
+                .storage
+                .find_by_key(A::NAME, key.parts())
+                .await
+                .map_err(storage_err)?
+        {
+            return Ok(ActorId(record.id.into()));
+        }
+        let input = encode_input::<A>(input)?;
+        let record = ActorRecord {
+            id: crate::ids::new_id(),
+            name: A::NAME.to_owned(),
+            key: key.0,
+            input: Some(input),
+            created: false,
+            created_at_ms: SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or_default(),
+        };
+        let (stored, inserted) = self
+            .storage
+            .insert_actor(record)
+            .await
+            .map_err(storage_err)?;
+        if must_create && !inserted {
+            return Err(ActorError::already_exists());
+        }
+        let id = ActorId(stored.id.into());
+        if inserted {
+            // Start it now so `create_state` and `on_create` run even if nobody calls it.
+            self.sender(&id);
+        }
+        Ok(id)
+    }
+
+    /// The mailbox of the live instance `id`, starting the instance if it is not running.
+    pub(crate) fn sender(self: &Arc<Self>, id: &ActorId) -> mpsc::Sender<Command<A>> {
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = live.get(id)
+            && !tx.is_closed()
+        {
+            return tx.clone();
+        }
+        let (tx, rx) = mpsc::channel(self.config.mailbox);
+        live.insert(id.clone(), tx.clone());
+        tokio::spawn(instance::run(self.clone(), id.clone(), rx));
+        tx
+    }
+
+    /// Delivers a command to instance `id`, starting it if needed.
+    pub(crate) async fn send(self: &Arc<Self>, id: &ActorId, cmd: Command<A>) {
+        let mut cmd = cmd;
+        // An instance that stopped between lookup and send has closed its mailbox: start a
+        // fresh one and try again.
+        for _ in 0..3 {
+            match self.sender(id).send(cmd).await {
+                Ok(()) => return,
+                Err(mpsc::error::SendError(back)) => cmd = back,
+            }
+        }
+        cmd.fail(ActorError::stopped());
+    }
+
+    /// Called by an instance task as it exits: forget its mailbox if it is still the
+    /// registered one.
+    pub(crate) fn forget(
+        &self,
+        id: &ActorId,
+        tx_closed: impl Fn(&mpsc::Sender<Command<A>>) -> bool,
+    ) {
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        if live.get(id).is_some_and(&tx_closed) {
+            live.remove(id);
+        }
+    }
+
+    /// Number of live instances.
+    #[allow(dead_code)]
+    pub(crate) fn live_count(&self) -> usize {
+        self.live.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}

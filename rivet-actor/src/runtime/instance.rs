@@ -1,0 +1,557 @@
+//! One live actor instance: its task, its turns and its recovery.
+//!
+//! Every command is one turn (a stateless call is three: connect, action, disconnect). A
+//! turn that may have changed state (`&mut self` action or hook) ends by encoding the state
+//! and comparing it with the last durable encoding: unchanged costs nothing; changed and
+//! successful is committed before the reply and the turn's events leave; changed and failed
+//! is rolled back to the last durable state and its events are dropped.
+
+use std::collections::{HashMap, HashSet};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use tokio::sync::mpsc;
+
+use crate::actor::{ActionTarget, Actor, ActorCall, ActorReturn, Invoke, Target};
+use crate::conn::{Conn, ConnId, ConnSlot};
+use crate::context::{ActionCtx, ActorCtx, ActorMeta, ConnCtx, ConnectCtx, CreateCtx, Outbox};
+use crate::error::{ActorError, Error};
+use crate::runtime::Outbound;
+use crate::runtime::command::{Command, Connect, Invocation};
+use crate::runtime::host::Host;
+use crate::runtime::lookup::ActorId;
+use crate::storage::ActorWrite;
+use crate::value::{Value, from_cbor, to_cbor};
+
+/// The task of instance `id`: wake, take turns until idle or unrecoverable, then leave.
+pub(crate) async fn run<A: Actor>(
+    host: Arc<Host<A>>,
+    id: ActorId,
+    mut rx: mpsc::Receiver<Command<A>>,
+) {
+    let woken = AssertUnwindSafe(Instance::wake(host.clone(), &id))
+        .catch_unwind()
+        .await;
+    let mut inst = match woken {
+        Ok(Ok(inst)) => inst,
+        Ok(Err(err)) => return refuse_all(&host, &id, rx, err).await,
+        Err(_) => {
+            tracing::error!(actor = A::NAME, %id, "the actor panicked while starting");
+            return refuse_all(&host, &id, rx, ActorError::internal()).await;
+        }
+    };
+    loop {
+        let next = match host.config.idle_timeout {
+            Some(idle) if inst.conns.is_empty() => {
+                match tokio::time::timeout(idle, rx.recv()).await {
+                    Ok(next) => next,
+                    Err(_) => {
+                        inst.sleep(rx).await;
+                        return;
+                    }
+                }
+            }
+            _ => rx.recv().await,
+        };
+        let Some(cmd) = next else { return };
+        let turn = AssertUnwindSafe(inst.handle(cmd)).catch_unwind().await;
+        if turn.is_err() {
+            tracing::error!(actor = A::NAME, %id, "a turn panicked; reloading the last saved state");
+            let recovered = AssertUnwindSafe(inst.recover()).catch_unwind().await;
+            if !matches!(recovered, Ok(Ok(()))) {
+                tracing::error!(actor = A::NAME, %id, "the actor could not be reloaded; stopping it");
+                inst.close_all(ActorError::internal());
+                return refuse_all(&host, &id, rx, ActorError::internal()).await;
+            }
+        }
+    }
+}
+
+/// Closes the mailbox and answers everything in it with `err`.
+async fn refuse_all<A: Actor>(
+    host: &Host<A>,
+    id: &ActorId,
+    mut rx: mpsc::Receiver<Command<A>>,
+    err: ActorError,
+) {
+    rx.close();
+    host.forget(id, |tx| tx.is_closed());
+    while let Some(cmd) = rx.recv().await {
+        cmd.fail(err.clone());
+    }
+}
+
+pub(crate) struct Instance<A: Actor> {
+    host: Arc<Host<A>>,
+    meta: ActorMeta,
+    state: A,
+    vars: A::Vars,
+    outbox: Outbox<A>,
+    conns: HashMap<ConnId, ConnSlot<A>>,
+    /// The state's last durable encoding.
+    saved: Vec<u8>,
+    /// Reused buffer for encoding the state after a turn.
+    scratch: Vec<u8>,
+}
+
+/// Masks an error for the client, logging what the client will not see.
+fn mask<A: Actor>(err: Error, id: &str, during: &str) -> ActorError {
+    if !err.is_public() {
+        tracing::error!(actor = A::NAME, id, during, error = %err, "internal error");
+    }
+    err.to_client()
+}
+
+fn start_failed() -> ActorError {
+    ActorError::new("actor", "start_failed", "The actor could not be started")
+}
+
+impl<A: Actor> Instance<A> {
+    async fn wake(host: Arc<Host<A>>, id: &ActorId) -> Result<Self, ActorError> {
+        let storage = host.storage.clone();
+        let log_storage = |err: crate::storage::StorageError| {
+            tracing::error!(actor = A::NAME, %id, %err, "storage failed while starting the actor");
+            start_failed()
+        };
+        let record = match storage.find_by_id(id.as_str()).await.map_err(log_storage)? {
+            Some(record) if record.name == A::NAME => record,
+            _ => return Err(ActorError::not_found()),
+        };
+        let meta = ActorMeta {
+            id: id.0.clone(),
+            name: A::NAME,
+            key: record.key.clone().into(),
+        };
+        let saved = storage.load_state(id.as_str()).await.map_err(log_storage)?;
+        let create_ctx = CreateCtx { meta: &meta };
+        let (state, saved) = match saved {
+            Some(bytes) if record.created => match from_cbor::<A>(&bytes) {
+                Ok(state) => (state, Some(bytes)),
+                Err(err) => {
+                    // The stored bytes stay as they are: a fix to the type can still load them.
+                    tracing::error!(
+                        actor = A::NAME, %id, key = ?record.key, state_type = std::any::type_name::<A>(), %err,
+                        "the actor cannot start: its stored state does not decode"
+                    );
+                    return Err(start_failed());
+                }
+            },
+            _ => {
+                let input: A::Input = match &record.input {
+                    Some(bytes) => from_cbor(bytes),
+                    None => crate::value::from_value(Value::Null),
+                }
+                .map_err(ActorError::invalid_input)?;
+                let state = A::create_state(&create_ctx, input)
+                    .await
+                    .map_err(|err| mask::<A>(err, id.as_str(), "create_state"))?;
+                (state, None)
+            }
+        };
+        let vars = state
+            .create_vars(&create_ctx)
+            .await
+            .map_err(|err| mask::<A>(err, id.as_str(), "create_vars"))?;
+        let mut inst = Instance {
+            host,
+            meta,
+            state,
+            vars,
+            outbox: Outbox::new(),
+            conns: HashMap::new(),
+            saved: Vec::new(),
+            scratch: Vec::new(),
+        };
+        match saved {
+            Some(bytes) => inst.saved = bytes,
+            None => {
+                let mut ctx = ActorCtx {
+                    meta: &inst.meta,
+                    vars: &mut inst.vars,
+                    outbox: &inst.outbox,
+                };
+                inst.state
+                    .on_create(&mut ctx)
+                    .await
+                    .map_err(|err| mask::<A>(err, id.as_str(), "on_create"))?;
+                to_cbor(&inst.state, &mut inst.scratch).map_err(|err| {
+                    tracing::error!(actor = A::NAME, %id, %err, "the state cannot be encoded");
+                    start_failed()
+                })?;
+                let write = ActorWrite {
+                    state: Some(inst.scratch.clone()),
+                    mark_created: true,
+                    ..Default::default()
+                };
+                storage
+                    .commit(id.as_str(), write)
+                    .await
+                    .map_err(log_storage)?;
+                std::mem::swap(&mut inst.saved, &mut inst.scratch);
+            }
+        }
+        inst.outbox.clear();
+        let mut ctx = ActorCtx {
+            meta: &inst.meta,
+            vars: &mut inst.vars,
+            outbox: &inst.outbox,
+        };
+        let woke = inst.state.on_wake(&mut ctx).await;
+        inst.finish_turn(true, woke)
+            .await
+            .map_err(|err| mask::<A>(err, id.as_str(), "on_wake"))?;
+        Ok(inst)
+    }
+
+    async fn handle(&mut self, cmd: Command<A>) {
+        match cmd {
+            Command::Connect { connect, reply } => {
+                let result = self.connect(connect).await;
+                let _ = reply.send(result);
+            }
+            Command::Call {
+                conn_id,
+                invocation,
+            } => self.call(&conn_id, invocation).await,
+            Command::Stateless {
+                connect,
+                invocation,
+            } => {
+                let conn_id = connect.conn_id.clone();
+                match self.connect(connect).await {
+                    Ok(()) => {
+                        self.call(&conn_id, invocation).await;
+                        self.disconnect(&conn_id).await;
+                    }
+                    Err(err) => invocation.fail(err),
+                }
+            }
+            Command::Subscribe {
+                conn_id,
+                event,
+                subscribe,
+                reply,
+            } => {
+                let result = self.subscribe(&conn_id, event, subscribe).await;
+                let _ = reply.send(result);
+            }
+            Command::Disconnect { conn_id } => self.disconnect(&conn_id).await,
+        }
+    }
+
+    /// The connect pipeline: `before_connect`, `conn_state`, then `on_connect`.
+    async fn connect(&mut self, connect: Connect<A>) -> Result<(), ActorError> {
+        let Connect {
+            conn_id,
+            params,
+            request,
+            sink,
+        } = connect;
+        let id = self.meta.id.clone();
+        let mut ctx = ConnectCtx {
+            meta: &self.meta,
+            vars: &mut self.vars,
+            request: request.as_deref(),
+            conn_id: &conn_id,
+        };
+        self.state
+            .before_connect(&mut ctx, &params)
+            .await
+            .map_err(|err| mask::<A>(err, &id, "before_connect"))?;
+        let conn_state = self
+            .state
+            .conn_state(&mut ctx, &params)
+            .await
+            .map_err(|err| mask::<A>(err, &id, "conn_state"))?;
+        let slot = ConnSlot {
+            conn: Conn {
+                id: conn_id.clone(),
+                params,
+                state: conn_state,
+            },
+            subscriptions: HashSet::new(),
+            sink,
+        };
+        let slot = self
+            .conns
+            .entry(conn_id.clone())
+            .insert_entry(slot)
+            .into_mut();
+        let mut ctx = ActionCtx {
+            actor: ActorCtx {
+                meta: &self.meta,
+                vars: &mut self.vars,
+                outbox: &self.outbox,
+            },
+            conn: Some(&slot.conn),
+        };
+        let connected = self.state.on_connect(&mut ctx).await;
+        if let Err(err) = self.finish_turn(true, connected).await {
+            self.conns.remove(&conn_id);
+            return Err(mask::<A>(err, &id, "on_connect"));
+        }
+        Ok(())
+    }
+
+    /// One action: `can_invoke`, argument decoding, dispatch, persistence, reply.
+    async fn call(&mut self, conn_id: &ConnId, invocation: Invocation<A>) {
+        let Some(slot) = self.conns.get(conn_id) else {
+            invocation.fail(ActorError::new(
+                "actor",
+                "connection_not_found",
+                "The connection is not open",
+            ));
+            return;
+        };
+        let action = invocation.action();
+        let allowed = {
+            let ctx = ConnCtx {
+                meta: &self.meta,
+                vars: &self.vars,
+                conn: &slot.conn,
+            };
+            self.state.can_invoke(&ctx, Invoke::Action(action)).await
+        };
+        if !allowed {
+            invocation.fail(ActorError::forbidden());
+            return;
+        }
+        let (call, reply) = match invocation {
+            Invocation::Typed { call, reply } => (call, Reply::<A>::Typed(reply)),
+            Invocation::Encoded {
+                action,
+                args,
+                reply,
+            } => match A::Call::from_args(action, args) {
+                Ok(call) => (call, Reply::Encoded(reply)),
+                Err(err) => {
+                    let _ = reply.send(Err(err));
+                    return;
+                }
+            },
+        };
+        let mut ctx = ActionCtx {
+            actor: ActorCtx {
+                meta: &self.meta,
+                vars: &mut self.vars,
+                outbox: &self.outbox,
+            },
+            conn: Some(&slot.conn),
+        };
+        let result = self.state.dispatch(&mut ctx, call).await;
+        let id = self.meta.id.clone();
+        let during = action.name();
+        match reply {
+            Reply::Typed(reply) => {
+                let result = self.finish_turn(!action.is_read_only(), result).await;
+                let _ = reply.send(result.map_err(|err| mask::<A>(err, &id, during)));
+            }
+            Reply::Encoded(reply) => {
+                // Encode before committing: an output that cannot be encoded fails the turn.
+                let result = result.and_then(|ret| ret.to_value());
+                let result = self.finish_turn(!action.is_read_only(), result).await;
+                let _ = reply.send(result.map_err(|err| mask::<A>(err, &id, during)));
+            }
+        }
+    }
+
+    async fn subscribe(
+        &mut self,
+        conn_id: &ConnId,
+        event: A::Event,
+        subscribe: bool,
+    ) -> Result<(), ActorError> {
+        let slot = self.conns.get(conn_id).ok_or_else(|| {
+            ActorError::new(
+                "actor",
+                "connection_not_found",
+                "The connection is not open",
+            )
+        })?;
+        if subscribe {
+            let ctx = ConnCtx {
+                meta: &self.meta,
+                vars: &self.vars,
+                conn: &slot.conn,
+            };
+            if !self.state.can_invoke(&ctx, Invoke::Subscribe(event)).await {
+                return Err(ActorError::forbidden());
+            }
+        }
+        let slot = self.conns.get_mut(conn_id).expect("looked up above");
+        if subscribe {
+            slot.subscriptions.insert(event);
+        } else {
+            slot.subscriptions.remove(&event);
+        }
+        Ok(())
+    }
+
+    async fn disconnect(&mut self, conn_id: &ConnId) {
+        let Some(slot) = self.conns.get(conn_id) else {
+            return;
+        };
+        let mut ctx = ActionCtx {
+            actor: ActorCtx {
+                meta: &self.meta,
+                vars: &mut self.vars,
+                outbox: &self.outbox,
+            },
+            conn: Some(&slot.conn),
+        };
+        let result = self.state.on_disconnect(&mut ctx).await;
+        let result = self.finish_turn(true, result).await;
+        self.conns.remove(conn_id);
+        if let Err(err) = result {
+            mask::<A>(err, &self.meta.id, "on_disconnect");
+        }
+    }
+
+    /// Ends a turn: persist or roll back, then deliver or drop the turn's events.
+    async fn finish_turn<T>(
+        &mut self,
+        may_mutate: bool,
+        outcome: Result<T, Error>,
+    ) -> Result<T, Error> {
+        let changed = may_mutate && self.state_changed()?;
+        match outcome {
+            Ok(value) => {
+                if changed {
+                    let write = ActorWrite {
+                        state: Some(self.scratch.clone()),
+                        ..Default::default()
+                    };
+                    if let Err(err) = self.host.storage.commit(&self.meta.id, write).await {
+                        self.rollback();
+                        return Err(Error::internal(format!(
+                            "committing the state failed: {err}"
+                        )));
+                    }
+                    std::mem::swap(&mut self.saved, &mut self.scratch);
+                }
+                self.deliver();
+                if changed {
+                    let ctx = ActorCtx {
+                        meta: &self.meta,
+                        vars: &mut self.vars,
+                        outbox: &self.outbox,
+                    };
+                    self.state.on_state_change(&ctx).await;
+                    // on_state_change may broadcast.
+                    self.deliver();
+                }
+                Ok(value)
+            }
+            Err(err) => {
+                if changed {
+                    self.rollback();
+                }
+                self.outbox.clear();
+                Err(err)
+            }
+        }
+    }
+
+    /// Encodes the state into `scratch`; whether it differs from the last durable state.
+    fn state_changed(&mut self) -> Result<bool, Error> {
+        match to_cbor(&self.state, &mut self.scratch) {
+            Ok(()) => Ok(self.scratch != self.saved),
+            Err(err) => {
+                self.rollback();
+                self.outbox.clear();
+                Err(Error::internal(format!(
+                    "the state cannot be encoded: {err}"
+                )))
+            }
+        }
+    }
+
+    /// Puts the state back to its last durable value.
+    fn rollback(&mut self) {
+        match from_cbor::<A>(&self.saved) {
+            Ok(state) => self.state = state,
+            // Only reachable if the state type's serde impls do not round-trip.
+            Err(err) => panic!("the last saved state of {} does not decode: {err}", A::NAME),
+        }
+    }
+
+    /// Delivers the turn's events: broadcasts to subscribers, sends to their connection.
+    fn deliver(&mut self) {
+        for emit in self.outbox.take() {
+            let out = Outbound::Event {
+                name: emit.event.name(),
+                payload: emit.payload,
+            };
+            match &emit.to {
+                None => {
+                    for slot in self.conns.values() {
+                        if slot.subscriptions.contains(&emit.event)
+                            && let Some(sink) = &slot.sink
+                        {
+                            let _ = sink.send(out.clone());
+                        }
+                    }
+                }
+                Some(conn_id) => {
+                    if let Some(sink) = self.conns.get(conn_id).and_then(|slot| slot.sink.as_ref())
+                    {
+                        let _ = sink.send(out);
+                    }
+                }
+            }
+        }
+    }
+
+    /// After a panicked turn: the last durable state, fresh vars, `on_wake` again.
+    async fn recover(&mut self) -> Result<(), Error> {
+        self.outbox.clear();
+        self.state = from_cbor(&self.saved).map_err(|err| Error::internal(err.to_string()))?;
+        let ctx = CreateCtx { meta: &self.meta };
+        self.vars = self.state.create_vars(&ctx).await?;
+        let mut ctx = ActorCtx {
+            meta: &self.meta,
+            vars: &mut self.vars,
+            outbox: &self.outbox,
+        };
+        let woke = self.state.on_wake(&mut ctx).await;
+        self.finish_turn(true, woke).await
+    }
+
+    /// Goes to sleep: `on_sleep`, then hands anything that arrived meanwhile to a fresh
+    /// instance.
+    async fn sleep(mut self, mut rx: mpsc::Receiver<Command<A>>) {
+        let mut ctx = ActorCtx {
+            meta: &self.meta,
+            vars: &mut self.vars,
+            outbox: &self.outbox,
+        };
+        let slept = self.state.on_sleep(&mut ctx).await;
+        if let Err(err) = self.finish_turn(true, slept).await {
+            mask::<A>(err, &self.meta.id, "on_sleep");
+        }
+        rx.close();
+        let id = ActorId(self.meta.id.clone());
+        self.host.forget(&id, |tx| tx.is_closed());
+        let host = self.host.clone();
+        drop(self);
+        while let Some(cmd) = rx.recv().await {
+            host.send(&id, cmd).await;
+        }
+    }
+
+    /// Tells every connection the actor is gone.
+    fn close_all(&mut self, err: ActorError) {
+        for slot in self.conns.values() {
+            if let Some(sink) = &slot.sink {
+                let _ = sink.send(Outbound::Close(err.clone()));
+            }
+        }
+        self.conns.clear();
+    }
+}
+
+enum Reply<A: Actor> {
+    Typed(tokio::sync::oneshot::Sender<Result<A::Return, ActorError>>),
+    Encoded(tokio::sync::oneshot::Sender<Result<Value, ActorError>>),
+}
