@@ -91,10 +91,11 @@ pub trait Event<A: Actor>: Serialize + DeserializeOwned + Send + 'static {
     const TARGET: A::Event;
 }
 
-/// A declared queue of actor `A`, with its message type.
-pub trait Queue<A: Actor> {
-    /// The message type sent to the queue.
-    type Message: Serialize + DeserializeOwned + Send + 'static;
+/// A declared queue of actor `A`, implemented on its message type: only types declared in
+/// `#[actor(queues(..))]` implement it, so sending anything else does not compile.
+pub trait Queue<A: Actor>: Serialize + DeserializeOwned + Send + 'static {
+    /// What a consumer answers a message with (`()` when the queue declares none).
+    type Completion: Serialize + DeserializeOwned + Send + 'static;
     /// The queue's target in `A`'s queue enum.
     const TARGET: A::Queue;
 }
