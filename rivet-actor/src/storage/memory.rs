@@ -1,19 +1,49 @@
 //! In-memory storage for tests and benchmarks.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::ops::Bound;
+use std::sync::{Mutex, MutexGuard};
 
-use super::*;
+use super::{
+    ActorRecord, ActorWrite, BoxFuture, KvPair, Storage, StorageError, StorageResult, StorageStats,
+    prefix_successor,
+};
 
-/// Storage that keeps everything in memory: fast, gone at exit.
-#[derive(Default)]
+/// A [`Storage`] that keeps everything in a mutex-protected map. Nothing survives the process.
+///
+/// Commits apply immediately and are counted in [`StorageStats::commits`] and
+/// [`StorageStats::transactions`]; [`StorageStats::syncs`] stays 0.
+///
+/// ```
+/// use rivet_actor::storage::{ActorRecord, ActorWrite, MemoryStorage, Storage};
+///
+/// # #[tokio::main] async fn main() -> rivet_actor::storage::StorageResult<()> {
+/// let storage = MemoryStorage::new();
+/// let rec = ActorRecord {
+///     id: "a1".into(),
+///     name: "counter".into(),
+///     key: vec![],
+///     input: None,
+///     created: false,
+///     created_at_ms: 0,
+/// };
+/// storage.insert_actor(rec).await?;
+/// let write = ActorWrite { kv_put: vec![(b"k".to_vec(), b"v".to_vec())], ..Default::default() };
+/// storage.commit("a1", write).await?;
+/// assert_eq!(storage.kv_get("a1", b"k").await?, Some(b"v".to_vec()));
+/// assert_eq!(storage.stats().commits, 1);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Default)]
 pub struct MemoryStorage {
     inner: Mutex<Inner>,
 }
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Inner {
-    records: HashMap<String, ActorRecord>,
+    /// Records by id.
+    actors: BTreeMap<String, ActorRecord>,
+    /// `(name, key)` -> id.
     by_key: HashMap<(String, Vec<String>), String>,
     state: HashMap<String, Vec<u8>>,
     kv: HashMap<String, BTreeMap<Vec<u8>, Vec<u8>>>,
@@ -21,14 +51,38 @@ struct Inner {
 }
 
 impl MemoryStorage {
-    /// An empty storage.
+    /// Creates an empty storage.
+    ///
+    /// ```
+    /// let storage = rivet_actor::storage::MemoryStorage::new();
+    /// # let _ = storage;
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave a half-applied write: every mutation
+        // validates first and then only performs infallible map operations.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, T> {
+    Box::pin(std::future::ready(value))
+}
+
+fn prefix_range<'m>(
+    rows: &'m BTreeMap<Vec<u8>, Vec<u8>>,
+    prefix: &[u8],
+) -> impl Iterator<Item = (&'m Vec<u8>, &'m Vec<u8>)> {
+    let end = match prefix_successor(prefix) {
+        Some(end) => Bound::Excluded(end),
+        None => Bound::Unbounded,
+    };
+    rows.range((Bound::Included(prefix.to_vec()), end))
 }
 
 impl Storage for MemoryStorage {
@@ -41,14 +95,13 @@ impl Storage for MemoryStorage {
         let found = inner
             .by_key
             .get(&(name.to_owned(), key.to_vec()))
-            .and_then(|id| inner.records.get(id))
+            .and_then(|id| inner.actors.get(id))
             .cloned();
-        Box::pin(async move { Ok(found) })
+        ready(Ok(found))
     }
 
     fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<ActorRecord>>> {
-        let found = self.lock().records.get(id).cloned();
-        Box::pin(async move { Ok(found) })
+        ready(Ok(self.lock().actors.get(id).cloned()))
     }
 
     fn insert_actor(
@@ -56,59 +109,67 @@ impl Storage for MemoryStorage {
         record: ActorRecord,
     ) -> BoxFuture<'_, StorageResult<(ActorRecord, bool)>> {
         let mut inner = self.lock();
-        let k = (record.name.clone(), record.key.clone());
-        let out = if let Some(id) = inner.by_key.get(&k) {
-            (inner.records[id].clone(), false)
+        let pair = (record.name.clone(), record.key.clone());
+        let result = if let Some(existing) = inner.by_key.get(&pair) {
+            Ok((inner.actors[existing].clone(), false))
+        } else if inner.actors.contains_key(&record.id) {
+            Err(StorageError::IdInUse { id: record.id })
         } else {
-            inner.by_key.insert(k, record.id.clone());
-            inner.records.insert(record.id.clone(), record.clone());
-            (record, true)
+            inner.by_key.insert(pair, record.id.clone());
+            inner.actors.insert(record.id.clone(), record.clone());
+            inner.stats.transactions += 1;
+            Ok((record, true))
         };
-        Box::pin(async move { Ok(out) })
+        ready(result)
     }
 
     fn list_actors<'a>(
         &'a self,
         name: Option<&'a str>,
     ) -> BoxFuture<'a, StorageResult<Vec<ActorRecord>>> {
-        let list = self
-            .lock()
-            .records
+        let inner = self.lock();
+        let list = inner
+            .actors
             .values()
             .filter(|r| name.is_none_or(|n| r.name == n))
             .cloned()
             .collect();
-        Box::pin(async move { Ok(list) })
+        ready(Ok(list))
     }
 
     fn load_state<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<Vec<u8>>>> {
-        let state = self.lock().state.get(id).cloned();
-        Box::pin(async move { Ok(state) })
+        ready(Ok(self.lock().state.get(id).cloned()))
     }
 
     fn commit<'a>(&'a self, id: &'a str, write: ActorWrite) -> BoxFuture<'a, StorageResult<()>> {
-        let mut inner = self.lock();
-        inner.stats.commits += 1;
-        inner.stats.transactions += 1;
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let Some(record) = inner.actors.get_mut(id) else {
+            return ready(Err(StorageError::ActorNotFound { id: id.to_owned() }));
+        };
+        if write.mark_created {
+            record.created = true;
+        }
         if let Some(state) = write.state {
             inner.state.insert(id.to_owned(), state);
         }
-        if write.mark_created
-            && let Some(r) = inner.records.get_mut(id)
-        {
-            r.created = true;
-        }
-        let kv = inner.kv.entry(id.to_owned()).or_default();
+        let rows = inner.kv.entry(id.to_owned()).or_default();
         for prefix in &write.kv_delete_prefix {
-            kv.retain(|k, _| !k.starts_with(prefix));
+            let doomed: Vec<Vec<u8>> = prefix_range(rows, prefix).map(|(k, _)| k.clone()).collect();
+            for key in doomed {
+                rows.remove(&key);
+            }
         }
-        for k in &write.kv_delete {
-            kv.remove(k);
+        for key in &write.kv_delete {
+            rows.remove(key);
         }
-        for (k, v) in write.kv_put {
-            kv.insert(k, v);
+        rows.extend(write.kv_put);
+        if rows.is_empty() {
+            inner.kv.remove(id);
         }
-        Box::pin(async { Ok(()) })
+        inner.stats.commits += 1;
+        inner.stats.transactions += 1;
+        ready(Ok(()))
     }
 
     fn kv_get<'a>(
@@ -116,41 +177,43 @@ impl Storage for MemoryStorage {
         id: &'a str,
         key: &'a [u8],
     ) -> BoxFuture<'a, StorageResult<Option<Vec<u8>>>> {
-        let v = self.lock().kv.get(id).and_then(|kv| kv.get(key)).cloned();
-        Box::pin(async move { Ok(v) })
+        let inner = self.lock();
+        ready(Ok(inner.kv.get(id).and_then(|rows| rows.get(key)).cloned()))
     }
 
     fn kv_scan_prefix<'a>(
         &'a self,
         id: &'a str,
         prefix: &'a [u8],
-    ) -> BoxFuture<'a, StorageResult<Vec<(Vec<u8>, Vec<u8>)>>> {
-        let rows = self
-            .lock()
+    ) -> BoxFuture<'a, StorageResult<Vec<KvPair>>> {
+        let inner = self.lock();
+        let rows = inner
             .kv
             .get(id)
-            .map(|kv| {
-                kv.range(prefix.to_vec()..)
-                    .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|rows| {
+                prefix_range(rows, prefix)
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect()
             })
             .unwrap_or_default();
-        Box::pin(async move { Ok(rows) })
+        ready(Ok(rows))
     }
 
     fn destroy<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
         let mut inner = self.lock();
-        let existed = match inner.records.remove(id) {
-            Some(r) => {
-                inner.by_key.remove(&(r.name, r.key));
+        let existed = match inner.actors.remove(id) {
+            Some(record) => {
+                inner.by_key.remove(&(record.name, record.key));
                 true
             }
             None => false,
         };
         inner.state.remove(id);
         inner.kv.remove(id);
-        Box::pin(async move { Ok(existed) })
+        if existed {
+            inner.stats.transactions += 1;
+        }
+        ready(Ok(existed))
     }
 
     fn stats(&self) -> StorageStats {

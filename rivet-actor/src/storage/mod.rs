@@ -1,108 +1,339 @@
-//! Durable storage of actor records and state. (Interim: the SQLite backend lands from the
-//! storage branch; this holds the trait and the in-memory backend.)
+//! Durable storage of actor records, state and per-actor key/value rows.
+//!
+//! The runtime talks to storage only through the [`Storage`] trait. Two backends ship with the
+//! crate:
+//!
+//! - [`SqliteStorage`], the default: one SQLite file (`actors.sqlite`) in a data directory,
+//!   WAL mode with `synchronous=FULL`. Writes go through a single writer thread that performs
+//!   **group commit**: every write queued while the previous transaction was being fsynced is
+//!   applied in the next transaction, so N concurrent commits cost one fsync, not N.
+//! - [`MemoryStorage`], a mutex-protected map for tests and benchmarks. Nothing is durable.
+//!
+//! # Durability contract
+//!
+//! [`Storage::commit`] resolves only once the write is durable (for SQLite: the transaction
+//! containing it has committed and the WAL has been fsynced). The runtime answers an action only
+//! after the commit of its turn has resolved, so an acknowledged change survives a crash.
+//! A turn that changed nothing does not call `commit` at all.
+//!
+//! # Example
+//!
+//! ```
+//! use rivet_actor::storage::{ActorRecord, ActorWrite, MemoryStorage, Storage};
+//!
+//! # #[tokio::main] async fn main() -> rivet_actor::storage::StorageResult<()> {
+//! let storage = MemoryStorage::new();
+//! let record = ActorRecord {
+//!     id: "a1".into(),
+//!     name: "counter".into(),
+//!     key: vec!["main".into()],
+//!     input: None,
+//!     created: false,
+//!     created_at_ms: 0,
+//! };
+//! let (stored, inserted) = storage.insert_actor(record).await?;
+//! assert!(inserted);
+//! storage
+//!     .commit(&stored.id, ActorWrite { state: Some(vec![1, 2, 3]), ..Default::default() })
+//!     .await?;
+//! assert_eq!(storage.load_state("a1").await?, Some(vec![1, 2, 3]));
+//! # Ok(()) }
+//! ```
 
 mod memory;
+mod sqlite;
+
+#[cfg(test)]
+mod tests;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
 
 pub use memory::MemoryStorage;
+pub use sqlite::SqliteStorage;
 
-/// A boxed future, so that [`Storage`] can be a trait object.
-pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+/// A boxed, `Send` future: the return type of every asynchronous [`Storage`] method.
+///
+/// Boxing keeps the trait object-safe, so the runtime can hold an `Arc<dyn Storage>`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// A storage failure.
-#[derive(Debug, thiserror::Error)]
+/// One key/value row: `(key, value)`.
+pub type KvPair = (Vec<u8>, Vec<u8>);
+
+/// Why a storage operation failed.
+///
+/// Every variant carries enough text to act on without a debugger; backend causes are kept
+/// as text so that one failed batch can answer each of its waiters with the same error.
+///
+/// ```
+/// use rivet_actor::storage::StorageError;
+///
+/// let e = StorageError::ActorNotFound { id: "a1".into() };
+/// assert_eq!(e.to_string(), "no actor with id \"a1\" in storage");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum StorageError {
-    /// The backend failed.
+    /// The backend reported an error (SQLite error text, with what we were doing).
     #[error("storage backend error: {0}")]
     Backend(String),
-    /// The storage was shut down.
+    /// A filesystem operation on the data directory failed.
+    #[error("storage I/O error on {}: {message}", path.display())]
+    Io {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// The operating system's error text.
+        message: String,
+    },
+    /// The storage has shut down (its writer thread is gone); nothing more can be written.
     #[error("storage is closed")]
     Closed,
+    /// The file is damaged, is not a SQLite database, belongs to another application, or holds
+    /// a row that does not decode.
+    #[error("storage is corrupt or foreign: {what}")]
+    Corrupt {
+        /// What was found, and where.
+        what: String,
+    },
+    /// The file was written by a newer rivet-actor with a schema this build does not know.
+    #[error(
+        "storage schema version {found} is newer than this build supports ({supported}); \
+         upgrade rivet-actor or use another data directory"
+    )]
+    UnsupportedVersion {
+        /// `PRAGMA user_version` found in the file.
+        found: i64,
+        /// The newest schema version this build understands.
+        supported: i64,
+    },
+    /// A write named an actor id that has no record (never inserted, or destroyed).
+    #[error("no actor with id {id:?} in storage")]
+    ActorNotFound {
+        /// The id that was not found.
+        id: String,
+    },
+    /// [`Storage::insert_actor`] was given an id already used by a different `(name, key)`.
+    #[error("actor id {id:?} is already used by another (name, key)")]
+    IdInUse {
+        /// The conflicting id.
+        id: String,
+    },
 }
 
-/// Result of a storage operation.
+/// The result type of every storage operation.
 pub type StorageResult<T> = Result<T, StorageError>;
 
-/// An actor's identity row.
+/// The stored identity of one actor instance.
+///
+/// `(name, key)` is unique: `insert_actor` with an existing pair returns the stored record.
+/// Keys are compared element by element, so `["a,b"]`, `["a", "b"]` and `[]` are three distinct
+/// keys.
+///
+/// ```
+/// use rivet_actor::storage::ActorRecord;
+///
+/// let room = ActorRecord {
+///     id: "0193-chat-general".into(),
+///     name: "chatRoom".into(),
+///     key: vec!["general".into()],
+///     input: None,
+///     created: false,
+///     created_at_ms: 1_700_000_000_000,
+/// };
+/// assert_eq!(room.key, ["general"]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ActorRecord {
     /// Stable actor id.
     pub id: String,
-    /// The actor type's wire name.
+    /// The actor type's wire name, e.g. `"chatRoom"`.
     pub name: String,
-    /// The actor's key.
+    /// The actor's key, e.g. `["general"]`.
     pub key: Vec<String>,
     /// CBOR of the create input, if any.
     pub input: Option<Vec<u8>>,
-    /// Whether `on_create` has completed.
+    /// The actor's `on_create` hook has completed (set by a commit with `mark_created`).
     pub created: bool,
-    /// Creation time, ms since the epoch.
+    /// Creation time, milliseconds since the Unix epoch.
     pub created_at_ms: i64,
 }
 
-/// One actor's writes from one turn, applied atomically.
-#[derive(Clone, Debug, Default)]
+/// One actor's writes from one turn, applied atomically by [`Storage::commit`].
+///
+/// Within one write the key/value operations are applied in this order: `kv_delete_prefix`,
+/// then `kv_delete`, then `kv_put`. A turn that deletes and later re-puts a key should
+/// therefore list the key only in `kv_put`; a put followed by a delete lists it only in
+/// `kv_delete`.
+///
+/// ```
+/// use rivet_actor::storage::ActorWrite;
+///
+/// let write = ActorWrite {
+///     state: Some(b"new state".to_vec()),
+///     kv_put: vec![(b"queue/0001".to_vec(), b"job".to_vec())],
+///     kv_delete_prefix: vec![b"cache/".to_vec()],
+///     ..Default::default()
+/// };
+/// assert!(!write.is_empty());
+/// assert!(ActorWrite::default().is_empty());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ActorWrite {
     /// New encoded state, if it changed.
     pub state: Option<Vec<u8>>,
-    /// Mark the record as created.
+    /// Set the record's `created` flag.
     pub mark_created: bool,
-    /// Key/value rows to write.
+    /// Key/value rows to insert or overwrite.
     pub kv_put: Vec<(Vec<u8>, Vec<u8>)>,
-    /// Key/value rows to delete.
+    /// Keys to delete.
     pub kv_delete: Vec<Vec<u8>>,
-    /// Key prefixes whose rows to delete.
+    /// Prefixes whose keys are all deleted (an empty prefix deletes every row of the actor).
     pub kv_delete_prefix: Vec<Vec<u8>>,
 }
 
-/// Counters of what a storage did.
+impl ActorWrite {
+    /// Whether this write changes nothing (the runtime does not commit such writes).
+    pub fn is_empty(&self) -> bool {
+        self.state.is_none()
+            && !self.mark_created
+            && self.kv_put.is_empty()
+            && self.kv_delete.is_empty()
+            && self.kv_delete_prefix.is_empty()
+    }
+}
+
+/// Counters describing the work a storage has done since it was opened.
+///
+/// `syncs / commits` is the group-commit ratio: how many fsyncs each committed
+/// [`ActorWrite`] cost on average.
+///
+/// ```
+/// use rivet_actor::storage::{MemoryStorage, Storage, StorageStats};
+///
+/// assert_eq!(MemoryStorage::new().stats(), StorageStats::default());
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StorageStats {
-    /// Actor writes applied.
+    /// [`ActorWrite`]s applied successfully.
     pub commits: u64,
-    /// Transactions run.
+    /// Backend transactions committed (a transaction may carry many commits, inserts and
+    /// destroys).
     pub transactions: u64,
-    /// Transactions that synced to disk.
+    /// Transactions that wrote something and therefore fsynced (always 0 for memory).
     pub syncs: u64,
 }
 
-/// Where actor records and state live.
+/// A place to keep actors durably. Implemented by [`SqliteStorage`] and [`MemoryStorage`].
+///
+/// All methods may be called concurrently from many tasks. Writes (`insert_actor`, `commit`,
+/// `destroy`) are linearizable: once a write's future has resolved, every later read sees it.
+///
+/// ```
+/// use std::sync::Arc;
+/// use rivet_actor::storage::{MemoryStorage, Storage};
+///
+/// let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+/// # let _ = storage;
+/// ```
 pub trait Storage: Send + Sync + 'static {
-    /// The actor with this name and key.
+    /// Finds the actor with this `(name, key)`.
     fn find_by_key<'a>(
         &'a self,
         name: &'a str,
         key: &'a [String],
     ) -> BoxFuture<'a, StorageResult<Option<ActorRecord>>>;
-    /// The actor with this id.
+
+    /// Finds the actor with this id.
     fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<ActorRecord>>>;
-    /// Inserts unless (name, key) exists; returns the stored record and whether it was inserted.
+
+    /// Inserts unless `(name, key)` exists; returns the stored record and whether it was
+    /// inserted. When the pair exists, the stored record is returned unchanged (its id may differ
+    /// from `record.id`). Fails with [`StorageError::IdInUse`] if the id belongs to another pair.
     fn insert_actor(
         &self,
         record: ActorRecord,
     ) -> BoxFuture<'_, StorageResult<(ActorRecord, bool)>>;
-    /// All actors, or those of one type.
+
+    /// Lists actors, all or those of one actor type, sorted by id.
     fn list_actors<'a>(
         &'a self,
         name: Option<&'a str>,
     ) -> BoxFuture<'a, StorageResult<Vec<ActorRecord>>>;
-    /// The actor's encoded state.
+
+    /// Loads the actor's encoded state, `None` if it never committed one.
     fn load_state<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<Vec<u8>>>>;
-    /// Applies a write; resolves once it is durable.
+
+    /// Applies one actor's writes atomically. Resolves only once the write is durable.
+    /// Concurrent commits share one transaction and one fsync.
+    ///
+    /// Fails with [`StorageError::ActorNotFound`] (and applies nothing) if the actor has no
+    /// record. A write that has been handed to the backend is applied even if the returned
+    /// future is dropped.
     fn commit<'a>(&'a self, id: &'a str, write: ActorWrite) -> BoxFuture<'a, StorageResult<()>>;
-    /// One key/value row.
+
+    /// Reads one key/value row of the actor.
     fn kv_get<'a>(
         &'a self,
         id: &'a str,
         key: &'a [u8],
     ) -> BoxFuture<'a, StorageResult<Option<Vec<u8>>>>;
-    /// Rows under a prefix, ordered by key.
+
+    /// Reads every key/value row of the actor whose key starts with `prefix`, ordered by key
+    /// (bytewise).
     fn kv_scan_prefix<'a>(
         &'a self,
         id: &'a str,
         prefix: &'a [u8],
-    ) -> BoxFuture<'a, StorageResult<Vec<(Vec<u8>, Vec<u8>)>>>;
-    /// Removes the actor and all its data; whether it existed.
+    ) -> BoxFuture<'a, StorageResult<Vec<KvPair>>>;
+
+    /// Removes the actor record, its state and its kv rows. Returns whether it existed.
     fn destroy<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<bool>>;
-    /// Counters.
+
+    /// Counters since the storage was opened.
     fn stats(&self) -> StorageStats;
+}
+
+/// Environment variable naming the data directory used by [`open_default`].
+pub const DATA_DIR_ENV: &str = "RIVET_ACTOR_DATA_DIR";
+
+/// The data directory used when [`DATA_DIR_ENV`] is unset or empty.
+pub const DEFAULT_DATA_DIR: &str = "./.rivet-actor/";
+
+/// The data directory [`open_default`] uses: `$RIVET_ACTOR_DATA_DIR` if set and non-empty,
+/// else `./.rivet-actor/`.
+///
+/// ```
+/// let dir = rivet_actor::storage::default_data_dir();
+/// assert!(!dir.as_os_str().is_empty());
+/// ```
+pub fn default_data_dir() -> PathBuf {
+    match std::env::var_os(DATA_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => PathBuf::from(DEFAULT_DATA_DIR),
+    }
+}
+
+/// Opens the default embedded storage: a [`SqliteStorage`] in [`default_data_dir`], created on
+/// first run.
+///
+/// ```no_run
+/// let storage = rivet_actor::storage::open_default()?;
+/// # Ok::<(), rivet_actor::storage::StorageError>(())
+/// ```
+pub fn open_default() -> StorageResult<SqliteStorage> {
+    SqliteStorage::open(default_data_dir())
+}
+
+/// The smallest byte string greater than every string starting with `prefix`, or `None` if
+/// there is none (the prefix is empty or all `0xFF`). Used for prefix range scans.
+pub(crate) fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last != u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
 }

@@ -1,0 +1,251 @@
+//! The embedded default backend: one SQLite file with group commit.
+//!
+//! - [`schema`]: connection setup, identity and version checks, migrations, row encoding.
+//! - [`writer`]: the writer thread that owns the write connection and batches commits.
+//! - [`reader`]: a small pool of read connections used on blocking threads.
+
+mod reader;
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rusqlite::{OptionalExtension, params};
+
+use self::reader::Readers;
+use self::schema::{ACTOR_COLUMNS, RawRecord, encode_key, sql_error};
+use self::writer::{Counters, Op, Writer};
+use super::{
+    ActorRecord, ActorWrite, BoxFuture, KvPair, Storage, StorageError, StorageResult, StorageStats,
+    prefix_successor,
+};
+
+/// The default [`Storage`]: a SQLite file `actors.sqlite` in a data directory.
+///
+/// The file runs in WAL mode with `synchronous=FULL`, so a [`Storage::commit`] that has
+/// resolved is on disk. All writes go through one writer thread that applies every write
+/// queued while the previous transaction was syncing in a single transaction: N concurrent
+/// commits cost one fsync. Reads use separate connections on blocking threads and never wait
+/// for the writer.
+///
+/// Dropping the storage lets the writer finish every queued write, then closes the file.
+///
+/// ```
+/// use rivet_actor::storage::{ActorRecord, ActorWrite, SqliteStorage, Storage};
+///
+/// # #[tokio::main] async fn main() -> rivet_actor::storage::StorageResult<()> {
+/// let dir = std::env::temp_dir().join(format!("rivet-actor-doc-{}", std::process::id()));
+/// let storage = SqliteStorage::open(&dir)?;
+/// let rec = ActorRecord {
+///     id: "a1".into(),
+///     name: "counter".into(),
+///     key: vec!["main".into()],
+///     input: None,
+///     created: false,
+///     created_at_ms: 0,
+/// };
+/// storage.insert_actor(rec).await?;
+/// storage.commit("a1", ActorWrite { state: Some(vec![7]), ..Default::default() }).await?;
+/// drop(storage);
+///
+/// // A restart sees the committed state.
+/// let storage = SqliteStorage::open(&dir)?;
+/// assert_eq!(storage.load_state("a1").await?, Some(vec![7]));
+/// # drop(storage);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok(()) }
+/// ```
+pub struct SqliteStorage {
+    // Field order is drop order: the writer drains and joins before the readers close.
+    writer: Writer,
+    readers: Arc<Readers>,
+    counters: Arc<Counters>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SqliteStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStorage")
+            .field("path", &self.path)
+            .field("stats", &self.counters.snapshot())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStorage {
+    /// Name of the database file inside the data directory.
+    pub const FILE_NAME: &'static str = "actors.sqlite";
+
+    /// Opens the store in `dir`, creating the directory and the database on first run and
+    /// migrating an older schema.
+    ///
+    /// Fails with [`StorageError::Corrupt`] if `actors.sqlite` is damaged, not a SQLite
+    /// database, or another application's database; with [`StorageError::UnsupportedVersion`]
+    /// if a newer rivet-actor wrote it; with [`StorageError::Io`] if the directory cannot be
+    /// created.
+    ///
+    /// ```
+    /// # fn main() -> rivet_actor::storage::StorageResult<()> {
+    /// let dir = std::env::temp_dir().join(format!("rivet-actor-doc-open-{}", std::process::id()));
+    /// let storage = rivet_actor::storage::SqliteStorage::open(&dir)?;
+    /// assert!(storage.path().ends_with("actors.sqlite"));
+    /// # drop(storage);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok(()) }
+    /// ```
+    pub fn open(dir: impl AsRef<Path>) -> StorageResult<Self> {
+        let dir = dir.as_ref();
+        std::fs::create_dir_all(dir).map_err(|e| StorageError::Io {
+            path: dir.to_path_buf(),
+            message: format!("creating the data directory: {e}"),
+        })?;
+        let path = dir.join(Self::FILE_NAME);
+        let conn = schema::open_writer(&path)?;
+        let readers = Readers::open(path.clone())?;
+        let counters = Arc::new(Counters::default());
+        let writer = Writer::spawn(conn, Arc::clone(&counters))?;
+        tracing::debug!(path = %path.display(), "opened actor storage");
+        Ok(Self {
+            writer,
+            readers,
+            counters,
+            path,
+        })
+    }
+
+    /// The database file (`<dir>/actors.sqlite`).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn read_error(what: &str, id: &str) -> impl Fn(rusqlite::Error) -> StorageError {
+    let context = format!("reading {what} of actor {id:?}");
+    move |e| sql_error(&context, e)
+}
+
+impl Storage for SqliteStorage {
+    fn find_by_key<'a>(
+        &'a self,
+        name: &'a str,
+        key: &'a [String],
+    ) -> BoxFuture<'a, StorageResult<Option<ActorRecord>>> {
+        let name = name.to_owned();
+        let key = encode_key(key);
+        self.readers.run(move |conn| {
+            conn.prepare_cached(&format!(
+                "SELECT {ACTOR_COLUMNS} FROM actors WHERE name = ?1 AND key = ?2"
+            ))
+            .and_then(|mut s| {
+                s.query_row(params![name, key], RawRecord::from_row)
+                    .optional()
+            })
+            .map_err(|e| sql_error(&format!("finding actor {name:?} {key}"), e))?
+            .map(RawRecord::decode)
+            .transpose()
+        })
+    }
+
+    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<ActorRecord>>> {
+        let id = id.to_owned();
+        self.readers.run(move |conn| {
+            conn.prepare_cached(&format!("SELECT {ACTOR_COLUMNS} FROM actors WHERE id = ?1"))
+                .and_then(|mut s| s.query_row([&id], RawRecord::from_row).optional())
+                .map_err(read_error("the record", &id))?
+                .map(RawRecord::decode)
+                .transpose()
+        })
+    }
+
+    fn insert_actor(
+        &self,
+        record: ActorRecord,
+    ) -> BoxFuture<'_, StorageResult<(ActorRecord, bool)>> {
+        Box::pin(self.writer.call(|reply| Op::Insert { record, reply }))
+    }
+
+    fn list_actors<'a>(
+        &'a self,
+        name: Option<&'a str>,
+    ) -> BoxFuture<'a, StorageResult<Vec<ActorRecord>>> {
+        let name = name.map(str::to_owned);
+        self.readers.run(move |conn| {
+            let raw: Vec<RawRecord> = match &name {
+                Some(name) => conn
+                    .prepare_cached(&format!(
+                        "SELECT {ACTOR_COLUMNS} FROM actors WHERE name = ?1 ORDER BY id"
+                    ))
+                    .and_then(|mut s| s.query_map([name], RawRecord::from_row)?.collect()),
+                None => conn
+                    .prepare_cached(&format!("SELECT {ACTOR_COLUMNS} FROM actors ORDER BY id"))
+                    .and_then(|mut s| s.query_map([], RawRecord::from_row)?.collect()),
+            }
+            .map_err(|e| sql_error("listing actors", e))?;
+            raw.into_iter().map(RawRecord::decode).collect()
+        })
+    }
+
+    fn load_state<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<Vec<u8>>>> {
+        let id = id.to_owned();
+        self.readers.run(move |conn| {
+            conn.prepare_cached("SELECT value FROM state WHERE id = ?1")
+                .and_then(|mut s| s.query_row([&id], |r| r.get(0)).optional())
+                .map_err(read_error("the state", &id))
+        })
+    }
+
+    fn commit<'a>(&'a self, id: &'a str, write: ActorWrite) -> BoxFuture<'a, StorageResult<()>> {
+        let id = id.to_owned();
+        Box::pin(self.writer.call(|reply| Op::Commit { id, write, reply }))
+    }
+
+    fn kv_get<'a>(
+        &'a self,
+        id: &'a str,
+        key: &'a [u8],
+    ) -> BoxFuture<'a, StorageResult<Option<Vec<u8>>>> {
+        let id = id.to_owned();
+        let key = key.to_vec();
+        self.readers.run(move |conn| {
+            conn.prepare_cached("SELECT value FROM kv WHERE id = ?1 AND key = ?2")
+                .and_then(|mut s| s.query_row(params![id, key], |r| r.get(0)).optional())
+                .map_err(read_error("a kv row", &id))
+        })
+    }
+
+    fn kv_scan_prefix<'a>(
+        &'a self,
+        id: &'a str,
+        prefix: &'a [u8],
+    ) -> BoxFuture<'a, StorageResult<Vec<KvPair>>> {
+        let id = id.to_owned();
+        let prefix = prefix.to_vec();
+        self.readers.run(move |conn| {
+            let row = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?));
+            match prefix_successor(&prefix) {
+                Some(end) => conn
+                    .prepare_cached(
+                        "SELECT key, value FROM kv WHERE id = ?1 AND key >= ?2 AND key < ?3
+                         ORDER BY key",
+                    )
+                    .and_then(|mut s| s.query_map(params![id, prefix, end], row)?.collect()),
+                None => conn
+                    .prepare_cached(
+                        "SELECT key, value FROM kv WHERE id = ?1 AND key >= ?2 ORDER BY key",
+                    )
+                    .and_then(|mut s| s.query_map(params![id, prefix], row)?.collect()),
+            }
+            .map_err(read_error("kv rows", &id))
+        })
+    }
+
+    fn destroy<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
+        let id = id.to_owned();
+        Box::pin(self.writer.call(|reply| Op::Destroy { id, reply }))
+    }
+
+    fn stats(&self) -> StorageStats {
+        self.counters.snapshot()
+    }
+}
