@@ -36,6 +36,7 @@ mod ids;
 pub mod protocol;
 pub mod registry;
 pub mod runtime;
+pub mod server;
 pub mod storage;
 pub mod testing;
 pub mod value;
@@ -45,7 +46,9 @@ pub mod value;
 pub mod __private;
 
 pub use actor::{ActionTarget, Actor, ActorCall, ActorReturn, Event, Invoke, Queue, Target};
-pub use client::{EventStream, Invoker, LocalConn, LocalHandle};
+pub use client::{
+    ActorConn, ActorHandle, Client, ConnStatus, EventStream, Invoker, LocalConn, LocalHandle,
+};
 pub use conn::{Conn, ConnId, ConnRef, NoParams, Request};
 pub use context::{ActionCtx, ActorCtx, ConnCtx, ConnectCtx, CreateCtx};
 pub use error::{ActorError, ClientError, Error, UserError};
@@ -59,8 +62,8 @@ pub use rivet_actor_macros::actor;
 /// Everything an actor definition needs.
 pub mod prelude {
     pub use crate::{
-        ActionCtx, Actor, ActorCtx, ActorError, ActorTest, ClientError, ConnCtx, ConnectCtx,
-        CreateCtx, Error, Invoke, Key, Registry, Request, UserError, actor,
+        ActionCtx, Actor, ActorCtx, ActorError, ActorTest, Client, ClientError, ConnCtx,
+        ConnectCtx, CreateCtx, Error, Invoke, Key, Registry, Request, UserError, actor,
     };
     pub use serde::{Deserialize, Serialize};
 }

@@ -10,7 +10,8 @@ use crate::error::{ActorError, ClientError};
 use crate::runtime::erased::{Erased, ErasedActor};
 use crate::runtime::host::{Host, HostConfig, InputSource};
 use crate::runtime::lookup::{ActorId, Key, Lookup};
-use crate::storage::{MemoryStorage, Storage};
+use crate::server::ServerConfig;
+use crate::storage::{MemoryStorage, SqliteStorage, Storage, StorageError};
 
 /// The actor types a process hosts, their storage and their instances.
 ///
@@ -30,7 +31,7 @@ use crate::storage::{MemoryStorage, Storage};
 /// }
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// let registry = Registry::builder().register::<Counter>().build();
+/// let registry = Registry::builder().in_memory().register::<Counter>().build();
 /// let counter = registry.get_or_create::<Counter>("mine").await.unwrap();
 /// assert_eq!(counter.increment(2).await.unwrap(), 2);
 /// # });
@@ -44,6 +45,7 @@ struct Inner {
     by_name: HashMap<&'static str, Arc<dyn ErasedActor>>,
     by_type: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
     storage: Arc<dyn Storage>,
+    server: ServerConfig,
 }
 
 type Registration = Box<dyn FnOnce(&Arc<dyn Storage>, &HostConfig) -> Registered>;
@@ -55,20 +57,35 @@ struct Registered {
     typed: Arc<dyn Any + Send + Sync>,
 }
 
+/// Where a registry keeps its actors.
+enum StorageChoice {
+    /// SQLite under `RIVET_ACTOR_DATA_DIR`, else `./.rivet-actor/`.
+    Default,
+    /// SQLite under this directory.
+    Dir(std::path::PathBuf),
+    /// Memory only: gone at exit.
+    Memory,
+    /// A backend the caller made.
+    Custom(Arc<dyn Storage>),
+}
+
 /// Builds a [`Registry`].
 #[must_use]
 pub struct RegistryBuilder {
-    storage: Option<Arc<dyn Storage>>,
+    storage: StorageChoice,
     config: HostConfig,
+    server: ServerConfig,
     registrations: Vec<Registration>,
 }
 
 impl Registry {
-    /// Starts a registry with in-memory storage and default settings.
+    /// Starts a registry with the default, durable storage (a SQLite file under
+    /// `RIVET_ACTOR_DATA_DIR`, else `./.rivet-actor/`) and default settings.
     pub fn builder() -> RegistryBuilder {
         RegistryBuilder {
-            storage: None,
+            storage: StorageChoice::Default,
             config: HostConfig::default(),
+            server: ServerConfig::default(),
             registrations: Vec::new(),
         }
     }
@@ -86,7 +103,7 @@ impl Registry {
         lookup: Lookup<InputSource<A>>,
     ) -> Result<LocalHandle<A>, ClientError> {
         let host = self.host::<A>()?;
-        let id = host.resolve(lookup).await?;
+        let (id, _created) = host.resolve(lookup).await?;
         Ok(LocalHandle::new(host, id))
     }
 
@@ -145,6 +162,11 @@ impl Registry {
     pub fn storage(&self) -> &Arc<dyn Storage> {
         &self.inner.storage
     }
+
+    /// The network server's settings.
+    pub fn server_config(&self) -> &ServerConfig {
+        &self.inner.server
+    }
 }
 
 impl RegistryBuilder {
@@ -162,15 +184,38 @@ impl RegistryBuilder {
         self
     }
 
-    /// Where actors are stored (default: in memory).
-    pub fn storage(mut self, storage: impl Storage) -> Self {
-        self.storage = Some(Arc::new(storage));
+    /// Stores actors in a SQLite file under `dir` (created on first use).
+    pub fn data_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.storage = StorageChoice::Dir(dir.into());
         self
     }
 
-    /// Where actors are stored, shared with others.
+    /// Keeps actors in memory only: for tests and benchmarks, gone at exit.
+    pub fn in_memory(mut self) -> Self {
+        self.storage = StorageChoice::Memory;
+        self
+    }
+
+    /// Stores actors in a backend of the caller's.
+    pub fn storage(mut self, storage: impl Storage) -> Self {
+        self.storage = StorageChoice::Custom(Arc::new(storage));
+        self
+    }
+
+    /// Stores actors in a backend shared with others.
     pub fn shared_storage(mut self, storage: Arc<dyn Storage>) -> Self {
-        self.storage = Some(storage);
+        self.storage = StorageChoice::Custom(storage);
+        self
+    }
+
+    /// Whether a storage was chosen explicitly.
+    pub(crate) fn has_storage_choice(&self) -> bool {
+        !matches!(self.storage, StorageChoice::Default)
+    }
+
+    /// Network server settings (message size limit, …).
+    pub fn server_config(mut self, server: ServerConfig) -> Self {
+        self.server = server;
         self
     }
 
@@ -180,14 +225,23 @@ impl RegistryBuilder {
         self
     }
 
-    /// Builds the registry.
+    /// Builds the registry, opening its storage.
+    ///
+    /// # Errors
+    /// When the storage cannot be opened (the data directory is not writable, the file is
+    /// not ours or is damaged).
     ///
     /// # Panics
     /// When two registered actor types share a wire name: requests could not be routed.
-    pub fn build(self) -> Registry {
-        let storage = self
-            .storage
-            .unwrap_or_else(|| Arc::new(MemoryStorage::new()));
+    pub fn try_build(self) -> Result<Registry, StorageError> {
+        let storage: Arc<dyn Storage> = match self.storage {
+            StorageChoice::Default => {
+                Arc::new(SqliteStorage::open(crate::storage::default_data_dir())?)
+            }
+            StorageChoice::Dir(dir) => Arc::new(SqliteStorage::open(dir)?),
+            StorageChoice::Memory => Arc::new(MemoryStorage::new()),
+            StorageChoice::Custom(storage) => storage,
+        };
         let mut by_name = HashMap::new();
         let mut by_type = HashMap::new();
         for registration in self.registrations {
@@ -200,12 +254,25 @@ impl RegistryBuilder {
             }
             by_type.insert(registered.type_id, registered.typed);
         }
-        Registry {
+        Ok(Registry {
             inner: Arc::new(Inner {
                 by_name,
                 by_type,
                 storage,
+                server: self.server,
             }),
+        })
+    }
+
+    /// Builds the registry.
+    ///
+    /// # Panics
+    /// When the storage cannot be opened (see [`RegistryBuilder::try_build`]) or two actor
+    /// types share a wire name.
+    pub fn build(self) -> Registry {
+        match self.try_build() {
+            Ok(registry) => registry,
+            Err(err) => panic!("the registry's storage could not be opened: {err}"),
         }
     }
 }

@@ -50,7 +50,13 @@ impl<A: Actor> ActorTest<A> {
     }
 
     /// A registry built from `builder` with `A` added (for other actor types or settings).
+    /// Unless `builder` chose a storage, it is in memory.
     pub fn with(builder: RegistryBuilder) -> Self {
+        let builder = if builder.has_storage_choice() {
+            builder
+        } else {
+            builder.in_memory()
+        };
         Self {
             registry: builder.register::<A>().build(),
             _actor: PhantomData,

@@ -1,11 +1,14 @@
 //! Clients of actors. The typed methods are generated per actor (`ChatRoomMethods`) over
 //! an [`Invoker`]; this module holds the transports they run on.
 //!
+//! - [`Client`] → [`ActorHandle`] (stateless calls over HTTP) / [`ActorConn`] (one
+//!   WebSocket): over the network, in RivetKit's protocol.
 //! - [`LocalHandle`] / [`LocalConn`]: in-process, through the same pipeline as the network
 //!   (connect hooks, `can_invoke`, dispatch), with typed calls that are never serialized.
 
 mod events;
 mod local;
+pub mod net;
 
 use std::future::Future;
 
@@ -16,6 +19,7 @@ use crate::error::ClientError;
 
 pub use events::EventStream;
 pub use local::{LocalConn, LocalHandle, LocalInvoker};
+pub use net::{ActorConn, ActorHandle, Client, ConnStatus};
 
 /// A transport that carries typed calls of actor `A`. Generated client methods call it:
 ///

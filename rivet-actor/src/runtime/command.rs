@@ -78,6 +78,10 @@ pub(crate) enum Command<A: Actor> {
     },
     /// A connection went away.
     Disconnect { conn_id: ConnId },
+    /// Remove the actor and its data; answers whether it existed.
+    Destroy {
+        reply: oneshot::Sender<Result<bool, ActorError>>,
+    },
 }
 
 impl<A: Actor> Command<A> {
@@ -86,6 +90,13 @@ impl<A: Actor> Command<A> {
         match self {
             Command::Connect { reply, .. } | Command::Subscribe { reply, .. } => {
                 let _ = reply.send(Err(err));
+            }
+            Command::Destroy { reply } => {
+                let _ = reply.send(if err.is_not_found() {
+                    Ok(false)
+                } else {
+                    Err(err)
+                });
             }
             Command::Call { invocation, .. } | Command::Stateless { invocation, .. } => {
                 invocation.fail(err)

@@ -32,8 +32,10 @@ pub enum ErasedLookup {
 pub trait ErasedActor: Send + Sync + 'static {
     /// The type's wire name.
     fn name(&self) -> &'static str;
-    /// Finds or makes an actor.
-    fn resolve(&self, lookup: ErasedLookup) -> BoxFuture<'_, Result<ActorId, ActorError>>;
+    /// Finds or makes an actor; its id and whether this call created it.
+    fn resolve(&self, lookup: ErasedLookup) -> BoxFuture<'_, Result<(ActorId, bool), ActorError>>;
+    /// Destroys an actor; whether it existed.
+    fn destroy<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, Result<bool, ActorError>>;
     /// The actor's stored record.
     fn record<'a>(
         &'a self,
@@ -56,22 +58,23 @@ pub trait ErasedActor: Send + Sync + 'static {
         request: Request,
         sink: Sink,
     ) -> BoxFuture<'a, Result<ConnId, ActorError>>;
-    /// An action on an open connection.
+    /// An action on an open connection. Awaiting the outer future queues the call in the
+    /// actor's mailbox (so calls keep the order they arrived in); the inner one is the answer.
     fn call<'a>(
         &'a self,
         id: &'a ActorId,
         conn: &'a ConnId,
         action: &'a str,
         args: Vec<Value>,
-    ) -> BoxFuture<'a, Result<Value, ActorError>>;
-    /// Subscribes or unsubscribes an open connection to an event.
+    ) -> BoxFuture<'a, Pending<Value>>;
+    /// Subscribes or unsubscribes an open connection to an event; queued like [`ErasedActor::call`].
     fn subscribe<'a>(
         &'a self,
         id: &'a ActorId,
         conn: &'a ConnId,
         event: &'a str,
         subscribe: bool,
-    ) -> BoxFuture<'a, Result<(), ActorError>>;
+    ) -> BoxFuture<'a, Pending<()>>;
     /// Closes a connection (runs `on_disconnect`).
     fn disconnect<'a>(&'a self, id: &'a ActorId, conn: &'a ConnId) -> BoxFuture<'a, ()>;
 }
@@ -82,6 +85,13 @@ pub(crate) fn decode_params<A: Actor>(
     crate::value::from_value(params.unwrap_or(Value::Null))
         .map(Arc::new)
         .map_err(ActorError::invalid_params)
+}
+
+/// The answer to a queued command.
+pub type Pending<T> = BoxFuture<'static, Result<T, ActorError>>;
+
+fn ready<T: Send + 'static>(result: Result<T, ActorError>) -> Pending<T> {
+    Box::pin(async move { result })
 }
 
 fn action_of<A: Actor>(name: &str) -> Result<A::Action, ActorError> {
@@ -102,7 +112,11 @@ impl<A: Actor> ErasedActor for Erased<A> {
         A::NAME
     }
 
-    fn resolve(&self, lookup: ErasedLookup) -> BoxFuture<'_, Result<ActorId, ActorError>> {
+    fn destroy<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, Result<bool, ActorError>> {
+        Box::pin(async move { self.0.destroy(id).await })
+    }
+
+    fn resolve(&self, lookup: ErasedLookup) -> BoxFuture<'_, Result<(ActorId, bool), ActorError>> {
         let lookup = match lookup {
             ErasedLookup::Get(key) => Lookup::Get(key),
             ErasedLookup::GetOrCreate(key, input) => {
@@ -190,9 +204,12 @@ impl<A: Actor> ErasedActor for Erased<A> {
         conn: &'a ConnId,
         action: &'a str,
         args: Vec<Value>,
-    ) -> BoxFuture<'a, Result<Value, ActorError>> {
+    ) -> BoxFuture<'a, Pending<Value>> {
         Box::pin(async move {
-            let action = action_of::<A>(action)?;
+            let action = match action_of::<A>(action) {
+                Ok(action) => action,
+                Err(err) => return ready(Err(err)),
+            };
             let (reply, rx) = oneshot::channel();
             let cmd = Command::Call {
                 conn_id: conn.clone(),
@@ -203,7 +220,7 @@ impl<A: Actor> ErasedActor for Erased<A> {
                 },
             };
             self.0.send(id, cmd).await;
-            answer(rx).await
+            Box::pin(answer(rx)) as Pending<Value>
         })
     }
 
@@ -213,15 +230,15 @@ impl<A: Actor> ErasedActor for Erased<A> {
         conn: &'a ConnId,
         event: &'a str,
         subscribe: bool,
-    ) -> BoxFuture<'a, Result<(), ActorError>> {
+    ) -> BoxFuture<'a, Pending<()>> {
         Box::pin(async move {
-            let event = A::Event::from_name(event).ok_or_else(|| {
-                ActorError::new(
+            let Some(event) = A::Event::from_name(event) else {
+                return ready(Err(ActorError::new(
                     "actor",
                     "event_not_found",
                     format!("The actor declares no event named `{event}`"),
-                )
-            })?;
+                )));
+            };
             let (reply, rx) = oneshot::channel();
             let cmd = Command::Subscribe {
                 conn_id: conn.clone(),
@@ -230,7 +247,7 @@ impl<A: Actor> ErasedActor for Erased<A> {
                 reply,
             };
             self.0.send(id, cmd).await;
-            answer(rx).await
+            Box::pin(answer(rx)) as Pending<()>
         })
     }
 

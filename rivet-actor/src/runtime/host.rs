@@ -24,7 +24,9 @@ use crate::storage::{ActorRecord, Storage};
 pub struct HostConfig {
     /// Commands an instance's mailbox holds before senders wait.
     pub mailbox: usize,
-    /// How long an instance without connections or work stays in memory; `None` keeps it.
+    /// How long an instance without connections or work stays in memory before it goes to
+    /// sleep (`on_sleep`; woken again on the next request). `None` keeps instances awake.
+    /// Default: 30 s.
     pub idle_timeout: Option<Duration>,
 }
 
@@ -32,7 +34,7 @@ impl Default for HostConfig {
     fn default() -> Self {
         Self {
             mailbox: 1024,
-            idle_timeout: None,
+            idle_timeout: Some(Duration::from_secs(30)),
         }
     }
 }
@@ -82,11 +84,11 @@ impl<A: Actor> Host<A> {
         })
     }
 
-    /// Finds or makes the actor named by `lookup` (input as CBOR); returns its id.
+    /// Finds or makes the actor named by `lookup`; returns its id and whether it was created.
     pub(crate) async fn resolve(
         self: &Arc<Self>,
         lookup: Lookup<InputSource<A>>,
-    ) -> Result<ActorId, ActorError> {
+    ) -> Result<(ActorId, bool), ActorError> {
         let storage_err = |err: crate::storage::StorageError| {
             tracing::error!(actor = A::NAME, %err, "storage failed while resolving an actor");
             ActorError::internal()
@@ -99,7 +101,7 @@ impl<A: Actor> Host<A> {
                     .await
                     .map_err(storage_err)?
                 {
-                    Some(record) if record.name == A::NAME => Ok(id),
+                    Some(record) if record.name == A::NAME => Ok((id, false)),
                     _ => Err(ActorError::not_found()),
                 };
             }
@@ -110,7 +112,7 @@ impl<A: Actor> Host<A> {
                     .await
                     .map_err(storage_err)?
                 {
-                    Some(record) => Ok(ActorId(record.id.into())),
+                    Some(record) => Ok((ActorId(record.id.into()), false)),
                     None => Err(ActorError::not_found()),
                 };
             }
@@ -124,7 +126,7 @@ impl<A: Actor> Host<A> {
                 .await
                 .map_err(storage_err)?
         {
-            return Ok(ActorId(record.id.into()));
+            return Ok((ActorId(record.id.into()), false));
         }
         let input = encode_input::<A>(input)?;
         let record = ActorRecord {
@@ -151,7 +153,7 @@ impl<A: Actor> Host<A> {
             // Start it now so `create_state` and `on_create` run even if nobody calls it.
             self.sender(&id);
         }
-        Ok(id)
+        Ok((id, inserted))
     }
 
     /// The mailbox of the live instance `id`, starting the instance if it is not running.
@@ -193,6 +195,14 @@ impl<A: Actor> Host<A> {
         if live.get(id).is_some_and(&tx_closed) {
             live.remove(id);
         }
+    }
+
+    /// Destroys actor `id`: its connections are closed, its instance stops and its data is
+    /// removed. Whether it existed.
+    pub(crate) async fn destroy(self: &Arc<Self>, id: &ActorId) -> Result<bool, ActorError> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.send(id, Command::Destroy { reply }).await;
+        rx.await.unwrap_or_else(|_| Err(ActorError::internal()))
     }
 
     /// Number of live instances.

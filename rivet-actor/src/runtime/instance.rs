@@ -55,6 +55,9 @@ pub(crate) async fn run<A: Actor>(
             _ => rx.recv().await,
         };
         let Some(cmd) = next else { return };
+        if let Command::Destroy { reply } = cmd {
+            return inst.destroy(rx, reply).await;
+        }
         let turn = AssertUnwindSafe(inst.handle(cmd)).catch_unwind().await;
         if turn.is_err() {
             tracing::error!(actor = A::NAME, %id, "a turn panicked; reloading the last saved state");
@@ -237,6 +240,10 @@ impl<A: Actor> Instance<A> {
                 let _ = reply.send(result);
             }
             Command::Disconnect { conn_id } => self.disconnect(&conn_id).await,
+            Command::Destroy { reply } => {
+                // Handled by the task loop before a turn starts.
+                let _ = reply.send(Err(ActorError::internal()));
+            }
         }
     }
 
@@ -538,6 +545,25 @@ impl<A: Actor> Instance<A> {
         while let Some(cmd) = rx.recv().await {
             host.send(&id, cmd).await;
         }
+    }
+
+    /// Destroys the actor: connections closed, mailbox refused, data removed.
+    async fn destroy(
+        mut self,
+        rx: mpsc::Receiver<Command<A>>,
+        reply: tokio::sync::oneshot::Sender<Result<bool, ActorError>>,
+    ) {
+        let gone = ActorError::new("actor", "destroyed", "The actor was destroyed");
+        self.close_all(gone);
+        let id = ActorId(self.meta.id.clone());
+        let result = self.host.storage.destroy(id.as_str()).await.map_err(|err| {
+            tracing::error!(actor = A::NAME, %id, %err, "storage failed while destroying the actor");
+            ActorError::internal()
+        });
+        let _ = reply.send(result);
+        let host = self.host.clone();
+        drop(self);
+        refuse_all(&host, &id, rx, ActorError::not_found()).await;
     }
 
     /// Tells every connection the actor is gone.

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::value::Value;
 
-pub use erased::{ErasedActor, ErasedLookup};
+pub use erased::{ErasedActor, ErasedLookup, Pending};
 pub use host::HostConfig;
 pub use lookup::{ActorId, Key};
 

@@ -1,0 +1,188 @@
+//! The typed network client: RivetKit's protocol over HTTP (stateless calls) and one
+//! WebSocket per connection (actions multiplexed, events, reconnect).
+
+mod conn;
+mod handle;
+mod target;
+
+use std::sync::Arc;
+
+use crate::actor::Actor;
+use crate::error::{ActorError, ClientError};
+use crate::protocol::{self, Encoding, WireError};
+use crate::runtime::{ActorId, Key};
+
+pub use conn::{ActorConn, ConnInvoker, ConnStatus};
+pub use handle::{ActorHandle, HttpInvoker};
+
+/// A client of a rivet-actor (or RivetKit) server.
+///
+/// ```no_run
+/// # use rivet_actor::prelude::*;
+/// # #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+/// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+/// # async fn run() -> Result<(), ClientError> {
+/// let client = Client::new("http://127.0.0.1:6420");
+/// let counter = client.get_or_create::<Counter>(["mine"]);
+/// let n = counter.increment(1).await?;          // a stateless call over HTTP
+/// let conn = counter.connect().await?;          // one WebSocket
+/// conn.increment(2).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) inner: Arc<ClientInner>,
+}
+
+pub(crate) struct ClientInner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) endpoint: String,
+    pub(crate) encoding: Encoding,
+    pub(crate) headers: http::HeaderMap,
+}
+
+impl Client {
+    /// A client of the server at `endpoint` (e.g. `http://127.0.0.1:6420`), speaking JSON.
+    pub fn new(endpoint: impl Into<String>) -> Self {
+        let endpoint = endpoint.into().trim_end_matches('/').to_owned();
+        Self {
+            inner: Arc::new(ClientInner {
+                http: reqwest::Client::new(),
+                endpoint,
+                encoding: Encoding::Json,
+                headers: http::HeaderMap::new(),
+            }),
+        }
+    }
+
+    fn rebuild(self, change: impl FnOnce(&mut ClientInner)) -> Self {
+        let mut inner = ClientInner {
+            http: self.inner.http.clone(),
+            endpoint: self.inner.endpoint.clone(),
+            encoding: self.inner.encoding,
+            headers: self.inner.headers.clone(),
+        };
+        change(&mut inner);
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Speaks `encoding` (JSON or CBOR) on every call and connection.
+    pub fn encoding(self, encoding: Encoding) -> Self {
+        self.rebuild(|inner| inner.encoding = encoding)
+    }
+
+    /// Adds a header to every stateless call (not sent on WebSocket connections, which
+    /// browsers cannot give headers: use params there).
+    pub fn header(self, name: &str, value: &str) -> Self {
+        self.rebuild(|inner| {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                http::HeaderValue::from_str(value),
+            ) {
+                inner.headers.append(name, value);
+            }
+        })
+    }
+
+    /// The endpoint this client talks to.
+    pub fn endpoint(&self) -> &str {
+        &self.inner.endpoint
+    }
+
+    /// The actor with this key (`actor.not_found` on first use if there is none).
+    pub fn get<A: Actor>(&self, key: impl Into<Key>) -> ActorHandle<A> {
+        ActorHandle::new(self.clone(), target::Target::query("get", key.into(), None))
+    }
+
+    /// The actor with this key, created on first use if there is none.
+    pub fn get_or_create<A: Actor>(&self, key: impl Into<Key>) -> ActorHandle<A> {
+        ActorHandle::new(
+            self.clone(),
+            target::Target::query("getOrCreate", key.into(), None),
+        )
+    }
+
+    /// The actor with this key, created with `input` on first use if there is none.
+    pub fn get_or_create_with<A: Actor>(
+        &self,
+        key: impl Into<Key>,
+        input: &A::Input,
+    ) -> Result<ActorHandle<A>, ClientError> {
+        let input = target::encode_input(input)?;
+        Ok(ActorHandle::new(
+            self.clone(),
+            target::Target::query("getOrCreate", key.into(), Some(input)),
+        ))
+    }
+
+    /// Creates a new actor with this key and input (`actor.already_exists` if taken).
+    pub async fn create<A: Actor>(
+        &self,
+        key: impl Into<Key>,
+        input: &A::Input,
+    ) -> Result<ActorHandle<A>, ClientError> {
+        let key = key.into();
+        let input =
+            crate::value::to_value(input).map_err(|err| ClientError::Decode(err.to_string()))?;
+        let body = serde_json::json!({
+            "name": A::NAME,
+            "key": protocol::path_key::encode(key.parts()),
+            "input": protocol::input::encode_actors_input(&input),
+            "runner_name_selector": "default",
+            "crash_policy": "sleep",
+        });
+        let response = self
+            .inner
+            .http
+            .post(format!("{}/actors", self.inner.endpoint))
+            .json(&body)
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(transport)?;
+        if !status.is_success() {
+            return Err(error_from_body(Encoding::Json, status.as_u16(), &bytes));
+        }
+        let answer: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|err| ClientError::Decode(err.to_string()))?;
+        let id = answer["actor"]["actor_id"]
+            .as_str()
+            .ok_or_else(|| ClientError::Decode("the create answer has no actor id".into()))?;
+        Ok(self.get_for_id(ActorId::new(id)))
+    }
+
+    /// The actor with this id.
+    pub fn get_for_id<A: Actor>(&self, id: ActorId) -> ActorHandle<A> {
+        ActorHandle::new(self.clone(), target::Target::Id(id.as_str().to_owned()))
+    }
+}
+
+pub(crate) fn transport(err: impl std::fmt::Display) -> ClientError {
+    ClientError::Transport(err.to_string())
+}
+
+/// The client-side form of a wire error.
+pub(crate) fn actor_error(wire: WireError) -> ActorError {
+    ActorError {
+        group: wire.group,
+        code: wire.code,
+        message: wire.message,
+        metadata: wire.metadata.as_ref().map(protocol::value_to_json_value),
+    }
+}
+
+/// An HTTP error answer: the error body if it decodes, else a transport error naming the status.
+pub(crate) fn error_from_body(encoding: Encoding, status: u16, bytes: &[u8]) -> ClientError {
+    let decoded = protocol::decode_error_body(encoding, bytes)
+        .or_else(|_| protocol::decode_error_body(Encoding::Json, bytes))
+        .or_else(|_| protocol::decode_error_body(Encoding::Cbor, bytes));
+    match decoded {
+        Ok(wire) => ClientError::Actor(actor_error(wire)),
+        Err(_) => ClientError::Transport(format!(
+            "the server answered HTTP {status} without an error body"
+        )),
+    }
+}

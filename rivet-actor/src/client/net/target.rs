@@ -1,0 +1,78 @@
+//! Gateway URLs for a handle's actor: by id, or by name with the `rvt-*` query.
+
+use serde::Serialize;
+
+use crate::error::ClientError;
+use crate::protocol;
+use crate::runtime::Key;
+
+/// How a handle names its actor.
+#[derive(Clone, Debug)]
+pub(crate) enum Target {
+    /// By name and key: `rvt-method` is `get` or `getOrCreate`.
+    Query {
+        method: &'static str,
+        key: Key,
+        /// base64url of the CBOR input.
+        input: Option<String>,
+    },
+    /// By id.
+    Id(String),
+}
+
+impl Target {
+    pub(crate) fn query(method: &'static str, key: Key, input: Option<String>) -> Self {
+        Target::Query { method, key, input }
+    }
+
+    /// `{endpoint}/gateway/{name or id}{path}?rvt-…`. The key goes both as the npm client
+    /// sends it (`rvt-key`, comma-joined) and collision-free (`rvt-key-json`), which our
+    /// server prefers, so `["a,b"]` and `["a","b"]` stay distinct.
+    pub(crate) fn url(
+        &self,
+        endpoint: &str,
+        actor_name: &str,
+        path: &[&str],
+    ) -> Result<reqwest::Url, ClientError> {
+        let mut url = reqwest::Url::parse(endpoint)
+            .map_err(|err| ClientError::Transport(format!("invalid endpoint: {err}")))?;
+        {
+            let mut segments = url
+                .path_segments_mut()
+                .map_err(|()| ClientError::Transport("the endpoint cannot have a path".into()))?;
+            segments.pop_if_empty().push("gateway");
+            match self {
+                Target::Query { .. } => segments.push(actor_name),
+                Target::Id(id) => segments.push(id),
+            };
+            segments.extend(path);
+        }
+        if let Target::Query { method, key, input } = self {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("rvt-namespace", "default")
+                .append_pair("rvt-method", method);
+            if *method == "getOrCreate" {
+                query.append_pair("rvt-runner", "default");
+            }
+            if let Some(joined) = protocol::query_key::encode(key.parts()) {
+                query.append_pair("rvt-key", &joined);
+            }
+            query.append_pair("rvt-key-json", &protocol::json_key::encode(key.parts()));
+            if let Some(input) = input {
+                query.append_pair("rvt-input", input);
+            }
+            if *method == "getOrCreate" {
+                query.append_pair("rvt-crash-policy", "sleep");
+            }
+        }
+        Ok(url)
+    }
+}
+
+/// A create input as the query carries it: base64url of CBOR.
+pub(crate) fn encode_input<T: Serialize>(input: &T) -> Result<String, ClientError> {
+    let value =
+        crate::value::to_value(input).map_err(|err| ClientError::Decode(err.to_string()))?;
+    Ok(protocol::input::encode_query_input(&value))
+}

@@ -1,0 +1,111 @@
+//! Naming the actor of a `/gateway/{target}/…` request: by id (`{id}` or `{id}@{token}`), or
+//! by actor name with the `rvt-*` query (`rvt-method=get|getOrCreate`, `rvt-key`, `rvt-input`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+
+use crate::error::ActorError;
+use crate::protocol::{self, Value};
+use crate::registry::Registry;
+use crate::runtime::{ActorId, ErasedActor, ErasedLookup, Key};
+use crate::server::respond::{error_response, protocol_error, request_encoding};
+
+/// The actor a gateway request reaches.
+pub(crate) struct Target {
+    pub(crate) actor: Arc<dyn ErasedActor>,
+    pub(crate) id: ActorId,
+}
+
+/// The `rvt-*` query of a gateway request.
+pub(crate) type GatewayQuery = HashMap<String, String>;
+
+/// Finds (or creates, for `getOrCreate`) the actor a gateway request names.
+pub(crate) async fn resolve(
+    registry: &Registry,
+    target: &str,
+    query: &GatewayQuery,
+) -> Result<Target, ActorError> {
+    let Some(method) = query.get("rvt-method") else {
+        // By id; a `@token` suffix carries a token we do not use.
+        let id = target.split_once('@').map_or(target, |(id, _)| id);
+        return by_id(registry, id).await;
+    };
+    let actor = registry
+        .actor_type(target)
+        .cloned()
+        .ok_or_else(|| ActorError::unknown_actor(target))?;
+    let key = query_key(query)?;
+    let lookup = match method.as_str() {
+        "get" => ErasedLookup::Get(key),
+        "getOrCreate" => ErasedLookup::GetOrCreate(key, query_input(query)?),
+        other => {
+            return Err(ActorError::new(
+                "message",
+                "invalid_query",
+                format!("rvt-method must be `get` or `getOrCreate`, not `{other}`"),
+            ));
+        }
+    };
+    let (id, _created) = actor.resolve(lookup).await?;
+    Ok(Target { actor, id })
+}
+
+/// The actor with this id, whatever its type.
+pub(crate) async fn by_id(registry: &Registry, id: &str) -> Result<Target, ActorError> {
+    let record = registry.storage().find_by_id(id).await.map_err(|err| {
+        tracing::error!(%err, "storage failed while looking up an actor");
+        ActorError::internal()
+    })?;
+    let record = record.ok_or_else(ActorError::not_found)?;
+    let actor = registry
+        .actor_type(&record.name)
+        .cloned()
+        .ok_or_else(ActorError::not_found)?;
+    Ok(Target {
+        actor,
+        id: ActorId::new(record.id),
+    })
+}
+
+/// The key: `rvt-key-json` (our client's collision-free form) when present, else the npm
+/// client's comma-joined `rvt-key` (absent for the empty key).
+fn query_key(query: &GatewayQuery) -> Result<Key, ActorError> {
+    if let Some(json) = query.get("rvt-key-json") {
+        return protocol::json_key::decode(json)
+            .map(Key)
+            .map_err(protocol_error);
+    }
+    Ok(Key(protocol::query_key::decode_param(
+        query.get("rvt-key").map(String::as_str),
+    )))
+}
+
+/// The create input: base64url of CBOR.
+fn query_input(query: &GatewayQuery) -> Result<Option<Value>, ActorError> {
+    let Some(encoded) = query.get("rvt-input") else {
+        return Ok(None);
+    };
+    protocol::input::decode_query_input(encoded)
+        .map(Some)
+        .map_err(|err| ActorError::invalid_input(format!("rvt-input: {err}")))
+}
+
+/// Any other path under a gateway target.
+pub(crate) async fn unknown_path(
+    State(_registry): State<Registry>,
+    Path((_target, rest)): Path<(String, String)>,
+    Query(_query): Query<GatewayQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let encoding = request_encoding(&headers).unwrap_or(protocol::Encoding::Json);
+    let err = ActorError::new(
+        "actor",
+        "not_found",
+        format!("No endpoint `/{rest}` on actors"),
+    );
+    error_response(encoding, &err)
+}
