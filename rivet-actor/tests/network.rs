@@ -479,3 +479,24 @@ async fn metadata_and_actors_api() {
     assert_eq!(deleted.status(), 200);
     assert!(by_id.get_messages().await.unwrap_err().is_not_found());
 }
+
+#[tokio::test]
+async fn a_connection_that_did_not_subscribe_receives_no_event_frames() {
+    let server = start().await;
+    let mut raw = raw_socket(&server, PROTOCOLS).await.unwrap();
+    assert_eq!(next_text(&mut raw).await["body"]["tag"], "Init");
+    // Someone else subscribes and a message is broadcast.
+    let client = Client::new(server.endpoint());
+    let room = client
+        .get_or_create::<ChatRoom>(["rawws"])
+        .params(params("a"));
+    let listener = room.connect().await.unwrap();
+    let mut news = listener.events::<NewMessage>();
+    room.send_message("broadcast".into()).await.unwrap();
+    assert_eq!(news.next().await.unwrap().unwrap().text, "broadcast");
+    // The raw socket's next frame is the answer to its own request, not the event.
+    let ask = r#"{"body":{"tag":"ActionRequest","val":{"id":["$BigInt","1"],"name":"getMessages","args":[]}}}"#;
+    raw.send(Message::text(ask)).await.unwrap();
+    let frame = next_text(&mut raw).await;
+    assert_eq!(frame["body"]["tag"], "ActionResponse", "{frame}");
+}
