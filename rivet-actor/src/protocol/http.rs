@@ -11,7 +11,7 @@ pub fn decode_action_request(
     bytes: &[u8],
 ) -> Result<Vec<Value>, ProtocolError> {
     let value = wire::decode(encoding, bytes)?;
-    Object::new(&value, "the action request")?.array("args")
+    Object::new(value, "the action request")?.array("args")
 }
 
 /// Encodes an action request body `{"args": [...]}` (for our Rust client).
@@ -30,8 +30,8 @@ pub fn encode_action_response(encoding: Encoding, output: &Value) -> Vec<u8> {
 /// Decodes an action response body (for our Rust client); a missing `output` reads as null.
 pub fn decode_action_response(encoding: Encoding, bytes: &[u8]) -> Result<Value, ProtocolError> {
     let value = wire::decode(encoding, bytes)?;
-    let body = Object::new(&value, "the action response")?;
-    Ok(body.get("output").cloned().unwrap_or(Value::Null))
+    let mut body = Object::new(value, "the action response")?;
+    Ok(body.take("output").unwrap_or(Value::Null))
 }
 
 /// Encodes an error response body `{group, code, message, metadata?, actor?}`.
@@ -46,7 +46,7 @@ pub fn encode_error_body(encoding: Encoding, error: &WireError) -> Vec<u8> {
 /// Decodes an error response body (for our Rust client); `action_id` is always `None`.
 pub fn decode_error_body(encoding: Encoding, bytes: &[u8]) -> Result<WireError, ProtocolError> {
     let value = wire::decode(encoding, bytes)?;
-    WireError::read(&Object::new(&value, "the error body")?, false)
+    WireError::read(Object::new(value, "the error body")?, false)
 }
 
 /// A queue send body: `{"body": …, "wait": bool, "timeout": ms, "name": "…"}`.
@@ -69,16 +69,16 @@ pub fn decode_queue_send_request(
     bytes: &[u8],
 ) -> Result<QueueSendRequest, ProtocolError> {
     let value = wire::decode(encoding, bytes)?;
-    let body = Object::new(&value, "the queue send body")?;
-    let timeout_ms = match body.get_present("timeout") {
+    let mut body = Object::new(value, "the queue send body")?;
+    let timeout_ms = match body.take_present("timeout") {
         None => None,
-        Some(Value::Integer(n)) => Some(u64::try_from(*n).map_err(|_| bad_timeout())?),
-        Some(Value::Float(f)) if f.is_finite() && *f >= 0.0 => Some(*f as u64),
+        Some(Value::Integer(n)) => Some(u64::try_from(n).map_err(|_| bad_timeout())?),
+        Some(Value::Float(f)) if f.is_finite() && f >= 0.0 => Some(f as u64),
         Some(_) => return Err(bad_timeout()),
     };
     Ok(QueueSendRequest {
-        name: body.opt_text("name")?.map(str::to_owned),
-        body: body.get("body").cloned().unwrap_or(Value::Null),
+        name: body.opt_text("name")?,
+        body: body.take("body").unwrap_or(Value::Null),
         wait: body.opt_bool("wait")?.unwrap_or(false),
         timeout_ms,
     })
@@ -152,8 +152,8 @@ pub fn decode_queue_send_response(
     bytes: &[u8],
 ) -> Result<QueueSendResponse, ProtocolError> {
     let value = wire::decode(encoding, bytes)?;
-    let body = Object::new(&value, "the queue send reply")?;
-    let status = match body.text("status")? {
+    let mut body = Object::new(value, "the queue send reply")?;
+    let status = match body.text("status")?.as_str() {
         "completed" => QueueSendStatus::Completed,
         "timedOut" => QueueSendStatus::TimedOut,
         _ => {
@@ -164,6 +164,6 @@ pub fn decode_queue_send_response(
     };
     Ok(QueueSendResponse {
         status,
-        response: body.get("response").cloned(),
+        response: body.take("response"),
     })
 }

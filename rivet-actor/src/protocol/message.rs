@@ -156,31 +156,31 @@ impl WireError {
         Node::Object(fields)
     }
 
-    pub(crate) fn read(val: &Object<'_>, with_action_id: bool) -> Result<Self, ProtocolError> {
-        let actor = match val.get_present("actor") {
+    pub(crate) fn read(mut val: Object, with_action_id: bool) -> Result<Self, ProtocolError> {
+        let actor = match val.take_present("actor") {
             None => None,
             Some(actor) => {
-                let actor = Object::new(actor, "`actor`")?;
-                let generation = match actor.value("generation")? {
-                    Value::Integer(n) => u64::try_from(*n).ok(),
-                    Value::Float(f) if f.fract() == 0.0 && *f >= 0.0 => Some(*f as u64),
+                let mut actor = Object::new(actor, "`actor`")?;
+                let generation = match actor.take("generation") {
+                    Some(Value::Integer(n)) => u64::try_from(n).ok(),
+                    Some(Value::Float(f)) if f.fract() == 0.0 && f >= 0.0 => Some(f as u64),
                     _ => None,
                 }
                 .ok_or_else(|| {
                     ProtocolError::shape("`generation` in `actor` to be a non-negative integer")
                 })?;
                 Some(ActorSpecifier {
-                    actor_id: actor.text("actorId")?.to_owned(),
+                    actor_id: actor.text("actorId")?,
                     generation,
-                    key: actor.opt_text("key")?.map(str::to_owned),
+                    key: actor.opt_text("key")?,
                 })
             }
         };
         Ok(WireError {
-            group: val.text("group")?.to_owned(),
-            code: val.text("code")?.to_owned(),
-            message: val.text("message")?.to_owned(),
-            metadata: val.get("metadata").cloned(),
+            group: val.text("group")?,
+            code: val.text("code")?,
+            message: val.text("message")?,
+            metadata: val.take("metadata"),
             action_id: if with_action_id {
                 val.opt_id("actionId")?
             } else {
@@ -231,15 +231,15 @@ fn envelope<'a>(tag: &'static str, val: Node<'a>) -> Node<'a> {
 /// Decodes a message the client sent (the payload of a text or binary frame).
 pub fn decode_to_server(encoding: Encoding, bytes: &[u8]) -> Result<ToServer, ProtocolError> {
     let value = wire::decode(encoding, bytes)?;
-    let (tag, val) = wire::tagged_body(&value, "the message", TO_SERVER_TAGS)?;
-    match tag {
+    let (tag, mut val) = wire::tagged_body(value, "the message", TO_SERVER_TAGS)?;
+    match tag.as_str() {
         "ActionRequest" => Ok(ToServer::ActionRequest {
             id: val.id("id")?,
-            name: val.text("name")?.to_owned(),
+            name: val.text("name")?,
             args: val.array("args")?,
         }),
         _ => Ok(ToServer::SubscriptionRequest {
-            event_name: val.text("eventName")?.to_owned(),
+            event_name: val.text("eventName")?,
             subscribe: val.bool("subscribe")?,
         }),
     }
@@ -314,19 +314,19 @@ pub fn encode_to_server_frame(encoding: Encoding, message: &ToServer) -> Frame {
 /// `Event` args that are not an array are an error (the npm client would fail to spread them).
 pub fn decode_to_client(encoding: Encoding, bytes: &[u8]) -> Result<ToClient, ProtocolError> {
     let value = wire::decode(encoding, bytes)?;
-    let (tag, val) = wire::tagged_body(&value, "the message", TO_CLIENT_TAGS)?;
-    match tag {
+    let (tag, mut val) = wire::tagged_body(value, "the message", TO_CLIENT_TAGS)?;
+    match tag.as_str() {
         "Init" => Ok(ToClient::Init {
-            actor_id: val.text("actorId")?.to_owned(),
-            connection_id: val.text("connectionId")?.to_owned(),
+            actor_id: val.text("actorId")?,
+            connection_id: val.text("connectionId")?,
         }),
-        "Error" => Ok(ToClient::Error(WireError::read(&val, true)?)),
+        "Error" => Ok(ToClient::Error(WireError::read(val, true)?)),
         "ActionResponse" => Ok(ToClient::ActionResponse {
             id: val.id("id")?,
-            output: val.get("output").cloned().unwrap_or(Value::Null),
+            output: val.take("output").unwrap_or(Value::Null),
         }),
         _ => Ok(ToClient::Event {
-            name: val.text("name")?.to_owned(),
+            name: val.text("name")?,
             args: val.array("args")?,
         }),
     }

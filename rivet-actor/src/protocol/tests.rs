@@ -654,7 +654,7 @@ fn message_shape_errors() {
     let cases: [(&str, &str); 12] = [
         ("[]", "the message to be an object"),
         ("{}", "`body`"),
-        (r#"{"body":1}"#, "the message body to be an object"),
+        (r#"{"body":1}"#, "`body` to be an object"),
         (r#"{"body":{"val":{}}}"#, "`tag`"),
         (
             r#"{"body":{"tag":"Init","val":{}}}"#,
@@ -732,6 +732,16 @@ fn message_shape_errors() {
     assert_eq!(
         message,
         "invalid message: expected `body` in the message to be present"
+    );
+    let message = decode_to_server(
+        Encoding::Json,
+        br#"{"body":{"tag":"ActionRequest","val":{"id":1,"name":"x","args":{}}}}"#,
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        message,
+        "invalid message: expected `args` in `val` of the ActionRequest message to be an array"
     );
 }
 

@@ -101,55 +101,56 @@ pub(crate) fn decode(encoding: Encoding, bytes: &[u8]) -> Result<Value, Protocol
     }
 }
 
-/// A decoded object being read field by field; `what` names it in errors.
-pub(crate) struct Object<'a> {
-    what: &'static str,
-    entries: &'a [(Value, Value)],
+/// A decoded object being read field by field (each field is moved out, not copied); `what`
+/// names it in errors.
+pub(crate) struct Object {
+    what: String,
+    entries: Vec<(Value, Value)>,
 }
 
-impl<'a> Object<'a> {
+fn is_key(key: &Value, name: &str) -> bool {
+    matches!(key, Value::Text(text) if text == name)
+}
+
+impl Object {
     /// `value` as an object, or an error saying `what` should have been one.
-    pub(crate) fn new(value: &'a Value, what: &'static str) -> Result<Self, ProtocolError> {
+    pub(crate) fn new(value: Value, what: impl Into<String>) -> Result<Self, ProtocolError> {
+        let what = what.into();
         match value {
             Value::Map(entries) => Ok(Object { what, entries }),
             _ => Err(ProtocolError::shape(format!("{what} to be an object"))),
         }
     }
 
-    /// The field `key`, if present (the last one if repeated).
-    pub(crate) fn get(&self, key: &str) -> Option<&'a Value> {
-        self.entries
-            .iter()
-            .rev()
-            .find(|(k, _)| matches!(k, Value::Text(t) if t == key))
-            .map(|(_, v)| v)
+    /// Moves out the field `key`, if present (the last one if repeated, as `JSON.parse` keeps).
+    pub(crate) fn take(&mut self, key: &str) -> Option<Value> {
+        let position = self.entries.iter().rposition(|(k, _)| is_key(k, key))?;
+        let (_, value) = self.entries.remove(position);
+        self.entries.retain(|(k, _)| !is_key(k, key));
+        Some(value)
     }
 
-    /// The field `key`, treating `null` as absent (zod's `.optional()`/`.nullable()` fields).
-    pub(crate) fn get_present(&self, key: &str) -> Option<&'a Value> {
-        self.get(key).filter(|v| !matches!(v, Value::Null))
+    /// Moves out the field `key`, treating `null` as absent (zod's `.optional()`/`.nullable()`
+    /// fields).
+    pub(crate) fn take_present(&mut self, key: &str) -> Option<Value> {
+        self.take(key).filter(|v| !matches!(v, Value::Null))
     }
 
     fn missing(&self, key: &str, kind: &str) -> ProtocolError {
         ProtocolError::shape(format!("`{key}` in {} to be {kind}", self.what))
     }
 
-    /// The required field `key`, of any type.
-    pub(crate) fn value(&self, key: &str) -> Result<&'a Value, ProtocolError> {
-        self.get(key).ok_or_else(|| self.missing(key, "present"))
-    }
-
     /// The required string field `key`.
-    pub(crate) fn text(&self, key: &str) -> Result<&'a str, ProtocolError> {
-        match self.get(key) {
+    pub(crate) fn text(&mut self, key: &str) -> Result<String, ProtocolError> {
+        match self.take(key) {
             Some(Value::Text(text)) => Ok(text),
             _ => Err(self.missing(key, "a string")),
         }
     }
 
     /// The optional string field `key` (absent or null → `None`).
-    pub(crate) fn opt_text(&self, key: &str) -> Result<Option<&'a str>, ProtocolError> {
-        match self.get_present(key) {
+    pub(crate) fn opt_text(&mut self, key: &str) -> Result<Option<String>, ProtocolError> {
+        match self.take_present(key) {
             None => Ok(None),
             Some(Value::Text(text)) => Ok(Some(text)),
             Some(_) => Err(self.missing(key, "a string when present")),
@@ -157,73 +158,76 @@ impl<'a> Object<'a> {
     }
 
     /// The required boolean field `key`.
-    pub(crate) fn bool(&self, key: &str) -> Result<bool, ProtocolError> {
-        match self.get(key) {
-            Some(Value::Bool(b)) => Ok(*b),
+    pub(crate) fn bool(&mut self, key: &str) -> Result<bool, ProtocolError> {
+        match self.take(key) {
+            Some(Value::Bool(b)) => Ok(b),
             _ => Err(self.missing(key, "a boolean")),
         }
     }
 
     /// The optional boolean field `key` (absent or null → `None`).
-    pub(crate) fn opt_bool(&self, key: &str) -> Result<Option<bool>, ProtocolError> {
-        match self.get_present(key) {
+    pub(crate) fn opt_bool(&mut self, key: &str) -> Result<Option<bool>, ProtocolError> {
+        match self.take_present(key) {
             None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::Bool(b)) => Ok(Some(b)),
             Some(_) => Err(self.missing(key, "a boolean when present")),
         }
     }
 
     /// The required id field `key`: a non-negative integer below 2^64.
-    pub(crate) fn id(&self, key: &str) -> Result<u64, ProtocolError> {
+    pub(crate) fn id(&mut self, key: &str) -> Result<u64, ProtocolError> {
         self.opt_id(key)?
             .ok_or_else(|| self.missing(key, "a non-negative integer id"))
     }
 
     /// The optional id field `key` (absent or null → `None`).
-    pub(crate) fn opt_id(&self, key: &str) -> Result<Option<u64>, ProtocolError> {
-        match self.get_present(key) {
+    pub(crate) fn opt_id(&mut self, key: &str) -> Result<Option<u64>, ProtocolError> {
+        match self.take_present(key) {
             None => Ok(None),
-            Some(Value::Integer(n)) => u64::try_from(*n)
+            Some(Value::Integer(n)) => u64::try_from(n)
                 .map(Some)
                 .map_err(|_| self.missing(key, "a non-negative integer id")),
             Some(_) => Err(self.missing(key, "a non-negative integer id")),
         }
     }
 
-    /// The required array field `key`, cloned.
-    pub(crate) fn array(&self, key: &str) -> Result<Vec<Value>, ProtocolError> {
-        match self.get(key) {
-            Some(Value::Array(items)) => Ok(items.clone()),
+    /// The required array field `key`.
+    pub(crate) fn array(&mut self, key: &str) -> Result<Vec<Value>, ProtocolError> {
+        match self.take(key) {
+            Some(Value::Array(items)) => Ok(items),
             _ => Err(self.missing(key, "an array")),
         }
     }
 
     /// The required field `key` read as a nested object.
     pub(crate) fn object(
-        &self,
+        &mut self,
         key: &str,
-        what: &'static str,
-    ) -> Result<Object<'a>, ProtocolError> {
-        Object::new(self.value(key)?, what)
+        what: impl Into<String>,
+    ) -> Result<Object, ProtocolError> {
+        match self.take(key) {
+            Some(value) => Object::new(value, what),
+            None => Err(self.missing(key, "present")),
+        }
     }
 }
 
-/// Reads a `{tag, val}` union: the tag and the `val` object.
-pub(crate) fn tagged_body<'a>(
-    envelope: &'a Value,
+/// Reads a `{"body": {"tag", "val"}}` message: the tag and the `val` object.
+pub(crate) fn tagged_body(
+    envelope: Value,
     what: &'static str,
     tags: &[&str],
-) -> Result<(&'a str, Object<'a>), ProtocolError> {
-    let top = Object::new(envelope, what)?;
-    let body = top.object("body", "the message body")?;
+) -> Result<(String, Object), ProtocolError> {
+    let mut top = Object::new(envelope, what)?;
+    let mut body = top.object("body", "`body`")?;
     let tag = body.text("tag")?;
-    if !tags.contains(&tag) {
+    if !tags.contains(&tag.as_str()) {
         return Err(ProtocolError::shape(format!(
             "`tag` to be one of {}, got `{}`",
             tags.join(", "),
-            clip(tag)
+            clip(&tag)
         )));
     }
-    let val = body.object("val", "the message `val`")?;
+    let val = body.object("val", format!("`val` of the {tag} message"))?;
     Ok((tag, val))
 }
