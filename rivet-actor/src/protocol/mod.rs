@@ -17,6 +17,11 @@
 //! - [`input`]: actor creation input; [`names`]: header, parameter and path names.
 //!
 //! `docs/PROTOCOL-NOTES.md` records the wire facts, with the npm source each came from.
+//!
+//! Numbers: JavaScript has one number type, so a whole number arrives as `Value::Integer`
+//! even where a Rust `f64` is expected (`2`, not `2.0`), and only other numbers as
+//! `Value::Float`. `ciborium`'s own `Value::deserialized` refuses an integer for an `f64`
+//! field; typed decoding of arguments must accept integers there.
 
 pub use ciborium::Value;
 
