@@ -156,6 +156,15 @@ pub trait Actor: Serialize + DeserializeOwned + Send + Sync + Sized + 'static {
         input: Self::Input,
     ) -> impl Future<Output = Result<Self, Error>> + Send;
 
+    /// Turns stored state that no longer decodes as `Self` into `Self` (`#[on_migrate]`).
+    /// `old` is the stored state as a generic value. Without the hook (`None`), such an actor
+    /// fails to start with an error naming it and the cause, and its stored bytes stay as
+    /// they are.
+    fn on_migrate(old: Value) -> Option<impl Future<Output = Result<Self, Error>> + Send> {
+        let _ = old;
+        None::<std::future::Ready<Result<Self, Error>>>
+    }
+
     /// Makes the ephemeral vars on every start (`#[create_vars]`).
     fn create_vars(
         &self,

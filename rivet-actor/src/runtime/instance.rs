@@ -106,6 +106,32 @@ fn mask<A: Actor>(err: Error, id: &str, during: &str) -> ActorError {
     err.to_client()
 }
 
+/// Stored state that does not decode: offer it to `#[on_migrate]`, else refuse to start.
+/// The stored bytes are never overwritten by a failed start.
+async fn migrate<A: Actor>(
+    record: &crate::storage::ActorRecord,
+    bytes: &[u8],
+    err: crate::value::ValueError,
+) -> Result<A, ActorError> {
+    let refuse = |cause: String| {
+        tracing::error!(
+            actor = A::NAME, id = %record.id, key = ?record.key, state_type = std::any::type_name::<A>(), %cause,
+            "the actor cannot start: its stored state does not decode"
+        );
+        start_failed()
+    };
+    let old: Value = from_cbor(bytes)
+        .map_err(|raw| refuse(format!("{err}; the bytes are not CBOR either: {raw}")))?;
+    match A::on_migrate(old) {
+        None => Err(refuse(format!(
+            "{err} (add an #[on_migrate] hook to convert old state)"
+        ))),
+        Some(migration) => migration
+            .await
+            .map_err(|failed| refuse(format!("{err}; #[on_migrate] failed: {failed}"))),
+    }
+}
+
 fn start_failed() -> ActorError {
     ActorError::new("actor", "start_failed", "The actor could not be started")
 }
@@ -131,14 +157,7 @@ impl<A: Actor> Instance<A> {
         let (state, saved) = match saved {
             Some(bytes) if record.created => match from_cbor::<A>(&bytes) {
                 Ok(state) => (state, Some(bytes)),
-                Err(err) => {
-                    // The stored bytes stay as they are: a fix to the type can still load them.
-                    tracing::error!(
-                        actor = A::NAME, %id, key = ?record.key, state_type = std::any::type_name::<A>(), %err,
-                        "the actor cannot start: its stored state does not decode"
-                    );
-                    return Err(start_failed());
-                }
+                Err(err) => (migrate::<A>(&record, &bytes, err).await?, None),
             },
             _ => {
                 let input: A::Input = match &record.input {
@@ -168,6 +187,12 @@ impl<A: Actor> Instance<A> {
         };
         match saved {
             Some(bytes) => inst.saved = bytes,
+            None if record.created => {
+                // Migrated: store the new shape now, so the migration runs once.
+                inst.commit_whole_state(false)
+                    .await
+                    .map_err(|err| mask::<A>(err, id.as_str(), "on_migrate"))?;
+            }
             None => {
                 let mut ctx = ActorCtx {
                     meta: &inst.meta,
@@ -178,20 +203,9 @@ impl<A: Actor> Instance<A> {
                     .on_create(&mut ctx)
                     .await
                     .map_err(|err| mask::<A>(err, id.as_str(), "on_create"))?;
-                to_cbor(&inst.state, &mut inst.scratch).map_err(|err| {
-                    tracing::error!(actor = A::NAME, %id, %err, "the state cannot be encoded");
-                    start_failed()
-                })?;
-                let write = ActorWrite {
-                    state: Some(inst.scratch.clone()),
-                    mark_created: true,
-                    ..Default::default()
-                };
-                storage
-                    .commit(id.as_str(), write)
+                inst.commit_whole_state(true)
                     .await
-                    .map_err(log_storage)?;
-                std::mem::swap(&mut inst.saved, &mut inst.scratch);
+                    .map_err(|err| mask::<A>(err, id.as_str(), "on_create"))?;
             }
         }
         inst.outbox.clear();
@@ -205,6 +219,24 @@ impl<A: Actor> Instance<A> {
             .await
             .map_err(|err| mask::<A>(err, id.as_str(), "on_wake"))?;
         Ok(inst)
+    }
+
+    /// Encodes and commits the whole state (after creation or migration).
+    async fn commit_whole_state(&mut self, mark_created: bool) -> Result<(), Error> {
+        to_cbor(&self.state, &mut self.scratch)
+            .map_err(|err| Error::internal(format!("the state cannot be encoded: {err}")))?;
+        let write = ActorWrite {
+            state: Some(self.scratch.clone()),
+            mark_created,
+            ..Default::default()
+        };
+        self.host
+            .storage
+            .commit(&self.meta.id, write)
+            .await
+            .map_err(|err| Error::internal(format!("committing the state failed: {err}")))?;
+        std::mem::swap(&mut self.saved, &mut self.scratch);
+        Ok(())
     }
 
     async fn handle(&mut self, cmd: Command<A>) {
