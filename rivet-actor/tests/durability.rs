@@ -1,0 +1,304 @@
+//! Durability on the embedded SQLite storage: restarts, undecodable state, and a real server
+//! process killed with SIGKILL while clients stream acknowledged writes.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::chat_room::*;
+use rivet_actor::prelude::*;
+use rivet_actor::storage::{ActorWrite, SqliteStorage, Storage};
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "rivet-actor-{name}-{}-{}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn params(token: &str) -> ConnParams {
+    ConnParams {
+        auth_token: token.into(),
+    }
+}
+
+/// Runs `work` in a runtime of its own, as one "process" would: when it returns, every
+/// instance task is gone and the storage is closed.
+fn in_process<T>(work: impl std::future::Future<Output = T>) -> T {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let out = runtime.block_on(work);
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    out
+}
+
+#[test]
+fn ids_keys_and_state_survive_a_restart() {
+    let dir = temp_dir("restart");
+    let first_id = in_process(async {
+        let registry = Registry::builder()
+            .data_dir(&dir)
+            .register::<ChatRoom>()
+            .build();
+        let room = registry
+            .get_or_create::<ChatRoom>(["durable"])
+            .await
+            .unwrap()
+            .params(params("a"));
+        room.send_message("kept".into()).await.unwrap();
+        // A failed turn persists nothing.
+        let _ = room.send_message("fail-after-mutating".into()).await;
+        room.id().clone()
+    });
+    in_process(async {
+        let registry = Registry::builder()
+            .data_dir(&dir)
+            .register::<ChatRoom>()
+            .build();
+        let room = registry
+            .get::<ChatRoom>(["durable"])
+            .await
+            .unwrap()
+            .params(params("a"));
+        assert_eq!(room.id(), &first_id);
+        let texts: Vec<_> = room
+            .get_messages()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert_eq!(texts, ["kept"]);
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn undecodable_state_fails_that_actor_only_and_keeps_its_bytes() {
+    let dir = temp_dir("corrupt");
+    let broken_id = in_process(async {
+        let registry = Registry::builder()
+            .data_dir(&dir)
+            .register::<ChatRoom>()
+            .build();
+        let broken = registry
+            .get_or_create::<ChatRoom>(["broken"])
+            .await
+            .unwrap()
+            .params(params("a"));
+        broken.send_message("x".into()).await.unwrap();
+        registry.get_or_create::<ChatRoom>(["fine"]).await.unwrap();
+        broken.id().clone()
+    });
+    // Replace the stored state with CBOR of the wrong shape (a text string).
+    let garbage = vec![0x63, b'b', b'a', b'd'];
+    in_process(async {
+        let storage = SqliteStorage::open(&dir).unwrap();
+        let write = ActorWrite {
+            state: Some(garbage.clone()),
+            ..Default::default()
+        };
+        storage.commit(broken_id.as_str(), write).await.unwrap();
+    });
+    in_process(async {
+        let registry = Registry::builder()
+            .data_dir(&dir)
+            .register::<ChatRoom>()
+            .build();
+        let broken = registry
+            .get::<ChatRoom>(["broken"])
+            .await
+            .unwrap()
+            .params(params("a"));
+        let err = broken.get_messages().await.unwrap_err();
+        assert_eq!(err.code(), Some("start_failed"), "{err:?}");
+        let fine = registry
+            .get::<ChatRoom>(["fine"])
+            .await
+            .unwrap()
+            .params(params("a"));
+        fine.send_message("works".into()).await.unwrap();
+        let stored = registry
+            .storage()
+            .load_state(broken_id.as_str())
+            .await
+            .unwrap();
+        assert_eq!(
+            stored,
+            Some(garbage.clone()),
+            "the stored bytes must not be overwritten"
+        );
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+// ------------------------------------------------------------------ the crash test
+
+const CHILD_DIR: &str = "RIVET_CRASH_CHILD_DIR";
+const CHILD_ADDR_FILE: &str = "RIVET_CRASH_CHILD_ADDR_FILE";
+
+/// Not a test on its own: the server process the crash test starts and kills. Without the
+/// environment variables it returns at once.
+#[test]
+fn crash_child_server() {
+    let (Ok(dir), Ok(addr_file)) = (std::env::var(CHILD_DIR), std::env::var(CHILD_ADDR_FILE))
+    else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async move {
+        let registry = Registry::builder()
+            .data_dir(&dir)
+            .register::<ChatRoom>()
+            .build();
+        let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let tmp = format!("{addr_file}.tmp");
+        std::fs::write(&tmp, server.endpoint()).unwrap();
+        std::fs::rename(&tmp, &addr_file).unwrap();
+        server.wait().await.unwrap();
+    });
+}
+
+fn spawn_child(dir: &Path, addr_file: &Path) -> (Child, String) {
+    let _ = std::fs::remove_file(addr_file);
+    let child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "crash_child_server",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_DIR, dir)
+        .env(CHILD_ADDR_FILE, addr_file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(endpoint) = std::fs::read_to_string(addr_file) {
+            return (child, endpoint);
+        }
+        assert!(Instant::now() < deadline, "the server child did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A pseudo-random number from the clock, for the kill moment (no RNG crate needed).
+fn jitter(max_ms: u64) -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    nanos % max_ms
+}
+
+#[test]
+fn acknowledged_writes_survive_sigkill() {
+    let cycles: usize = std::env::var("RIVET_CRASH_CYCLES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(4);
+    let clients = 6;
+    let dir = temp_dir("crash");
+    let addr_file = dir.with_extension("addr");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Every acknowledged message, and every message whose answer never came.
+    let mut acked: HashSet<String> = HashSet::new();
+    let mut maybe: HashSet<String> = HashSet::new();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for cycle in 0..cycles {
+        let (mut child, endpoint) = spawn_child(&dir, &addr_file);
+        let kill_after = Duration::from_millis(150 + jitter(400));
+        let results = runtime.block_on(async {
+            let client = Client::new(endpoint);
+            let mut tasks = Vec::new();
+            for c in 0..clients {
+                // Two clients per actor: concurrent writers to one actor and to several.
+                let room = client
+                    .get_or_create::<ChatRoom>([format!("room-{}", c % 3)])
+                    .params(params("a"));
+                tasks.push(tokio::spawn(async move {
+                    let mut acked = Vec::new();
+                    let mut maybe = Vec::new();
+                    for seq in 0.. {
+                        let text = format!("cycle{cycle}-client{c}-{seq}");
+                        match room.send_message(text.clone()).await {
+                            Ok(()) => acked.push(text),
+                            Err(_) => {
+                                maybe.push(text);
+                                break;
+                            }
+                        }
+                    }
+                    (acked, maybe)
+                }));
+            }
+            tokio::time::sleep(kill_after).await;
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            let mut results = Vec::new();
+            for task in tasks {
+                results.push(task.await.unwrap());
+            }
+            results
+        });
+        let before = acked.len();
+        for (a, m) in results {
+            acked.extend(a);
+            maybe.extend(m);
+        }
+        assert!(
+            acked.len() > before,
+            "cycle {cycle}: no write was acknowledged before the kill"
+        );
+    }
+    // Restart once more and read everything back.
+    let (mut child, endpoint) = spawn_child(&dir, &addr_file);
+    let stored = runtime.block_on(async {
+        let client = Client::new(endpoint);
+        let mut stored: HashMap<String, usize> = HashMap::new();
+        for room in 0..3 {
+            let handle = client
+                .get::<ChatRoom>([format!("room-{room}")])
+                .params(params("a"));
+            for message in handle.get_messages().await.unwrap() {
+                *stored.entry(message.text).or_default() += 1;
+            }
+        }
+        stored
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let lost: Vec<_> = acked
+        .iter()
+        .filter(|text| !stored.contains_key(*text))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "acknowledged writes lost after SIGKILL: {lost:?}"
+    );
+    let doubled: Vec<_> = stored.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(doubled.is_empty(), "writes applied twice: {doubled:?}");
+    let unknown: Vec<_> = stored
+        .keys()
+        .filter(|t| !acked.contains(*t) && !maybe.contains(*t))
+        .collect();
+    assert!(unknown.is_empty(), "writes nobody sent: {unknown:?}");
+    println!(
+        "{cycles} SIGKILL cycles: {} acknowledged writes all present, {} unacknowledged of which {} landed",
+        acked.len(),
+        maybe.len(),
+        maybe.iter().filter(|t| stored.contains_key(*t)).count()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&addr_file);
+}
