@@ -500,3 +500,45 @@ async fn a_connection_that_did_not_subscribe_receives_no_event_frames() {
     let frame = next_text(&mut raw).await;
     assert_eq!(frame["body"]["tag"], "ActionResponse", "{frame}");
 }
+
+#[tokio::test]
+async fn connections_reconnect_and_resubscribe_after_the_server_restarts() {
+    // Two servers in turn on one port and one storage: a restart as the client sees it.
+    let storage: std::sync::Arc<dyn rivet_actor::storage::Storage> =
+        std::sync::Arc::new(rivet_actor::storage::MemoryStorage::new());
+    let serve = |addr: std::net::SocketAddr| {
+        let registry = Registry::builder()
+            .shared_storage(storage.clone())
+            .register::<ChatRoom>()
+            .build();
+        async move { registry.bind(addr).await.unwrap() }
+    };
+    let first = serve("127.0.0.1:0".parse().unwrap()).await;
+    let addr = first.local_addr();
+    let client = Client::new(first.endpoint());
+    let room = client
+        .get_or_create::<ChatRoom>(["reconnect"])
+        .params(params("a"));
+    let conn = room.connect().await.unwrap();
+    let mut news = conn.events::<NewMessage>();
+    let mut status = conn.status_changes();
+    room.send_message("before".into()).await.unwrap();
+    assert_eq!(news.next().await.unwrap().unwrap().text, "before");
+
+    first.shutdown().await.unwrap();
+    status
+        .wait_for(|s| *s != rivet_actor::ConnStatus::Connected)
+        .await
+        .unwrap();
+    let second = serve(addr).await;
+    status
+        .wait_for(|s| *s == rivet_actor::ConnStatus::Connected)
+        .await
+        .unwrap();
+    // The subscription was re-sent: events flow again, and calls work on the new socket.
+    room.send_message("after".into()).await.unwrap();
+    assert_eq!(news.next().await.unwrap().unwrap().text, "after");
+    assert_eq!(conn.get_messages().await.unwrap().len(), 2);
+    conn.close().await;
+    second.shutdown().await.unwrap();
+}

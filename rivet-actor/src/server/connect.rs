@@ -27,14 +27,21 @@ use crate::server::respond::{error_response, protocol_error, wire_error};
 const CLOSE_INTERNAL: u16 = 1011;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_NORMAL: u16 = 1000;
+const CLOSE_GOING_AWAY: u16 = 1001;
+
+/// Set when the server shuts down: open connections close with 1001.
+#[derive(Clone)]
+pub(crate) struct Closing(pub(crate) tokio::sync::watch::Receiver<bool>);
 
 pub(crate) async fn connect(
     State(registry): State<Registry>,
     Path(target): Path<String>,
     Query(query): Query<GatewayQuery>,
+    closing: Option<axum::Extension<Closing>>,
     upgrade: WebSocketUpgrade,
     request: axum::extract::Request,
 ) -> Response {
+    let closing = closing.map(|axum::Extension(closing)| closing);
     let (parts, _body) = request.into_parts();
     let protocol = match subprotocols(&parts.headers) {
         Ok(protocol) => protocol,
@@ -47,7 +54,7 @@ pub(crate) async fn connect(
         .max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| async move {
-            Session::open(socket, registry, target, query, protocol, request).await;
+            Session::open(socket, registry, target, query, protocol, request, closing).await;
         })
         .into_response()
 }
@@ -82,6 +89,7 @@ impl Session {
         query: GatewayQuery,
         protocol: ConnectProtocol,
         request: Request,
+        closing: Option<Closing>,
     ) {
         let mut session = Session {
             socket,
@@ -114,7 +122,7 @@ impl Session {
                 if session.send(&init).await {
                     let limit = registry.server_config().max_message_size;
                     session
-                        .serve(&target.actor, &target.id, &conn, events, limit)
+                        .serve(&target.actor, &target.id, &conn, events, limit, closing)
                         .await;
                 }
                 target.actor.disconnect(&target.id, &conn).await;
@@ -160,7 +168,9 @@ impl Session {
         conn: &ConnId,
         mut events: mpsc::UnboundedReceiver<Outbound>,
         limit: usize,
+        closing: Option<Closing>,
     ) {
+        let mut closing = closing.map(|Closing(rx)| rx);
         // Answers of calls in flight come back through here, in completion order.
         let (answers, mut answered) = mpsc::unbounded_channel::<ToClient>();
         loop {
@@ -195,6 +205,14 @@ impl Session {
                     if !self.send(&answer).await {
                         return;
                     }
+                }
+                Ok(()) = async {
+                    match closing.as_mut() {
+                        Some(rx) => rx.wait_for(|closing| *closing).await.map(|_| ()),
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    return self.close(CLOSE_GOING_AWAY, "server shutting down".to_owned()).await;
                 }
                 event = events.recv() => match event {
                     Some(Outbound::Event { name, payload }) => {

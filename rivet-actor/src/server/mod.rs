@@ -112,11 +112,17 @@ impl Registry {
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let app = self.router();
+        // Open WebSockets watch this and close with 1001 when the server shuts down;
+        // otherwise a graceful shutdown would wait for them forever.
+        let (closing_tx, closing) = tokio::sync::watch::channel(false);
+        let app = self
+            .router()
+            .layer(axum::Extension(connect::Closing(closing)));
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {
                     let _ = rx.await;
+                    let _ = closing_tx.send(true);
                 })
                 .await
         });
