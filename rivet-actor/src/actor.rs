@@ -256,6 +256,11 @@ pub trait Actor: Serialize + DeserializeOwned + Send + Sync + Sized + 'static {
         call: Self::Call,
     ) -> impl Future<Output = Result<Self::Return, Error>> + Send;
 
+    /// The declared browser-origin allowlist (`#[actor(origins = [..])]`) and whether
+    /// requests without an `Origin` header pass; `None` uses the registry's policy.
+    /// Checked by the server before any hook runs, without waking the actor.
+    const ORIGINS: Option<(&'static [&'static str], bool)> = None;
+
     /// Whether this actor declares a `#[before_connect]` or `#[conn_state]` hook, i.e.
     /// whether connection params are read at all. Without hooks, params are ignored.
     const READS_PARAMS: bool = false;

@@ -192,6 +192,20 @@ impl ActorError {
         )
     }
 
+    /// `auth.origin_not_allowed`: the request's `Origin` is not in the actor's allowlist.
+    pub fn origin_not_allowed() -> Self {
+        Self::new("auth", "origin_not_allowed", "Origin not allowed")
+    }
+
+    /// `actor.hook_timed_out`: a connect hook did not finish in time.
+    pub fn hook_timed_out(hook: &str) -> Self {
+        Self::new(
+            "actor",
+            "hook_timed_out",
+            format!("The actor's {hook} hook did not finish in time"),
+        )
+    }
+
     /// `actor.stopped`: the instance went away while the call was in flight.
     pub fn stopped() -> Self {
         Self::new("actor", "stopped", "The actor stopped before answering")
@@ -221,9 +235,9 @@ impl ActorError {
     /// The HTTP status this error answers with.
     pub fn http_status(&self) -> u16 {
         match (self.group.as_str(), self.code.as_str()) {
-            (_, "forbidden") => 403,
+            (_, "forbidden" | "origin_not_allowed") => 403,
             (_, "not_found" | "action_not_found" | "unknown_actor") => 404,
-            (_, "action_timed_out") => 408,
+            (_, "action_timed_out" | "hook_timed_out") => 408,
             ("actor", "already_exists") => 409,
             (_, "too_large" | "message_too_long") => 413,
             ("user" | "message" | "queue" | "schedule", _) => 400,

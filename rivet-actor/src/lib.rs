@@ -33,6 +33,7 @@ pub mod conn;
 pub mod context;
 pub mod error;
 mod ids;
+pub mod origin;
 pub mod protocol;
 pub mod registry;
 pub mod runtime;
@@ -52,6 +53,7 @@ pub use client::{
 pub use conn::{Conn, ConnId, ConnRef, NoParams, Request};
 pub use context::{ActionCtx, ActorCtx, ConnCtx, ConnectCtx, CreateCtx};
 pub use error::{ActorError, ClientError, Error, UserError};
+pub use origin::OriginPolicy;
 pub use registry::{Registry, RegistryBuilder};
 pub use runtime::{ActorId, HostConfig, Key};
 pub use testing::ActorTest;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::actor::Actor;
 use crate::client::LocalHandle;
 use crate::error::{ActorError, ClientError};
+use crate::origin::OriginPolicy;
 use crate::runtime::erased::{Erased, ErasedActor};
 use crate::runtime::host::{Host, HostConfig, InputSource};
 use crate::runtime::lookup::{ActorId, Key, Lookup};
@@ -46,6 +47,8 @@ struct Inner {
     by_type: HashMap<TypeId, Arc<dyn Any + Send + Sync>>,
     storage: Arc<dyn Storage>,
     server: ServerConfig,
+    origins: OriginPolicy,
+    actor_origins: HashMap<&'static str, OriginPolicy>,
 }
 
 type Registration = Box<dyn FnOnce(&Arc<dyn Storage>, &HostConfig) -> Registered>;
@@ -55,6 +58,7 @@ struct Registered {
     type_id: TypeId,
     erased: Arc<dyn ErasedActor>,
     typed: Arc<dyn Any + Send + Sync>,
+    origins: Option<OriginPolicy>,
 }
 
 /// Where a registry keeps its actors.
@@ -75,6 +79,7 @@ pub struct RegistryBuilder {
     storage: StorageChoice,
     config: HostConfig,
     server: ServerConfig,
+    origins: OriginPolicy,
     registrations: Vec<Registration>,
 }
 
@@ -86,6 +91,7 @@ impl Registry {
             storage: StorageChoice::Default,
             config: HostConfig::default(),
             server: ServerConfig::default(),
+            origins: OriginPolicy::any(),
             registrations: Vec::new(),
         }
     }
@@ -163,6 +169,21 @@ impl Registry {
         &self.inner.storage
     }
 
+    /// The origin policy of actor type `name`: its own (`#[actor(origins = ..)]`), else the
+    /// registry's.
+    pub fn origin_policy(&self, name: &str) -> &OriginPolicy {
+        self.inner
+            .actor_origins
+            .get(name)
+            .unwrap_or(&self.inner.origins)
+    }
+
+    /// The registry-wide origin policy (for paths that name no actor, and actors without
+    /// their own).
+    pub fn default_origin_policy(&self) -> &OriginPolicy {
+        &self.inner.origins
+    }
+
     /// The network server's settings.
     pub fn server_config(&self) -> &ServerConfig {
         &self.inner.server
@@ -179,6 +200,12 @@ impl RegistryBuilder {
                 type_id: TypeId::of::<A>(),
                 erased: Arc::new(Erased(host.clone())),
                 typed: host,
+                origins: A::ORIGINS.map(|(patterns, allow_missing)| {
+                    match OriginPolicy::allow(patterns) {
+                        Ok(policy) => policy.allow_missing(allow_missing),
+                        Err(err) => panic!("actor `{}`: {err}", A::NAME),
+                    }
+                }),
             }
         }));
         self
@@ -213,6 +240,14 @@ impl RegistryBuilder {
         !matches!(self.storage, StorageChoice::Default)
     }
 
+    /// The browser origins every actor without its own policy accepts (default: any).
+    /// Enforced for HTTP actions and WebSocket connects before any hook runs, and used to
+    /// answer CORS preflights.
+    pub fn origins(mut self, policy: OriginPolicy) -> Self {
+        self.origins = policy;
+        self
+    }
+
     /// Network server settings (message size limit, …).
     pub fn server_config(mut self, server: ServerConfig) -> Self {
         self.server = server;
@@ -244,6 +279,7 @@ impl RegistryBuilder {
         };
         let mut by_name = HashMap::new();
         let mut by_type = HashMap::new();
+        let mut actor_origins = HashMap::new();
         for registration in self.registrations {
             let registered = registration(&storage, &self.config);
             if by_name.insert(registered.name, registered.erased).is_some() {
@@ -253,6 +289,9 @@ impl RegistryBuilder {
                 );
             }
             by_type.insert(registered.type_id, registered.typed);
+            if let Some(policy) = registered.origins {
+                actor_origins.insert(registered.name, policy);
+            }
         }
         Ok(Registry {
             inner: Arc::new(Inner {
@@ -260,6 +299,8 @@ impl RegistryBuilder {
                 by_type,
                 storage,
                 server: self.server,
+                origins: self.origins,
+                actor_origins,
             }),
         })
     }

@@ -28,6 +28,9 @@ pub struct HostConfig {
     /// sleep (`on_sleep`; woken again on the next request). `None` keeps instances awake.
     /// Default: 30 s.
     pub idle_timeout: Option<Duration>,
+    /// How long `before_connect` and `conn_state` may each run before the connection is
+    /// refused with `actor.hook_timed_out` (the actor is not blocked past it). Default: 5 s.
+    pub connect_hook_timeout: Duration,
 }
 
 impl Default for HostConfig {
@@ -35,6 +38,7 @@ impl Default for HostConfig {
         Self {
             mailbox: 1024,
             idle_timeout: Some(Duration::from_secs(30)),
+            connect_hook_timeout: Duration::from_secs(5),
         }
     }
 }

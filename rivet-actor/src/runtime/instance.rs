@@ -132,6 +132,11 @@ async fn migrate<A: Actor>(
     }
 }
 
+fn timed_out<A: Actor>(id: &str, hook: &str) -> ActorError {
+    tracing::warn!(actor = A::NAME, id, hook, "a connect hook timed out");
+    ActorError::hook_timed_out(hook)
+}
+
 fn start_failed() -> ActorError {
     ActorError::new("actor", "start_failed", "The actor could not be started")
 }
@@ -294,14 +299,14 @@ impl<A: Actor> Instance<A> {
             request: request.as_deref(),
             conn_id: &conn_id,
         };
-        self.state
-            .before_connect(&mut ctx, &params)
+        let limit = self.host.config.connect_hook_timeout;
+        tokio::time::timeout(limit, self.state.before_connect(&mut ctx, &params))
             .await
+            .map_err(|_| timed_out::<A>(&id, "before_connect"))?
             .map_err(|err| mask::<A>(err, &id, "before_connect"))?;
-        let conn_state = self
-            .state
-            .conn_state(&mut ctx, &params)
+        let conn_state = tokio::time::timeout(limit, self.state.conn_state(&mut ctx, &params))
             .await
+            .map_err(|_| timed_out::<A>(&id, "conn_state"))?
             .map_err(|err| mask::<A>(err, &id, "conn_state"))?;
         let slot = ConnSlot {
             conn: Conn {

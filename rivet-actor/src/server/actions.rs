@@ -51,7 +51,9 @@ async fn run(
     let bytes = read_body(body, limit).await?;
     let args = protocol::decode_action_request(encoding, &bytes).map_err(protocol_error)?;
     let params = conn_params(&parts.headers)?;
-    let target = gateway::resolve(registry, target, query).await?;
+    let named = gateway::name(registry, target, query).await?;
+    named.check_origin(registry, gateway::origin(&parts.headers))?;
+    let target = named.resolve().await?;
     let request = request_info(parts);
     let output = target
         .actor

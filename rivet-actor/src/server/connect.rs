@@ -105,7 +105,9 @@ impl Session {
                 })?),
                 None => None,
             };
-            let target = gateway::resolve(&registry, &target, &query).await?;
+            let named = gateway::name(&registry, &target, &query).await?;
+            named.check_origin(&registry, request.origin())?;
+            let target = named.resolve().await?;
             let conn = target
                 .actor
                 .connect(&target.id, params, request, sink)

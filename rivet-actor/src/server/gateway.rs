@@ -23,16 +23,52 @@ pub(crate) struct Target {
 /// The `rvt-*` query of a gateway request.
 pub(crate) type GatewayQuery = HashMap<String, String>;
 
-/// Finds (or creates, for `getOrCreate`) the actor a gateway request names.
-pub(crate) async fn resolve(
+/// The actor a gateway request names, not yet resolved: its type is known (so its origin
+/// policy can be checked) but nothing has been created or woken.
+pub(crate) struct Named {
+    pub(crate) actor: Arc<dyn ErasedActor>,
+    lookup: ErasedLookup,
+}
+
+impl Named {
+    /// Finds (or creates, for `getOrCreate`) the actor.
+    pub(crate) async fn resolve(self) -> Result<Target, ActorError> {
+        let (id, _created) = self.actor.resolve(self.lookup).await?;
+        Ok(Target {
+            actor: self.actor,
+            id,
+        })
+    }
+
+    /// Refuses the request unless the actor type's origin policy admits its `Origin`.
+    pub(crate) fn check_origin(
+        &self,
+        registry: &Registry,
+        origin: Option<&str>,
+    ) -> Result<(), ActorError> {
+        if registry.origin_policy(self.actor.name()).allows(origin) {
+            Ok(())
+        } else {
+            Err(ActorError::origin_not_allowed())
+        }
+    }
+}
+
+/// Names the actor of a gateway request: by id (a storage lookup, no wake) or by type name
+/// and the `rvt-*` query.
+pub(crate) async fn name(
     registry: &Registry,
     target: &str,
     query: &GatewayQuery,
-) -> Result<Target, ActorError> {
+) -> Result<Named, ActorError> {
     let Some(method) = query.get("rvt-method") else {
         // By id; a `@token` suffix carries a token we do not use.
         let id = target.split_once('@').map_or(target, |(id, _)| id);
-        return by_id(registry, id).await;
+        let found = by_id(registry, id).await?;
+        return Ok(Named {
+            actor: found.actor,
+            lookup: ErasedLookup::Id(found.id),
+        });
     };
     let actor = registry
         .actor_type(target)
@@ -50,11 +86,10 @@ pub(crate) async fn resolve(
             ));
         }
     };
-    let (id, _created) = actor.resolve(lookup).await?;
-    Ok(Target { actor, id })
+    Ok(Named { actor, lookup })
 }
 
-/// The actor with this id, whatever its type.
+/// The actor with this id, whatever its type (a storage lookup; nothing is woken).
 pub(crate) async fn by_id(registry: &Registry, id: &str) -> Result<Target, ActorError> {
     let record = registry.storage().find_by_id(id).await.map_err(|err| {
         tracing::error!(%err, "storage failed while looking up an actor");
@@ -69,6 +104,13 @@ pub(crate) async fn by_id(registry: &Registry, id: &str) -> Result<Target, Actor
         actor,
         id: ActorId::new(record.id),
     })
+}
+
+/// The `Origin` header as text.
+pub(crate) fn origin(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
 }
 
 /// The key: `rvt-key-json` (our client's collision-free form) when present, else the npm

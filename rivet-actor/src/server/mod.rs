@@ -8,6 +8,7 @@ mod actions;
 mod actors_api;
 mod config;
 mod connect;
+mod cors;
 mod gateway;
 mod metadata;
 mod respond;
@@ -49,6 +50,10 @@ pub(crate) fn router(registry: Registry) -> Router {
         )
         .route("/actors/{id}", delete(actors_api::destroy))
         .route("/gateway/{target}/{*rest}", any(gateway::unknown_path))
+        .layer(axum::middleware::from_fn_with_state(
+            registry.clone(),
+            cors::cors,
+        ))
         .with_state(registry)
 }
 

@@ -69,6 +69,10 @@ impl ChatRoom {
         params: &ConnParams,
     ) -> Result<(), UserError> {
         c.vars().log.lock().unwrap().push("before_connect".into());
+        if params.auth_token == "slow" {
+            // A hook that hangs: the connect-hook timeout must cut it off.
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        }
         if params.auth_token.is_empty() {
             return Err(UserError::new("Forbidden").code("forbidden"));
         }

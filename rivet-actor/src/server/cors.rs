@@ -1,0 +1,156 @@
+//! CORS for browser clients, from the same origin policies the gateway enforces.
+//!
+//! A preflight is answered here and never reaches an actor (nothing is created or woken):
+//! an allowed origin gets its own origin echoed (never `*` with credentials), the explicit
+//! list of headers the client sends, and `Vary: Origin`; a refused one gets 403 and no CORS
+//! headers. Actual responses to an allowed origin carry `Access-Control-Allow-Origin` and
+//! expose the `x-rivet-*` response headers.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::origin::OriginPolicy;
+use crate::registry::Registry;
+
+/// Request headers the npm client (and ours) may send.
+const CLIENT_HEADERS: &[&str] = &[
+    "content-type",
+    "user-agent",
+    "x-rivet-query",
+    "x-rivet-encoding",
+    "x-rivet-conn-params",
+    "x-rivet-actor",
+    "x-rivet-actor-generation",
+    "x-rivet-actor-key",
+    "x-rivet-target",
+    "x-rivet-namespace",
+    "x-rivet-token",
+    "x-rivet-skip-ready-wait",
+];
+
+/// Response headers a browser script may read.
+const EXPOSED_HEADERS: &str = "x-rivet-actor, x-rivet-actor-key, x-rivet-ray-id";
+
+pub(crate) async fn cors(
+    State(registry): State<Registry>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(origin) = request.headers().get(header::ORIGIN).cloned() else {
+        return next.run(request).await;
+    };
+    let policy = policy_for(&registry, request.uri()).await;
+    let allowed = origin
+        .to_str()
+        .is_ok_and(|origin| policy.allows(Some(origin)));
+    let preflight = request.method() == Method::OPTIONS
+        && request
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    if preflight {
+        let mut response = if allowed {
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET, POST, PUT, DELETE, OPTIONS"),
+            );
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                allow_headers(&registry),
+            );
+            headers.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("600"),
+            );
+            allow(headers, origin, &policy);
+            response
+        } else {
+            StatusCode::FORBIDDEN.into_response()
+        };
+        response
+            .headers_mut()
+            .append(header::VARY, HeaderValue::from_static("Origin"));
+        return response;
+    }
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.append(header::VARY, HeaderValue::from_static("Origin"));
+    if allowed {
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static(EXPOSED_HEADERS),
+        );
+        allow(headers, origin, &policy);
+    }
+    response
+}
+
+/// The allowed origin, echoed; credentials only for an explicit allowlist.
+fn allow(headers: &mut HeaderMap, origin: HeaderValue, policy: &OriginPolicy) {
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    if !policy.is_any() {
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+    }
+}
+
+fn allow_headers(registry: &Registry) -> HeaderValue {
+    let mut list: Vec<&str> = CLIENT_HEADERS.to_vec();
+    list.extend(
+        registry
+            .server_config()
+            .cors_headers
+            .iter()
+            .map(String::as_str),
+    );
+    HeaderValue::from_str(&list.join(", "))
+        .unwrap_or_else(|_| HeaderValue::from_static("content-type"))
+}
+
+/// The policy of the actor a path names (by type name with `rvt-method`, or by id through
+/// a storage lookup); the registry's for anything else.
+async fn policy_for(registry: &Registry, uri: &axum::http::Uri) -> OriginPolicy {
+    let mut segments = uri.path().trim_start_matches('/').split('/');
+    if segments.next() != Some("gateway") {
+        return registry.default_origin_policy().clone();
+    }
+    let Some(target) = segments.next().map(percent_decode) else {
+        return registry.default_origin_policy().clone();
+    };
+    let by_name = uri
+        .query()
+        .is_some_and(|q| q.split('&').any(|pair| pair.starts_with("rvt-method=")));
+    if by_name {
+        return registry.origin_policy(&target).clone();
+    }
+    let id = target.split_once('@').map_or(target.as_str(), |(id, _)| id);
+    match registry.storage().find_by_id(id).await {
+        Ok(Some(record)) => registry.origin_policy(&record.name).clone(),
+        _ => registry.default_origin_policy().clone(),
+    }
+}
+
+/// `%XX` escapes of a path segment.
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(byte) = u8::from_str_radix(&segment[i + 1..i + 3], 16)
+        {
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
