@@ -221,6 +221,7 @@ async fn assert_error(response: reqwest::Response, status: u16, group: &str, cod
 async fn bad_http_input_gets_a_typed_error_and_the_server_keeps_serving() {
     let server = start_with(ServerConfig {
         max_message_size: 4096,
+        ..Default::default()
     })
     .await;
     let ok_params = Some(r#"{"auth_token":"a"}"#);
@@ -329,6 +330,7 @@ const PROTOCOLS: &str =
 async fn bad_websocket_input_gets_a_typed_error_and_the_connection_stays_open() {
     let server = start_with(ServerConfig {
         max_message_size: 4096,
+        ..Default::default()
     })
     .await;
     // No `rivet` subprotocol: refused before the upgrade.
