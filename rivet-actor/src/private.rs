@@ -4,6 +4,8 @@
 use crate::error::{ActorError, Error};
 use crate::value::Value;
 
+pub use crate::value::Value as WireValue;
+
 pub use serde;
 pub use std::future::Future;
 pub use std::result::Result;
@@ -89,16 +91,29 @@ impl<E: std::error::Error + Send + Sync + 'static> IntoError for E {
     }
 }
 
-/// Checked at each action argument's type.
+/// Checked at each action argument's type; the generated code encodes and decodes
+/// arguments only through it, so a wrong type is reported once, at the user's type.
 #[diagnostic::on_unimplemented(
-    message = "action argument type `{Self}` cannot be decoded from the wire",
-    label = "this argument must implement `serde::de::DeserializeOwned`",
-    note = "derive `serde::Deserialize` for it, and take owned values (`String`, not `&str`)"
+    message = "action argument type `{Self}` cannot be sent over the wire",
+    label = "this argument must implement `serde::Serialize` and `serde::de::DeserializeOwned`",
+    note = "the generated client encodes it and the actor decodes it: derive both `Serialize` and `Deserialize`, and take owned values (`String`, not `&str`)"
 )]
-pub trait ActionArg {}
+pub trait ActionArg: Sized {
+    /// Encodes the argument (generated client side).
+    fn encode_arg(&self) -> Result<Value, Error>;
+    /// Decodes the next positional argument (actor side).
+    fn decode_arg(args: &mut Args, param: &str) -> Result<Self, ActorError>;
+}
 
 #[diagnostic::do_not_recommend]
-impl<T: serde::de::DeserializeOwned> ActionArg for T {}
+impl<T: serde::Serialize + serde::de::DeserializeOwned> ActionArg for T {
+    fn encode_arg(&self) -> Result<Value, Error> {
+        encode(self)
+    }
+    fn decode_arg(args: &mut Args, param: &str) -> Result<Self, ActorError> {
+        args.next(param)
+    }
+}
 
 /// Checked at each action's return type.
 #[diagnostic::on_unimplemented(
@@ -106,10 +121,17 @@ impl<T: serde::de::DeserializeOwned> ActionArg for T {}
     label = "this type must implement `serde::Serialize` and `serde::de::DeserializeOwned`",
     note = "the server encodes it and the generated client decodes it: derive both `Serialize` and `Deserialize`, and return owned values"
 )]
-pub trait ActionOutput {}
+pub trait ActionOutput: Sized {
+    /// Encodes the returned value.
+    fn encode_output(&self) -> Result<Value, Error>;
+}
 
 #[diagnostic::do_not_recommend]
-impl<T: serde::Serialize + serde::de::DeserializeOwned> ActionOutput for T {}
+impl<T: serde::Serialize + serde::de::DeserializeOwned> ActionOutput for T {
+    fn encode_output(&self) -> Result<Value, Error> {
+        encode(self)
+    }
+}
 
 /// Checked at a declared event's type.
 #[diagnostic::on_unimplemented(
@@ -145,3 +167,121 @@ impl<P: ?Sized> SameParams<P> for P {}
 
 /// Makes a hook future's `Send` requirement show at the user's method.
 pub fn assert_send<T: Send>(_: &T) {}
+
+/// Checks that a type implements [`ActionArg`] (spanned at the user's type).
+pub fn assert_action_arg<T: ActionArg>() {}
+
+/// Checks that a type implements [`ActionOutput`] (spanned at the user's type).
+pub fn assert_action_output<T: ActionOutput>() {}
+
+/// Checks that a type implements [`EventPayload`] (spanned at the user's type).
+pub fn assert_event_payload<T: EventPayload>() {}
+
+/// Checks that a type implements [`ConnParamsType`] (spanned at the user's type).
+pub fn assert_conn_params<T: ConnParamsType + ?Sized>() {}
+
+/// Checks that both connect hooks read the same params type.
+pub fn assert_same_params<T: SameParams<P> + ?Sized, P: ?Sized>() {}
+
+/// The initial state of an actor without `#[create_state]`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no `#[create_state]` hook, so it must implement `Default`",
+    label = "the initial state of this actor is made with `Default::default()`",
+    note = "derive `Default` for the state type, or add a `#[create_state]` method that builds it"
+)]
+pub trait DefaultState: Sized {
+    /// `Default::default()`.
+    fn default_state() -> Self;
+}
+
+#[diagnostic::do_not_recommend]
+impl<T: Default> DefaultState for T {
+    fn default_state() -> Self {
+        T::default()
+    }
+}
+
+/// Options of an actor that the runtime reads besides [`crate::Actor`]: written by
+/// `#[actor(origins = [..])]`.
+pub trait ActorOptions {
+    /// Allowed `Origin`s (`*` wildcards in the host), or `None` for no restriction.
+    const ORIGINS: Option<&'static [&'static str]> = None;
+}
+
+/// Marks options given on the impl block (or defaults); see [`OptionsInOnePlace`].
+pub struct OptionsOnImpl;
+
+/// Marks options given on the state struct; see [`OptionsInOnePlace`].
+pub struct OptionsOnStruct;
+
+/// An impl block with options checks that the struct gave none.
+#[diagnostic::on_unimplemented(
+    message = "actor options are given on both the struct and the impl block; keep them in one place",
+    label = "these options are also given in `#[actor(..)]` on the state struct",
+    note = "remove the options from one of the two `#[actor(..)]` attributes"
+)]
+pub trait OptionsInOnePlace {}
+
+impl OptionsInOnePlace for OptionsOnImpl {}
+
+/// Checks that options are given in one place (spanned at the impl's options).
+pub fn assert_options_in_one_place<T: OptionsInOnePlace>() {}
+
+/// The target enum of an actor without actions, events or queues.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Never {}
+
+impl crate::actor::Target for Never {
+    const ALL: &'static [Self] = &[];
+    fn name(self) -> &'static str {
+        match self {}
+    }
+    fn from_name(_name: &str) -> Option<Self> {
+        None
+    }
+    fn index(self) -> usize {
+        match self {}
+    }
+}
+
+impl crate::actor::ActionTarget for Never {
+    fn is_read_only(self) -> bool {
+        match self {}
+    }
+}
+
+/// The call enum of an actor without actions.
+pub enum NoCall {}
+
+impl<A: crate::Actor<Action = Never>> crate::actor::ActorCall<A> for NoCall {
+    fn action(&self) -> Never {
+        match *self {}
+    }
+    fn to_args(&self) -> Result<Vec<Value>, Error> {
+        match *self {}
+    }
+    fn from_args(action: Never, _args: Vec<Value>) -> Result<Self, ActorError> {
+        match action {}
+    }
+}
+
+/// The return enum of an actor without actions.
+pub enum NoReturn {}
+
+impl crate::actor::ActorReturn for NoReturn {
+    fn to_value(&self) -> Result<Value, Error> {
+        match *self {}
+    }
+}
+
+/// The client methods of an actor without actions.
+pub struct NoMethods<I> {
+    #[allow(dead_code)]
+    invoker: I,
+}
+
+impl<I> From<I> for NoMethods<I> {
+    fn from(invoker: I) -> Self {
+        Self { invoker }
+    }
+}

@@ -1,0 +1,247 @@
+//! `impl Actor for ChatRoom`: the hooks forwarded to the user's methods and `dispatch`, an
+//! exhaustive `match` on the typed call.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::{Names, call_user, into_result, into_unit_result, krate, private};
+use crate::model::ActorModel;
+use crate::parse::attrs::Kind;
+
+pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
+    let krate = krate();
+    let private = private();
+    let self_ty = &model.self_ty;
+    let ctx = quote!(ctx);
+    let Names {
+        action,
+        call,
+        ret,
+        methods,
+        decl,
+        ..
+    } = names;
+
+    let input_ty = model
+        .hook(Kind::CreateState)
+        .and_then(|hook| hook.sig.params.first())
+        .map_or_else(
+            || quote!(#krate::NoParams),
+            |param| {
+                let ty = &param.ty;
+                quote!(#ty)
+            },
+        );
+    let params_ty = model
+        .params_of(Kind::BeforeConnect)
+        .or_else(|| model.params_of(Kind::ConnState))
+        .map_or_else(|| quote!(#krate::NoParams), |ty| quote!(#ty));
+    let reads_params =
+        model.hook(Kind::BeforeConnect).is_some() || model.hook(Kind::ConnState).is_some();
+    let conn_state_ty = model.hook(Kind::ConnState).map_or_else(
+        || quote!(()),
+        |hook| {
+            let ty = hook.value_type();
+            quote!(#ty)
+        },
+    );
+    let vars_ty = model.hook(Kind::CreateVars).map_or_else(
+        || quote!(()),
+        |hook| {
+            let ty = hook.value_type();
+            quote!(#ty)
+        },
+    );
+
+    let create_state = match model.hook(Kind::CreateState) {
+        Some(hook) => {
+            let args: Vec<TokenStream> = if hook.sig.params.is_empty() {
+                vec![]
+            } else {
+                vec![quote!(input)]
+            };
+            let body = into_result(hook, call_user(hook, Some(&ctx), &args));
+            quote!(#body)
+        }
+        None => {
+            let span = self_ty.span();
+            quote_spanned!(span=> ::core::result::Result::Ok(<Self as #private::DefaultState>::default_state()))
+        }
+    };
+    let create_vars = match model.hook(Kind::CreateVars) {
+        Some(hook) => into_result(hook, call_user(hook, Some(&ctx), &[])),
+        None => quote!(::core::result::Result::Ok(())),
+    };
+    let conn_state = match model.hook(Kind::ConnState) {
+        Some(hook) => {
+            let args = if hook.sig.params.is_empty() {
+                vec![]
+            } else {
+                vec![quote!(params)]
+            };
+            into_result(hook, call_user(hook, Some(&ctx), &args))
+        }
+        None => quote!(::core::result::Result::Ok(())),
+    };
+
+    let mut hooks = Vec::new();
+    if let Some(hook) = model.hook(Kind::OnMigrate) {
+        let body = into_result(hook, call_user(hook, None, &[quote!(old)]));
+        hooks.push(quote! {
+            fn on_migrate(
+                old: #krate::value::Value,
+            ) -> ::core::option::Option<impl ::core::future::Future<Output = ::core::result::Result<Self, #krate::Error>> + ::core::marker::Send> {
+                ::core::option::Option::Some(async move { #body })
+            }
+        });
+    }
+    for (kind, name) in [
+        (Kind::OnCreate, quote!(on_create)),
+        (Kind::OnWake, quote!(on_wake)),
+        (Kind::OnSleep, quote!(on_sleep)),
+    ] {
+        if let Some(hook) = model.hook(kind) {
+            let body = into_unit_result(hook, call_user(hook, Some(&ctx), &[]));
+            hooks.push(quote! {
+                async fn #name(
+                    &mut self,
+                    ctx: &mut #krate::ActorCtx<'_, Self>,
+                ) -> ::core::result::Result<(), #krate::Error> {
+                    #body
+                }
+            });
+        }
+    }
+    if let Some(hook) = model.hook(Kind::OnStateChange) {
+        let call = call_user(hook, Some(&ctx), &[]);
+        hooks.push(quote! {
+            async fn on_state_change(&self, ctx: &#krate::ActorCtx<'_, Self>) {
+                #call;
+            }
+        });
+    }
+    if let Some(hook) = model.hook(Kind::BeforeConnect) {
+        let args = if hook.sig.params.is_empty() {
+            vec![]
+        } else {
+            vec![quote!(params)]
+        };
+        let body = into_result(hook, call_user(hook, Some(&ctx), &args));
+        hooks.push(quote! {
+            #[allow(unused_variables)]
+            async fn before_connect(
+                &self,
+                ctx: &mut #krate::ConnectCtx<'_, Self>,
+                params: &Self::ConnParams,
+            ) -> ::core::result::Result<(), #krate::Error> {
+                #body
+            }
+        });
+    }
+    for (kind, name) in [
+        (Kind::OnConnect, quote!(on_connect)),
+        (Kind::OnDisconnect, quote!(on_disconnect)),
+    ] {
+        if let Some(hook) = model.hook(kind) {
+            let body = into_unit_result(hook, call_user(hook, Some(&ctx), &[]));
+            hooks.push(quote! {
+                async fn #name(
+                    &mut self,
+                    ctx: &mut #krate::ActionCtx<'_, Self>,
+                ) -> ::core::result::Result<(), #krate::Error> {
+                    #body
+                }
+            });
+        }
+    }
+    if let Some(hook) = model.hook(Kind::CanInvoke) {
+        let call = call_user(hook, Some(&ctx), &[quote!(invoke)]);
+        hooks.push(quote! {
+            async fn can_invoke(
+                &self,
+                ctx: &#krate::ConnCtx<'_, Self>,
+                invoke: #krate::Invoke<Self>,
+            ) -> bool {
+                #call
+            }
+        });
+    }
+
+    let arms = model.actions().map(|action| {
+        let variant = action.variant();
+        let vars: Vec<_> = (0..action.sig.params.len())
+            .map(|i| quote::format_ident!("a{i}"))
+            .collect();
+        let args: Vec<TokenStream> = vars.iter().map(|var| quote!(#var)).collect();
+        let called = call_user(action, Some(&ctx), &args);
+        let result = if action.returns_result() {
+            let result = into_result(action, called);
+            quote!(#result.map(#ret::#variant))
+        } else {
+            quote!(::core::result::Result::Ok(#ret::#variant(#called)))
+        };
+        quote! {
+            #call::#variant((#(#vars,)*)) => #result,
+        }
+    });
+    let dispatch_body = if model.actions().next().is_none() {
+        quote!(match call {})
+    } else {
+        quote!(match call { #(#arms)* })
+    };
+
+    quote! {
+        #[allow(private_interfaces, private_bounds, clippy::needless_question_mark, clippy::unit_arg)]
+        impl #krate::Actor for #self_ty {
+            const NAME: &'static str = #decl::NAME;
+            const READS_PARAMS: bool = #reads_params;
+            type Input = #input_ty;
+            type ConnParams = #params_ty;
+            type ConnState = #conn_state_ty;
+            type Vars = #vars_ty;
+            type Action = #action;
+            type Event = #decl::Event;
+            type Queue = #decl::Queue;
+            type Call = #call;
+            type Return = #ret;
+            type Methods<I: #krate::Invoker<Self>> = #methods<I>;
+
+            #[allow(unused_variables)]
+            async fn create_state(
+                ctx: &#krate::CreateCtx<'_>,
+                input: Self::Input,
+            ) -> ::core::result::Result<Self, #krate::Error> {
+                #create_state
+            }
+
+            #[allow(unused_variables)]
+            async fn create_vars(
+                &self,
+                ctx: &#krate::CreateCtx<'_>,
+            ) -> ::core::result::Result<Self::Vars, #krate::Error> {
+                #create_vars
+            }
+
+            #[allow(unused_variables)]
+            async fn conn_state(
+                &self,
+                ctx: &mut #krate::ConnectCtx<'_, Self>,
+                params: &Self::ConnParams,
+            ) -> ::core::result::Result<Self::ConnState, #krate::Error> {
+                #conn_state
+            }
+
+            #(#hooks)*
+
+            #[allow(unused_variables)]
+            async fn dispatch(
+                &mut self,
+                ctx: &mut #krate::ActionCtx<'_, Self>,
+                call: Self::Call,
+            ) -> ::core::result::Result<Self::Return, #krate::Error> {
+                #dispatch_body
+            }
+        }
+    }
+}

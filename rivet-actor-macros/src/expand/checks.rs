@@ -1,0 +1,43 @@
+//! Type-level checks that rustc reports at the user's tokens, with the messages of the
+//! `#[diagnostic::on_unimplemented]` traits in `rivet_actor::__private` (the technique of
+//! axum-macros' `debug_handler`): connection params and their agreement between hooks.
+//! Action arguments and return values are checked where the generated code encodes them
+//! (through `ActionArg`/`ActionOutput`), futures' `Send` where they are awaited, event
+//! payloads beside the event declarations.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::{private, resolve_self};
+use crate::model::ActorModel;
+use crate::parse::attrs::Kind;
+
+pub fn expand(model: &ActorModel) -> TokenStream {
+    let private = private();
+    let mut checks = Vec::new();
+    let before = model.params_of(Kind::BeforeConnect);
+    let state = model.params_of(Kind::ConnState);
+    for ty in before.iter().chain(state.iter()) {
+        let ty = resolve_self(ty, &model.self_ty);
+        checks.push(quote_spanned!(ty.span()=> #private::assert_conn_params::<#ty>();));
+    }
+    if let (Some(first), Some(second)) = (before, state) {
+        let first = resolve_self(first, &model.self_ty);
+        let second = resolve_self(second, &model.self_ty);
+        checks.push(
+            quote_spanned!(second.span()=> #private::assert_same_params::<#second, #first>();),
+        );
+    }
+    if checks.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        const _: () = {
+            #[allow(dead_code)]
+            fn __rivet_checks() {
+                #(#checks)*
+            }
+        };
+    }
+}

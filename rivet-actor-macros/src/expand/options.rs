@@ -1,0 +1,173 @@
+//! What the options (`name`, `events`, `queues`, `origins`) turn into, and how the impl
+//! block and the struct agree on them without seeing each other.
+//!
+//! The options in effect live in a module `__rivet_decl_<Type>` that the impl side reads.
+//! The impl side provides one with its own options (or the defaults) through a glob
+//! import; `#[actor(..)]` with options on the struct declares one explicitly, which
+//! shadows the glob. Names from globs are shadowed by items, so whichever side carries the
+//! options wins, and an impl block with options checks (`OptionsInOnePlace`) that the
+//! struct did not also give some.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Ident, Type};
+
+use super::targets::{declared, target_enum};
+use super::{Names, krate, private};
+use crate::model::ActorModel;
+use crate::names;
+use crate::parse::options::Options;
+
+/// Which side declares the options module.
+pub enum Side {
+    Impl,
+    Struct,
+}
+
+/// The `__rivet_decl_<Type>` module: options in effect, read by the impl side.
+pub fn decl_module(names: &Names, ident: &Ident, options: &Options, side: Side) -> TokenStream {
+    let private = private();
+    let decl = &names.decl;
+    let (event, queue) = (&names.event, &names.queue);
+    let name = options.name.as_ref().map_or_else(
+        || names::lower_camel(&names::plain(ident)),
+        syn::LitStr::value,
+    );
+    let origins = match &options.origins {
+        Some(list) => quote!(::core::option::Option::Some(&[#(#list),*])),
+        None => quote!(::core::option::Option::None),
+    };
+    let (provider, vis) = match side {
+        Side::Impl => (quote!(OptionsOnImpl), quote!(pub)),
+        Side::Struct => (quote!(OptionsOnStruct), quote!(pub)),
+    };
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_snake_case, dead_code)]
+        #vis mod #decl {
+            pub const NAME: &str = #name;
+            pub type Event = super::#event;
+            pub type Queue = super::#queue;
+            pub const ORIGINS: ::core::option::Option<&'static [&'static str]> = #origins;
+            pub type Provider = #private::#provider;
+        }
+    }
+}
+
+/// `ChatRoomEvent` and `ChatRoomQueue` from the declared events and queues.
+pub fn target_enums(names: &Names, ident: &Ident, options: &Options) -> TokenStream {
+    let events = declared(options.events.iter().map(|e| &e.ident));
+    let queues = declared(options.queues.iter().map(|q| &q.ident));
+    let event_doc = format!(
+        "The declared events of [`{ident}`], for matching `Invoke::Subscribe` in `#[can_invoke]`."
+    );
+    let queue_doc = format!(
+        "The declared queues of [`{ident}`], for matching `Invoke::Queue` in `#[can_invoke]`."
+    );
+    let event = target_enum(&names.event, &events, &event_doc);
+    let queue = target_enum(&names.queue, &queues, &queue_doc);
+    quote! {
+        #event
+        #queue
+    }
+}
+
+/// `impl Event<ChatRoom> for NewMessage`, `impl Queue<ChatRoom> for JobMessage`, and the
+/// payload checks at the declared types.
+pub fn declared_impls(names: &Names, actor: &TokenStream, options: &Options) -> TokenStream {
+    let krate = krate();
+    let private = private();
+    let (event_enum, queue_enum) = (&names.event, &names.queue);
+    let events = declared(options.events.iter().map(|e| &e.ident));
+    let queues = declared(options.queues.iter().map(|q| &q.ident));
+    let event_impls = options.events.iter().zip(&events).map(|(decl, variant)| {
+        let ty = &decl.ty;
+        let variant = &variant.ident;
+        let check = quote_spanned!(ty.span()=> #private::assert_event_payload::<#ty>(););
+        quote! {
+            #[allow(private_interfaces, private_bounds)]
+            impl #krate::Event<#actor> for #ty {
+                const TARGET: #event_enum = #event_enum::#variant;
+            }
+            const _: () = {
+                #[allow(dead_code)]
+                fn __rivet_checks() {
+                    #check
+                }
+            };
+        }
+    });
+    let queue_impls = options.queues.iter().zip(&queues).map(|(decl, variant)| {
+        let ty = &decl.ty;
+        let variant = &variant.ident;
+        let completion: Type = decl
+            .completion
+            .clone()
+            .unwrap_or_else(|| syn::parse_quote!(()));
+        quote! {
+            #[allow(private_interfaces, private_bounds)]
+            impl #krate::Queue<#actor> for #ty {
+                type Completion = #completion;
+                const TARGET: #queue_enum = #queue_enum::#variant;
+            }
+        }
+    });
+    quote! {
+        #(#event_impls)*
+        #(#queue_impls)*
+    }
+}
+
+/// What the impl side emits about options: its defaults module (glob-imported), the
+/// dummy that turns off the struct side's own `Actor` impl, `ActorOptions`, and — when it
+/// carries options — the declared impls and the one-place check.
+pub fn impl_side(model: &ActorModel, names: &Names) -> TokenStream {
+    let private = private();
+    let self_ty = &model.self_ty;
+    let actor = quote!(#self_ty);
+    let options = &model.options;
+    let (defaults, decl, target) = (&names.impl_defaults, &names.decl, &names.target);
+    let decl_module = decl_module(names, &model.ident, options, Side::Impl);
+    let enums = target_enums(names, &model.ident, options);
+    let serde = quote!(#private::serde);
+    let serde_path = format!("{}::serde", private.to_string().replace(' ', ""));
+    let mut out = quote! {
+        #[doc(hidden)]
+        #[allow(non_snake_case)]
+        mod #defaults {
+            #decl_module
+            #enums
+        }
+        #[allow(unused_imports)]
+        pub use #defaults::*;
+
+        #[doc(hidden)]
+        #[allow(non_snake_case, dead_code)]
+        mod #target {
+            #[derive(#serde::Serialize, #serde::Deserialize, ::core::default::Default)]
+            #[serde(crate = #serde_path)]
+            pub struct Type;
+        }
+
+        impl #private::ActorOptions for #self_ty {
+            const ORIGINS: ::core::option::Option<&'static [&'static str]> = #decl::ORIGINS;
+        }
+    };
+    if let Some(span) = options.span {
+        let impls = declared_impls(names, &actor, options);
+        let check = quote_spanned! {span=>
+            #private::assert_options_in_one_place::<#decl::Provider>();
+        };
+        out.extend(quote! {
+            #impls
+            const _: () = {
+                #[allow(dead_code)]
+                fn __rivet_checks() {
+                    #check
+                }
+            };
+        });
+    }
+    out
+}

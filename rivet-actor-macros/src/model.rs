@@ -1,0 +1,139 @@
+//! The actor as the user wrote it: options, actions and hooks, each keeping the user's
+//! syn nodes so errors and generated code can point at them.
+
+use proc_macro2::Span;
+use syn::{Attribute, Ident, LitStr, Type};
+
+use crate::names;
+use crate::parse::attrs::{self, Kind};
+use crate::parse::options::Options;
+use crate::parse::sig::{self, Sig};
+
+/// One method of the impl block carrying one of our attributes.
+pub struct Method {
+    pub kind: Kind,
+    /// The attribute's name token (`action` in `#[action]`).
+    pub attr: Ident,
+    /// `#[action(name = "..")]`.
+    pub wire_name: Option<LitStr>,
+    /// The method's doc comments (copied to the client method).
+    pub docs: Vec<Attribute>,
+    pub sig: Sig,
+}
+
+impl Method {
+    /// The action's wire name.
+    pub fn wire(&self) -> String {
+        match &self.wire_name {
+            Some(lit) => lit.value(),
+            None => names::lower_camel(&names::plain(&self.sig.ident)),
+        }
+    }
+
+    /// The variant naming this action in the generated enums.
+    pub fn variant(&self) -> Ident {
+        let text = names::upper_camel(&names::plain(&self.sig.ident));
+        names::ident(&text, self.sig.ident.span())
+    }
+
+    /// The value type: `T` of `-> T` or `-> Result<T, E>`; `()` when nothing is written.
+    pub fn value_type(&self) -> Type {
+        match &self.sig.output {
+            None => syn::parse_quote!(()),
+            Some(ty) => match sig::result_ok(ty) {
+                Some(Some(ok)) => ok.clone(),
+                Some(None) => syn::parse_quote!(()),
+                None => ty.clone(),
+            },
+        }
+    }
+
+    /// Whether the method returns a `Result`.
+    pub fn returns_result(&self) -> bool {
+        self.sig
+            .output
+            .as_ref()
+            .is_some_and(|ty| sig::result_ok(ty).is_some())
+    }
+
+    /// The span errors about the whole method point at.
+    pub fn span(&self) -> Span {
+        self.sig.ident.span()
+    }
+}
+
+/// The annotated impl block.
+pub struct ActorModel {
+    /// The state type (`ChatRoom`).
+    pub self_ty: Type,
+    /// Its name, which generated items are named after.
+    pub ident: Ident,
+    pub options: Options,
+    pub methods: Vec<Method>,
+    /// Generic parameters of the impl block, if any (spans the first).
+    pub generics: Option<Span>,
+}
+
+impl ActorModel {
+    /// Reads the impl block, removing our attributes from its methods.
+    pub fn from_impl(
+        item: &mut syn::ItemImpl,
+        ident: Ident,
+        options: Options,
+        errors: &mut crate::errors::Errors,
+    ) -> ActorModel {
+        let mut methods = Vec::new();
+        for impl_item in &mut item.items {
+            let syn::ImplItem::Fn(method) = impl_item else {
+                continue;
+            };
+            let Some(tag) = attrs::take(&mut method.attrs, errors) else {
+                continue;
+            };
+            let docs = method
+                .attrs
+                .iter()
+                .filter(|attr| attr.path().is_ident("doc"))
+                .cloned()
+                .collect();
+            methods.push(Method {
+                kind: tag.kind,
+                attr: tag.ident,
+                wire_name: tag.wire_name,
+                docs,
+                sig: sig::read(&method.sig),
+            });
+        }
+        let generics = item
+            .generics
+            .params
+            .first()
+            .map(syn::spanned::Spanned::span);
+        ActorModel {
+            self_ty: (*item.self_ty).clone(),
+            ident,
+            options,
+            methods,
+            generics,
+        }
+    }
+
+    /// The actions, in declaration order.
+    pub fn actions(&self) -> impl Iterator<Item = &Method> {
+        self.methods.iter().filter(|m| m.kind == Kind::Action)
+    }
+
+    /// The (first) hook of a kind.
+    pub fn hook(&self, kind: Kind) -> Option<&Method> {
+        self.methods.iter().find(|m| m.kind == kind)
+    }
+
+    /// The params type `P` a connect hook takes as `&P`.
+    pub fn params_of(&self, kind: Kind) -> Option<&Type> {
+        let hook = self.hook(kind)?;
+        match &hook.sig.params.first()?.ty {
+            Type::Reference(reference) => Some(&reference.elem),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! Method attributes: which hook (or action) a method is, and unknown ones that look ours.
+
+use syn::{Attribute, Ident, LitStr, Meta};
+
+use crate::errors::Errors;
+use crate::names::edit_distance;
+
+/// What a method of the impl block is to the actor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Action,
+    CreateState,
+    CreateVars,
+    OnMigrate,
+    OnCreate,
+    OnWake,
+    OnSleep,
+    OnStateChange,
+    BeforeConnect,
+    ConnState,
+    OnConnect,
+    OnDisconnect,
+    CanInvoke,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 13] = [
+        Kind::Action,
+        Kind::CreateState,
+        Kind::CreateVars,
+        Kind::OnMigrate,
+        Kind::OnCreate,
+        Kind::OnWake,
+        Kind::OnSleep,
+        Kind::OnStateChange,
+        Kind::BeforeConnect,
+        Kind::ConnState,
+        Kind::OnConnect,
+        Kind::OnDisconnect,
+        Kind::CanInvoke,
+    ];
+
+    /// The attribute's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Action => "action",
+            Kind::CreateState => "create_state",
+            Kind::CreateVars => "create_vars",
+            Kind::OnMigrate => "on_migrate",
+            Kind::OnCreate => "on_create",
+            Kind::OnWake => "on_wake",
+            Kind::OnSleep => "on_sleep",
+            Kind::OnStateChange => "on_state_change",
+            Kind::BeforeConnect => "before_connect",
+            Kind::ConnState => "conn_state",
+            Kind::OnConnect => "on_connect",
+            Kind::OnDisconnect => "on_disconnect",
+            Kind::CanInvoke => "can_invoke",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+}
+
+/// A method's attribute of ours.
+pub struct Tag {
+    pub kind: Kind,
+    /// The attribute's name token, for errors about it.
+    pub ident: Ident,
+    /// `#[action(name = "..")]`.
+    pub wire_name: Option<LitStr>,
+}
+
+/// Attributes rustc or common tools define, never taken for misspelt hooks.
+const FOREIGN: &[&str] = &[
+    "doc",
+    "allow",
+    "warn",
+    "deny",
+    "forbid",
+    "expect",
+    "cfg",
+    "cfg_attr",
+    "inline",
+    "cold",
+    "must_use",
+    "deprecated",
+    "track_caller",
+    "instrument",
+    "test",
+];
+
+/// Removes our attributes from `attrs` and returns the first one (a second is an error).
+pub fn take(attrs: &mut Vec<Attribute>, errors: &mut Errors) -> Option<Tag> {
+    let mut found: Option<Tag> = None;
+    let mut kept = Vec::with_capacity(attrs.len());
+    for attr in attrs.drain(..) {
+        let Some(ident) = attr.path().get_ident().cloned() else {
+            kept.push(attr);
+            continue;
+        };
+        let name = ident.to_string();
+        let Some(kind) = Kind::from_name(&name) else {
+            check_misspelt(&ident, &name, errors);
+            kept.push(attr);
+            continue;
+        };
+        let wire_name = read_args(&attr, kind, errors);
+        match &found {
+            Some(first) => errors.spanned(
+                &ident,
+                format!(
+                    "a method can carry only one of the actor's attributes; this one already has `#[{}]`",
+                    first.kind.name()
+                ),
+            ),
+            None => {
+                found = Some(Tag {
+                    kind,
+                    ident,
+                    wire_name,
+                })
+            }
+        }
+    }
+    *attrs = kept;
+    found
+}
+
+fn check_misspelt(ident: &Ident, name: &str, errors: &mut Errors) {
+    if FOREIGN.contains(&name) || name == "actor" {
+        return;
+    }
+    let best = Kind::ALL
+        .into_iter()
+        .map(|kind| (edit_distance(name, kind.name()), kind))
+        .min_by_key(|(distance, _)| *distance);
+    if let Some((distance, kind)) = best
+        && distance <= 2
+    {
+        errors.spanned(
+            ident,
+            format!(
+                "unknown hook `#[{name}]`; did you mean `#[{}]`?",
+                kind.name()
+            ),
+        );
+    }
+}
+
+/// Reads `#[action(name = "..")]`; other attributes take no arguments.
+fn read_args(attr: &Attribute, kind: Kind, errors: &mut Errors) -> Option<LitStr> {
+    match &attr.meta {
+        Meta::Path(_) => None,
+        Meta::NameValue(value) => {
+            errors.spanned(
+                value,
+                format!(
+                    "`#[{}]` takes no value{}",
+                    kind.name(),
+                    if kind == Kind::Action {
+                        "; to rename the action on the wire, write `#[action(name = \"..\")]`"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+            None
+        }
+        Meta::List(list) if kind == Kind::Action => {
+            let mut name = None;
+            let result = list.parse_nested_meta(|meta| {
+                if meta.path.is_ident("name") {
+                    let lit: LitStr = meta.value()?.parse()?;
+                    if lit.value().is_empty() {
+                        return Err(syn::Error::new(
+                            lit.span(),
+                            "the action name cannot be empty",
+                        ));
+                    }
+                    name = Some(lit);
+                    Ok(())
+                } else {
+                    Err(meta.error(
+                        "unknown action option; expected `name = \"..\"` (the action's wire name)",
+                    ))
+                }
+            });
+            if let Err(error) = result {
+                errors.push(error);
+            }
+            name
+        }
+        Meta::List(list) => {
+            errors.spanned(list, format!("`#[{}]` takes no arguments", kind.name()));
+            None
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Reading the macro input: the `#[actor(..)]` options, each method's attribute and the
+//! shape of its signature. Nothing here decides whether the shape is allowed; that is
+//! `validate`'s job.
+
+pub mod attrs;
+pub mod options;
+pub mod sig;

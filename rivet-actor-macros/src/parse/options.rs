@@ -1,0 +1,144 @@
+//! `#[actor(name = "..", events(..), queues(..), origins = [..])]`.
+
+use proc_macro2::{Span, TokenStream};
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Ident, LitStr, Token, Type};
+
+use crate::errors::Errors;
+
+/// One declared event: `new_message = NewMessage`.
+pub struct EventDecl {
+    pub ident: Ident,
+    pub ty: Type,
+}
+
+/// One declared queue: `answers = Question -> Answer`.
+pub struct QueueDecl {
+    pub ident: Ident,
+    pub ty: Type,
+    pub completion: Option<Type>,
+}
+
+/// The options of one `#[actor(..)]`.
+#[derive(Default)]
+pub struct Options {
+    /// Where the options were written (for errors about them as a whole); `None` when the
+    /// attribute had no arguments.
+    pub span: Option<Span>,
+    pub name: Option<LitStr>,
+    pub events: Vec<EventDecl>,
+    pub queues: Vec<QueueDecl>,
+    pub origins: Option<Vec<LitStr>>,
+}
+
+impl Options {
+    /// Whether any option was given.
+    pub fn given(&self) -> bool {
+        self.span.is_some()
+    }
+}
+
+const VALID: &str = "expected `name = \"..\"`, `events(..)`, `queues(..)` or `origins = [..]`";
+
+/// Parses the attribute's arguments; a syntax error stops parsing (it is recorded).
+pub fn parse(args: TokenStream, errors: &mut Errors) -> Options {
+    let mut options = Options::default();
+    if args.is_empty() {
+        return options;
+    }
+    options.span = Some(first_span(&args));
+    let mut seen: Vec<String> = Vec::new();
+    let parser = syn::meta::parser(|meta| {
+        let key = meta
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        if seen.contains(&key) {
+            return Err(meta.error(format!("option `{key}` is given twice")));
+        }
+        match key.as_str() {
+            "name" => {
+                let lit: LitStr = meta.value()?.parse()?;
+                if lit.value().is_empty() {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        "the actor name cannot be empty",
+                    ));
+                }
+                options.name = Some(lit);
+            }
+            "events" => {
+                meta.parse_nested_meta(|inner| {
+                    let ident = decl_ident(&inner.path, "event")?;
+                    let ty: Type = inner.value()?.parse()?;
+                    options.events.push(EventDecl { ident, ty });
+                    Ok(())
+                })?;
+            }
+            "queues" => {
+                meta.parse_nested_meta(|inner| {
+                    let ident = decl_ident(&inner.path, "queue")?;
+                    let value = inner.value()?;
+                    let ty: Type = value.parse()?;
+                    let completion = if value.peek(Token![->]) {
+                        value.parse::<Token![->]>()?;
+                        Some(value.parse::<Type>()?)
+                    } else {
+                        None
+                    };
+                    options.queues.push(QueueDecl {
+                        ident,
+                        ty,
+                        completion,
+                    });
+                    Ok(())
+                })?;
+            }
+            "origins" => {
+                let value = meta.value()?;
+                let content;
+                syn::bracketed!(content in value);
+                let list = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
+                options.origins = Some(list.into_iter().collect());
+            }
+            _ => {
+                let shown = path_text(&meta.path);
+                return Err(meta.error(format!("unknown actor option `{shown}`; {VALID}")));
+            }
+        }
+        seen.push(key);
+        Ok(())
+    });
+    if let Err(error) = parser.parse2(args) {
+        errors.push(error);
+    }
+    options
+}
+
+fn decl_ident(path: &syn::Path, what: &str) -> syn::Result<Ident> {
+    path.get_ident().cloned().ok_or_else(|| {
+        syn::Error::new(
+            path.span(),
+            format!("expected `{what}_name = Type`, with a snake_case name"),
+        )
+    })
+}
+
+fn path_text(path: &syn::Path) -> String {
+    path.segments
+        .iter()
+        .map(|segment| segment.ident.to_string())
+        .collect::<Vec<_>>()
+        .join("::")
+}
+
+fn first_span(tokens: &TokenStream) -> Span {
+    tokens
+        .clone()
+        .into_iter()
+        .next()
+        .map_or_else(Span::call_site, |tt| tt.span())
+}
