@@ -66,7 +66,11 @@ pub struct Member {
 impl ChatRoom {
     /// Every connection must carry a token; its "user" is derived from it.
     #[conn_state]
-    fn authenticate(&self, _c: &ConnectCtx<'_, Self>, params: &ConnParams) -> Result<Member, UserError> {
+    fn authenticate(
+        &self,
+        _c: &ConnectCtx<'_, Self>,
+        params: &ConnParams,
+    ) -> Result<Member, UserError> {
         if params.auth_token.is_empty() {
             return Err(UserError::new("Forbidden").code("forbidden"));
         }
@@ -99,7 +103,8 @@ impl ChatRoom {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let data_dir = std::env::temp_dir().join(format!("rivet-actor-quickstart-{}", std::process::id()));
+    let data_dir =
+        std::env::temp_dir().join(format!("rivet-actor-quickstart-{}", std::process::id()));
     let registry = Registry::builder()
         .data_dir(&data_dir)
         .register::<Counter>()
@@ -107,7 +112,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build();
     let addr = rivet_actor::server::default_addr();
     let server = registry.bind(addr).await?;
-    println!("serving on {} (data in {})", server.endpoint(), data_dir.display());
+    println!(
+        "serving on {} (data in {})",
+        server.endpoint(),
+        data_dir.display()
+    );
 
     let client = Client::new(server.endpoint());
 
@@ -127,10 +136,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // A chat room with authentication.
     let room = client
         .get_or_create::<ChatRoom>(["general"])
-        .params(ConnParams { auth_token: "ann".into() });
+        .params(ConnParams {
+            auth_token: "ann".into(),
+        });
     let listener = room.connect().await?;
     let mut news = listener.events::<Message>();
-    room.send_message("hello from a stateless call".into()).await?;
+    room.send_message("hello from a stateless call".into())
+        .await?;
     if let Some(message) = news.next().await {
         println!("event newMessage: {:?}", message?);
     }
@@ -138,7 +150,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(err) => println!("empty message refused: code {:?}", err.code()),
         Ok(()) => println!("unexpected: empty message accepted"),
     }
-    let stranger = client.get_or_create::<ChatRoom>(["general"]).params(ConnParams { auth_token: String::new() });
+    let stranger = client
+        .get_or_create::<ChatRoom>(["general"])
+        .params(ConnParams {
+            auth_token: String::new(),
+        });
     match stranger.connect().await {
         Err(err) => println!("connection without a token refused: code {:?}", err.code()),
         Ok(_) => println!("unexpected: connection accepted"),

@@ -70,7 +70,8 @@ fn round_trips(c: &mut Criterion) {
         })
     });
     group.bench_function("actor_increment_mut", |b| {
-        b.to_async(&rt).iter(|| async { conn.increment(1).await.unwrap() })
+        b.to_async(&rt)
+            .iter(|| async { conn.increment(1).await.unwrap() })
     });
     group.bench_function("actor_get_read_only", |b| {
         b.to_async(&rt).iter(|| async { conn.get().await.unwrap() })

@@ -125,7 +125,13 @@ pub trait ActorReturn: Send + 'static {
 ///
 /// Every method has the meaning of the hook of the same name; the default bodies are what
 /// an actor without that hook does.
-pub trait Actor: Serialize + DeserializeOwned + Send + Sync + Sized + 'static {
+///
+/// Its options (`#[actor(name = .., origins = [..])]`) that are not wire-level live in the
+/// supertrait `ActorOptions`, which the macro implements on whichever of the struct or the
+/// impl block carries them.
+pub trait Actor:
+    Serialize + DeserializeOwned + Send + Sync + Sized + crate::__private::ActorOptions + 'static
+{
     /// Wire name: `ChatRoom` is `chatRoom`.
     const NAME: &'static str;
 
@@ -255,11 +261,6 @@ pub trait Actor: Serialize + DeserializeOwned + Send + Sync + Sized + 'static {
         ctx: &mut ActionCtx<'_, Self>,
         call: Self::Call,
     ) -> impl Future<Output = Result<Self::Return, Error>> + Send;
-
-    /// The declared browser-origin allowlist (`#[actor(origins = [..])]`) and whether
-    /// requests without an `Origin` header pass; `None` uses the registry's policy.
-    /// Checked by the server before any hook runs, without waking the actor.
-    const ORIGINS: Option<(&'static [&'static str], bool)> = None;
 
     /// Whether this actor declares a `#[before_connect]` or `#[conn_state]` hook, i.e.
     /// whether connection params are read at all. Without hooks, params are ignored.

@@ -43,6 +43,7 @@ pub struct Conn<A: Actor> {
     pub(crate) id: ConnId,
     pub(crate) params: Arc<A::ConnParams>,
     pub(crate) state: A::ConnState,
+    pub(crate) extensions: Vec<crate::guard::Extension>,
 }
 
 impl<A: Actor> Conn<A> {
@@ -59,6 +60,14 @@ impl<A: Actor> Conn<A> {
     /// The state `#[conn_state]` made for this connection.
     pub fn state(&self) -> &A::ConnState {
         &self.state
+    }
+
+    /// What a registry guard ([`crate::guard::ConnectGuard`]) learned about this
+    /// connection, by its type.
+    pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.extensions
+            .iter()
+            .find_map(|ext| ext.downcast_ref::<T>())
     }
 }
 
@@ -82,6 +91,11 @@ impl<'a, A: Actor> ConnRef<'a, A> {
     /// The state `#[conn_state]` made for this connection.
     pub fn state(&self) -> &'a A::ConnState {
         &self.conn.state
+    }
+
+    /// What a registry guard learned about this connection, by its type.
+    pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&'a T> {
+        self.conn.extension::<T>()
     }
 
     /// Sends a declared event to this connection only (delivered when the turn succeeds).

@@ -32,6 +32,7 @@ pub mod client;
 pub mod conn;
 pub mod context;
 pub mod error;
+pub mod guard;
 mod ids;
 pub mod origin;
 pub mod protocol;

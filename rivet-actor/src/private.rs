@@ -206,6 +206,8 @@ impl<T: Default> DefaultState for T {
 pub trait ActorOptions {
     /// Allowed `Origin`s (`*` wildcards in the host), or `None` for no restriction.
     const ORIGINS: Option<&'static [&'static str]> = None;
+    /// Whether requests without an `Origin` header (non-browser clients) pass `ORIGINS`.
+    const ALLOW_NO_ORIGIN: bool = false;
 }
 
 /// Marks options given on the impl block (or defaults); see [`OptionsInOnePlace`].

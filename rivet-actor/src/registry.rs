@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::actor::Actor;
 use crate::client::LocalHandle;
 use crate::error::{ActorError, ClientError};
+use crate::guard::{ConnectGuard, ErasedGuard};
 use crate::origin::OriginPolicy;
 use crate::runtime::erased::{Erased, ErasedActor};
 use crate::runtime::host::{Host, HostConfig, InputSource};
@@ -51,7 +52,8 @@ struct Inner {
     actor_origins: HashMap<&'static str, OriginPolicy>,
 }
 
-type Registration = Box<dyn FnOnce(&Arc<dyn Storage>, &HostConfig) -> Registered>;
+type Registration =
+    Box<dyn FnOnce(&Arc<dyn Storage>, &HostConfig, Vec<Arc<dyn ErasedGuard>>) -> Registered>;
 
 struct Registered {
     name: &'static str,
@@ -80,7 +82,8 @@ pub struct RegistryBuilder {
     config: HostConfig,
     server: ServerConfig,
     origins: OriginPolicy,
-    registrations: Vec<Registration>,
+    registrations: Vec<(TypeId, Registration)>,
+    guards: Vec<(TypeId, Arc<dyn ErasedGuard>)>,
 }
 
 impl Registry {
@@ -93,6 +96,7 @@ impl Registry {
             server: ServerConfig::default(),
             origins: OriginPolicy::any(),
             registrations: Vec::new(),
+            guards: Vec::new(),
         }
     }
 
@@ -193,21 +197,26 @@ impl Registry {
 impl RegistryBuilder {
     /// Hosts actor type `A`.
     pub fn register<A: Actor>(mut self) -> Self {
-        self.registrations.push(Box::new(|storage, config| {
-            let host = Host::<A>::new(storage.clone(), config.clone());
-            Registered {
-                name: A::NAME,
-                type_id: TypeId::of::<A>(),
-                erased: Arc::new(Erased(host.clone())),
-                typed: host,
-                origins: A::ORIGINS.map(|(patterns, allow_missing)| {
-                    match OriginPolicy::allow(patterns) {
-                        Ok(policy) => policy.allow_missing(allow_missing),
-                        Err(err) => panic!("actor `{}`: {err}", A::NAME),
-                    }
-                }),
-            }
-        }));
+        self.registrations.push((
+            TypeId::of::<A>(),
+            Box::new(|storage, config, guards| {
+                let host = Host::<A>::new(storage.clone(), config.clone(), guards);
+                Registered {
+                    name: A::NAME,
+                    type_id: TypeId::of::<A>(),
+                    erased: Arc::new(Erased(host.clone())),
+                    typed: host,
+                    origins: <A as crate::__private::ActorOptions>::ORIGINS.map(|patterns| {
+                        match OriginPolicy::allow(patterns) {
+                            Ok(policy) => policy.allow_missing(
+                                <A as crate::__private::ActorOptions>::ALLOW_NO_ORIGIN,
+                            ),
+                            Err(err) => panic!("actor `{}`: {err}", A::NAME),
+                        }
+                    }),
+                }
+            }),
+        ));
         self
     }
 
@@ -238,6 +247,18 @@ impl RegistryBuilder {
     /// Whether a storage was chosen explicitly.
     pub(crate) fn has_storage_choice(&self) -> bool {
         !matches!(self.storage, StorageChoice::Default)
+    }
+
+    /// Attaches a connection check to actor type `A` from outside its impl block (see
+    /// [`ConnectGuard`]): it runs before `A`'s own hooks on every connection and stateless
+    /// call. Several guards run in the order given.
+    pub fn guard<A: Actor, G: ConnectGuard<A>>(mut self, guard: G) -> Self {
+        let erased: Arc<dyn ErasedGuard> = Arc::new(crate::guard::Erased::<A, G>(
+            guard,
+            std::marker::PhantomData,
+        ));
+        self.guards.push((TypeId::of::<A>(), erased));
+        self
     }
 
     /// The browser origins every actor without its own policy accepts (default: any).
@@ -280,8 +301,14 @@ impl RegistryBuilder {
         let mut by_name = HashMap::new();
         let mut by_type = HashMap::new();
         let mut actor_origins = HashMap::new();
-        for registration in self.registrations {
-            let registered = registration(&storage, &self.config);
+        for (type_id, registration) in self.registrations {
+            let guards = self
+                .guards
+                .iter()
+                .filter(|(guarded, _)| *guarded == type_id)
+                .map(|(_, guard)| guard.clone())
+                .collect();
+            let registered = registration(&storage, &self.config, guards);
             if by_name.insert(registered.name, registered.erased).is_some() {
                 panic!(
                     "two actor types are registered under the name `{}`",

@@ -65,6 +65,7 @@ impl<A: Actor> Invoker<A> for LocalInvoker<A> {
                     params: params.clone()?,
                     request: request.clone(),
                     sink: None,
+                    extensions: self.host.guard(&self.id, None, request.as_deref()).await?,
                 },
                 invocation,
             },
@@ -147,6 +148,10 @@ impl<A: Actor> LocalHandle<A> {
     /// Opens a persistent connection: `before_connect`, `conn_state`, `on_connect`.
     pub async fn connect(&self) -> Result<LocalConn<A>, ClientError> {
         let params = self.params.clone()?;
+        let extensions = self
+            .host
+            .guard(&self.id, None, self.request.as_deref())
+            .await?;
         let conn_id = ConnId::new();
         let (sink, events) = mpsc::unbounded_channel();
         let (reply, rx) = oneshot::channel();
@@ -156,6 +161,7 @@ impl<A: Actor> LocalHandle<A> {
                 params,
                 request: self.request.clone(),
                 sink: Some(sink),
+                extensions,
             },
             reply,
         };

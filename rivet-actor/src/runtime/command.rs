@@ -16,6 +16,8 @@ pub(crate) struct Connect<A: Actor> {
     pub(crate) params: Arc<A::ConnParams>,
     pub(crate) request: Option<Arc<Request>>,
     pub(crate) sink: Option<Sink>,
+    /// What the registry's guards learned about the caller.
+    pub(crate) extensions: Vec<crate::guard::Extension>,
 }
 
 /// One action invocation, typed (in-process) or encoded (from the wire), with the matching

@@ -153,6 +153,7 @@ impl<A: Actor> ErasedActor for Erased<A> {
     ) -> BoxFuture<'a, Result<Value, ActorError>> {
         Box::pin(async move {
             let action = action_of::<A>(action)?;
+            let extensions = self.0.guard(id, params.as_ref(), Some(&request)).await?;
             let params = decode_params::<A>(params)?;
             let (reply, rx) = oneshot::channel();
             let cmd = Command::Stateless {
@@ -161,6 +162,7 @@ impl<A: Actor> ErasedActor for Erased<A> {
                     params,
                     request: Some(Arc::new(request)),
                     sink: None,
+                    extensions,
                 },
                 invocation: Invocation::Encoded {
                     action,
@@ -181,6 +183,7 @@ impl<A: Actor> ErasedActor for Erased<A> {
         sink: Sink,
     ) -> BoxFuture<'a, Result<ConnId, ActorError>> {
         Box::pin(async move {
+            let extensions = self.0.guard(id, params.as_ref(), Some(&request)).await?;
             let params = decode_params::<A>(params)?;
             let conn_id = ConnId::new();
             let (reply, rx) = oneshot::channel();
@@ -190,6 +193,7 @@ impl<A: Actor> ErasedActor for Erased<A> {
                     params,
                     request: Some(Arc::new(request)),
                     sink: Some(sink),
+                    extensions,
                 },
                 reply,
             };

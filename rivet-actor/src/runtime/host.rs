@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 
 use crate::actor::Actor;
 use crate::error::ActorError;
+use crate::guard::{ErasedGuard, Extension, GuardCtx};
 use crate::runtime::command::Command;
 use crate::runtime::instance;
 use crate::runtime::lookup::{ActorId, Lookup};
@@ -47,6 +48,7 @@ impl Default for HostConfig {
 pub(crate) struct Host<A: Actor> {
     pub(crate) storage: Arc<dyn Storage>,
     pub(crate) config: HostConfig,
+    guards: Vec<Arc<dyn ErasedGuard>>,
     live: Mutex<HashMap<ActorId, mpsc::Sender<Command<A>>>>,
 }
 
@@ -80,10 +82,15 @@ fn encode_input<A: Actor>(input: Option<InputSource<A>>) -> Result<Vec<u8>, Acto
 }
 
 impl<A: Actor> Host<A> {
-    pub(crate) fn new(storage: Arc<dyn Storage>, config: HostConfig) -> Arc<Self> {
+    pub(crate) fn new(
+        storage: Arc<dyn Storage>,
+        config: HostConfig,
+        guards: Vec<Arc<dyn ErasedGuard>>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             storage,
             config,
+            guards,
             live: Mutex::new(HashMap::new()),
         })
     }
@@ -207,6 +214,30 @@ impl<A: Actor> Host<A> {
         let (reply, rx) = tokio::sync::oneshot::channel();
         self.send(id, Command::Destroy { reply }).await;
         rx.await.unwrap_or_else(|_| Err(ActorError::internal()))
+    }
+
+    /// Runs the registry's guards of this actor type for a connection; what they learned,
+    /// to attach to it.
+    pub(crate) async fn guard(
+        &self,
+        id: &ActorId,
+        params: Option<&crate::value::Value>,
+        request: Option<&crate::conn::Request>,
+    ) -> Result<Vec<Extension>, ActorError> {
+        let mut extensions = Vec::with_capacity(self.guards.len());
+        for guard in &self.guards {
+            let ctx = GuardCtx {
+                actor_name: A::NAME,
+                actor_id: id.as_str(),
+                request,
+            };
+            let checked =
+                tokio::time::timeout(self.config.connect_hook_timeout, guard.check(ctx, params))
+                    .await
+                    .map_err(|_| ActorError::hook_timed_out("connect guard"))??;
+            extensions.push(checked);
+        }
+        Ok(extensions)
     }
 
     /// Number of live instances.

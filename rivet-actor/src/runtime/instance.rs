@@ -291,6 +291,7 @@ impl<A: Actor> Instance<A> {
             params,
             request,
             sink,
+            extensions,
         } = connect;
         let id = self.meta.id.clone();
         let mut ctx = ConnectCtx {
@@ -313,6 +314,7 @@ impl<A: Actor> Instance<A> {
                 id: conn_id.clone(),
                 params,
                 state: conn_state,
+                extensions,
             },
             subscriptions: HashSet::new(),
             sink,

@@ -338,6 +338,8 @@ impl<I: Invoker<ChatRoom>> ChatRoomMethods<I> {
     }
 }
 
+impl rivet_actor::__private::ActorOptions for ChatRoom {}
+
 impl Actor for ChatRoom {
     const NAME: &'static str = "chatRoom";
     const READS_PARAMS: bool = true;
