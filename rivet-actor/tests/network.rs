@@ -635,3 +635,22 @@ async fn malformed_cbor_gets_a_typed_error() {
         .params(params("a"));
     assert!(room.get_messages().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_panicking_connect_hook_is_masked_and_the_actor_keeps_working() {
+    let server = start().await;
+    let client = Client::new(server.endpoint());
+    let panicking = client
+        .get_or_create::<ChatRoom>(["hook-panic"])
+        .params(params("panic"));
+    let err = panicking.get_messages().await.unwrap_err();
+    assert!(err.is_internal(), "{err:?}");
+    let err = panicking.connect().await.err().unwrap();
+    assert!(err.is_internal(), "{err:?}");
+    assert!(!format!("{err:?}").contains("secret"));
+    let fine = client
+        .get_or_create::<ChatRoom>(["hook-panic"])
+        .params(params("a"));
+    fine.send_message("unaffected".into()).await.unwrap();
+    assert_eq!(fine.get_messages().await.unwrap().len(), 1);
+}

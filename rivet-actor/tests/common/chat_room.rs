@@ -84,6 +84,9 @@ impl ChatRoom {
         if params.auth_token == "explode" {
             return Err(std::io::Error::other("secret-internal-detail").into());
         }
+        if params.auth_token == "panic" {
+            panic!("secret-internal-detail");
+        }
         Ok(())
     }
 
