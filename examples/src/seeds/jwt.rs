@@ -1,0 +1,91 @@
+//! The authentication seed's JWT example, with real verification: HS256 signatures checked
+//! with the `jsonwebtoken` crate against `JWT_SECRET`, `exp` required and checked, any other
+//! algorithm (`none` included) refused.
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use rivet_actor::prelude::*;
+
+/// What a client sends: `{ token }`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnParams {
+    /// A JWT signed with HS256.
+    pub token: String,
+}
+
+/// The claims the seed reads: `{ sub, role, permissions? }` (plus `exp`, which the
+/// verification requires).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JwtPayload {
+    /// The subject (the user's id).
+    pub sub: String,
+    /// The user's role.
+    pub role: String,
+    /// What the user may do; none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<String>>,
+    /// Expiry, seconds since the Unix epoch.
+    pub exp: u64,
+}
+
+/// Who a connection is.
+#[derive(Clone, Debug)]
+pub struct ConnState {
+    /// The token's `sub`.
+    pub user_id: String,
+    /// The token's `role`.
+    pub role: String,
+    /// The token's `permissions` (empty when absent).
+    pub permissions: Vec<String>,
+}
+
+/// `{ success: true }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Success {
+    /// Always `true`.
+    pub success: bool,
+}
+
+/// Verifies an HS256 token's signature and expiry with `secret`.
+pub fn verify_jwt(token: &str, secret: &str) -> Result<JwtPayload, jsonwebtoken::errors::Error> {
+    let validation = Validation::new(Algorithm::HS256);
+    jsonwebtoken::decode::<JwtPayload>(
+        token,
+        &DecodingKey::from_secret(secret.as_bytes()),
+        &validation,
+    )
+    .map(|data| data.claims)
+}
+
+/// The seed's `jwtActor` (no state).
+#[derive(Default, Serialize, Deserialize)]
+pub struct JwtActor {}
+
+#[actor]
+impl JwtActor {
+    /// Verifies the token; any failure is `invalid_token`.
+    #[conn_state]
+    fn auth(
+        &self,
+        _c: &mut ConnectCtx<'_, Self>,
+        params: &ConnParams,
+    ) -> Result<ConnState, UserError> {
+        let payload = verify_jwt(&params.token, &super::settings().jwt_secret)
+            .map_err(|_| UserError::new("Invalid or expired token").code("invalid_token"))?;
+        Ok(ConnState {
+            user_id: payload.sub,
+            role: payload.role,
+            permissions: payload.permissions.unwrap_or_default(),
+        })
+    }
+
+    /// Needs the `write` permission.
+    #[action]
+    fn protected_action(&self, c: &mut ActionCtx<'_, Self>) -> Result<Success, UserError> {
+        if !c.conn().state().permissions.iter().any(|p| p == "write") {
+            return Err(UserError::new("Write permission required").code("forbidden"));
+        }
+        Ok(Success { success: true })
+    }
+}
