@@ -61,14 +61,15 @@ impl GuardedChatRoom {
         if c.conn().id().as_str() == "blocked-conn-id" {
             return false;
         }
-        match invoke {
-            Invoke::Action(GuardedChatRoomAction::SendMessage) => true,
-            Invoke::Queue(GuardedChatRoomQueue::Jobs) => true,
-            Invoke::Subscribe(GuardedChatRoomEvent::Messages) => true,
-            Invoke::Request => true,
-            Invoke::WebSocket => true,
-            _ => false,
-        }
+        // Explicit allow rules; anything not listed is denied.
+        matches!(
+            invoke,
+            Invoke::Action(GuardedChatRoomAction::SendMessage)
+                | Invoke::Queue(GuardedChatRoomQueue::Jobs)
+                | Invoke::Subscribe(GuardedChatRoomEvent::Messages)
+                | Invoke::Request
+                | Invoke::WebSocket
+        )
     }
 
     /// Stores a message, tells `messages` subscribers, and returns how many messages the

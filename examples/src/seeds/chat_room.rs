@@ -1,6 +1,11 @@
 //! The authentication seed's `chatRoom`: `onBeforeConnect` validates the token against the
 //! room's key, `createConnState` turns it into `{ userId, role }`, and `sendMessage` checks
 //! the role before storing and broadcasting.
+//!
+//! The token comes from the params (`{ authToken }`, HTTP and WebSocket) or, for stateless
+//! calls without params, from an `Authorization: Bearer <token>` header (the seed's
+//! `createClient({ headers: { Authorization: "Bearer my-token" } })`; browsers cannot set
+//! headers on a WebSocket, so `.connect()` must use params).
 
 use rivet_actor::prelude::*;
 
@@ -66,6 +71,18 @@ pub async fn validate_token(token: &str, room_key: &[String]) -> Option<TokenPay
     })
 }
 
+/// The caller's token: the params' `authToken`, else the request's bearer token.
+pub fn token<'a>(c: &'a ConnectCtx<'_, ChatRoom>, params: &'a Option<ConnParams>) -> &'a str {
+    match params {
+        Some(params) => &params.auth_token,
+        None => c
+            .request()
+            .and_then(|request| request.header_str("authorization"))
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .unwrap_or(""),
+    }
+}
+
 /// The seed's `chatRoom`: `{ messages }`.
 #[derive(Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -81,9 +98,9 @@ impl ChatRoom {
     async fn check(
         &self,
         c: &mut ConnectCtx<'_, Self>,
-        params: &ConnParams,
+        params: &Option<ConnParams>,
     ) -> Result<(), UserError> {
-        if validate_token(&params.auth_token, c.key()).await.is_none() {
+        if validate_token(token(c, params), c.key()).await.is_none() {
             return Err(UserError::new("Forbidden").code("forbidden"));
         }
         Ok(())
@@ -94,9 +111,9 @@ impl ChatRoom {
     async fn auth(
         &self,
         c: &mut ConnectCtx<'_, Self>,
-        params: &ConnParams,
+        params: &Option<ConnParams>,
     ) -> Result<ConnState, UserError> {
-        let payload = validate_token(&params.auth_token, c.key())
+        let payload = validate_token(token(c, params), c.key())
             .await
             .ok_or_else(|| UserError::new("Forbidden").code("forbidden"))?;
         Ok(ConnState {
