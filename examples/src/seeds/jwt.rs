@@ -47,6 +47,19 @@ pub struct Success {
     pub success: bool,
 }
 
+/// The `error` event: declared, never emitted. The seed's error-handling snippet writes
+/// `conn.on("error", handler)`, which in the npm client (2.3.19) subscribes to an actor
+/// event named `error` (connection errors arrive through `conn.onError`). RivetKit accepts
+/// subscriptions to undeclared events; this runtime refuses them with a connection-level
+/// `actor.event_not_found` that the npm client turns into a failure of every action in
+/// flight. Declaring the event keeps the snippet harmless.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorEvent {
+    /// An error code.
+    pub code: String,
+}
+
 /// Verifies an HS256 token's signature and expiry with `secret`.
 pub fn verify_jwt(token: &str, secret: &str) -> Result<JwtPayload, jsonwebtoken::errors::Error> {
     let validation = Validation::new(Algorithm::HS256);
@@ -62,7 +75,7 @@ pub fn verify_jwt(token: &str, secret: &str) -> Result<JwtPayload, jsonwebtoken:
 #[derive(Default, Serialize, Deserialize)]
 pub struct JwtActor {}
 
-#[actor]
+#[actor(events(error = ErrorEvent))]
 impl JwtActor {
     /// Verifies the token; any failure is `invalid_token`.
     #[conn_state]
