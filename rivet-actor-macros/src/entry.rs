@@ -49,19 +49,21 @@ fn on_impl(args: TokenStream, mut item: syn::ItemImpl) -> TokenStream {
             path,
             "`#[actor]` goes on the state type's inherent impl block (`impl ChatRoom { .. }`), not on a trait impl",
         );
-        return fallback::impl_block(errors, item);
+        return fallback::impl_block(errors, item, None);
     }
     let Some(ident) = crate::parse::sig::last_ident(&item.self_ty).cloned() else {
         errors.spanned(
             &item.self_ty,
             "`#[actor]` needs the state type by name (`impl ChatRoom { .. }`)",
         );
-        return fallback::impl_block(errors, item);
+        return fallback::impl_block(errors, item, None);
     };
     let model = ActorModel::from_impl(&mut item, ident, options, &mut errors);
     validate::check(&model, &mut errors);
     if !errors.is_empty() {
-        return fallback::impl_block(errors, item);
+        // A generic impl block gets no stand-in: its parameters are not in scope outside it.
+        let stub = model.generics.is_none().then_some(&model);
+        return fallback::impl_block(errors, item, stub);
     }
     let generated = expand::impl_block(&model);
     quote! {

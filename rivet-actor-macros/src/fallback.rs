@@ -5,12 +5,18 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::errors::Errors;
+use crate::model::ActorModel;
 
-/// The errors and the impl block (whose method attributes were already removed).
-pub fn impl_block(errors: Errors, item: syn::ItemImpl) -> TokenStream {
+/// The errors and the impl block (whose method attributes were already removed), plus,
+/// when the impl block could be read, a stand-in `Actor` impl (see `expand::stub`).
+pub fn impl_block(errors: Errors, item: syn::ItemImpl, model: Option<&ActorModel>) -> TokenStream {
+    let stub = model.map(crate::expand::stub::expand);
     match errors.finish() {
-        Err(error) => item_tokens(error, quote!(#item)),
-        Ok(()) => quote!(#item),
+        Err(error) => {
+            let out = item_tokens(error, quote!(#item));
+            quote!(#out #stub)
+        }
+        Ok(()) => quote!(#item #stub),
     }
 }
 

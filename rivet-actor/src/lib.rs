@@ -28,6 +28,7 @@
 //! ```
 
 pub mod actor;
+pub mod auth;
 pub mod client;
 pub mod conn;
 pub mod context;

@@ -115,7 +115,9 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned> ActionArg for T {
     }
 }
 
-/// Checked at each action's return type.
+/// Checked at each action's return type; the generated code encodes the value and the
+/// generated client decodes it (as [`Output`]) only through it, so a wrong type is
+/// reported with this message.
 #[diagnostic::on_unimplemented(
     message = "action return type `{Self}` cannot be sent to a client",
     label = "this type must implement `serde::Serialize` and `serde::de::DeserializeOwned`",
@@ -124,6 +126,9 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned> ActionArg for T {
 pub trait ActionOutput: Sized {
     /// Encodes the returned value.
     fn encode_output(&self) -> Result<Value, Error>;
+
+    /// Decodes the returned value (generated client side).
+    fn decode_output<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error>;
 }
 
 #[diagnostic::do_not_recommend]
@@ -131,7 +136,24 @@ impl<T: serde::Serialize + serde::de::DeserializeOwned> ActionOutput for T {
     fn encode_output(&self) -> Result<Value, Error> {
         encode(self)
     }
+
+    fn decode_output<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        T::deserialize(deserializer)
+    }
 }
+
+/// An action's value as the generated client asks the transport for it: decodable exactly
+/// when the value is an [`ActionOutput`].
+pub struct Output<R>(pub R);
+
+impl<'de, R: ActionOutput> serde::Deserialize<'de> for Output<R> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        R::decode_output(deserializer).map(Output)
+    }
+}
+
+/// Names a declared event's type; its well-formedness is the [`EventPayload`] check.
+pub struct EventCheck<T: EventPayload>(pub std::marker::PhantomData<T>);
 
 /// Checked at a declared event's type.
 #[diagnostic::on_unimplemented(
@@ -155,15 +177,23 @@ pub trait ConnParamsType {}
 #[diagnostic::do_not_recommend]
 impl<T: serde::de::DeserializeOwned + Send + Sync + 'static> ConnParamsType for T {}
 
-/// Both connect hooks must read the same params type.
+/// Both connect hooks must read the same params type: `#[conn_state]`'s params are passed
+/// through [`SameParams::same`], which only exists when the types agree.
 #[diagnostic::on_unimplemented(
     message = "`#[conn_state]` reads params of type `{Self}`, but `#[before_connect]` reads `{P}`",
     label = "expected `&{P}` here, the type `#[before_connect]` takes",
     note = "a connection has one params type: make both hooks take the same one"
 )]
-pub trait SameParams<P: ?Sized> {}
+pub trait SameParams<P: ?Sized> {
+    /// The params, as the type the second hook reads.
+    fn same(params: &P) -> &Self;
+}
 
-impl<P: ?Sized> SameParams<P> for P {}
+impl<P: ?Sized> SameParams<P> for P {
+    fn same(params: &P) -> &Self {
+        params
+    }
+}
 
 /// Makes a hook future's `Send` requirement show at the user's method.
 pub fn assert_send<T: Send>(_: &T) {}
@@ -174,14 +204,8 @@ pub fn assert_action_arg<T: ActionArg>() {}
 /// Checks that a type implements [`ActionOutput`] (spanned at the user's type).
 pub fn assert_action_output<T: ActionOutput>() {}
 
-/// Checks that a type implements [`EventPayload`] (spanned at the user's type).
-pub fn assert_event_payload<T: EventPayload>() {}
-
 /// Checks that a type implements [`ConnParamsType`] (spanned at the user's type).
 pub fn assert_conn_params<T: ConnParamsType + ?Sized>() {}
-
-/// Checks that both connect hooks read the same params type.
-pub fn assert_same_params<T: SameParams<P> + ?Sized, P: ?Sized>() {}
 
 /// The initial state of an actor without `#[create_state]`.
 #[diagnostic::on_unimplemented(
@@ -255,15 +279,17 @@ impl crate::actor::ActionTarget for Never {
 /// The call enum of an actor without actions.
 pub enum NoCall {}
 
-impl<A: crate::Actor<Action = Never>> crate::actor::ActorCall<A> for NoCall {
-    fn action(&self) -> Never {
+impl<A: crate::Actor> crate::actor::ActorCall<A> for NoCall {
+    fn action(&self) -> A::Action {
         match *self {}
     }
     fn to_args(&self) -> Result<Vec<Value>, Error> {
         match *self {}
     }
-    fn from_args(action: Never, _args: Vec<Value>) -> Result<Self, ActorError> {
-        match action {}
+    fn from_args(action: A::Action, _args: Vec<Value>) -> Result<Self, ActorError> {
+        Err(ActorError::action_not_found(crate::actor::Target::name(
+            action,
+        )))
     }
 }
 

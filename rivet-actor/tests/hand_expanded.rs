@@ -215,3 +215,28 @@ async fn encoded_calls_check_argument_count_and_types() {
         .unwrap();
     assert_eq!(ok, Value::Null);
 }
+
+#[tokio::test]
+async fn a_turn_that_changes_nothing_writes_nothing() {
+    let test = ActorTest::<ChatRoom>::new();
+    let room = test
+        .get_or_create(["quiet"])
+        .await
+        .unwrap()
+        .params(params("a"));
+    room.send_message("x".into()).await.unwrap();
+    let storage = test.registry().storage();
+    let before = storage.stats().commits;
+    for _ in 0..10 {
+        room.get_messages().await.unwrap(); // &self: never encoded
+    }
+    let conn = room.connect().await.unwrap(); // hooks that change nothing
+    conn.get_messages().await.unwrap();
+    assert_eq!(
+        storage.stats().commits,
+        before,
+        "a turn without a state change wrote"
+    );
+    conn.send_message("y".into()).await.unwrap();
+    assert_eq!(storage.stats().commits, before + 1);
+}

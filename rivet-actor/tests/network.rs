@@ -544,3 +544,113 @@ async fn connections_reconnect_and_resubscribe_after_the_server_restarts() {
     conn.close().await;
     second.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_internal_error_in_a_connect_hook_is_masked_on_websocket_and_http() {
+    let server = start().await;
+    let mut socket = raw_socket(
+        &server,
+        "rivet, rivet_encoding.json, rivet_conn_params.%7B%22auth_token%22%3A%22explode%22%7D",
+    )
+    .await
+    .unwrap();
+    let mut frames = Vec::new();
+    let close = loop {
+        match socket.next().await {
+            Some(Ok(Message::Text(text))) => frames.push(text.to_string()),
+            Some(Ok(Message::Close(frame))) => break frame.unwrap(),
+            Some(Ok(_)) => continue,
+            other => panic!("expected close, got {other:?}"),
+        }
+    };
+    let all = frames.join("\n");
+    assert!(!all.contains("secret"), "internal text leaked: {all}");
+    assert!(all.contains("internal_error"), "{all}");
+    assert_eq!(close.reason.as_str(), "rivetkit.internal_error");
+    let client = Client::new(server.endpoint());
+    let room = client
+        .get_or_create::<ChatRoom>(["rawws"])
+        .params(params("explode"));
+    let err = room.get_messages().await.unwrap_err();
+    assert!(err.is_internal(), "{err:?}");
+    assert!(!format!("{err:?}").contains("secret"));
+}
+
+#[tokio::test]
+async fn the_params_closure_is_called_on_every_call_and_connect() {
+    let server = start().await;
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = calls.clone();
+    let client = Client::new(server.endpoint());
+    let room = client
+        .get_or_create::<ChatRoom>(["fresh"])
+        .params_with(move || {
+            let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            // A "token" that changes each time it is made.
+            ConnParams {
+                auth_token: format!("t{n}"),
+            }
+        });
+    room.send_message("one".into()).await.unwrap();
+    room.send_message("two".into()).await.unwrap();
+    let conn = room.connect().await.unwrap();
+    conn.send_message("three".into()).await.unwrap();
+    let users: Vec<_> = conn
+        .get_messages()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    assert_eq!(users, ["user-t0", "user-t1", "user-t2"]);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn malformed_cbor_gets_a_typed_error() {
+    let server = start().await;
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/gateway/chatRoom/action/getMessages?rvt-method=getOrCreate&rvt-key=cbor&rvt-runner=default",
+            server.endpoint()
+        ))
+        .header("content-type", "application/octet-stream")
+        .header("x-rivet-encoding", "cbor")
+        .header("x-rivet-conn-params", r#"{"auth_token":"a"}"#)
+        .body(vec![0xff, 0x00, 0x13])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let bytes = response.bytes().await.unwrap();
+    let wire = rivet_actor::protocol::decode_error_body(Encoding::Cbor, &bytes).unwrap();
+    assert_eq!(
+        (wire.group.as_str(), wire.code.as_str()),
+        ("message", "malformed")
+    );
+    // The same call, well formed, succeeds.
+    let client = Client::new(server.endpoint()).encoding(Encoding::Cbor);
+    let room = client
+        .get_or_create::<ChatRoom>(["cbor"])
+        .params(params("a"));
+    assert!(room.get_messages().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_panicking_connect_hook_is_masked_and_the_actor_keeps_working() {
+    let server = start().await;
+    let client = Client::new(server.endpoint());
+    let panicking = client
+        .get_or_create::<ChatRoom>(["hook-panic"])
+        .params(params("panic"));
+    let err = panicking.get_messages().await.unwrap_err();
+    assert!(err.is_internal(), "{err:?}");
+    let err = panicking.connect().await.err().unwrap();
+    assert!(err.is_internal(), "{err:?}");
+    assert!(!format!("{err:?}").contains("secret"));
+    let fine = client
+        .get_or_create::<ChatRoom>(["hook-panic"])
+        .params(params("a"));
+    fine.send_message("unaffected".into()).await.unwrap();
+    assert_eq!(fine.get_messages().await.unwrap().len(), 1);
+}

@@ -75,10 +75,17 @@ pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
     };
     let conn_state = match model.hook(Kind::ConnState) {
         Some(hook) => {
-            let args = if hook.sig.params.is_empty() {
-                vec![]
-            } else {
-                vec![quote!(params)]
+            // When both connect hooks read params, `#[conn_state]`'s go through
+            // `SameParams`, which says so at its type if the two disagree.
+            let args = match (
+                model.params_of(Kind::BeforeConnect),
+                model.params_of(Kind::ConnState),
+            ) {
+                (_, None) => vec![],
+                (None, Some(_)) => vec![quote!(params)],
+                (Some(first), Some(second)) => vec![quote_spanned! {second.span()=>
+                    <#second as #private::SameParams<#first>>::same(params)
+                }],
             };
             into_result(hook, call_user(hook, Some(&ctx), &args))
         }

@@ -1,6 +1,7 @@
 //! Type-level checks that rustc reports at the user's tokens, with the messages of the
 //! `#[diagnostic::on_unimplemented]` traits in `rivet_actor::__private` (the technique of
-//! axum-macros' `debug_handler`): connection params and their agreement between hooks.
+//! axum-macros' `debug_handler`): connection params. The two connect hooks' params are checked to agree where
+//! `#[conn_state]` is called (`SameParams`).
 //! Action arguments and return values are checked where the generated code encodes them
 //! (through `ActionArg`/`ActionOutput`), futures' `Send` where they are awaited, event
 //! payloads beside the event declarations.
@@ -21,13 +22,6 @@ pub fn expand(model: &ActorModel) -> TokenStream {
     for ty in before.iter().chain(state.iter()) {
         let ty = resolve_self(ty, &model.self_ty);
         checks.push(quote_spanned!(ty.span()=> #private::assert_conn_params::<#ty>();));
-    }
-    if let (Some(first), Some(second)) = (before, state) {
-        let first = resolve_self(first, &model.self_ty);
-        let second = resolve_self(second, &model.self_ty);
-        checks.push(
-            quote_spanned!(second.span()=> #private::assert_same_params::<#second, #first>();),
-        );
     }
     if checks.is_empty() {
         return TokenStream::new();

@@ -5,11 +5,12 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::calls::{arg_types, value_type};
-use super::{Names, krate};
+use super::{Names, krate, private, private_at};
 use crate::model::ActorModel;
 
 pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
     let krate = krate();
+    let private = private();
     let self_ty = &model.self_ty;
     let (methods, call, ret) = (&names.methods, &names.call, &names.ret);
     let fns = model.actions().map(|action| {
@@ -24,9 +25,10 @@ pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
             .output
             .as_ref()
             .map_or_else(|| action.span(), Spanned::span);
+        let private_here = private_at(span);
         let invoke = quote_spanned! {span=>
-            self.invoker.invoke::<#value>(#call::#variant((#(#params,)*)), |ret| match ret {
-                #ret::#variant(value) => ::core::option::Option::Some(value),
+            self.invoker.invoke::<#private_here::Output<#value>>(#call::#variant((#(#params,)*)), |ret| match ret {
+                #ret::#variant(value) => ::core::option::Option::Some(#private::Output(value)),
                 #[allow(unreachable_patterns)]
                 _ => ::core::option::Option::None,
             })
@@ -34,7 +36,7 @@ pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
         quote! {
             #(#docs)*
             pub async fn #ident(&self, #(#params: #types),*) -> ::core::result::Result<#value, #krate::ClientError> {
-                #invoke.await
+                #invoke.await.map(|output| output.0)
             }
         }
     });

@@ -6,6 +6,7 @@ mod checks;
 mod client;
 mod options;
 pub mod strukt;
+pub mod stub;
 mod targets;
 
 use proc_macro2::{Span, TokenStream};
@@ -24,6 +25,12 @@ fn krate() -> TokenStream {
 /// `::rivet_actor::__private`.
 fn private() -> TokenStream {
     quote!(::rivet_actor::__private)
+}
+
+/// `::rivet_actor::__private` spanned at a user's token, so that an error about an
+/// expression or type built from it points there.
+fn private_at(span: Span) -> TokenStream {
+    quote_spanned!(span=> ::rivet_actor::__private)
 }
 
 /// The generated items' names for one actor type.
@@ -152,7 +159,9 @@ fn call_user(method: &Method, ctx: Option<&TokenStream>, args: &[TokenStream]) -
     }
 }
 
-/// `call` normalized to `Result<T, rivet_actor::Error>`.
+/// `call` normalized to `Result<T, rivet_actor::Error>`. A `Result` goes through
+/// `IntoHookResult`, whose error (an error type the runtime cannot convert) points at the
+/// user's `E`.
 fn into_result(method: &Method, call: TokenStream) -> TokenStream {
     let private = private();
     if method.returns_result() {
@@ -160,8 +169,13 @@ fn into_result(method: &Method, call: TokenStream) -> TokenStream {
             .sig
             .output
             .as_ref()
+            .and_then(crate::parse::sig::result_err)
             .map_or_else(|| method.span(), syn::spanned::Spanned::span);
-        quote_spanned!(span=> #private::IntoHookResult::into_hook_result(#call))
+        let result = Ident::new("__rivet_result", span);
+        quote! {{
+            let #result = #call;
+            #private::IntoHookResult::into_hook_result(#result)
+        }}
     } else {
         quote!(::core::result::Result::Ok(#call))
     }

@@ -14,7 +14,7 @@ use syn::spanned::Spanned;
 use syn::{Ident, Type};
 
 use super::targets::{declared, target_enum};
-use super::{Names, krate, private};
+use super::{Names, krate, private, private_at};
 use crate::model::ActorModel;
 use crate::names;
 use crate::parse::options::Options;
@@ -77,25 +77,24 @@ pub fn target_enums(names: &Names, ident: &Ident, options: &Options) -> TokenStr
 /// payload checks at the declared types.
 pub fn declared_impls(names: &Names, actor: &TokenStream, options: &Options) -> TokenStream {
     let krate = krate();
-    let private = private();
     let (event_enum, queue_enum) = (&names.event, &names.queue);
     let events = declared(options.events.iter().map(|e| &e.ident));
     let queues = declared(options.queues.iter().map(|q| &q.ident));
     let event_impls = options.events.iter().zip(&events).map(|(decl, variant)| {
         let ty = &decl.ty;
         let variant = &variant.ident;
-        let check = quote_spanned!(ty.span()=> #private::assert_event_payload::<#ty>(););
+        // The type of an item is checked with the items, before the impl below, so this
+        // message comes first.
+        let private_here = private_at(ty.span());
+        let check = quote_spanned!(ty.span()=> #private_here::EventCheck<#ty>);
+        let value =
+            quote_spanned!(ty.span()=> #private_here::EventCheck(::core::marker::PhantomData));
         quote! {
+            const _: #check = #value;
             #[allow(private_interfaces, private_bounds)]
             impl #krate::Event<#actor> for #ty {
                 const TARGET: #event_enum = #event_enum::#variant;
             }
-            const _: () = {
-                #[allow(dead_code)]
-                fn __rivet_checks() {
-                    #check
-                }
-            };
         }
     });
     let queue_impls = options.queues.iter().zip(&queues).map(|(decl, variant)| {
@@ -160,13 +159,13 @@ pub fn impl_side(model: &ActorModel, names: &Names) -> TokenStream {
             #private::assert_options_in_one_place::<#decl::Provider>();
         };
         out.extend(quote! {
-            #impls
             const _: () = {
                 #[allow(dead_code)]
                 fn __rivet_checks() {
                     #check
                 }
             };
+            #impls
         });
     }
     out

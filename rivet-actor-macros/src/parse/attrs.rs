@@ -103,8 +103,11 @@ pub fn take(attrs: &mut Vec<Attribute>, errors: &mut Errors) -> Option<Tag> {
         };
         let name = ident.to_string();
         let Some(kind) = Kind::from_name(&name) else {
-            check_misspelt(&ident, &name, errors);
-            kept.push(attr);
+            // A misspelt hook is reported here and dropped, so rustc does not report it
+            // again as an unknown attribute.
+            if !is_misspelt(&ident, &name, errors) {
+                kept.push(attr);
+            }
             continue;
         };
         let wire_name = read_args(&attr, kind, errors);
@@ -129,9 +132,9 @@ pub fn take(attrs: &mut Vec<Attribute>, errors: &mut Errors) -> Option<Tag> {
     found
 }
 
-fn check_misspelt(ident: &Ident, name: &str, errors: &mut Errors) {
+fn is_misspelt(ident: &Ident, name: &str, errors: &mut Errors) -> bool {
     if FOREIGN.contains(&name) || name == "actor" {
-        return;
+        return false;
     }
     let best = Kind::ALL
         .into_iter()
@@ -147,7 +150,9 @@ fn check_misspelt(ident: &Ident, name: &str, errors: &mut Errors) {
                 kind.name()
             ),
         );
+        return true;
     }
+    false
 }
 
 /// Reads `#[action(name = "..")]`; other attributes take no arguments.

@@ -73,6 +73,11 @@ pub fn parse(args: TokenStream, errors: &mut Errors) -> Options {
             "events" => {
                 meta.parse_nested_meta(|inner| {
                     let ident = decl_ident(&inner.path, "event")?;
+                    if !inner.input.peek(Token![=]) {
+                        return Err(inner.error(format!(
+                            "expected `{ident} = EventType`: each event is declared with its payload type"
+                        )));
+                    }
                     let ty: Type = inner.value()?.parse()?;
                     options.events.push(EventDecl { ident, ty });
                     Ok(())
@@ -81,6 +86,11 @@ pub fn parse(args: TokenStream, errors: &mut Errors) -> Options {
             "queues" => {
                 meta.parse_nested_meta(|inner| {
                     let ident = decl_ident(&inner.path, "queue")?;
+                    if !inner.input.peek(Token![=]) {
+                        return Err(inner.error(format!(
+                            "expected `{ident} = MessageType` or `{ident} = MessageType -> CompletionType`"
+                        )));
+                    }
                     let value = inner.value()?;
                     let ty: Type = value.parse()?;
                     let completion = if value.peek(Token![->]) {
@@ -99,6 +109,11 @@ pub fn parse(args: TokenStream, errors: &mut Errors) -> Options {
             }
             "origins" => {
                 let value = meta.value()?;
+                if !value.peek(syn::token::Bracket) {
+                    return Err(value.error(
+                        "expected a list of allowed origins: `origins = [\"https://a.com\", \"https://*.b.com\"]`",
+                    ));
+                }
                 let content;
                 syn::bracketed!(content in value);
                 let list = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;

@@ -186,6 +186,24 @@ pub fn result_ok(ty: &Type) -> Option<Option<&Type>> {
     }))
 }
 
+/// The `E` of `Result<T, E>`, when written.
+pub fn result_err(ty: &Type) -> Option<&Type> {
+    let Type::Path(path) = strip(ty) else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
+    args.args
+        .iter()
+        .filter_map(|arg| match arg {
+            GenericArgument::Type(ty) => Some(ty),
+            _ => None,
+        })
+        .nth(1)
+}
+
 /// Whether the type is `()`.
 pub fn is_unit(ty: &Type) -> bool {
     matches!(strip(ty), Type::Tuple(tuple) if tuple.elems.is_empty())

@@ -79,6 +79,17 @@ impl ChatRoom {
         Ok(())
     }
 
+    // Part of before_connect in spirit: a connect hook failing with an internal error.
+    fn explode_on_connect(params: &ConnParams) -> Result<(), rivet_actor::Error> {
+        if params.auth_token == "explode" {
+            return Err(std::io::Error::other("secret-internal-detail").into());
+        }
+        if params.auth_token == "panic" {
+            panic!("secret-internal-detail");
+        }
+        Ok(())
+    }
+
     // #[conn_state]
     fn auth(
         &self,
@@ -370,6 +381,7 @@ impl Actor for ChatRoom {
         ctx: &mut ConnectCtx<'_, Self>,
         params: &Self::ConnParams,
     ) -> Result<(), rivet_actor::Error> {
+        Self::explode_on_connect(params)?;
         __private::IntoHookResult::into_hook_result(Self::check(self, ctx, params).await)
     }
 

@@ -1,0 +1,13 @@
+use rivet_actor::prelude::*;
+
+#[derive(Default, Serialize, Deserialize)]
+struct Room;
+
+#[actor]
+impl Room {
+    #[on_wake]
+    fn wake(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+}
+fn main() {}
