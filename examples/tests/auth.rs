@@ -13,7 +13,7 @@ use rivet_actor_examples::seeds::api::{self, ApiActor};
 use rivet_actor_examples::seeds::cached_auth::{self, CachedAuthActor};
 use rivet_actor_examples::seeds::chat_room::{ChatRoom, ConnParams, NewMessage};
 use rivet_actor_examples::seeds::forum::ForumActor;
-use rivet_actor_examples::seeds::jwt::{JwtActor, JwtPayload};
+use rivet_actor_examples::seeds::jwt::JwtActor;
 use rivet_actor_examples::seeds::rate_limit::{self, RateLimitedActor};
 use rivet_actor_examples::seeds::user_profile::UserProfile;
 use serde_json::json;
@@ -142,12 +142,10 @@ fn now_secs() -> u64 {
 }
 
 fn jwt(secret: &str, permissions: Option<&[&str]>, exp: u64) -> String {
-    let claims = JwtPayload {
-        sub: "user-42".into(),
-        role: "editor".into(),
-        permissions: permissions.map(|p| p.iter().map(|s| (*s).to_owned()).collect()),
-        exp,
-    };
+    let mut claims = json!({ "sub": "user-42", "role": "editor", "exp": exp });
+    if let Some(permissions) = permissions {
+        claims["permissions"] = json!(permissions);
+    }
     jsonwebtoken::encode(
         &Header::default(),
         &claims,
@@ -227,6 +225,17 @@ async fn jwt_actor_verifies_signature_expiry_and_algorithm() {
         let refused = handle(token);
         let err = refused.protected_action().await.unwrap_err();
         assert_eq!(err.code(), Some("invalid_token"), "{what}: {err:?}");
+        let err = err.actor_error().unwrap();
+        assert_eq!(err.message, "Invalid or expired token");
+        let reason = err.metadata.as_ref().and_then(|m| m["reason"].as_str());
+        let expected = match what {
+            "expired" => "expired",
+            "wrong key" => "bad_signature",
+            "alg none" => "unsupported_algorithm",
+            "no exp" => "missing_claim",
+            _ => "malformed",
+        };
+        assert_eq!(reason, Some(expected), "{what}");
         let err = refused.connect().await.err().unwrap();
         assert_eq!(err.code(), Some("invalid_token"), "{what} over WebSocket");
     }

@@ -1,13 +1,16 @@
 //! The authentication seed's token cache: vars remember validated tokens for five minutes
-//! so repeated connections with the same token skip the (expensive) validation.
+//! ([`rivet_actor::auth::TokenCache`]) so repeated connections with the same token skip the
+//! (expensive) validation.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
+use rivet_actor::auth::TokenCache;
 use rivet_actor::prelude::*;
 
-/// How long a validated token is trusted without validating it again, in milliseconds.
-pub const CACHE_TTL_MS: u64 = 5 * 60 * 1000;
+/// How long a validated token is trusted without validating it again.
+pub const CACHE_TTL: Duration = Duration::from_secs(5 * 60);
 
 /// What a client sends: `{ authToken }`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -26,22 +29,10 @@ pub struct ConnState {
     pub role: String,
 }
 
-/// One cached validation.
-#[derive(Clone, Debug)]
-pub struct CachedToken {
-    /// The token's subject.
-    pub user_id: String,
-    /// The token's role.
-    pub role: String,
-    /// When the entry stops being trusted, in milliseconds since the Unix epoch.
-    pub expires_at: u64,
-}
-
 /// Vars: `{ tokenCache }`.
-#[derive(Default)]
 pub struct Vars {
-    /// Validated tokens.
-    pub token_cache: HashMap<String, CachedToken>,
+    /// Validated tokens and who they are.
+    pub token_cache: TokenCache<ConnState>,
 }
 
 /// `{ userId }`.
@@ -90,7 +81,9 @@ impl CachedAuthActor {
     /// An empty cache.
     #[create_vars]
     fn vars() -> Vars {
-        Vars::default()
+        Vars {
+            token_cache: TokenCache::new(),
+        }
     }
 
     /// From the cache when the token was validated less than five minutes ago; else
@@ -102,26 +95,18 @@ impl CachedAuthActor {
         params: &ConnParams,
     ) -> Result<ConnState, UserError> {
         let token = &params.auth_token;
-        let now = super::now_ms();
-        if let Some(cached) = c.vars().token_cache.get(token)
-            && cached.expires_at > now
-        {
-            return Ok(ConnState {
-                user_id: cached.user_id.clone(),
-                role: cached.role.clone(),
-            });
+        // Check cache first
+        if let Some(cached) = c.vars().token_cache.get(token) {
+            return Ok(cached.clone());
         }
+        // Validate token (expensive operation)
         let payload = validate_token(token)
             .await
             .ok_or_else(|| UserError::new("Invalid token").code("invalid_token"))?;
-        c.vars_mut().token_cache.insert(
-            token.clone(),
-            CachedToken {
-                user_id: payload.user_id.clone(),
-                role: payload.role.clone(),
-                expires_at: now + CACHE_TTL_MS,
-            },
-        );
+        // Cache the result
+        c.vars_mut()
+            .token_cache
+            .insert(token.clone(), payload.clone(), CACHE_TTL);
         Ok(payload)
     }
 

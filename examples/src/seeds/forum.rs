@@ -1,9 +1,10 @@
 //! The authentication seed's role-based access control: a role hierarchy
 //! (`user` < `moderator` < `admin`), permissions, and the `requireRole` /
-//! `requirePermission` helpers as small functions.
+//! `requirePermission` helpers as small functions over [`rivet_actor::auth`]'s.
 
 use std::fmt;
 
+use rivet_actor::auth;
 use rivet_actor::prelude::*;
 
 /// The seed's `ROLE_HIERARCHY`: the order of the variants is the hierarchy.
@@ -83,20 +84,15 @@ pub async fn validate_token(token: &str) -> Result<ConnState, UserError> {
 
 /// The seed's `requireRole`: `forbidden`, `"<role> role required"`, below `required`.
 pub fn require_role(state: &ConnState, required: Role) -> Result<(), UserError> {
-    if state.role < required {
-        return Err(UserError::new(format!("{required} role required")).code("forbidden"));
-    }
-    Ok(())
+    auth::require_min_role(state.role, required)
 }
 
 /// The seed's `requirePermission`: `forbidden`, `"Permission '<p>' required"`, without it.
 pub fn require_permission(state: &ConnState, permission: &str) -> Result<(), UserError> {
-    if !state.permissions.includes(permission) {
-        return Err(
-            UserError::new(format!("Permission '{permission}' required")).code("forbidden"),
-        );
+    match &state.permissions {
+        Permissions::All => Ok(()),
+        Permissions::Only(list) => auth::require_permission(list, permission),
     }
-    Ok(())
 }
 
 /// The seed's `forumActor` (no state).

@@ -1,8 +1,7 @@
-//! The authentication seed's JWT example, with real verification: HS256 signatures checked
-//! with the `jsonwebtoken` crate against `JWT_SECRET`, `exp` required and checked, any other
-//! algorithm (`none` included) refused.
+//! The authentication seed's JWT example, with real verification
+//! ([`rivet_actor::auth::JwtVerifier`]): HS256 signatures checked against `JWT_SECRET`, `exp`
+//! required and checked (30 s leeway), any other algorithm (`none` included) refused.
 
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use rivet_actor::prelude::*;
 
 /// What a client sends: `{ token }`.
@@ -13,8 +12,8 @@ pub struct ConnParams {
     pub token: String,
 }
 
-/// The claims the seed reads: `{ sub, role, permissions? }` (plus `exp`, which the
-/// verification requires).
+/// The claims the seed reads: `{ sub, role, permissions? }` (the verifier also requires and
+/// checks `exp`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JwtPayload {
@@ -25,8 +24,6 @@ pub struct JwtPayload {
     /// What the user may do; none when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<String>>,
-    /// Expiry, seconds since the Unix epoch.
-    pub exp: u64,
 }
 
 /// Who a connection is.
@@ -60,17 +57,6 @@ pub struct ErrorEvent {
     pub code: String,
 }
 
-/// Verifies an HS256 token's signature and expiry with `secret`.
-pub fn verify_jwt(token: &str, secret: &str) -> Result<JwtPayload, jsonwebtoken::errors::Error> {
-    let validation = Validation::new(Algorithm::HS256);
-    jsonwebtoken::decode::<JwtPayload>(
-        token,
-        &DecodingKey::from_secret(secret.as_bytes()),
-        &validation,
-    )
-    .map(|data| data.claims)
-}
-
 /// The seed's `jwtActor` (no state).
 #[derive(Default, Serialize, Deserialize)]
 pub struct JwtActor {}
@@ -79,13 +65,24 @@ pub struct JwtActor {}
 impl JwtActor {
     /// Verifies the token; any failure is `invalid_token`.
     #[conn_state]
-    fn auth(
+    async fn auth(
         &self,
         _c: &mut ConnectCtx<'_, Self>,
         params: &ConnParams,
     ) -> Result<ConnState, UserError> {
-        let payload = verify_jwt(&params.token, &super::settings().jwt_secret)
-            .map_err(|_| UserError::new("Invalid or expired token").code("invalid_token"))?;
+        let invalid = |reason: &str| {
+            UserError::new("Invalid or expired token")
+                .code("invalid_token")
+                .metadata(serde_json::json!({ "reason": reason }))
+        };
+        let verifier = super::settings()
+            .jwt
+            .clone()
+            .ok_or_else(|| invalid("no_secret"))?;
+        let payload: JwtPayload = verifier
+            .verify(&params.token)
+            .await
+            .map_err(|err| invalid(err.reason()))?;
         Ok(ConnState {
             user_id: payload.sub,
             role: payload.role,

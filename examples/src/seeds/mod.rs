@@ -18,6 +18,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
+use rivet_actor::auth::JwtVerifier;
 use rivet_actor::{HostConfig, OriginPolicy, Registry};
 
 pub mod access_control;
@@ -79,12 +80,22 @@ impl Default for SeedsConfig {
 }
 
 /// What the actors' hooks read of the config. Hooks cannot be handed registry-level
-/// dependencies (see the crate's report), so [`registry`] publishes them here, process-wide:
-/// the last registry built wins.
-#[derive(Clone, Debug)]
+/// dependencies (the runtime has no way to give a registry's hooks shared data), so
+/// [`registry`] publishes them here, process-wide: the last registry built wins.
+#[derive(Clone)]
 pub(crate) struct Settings {
     pub(crate) auth_service_url: String,
-    pub(crate) jwt_secret: String,
+    /// `None` when the secret is empty: every token is then invalid.
+    pub(crate) jwt: Option<JwtVerifier>,
+}
+
+impl Settings {
+    fn new(config: &SeedsConfig) -> Self {
+        Self {
+            auth_service_url: config.auth_service_url.clone(),
+            jwt: JwtVerifier::hs256(&config.jwt_secret).ok(),
+        }
+    }
 }
 
 static SETTINGS: RwLock<Option<Arc<Settings>>> = RwLock::new(None);
@@ -98,11 +109,7 @@ pub(crate) fn settings() -> Arc<Settings> {
     {
         return settings.clone();
     }
-    let config = SeedsConfig::from_env();
-    Arc::new(Settings {
-        auth_service_url: config.auth_service_url,
-        jwt_secret: config.jwt_secret,
-    })
+    Arc::new(Settings::new(&SeedsConfig::from_env()))
 }
 
 /// The registry-wide origin policy: the seed's three origins, and requests without an
@@ -117,10 +124,7 @@ pub fn origin_policy() -> OriginPolicy {
 pub fn registry(config: SeedsConfig) -> Registry {
     *SETTINGS
         .write()
-        .unwrap_or_else(|poison| poison.into_inner()) = Some(Arc::new(Settings {
-        auth_service_url: config.auth_service_url.clone(),
-        jwt_secret: config.jwt_secret.clone(),
-    }));
+        .unwrap_or_else(|poison| poison.into_inner()) = Some(Arc::new(Settings::new(&config)));
     let builder = Registry::builder();
     let builder = match &config.data_dir {
         Some(dir) => builder.data_dir(dir),

@@ -1,15 +1,17 @@
 //! The authentication seed's rate limiting: vars count each user's connection attempts
-//! (stateless calls included: each is a connection) and refuse the 11th within a minute.
-//! The limits are ephemeral, as in the seed: vars are never persisted.
+//! (stateless calls included: each is a connection) and refuse the 11th within a minute,
+//! with [`rivet_actor::auth::RateLimiter`]'s fixed window. The limits are ephemeral, as in
+//! the seed: vars are never persisted.
 
-use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
+use rivet_actor::auth::RateLimiter;
 use rivet_actor::prelude::*;
 
 /// Connections a user may open per window.
 pub const LIMIT: u32 = 10;
-/// The window, in milliseconds.
-pub const WINDOW_MS: u64 = 60_000;
+/// The window.
+pub const WINDOW: Duration = Duration::from_secs(60);
 
 /// What a client sends: `{ authToken }`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -19,20 +21,10 @@ pub struct ConnParams {
     pub auth_token: String,
 }
 
-/// One user's window.
-#[derive(Clone, Debug)]
-pub struct RateLimitEntry {
-    /// Connections in the window.
-    pub count: u32,
-    /// When the window ends, in milliseconds since the Unix epoch.
-    pub reset_at: u64,
-}
-
 /// Vars: `{ rateLimits }`.
-#[derive(Default)]
 pub struct Vars {
     /// Each user's window.
-    pub rate_limits: HashMap<String, RateLimitEntry>,
+    pub rate_limits: RateLimiter,
 }
 
 /// `{ success: true }`.
@@ -58,13 +50,16 @@ pub struct RateLimitedActor {}
 
 #[actor]
 impl RateLimitedActor {
-    /// Empty limits.
+    /// No user has a window yet.
     #[create_vars]
     fn vars() -> Vars {
-        Vars::default()
+        Vars {
+            rate_limits: RateLimiter::new(LIMIT, WINDOW),
+        }
     }
 
-    /// At most [`LIMIT`] connections per user per [`WINDOW_MS`], then `rate_limited`.
+    /// At most [`LIMIT`] connections per user per [`WINDOW`], then `rate_limited` (message
+    /// `"Too many requests, try again later"`).
     #[before_connect]
     async fn limit(
         &self,
@@ -72,28 +67,7 @@ impl RateLimitedActor {
         params: &ConnParams,
     ) -> Result<(), UserError> {
         let user_id = validate_token(&params.auth_token).await?;
-        let now = super::now_ms();
-        let limits = &mut c.vars_mut().rate_limits;
-        match limits.get_mut(&user_id) {
-            Some(limit) if limit.reset_at > now => {
-                if limit.count >= LIMIT {
-                    return Err(
-                        UserError::new("Too many requests, try again later").code("rate_limited")
-                    );
-                }
-                limit.count += 1;
-            }
-            _ => {
-                limits.insert(
-                    user_id,
-                    RateLimitEntry {
-                        count: 1,
-                        reset_at: now + WINDOW_MS,
-                    },
-                );
-            }
-        }
-        Ok(())
+        c.vars_mut().rate_limits.check(&user_id, Instant::now())
     }
 
     /// `{ success: true }`.
