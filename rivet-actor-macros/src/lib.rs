@@ -21,7 +21,56 @@ use proc_macro::TokenStream;
 
 /// Turns an impl block (and optionally its state struct) into an actor.
 ///
-/// See the `rivet_actor` crate documentation for the options and method attributes.
+/// ```ignore
+/// #[actor(events(new_message = NewMessage))]
+/// impl ChatRoom {
+///     #[action]
+///     async fn send_message(&mut self, c: &mut ActionCtx<'_, Self>, text: String) -> Result<(), UserError> { .. }
+/// }
+/// ```
+///
+/// # Options
+///
+/// - `name = "chat"`: the wire name (default: the type's name in lowerCamelCase, `chatRoom`);
+/// - `events(new_message = NewMessage, ..)`: declared events (wire name `newMessage`), each
+///   its own type; broadcasting anything else does not compile;
+/// - `queues(jobs = Job, answers = Question -> Answer)`: declared queues, with an optional
+///   completion type (default `()`);
+/// - `origins = ["https://a.com", "https://*.b.com"]`: allowed origins.
+///
+/// The options may instead sit on the state struct (`#[actor(..)] struct ChatRoom`) while a
+/// bare `#[actor]` on the impl block wires the methods; the struct and the impl block must
+/// then be in the same module, and options go in one of the two places only. `#[actor]` on
+/// a struct alone makes an actor without actions or hooks.
+///
+/// # Methods
+///
+/// Each method carries at most one of these attributes; every one is optional, sync or
+/// `async`, and its context parameter (the first after the receiver) may be left out:
+///
+/// | attribute | receiver | context | other parameters | returns |
+/// |---|---|---|---|---|
+/// | `#[action]`, `#[action(name = "..")]` | `&self` (read-only) or `&mut self` | `&mut ActionCtx<'_, Self>` or `&ActionCtx` | owned, `Serialize + DeserializeOwned` | `T` or `Result<T, E>` |
+/// | `#[create_state]` | none | `&CreateCtx<'_>` | optional `input: I` | `Self` or `Result<Self, E>` |
+/// | `#[on_migrate]` | none | none | `old: Value` | `Self` or `Result<Self, E>` |
+/// | `#[create_vars]` | `&self` or none | `&CreateCtx<'_>` | none | `V` or `Result<V, E>` |
+/// | `#[on_create]`, `#[on_wake]`, `#[on_sleep]` | `&mut self` | `&mut ActorCtx<'_, Self>` | none | `()` or `Result<(), E>` |
+/// | `#[on_state_change]` | `&self` | `&ActorCtx<'_, Self>` | none | `()` |
+/// | `#[before_connect]` | `&self` | `&mut ConnectCtx<'_, Self>` or `&ConnectCtx` | optional `params: &P` | `Result<(), E>` |
+/// | `#[conn_state]` | `&self` | same | optional `params: &P` | `S` or `Result<S, E>` |
+/// | `#[on_connect]`, `#[on_disconnect]` | `&mut self` | `&mut ActionCtx<'_, Self>` | none | `()` or `Result<(), E>` |
+/// | `#[can_invoke]` | `&self` | `&ConnCtx<'_, Self>` | `invoke: Invoke<Self>` | `bool` |
+///
+/// `E` is `UserError` (reaches the client), `rivet_actor::Error` or any `std::error::Error`
+/// (masked as `internal_error`). Without `#[create_state]` the state must be `Default`.
+///
+/// # Generated
+///
+/// For `impl ChatRoom`: `ChatRoomAction`, `ChatRoomEvent`, `ChatRoomQueue` (field-less enums
+/// to match on in `#[can_invoke]`), `ChatRoomMethods<I>` (the typed client methods, one per
+/// action with the same Rust name), hidden `ChatRoomCall`/`ChatRoomReturn`, the `Event` and
+/// `Queue` impls of the declared types, and `impl Actor for ChatRoom`. Generic impl blocks
+/// are not supported; an impl of a concrete instantiation (`impl Store<Item>`) is.
 #[proc_macro_attribute]
 pub fn actor(args: TokenStream, input: TokenStream) -> TokenStream {
     entry::actor(args.into(), input.into()).into()

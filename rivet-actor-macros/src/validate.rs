@@ -456,7 +456,20 @@ fn check_return(method: &Method, ret: Ret, what: &str, errors: &mut Errors) {
 
 fn check_actions(model: &ActorModel, errors: &mut Errors) {
     let mut wires: HashMap<String, &Method> = HashMap::new();
+    let mut variants: HashMap<String, &Method> = HashMap::new();
     for action in model.actions() {
+        let variant = action.variant().to_string();
+        if let Some(first) = variants.get(&variant) {
+            errors.spanned(
+                &action.sig.ident,
+                format!(
+                    "actions `{}` and `{}` would both be `{}Action::{variant}`; rename one of them",
+                    first.sig.ident, action.sig.ident, model.ident
+                ),
+            );
+        } else {
+            variants.insert(variant, action);
+        }
         let name = crate::names::plain(&action.sig.ident);
         if RESERVED.contains(&name.as_str()) {
             errors.spanned(

@@ -198,14 +198,8 @@ impl<P: ?Sized> SameParams<P> for P {
 /// Makes a hook future's `Send` requirement show at the user's method.
 pub fn assert_send<T: Send>(_: &T) {}
 
-/// Checks that a type implements [`ActionArg`] (spanned at the user's type).
-pub fn assert_action_arg<T: ActionArg>() {}
-
-/// Checks that a type implements [`ActionOutput`] (spanned at the user's type).
-pub fn assert_action_output<T: ActionOutput>() {}
-
-/// Checks that a type implements [`ConnParamsType`] (spanned at the user's type).
-pub fn assert_conn_params<T: ConnParamsType + ?Sized>() {}
+/// Names a connect hook's params type; its well-formedness is the [`ConnParamsType`] check.
+pub struct ConnParamsCheck<T: ConnParamsType + ?Sized>(pub std::marker::PhantomData<T>);
 
 /// The initial state of an actor without `#[create_state]`.
 #[diagnostic::on_unimplemented(

@@ -167,9 +167,11 @@ fn crash_child_server() {
     });
 }
 
+// The child is returned to the caller, which kills and waits for it.
+#[allow(clippy::zombie_processes)]
 fn spawn_child(dir: &Path, addr_file: &Path) -> (Child, String) {
     let _ = std::fs::remove_file(addr_file);
-    let child = Command::new(std::env::current_exe().unwrap())
+    let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
             "crash_child_server",
@@ -187,7 +189,11 @@ fn spawn_child(dir: &Path, addr_file: &Path) -> (Child, String) {
         if let Ok(endpoint) = std::fs::read_to_string(addr_file) {
             return (child, endpoint);
         }
-        assert!(Instant::now() < deadline, "the server child did not start");
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server child did not start");
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }

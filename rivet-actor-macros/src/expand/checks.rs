@@ -10,28 +10,22 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{private, resolve_self};
+use super::{private_at, resolve_self};
 use crate::model::ActorModel;
 use crate::parse::attrs::Kind;
 
 pub fn expand(model: &ActorModel) -> TokenStream {
-    let private = private();
     let mut checks = Vec::new();
     let before = model.params_of(Kind::BeforeConnect);
     let state = model.params_of(Kind::ConnState);
+    // The type of an item is checked with the items, before `impl Actor` (whose
+    // `type ConnParams` would otherwise report serde's bound first).
     for ty in before.iter().chain(state.iter()) {
         let ty = resolve_self(ty, &model.self_ty);
-        checks.push(quote_spanned!(ty.span()=> #private::assert_conn_params::<#ty>();));
+        let private = private_at(ty.span());
+        checks.push(quote_spanned! {ty.span()=>
+            const _: #private::ConnParamsCheck<#ty> = #private::ConnParamsCheck(::core::marker::PhantomData);
+        });
     }
-    if checks.is_empty() {
-        return TokenStream::new();
-    }
-    quote! {
-        const _: () = {
-            #[allow(dead_code)]
-            fn __rivet_checks() {
-                #(#checks)*
-            }
-        };
-    }
+    quote!(#(#checks)*)
 }

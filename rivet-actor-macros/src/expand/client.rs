@@ -16,7 +16,12 @@ pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
     let fns = model.actions().map(|action| {
         let ident = &action.sig.ident;
         let variant = action.variant();
-        let docs = &action.docs;
+        let docs = if action.docs.is_empty() {
+            let line = format!("Calls the `{}` action.", action.wire());
+            vec![syn::parse_quote!(#[doc = #line])]
+        } else {
+            action.docs.clone()
+        };
         let types = arg_types(model, action);
         let params: Vec<_> = action.sig.params.iter().map(|param| &param.name).collect();
         let value = value_type(model, action);

@@ -19,8 +19,15 @@ pub struct Variant {
 /// `ChatRoomAction` with `Target` and `ActionTarget`.
 pub fn actions(model: &ActorModel, names: &Names) -> TokenStream {
     let krate = krate();
-    let variants: Vec<Variant> = model
+    // Variants are unique in a valid model; the stand-in written beside errors keeps the
+    // first of any duplicates so that it adds no errors of its own.
+    let mut seen = std::collections::HashSet::new();
+    let actions: Vec<_> = model
         .actions()
+        .filter(|action| seen.insert(action.variant().to_string()))
+        .collect();
+    let variants: Vec<Variant> = actions
+        .iter()
         .map(|action| Variant {
             ident: action.variant(),
             wire: action.wire(),
@@ -32,7 +39,7 @@ pub fn actions(model: &ActorModel, names: &Names) -> TokenStream {
     );
     let target = target_enum(&names.action, &variants, &doc);
     let name = &names.action;
-    let arms = model.actions().map(|action| {
+    let arms = actions.iter().map(|action| {
         let variant = action.variant();
         let read_only = matches!(action.sig.receiver, Receiver::Ref { mutable: false, .. });
         quote!(Self::#variant => #read_only,)

@@ -202,6 +202,8 @@ impl<A: Actor> ErasedActor for Erased<A> {
         })
     }
 
+    // The outer future queues, the inner one answers: yielding a future is the point.
+    #[allow(clippy::async_yields_async)]
     fn call<'a>(
         &'a self,
         id: &'a ActorId,
@@ -228,6 +230,7 @@ impl<A: Actor> ErasedActor for Erased<A> {
         })
     }
 
+    #[allow(clippy::async_yields_async)]
     fn subscribe<'a>(
         &'a self,
         id: &'a ActorId,

@@ -1,4 +1,5 @@
 // Events and queues declared on the impl block; wire names; completions.
+#![deny(warnings)]
 use rivet_actor::prelude::*;
 use rivet_actor::{Target, actor::ActionTarget};
 

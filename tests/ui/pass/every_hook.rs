@@ -1,4 +1,5 @@
 // Every hook, sync and async mixed, with and without their optional parameters.
+#![deny(warnings)]
 use rivet_actor::prelude::*;
 use rivet_actor::value::Value;
 

@@ -1,4 +1,5 @@
 // An actor with actions and no hooks at all: state from `Default`, no params.
+#![deny(warnings)]
 use rivet_actor::prelude::*;
 
 #[derive(Default, Serialize, Deserialize)]

@@ -1,4 +1,5 @@
 // `#[actor]` on a struct alone: an actor with no actions or hooks, all defaults; with
+#![deny(warnings)]
 // options, its events are declared.
 use rivet_actor::prelude::*;
 

@@ -1,4 +1,5 @@
 // Options on the struct, methods wired by the impl block; once with the struct first and
+#![deny(warnings)]
 // once with the impl first. The generated enums are nameable here and importable elsewhere.
 use rivet_actor::prelude::*;
 

@@ -240,17 +240,13 @@ impl SocketTask {
                 break;
             }
             let _ = self.status.send(ConnStatus::Disconnected);
-            // Wait out the backoff, unless the user closes meanwhile.
-            let sleep = tokio::time::sleep(backoff);
-            tokio::pin!(sleep);
-            loop {
-                tokio::select! {
-                    () = &mut sleep => break,
-                    next = self.queue.recv() => match next {
-                        None | Some(Outgoing::Close) => return self.finish(),
-                        // Keep it for when the connection is back.
-                        Some(other) => { self.requeue(other); break; }
-                    }
+            // Wait out the backoff; a call made meanwhile ends it early, a close ends the task.
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                next = self.queue.recv() => match next {
+                    None | Some(Outgoing::Close) => return self.finish(),
+                    // Keep it for when the connection is back.
+                    Some(other) => self.requeue(other),
                 }
             }
             backoff = (backoff * 2).min(Duration::from_secs(5));
