@@ -5,4 +5,6 @@
 //! behaviour and error codes as the TypeScript originals. `cargo run --example seeds` serves
 //! them all; `examples/tests/` drives them with the generated Rust client and the npm client.
 
+#![warn(missing_docs)]
+
 pub mod seeds;
