@@ -1,0 +1,50 @@
+//! Every actor of the seed documents (CORS, authentication, access control, agentOS
+//! authentication) on one server. Run: `cargo run --example seeds`.
+//!
+//! Address from `RIVET_ACTOR_ADDR` (default 127.0.0.1:6420); data under
+//! `RIVET_ACTOR_DATA_DIR` (default: a temporary directory); `JWT_SECRET` (default
+//! `secret`); `AUTH_SERVICE_URL` (default: a demo auth service started here, which knows
+//! the API keys `premium-key` and `free-key`).
+//!
+//! ```ts
+//! const client = createClient({ endpoint: "http://127.0.0.1:6420", encoding: "json" });
+//! const chat = client.chatRoom.getOrCreate(["general"], { params: { authToken: "jwt-token-here" } });
+//! await chat.sendMessage("Hello, world!");
+//! ```
+
+use rivet_actor_examples::seeds::{self, SeedsConfig};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut config = SeedsConfig::from_env();
+    let temp_dir = std::env::temp_dir().join(format!("rivet-actor-seeds-{}", std::process::id()));
+    if config.data_dir.is_none() {
+        config.data_dir = Some(temp_dir.clone());
+    }
+    let _auth_service = if std::env::var_os("AUTH_SERVICE_URL").is_none() {
+        let (url, task) = seeds::api::demo_auth_service("127.0.0.1:0".parse()?).await?;
+        println!("demo auth service on {url} (API keys: premium-key, free-key)");
+        config.auth_service_url = url;
+        Some(task)
+    } else {
+        None
+    };
+    let data_dir = config.data_dir.clone();
+    let registry = seeds::registry(config);
+    let server = registry.bind(rivet_actor::server::default_addr()).await?;
+    println!(
+        "serving the seed actors on {} (data in {})",
+        server.endpoint(),
+        data_dir
+            .as_deref()
+            .map_or_else(|| "memory".into(), |d| d.display().to_string())
+    );
+    for actor in registry.actor_types() {
+        println!("  {}", actor.name());
+    }
+    println!("press Ctrl-C to stop");
+    tokio::signal::ctrl_c().await?;
+    server.shutdown().await?;
+    let _ = std::fs::remove_dir_all(&temp_dir);
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! Runnable examples of rivet-actor.
+//!
+//! [`seeds`] holds the actors of RivetKit's documentation on CORS, authentication, access
+//! control and agentOS authentication, written with `#[actor]`, with the same wire names,
+//! behaviour and error codes as the TypeScript originals. `cargo run --example seeds` serves
+//! them all; `examples/tests/` drives them with the generated Rust client and the npm client.
+
+#![warn(missing_docs)]
+
+pub mod seeds;

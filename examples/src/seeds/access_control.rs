@@ -1,0 +1,89 @@
+//! The access-control seed: `canInvoke`, fail by default. Allowed: the action
+//! `sendMessage`, the queue `jobs`, subscriptions to `messages`, raw requests and raw
+//! WebSockets. Everything else — the declared action `deleteAll`, queue `admin` and event
+//! `secrets` included — answers `auth.forbidden`, and so does every invocation from the
+//! connection `blocked-conn-id`.
+//!
+//! The targets are generated enums: a misspelt `GuardedChatRoomAction::SendMesage` does not
+//! compile, so a typo cannot silently deny (or allow) anything.
+
+use rivet_actor::prelude::*;
+
+/// The `messages` event: `{ text }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessage {
+    /// What was said.
+    pub text: String,
+}
+
+/// The `secrets` event (never delivered to clients: subscribing is denied).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Secret {
+    /// The secret.
+    pub value: String,
+}
+
+/// A message of the `jobs` queue.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+    /// What to do.
+    pub task: String,
+}
+
+/// A message of the `admin` queue (denied to clients).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminCommand {
+    /// What to do.
+    pub command: String,
+}
+
+/// The seed's `chatRoom` of the access-control page, served as `guardedChatRoom`.
+#[derive(Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GuardedChatRoom {
+    /// Every message sent so far.
+    pub messages: Vec<String>,
+}
+
+#[actor(
+    events(messages = ChatMessage, secrets = Secret),
+    queues(jobs = Job, admin = AdminCommand),
+)]
+impl GuardedChatRoom {
+    /// Fail by default: explicit allow rules, then `false`.
+    #[can_invoke]
+    fn can_invoke(&self, c: &ConnCtx<'_, Self>, invoke: Invoke<Self>) -> bool {
+        // Example: block a specific connection.
+        if c.conn().id().as_str() == "blocked-conn-id" {
+            return false;
+        }
+        // Explicit allow rules; anything not listed is denied.
+        matches!(
+            invoke,
+            Invoke::Action(GuardedChatRoomAction::SendMessage)
+                | Invoke::Queue(GuardedChatRoomQueue::Jobs)
+                | Invoke::Subscribe(GuardedChatRoomEvent::Messages)
+                | Invoke::Request
+                | Invoke::WebSocket
+        )
+    }
+
+    /// Stores a message, tells `messages` subscribers, and returns how many messages the
+    /// room holds.
+    #[action]
+    fn send_message(&mut self, c: &mut ActionCtx<'_, Self>, text: String) -> usize {
+        self.messages.push(text.clone());
+        c.broadcast(ChatMessage { text });
+        self.messages.len()
+    }
+
+    /// Declared, never allowed: would erase every message.
+    #[action]
+    fn delete_all(&mut self) {
+        self.messages.clear();
+    }
+}

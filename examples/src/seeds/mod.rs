@@ -1,0 +1,155 @@
+//! The seed documents' server examples as Rust actors, served together by [`registry`].
+//!
+//! | wire name | seed | module |
+//! |---|---|---|
+//! | `myActor` | CORS: origin check in `onBeforeConnect` | [`cors`] |
+//! | `corsCounter` | the same counter with a declarative origin policy | [`cors`] |
+//! | `chatRoom` | authentication: `onBeforeConnect` + `createConnState` | [`chat_room`] |
+//! | `jwtActor` | authentication: JWT | [`jwt`] |
+//! | `apiActor` | authentication: external auth provider | [`api`] |
+//! | `userProfile` | authentication: `c.state` in authorization | [`user_profile`] |
+//! | `forumActor` | authentication: role-based access control | [`forum`] |
+//! | `rateLimitedActor` | authentication: rate limiting | [`rate_limit`] |
+//! | `cachedAuthActor` | authentication: caching tokens | [`cached_auth`] |
+//! | `guardedChatRoom` | access control: `canInvoke`, fail by default | [`access_control`] |
+//! | `leakyActor` | internal errors never reach a client | [`leaky`] |
+//! | `vm` | agentOS: auth hooks attached from outside | [`agent_os`] |
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use rivet_actor::auth::JwtVerifier;
+use rivet_actor::{HostConfig, OriginPolicy, Registry};
+
+pub mod access_control;
+pub mod agent_os;
+pub mod api;
+pub mod cached_auth;
+pub mod chat_room;
+pub mod cors;
+pub mod forum;
+pub mod jwt;
+pub mod leaky;
+pub mod rate_limit;
+pub mod user_profile;
+
+/// The browser origins of the CORS seed.
+pub const ALLOWED_ORIGINS: [&str; 3] = [
+    "http://localhost:3000",
+    "https://myapp.com",
+    "https://www.myapp.com",
+];
+
+/// The external auth service `apiActor` asks when `AUTH_SERVICE_URL` is not set (the
+/// seed's). It is HTTPS, which this example's HTTP client does not speak: set
+/// `AUTH_SERVICE_URL`, or let `cargo run --example seeds` start its demo service.
+pub const DEFAULT_AUTH_SERVICE_URL: &str = "https://api.my-auth-provider.com/validate";
+
+/// Everything the seed actors are configured with.
+#[derive(Clone, Debug)]
+pub struct SeedsConfig {
+    /// Where actors are stored: a SQLite file under this directory, or memory when `None`.
+    pub data_dir: Option<PathBuf>,
+    /// The URL `apiActor` POSTs API keys to (`X-API-Key` header).
+    pub auth_service_url: String,
+    /// The HS256 secret `jwtActor` verifies tokens with.
+    pub jwt_secret: String,
+    /// Timeouts and limits of the actor hosts (e.g. the connect-hook timeout).
+    pub host: HostConfig,
+}
+
+impl SeedsConfig {
+    /// From the environment: `RIVET_ACTOR_DATA_DIR` (else in memory), `AUTH_SERVICE_URL`
+    /// (else [`DEFAULT_AUTH_SERVICE_URL`]), `JWT_SECRET` (else `"secret"`, as in the seed).
+    pub fn from_env() -> Self {
+        Self {
+            data_dir: std::env::var_os("RIVET_ACTOR_DATA_DIR").map(PathBuf::from),
+            auth_service_url: std::env::var("AUTH_SERVICE_URL")
+                .unwrap_or_else(|_| DEFAULT_AUTH_SERVICE_URL.to_owned()),
+            jwt_secret: std::env::var("JWT_SECRET").unwrap_or_else(|_| "secret".to_owned()),
+            host: HostConfig::default(),
+        }
+    }
+}
+
+impl Default for SeedsConfig {
+    /// [`SeedsConfig::from_env`].
+    fn default() -> Self {
+        Self::from_env()
+    }
+}
+
+/// What the actors' hooks read of the config. Hooks cannot be handed registry-level
+/// dependencies (the runtime has no way to give a registry's hooks shared data), so
+/// [`registry`] publishes them here, process-wide: the last registry built wins.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    pub(crate) auth_service_url: String,
+    /// `None` when the secret is empty: every token is then invalid.
+    pub(crate) jwt: Option<JwtVerifier>,
+}
+
+impl Settings {
+    fn new(config: &SeedsConfig) -> Self {
+        Self {
+            auth_service_url: config.auth_service_url.clone(),
+            jwt: JwtVerifier::hs256(&config.jwt_secret).ok(),
+        }
+    }
+}
+
+static SETTINGS: RwLock<Option<Arc<Settings>>> = RwLock::new(None);
+
+/// The settings of the last [`registry`] built (or the environment's, if none was).
+pub(crate) fn settings() -> Arc<Settings> {
+    if let Some(settings) = SETTINGS
+        .read()
+        .unwrap_or_else(|poison| poison.into_inner())
+        .as_ref()
+    {
+        return settings.clone();
+    }
+    Arc::new(Settings::new(&SeedsConfig::from_env()))
+}
+
+/// The registry-wide origin policy: the seed's three origins, and requests without an
+/// `Origin` (non-browser clients) let through at this level. `myActor` refuses those itself.
+pub fn origin_policy() -> OriginPolicy {
+    OriginPolicy::allow(ALLOWED_ORIGINS)
+        .expect("the seed's origins parse")
+        .allow_missing(true)
+}
+
+/// Every seed actor in one registry, with the agentOS guards attached to `vm`.
+pub fn registry(config: SeedsConfig) -> Registry {
+    *SETTINGS
+        .write()
+        .unwrap_or_else(|poison| poison.into_inner()) = Some(Arc::new(Settings::new(&config)));
+    let builder = Registry::builder();
+    let builder = match &config.data_dir {
+        Some(dir) => builder.data_dir(dir),
+        None => builder.in_memory(),
+    };
+    let builder = builder
+        .origins(origin_policy())
+        .config(config.host)
+        .register::<cors::MyActor>()
+        .register::<cors::CorsCounter>()
+        .register::<chat_room::ChatRoom>()
+        .register::<jwt::JwtActor>()
+        .register::<api::ApiActor>()
+        .register::<user_profile::UserProfile>()
+        .register::<forum::ForumActor>()
+        .register::<rate_limit::RateLimitedActor>()
+        .register::<cached_auth::CachedAuthActor>()
+        .register::<access_control::GuardedChatRoom>()
+        .register::<leaky::LeakyActor>();
+    agent_os::register(builder).build()
+}
+
+/// Milliseconds since the Unix epoch (JavaScript's `Date.now()`).
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
