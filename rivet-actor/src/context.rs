@@ -8,12 +8,33 @@ use crate::actor::{Actor, Event};
 use crate::conn::{Conn, ConnId, ConnRef, Request};
 use crate::value::Value;
 
-/// Who an actor instance is: its id, type name and key.
-#[derive(Debug)]
+/// Who an actor instance is: its id, type name and key; and the registry's shared data.
 pub(crate) struct ActorMeta {
     pub(crate) id: Arc<str>,
     pub(crate) name: &'static str,
     pub(crate) key: Arc<[String]>,
+    pub(crate) data: Arc<SharedData>,
+}
+
+/// Values given to [`RegistryBuilder::data`](crate::RegistryBuilder::data), by type: the
+/// way to hand hooks configuration and clients (a verifier, an HTTP client, a URL).
+#[derive(Default)]
+pub struct SharedData {
+    values: std::collections::HashMap<std::any::TypeId, Box<dyn std::any::Any + Send + Sync>>,
+}
+
+impl SharedData {
+    pub(crate) fn insert<T: Send + Sync + 'static>(&mut self, value: T) {
+        self.values
+            .insert(std::any::TypeId::of::<T>(), Box::new(value));
+    }
+
+    /// The value of type `T`, if one was given.
+    pub fn get<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.values
+            .get(&std::any::TypeId::of::<T>())
+            .and_then(|value| value.downcast_ref::<T>())
+    }
 }
 
 /// Events raised during a turn, delivered only once the turn has succeeded (and its state
@@ -92,6 +113,11 @@ impl<'a> CreateCtx<'a> {
     pub fn key(&self) -> &'a [String] {
         &self.meta.key
     }
+
+    /// Registry-wide data of type `T` (see [`RegistryBuilder::data`](crate::RegistryBuilder::data)).
+    pub fn data<T: Send + Sync + 'static>(&self) -> Option<&'a T> {
+        self.meta.data.get::<T>()
+    }
 }
 
 /// The context of lifecycle hooks (`on_create`, `on_wake`, `on_sleep`, `on_state_change`):
@@ -121,6 +147,11 @@ impl<'a, A: Actor> ActorCtx<'a, A> {
     /// The ephemeral vars made by `#[create_vars]`.
     pub fn vars(&self) -> &A::Vars {
         self.vars
+    }
+
+    /// Registry-wide data of type `T` (see [`RegistryBuilder::data`](crate::RegistryBuilder::data)).
+    pub fn data<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.meta.data.get::<T>()
     }
 
     /// The ephemeral vars, mutably.
@@ -212,6 +243,11 @@ impl<A: Actor> ConnectCtx<'_, A> {
         self.request.and_then(Request::origin)
     }
 
+    /// Registry-wide data of type `T` (see [`RegistryBuilder::data`](crate::RegistryBuilder::data)).
+    pub fn data<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.meta.data.get::<T>()
+    }
+
     /// The ephemeral vars.
     pub fn vars(&self) -> &A::Vars {
         self.vars
@@ -244,6 +280,11 @@ impl<'a, A: Actor> ConnCtx<'a, A> {
     /// The calling connection.
     pub fn conn(&self) -> &'a Conn<A> {
         self.conn
+    }
+
+    /// Registry-wide data of type `T` (see [`RegistryBuilder::data`](crate::RegistryBuilder::data)).
+    pub fn data<T: Send + Sync + 'static>(&self) -> Option<&'a T> {
+        self.meta.data.get::<T>()
     }
 
     /// The ephemeral vars.

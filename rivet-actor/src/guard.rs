@@ -25,6 +25,7 @@ pub struct GuardCtx<'a> {
     pub(crate) actor_name: &'static str,
     pub(crate) actor_id: &'a str,
     pub(crate) request: Option<&'a Request>,
+    pub(crate) data: &'a crate::context::SharedData,
 }
 
 impl GuardCtx<'_> {
@@ -41,6 +42,11 @@ impl GuardCtx<'_> {
     /// The HTTP request behind the connection.
     pub fn request(&self) -> Option<&Request> {
         self.request
+    }
+
+    /// Registry-wide data of type `T` (see [`RegistryBuilder::data`](crate::RegistryBuilder::data)).
+    pub fn data<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.data.get::<T>()
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::actor::Actor;
 use crate::client::LocalHandle;
+use crate::context::SharedData;
 use crate::error::{ActorError, ClientError};
 use crate::guard::{ConnectGuard, ErasedGuard};
 use crate::origin::OriginPolicy;
@@ -52,8 +53,14 @@ struct Inner {
     actor_origins: HashMap<&'static str, OriginPolicy>,
 }
 
-type Registration =
-    Box<dyn FnOnce(&Arc<dyn Storage>, &HostConfig, Vec<Arc<dyn ErasedGuard>>) -> Registered>;
+type Registration = Box<
+    dyn FnOnce(
+        &Arc<dyn Storage>,
+        &HostConfig,
+        Vec<Arc<dyn ErasedGuard>>,
+        &Arc<SharedData>,
+    ) -> Registered,
+>;
 
 struct Registered {
     name: &'static str,
@@ -84,6 +91,7 @@ pub struct RegistryBuilder {
     origins: OriginPolicy,
     registrations: Vec<(TypeId, Registration)>,
     guards: Vec<(TypeId, Arc<dyn ErasedGuard>)>,
+    data: SharedData,
 }
 
 impl Registry {
@@ -97,6 +105,7 @@ impl Registry {
             origins: OriginPolicy::any(),
             registrations: Vec::new(),
             guards: Vec::new(),
+            data: SharedData::default(),
         }
     }
 
@@ -199,8 +208,8 @@ impl RegistryBuilder {
     pub fn register<A: Actor>(mut self) -> Self {
         self.registrations.push((
             TypeId::of::<A>(),
-            Box::new(|storage, config, guards| {
-                let host = Host::<A>::new(storage.clone(), config.clone(), guards);
+            Box::new(|storage, config, guards, data| {
+                let host = Host::<A>::new(storage.clone(), config.clone(), guards, data.clone());
                 Registered {
                     name: A::NAME,
                     type_id: TypeId::of::<A>(),
@@ -247,6 +256,30 @@ impl RegistryBuilder {
     /// Whether a storage was chosen explicitly.
     pub(crate) fn has_storage_choice(&self) -> bool {
         !matches!(self.storage, StorageChoice::Default)
+    }
+
+    /// Makes `value` available to every hook and action of every actor type, as
+    /// `c.data::<T>()` (one value per type): configuration, clients, verifiers.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// struct AuthService { url: String }
+    /// # #[derive(Default, Serialize, Deserialize)] struct Api;
+    /// # #[actor] impl Api {
+    /// #     #[action]
+    /// #     fn url(&self, c: &ActionCtx<'_, Self>) -> String {
+    /// #         c.data::<AuthService>().map(|s| s.url.clone()).unwrap_or_default()
+    /// #     }
+    /// # }
+    /// let registry = Registry::builder()
+    ///     .in_memory()
+    ///     .data(AuthService { url: "http://127.0.0.1:9000/validate".into() })
+    ///     .register::<Api>()
+    ///     .build();
+    /// ```
+    pub fn data<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.data.insert(value);
+        self
     }
 
     /// Attaches a connection check to actor type `A` from outside its impl block (see
@@ -301,6 +334,7 @@ impl RegistryBuilder {
         let mut by_name = HashMap::new();
         let mut by_type = HashMap::new();
         let mut actor_origins = HashMap::new();
+        let data = Arc::new(self.data);
         for (type_id, registration) in self.registrations {
             let guards = self
                 .guards
@@ -308,7 +342,7 @@ impl RegistryBuilder {
                 .filter(|(guarded, _)| *guarded == type_id)
                 .map(|(_, guard)| guard.clone())
                 .collect();
-            let registered = registration(&storage, &self.config, guards);
+            let registered = registration(&storage, &self.config, guards, &data);
             if by_name.insert(registered.name, registered.erased).is_some() {
                 panic!(
                     "two actor types are registered under the name `{}`",

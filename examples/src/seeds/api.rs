@@ -60,7 +60,7 @@ impl ApiActor {
         c: &mut ConnectCtx<'_, Self>,
         params: &ConnParams,
     ) -> Result<ConnState, Error> {
-        let url = super::settings().auth_service_url.clone();
+        let url = super::settings(c.data()).auth_service_url;
         let response = c
             .vars()
             .http

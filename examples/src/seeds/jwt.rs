@@ -67,7 +67,7 @@ impl JwtActor {
     #[conn_state]
     async fn auth(
         &self,
-        _c: &mut ConnectCtx<'_, Self>,
+        c: &mut ConnectCtx<'_, Self>,
         params: &ConnParams,
     ) -> Result<ConnState, UserError> {
         let invalid = |reason: &str| {
@@ -75,9 +75,8 @@ impl JwtActor {
                 .code("invalid_token")
                 .metadata(serde_json::json!({ "reason": reason }))
         };
-        let verifier = super::settings()
+        let verifier = super::settings(c.data())
             .jwt
-            .clone()
             .ok_or_else(|| invalid("no_secret"))?;
         let payload: JwtPayload = verifier
             .verify(&params.token)

@@ -16,7 +16,6 @@
 //! | `vm` | agentOS: auth hooks attached from outside | [`agent_os`] |
 
 use std::path::PathBuf;
-use std::sync::{Arc, RwLock};
 
 use rivet_actor::auth::JwtVerifier;
 use rivet_actor::{HostConfig, OriginPolicy, Registry};
@@ -98,18 +97,11 @@ impl Settings {
     }
 }
 
-static SETTINGS: RwLock<Option<Arc<Settings>>> = RwLock::new(None);
-
-/// The settings of the last [`registry`] built (or the environment's, if none was).
-pub(crate) fn settings() -> Arc<Settings> {
-    if let Some(settings) = SETTINGS
-        .read()
-        .unwrap_or_else(|poison| poison.into_inner())
-        .as_ref()
-    {
-        return settings.clone();
-    }
-    Arc::new(Settings::new(&SeedsConfig::from_env()))
+/// The settings a registry's hooks read, handed to them as registry data
+/// (`c.data::<Settings>()`).
+pub(crate) fn settings(data: Option<&Settings>) -> Settings {
+    data.cloned()
+        .unwrap_or_else(|| Settings::new(&SeedsConfig::from_env()))
 }
 
 /// The registry-wide origin policy: the seed's three origins, and requests without an
@@ -122,10 +114,7 @@ pub fn origin_policy() -> OriginPolicy {
 
 /// Every seed actor in one registry, with the agentOS guards attached to `vm`.
 pub fn registry(config: SeedsConfig) -> Registry {
-    *SETTINGS
-        .write()
-        .unwrap_or_else(|poison| poison.into_inner()) = Some(Arc::new(Settings::new(&config)));
-    let builder = Registry::builder();
+    let builder = Registry::builder().data(Settings::new(&config));
     let builder = match &config.data_dir {
         Some(dir) => builder.data_dir(dir),
         None => builder.in_memory(),

@@ -38,6 +38,10 @@ pub fn decl_module(names: &Names, ident: &Ident, options: &Options, side: Side) 
         Some(list) => quote!(::core::option::Option::Some(&[#(#list),*])),
         None => quote!(::core::option::Option::None),
     };
+    let allow_no_origin = options
+        .allow_no_origin
+        .as_ref()
+        .is_some_and(syn::LitBool::value);
     let (provider, vis) = match side {
         Side::Impl => (quote!(OptionsOnImpl), quote!(pub)),
         Side::Struct => (quote!(OptionsOnStruct), quote!(pub)),
@@ -50,6 +54,7 @@ pub fn decl_module(names: &Names, ident: &Ident, options: &Options, side: Side) 
             pub type Event = super::#event;
             pub type Queue = super::#queue;
             pub const ORIGINS: ::core::option::Option<&'static [&'static str]> = #origins;
+            pub const ALLOW_NO_ORIGIN: bool = #allow_no_origin;
             pub type Provider = #private::#provider;
         }
     }
@@ -151,6 +156,7 @@ pub fn impl_side(model: &ActorModel, names: &Names) -> TokenStream {
 
         impl #private::ActorOptions for #self_ty {
             const ORIGINS: ::core::option::Option<&'static [&'static str]> = #decl::ORIGINS;
+            const ALLOW_NO_ORIGIN: bool = #decl::ALLOW_NO_ORIGIN;
         }
     };
     if let Some(span) = options.span {

@@ -28,6 +28,10 @@ pub fn expand(item: &syn::ItemStruct, options: &Options) -> TokenStream {
         Some(list) => quote!(::core::option::Option::Some(&[#(#list),*])),
         None => quote!(::core::option::Option::None),
     };
+    let allow_no_origin = options
+        .allow_no_origin
+        .as_ref()
+        .is_some_and(syn::LitBool::value);
     let mut out = TokenStream::new();
     let (event_ty, queue_ty) = if options.given() {
         let decl = decl_module(&names, ident, options, Side::Struct);
@@ -103,6 +107,7 @@ pub fn expand(item: &syn::ItemStruct, options: &Options) -> TokenStream {
 
         impl #private::ActorOptions for #target::Type {
             const ORIGINS: ::core::option::Option<&'static [&'static str]> = #origins;
+            const ALLOW_NO_ORIGIN: bool = #allow_no_origin;
         }
     });
     out

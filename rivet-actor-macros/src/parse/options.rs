@@ -31,6 +31,8 @@ pub struct Options {
     pub events: Vec<EventDecl>,
     pub queues: Vec<QueueDecl>,
     pub origins: Option<Vec<LitStr>>,
+    /// Whether requests without an `Origin` header pass the `origins` allowlist.
+    pub allow_no_origin: Option<syn::LitBool>,
 }
 
 impl Options {
@@ -40,7 +42,7 @@ impl Options {
     }
 }
 
-const VALID: &str = "expected `name = \"..\"`, `events(..)`, `queues(..)` or `origins = [..]`";
+const VALID: &str = "expected `name = \"..\"`, `events(..)`, `queues(..)`, `origins = [..]` or `allow_no_origin = true|false`";
 
 /// Parses the attribute's arguments; a syntax error stops parsing (it is recorded).
 pub fn parse(args: TokenStream, errors: &mut Errors) -> Options {
@@ -118,6 +120,12 @@ pub fn parse(args: TokenStream, errors: &mut Errors) -> Options {
                 syn::bracketed!(content in value);
                 let list = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
                 options.origins = Some(list.into_iter().collect());
+            }
+            "allow_no_origin" => {
+                let value = meta.value()?;
+                options.allow_no_origin = Some(value.parse().map_err(|_| {
+                    value.error("expected `allow_no_origin = true` or `allow_no_origin = false`")
+                })?);
             }
             _ => {
                 let shown = path_text(&meta.path);

@@ -240,11 +240,15 @@ impl<A: Actor> ErasedActor for Erased<A> {
     ) -> BoxFuture<'a, Pending<()>> {
         Box::pin(async move {
             let Some(event) = A::Event::from_name(event) else {
-                return ready(Err(ActorError::new(
-                    "actor",
-                    "event_not_found",
-                    format!("The actor declares no event named `{event}`"),
-                )));
+                // Nothing is ever sent on an undeclared event, so the subscription is a
+                // no-op. Not an error: the npm client treats an error without an action id
+                // as fatal to every call in flight (and subscribes to `error` itself).
+                tracing::debug!(
+                    actor = A::NAME,
+                    event,
+                    "subscription to an undeclared event ignored"
+                );
+                return ready(Ok(()));
             };
             let (reply, rx) = oneshot::channel();
             let cmd = Command::Subscribe {

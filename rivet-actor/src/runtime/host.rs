@@ -49,6 +49,7 @@ pub(crate) struct Host<A: Actor> {
     pub(crate) storage: Arc<dyn Storage>,
     pub(crate) config: HostConfig,
     guards: Vec<Arc<dyn ErasedGuard>>,
+    pub(crate) data: Arc<crate::context::SharedData>,
     live: Mutex<HashMap<ActorId, mpsc::Sender<Command<A>>>>,
 }
 
@@ -86,11 +87,13 @@ impl<A: Actor> Host<A> {
         storage: Arc<dyn Storage>,
         config: HostConfig,
         guards: Vec<Arc<dyn ErasedGuard>>,
+        data: Arc<crate::context::SharedData>,
     ) -> Arc<Self> {
         Arc::new(Self {
             storage,
             config,
             guards,
+            data,
             live: Mutex::new(HashMap::new()),
         })
     }
@@ -230,6 +233,7 @@ impl<A: Actor> Host<A> {
                 actor_name: A::NAME,
                 actor_id: id.as_str(),
                 request,
+                data: &self.data,
             };
             let checked =
                 tokio::time::timeout(self.config.connect_hook_timeout, guard.check(ctx, params))

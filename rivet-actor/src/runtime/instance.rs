@@ -156,6 +156,7 @@ impl<A: Actor> Instance<A> {
             id: id.0.clone(),
             name: A::NAME,
             key: record.key.clone().into(),
+            data: host.data.clone(),
         };
         let saved = storage.load_state(id.as_str()).await.map_err(log_storage)?;
         let create_ctx = CreateCtx { meta: &meta };
