@@ -150,22 +150,34 @@ impl Storage for MemoryStorage {
         if write.mark_created {
             record.created = true;
         }
+        // Overwrite in place where a row exists: no key allocation on the hot path.
         if let Some(state) = write.state {
-            inner.state.insert(id.to_owned(), state);
-        }
-        let rows = inner.kv.entry(id.to_owned()).or_default();
-        for prefix in &write.kv_delete_prefix {
-            let doomed: Vec<Vec<u8>> = prefix_range(rows, prefix).map(|(k, _)| k.clone()).collect();
-            for key in doomed {
-                rows.remove(&key);
+            match inner.state.get_mut(id) {
+                Some(slot) => *slot = state,
+                None => {
+                    inner.state.insert(id.to_owned(), state);
+                }
             }
         }
-        for key in &write.kv_delete {
-            rows.remove(key);
-        }
-        rows.extend(write.kv_put);
-        if rows.is_empty() {
-            inner.kv.remove(id);
+        let touches_kv = !(write.kv_delete_prefix.is_empty()
+            && write.kv_delete.is_empty()
+            && write.kv_put.is_empty());
+        if touches_kv {
+            let rows = inner.kv.entry(id.to_owned()).or_default();
+            for prefix in &write.kv_delete_prefix {
+                let doomed: Vec<Vec<u8>> =
+                    prefix_range(rows, prefix).map(|(k, _)| k.clone()).collect();
+                for key in doomed {
+                    rows.remove(&key);
+                }
+            }
+            for key in &write.kv_delete {
+                rows.remove(key);
+            }
+            rows.extend(write.kv_put);
+            if rows.is_empty() {
+                inner.kv.remove(id);
+            }
         }
         inner.stats.commits += 1;
         inner.stats.transactions += 1;
