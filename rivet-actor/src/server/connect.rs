@@ -12,6 +12,8 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use tokio::sync::mpsc;
 
 use crate::conn::{ConnId, Request};
@@ -28,6 +30,12 @@ const CLOSE_INTERNAL: u16 = 1011;
 const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_NORMAL: u16 = 1000;
 const CLOSE_GOING_AWAY: u16 = 1001;
+
+/// The WebSocket read buffer of a connection.
+const READ_BUFFER: usize = 8 * 1024;
+
+/// An answer being awaited: `None` when there is nothing to tell the client.
+type Answer = futures_util::future::BoxFuture<'static, Option<ToClient>>;
 
 /// Set when the server shuts down: open connections close with 1001.
 #[derive(Clone)]
@@ -53,6 +61,9 @@ pub(crate) async fn connect(
         .protocols(["rivet"])
         .max_message_size(limit)
         .max_frame_size(limit)
+        // tungstenite's default 128 KiB read buffer is most of an idle connection's memory
+        // and is zeroed on reads; protocol frames are small and larger ones still arrive whole.
+        .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| async move {
             Session::open(socket, registry, target, query, protocol, request, closing).await;
         })
@@ -173,8 +184,9 @@ impl Session {
         closing: Option<Closing>,
     ) {
         let mut closing = closing.map(|Closing(rx)| rx);
-        // Answers of calls in flight come back through here, in completion order.
-        let (answers, mut answered) = mpsc::unbounded_channel::<ToClient>();
+        // Answers of calls in flight, polled here in completion order: no task or channel
+        // hop per call.
+        let mut in_flight: FuturesUnordered<Answer> = FuturesUnordered::new();
         loop {
             tokio::select! {
                 incoming = self.socket.recv() => {
@@ -192,7 +204,10 @@ impl Session {
                         }
                     };
                     match protocol::decode_to_server(self.encoding, &bytes) {
-                        Ok(message) => self.handle(actor, id, conn, message, &answers).await,
+                        Ok(message) => {
+                            let answer = Self::handle(actor, id, conn, message).await;
+                            in_flight.push(answer);
+                        }
                         Err(err) => {
                             // No action id can be read from a malformed frame: a connection-level
                             // error, and the connection stays open.
@@ -203,8 +218,10 @@ impl Session {
                         }
                     }
                 }
-                Some(answer) = answered.recv() => {
-                    if !self.send(&answer).await {
+                Some(answer) = in_flight.next(), if !in_flight.is_empty() => {
+                    if let Some(answer) = answer
+                        && !self.send(&answer).await
+                    {
                         return;
                     }
                 }
@@ -230,16 +247,14 @@ impl Session {
         }
     }
 
-    /// Queues a client message with the actor in arrival order; its answer is awaited on
-    /// the side so later messages are not held up.
+    /// Queues a client message with the actor in arrival order; returns its answer to await
+    /// beside later messages, so they are not held up.
     async fn handle(
-        &mut self,
         actor: &Arc<dyn ErasedActor>,
         id: &ActorId,
         conn: &ConnId,
         message: ToServer,
-        answers: &mpsc::UnboundedSender<ToClient>,
-    ) {
+    ) -> Answer {
         match message {
             ToServer::ActionRequest {
                 id: action_id,
@@ -247,37 +262,33 @@ impl Session {
                 args,
             } => {
                 let pending = actor.call(id, conn, &name, args).await;
-                let answers = answers.clone();
-                tokio::spawn(async move {
-                    let answer = match pending.await {
+                Box::pin(async move {
+                    Some(match pending.await {
                         Ok(output) => ToClient::ActionResponse {
                             id: action_id,
                             output,
                         },
                         Err(err) => ToClient::Error(wire_error(&err).with_action_id(action_id)),
-                    };
-                    let _ = answers.send(answer);
-                });
+                    })
+                })
             }
             ToServer::SubscriptionRequest {
                 event_name,
                 subscribe,
             } => {
                 let pending = actor.subscribe(id, conn, &event_name, subscribe).await;
-                let answers = answers.clone();
-                tokio::spawn(async move {
-                    if let Err(err) = pending.await {
-                        // Name the event so a client can tell which subscription was refused.
-                        let mut wire = wire_error(&err);
-                        if wire.metadata.is_none() {
-                            wire.metadata = Some(Value::Map(vec![(
-                                Value::Text("eventName".into()),
-                                Value::Text(event_name),
-                            )]));
-                        }
-                        let _ = answers.send(ToClient::Error(wire));
+                Box::pin(async move {
+                    let err = pending.await.err()?;
+                    // Name the event so a client can tell which subscription was refused.
+                    let mut wire = wire_error(&err);
+                    if wire.metadata.is_none() {
+                        wire.metadata = Some(Value::Map(vec![(
+                            Value::Text("eventName".into()),
+                            Value::Text(event_name),
+                        )]));
                     }
-                });
+                    Some(ToClient::Error(wire))
+                })
             }
         }
     }
