@@ -6,6 +6,7 @@
 #   rivet-actor-bench/run.sh            # everything (about 4 minutes plus the build)
 #   SECS=2 BIG=2000 rivet-actor-bench/run.sh   # shorter windows, fewer idle conns/actors
 #   SKIP_RIVETKIT=1 rivet-actor-bench/run.sh   # without the peer
+#   RK_ACTORS=10000 RK_FANOUT=10000 rivet-actor-bench/run.sh   # the peer at full size (slow)
 #
 # Results (JSON lines) and server logs go to $OUT (default: a fresh temporary directory).
 set -euo pipefail
@@ -13,7 +14,10 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 SECS=${SECS:-5}
 BIG=${BIG:-10000}
-RK_ACTORS=${RK_ACTORS:-$BIG}
+# RivetKit creates actors at ~5/s and accepts connections at ~25/s here (BENCHMARKS.md), so
+# its memory rows use fewer actors and its fan-out fewer connections unless asked.
+RK_ACTORS=${RK_ACTORS:-200}
+RK_FANOUT=${RK_FANOUT:-1000}
 OUT=${OUT:-$(mktemp -d -t rivet-actor-bench.XXXXXX)}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=$TARGET/release
@@ -82,7 +86,7 @@ start axum "$BIN/floor" http 127.0.0.1:0
 load axum http-floor
 stop "$PID"
 
-files=("$OUT/echo.jsonl" "$OUT/ours.jsonl" "$OUT/axum.jsonl")
+files=("$OUT/ours.jsonl" "$OUT/echo.jsonl" "$OUT/axum.jsonl")
 if [ -z "${SKIP_RIVETKIT:-}" ]; then
   if "$ROOT/rivet-actor-bench/rivetkit/start.sh" "$OUT" >"$OUT/rivetkit.log" 2>&1 & then
     PID=$!
@@ -95,7 +99,8 @@ if [ -z "${SKIP_RIVETKIT:-}" ]; then
     if line=$(grep -m1 '^listening ' "$OUT/rivetkit.log"); then
       URL=$(echo "$line" | cut -d' ' -f2)
       RK_PIDS=$(echo "$line" | cut -d' ' -f4)
-      load rivetkit actor --pid "$RK_PIDS" --idle-actors "$RK_ACTORS"
+      load rivetkit actor --pid "$RK_PIDS" --idle-actors "$RK_ACTORS" --fanout "$RK_FANOUT" \
+        --open-conc 8 --many-max 64
       files+=("$OUT/rivetkit.jsonl")
     else
       echo "RivetKit did not start; see $OUT/rivetkit.log" >&2

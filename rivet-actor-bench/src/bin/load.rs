@@ -7,7 +7,7 @@
 //! load run --url http://127.0.0.1:PORT --label ours --kind actor [--pid PID[,PID…]]
 //!          [--secs 3] [--conns 1,64,1024] [--http-conc 64] [--handshake-conc 64]
 //!          [--fanout 10000] [--rounds 5] [--idle-actors 10000] [--ops N] [--only a,b]
-//!          [--out FILE]
+//!          [--open-conc 64] [--many-max N] [--out FILE]
 //! load report FILE…
 //! ```
 //!
@@ -16,6 +16,11 @@
 //! handler: HTTP actions). `run` prints one JSON line per scenario (and appends them to
 //! `--out`); it exits with status 2 when any request failed. `report` joins result files into
 //! the Markdown table of `BENCHMARKS.md`.
+//!
+//! Connections and actors are opened `--open-conc` at a time (fan-out: four times that); an
+//! actor shared by several connections is always created by one connection first, so no
+//! scenario races concurrent get-or-creates of one key. `--many-max` skips the "one actor
+//! per connection" rows above that many connections (for servers that create actors slowly).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -52,6 +57,8 @@ struct Opts {
     rounds: usize,
     idle_actors: usize,
     ops: Option<u64>,
+    open_conc: usize,
+    many_max: usize,
     only: Option<Vec<String>>,
     out: Option<String>,
     /// Distinguishes actor keys between runs against the same server.
@@ -72,6 +79,8 @@ fn parse(args: &[String]) -> Result<Opts, Error> {
         rounds: 5,
         idle_actors: 10_000,
         ops: None,
+        open_conc: 64,
+        many_max: usize::MAX,
         only: None,
         out: None,
         nonce: format!("{:x}", std::process::id()),
@@ -103,6 +112,8 @@ fn parse(args: &[String]) -> Result<Opts, Error> {
             "--rounds" => opts.rounds = value()?.parse()?,
             "--idle-actors" => opts.idle_actors = value()?.parse()?,
             "--ops" => opts.ops = Some(value()?.parse()?),
+            "--open-conc" => opts.open_conc = value()?.parse()?,
+            "--many-max" => opts.many_max = value()?.parse()?,
             "--only" => opts.only = Some(value()?.split(',').map(String::from).collect()),
             "--out" => opts.out = Some(value()?),
             "--nonce" => opts.nonce = value()?,
@@ -288,6 +299,54 @@ fn chat_params(i: usize) -> Value {
 // ---------------------------------------------------------------------------------------
 // Scenarios
 
+fn plain_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        .tcp_nodelay(true)
+        .timeout(TIMEOUT)
+        .build()
+        .expect("http client")
+}
+
+/// Creates (or wakes) each actor `keys` names with one stateless read, `--open-conc` at a
+/// time, before any WebSocket opens to it: every target gets its actors the same way, and no
+/// WebSocket races the creation. Returns how many failed.
+async fn ensure_actors(opts: &Opts, actor: &str, keys: Vec<String>) -> u64 {
+    if opts.kind != "actor" {
+        return 0; // the echo floor has no actors (and no HTTP)
+    }
+    let (action, params) = match actor {
+        "chatRoom" => ("getMessages", Some(chat_params(0))),
+        _ => ("getCount", None),
+    };
+    let client = plain_client();
+    let mut errors = 0;
+    for chunk in keys.chunks(opts.open_conc.max(1)) {
+        let calls = chunk.iter().map(|key| {
+            let url = format!(
+                "{}/gateway/{actor}/action/{action}?{}",
+                opts.url,
+                gateway_query(key)
+            );
+            let (client, params) = (client.clone(), params.clone());
+            tokio::spawn(async move {
+                http_call_params(&client, &url, "{\"args\":[]}", params.as_ref()).await
+            })
+        });
+        for call in calls.collect::<Vec<_>>() {
+            match call.await {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => {
+                    eprintln!("creating {actor}: {err}");
+                    errors += 1;
+                }
+                Err(_) => errors += 1,
+            }
+        }
+    }
+    errors
+}
+
 /// Runs `workers` loops until the window ends (or `--ops` operations have started); each
 /// loop returns its latencies and errors.
 struct Window {
@@ -339,25 +398,34 @@ async fn ws_actions(opts: &Opts, conns: usize, one_actor: bool) -> Row {
         format!("ws actions, {conns} conns, {conns} actors")
     };
     let mut sockets = Vec::new();
-    let mut errors = 0;
-    let mut opening = Vec::new();
-    for i in 0..conns {
-        let key = if one_actor {
+    let key_of = |i: usize| {
+        if one_actor {
             format!("ws-{}-one-{conns}", opts.nonce)
         } else {
             format!("ws-{}-many-{conns}-{i}", opts.nonce)
-        };
+        }
+    };
+    let keys = (0..if one_actor { 1 } else { conns }).map(key_of).collect();
+    let mut errors = ensure_actors(opts, "counter", keys).await;
+    let mut opening = Vec::new();
+    for i in 0..conns {
+        let key = key_of(i);
         let url = opts.url.clone();
         opening.push(tokio::spawn(async move {
             let mut ws = connect(&url, "counter", &key, None).await?;
             call(&mut ws, 0, "increment", &json!([1])).await?; // warm: the actor exists
             Ok::<_, Error>(ws)
         }));
-        if opening.len() >= 64 {
+        // The first connection creates the shared actor alone.
+        if opening.len() >= opts.open_conc || (one_actor && i == 0) {
             for t in opening.drain(..) {
                 match t.await {
                     Ok(Ok(ws)) => sockets.push(ws),
-                    _ => errors += 1,
+                    Ok(Err(err)) => {
+                        eprintln!("{scenario}: {err}");
+                        errors += 1
+                    }
+                    Err(_) => errors += 1,
                 }
             }
         }
@@ -461,13 +529,23 @@ async fn http_call(client: &reqwest::Client, url: &str) -> Result<(), Error> {
 }
 
 async fn http_call_named(client: &reqwest::Client, url: &str, body: &str) -> Result<(), Error> {
-    let response = client
+    http_call_params(client, url, body, None).await
+}
+
+async fn http_call_params(
+    client: &reqwest::Client,
+    url: &str,
+    body: &str,
+    params: Option<&Value>,
+) -> Result<(), Error> {
+    let mut request = client
         .post(url)
         .header("content-type", "application/json")
-        .header("x-rivet-encoding", "json")
-        .body(body.to_string())
-        .send()
-        .await?;
+        .header("x-rivet-encoding", "json");
+    if let Some(params) = params {
+        request = request.header("x-rivet-conn-params", params.to_string());
+    }
+    let response = request.body(body.to_string()).send().await?;
     let status = response.status();
     let body = response.bytes().await?;
     if !status.is_success() {
@@ -486,7 +564,7 @@ async fn handshakes(opts: &Opts) -> Row {
     let conc = opts.handshake_conc;
     let key = format!("hs-{}", opts.nonce);
     // Warm: the room exists.
-    let mut warm_errors = 0;
+    let mut warm_errors = ensure_actors(opts, "chatRoom", vec![key.clone()]).await;
     match connect(&opts.url, "chatRoom", &key, Some(&chat_params(0))).await {
         Ok(mut ws) => {
             let _ = ws.close(None).await;
@@ -537,9 +615,22 @@ async fn handshakes(opts: &Opts) -> Row {
 async fn fanout(opts: &Opts) -> Vec<Row> {
     let n = opts.fanout;
     let key = format!("fanout-{}", opts.nonce);
+    let created = ensure_actors(opts, "chatRoom", vec![key.clone()]).await;
+    // The sender: its own connection, not subscribed.
+    let mut sender = match connect(&opts.url, "chatRoom", &key, Some(&chat_params(n))).await {
+        Ok(ws) => ws,
+        Err(err) => {
+            eprintln!("fan-out sender: {err}");
+            return vec![Row {
+                scenario: format!("fan-out to {n} conns"),
+                errors: 1,
+                ..Row::default()
+            }];
+        }
+    };
     let rss_before = rss(&opts.pids);
     let (tx, mut rx) = mpsc::unbounded_channel::<(u64, Instant)>();
-    let mut errors = 0u64;
+    let mut errors = created;
     let mut readers = Vec::new();
     let open_start = Instant::now();
     let mut pending = Vec::new();
@@ -553,7 +644,7 @@ async fn fanout(opts: &Opts) -> Vec<Row> {
             subscribe(&mut ws, "newMessage").await?;
             Ok::<_, Error>((ws, elapsed))
         }));
-        if pending.len() >= 256 || i + 1 == n {
+        if pending.len() >= 4 * opts.open_conc || i + 1 == n {
             for t in pending.drain(..) {
                 match t.await {
                     Ok(Ok((ws, elapsed))) => {
@@ -578,7 +669,7 @@ async fn fanout(opts: &Opts) -> Vec<Row> {
 
     let mut rows = Vec::new();
     let mut open_row = finish(
-        format!("open + subscribe {n} conns (64..256 at a time)"),
+        format!("open + subscribe {n} conns"),
         open_lat,
         errors,
         open_secs,
@@ -595,19 +686,6 @@ async fn fanout(opts: &Opts) -> Vec<Row> {
         });
     }
 
-    // The sender: its own connection, not subscribed.
-    let mut sender = match connect(&opts.url, "chatRoom", &key, Some(&chat_params(n))).await {
-        Ok(ws) => ws,
-        Err(err) => {
-            eprintln!("fan-out sender: {err}");
-            rows.push(Row {
-                scenario: format!("fan-out to {n} conns"),
-                errors: errors + 1,
-                ..Row::default()
-            });
-            return rows;
-        }
-    };
     let mut times = Vec::new();
     let mut round_errors = 0;
     // Round 0 warms up (and proves every subscription is in place); 1..=rounds are measured.
@@ -693,16 +771,11 @@ async fn read_events(mut ws: Ws, tx: mpsc::UnboundedSender<(u64, Instant)>) {
 /// idle actor.
 async fn idle_actors(opts: &Opts) -> Row {
     let n = opts.idle_actors;
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .tcp_nodelay(true)
-        .timeout(TIMEOUT)
-        .build()
-        .expect("http client");
+    let client = plain_client();
     let before = rss(&opts.pids);
     let next = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
-    let tasks = (0..64)
+    let tasks = (0..opts.open_conc)
         .map(|_| {
             let (client, next, base, nonce) = (
                 client.clone(),
@@ -741,9 +814,10 @@ async fn idle_actors(opts: &Opts) -> Row {
     if let (Some(before), Some(after)) = (before, after) {
         row.bytes_per_item = Some(after.saturating_sub(before) as f64 / row.ops.max(1) as f64);
         row.note = format!(
-            "RSS {} → {} MiB; rate = actors created/s (64 stateless calls at a time)",
+            "RSS {} → {} MiB; rate = actors created/s ({} stateless calls at a time)",
             before >> 20,
-            after >> 20
+            after >> 20,
+            opts.open_conc
         );
     }
     row
@@ -789,7 +863,7 @@ async fn run(opts: Opts) -> Result<u64, Error> {
     if ws && wanted("ws") {
         for &conns in &opts.conns {
             emit(ws_actions(&opts, conns, true).await)?;
-            if conns > 1 {
+            if conns > 1 && conns <= opts.many_max {
                 emit(ws_actions(&opts, conns, false).await)?;
             }
         }
