@@ -21,6 +21,9 @@ stop() {
   pids=$(children)
   kill "$NODE" 2>/dev/null || true
   for pid in ${pids//,/ }; do kill "$pid" 2>/dev/null || true; done
+  # RivetKit's graceful shutdown can wait for the engine's actor stop threshold: 5 s at most.
+  for _ in $(seq 1 50); do kill -0 "$NODE" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$NODE" 2>/dev/null || true
   wait "$NODE" 2>/dev/null || true
   exit 0
 }

@@ -688,6 +688,8 @@ async fn fanout(opts: &Opts) -> Vec<Row> {
 
     let mut times = Vec::new();
     let mut round_errors = 0;
+    // Subscribers whose connection is still open (a reader reports its close as round MAX).
+    let mut live = subscribed;
     // Round 0 warms up (and proves every subscription is in place); 1..=rounds are measured.
     for round in 0..=opts.rounds as u64 {
         let t0 = Instant::now();
@@ -706,19 +708,26 @@ async fn fanout(opts: &Opts) -> Vec<Row> {
         let mut got = 0;
         let mut last = t0;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        while got < subscribed {
+        while got < live {
             match tokio::time::timeout_at(deadline, rx.recv()).await {
                 Ok(Some((r, at))) if r == round => {
                     got += 1;
                     last = last.max(at);
+                }
+                Ok(Some((u64::MAX, _))) => {
+                    live -= 1;
+                    round_errors += 1; // a subscriber lost its connection
                 }
                 Ok(Some(_)) => {}
                 _ => break,
             }
         }
         if got < subscribed {
-            eprintln!("fan-out round {round}: {got} of {subscribed} subscribers got the event");
-            round_errors += (subscribed - got) as u64;
+            eprintln!(
+                "fan-out round {round}: {got} of {subscribed} subscribers got the event ({} connections closed by the server so far)",
+                subscribed - live
+            );
+            round_errors += (live - got) as u64;
         }
         if round > 0 {
             times.push(last.duration_since(t0).as_micros() as u32);
@@ -765,6 +774,7 @@ async fn read_events(mut ws: Ws, tx: mpsc::UnboundedSender<(u64, Instant)>) {
             }
         }
     }
+    let _ = tx.send((u64::MAX, Instant::now()));
 }
 
 /// `n` actors woken by one stateless call each (64 at a time); the server's RSS growth per
@@ -906,6 +916,29 @@ fn fmt_bytes(v: f64) -> String {
     }
 }
 
+/// A scenario name without its size, so that rows of different sizes (the peer may run
+/// fewer connections or actors) share a line; the size goes into the cell.
+fn normalize(scenario: &str) -> (String, Option<u64>) {
+    let number = |s: &str| -> Option<u64> {
+        s.chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .ok()
+    };
+    if let Some(rest) = scenario.strip_prefix("memory per idle ")
+        && let Some((what, size)) = rest.split_once(" (")
+    {
+        return (format!("memory per idle {what}"), number(size));
+    }
+    for prefix in ["open + subscribe ", "fan-out to "] {
+        if let Some(rest) = scenario.strip_prefix(prefix) {
+            return (format!("{prefix}N conns"), number(rest));
+        }
+    }
+    (scenario.to_string(), None)
+}
+
 /// Joins result files: rows keyed by scenario, columns by label (`ours`, `echo`, `axum`,
 /// `rivetkit`); the floor of a WebSocket row is `echo`, of an HTTP row `axum`.
 fn report(files: &[String]) -> Result<(), Error> {
@@ -916,7 +949,11 @@ fn report(files: &[String]) -> Result<(), Error> {
             let Ok(row) = serde_json::from_str::<Value>(line) else {
                 continue;
             };
-            let scenario = row["scenario"].as_str().unwrap_or("").to_string();
+            let (scenario, n) = normalize(row["scenario"].as_str().unwrap_or(""));
+            let mut row = row;
+            if let Some(n) = n {
+                row["n"] = json!(n);
+            }
             let label = row["label"].as_str().unwrap_or("").to_string();
             if !order.contains(&scenario) {
                 order.push(scenario.clone());
@@ -934,14 +971,17 @@ fn report(files: &[String]) -> Result<(), Error> {
         } else {
             String::new()
         };
+        let n = row["n"]
+            .as_u64()
+            .map_or(String::new(), |n| format!(" (n = {n})"));
         if let Some(b) = row["bytes_per_item"].as_f64() {
-            return format!("{}{err}", fmt_bytes(b));
+            return format!("{}{n}{err}", fmt_bytes(b));
         }
         if row["ops"].as_u64().unwrap_or(0) == 0 {
             return format!("no result{err}");
         }
         format!(
-            "{}/s · p50 {} · p99 {}{err}",
+            "{}/s · p50 {} · p99 {}{n}{err}",
             fmt_rate(row["rate"].as_f64().unwrap_or(0.0)),
             fmt_us(row["p50_us"].as_f64().unwrap_or(0.0)),
             fmt_us(row["p99_us"].as_f64().unwrap_or(0.0)),
@@ -958,7 +998,12 @@ fn report(files: &[String]) -> Result<(), Error> {
             other["bytes_per_item"].as_f64(),
         ) {
             return if b > 0.0 {
-                format!("{:.2}× the memory", a / b)
+                let r = a / b;
+                if r < 0.1 {
+                    format!("{r:.3}× the memory")
+                } else {
+                    format!("{r:.2}× the memory")
+                }
             } else {
                 "—".into()
             };
