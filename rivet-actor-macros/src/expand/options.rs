@@ -25,19 +25,28 @@ pub enum Side {
     Struct,
 }
 
+/// The actor's wire name: `name = ".."`, else the type's name in lowerCamelCase.
+pub fn wire_name(ident: &Ident, options: &Options) -> String {
+    options.name.as_ref().map_or_else(
+        || names::lower_camel(&names::plain(ident)),
+        syn::LitStr::value,
+    )
+}
+
+/// `ORIGINS`' value: `Some(&[..])` for `origins = [..]`, else `None`.
+pub fn origins_tokens(options: &Options) -> TokenStream {
+    match &options.origins {
+        Some(list) => quote!(::core::option::Option::Some(&[#(#list),*])),
+        None => quote!(::core::option::Option::None),
+    }
+}
+
 /// The `__rivet_decl_<Type>` module: options in effect, read by the impl side.
 pub fn decl_module(names: &Names, ident: &Ident, options: &Options, side: Side) -> TokenStream {
     let private = private();
     let decl = &names.decl;
     let (event, queue) = (&names.event, &names.queue);
-    let name = options.name.as_ref().map_or_else(
-        || names::lower_camel(&names::plain(ident)),
-        syn::LitStr::value,
-    );
-    let origins = match &options.origins {
-        Some(list) => quote!(::core::option::Option::Some(&[#(#list),*])),
-        None => quote!(::core::option::Option::None),
-    };
+    let (name, origins) = (wire_name(ident, options), origins_tokens(options));
     let allow_no_origin = options
         .allow_no_origin
         .as_ref()

@@ -11,7 +11,6 @@ use quote::{quote, quote_spanned};
 
 use super::options::{Side, decl_module, declared_impls, target_enums};
 use super::{Names, krate, private};
-use crate::names;
 use crate::parse::options::Options;
 
 pub fn expand(item: &syn::ItemStruct, options: &Options) -> TokenStream {
@@ -20,14 +19,8 @@ pub fn expand(item: &syn::ItemStruct, options: &Options) -> TokenStream {
     let ident = &item.ident;
     let names = Names::new(ident);
     let (defaults, target) = (&names.struct_defaults, &names.target);
-    let name = options.name.as_ref().map_or_else(
-        || names::lower_camel(&names::plain(ident)),
-        syn::LitStr::value,
-    );
-    let origins = match &options.origins {
-        Some(list) => quote!(::core::option::Option::Some(&[#(#list),*])),
-        None => quote!(::core::option::Option::None),
-    };
+    let name = super::options::wire_name(ident, options);
+    let origins = super::options::origins_tokens(options);
     let allow_no_origin = options
         .allow_no_origin
         .as_ref()
