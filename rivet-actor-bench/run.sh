@@ -7,6 +7,7 @@
 #   SECS=2 BIG=2000 rivet-actor-bench/run.sh   # shorter windows, fewer idle conns/actors
 #   SKIP_RIVETKIT=1 rivet-actor-bench/run.sh   # without the peer
 #   RK_ACTORS=10000 RK_FANOUT=10000 rivet-actor-bench/run.sh   # the peer at full size (slow)
+#   RK_MANY_MAX=1024 rivet-actor-bench/run.sh   # the peer's 1,024-actor row too (minutes of actor creation)
 #
 # Results (JSON lines) and server logs go to $OUT (default: a fresh temporary directory).
 set -euo pipefail
@@ -17,6 +18,8 @@ BIG=${BIG:-10000}
 # RivetKit creates actors at ~5/s and accepts connections at ~25/s here (BENCHMARKS.md), so
 # its memory rows use fewer actors and its fan-out fewer connections unless asked.
 RK_ACTORS=${RK_ACTORS:-200}
+# The "many actors" rows on RivetKit use at most this many actors (it creates ~4 actors/s).
+RK_MANY_MAX=${RK_MANY_MAX:-64}
 RK_FANOUT=${RK_FANOUT:-1000}
 OUT=${OUT:-$(mktemp -d -t rivet-actor-bench.XXXXXX)}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -100,7 +103,7 @@ if [ -z "${SKIP_RIVETKIT:-}" ]; then
       URL=$(echo "$line" | cut -d' ' -f2)
       RK_PIDS=$(echo "$line" | cut -d' ' -f4)
       load rivetkit actor --pid "$RK_PIDS" --idle-actors "$RK_ACTORS" --fanout "$RK_FANOUT" \
-        --open-conc 8 --many-max 64
+        --open-conc 8 --many-max "$RK_MANY_MAX"
       files+=("$OUT/rivetkit.jsonl")
     else
       echo "RivetKit did not start; see $OUT/rivetkit.log" >&2
