@@ -10,7 +10,9 @@ cd "$(dirname "$0")"
 DIR=${1:?usage: start.sh DIR [PORT]}
 PORT=${2:-6520}
 if [ ! -d node_modules/rivetkit ]; then
-  npm ci --no-audit --no-fund >&2
+  # `npm ci` rejects this lock file (platform packages listed with empty versions);
+  # `npm install` honours the pinned versions.
+  npm install --no-audit --no-fund --loglevel=error >&2
 fi
 mkdir -p "$DIR/rivetkit-home"
 HOME="$DIR/rivetkit-home" node serve.mjs "$PORT" >"$DIR/rivetkit-serve.log" 2>&1 &
