@@ -39,8 +39,14 @@ impl SharedData {
 
 /// Events raised during a turn, delivered only once the turn has succeeded (and its state
 /// is durable): a failed turn's events are never seen.
+///
+/// It also carries the turn's other staged effects — queue messages taken or completed
+/// (`runtime/queue.rs`), schedules added or cancelled (`runtime/schedule.rs`) — which are
+/// written in the same commit as the state, or undone with it.
 pub struct Outbox<A: Actor> {
     pending: Mutex<Vec<Emit<A>>>,
+    pub(crate) queue: crate::runtime::queue::TurnQueue<A>,
+    pub(crate) schedule: crate::runtime::schedule::TurnSchedule<A>,
 }
 
 pub(crate) struct Emit<A: Actor> {
@@ -54,7 +60,21 @@ impl<A: Actor> Outbox<A> {
     pub(crate) fn new() -> Self {
         Self {
             pending: Mutex::new(Vec::new()),
+            queue: crate::runtime::queue::TurnQueue::new(),
+            schedule: crate::runtime::schedule::TurnSchedule::new(),
         }
+    }
+
+    /// Adds the turn's queue and schedule writes to its storage write.
+    pub(crate) fn stage(&self, write: &mut crate::storage::ActorWrite) {
+        self.queue.stage(write);
+        self.schedule.stage(write);
+    }
+
+    /// The turn's write is durable: its staged effects take hold.
+    pub(crate) fn committed(&self) {
+        self.queue.committed();
+        self.schedule.committed();
     }
 
     pub(crate) fn push<E: Event<A>>(&self, to: Option<ConnId>, event: E) {
@@ -74,8 +94,11 @@ impl<A: Actor> Outbox<A> {
         std::mem::take(&mut *self.lock())
     }
 
+    /// The turn failed: its events are dropped and its staged effects undone.
     pub(crate) fn clear(&self) {
         self.lock().clear();
+        self.queue.abort();
+        self.schedule.abort();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Emit<A>>> {

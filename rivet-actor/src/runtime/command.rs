@@ -80,6 +80,12 @@ pub(crate) enum Command<A: Actor> {
     },
     /// A connection went away.
     Disconnect { conn_id: ConnId },
+    /// Queue sends, takes and completions (`runtime/queue.rs`).
+    #[allow(dead_code)] // constructed once queues land
+    Queue(crate::runtime::queue::QueueCommand<A>),
+    /// Raw HTTP requests and raw WebSockets (`runtime/raw.rs`).
+    #[allow(dead_code)] // constructed once raw handlers land
+    Raw(crate::runtime::raw::RawCommand<A>),
     /// Remove the actor and its data; answers whether it existed.
     Destroy {
         reply: oneshot::Sender<Result<bool, ActorError>>,
@@ -104,6 +110,8 @@ impl<A: Actor> Command<A> {
                 invocation.fail(err)
             }
             Command::Disconnect { .. } => {}
+            Command::Queue(cmd) => cmd.fail(err),
+            Command::Raw(cmd) => cmd.fail(err),
         }
     }
 }

@@ -85,21 +85,23 @@ async fn refuse_all<A: Actor>(
     }
 }
 
+/// Fields are `pub(super)`: queue, schedule and raw-handler turns live in their own files
+/// of `runtime/` as further `impl Instance` blocks.
 pub(crate) struct Instance<A: Actor> {
-    host: Arc<Host<A>>,
-    meta: ActorMeta,
-    state: A,
-    vars: A::Vars,
-    outbox: Outbox<A>,
-    conns: HashMap<ConnId, ConnSlot<A>>,
+    pub(super) host: Arc<Host<A>>,
+    pub(super) meta: ActorMeta,
+    pub(super) state: A,
+    pub(super) vars: A::Vars,
+    pub(super) outbox: Outbox<A>,
+    pub(super) conns: HashMap<ConnId, ConnSlot<A>>,
     /// The state's last durable encoding.
-    saved: Vec<u8>,
+    pub(super) saved: Vec<u8>,
     /// Reused buffer for encoding the state after a turn.
-    scratch: Vec<u8>,
+    pub(super) scratch: Vec<u8>,
 }
 
 /// Masks an error for the client, logging what the client will not see.
-fn mask<A: Actor>(err: Error, id: &str, during: &str) -> ActorError {
+pub(super) fn mask<A: Actor>(err: Error, id: &str, during: &str) -> ActorError {
     if !err.is_public() {
         tracing::error!(actor = A::NAME, id, during, error = %err, "internal error");
     }
@@ -214,7 +216,8 @@ impl<A: Actor> Instance<A> {
                     .map_err(|err| mask::<A>(err, id.as_str(), "on_create"))?;
             }
         }
-        inst.outbox.clear();
+        // Nobody is connected yet: events of `on_create` reach no one.
+        drop(inst.outbox.take());
         let mut ctx = ActorCtx {
             meta: &inst.meta,
             vars: &mut inst.vars,
@@ -231,17 +234,19 @@ impl<A: Actor> Instance<A> {
     async fn commit_whole_state(&mut self, mark_created: bool) -> Result<(), Error> {
         to_cbor(&self.state, &mut self.scratch)
             .map_err(|err| Error::internal(format!("the state cannot be encoded: {err}")))?;
-        let write = ActorWrite {
+        let mut write = ActorWrite {
             state: Some(self.scratch.clone()),
             mark_created,
             ..Default::default()
         };
+        self.outbox.stage(&mut write);
         self.host
             .storage
             .commit(&self.meta.id, write)
             .await
             .map_err(|err| Error::internal(format!("committing the state failed: {err}")))?;
         std::mem::swap(&mut self.saved, &mut self.scratch);
+        self.outbox.committed();
         Ok(())
     }
 
@@ -278,6 +283,8 @@ impl<A: Actor> Instance<A> {
                 let _ = reply.send(result);
             }
             Command::Disconnect { conn_id } => self.disconnect(&conn_id).await,
+            Command::Queue(cmd) => self.handle_queue(cmd).await,
+            Command::Raw(cmd) => self.handle_raw(cmd).await,
             Command::Destroy { reply } => {
                 // Handled by the task loop before a turn starts.
                 let _ = reply.send(Err(ActorError::internal()));
@@ -286,7 +293,7 @@ impl<A: Actor> Instance<A> {
     }
 
     /// The connect pipeline: `before_connect`, `conn_state`, then `on_connect`.
-    async fn connect(&mut self, connect: Connect<A>) -> Result<(), ActorError> {
+    pub(super) async fn connect(&mut self, connect: Connect<A>) -> Result<(), ActorError> {
         let Connect {
             conn_id,
             params,
@@ -435,7 +442,7 @@ impl<A: Actor> Instance<A> {
         Ok(())
     }
 
-    async fn disconnect(&mut self, conn_id: &ConnId) {
+    pub(super) async fn disconnect(&mut self, conn_id: &ConnId) {
         let Some(slot) = self.conns.get(conn_id) else {
             return;
         };
@@ -456,7 +463,11 @@ impl<A: Actor> Instance<A> {
     }
 
     /// Ends a turn: persist or roll back, then deliver or drop the turn's events.
-    async fn finish_turn<T>(
+    ///
+    /// The turn's writes are the state (if it changed) plus whatever the turn staged in the
+    /// outbox's queue and schedule parts; they commit together in one storage write, so a
+    /// consumed queue message or a new schedule is durable exactly when the state change is.
+    pub(super) async fn finish_turn<T>(
         &mut self,
         may_mutate: bool,
         outcome: Result<T, Error>,
@@ -464,19 +475,26 @@ impl<A: Actor> Instance<A> {
         let changed = may_mutate && self.state_changed()?;
         match outcome {
             Ok(value) => {
-                if changed {
-                    let write = ActorWrite {
-                        state: Some(self.scratch.clone()),
-                        ..Default::default()
-                    };
+                let mut write = ActorWrite {
+                    state: changed.then(|| self.scratch.clone()),
+                    ..Default::default()
+                };
+                self.outbox.stage(&mut write);
+                if !write.is_empty() {
                     if let Err(err) = self.host.storage.commit(&self.meta.id, write).await {
-                        self.rollback();
+                        if changed {
+                            self.rollback();
+                        }
+                        self.outbox.clear();
                         return Err(Error::internal(format!(
                             "committing the state failed: {err}"
                         )));
                     }
-                    std::mem::swap(&mut self.saved, &mut self.scratch);
+                    if changed {
+                        std::mem::swap(&mut self.saved, &mut self.scratch);
+                    }
                 }
+                self.outbox.committed();
                 self.deliver();
                 if changed {
                     let ctx = ActorCtx {

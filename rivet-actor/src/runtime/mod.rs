@@ -9,6 +9,9 @@ pub(crate) mod erased;
 pub(crate) mod host;
 pub(crate) mod instance;
 pub(crate) mod lookup;
+pub(crate) mod queue;
+pub(crate) mod raw;
+pub(crate) mod schedule;
 
 use std::sync::Arc;
 
