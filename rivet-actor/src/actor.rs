@@ -255,6 +255,69 @@ pub trait Actor:
         async { true }
     }
 
+    /// Decides whether a connection may subscribe to `event` (`#[can_subscribe(event)]`);
+    /// runs after [`Actor::can_invoke`] allowed it. `false` answers `auth.forbidden`.
+    fn can_subscribe(
+        &self,
+        ctx: &ConnCtx<'_, Self>,
+        event: Self::Event,
+    ) -> impl Future<Output = bool> + Send {
+        let _ = (ctx, event);
+        async { true }
+    }
+
+    /// Decides whether a connection may send to `queue` (`#[can_publish(queue)]`); runs
+    /// after [`Actor::can_invoke`] allowed it. `false` answers `auth.forbidden`.
+    fn can_publish(
+        &self,
+        ctx: &ConnCtx<'_, Self>,
+        queue: Self::Queue,
+    ) -> impl Future<Output = bool> + Send {
+        let _ = (ctx, queue);
+        async { true }
+    }
+
+    /// Whether the actor has an `#[on_request]` handler; without one, raw requests answer
+    /// `actor.request_handler_not_found` (404) before any hook runs.
+    const HANDLES_REQUESTS: bool = false;
+
+    /// Answers a raw HTTP request to `/gateway/{actor}/request/<path>` (`#[on_request]`), as
+    /// one turn on the request's throwaway connection.
+    fn on_request(
+        &mut self,
+        ctx: &mut ActionCtx<'_, Self>,
+        request: crate::raw::RawRequest,
+    ) -> impl Future<Output = Result<crate::raw::RawResponse, Error>> + Send {
+        let _ = (ctx, request);
+        async { Err(Error::internal("this actor has no #[on_request] handler")) }
+    }
+
+    /// Whether the actor has an `#[on_websocket]` handler; without one, raw WebSockets are
+    /// refused with `actor.websocket_handler_not_found` before any hook runs.
+    const HANDLES_WEBSOCKETS: bool = false;
+
+    /// Takes a raw WebSocket opened at `/gateway/{actor}/websocket/<path>`
+    /// (`#[on_websocket]`), as one turn on the socket's connection. The socket outlives the
+    /// turn: the handler typically spawns a task that owns it.
+    fn on_websocket(
+        &mut self,
+        ctx: &mut ActionCtx<'_, Self>,
+        socket: crate::raw::RawWebSocket,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = (ctx, socket);
+        async { Err(Error::internal("this actor has no #[on_websocket] handler")) }
+    }
+
+    /// Whether the actor has a `#[run]` loop.
+    const HAS_RUN: bool = false;
+
+    /// The actor's background loop (`#[run]`): started after every wake, beside the turns,
+    /// stopped before the actor sleeps. It reaches the state only through turns it asks for.
+    fn run(ctx: crate::queue::RunCtx<Self>) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = ctx;
+        async { Ok(()) }
+    }
+
     /// Runs one action: an exhaustive `match` over the typed call.
     fn dispatch(
         &mut self,

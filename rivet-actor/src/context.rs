@@ -45,6 +45,8 @@ impl SharedData {
 /// written in the same commit as the state, or undone with it.
 pub struct Outbox<A: Actor> {
     pending: Mutex<Vec<Emit<A>>>,
+    /// The actor's host, for [`ActorCtx::this`] and the parts below.
+    pub(crate) host: Arc<crate::runtime::host::Host<A>>,
     pub(crate) queue: crate::runtime::queue::TurnQueue<A>,
     pub(crate) schedule: crate::runtime::schedule::TurnSchedule<A>,
 }
@@ -57,8 +59,9 @@ pub(crate) struct Emit<A: Actor> {
 }
 
 impl<A: Actor> Outbox<A> {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(host: Arc<crate::runtime::host::Host<A>>) -> Self {
         Self {
+            host,
             pending: Mutex::new(Vec::new()),
             queue: crate::runtime::queue::TurnQueue::new(),
             schedule: crate::runtime::schedule::TurnSchedule::new(),
@@ -180,6 +183,24 @@ impl<'a, A: Actor> ActorCtx<'a, A> {
     /// The ephemeral vars, mutably.
     pub fn vars_mut(&mut self) -> &mut A::Vars {
         self.vars
+    }
+
+    /// The actor's typed client to itself: each call is a turn of its own, run as the actor
+    /// (no connection, no `can_invoke`), queued behind the current turn.
+    ///
+    /// For tasks the actor spawns (a raw WebSocket's task, a timer) and its `#[run]` loop.
+    /// Awaiting such a call *inside* a turn waits for a turn that cannot start until this
+    /// one ends: spawn the call instead.
+    ///
+    /// ```ignore
+    /// let this = c.this();
+    /// tokio::spawn(async move { this.send_message("tick".into()).await });
+    /// ```
+    pub fn this(&self) -> crate::client::This<A> {
+        crate::client::This::new(
+            self.outbox.host.clone(),
+            crate::ActorId(self.meta.id.clone()),
+        )
     }
 
     /// Sends a declared event to every connection subscribed to it, once this turn has

@@ -18,7 +18,7 @@ use crate::actor::Actor;
 use crate::error::ClientError;
 
 pub use events::EventStream;
-pub use local::{LocalConn, LocalHandle, LocalInvoker};
+pub use local::{LocalConn, LocalHandle, LocalInvoker, This};
 pub use net::{ActorConn, ActorHandle, Client, ConnStatus};
 
 /// A transport that carries typed calls of actor `A`. Generated client methods call it:

@@ -71,6 +71,9 @@ pub(crate) enum Command<A: Actor> {
         connect: Connect<A>,
         invocation: Invocation<A>,
     },
+    /// An action the actor calls on itself (its `#[run]` loop, a task it spawned, a
+    /// schedule firing): no connection, no `can_invoke`.
+    Internal { invocation: Invocation<A> },
     /// Subscribe or unsubscribe a connection to an event.
     Subscribe {
         conn_id: ConnId,
@@ -106,9 +109,9 @@ impl<A: Actor> Command<A> {
                     Err(err)
                 });
             }
-            Command::Call { invocation, .. } | Command::Stateless { invocation, .. } => {
-                invocation.fail(err)
-            }
+            Command::Call { invocation, .. }
+            | Command::Stateless { invocation, .. }
+            | Command::Internal { invocation } => invocation.fail(err),
             Command::Disconnect { .. } => {}
             Command::Queue(cmd) => cmd.fail(err),
             Command::Raw(cmd) => cmd.fail(err),

@@ -183,12 +183,13 @@ impl<A: Actor> Instance<A> {
             .create_vars(&create_ctx)
             .await
             .map_err(|err| mask::<A>(err, id.as_str(), "create_vars"))?;
+        let outbox = Outbox::new(Arc::clone(&host));
         let mut inst = Instance {
             host,
             meta,
             state,
             vars,
-            outbox: Outbox::new(),
+            outbox,
             conns: HashMap::new(),
             saved: Vec::new(),
             scratch: Vec::new(),
@@ -273,6 +274,7 @@ impl<A: Actor> Instance<A> {
                     Err(err) => invocation.fail(err),
                 }
             }
+            Command::Internal { invocation } => self.dispatch(None, invocation).await,
             Command::Subscribe {
                 conn_id,
                 event,
@@ -371,6 +373,27 @@ impl<A: Actor> Instance<A> {
             invocation.fail(ActorError::forbidden());
             return;
         }
+        self.dispatch(Some(conn_id), invocation).await;
+    }
+
+    /// Decodes, runs, persists and answers one action on behalf of `conn_id` (`None`: the
+    /// actor itself), once it has been allowed.
+    pub(super) async fn dispatch(&mut self, conn_id: Option<&ConnId>, invocation: Invocation<A>) {
+        let action = invocation.action();
+        let conn = match conn_id {
+            Some(conn_id) => match self.conns.get(conn_id) {
+                Some(slot) => Some(&slot.conn),
+                None => {
+                    invocation.fail(ActorError::new(
+                        "actor",
+                        "connection_not_found",
+                        "The connection is not open",
+                    ));
+                    return;
+                }
+            },
+            None => None,
+        };
         let (call, reply) = match invocation {
             Invocation::Typed { call, reply } => (call, Reply::<A>::Typed(reply)),
             Invocation::Encoded {
@@ -391,7 +414,7 @@ impl<A: Actor> Instance<A> {
                 vars: &mut self.vars,
                 outbox: &self.outbox,
             },
-            conn: Some(&slot.conn),
+            conn,
         };
         let result = self.state.dispatch(&mut ctx, call).await;
         let id = self.meta.id.clone();
@@ -429,7 +452,9 @@ impl<A: Actor> Instance<A> {
                 vars: &self.vars,
                 conn: &slot.conn,
             };
-            if !self.state.can_invoke(&ctx, Invoke::Subscribe(event)).await {
+            if !self.state.can_invoke(&ctx, Invoke::Subscribe(event)).await
+                || !self.state.can_subscribe(&ctx, event).await
+            {
                 return Err(ActorError::forbidden());
             }
         }

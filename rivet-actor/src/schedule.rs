@@ -1,0 +1,1 @@
+//! Schedules from the actor's side: `c.schedule().after(..)` / `.at(..)`, list and cancel.
