@@ -16,6 +16,8 @@ pub struct Method {
     pub attr: Ident,
     /// `#[action(name = "..")]`.
     pub wire_name: Option<LitStr>,
+    /// `#[can_subscribe(event)]` / `#[can_publish(queue)]`: the item it gates.
+    pub target: Option<Ident>,
     /// The method's doc comments (copied to the client method).
     pub docs: Vec<Attribute>,
     pub sig: Sig,
@@ -100,6 +102,7 @@ impl ActorModel {
                 kind: tag.kind,
                 attr: tag.ident,
                 wire_name: tag.wire_name,
+                target: tag.target,
                 docs,
                 sig: sig::read(&method.sig),
             });
@@ -121,6 +124,11 @@ impl ActorModel {
     /// The actions, in declaration order.
     pub fn actions(&self) -> impl Iterator<Item = &Method> {
         self.methods.iter().filter(|m| m.kind == Kind::Action)
+    }
+
+    /// Every hook of a kind (targeted hooks may appear once per target).
+    pub fn hooks(&self, kind: Kind) -> impl Iterator<Item = &Method> {
+        self.methods.iter().filter(move |m| m.kind == kind)
     }
 
     /// The (first) hook of a kind.

@@ -56,6 +56,10 @@ enum Extra {
     OptionalParams,
     Invoke,
     Old,
+    /// `request: RawRequest`.
+    Request,
+    /// `socket: RawWebSocket`.
+    Socket,
 }
 
 /// What a kind may return.
@@ -66,6 +70,8 @@ enum Ret {
     Unit,
     ResultUnit,
     Bool,
+    /// `RawResponse` or `Result<RawResponse, E>`.
+    Response,
 }
 
 struct Rule {
@@ -129,6 +135,27 @@ fn rule(kind: Kind) -> Rule {
             Extra::Invoke,
             Ret::Bool,
         ),
+        Kind::CanSubscribe | Kind::CanPublish => {
+            (Recv::Shared, Some((C::Conn, false)), Extra::None, Ret::Bool)
+        }
+        Kind::OnRequest => (
+            Recv::Mutable,
+            Some((C::Action, true)),
+            Extra::Request,
+            Ret::Response,
+        ),
+        Kind::OnWebSocket => (
+            Recv::Mutable,
+            Some((C::Action, true)),
+            Extra::Socket,
+            Ret::UnitOrResult,
+        ),
+        Kind::Run => (
+            Recv::Absent,
+            Some((C::Run, false)),
+            Extra::None,
+            Ret::UnitOrResult,
+        ),
     };
     Rule {
         recv,
@@ -149,7 +176,7 @@ pub fn check(model: &ActorModel, errors: &mut Errors) {
     }
     let mut first_of: HashMap<&'static str, &Method> = HashMap::new();
     for method in &model.methods {
-        if method.kind != Kind::Action {
+        if method.kind != Kind::Action && method.kind.target_kind().is_none() {
             if let Some(first) = first_of.get(method.kind.name()) {
                 errors.spanned(
                     &method.attr,
@@ -168,6 +195,66 @@ pub fn check(model: &ActorModel, errors: &mut Errors) {
     }
     check_actions(model, errors);
     check_declared(model, errors);
+    check_targets(model, Kind::CanSubscribe, errors);
+    check_targets(model, Kind::CanPublish, errors);
+}
+
+/// `#[can_subscribe(x)]` / `#[can_publish(x)]`: one hook per target, and a target that is
+/// declared — checked here when the impl block declares its events/queues itself; when the
+/// struct declares them, the generated `match` on the target enum reports a misspelt one at
+/// the same token.
+fn check_targets(model: &ActorModel, kind: Kind, errors: &mut Errors) {
+    let (what, declared): (&str, Vec<&syn::Ident>) = if kind == Kind::CanSubscribe {
+        (
+            "event",
+            model.options.events.iter().map(|e| &e.ident).collect(),
+        )
+    } else {
+        (
+            "queue",
+            model.options.queues.iter().map(|q| &q.ident).collect(),
+        )
+    };
+    let plural = if kind == Kind::CanSubscribe {
+        "events"
+    } else {
+        "queues"
+    };
+    let mut seen: HashMap<String, &Method> = HashMap::new();
+    for hook in model.hooks(kind) {
+        let Some(target) = &hook.target else { continue };
+        let name = target.to_string();
+        if let Some(first) = seen.get(&name) {
+            errors.spanned(
+                target,
+                format!(
+                    "a second `#[{}({name})]`: `{}` already gates {what} `{name}`; merge the two",
+                    kind.name(),
+                    first.sig.ident
+                ),
+            );
+            continue;
+        }
+        seen.insert(name.clone(), hook);
+        if model.options.given() && !declared.iter().any(|d| **d == name) {
+            let list = declared
+                .iter()
+                .map(|d| format!("`{d}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            errors.spanned(
+                target,
+                format!(
+                    "no {what} `{name}` is declared; declared {plural}: {}",
+                    if list.is_empty() {
+                        "none".to_string()
+                    } else {
+                        list
+                    }
+                ),
+            );
+        }
+    }
 }
 
 fn what(method: &Method) -> String {
@@ -217,10 +304,11 @@ fn check_receiver(method: &Method, recv: Recv, what: &str, errors: &mut Errors) 
             *span,
             format!(
                 "{what} takes no `self`: {}; remove the receiver",
-                if method.kind == Kind::OnMigrate {
-                    "it turns old stored state into the state"
-                } else {
-                    "the state does not exist yet when it runs"
+                match method.kind {
+                    Kind::OnMigrate => "it turns old stored state into the state",
+                    Kind::Run =>
+                        "it runs beside the turns and reaches the state only through them (`c.this()`, `c.queue()`)",
+                    _ => "the state does not exist yet when it runs",
                 }
             ),
         ),
@@ -254,6 +342,7 @@ fn expected_receiver(recv: Recv) -> &'static str {
 fn ctx_text(kind: CtxKind, mutable: bool) -> String {
     let lifetime = match kind {
         CtxKind::Create => "'_".to_string(),
+        CtxKind::Run => return "RunCtx<Self>".to_string(),
         _ => "'_, Self".to_string(),
     };
     format!(
@@ -273,6 +362,19 @@ fn check_ctx(method: &Method, allowed: Option<(CtxKind, bool)>, what: &str, erro
                     "{what} gets `{}` as its context, not `{}`",
                     ctx_text(kind, allowed.is_some_and(|(_, m)| m)),
                     ctx.kind.name()
+                ),
+            ),
+            Some((CtxKind::Run, _)) if !ctx.by_value => errors.spanned(
+                &ctx.ty,
+                format!(
+                    "{what} owns its context: take `c: RunCtx<Self>` by value, not a reference"
+                ),
+            ),
+            Some((kind, mutable)) if ctx.by_value && kind != CtxKind::Run => errors.spanned(
+                &ctx.ty,
+                format!(
+                    "{what} borrows its context: take `{}`",
+                    ctx_text(kind, mutable)
                 ),
             ),
             Some((kind, false)) if ctx.mutable => errors.spanned(
@@ -382,6 +484,24 @@ fn check_params(method: &Method, extra: Extra, what: &str, errors: &mut Errors) 
                 }
             }
         },
+        Extra::Request | Extra::Socket => {
+            let (expected, meaning) = if extra == Extra::Request {
+                ("`request: RawRequest`", "the HTTP request")
+            } else {
+                ("`socket: RawWebSocket`", "the accepted WebSocket")
+            };
+            match params.first() {
+                None => errors.spanned(
+                    &method.sig.ident,
+                    format!("{what} takes {expected} ({meaning})"),
+                ),
+                Some(_) => {
+                    if let Some(extra) = params.get(1) {
+                        errors.spanned(&extra.ty, format!("{what} takes only {expected}{ctx}"));
+                    }
+                }
+            }
+        }
         Extra::Old => match params.first() {
             None => errors.spanned(
                 &method.sig.ident,
@@ -437,6 +557,28 @@ fn check_return(method: &Method, ret: Ret, what: &str, errors: &mut Errors) {
                 format!("{what} must return `Result<(), E>`: `Ok(())` accepts the connection, `Err(..)` rejects it"),
             ),
         },
+        Ret::Response => {
+            let named_response = |ty: &Type| {
+                sig::last_ident(ty).is_some_and(|ident| ident == "RawResponse" || ident == "Response")
+            };
+            let ok = output.map(|ty| match sig::result_ok(ty) {
+                Some(Some(ok)) => named_response(ok),
+                Some(None) => false,
+                None => named_response(ty),
+            });
+            let expected = "`RawResponse` or `Result<RawResponse, E>` (the HTTP response)";
+            match (output, ok) {
+                (Some(_), Some(true)) => {}
+                (Some(ty), _) => errors.spanned(
+                    ty,
+                    format!("{what} must return {expected}, found `{}`", ty.to_token_stream()),
+                ),
+                (None, _) => errors.spanned(
+                    &method.sig.ident,
+                    format!("{what} must return {expected}"),
+                ),
+            }
+        }
         Ret::Bool => match output {
             Some(ty) if sig::is_bool(ty) => {}
             Some(ty) => errors.spanned(

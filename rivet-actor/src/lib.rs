@@ -68,6 +68,8 @@ pub use rivet_actor_macros::actor;
 
 /// Everything an actor definition needs.
 pub mod prelude {
+    pub use crate::queue::RunCtx;
+    pub use crate::raw::{RawRequest, RawResponse, RawWebSocket};
     pub use crate::{
         ActionCtx, Actor, ActorCtx, ActorError, ActorTest, Client, ClientError, ConnCtx,
         ConnectCtx, CreateCtx, Error, Invoke, Key, Registry, Request, UserError, actor,

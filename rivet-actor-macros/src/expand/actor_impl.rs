@@ -175,6 +175,95 @@ pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
         });
     }
 
+    for (kind, method, enum_ty, arg) in [
+        (
+            Kind::CanSubscribe,
+            quote!(can_subscribe),
+            quote!(Event),
+            quote!(event),
+        ),
+        (
+            Kind::CanPublish,
+            quote!(can_publish),
+            quote!(Queue),
+            quote!(queue),
+        ),
+    ] {
+        let arms: Vec<TokenStream> = model
+            .hooks(kind)
+            .filter_map(|hook| {
+                let target = hook.target.as_ref()?;
+                let variant = crate::names::ident(
+                    &crate::names::upper_camel(&crate::names::plain(target)),
+                    target.span(),
+                );
+                let call = call_user(hook, Some(&ctx), &[]);
+                // The variant is spanned at the user's target: an undeclared one is
+                // reported there.
+                let pattern = quote_spanned!(target.span()=> #decl::#enum_ty::#variant);
+                Some(quote!(#pattern => #call,))
+            })
+            .collect();
+        if !arms.is_empty() {
+            hooks.push(quote! {
+                #[allow(unreachable_patterns, unused_variables)]
+                async fn #method(
+                    &self,
+                    ctx: &#krate::ConnCtx<'_, Self>,
+                    #arg: <Self as #krate::Actor>::#enum_ty,
+                ) -> bool {
+                    match #arg {
+                        #(#arms)*
+                        _ => true,
+                    }
+                }
+            });
+        }
+    }
+    if let Some(hook) = model.hook(Kind::OnRequest) {
+        let body = into_result(hook, call_user(hook, Some(&ctx), &[quote!(request)]));
+        hooks.push(quote! {
+            const HANDLES_REQUESTS: bool = true;
+
+            #[allow(unused_variables)]
+            async fn on_request(
+                &mut self,
+                ctx: &mut #krate::ActionCtx<'_, Self>,
+                request: #krate::raw::RawRequest,
+            ) -> ::core::result::Result<#krate::raw::RawResponse, #krate::Error> {
+                #body
+            }
+        });
+    }
+    if let Some(hook) = model.hook(Kind::OnWebSocket) {
+        let body = into_unit_result(hook, call_user(hook, Some(&ctx), &[quote!(socket)]));
+        hooks.push(quote! {
+            const HANDLES_WEBSOCKETS: bool = true;
+
+            #[allow(unused_variables)]
+            async fn on_websocket(
+                &mut self,
+                ctx: &mut #krate::ActionCtx<'_, Self>,
+                socket: #krate::raw::RawWebSocket,
+            ) -> ::core::result::Result<(), #krate::Error> {
+                #body
+            }
+        });
+    }
+    if let Some(hook) = model.hook(Kind::Run) {
+        let body = into_unit_result(hook, call_user(hook, Some(&ctx), &[]));
+        hooks.push(quote! {
+            const HAS_RUN: bool = true;
+
+            #[allow(unused_variables)]
+            async fn run(
+                ctx: #krate::queue::RunCtx<Self>,
+            ) -> ::core::result::Result<(), #krate::Error> {
+                #body
+            }
+        });
+    }
+
     let arms = model.actions().map(|action| {
         let variant = action.variant();
         let vars: Vec<_> = (0..action.sig.params.len())

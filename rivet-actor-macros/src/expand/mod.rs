@@ -137,7 +137,9 @@ fn call_user(method: &Method, ctx: Option<&TokenStream>, args: &[TokenStream]) -
         inputs.push(quote!(self));
     }
     if let (Some(user_ctx), Some(ctx)) = (&method.sig.ctx, ctx) {
-        inputs.push(if user_ctx.mutable {
+        inputs.push(if user_ctx.by_value {
+            quote_spanned!(span=> #ctx)
+        } else if user_ctx.mutable {
             quote_spanned!(span=> &mut *#ctx)
         } else {
             quote_spanned!(span=> &*#ctx)

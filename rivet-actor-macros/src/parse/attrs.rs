@@ -21,10 +21,15 @@ pub enum Kind {
     OnConnect,
     OnDisconnect,
     CanInvoke,
+    CanSubscribe,
+    CanPublish,
+    OnRequest,
+    OnWebSocket,
+    Run,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Action,
         Kind::CreateState,
         Kind::CreateVars,
@@ -38,6 +43,11 @@ impl Kind {
         Kind::OnConnect,
         Kind::OnDisconnect,
         Kind::CanInvoke,
+        Kind::CanSubscribe,
+        Kind::CanPublish,
+        Kind::OnRequest,
+        Kind::OnWebSocket,
+        Kind::Run,
     ];
 
     /// The attribute's name.
@@ -56,6 +66,20 @@ impl Kind {
             Kind::OnConnect => "on_connect",
             Kind::OnDisconnect => "on_disconnect",
             Kind::CanInvoke => "can_invoke",
+            Kind::CanSubscribe => "can_subscribe",
+            Kind::CanPublish => "can_publish",
+            Kind::OnRequest => "on_request",
+            Kind::OnWebSocket => "on_websocket",
+            Kind::Run => "run",
+        }
+    }
+
+    /// What a targeted hook's argument names (`#[can_subscribe(event)]`).
+    pub fn target_kind(self) -> Option<&'static str> {
+        match self {
+            Kind::CanSubscribe => Some("event"),
+            Kind::CanPublish => Some("queue"),
+            _ => None,
         }
     }
 
@@ -71,6 +95,8 @@ pub struct Tag {
     pub ident: Ident,
     /// `#[action(name = "..")]`.
     pub wire_name: Option<LitStr>,
+    /// `#[can_subscribe(event)]` / `#[can_publish(queue)]`: the declared item it gates.
+    pub target: Option<Ident>,
 }
 
 /// Attributes rustc or common tools define, never taken for misspelt hooks.
@@ -110,7 +136,10 @@ pub fn take(attrs: &mut Vec<Attribute>, errors: &mut Errors) -> Option<Tag> {
             }
             continue;
         };
-        let wire_name = read_args(&attr, kind, errors);
+        let (wire_name, target) = match kind.target_kind() {
+            Some(what) => (None, read_target(&attr, &ident, kind, what, errors)),
+            None => (read_args(&attr, kind, errors), None),
+        };
         match &found {
             Some(first) => errors.spanned(
                 &ident,
@@ -124,6 +153,7 @@ pub fn take(attrs: &mut Vec<Attribute>, errors: &mut Errors) -> Option<Tag> {
                     kind,
                     ident,
                     wire_name,
+                    target,
                 })
             }
         }
@@ -200,6 +230,39 @@ fn read_args(attr: &Attribute, kind: Kind, errors: &mut Errors) -> Option<LitStr
         }
         Meta::List(list) => {
             errors.spanned(list, format!("`#[{}]` takes no arguments", kind.name()));
+            None
+        }
+    }
+}
+
+/// Reads `#[can_subscribe(event)]` / `#[can_publish(queue)]`: exactly one identifier, the
+/// item as declared in `#[actor(events(..))]` / `#[actor(queues(..))]`.
+fn read_target(
+    attr: &Attribute,
+    ident: &Ident,
+    kind: Kind,
+    what: &str,
+    errors: &mut Errors,
+) -> Option<Ident> {
+    let plural = if what == "event" { "events" } else { "queues" };
+    let usage = format!(
+        "`#[{}({what}_name)]` names the {what} it gates, as declared in `#[actor({plural}(..))]`",
+        kind.name()
+    );
+    match &attr.meta {
+        Meta::List(list) => match list.parse_args::<Ident>() {
+            Ok(target) => Some(target),
+            Err(_) => {
+                errors.spanned(&list.tokens, format!("expected one {what} name: {usage}"));
+                None
+            }
+        },
+        Meta::Path(_) => {
+            errors.spanned(ident, format!("missing the {what}: {usage}"));
+            None
+        }
+        Meta::NameValue(value) => {
+            errors.spanned(value, format!("expected a list, not a value: {usage}"));
             None
         }
     }

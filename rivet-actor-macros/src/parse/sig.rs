@@ -24,6 +24,7 @@ pub enum CtxKind {
     Action,
     Connect,
     Conn,
+    Run,
 }
 
 impl CtxKind {
@@ -34,6 +35,7 @@ impl CtxKind {
             CtxKind::Action => "ActionCtx",
             CtxKind::Connect => "ConnectCtx",
             CtxKind::Conn => "ConnCtx",
+            CtxKind::Run => "RunCtx",
         }
     }
 
@@ -44,6 +46,7 @@ impl CtxKind {
             CtxKind::Action,
             CtxKind::Connect,
             CtxKind::Conn,
+            CtxKind::Run,
         ]
         .into_iter()
         .find(|kind| kind.name() == name)
@@ -55,6 +58,8 @@ impl CtxKind {
 pub struct Ctx {
     pub kind: CtxKind,
     pub mutable: bool,
+    /// Taken by value (`c: RunCtx<Self>`), not borrowed.
+    pub by_value: bool,
     pub ty: Type,
 }
 
@@ -144,15 +149,22 @@ pub fn read(sig: &syn::Signature) -> Sig {
     }
 }
 
-/// `&[mut] XCtx<..>` where `XCtx` is one of the context types.
+/// `&[mut] XCtx<..>` where `XCtx` is one of the context types, or one taken by value.
 fn ctx_of(ty: &Type) -> Option<Ctx> {
     let Type::Reference(reference) = ty else {
-        return None;
+        let kind = CtxKind::from_name(&last_ident(ty)?.to_string())?;
+        return Some(Ctx {
+            kind,
+            mutable: false,
+            by_value: true,
+            ty: ty.clone(),
+        });
     };
     let kind = CtxKind::from_name(&last_ident(&reference.elem)?.to_string())?;
     Some(Ctx {
         kind,
         mutable: reference.mutability.is_some(),
+        by_value: false,
         ty: ty.clone(),
     })
 }
