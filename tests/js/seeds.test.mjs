@@ -399,6 +399,29 @@ test("canInvoke: allowed action and subscription pass, the rest is forbidden", a
 	assert.equal(Number(await conn.sendMessage("third")), 3);
 });
 
+test("events.modLog.canSubscribe: moderators hear the log, users are refused it", async () => {
+	const c = client();
+	const key = [`board-${run}`];
+	const user = track(c.moderationBoard.getOrCreate(key, { params: { token: "user" } }).connect());
+	const moderator = track(
+		c.moderationBoard.getOrCreate(key, { params: { token: "moderator" } }).connect(),
+	);
+	const refused = new Promise((resolve) => user.onError(resolve));
+	user.on("modLog", () => assert.fail("a user heard the moderation log"));
+	const userHeard = new Promise((resolve) => user.on("posts", resolve));
+	const logged = new Promise((resolve) => moderator.on("modLog", resolve));
+	const error = await refused;
+	assert.equal(`${error.group}.${error.code}`, "auth.forbidden");
+	assert.equal(error.metadata?.eventName, "modLog");
+
+	assert.equal(Number(await user.post("hello")), 1);
+	const entry = await logged;
+	assert.equal(entry.role, "user");
+	assert.deepEqual((await userHeard).text, "hello");
+	// The refused connection keeps working.
+	assert.equal(Number(await user.post("again")), 2);
+});
+
 // ---------------------------------------------------------------- internal errors
 
 test("internal errors never reach the client", async () => {

@@ -12,6 +12,7 @@
 //! | `rateLimitedActor` | authentication: rate limiting | [`rate_limit`] |
 //! | `cachedAuthActor` | authentication: caching tokens | [`cached_auth`] |
 //! | `guardedChatRoom` | access control: `canInvoke`, fail by default | [`access_control`] |
+//! | `moderationBoard` | authentication: `events.<name>.canSubscribe`, `queues.<name>.canPublish` | [`gates`] |
 //! | `leakyActor` | internal errors never reach a client | [`leaky`] |
 //! | `vm` | agentOS: auth hooks attached from outside | [`agent_os`] |
 
@@ -27,6 +28,7 @@ pub mod cached_auth;
 pub mod chat_room;
 pub mod cors;
 pub mod forum;
+pub mod gates;
 pub mod jwt;
 pub mod leaky;
 pub mod rate_limit;
@@ -132,6 +134,7 @@ pub fn registry(config: SeedsConfig) -> Registry {
         .register::<rate_limit::RateLimitedActor>()
         .register::<cached_auth::CachedAuthActor>()
         .register::<access_control::GuardedChatRoom>()
+        .register::<gates::ModerationBoard>()
         .register::<leaky::LeakyActor>();
     agent_os::register(builder).build()
 }
