@@ -63,6 +63,10 @@ pub use registry::{Registry, RegistryBuilder};
 pub use runtime::{ActorId, HostConfig, Key};
 pub use testing::ActorTest;
 
+/// The `http` crate, whose types raw handlers take and give
+/// ([`RawRequest`](raw::RawRequest), [`RawResponse`](raw::RawResponse)).
+pub use http;
+
 /// Turns an impl block (and optionally its state struct) into an actor.
 pub use rivet_actor_macros::actor;
 

@@ -81,9 +81,33 @@ impl GuardedChatRoom {
         self.messages.len()
     }
 
+    /// Raw HTTP (`kind: "request"`, allowed): `GET /messages` answers the messages as JSON.
+    #[on_request]
+    fn http(&self, request: RawRequest) -> Result<RawResponse, UserError> {
+        if request.method() != "GET" || request.uri().path() != "/messages" {
+            return Ok(status(404, "not found"));
+        }
+        let body = serde_json::to_vec(&self.messages)
+            .map_err(|_| UserError::new("The messages could not be encoded"))?;
+        let mut response = RawResponse::new(body.into());
+        response.headers_mut().insert(
+            "content-type",
+            rivet_actor::http::HeaderValue::from_static("application/json"),
+        );
+        Ok(response)
+    }
+
     /// Declared, never allowed: would erase every message.
     #[action]
     fn delete_all(&mut self) {
         self.messages.clear();
     }
+}
+
+/// A plain-text response with `code`.
+fn status(code: u16, text: &str) -> RawResponse {
+    let mut response = RawResponse::new(text.to_owned().into());
+    *response.status_mut() =
+        rivet_actor::http::StatusCode::from_u16(code).expect("a valid status code");
+    response
 }
