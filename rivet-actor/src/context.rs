@@ -47,6 +47,8 @@ pub struct Outbox<A: Actor> {
     pending: Mutex<Vec<Emit<A>>>,
     /// The actor's host, for [`ActorCtx::this`] and the parts below.
     pub(crate) host: Arc<crate::runtime::host::Host<A>>,
+    /// The actor's id, as the host knows it.
+    pub(crate) actor: crate::ActorId,
     pub(crate) queue: crate::runtime::queue::TurnQueue<A>,
     pub(crate) schedule: crate::runtime::schedule::TurnSchedule<A>,
 }
@@ -59,12 +61,13 @@ pub(crate) struct Emit<A: Actor> {
 }
 
 impl<A: Actor> Outbox<A> {
-    pub(crate) fn new(host: Arc<crate::runtime::host::Host<A>>) -> Self {
+    pub(crate) fn new(host: Arc<crate::runtime::host::Host<A>>, actor: crate::ActorId) -> Self {
         Self {
-            host,
+            actor,
             pending: Mutex::new(Vec::new()),
-            queue: crate::runtime::queue::TurnQueue::new(),
+            queue: crate::runtime::queue::TurnQueue::new(Arc::clone(&host)),
             schedule: crate::runtime::schedule::TurnSchedule::new(),
+            host,
         }
     }
 
@@ -76,7 +79,7 @@ impl<A: Actor> Outbox<A> {
 
     /// The turn's write is durable: its staged effects take hold.
     pub(crate) fn committed(&self) {
-        self.queue.committed();
+        self.queue.committed(&self.actor);
         self.schedule.committed();
     }
 

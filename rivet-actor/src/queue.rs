@@ -1,11 +1,353 @@
-//! Queues from the actor's side: taking and completing messages in turns, and the `#[run]`
-//! loop that waits for them.
+//! Queues from the actor's side: taking and completing messages in turns
+//! ([`ActorCtx::queue`](crate::ActorCtx::queue)), and the `#[run]` loop that waits for them
+//! ([`RunCtx`]).
+//!
+//! A queue is declared with its message type and, optionally, the type its consumer answers
+//! with: `#[actor(queues(jobs = Job, questions = Question -> Answer))]`. Only declared types
+//! can be taken or sent, so a misspelt queue does not compile.
+//!
+//! # Delivery
+//!
+//! - **In a turn** (`c.queue().try_next::<Job>()` in an action, a hook or a scheduled call)
+//!   the message is deleted in the same storage commit as the turn's state change: exactly
+//!   once with its effect. A turn that fails puts it back.
+//! - **In the `#[run]` loop** (`c.queue().next::<Job>().await`) the message is deleted before
+//!   the loop receives it: at most once. For exactly-once processing from the loop, wait for
+//!   messages there and take them in a turn (`c.this()` calling an action that uses
+//!   `try_next`).
+//!
+//! A sender waiting for completion (`send_and_wait`, or the HTTP body's `wait: true`) gets
+//! the consumer's response when the message is completed — in a turn, when the turn commits
+//! (a message taken but not explicitly completed completes without a response); from the
+//! loop, when it calls [`RunQueues::complete`].
 
 use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::actor::Actor;
+use tokio::sync::{oneshot, watch};
 
-/// The context of an actor's `#[run]` loop.
+use crate::actor::{Actor, Queue, Target};
+use crate::client::This;
+use crate::context::{ActorCtx, ActorMeta, Outbox};
+use crate::error::{ActorError, Error};
+use crate::runtime::command::Command;
+use crate::runtime::host::Host;
+use crate::runtime::lookup::ActorId;
+use crate::runtime::queue::{QueueCommand, Taken, invalid_message};
+use crate::value::{from_value, to_value};
+
+/// One message of queue `T`, taken by a consumer.
+///
+/// ```ignore
+/// if let Some(job) = c.queue().try_next::<Job>() {
+///     self.done.push(job.body.task.clone());
+///     c.queue().complete(&job, JobDone { ok: true })?;
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueMessage<T> {
+    /// The message's id: its position in the actor's arrival order.
+    pub id: u64,
+    /// The message.
+    pub body: T,
+    /// When it was sent.
+    pub created_at: SystemTime,
+}
+
+fn decode<A: Actor, T: Queue<A>>(taken: Taken) -> Result<QueueMessage<T>, (u64, ActorError)> {
+    match from_value::<T>(taken.body) {
+        Ok(body) => Ok(QueueMessage {
+            id: taken.seq,
+            body,
+            created_at: UNIX_EPOCH + Duration::from_millis(taken.created_at_ms.max(0) as u64),
+        }),
+        Err(err) => Err((taken.seq, invalid_message(T::TARGET.name(), err))),
+    }
+}
+
+/// The queues of the actor, inside a turn: [`ActorCtx::queue`](crate::ActorCtx::queue).
+pub struct TurnQueues<'a, A: Actor> {
+    pub(crate) outbox: &'a Outbox<A>,
+}
+
+impl<A: Actor> TurnQueues<'_, A> {
+    /// Takes the oldest waiting message of queue `T`, if any. It is deleted when this turn
+    /// commits (with the state), and put back if the turn fails.
+    ///
+    /// ```ignore
+    /// #[action]
+    /// fn work(&mut self, c: &mut ActionCtx<'_, Self>) -> usize {
+    ///     let mut done = 0;
+    ///     while let Some(job) = c.queue().try_next::<Job>() {
+    ///         self.log.push(job.body.task);
+    ///         done += 1;
+    ///     }
+    ///     done
+    /// }
+    /// ```
+    pub fn try_next<T: Queue<A>>(&self) -> Option<QueueMessage<T>> {
+        self.try_next_batch(1).pop()
+    }
+
+    /// Takes up to `max` of the oldest waiting messages of queue `T`.
+    ///
+    /// A message whose body does not decode as `T` (a client sent another shape) is taken
+    /// too, skipped, and its sender told `queue.invalid_message`.
+    pub fn try_next_batch<T: Queue<A>>(&self, max: usize) -> Vec<QueueMessage<T>> {
+        let queue = &self.outbox.queue;
+        let mut out = Vec::new();
+        while out.len() < max {
+            let taken = queue.take_in_turn(Some(T::TARGET), max - out.len());
+            if taken.is_empty() {
+                break;
+            }
+            for message in taken {
+                match decode::<A, T>(message) {
+                    Ok(message) => out.push(message),
+                    Err((seq, err)) => {
+                        tracing::warn!(actor = A::NAME, queue = T::TARGET.name(), seq, %err, "a queue message does not decode; skipped");
+                        queue.complete_in_turn(seq, Err(err));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Completes a message taken in this turn with `response`, which its sender (if it
+    /// waits) receives once the turn commits.
+    ///
+    /// # Errors
+    /// The message was not taken in this turn, or the response cannot be encoded.
+    pub fn complete<T: Queue<A>>(
+        &self,
+        message: &QueueMessage<T>,
+        response: T::Completion,
+    ) -> Result<(), Error> {
+        let value = to_value(&response)
+            .map_err(|err| Error::internal(format!("the completion cannot be encoded: {err}")))?;
+        if self
+            .outbox
+            .queue
+            .complete_in_turn(message.id, Ok(Some(value)))
+        {
+            Ok(())
+        } else {
+            Err(Error::internal(format!(
+                "message {} was not taken in this turn",
+                message.id
+            )))
+        }
+    }
+
+    /// How many messages wait in queue `T`.
+    pub fn waiting<T: Queue<A>>(&self) -> usize {
+        self.outbox.queue.waiting(Some(T::TARGET))
+    }
+
+    /// How many messages wait in all of the actor's queues.
+    pub fn waiting_in_all(&self) -> usize {
+        self.outbox.queue.waiting(None)
+    }
+}
+
+impl<'a, A: Actor> ActorCtx<'a, A> {
+    /// The actor's queues: take and complete messages inside this turn.
+    ///
+    /// ```ignore
+    /// while let Some(job) = c.queue().try_next::<Job>() { /* .. */ }
+    /// ```
+    pub fn queue(&self) -> TurnQueues<'_, A> {
+        TurnQueues {
+            outbox: self.outbox,
+        }
+    }
+}
+
+/// The context of an actor's `#[run]` loop: a task started after every wake, beside the
+/// actor's turns, and stopped before it sleeps or is destroyed. It reaches the state only
+/// through turns: [`RunCtx::this`] calls the actor's actions.
+///
+/// ```ignore
+/// #[run]
+/// async fn run(c: RunCtx<Self>) -> Result<(), UserError> {
+///     while let Some(question) = c.queue().next::<Question>().await {
+///         let answer = Answer { text: question.body.text.to_uppercase() };
+///         c.this().record(answer.text.clone()).await.ok();
+///         c.queue().complete(&question, answer).await;
+///     }
+///     Ok(()) // the actor is stopping
+/// }
+/// ```
 pub struct RunCtx<A: Actor> {
+    pub(crate) host: Arc<Host<A>>,
+    pub(crate) id: ActorId,
+    pub(crate) key: Arc<[String]>,
+    pub(crate) stop: watch::Receiver<bool>,
+    pub(crate) meta_data: Arc<crate::context::SharedData>,
+}
+
+impl<A: Actor> Clone for RunCtx<A> {
+    fn clone(&self) -> Self {
+        Self {
+            host: self.host.clone(),
+            id: self.id.clone(),
+            key: self.key.clone(),
+            stop: self.stop.clone(),
+            meta_data: self.meta_data.clone(),
+        }
+    }
+}
+
+impl<A: Actor> RunCtx<A> {
+    pub(crate) fn new(host: Arc<Host<A>>, meta: &ActorMeta, stop: watch::Receiver<bool>) -> Self {
+        Self {
+            host,
+            id: ActorId(meta.id.clone()),
+            key: meta.key.clone(),
+            stop,
+            meta_data: meta.data.clone(),
+        }
+    }
+
+    /// The actor's stable id.
+    pub fn actor_id(&self) -> &str {
+        self.id.as_str()
+    }
+
+    /// The actor's key.
+    pub fn key(&self) -> &[String] {
+        &self.key
+    }
+
+    /// Registry-wide data of type `T` (see [`RegistryBuilder::data`](crate::RegistryBuilder::data)).
+    pub fn data<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.meta_data.get::<T>()
+    }
+
+    /// The actor's typed client to itself: each call is a turn (no connection, no
+    /// `can_invoke`).
+    pub fn this(&self) -> This<A> {
+        This::new(self.host.clone(), self.id.clone())
+    }
+
+    /// The actor's queues, from the loop.
+    pub fn queue(&self) -> RunQueues<'_, A> {
+        RunQueues {
+            ctx: self,
+            _actor: PhantomData,
+        }
+    }
+
+    /// Whether the actor is stopping (going to sleep or being destroyed).
+    pub fn is_stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Resolves when the actor starts stopping; the loop should return soon after (it is
+    /// cancelled at its next `.await` otherwise).
+    pub async fn stopping(&self) {
+        let mut stop = self.stop.clone();
+        let _ = stop.wait_for(|stopping| *stopping).await;
+    }
+}
+
+/// The actor's queues from its `#[run]` loop: [`RunCtx::queue`].
+pub struct RunQueues<'a, A: Actor> {
+    ctx: &'a RunCtx<A>,
     _actor: PhantomData<fn() -> A>,
+}
+
+impl<A: Actor> RunQueues<'_, A> {
+    async fn take<T: Queue<A>>(&self, max: usize, wait: bool) -> Option<Vec<QueueMessage<T>>> {
+        loop {
+            if self.ctx.is_stopping() {
+                return None;
+            }
+            let (reply, rx) = oneshot::channel();
+            let cmd = Command::Queue(QueueCommand::Take {
+                queue: Some(T::TARGET),
+                max,
+                wait,
+                reply,
+            });
+            self.ctx.host.send(&self.ctx.id, cmd).await;
+            let taken = tokio::select! {
+                taken = rx => taken.ok()?,
+                () = self.ctx.stopping() => return None,
+            };
+            let mut out = Vec::with_capacity(taken.len());
+            for message in taken {
+                match decode::<A, T>(message) {
+                    Ok(message) => out.push(message),
+                    Err((seq, err)) => {
+                        tracing::warn!(actor = A::NAME, queue = T::TARGET.name(), seq, %err, "a queue message does not decode; skipped");
+                        self.ctx.host.complete(&self.ctx.id, seq, Err(err));
+                    }
+                }
+            }
+            if !out.is_empty() || !wait {
+                return Some(out);
+            }
+        }
+    }
+
+    /// Waits for the next message of queue `T` and takes it (deleted before it is returned:
+    /// at most once). `None` when the actor is stopping.
+    pub async fn next<T: Queue<A>>(&self) -> Option<QueueMessage<T>> {
+        self.take::<T>(1, true).await?.pop()
+    }
+
+    /// Waits for at least one message of queue `T` and takes up to `max`. Empty when the
+    /// actor is stopping.
+    pub async fn next_batch<T: Queue<A>>(&self, max: usize) -> Vec<QueueMessage<T>> {
+        self.take::<T>(max, true).await.unwrap_or_default()
+    }
+
+    /// Takes the next message of queue `T` if one waits, without waiting.
+    pub async fn try_next<T: Queue<A>>(&self) -> Option<QueueMessage<T>> {
+        self.take::<T>(1, false).await?.pop()
+    }
+
+    /// Completes a message the loop took: its waiting sender receives `response`.
+    pub fn complete<T: Queue<A>>(&self, message: &QueueMessage<T>, response: T::Completion) {
+        let outcome = to_value(&response).map(Some).map_err(|err| {
+            tracing::error!(actor = A::NAME, %err, "a queue completion cannot be encoded");
+            ActorError::internal()
+        });
+        self.ctx.host.complete(&self.ctx.id, message.id, outcome);
+    }
+}
+
+/// How a send that waited for its message ended.
+///
+/// ```
+/// use rivet_actor::queue::QueueSendResult;
+///
+/// let done: QueueSendResult<u32> = QueueSendResult::Completed(Some(7));
+/// assert_eq!(done.response(), Some(&7));
+/// assert!(!QueueSendResult::<u32>::TimedOut.is_completed());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueueSendResult<C> {
+    /// A consumer completed the message, with its response if it gave one.
+    Completed(Option<C>),
+    /// The wait ended first; the message stays queued (or is being processed).
+    TimedOut,
+}
+
+impl<C> QueueSendResult<C> {
+    /// Whether the message was completed in time.
+    pub fn is_completed(&self) -> bool {
+        matches!(self, QueueSendResult::Completed(_))
+    }
+
+    /// The consumer's response, if completed with one.
+    pub fn response(&self) -> Option<&C> {
+        match self {
+            QueueSendResult::Completed(response) => response.as_ref(),
+            QueueSendResult::TimedOut => None,
+        }
+    }
 }

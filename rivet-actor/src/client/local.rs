@@ -349,3 +349,57 @@ impl<A: Actor> Deref for This<A> {
         &self.methods
     }
 }
+
+impl<A: Actor> LocalHandle<A> {
+    /// Sends `message` to its queue through the same pipeline as the network (guards,
+    /// connect hooks, `can_invoke`, `can_publish`, the bounds); resolves once it is durable.
+    ///
+    /// ```ignore
+    /// room.send(Job { task: "resize".into() }).await?;
+    /// ```
+    pub async fn send<T: crate::actor::Queue<A>>(&self, message: T) -> Result<(), ClientError> {
+        self.queue_send(message, None).await.map(drop)
+    }
+
+    /// Sends `message` and waits up to `timeout` for a consumer to complete it.
+    pub async fn send_and_wait<T: crate::actor::Queue<A>>(
+        &self,
+        message: T,
+        timeout: std::time::Duration,
+    ) -> Result<crate::queue::QueueSendResult<T::Completion>, ClientError> {
+        self.queue_send(message, Some(timeout)).await
+    }
+
+    async fn queue_send<T: crate::actor::Queue<A>>(
+        &self,
+        message: T,
+        wait: Option<std::time::Duration>,
+    ) -> Result<crate::queue::QueueSendResult<T::Completion>, ClientError> {
+        use crate::queue::QueueSendResult;
+        let body =
+            crate::value::to_value(&message).map_err(|err| ClientError::Decode(err.to_string()))?;
+        let connect = Connect {
+            conn_id: ConnId::new(),
+            params: self.params.clone()?,
+            request: self.request.clone(),
+            sink: None,
+            extensions: self
+                .host
+                .guard(&self.id, None, self.request.as_deref())
+                .await?,
+        };
+        let result = self
+            .host
+            .queue_send(&self.id, connect, T::TARGET, body, wait)
+            .await?;
+        Ok(match result {
+            QueueSendResult::TimedOut => QueueSendResult::TimedOut,
+            QueueSendResult::Completed(response) => QueueSendResult::Completed(
+                response
+                    .map(crate::value::from_value)
+                    .transpose()
+                    .map_err(|err| ClientError::Decode(err.to_string()))?,
+            ),
+        })
+    }
+}

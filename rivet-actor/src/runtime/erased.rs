@@ -77,6 +77,20 @@ pub trait ErasedActor: Send + Sync + 'static {
     ) -> BoxFuture<'a, Pending<()>>;
     /// Closes a connection (runs `on_disconnect`).
     fn disconnect<'a>(&'a self, id: &'a ActorId, conn: &'a ConnId) -> BoxFuture<'a, ()>;
+    /// Whether the actor type declares a queue of that wire name.
+    fn has_queue(&self, name: &str) -> bool;
+    /// Sends a message to a declared queue on a throwaway connection: guards, connect
+    /// pipeline, `can_invoke`, `can_publish`, the bounded durable enqueue, and with `wait`
+    /// the completion (up to that long).
+    fn queue_send<'a>(
+        &'a self,
+        id: &'a ActorId,
+        params: Option<Value>,
+        request: Request,
+        queue: &'a str,
+        body: Value,
+        wait: Option<std::time::Duration>,
+    ) -> BoxFuture<'a, Result<crate::queue::QueueSendResult<Value>, ActorError>>;
 }
 
 pub(crate) fn decode_params<A: Actor>(
@@ -268,6 +282,35 @@ impl<A: Actor> ErasedActor for Erased<A> {
                 conn_id: conn.clone(),
             };
             self.0.send(id, cmd).await;
+        })
+    }
+
+    fn has_queue(&self, name: &str) -> bool {
+        A::Queue::from_name(name).is_some()
+    }
+
+    fn queue_send<'a>(
+        &'a self,
+        id: &'a ActorId,
+        params: Option<Value>,
+        request: Request,
+        queue: &'a str,
+        body: Value,
+        wait: Option<std::time::Duration>,
+    ) -> BoxFuture<'a, Result<crate::queue::QueueSendResult<Value>, ActorError>> {
+        Box::pin(async move {
+            let queue = A::Queue::from_name(queue)
+                .ok_or_else(|| crate::runtime::queue::not_found(A::NAME, queue))?;
+            let extensions = self.0.guard(id, params.as_ref(), Some(&request)).await?;
+            let params = decode_params::<A>(params)?;
+            let connect = Connect {
+                conn_id: ConnId::new(),
+                params,
+                request: Some(Arc::new(request)),
+                sink: None,
+                extensions,
+            };
+            self.0.queue_send(id, connect, queue, body, wait).await
         })
     }
 }

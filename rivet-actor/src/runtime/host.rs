@@ -13,7 +13,9 @@ use crate::guard::{ErasedGuard, Extension, GuardCtx};
 use crate::runtime::command::Command;
 use crate::runtime::instance;
 use crate::runtime::lookup::{ActorId, Lookup};
+use crate::runtime::queue::Completion;
 use crate::storage::{ActorRecord, Storage};
+use tokio::sync::oneshot;
 
 /// Tunables of the executor.
 ///
@@ -32,6 +34,15 @@ pub struct HostConfig {
     /// How long `before_connect` and `conn_state` may each run before the connection is
     /// refused with `actor.hook_timed_out` (the actor is not blocked past it). Default: 5 s.
     pub connect_hook_timeout: Duration,
+    /// Messages one actor's queues hold together; a send beyond answers `queue.full`.
+    /// Default: 1,000.
+    pub max_queue_size: usize,
+    /// The largest queue message body, CBOR-encoded; larger answers
+    /// `queue.message_too_large`. Default: 64 KiB.
+    pub max_queue_message_size: usize,
+    /// How long a queue sender may wait for its message's completion (longer requests are
+    /// cut to this). Default: 5 minutes.
+    pub max_queue_wait: Duration,
 }
 
 impl Default for HostConfig {
@@ -40,6 +51,9 @@ impl Default for HostConfig {
             mailbox: 1024,
             idle_timeout: Some(Duration::from_secs(30)),
             connect_hook_timeout: Duration::from_secs(5),
+            max_queue_size: 1000,
+            max_queue_message_size: 64 * 1024,
+            max_queue_wait: Duration::from_secs(300),
         }
     }
 }
@@ -51,6 +65,17 @@ pub(crate) struct Host<A: Actor> {
     guards: Vec<Arc<dyn ErasedGuard>>,
     pub(crate) data: Arc<crate::context::SharedData>,
     live: Mutex<HashMap<ActorId, mpsc::Sender<Command<A>>>>,
+    /// Queue senders waiting for their message's completion, by actor and message. They
+    /// live here, not in the instance, so a wait survives the actor sleeping and waking.
+    waiters: Mutex<HashMap<(ActorId, u64), oneshot::Sender<Completion>>>,
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
 }
 
 /// The input of a create: typed in-process, or decoded from the wire.
@@ -95,6 +120,7 @@ impl<A: Actor> Host<A> {
             guards,
             data,
             live: Mutex::new(HashMap::new()),
+            waiters: Mutex::new(HashMap::new()),
         })
     }
 
@@ -149,10 +175,7 @@ impl<A: Actor> Host<A> {
             key: key.0,
             input: Some(input),
             created: false,
-            created_at_ms: SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_millis() as i64)
-                .unwrap_or_default(),
+            created_at_ms: now_ms(),
         };
         let (stored, inserted) = self
             .storage
@@ -242,6 +265,40 @@ impl<A: Actor> Host<A> {
             extensions.push(checked);
         }
         Ok(extensions)
+    }
+
+    /// Registers a sender waiting for message `seq` of actor `id`; the answer to await.
+    pub(crate) fn wait_for(
+        self: &Arc<Self>,
+        id: &ActorId,
+        seq: u64,
+    ) -> oneshot::Receiver<Completion> {
+        let (tx, rx) = oneshot::channel();
+        self.waiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((id.clone(), seq), tx);
+        rx
+    }
+
+    /// Forgets a waiter that stopped waiting (timed out).
+    pub(crate) fn stop_waiting(&self, id: &ActorId, seq: u64) {
+        self.waiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&(id.clone(), seq));
+    }
+
+    /// Tells the sender waiting for message `seq` (if any) how it ended.
+    pub(crate) fn complete(&self, id: &ActorId, seq: u64, outcome: Completion) {
+        let waiter = self
+            .waiters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&(id.clone(), seq));
+        if let Some(waiter) = waiter {
+            let _ = waiter.send(outcome);
+        }
     }
 
     /// Number of live instances.

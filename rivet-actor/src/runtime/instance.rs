@@ -64,6 +64,7 @@ pub(crate) async fn run<A: Actor>(
             let recovered = AssertUnwindSafe(inst.recover()).catch_unwind().await;
             if !matches!(recovered, Ok(Ok(()))) {
                 tracing::error!(actor = A::NAME, %id, "the actor could not be reloaded; stopping it");
+                inst.stop_run_loop();
                 inst.close_all(ActorError::internal());
                 return refuse_all(&host, &id, rx, ActorError::internal()).await;
             }
@@ -98,6 +99,11 @@ pub(crate) struct Instance<A: Actor> {
     pub(super) saved: Vec<u8>,
     /// Reused buffer for encoding the state after a turn.
     pub(super) scratch: Vec<u8>,
+    /// The `#[run]` loop's task and its stop signal.
+    pub(super) run_loop: Option<(
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    )>,
 }
 
 /// Masks an error for the client, logging what the client will not see.
@@ -183,7 +189,7 @@ impl<A: Actor> Instance<A> {
             .create_vars(&create_ctx)
             .await
             .map_err(|err| mask::<A>(err, id.as_str(), "create_vars"))?;
-        let outbox = Outbox::new(Arc::clone(&host));
+        let outbox = Outbox::new(Arc::clone(&host), id.clone());
         let mut inst = Instance {
             host,
             meta,
@@ -193,7 +199,9 @@ impl<A: Actor> Instance<A> {
             conns: HashMap::new(),
             saved: Vec::new(),
             scratch: Vec::new(),
+            run_loop: None,
         };
+        inst.load_queue().await?;
         match saved {
             Some(bytes) => inst.saved = bytes,
             None if record.created => {
@@ -228,6 +236,7 @@ impl<A: Actor> Instance<A> {
         inst.finish_turn(true, woke)
             .await
             .map_err(|err| mask::<A>(err, id.as_str(), "on_wake"))?;
+        inst.start_run_loop();
         Ok(inst)
     }
 
@@ -608,9 +617,39 @@ impl<A: Actor> Instance<A> {
         self.finish_turn(true, woke).await
     }
 
+    /// Starts the `#[run]` loop, if the actor has one.
+    fn start_run_loop(&mut self) {
+        if !A::HAS_RUN {
+            return;
+        }
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let ctx = crate::queue::RunCtx::new(self.host.clone(), &self.meta, stopped);
+        let id = self.meta.id.clone();
+        let task = tokio::spawn(async move {
+            match AssertUnwindSafe(A::run(ctx)).catch_unwind().await {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => {
+                    mask::<A>(err, &id, "run");
+                }
+                Err(_) => tracing::error!(actor = A::NAME, %id, "the #[run] loop panicked"),
+            }
+        });
+        self.run_loop = Some((stop, task));
+    }
+
+    /// Stops the `#[run]` loop: tells it, then cancels it at its next `.await` (it reaches
+    /// the state only through turns, so cancelling it loses nothing of the state).
+    fn stop_run_loop(&mut self) {
+        if let Some((stop, task)) = self.run_loop.take() {
+            let _ = stop.send(true);
+            task.abort();
+        }
+    }
+
     /// Goes to sleep: `on_sleep`, then hands anything that arrived meanwhile to a fresh
     /// instance.
     async fn sleep(mut self, mut rx: mpsc::Receiver<Command<A>>) {
+        self.stop_run_loop();
         let mut ctx = ActorCtx {
             meta: &self.meta,
             vars: &mut self.vars,
@@ -636,6 +675,7 @@ impl<A: Actor> Instance<A> {
         rx: mpsc::Receiver<Command<A>>,
         reply: tokio::sync::oneshot::Sender<Result<bool, ActorError>>,
     ) {
+        self.stop_run_loop();
         let gone = ActorError::new("actor", "destroyed", "The actor was destroyed");
         self.close_all(gone);
         let id = ActorId(self.meta.id.clone());

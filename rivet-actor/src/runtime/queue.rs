@@ -1,56 +1,517 @@
-//! Queues: durable, bounded, typed message queues of one actor instance.
+//! Queues inside an instance: the durable rows, the in-memory index, sends, takes and
+//! completions.
+//!
+//! A message is one per-actor kv row `q/<seq>` (big-endian, so rows scan in arrival order
+//! across all queues) holding `(queue name, created-at ms, body)`. The instance loads them
+//! into [`TurnQueue`] at wake. A send is committed before the sender is answered. A message
+//! taken inside a turn is deleted in that turn's commit, together with the state; a message
+//! the `#[run]` loop takes is deleted (durably) before the loop receives it.
 
-use std::marker::PhantomData;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::actor::Actor;
+use tokio::sync::oneshot;
+
+use crate::actor::{Actor, Invoke, Target};
+use crate::context::ConnCtx;
 use crate::error::ActorError;
+use crate::runtime::command::Connect;
+use crate::runtime::host::Host;
 use crate::runtime::instance::Instance;
+use crate::runtime::lookup::ActorId;
 use crate::storage::ActorWrite;
+use crate::value::{Value, from_cbor, to_cbor};
+
+/// The kv prefix of queue rows.
+const PREFIX: &[u8] = b"q/";
+
+fn row_key(seq: u64) -> Vec<u8> {
+    let mut key = PREFIX.to_vec();
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// How a message ended, for a sender waiting on it: the consumer's response (if any), or
+/// why it could not be consumed.
+pub(crate) type Completion = Result<Option<Value>, ActorError>;
+
+/// A message as stored: its queue, when it arrived, its encoded body.
+pub(crate) struct Stored<A: Actor> {
+    pub(crate) seq: u64,
+    pub(crate) queue: A::Queue,
+    pub(crate) created_at_ms: i64,
+    pub(crate) body: Value,
+}
+
+/// A message handed to a consumer.
+pub(crate) struct Taken {
+    pub(crate) seq: u64,
+    pub(crate) created_at_ms: i64,
+    pub(crate) body: Value,
+}
 
 /// Commands of the queue part of an instance's mailbox.
 pub(crate) enum QueueCommand<A: Actor> {
-    #[doc(hidden)]
-    _Never(std::convert::Infallible, PhantomData<fn() -> A>),
+    /// A message from a client: connect pipeline, `can_invoke`, `can_publish`, bounded
+    /// durable enqueue. Answers once the message is durable.
+    Send {
+        connect: Connect<A>,
+        queue: A::Queue,
+        body: Value,
+        /// Register a waiter for the message's completion (before anyone can take it).
+        wait: bool,
+        reply: oneshot::Sender<Result<Accepted, ActorError>>,
+    },
+    /// The `#[run]` loop takes up to `max` messages (of `queue`, or any); with `wait`, it is
+    /// answered when some arrive.
+    Take {
+        queue: Option<A::Queue>,
+        max: usize,
+        wait: bool,
+        reply: oneshot::Sender<Vec<Taken>>,
+    },
 }
 
 impl<A: Actor> QueueCommand<A> {
     pub(crate) fn fail(self, err: ActorError) {
-        let _ = err;
         match self {
-            QueueCommand::_Never(never, _) => match never {},
+            QueueCommand::Send { reply, .. } => {
+                let _ = reply.send(Err(err));
+            }
+            // A dropped reply tells the run loop the actor is stopping.
+            QueueCommand::Take { .. } => {}
         }
     }
 }
 
-/// The queue part of a turn's effects: what the turn took and completed, staged until the
-/// turn commits.
+/// A message accepted into a queue: its id and, if the sender waits, where its completion
+/// will arrive.
+pub(crate) struct Accepted {
+    pub(crate) seq: u64,
+    pub(crate) completion: Option<oneshot::Receiver<Completion>>,
+}
+
+/// A `#[run]` loop waiting for messages.
+struct Consumer<A: Actor> {
+    queue: Option<A::Queue>,
+    max: usize,
+    reply: oneshot::Sender<Vec<Taken>>,
+}
+
+struct State<A: Actor> {
+    next_seq: u64,
+    /// Messages not taken, by sequence (arrival order).
+    ready: BTreeMap<u64, Stored<A>>,
+    /// Taken by the current turn: deleted when it commits, put back when it fails.
+    taken: Vec<Stored<A>>,
+    /// Completions given by the current turn.
+    replies: HashMap<u64, Completion>,
+    consumers: Vec<Consumer<A>>,
+}
+
+/// The queue part of an instance: the index of waiting messages, and what the current turn
+/// took and completed, staged until the turn commits.
 pub(crate) struct TurnQueue<A: Actor> {
-    _actor: PhantomData<fn() -> A>,
+    host: Arc<Host<A>>,
+    state: Mutex<State<A>>,
 }
 
 impl<A: Actor> TurnQueue<A> {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(host: Arc<Host<A>>) -> Self {
         Self {
-            _actor: PhantomData,
+            host,
+            state: Mutex::new(State {
+                next_seq: 0,
+                ready: BTreeMap::new(),
+                taken: Vec::new(),
+                replies: HashMap::new(),
+                consumers: Vec::new(),
+            }),
         }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<A>> {
+        // Nothing panics while the lock is held but user code cannot run under it either.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Adds this turn's queue writes to the turn's storage write.
     pub(crate) fn stage(&self, write: &mut ActorWrite) {
-        let _ = write;
+        let state = self.lock();
+        write
+            .kv_delete
+            .extend(state.taken.iter().map(|m| row_key(m.seq)));
     }
 
-    /// The turn's write is durable.
-    pub(crate) fn committed(&self) {}
+    /// The turn's write is durable: taken messages are gone, their senders hear how they
+    /// ended.
+    pub(crate) fn committed(&self, actor: &ActorId) {
+        let mut state = self.lock();
+        let taken = std::mem::take(&mut state.taken);
+        let mut replies = std::mem::take(&mut state.replies);
+        drop(state);
+        for message in taken {
+            let outcome = replies.remove(&message.seq).unwrap_or(Ok(None));
+            self.host.complete(actor, message.seq, outcome);
+        }
+    }
 
-    /// The turn failed: undo what it staged.
-    pub(crate) fn abort(&self) {}
+    /// The turn failed: what it took is back in the queue, its completions are forgotten.
+    pub(crate) fn abort(&self) {
+        let mut state = self.lock();
+        for message in std::mem::take(&mut state.taken) {
+            state.ready.insert(message.seq, message);
+        }
+        state.replies.clear();
+    }
+
+    /// Takes up to `max` waiting messages of `queue` (any queue when `None`) for the current
+    /// turn.
+    pub(crate) fn take_in_turn(&self, queue: Option<A::Queue>, max: usize) -> Vec<Taken> {
+        let mut state = self.lock();
+        let seqs = matching(&state.ready, queue, max);
+        let mut out = Vec::with_capacity(seqs.len());
+        for seq in seqs {
+            let message = state.ready.remove(&seq).expect("listed above");
+            out.push(Taken {
+                seq,
+                created_at_ms: message.created_at_ms,
+                body: message.body.clone(),
+            });
+            state.taken.push(message);
+        }
+        out
+    }
+
+    /// Records how a message taken in the current turn ends.
+    pub(crate) fn complete_in_turn(&self, seq: u64, outcome: Completion) -> bool {
+        let mut state = self.lock();
+        if state.taken.iter().any(|m| m.seq == seq) {
+            state.replies.insert(seq, outcome);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// How many messages wait (of `queue`, or in all).
+    pub(crate) fn waiting(&self, queue: Option<A::Queue>) -> usize {
+        let state = self.lock();
+        match queue {
+            None => state.ready.len(),
+            Some(q) => state.ready.values().filter(|m| m.queue == q).count(),
+        }
+    }
+}
+
+/// The first `max` sequences of `ready` in `queue` (or any).
+fn matching<A: Actor>(
+    ready: &BTreeMap<u64, Stored<A>>,
+    queue: Option<A::Queue>,
+    max: usize,
+) -> Vec<u64> {
+    ready
+        .values()
+        .filter(|m| queue.is_none_or(|q| m.queue == q))
+        .take(max)
+        .map(|m| m.seq)
+        .collect()
+}
+
+fn storage_failed<A: Actor>(id: &str, err: crate::storage::StorageError) -> ActorError {
+    tracing::error!(actor = A::NAME, id, %err, "storage failed in a queue operation");
+    ActorError::internal()
+}
+
+/// `queue.full`.
+pub(crate) fn full(max: usize) -> ActorError {
+    ActorError::new(
+        "queue",
+        "full",
+        format!("The actor's queues hold their maximum of {max} messages; try again later"),
+    )
+}
+
+/// `queue.message_too_large`.
+pub(crate) fn too_large(size: usize, max: usize) -> ActorError {
+    ActorError::new(
+        "queue",
+        "message_too_large",
+        format!("The message is {size} bytes; a queue message may be at most {max} bytes"),
+    )
+}
+
+/// `queue.not_found`.
+pub(crate) fn not_found(actor: &str, name: &str) -> ActorError {
+    ActorError::new(
+        "queue",
+        "not_found",
+        format!("The actor `{actor}` declares no queue `{name}`"),
+    )
+}
+
+/// `queue.invalid_message`.
+pub(crate) fn invalid_message(queue: &str, detail: impl std::fmt::Display) -> ActorError {
+    ActorError::new(
+        "queue",
+        "invalid_message",
+        format!("The message does not fit the queue `{queue}`: {detail}"),
+    )
+}
+
+/// Checks a body's encoded size against the limit before anything runs.
+pub(crate) fn check_size(body: &Value, max: usize) -> Result<(), ActorError> {
+    let mut bytes = Vec::new();
+    to_cbor(body, &mut bytes).map_err(|_| ActorError::internal())?;
+    if bytes.len() > max {
+        return Err(too_large(bytes.len(), max));
+    }
+    Ok(())
 }
 
 impl<A: Actor> Instance<A> {
+    /// Reads the actor's stored messages into the index (at wake).
+    pub(super) async fn load_queue(&mut self) -> Result<(), ActorError> {
+        if A::Queue::ALL.is_empty() {
+            return Ok(());
+        }
+        let rows = self
+            .host
+            .storage
+            .kv_scan_prefix(&self.meta.id, PREFIX)
+            .await
+            .map_err(|err| storage_failed::<A>(&self.meta.id, err))?;
+        let mut state = self.outbox.queue.lock();
+        for (key, value) in rows {
+            let seq = key
+                .get(PREFIX.len()..)
+                .and_then(|s| <[u8; 8]>::try_from(s).ok())
+                .map(u64::from_be_bytes);
+            let row: Option<(String, i64, Value)> = from_cbor(&value).ok();
+            let (Some(seq), Some((name, created_at_ms, body))) = (seq, row) else {
+                tracing::error!(actor = A::NAME, id = %self.meta.id, "an undecodable queue row was skipped");
+                continue;
+            };
+            state.next_seq = state.next_seq.max(seq + 1);
+            let Some(queue) = A::Queue::from_name(&name) else {
+                // The queue was removed from the actor since: the message stays stored.
+                tracing::warn!(actor = A::NAME, id = %self.meta.id, queue = name, "a stored message names a queue the actor no longer declares");
+                continue;
+            };
+            state.ready.insert(
+                seq,
+                Stored {
+                    seq,
+                    queue,
+                    created_at_ms,
+                    body,
+                },
+            );
+        }
+        Ok(())
+    }
+
     pub(super) async fn handle_queue(&mut self, cmd: QueueCommand<A>) {
         match cmd {
-            QueueCommand::_Never(never, _) => match never {},
+            QueueCommand::Send {
+                connect,
+                queue,
+                body,
+                wait,
+                reply,
+            } => {
+                let conn_id = connect.conn_id.clone();
+                let result = match self.connect(connect).await {
+                    Ok(()) => {
+                        let result = self.enqueue(&conn_id, queue, body).await.map(|seq| {
+                            let completion =
+                                wait.then(|| self.host.wait_for(&self.outbox.actor, seq));
+                            Accepted { seq, completion }
+                        });
+                        self.disconnect(&conn_id).await;
+                        result
+                    }
+                    Err(err) => Err(err),
+                };
+                let _ = reply.send(result);
+                self.serve_consumers().await;
+            }
+            QueueCommand::Take {
+                queue,
+                max,
+                wait,
+                reply,
+            } => {
+                self.outbox.queue.lock().consumers.push(Consumer {
+                    queue,
+                    max: max.max(1),
+                    reply,
+                });
+                self.serve_consumers().await;
+                if !wait {
+                    // Not served now: answer empty rather than wait.
+                    for consumer in std::mem::take(&mut self.outbox.queue.lock().consumers) {
+                        if !consumer.reply.is_closed() {
+                            let _ = consumer.reply.send(Vec::new());
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `can_invoke`, `can_publish`, the count limit, then the durable write.
+    async fn enqueue(
+        &mut self,
+        conn_id: &crate::conn::ConnId,
+        queue: A::Queue,
+        body: Value,
+    ) -> Result<u64, ActorError> {
+        let slot = self.conns.get(conn_id).ok_or_else(ActorError::internal)?;
+        let ctx = ConnCtx {
+            meta: &self.meta,
+            vars: &self.vars,
+            conn: &slot.conn,
+        };
+        if !self.state.can_invoke(&ctx, Invoke::Queue(queue)).await
+            || !self.state.can_publish(&ctx, queue).await
+        {
+            return Err(ActorError::forbidden());
+        }
+        let max = self.host.config.max_queue_size;
+        let seq = {
+            let mut state = self.outbox.queue.lock();
+            if state.ready.len() + state.taken.len() >= max {
+                return Err(full(max));
+            }
+            let seq = state.next_seq;
+            state.next_seq += 1;
+            seq
+        };
+        let created_at_ms = crate::runtime::host::now_ms();
+        let mut row = Vec::new();
+        to_cbor(&(queue.name(), created_at_ms, &body), &mut row)
+            .map_err(|_| ActorError::internal())?;
+        let write = ActorWrite {
+            kv_put: vec![(row_key(seq), row)],
+            ..Default::default()
+        };
+        self.host
+            .storage
+            .commit(&self.meta.id, write)
+            .await
+            .map_err(|err| storage_failed::<A>(&self.meta.id, err))?;
+        self.outbox.queue.lock().ready.insert(
+            seq,
+            Stored {
+                seq,
+                queue,
+                created_at_ms,
+                body,
+            },
+        );
+        Ok(seq)
+    }
+
+    /// Hands waiting messages to the `#[run]` loop's waiting takes, deleting them durably
+    /// first.
+    pub(super) async fn serve_consumers(&mut self) {
+        loop {
+            let (consumer, taken) = {
+                let mut state = self.outbox.queue.lock();
+                state.consumers.retain(|c| !c.reply.is_closed());
+                let Some(index) = state
+                    .consumers
+                    .iter()
+                    .position(|c| !matching(&state.ready, c.queue, 1).is_empty())
+                else {
+                    return;
+                };
+                let consumer = state.consumers.remove(index);
+                let seqs = matching(&state.ready, consumer.queue, consumer.max);
+                let taken: Vec<Stored<A>> = seqs
+                    .into_iter()
+                    .filter_map(|seq| state.ready.remove(&seq))
+                    .collect();
+                (consumer, taken)
+            };
+            let write = ActorWrite {
+                kv_delete: taken.iter().map(|m| row_key(m.seq)).collect(),
+                ..Default::default()
+            };
+            if let Err(err) = self.host.storage.commit(&self.meta.id, write).await {
+                storage_failed::<A>(&self.meta.id, err);
+                let mut state = self.outbox.queue.lock();
+                for message in taken {
+                    state.ready.insert(message.seq, message);
+                }
+                // The consumer's reply is dropped: its loop sees the actor stopping.
+                return;
+            }
+            let out = taken
+                .into_iter()
+                .map(|m| Taken {
+                    seq: m.seq,
+                    created_at_ms: m.created_at_ms,
+                    body: m.body,
+                })
+                .collect();
+            if let Err(out) = consumer.reply.send(out) {
+                // The loop went away between the check and now: the messages were deleted,
+                // so their senders learn they were not completed.
+                for message in out {
+                    self.host.complete(
+                        &ActorId(self.meta.id.clone()),
+                        message.seq,
+                        Err(ActorError::new(
+                            "queue",
+                            "consumer_stopped",
+                            "The consumer stopped before completing the message",
+                        )),
+                    );
+                }
+            }
+        }
+    }
+}
+
+impl<A: Actor> Host<A> {
+    /// Sends `body` to `queue` of actor `id` on behalf of the connection `connect`
+    /// describes; with `wait`, waits up to that long (capped by
+    /// [`HostConfig::max_queue_wait`](crate::HostConfig::max_queue_wait)) for its completion.
+    pub(crate) async fn queue_send(
+        self: &Arc<Self>,
+        id: &ActorId,
+        connect: Connect<A>,
+        queue: A::Queue,
+        body: Value,
+        wait: Option<std::time::Duration>,
+    ) -> Result<crate::queue::QueueSendResult<Value>, ActorError> {
+        use crate::queue::QueueSendResult;
+        check_size(&body, self.config.max_queue_message_size)?;
+        let (reply, rx) = oneshot::channel();
+        let cmd = crate::runtime::command::Command::Queue(QueueCommand::Send {
+            connect,
+            queue,
+            body,
+            wait: wait.is_some(),
+            reply,
+        });
+        self.send(id, cmd).await;
+        let accepted = rx.await.unwrap_or_else(|_| Err(ActorError::internal()))?;
+        let (Some(wait), Some(completion)) = (wait, accepted.completion) else {
+            return Ok(QueueSendResult::Completed(None));
+        };
+        let wait = wait.min(self.config.max_queue_wait);
+        match tokio::time::timeout(wait, completion).await {
+            Ok(Ok(Ok(response))) => Ok(QueueSendResult::Completed(response)),
+            Ok(Ok(Err(err))) => Err(err),
+            // The waiter was dropped (the host shut down): the completion was not seen.
+            Ok(Err(_)) => Ok(QueueSendResult::TimedOut),
+            Err(_) => {
+                self.stop_waiting(id, accepted.seq);
+                Ok(QueueSendResult::TimedOut)
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ mod connect;
 mod cors;
 mod gateway;
 mod metadata;
+mod queue;
 mod respond;
 
 use std::net::SocketAddr;
@@ -42,6 +43,7 @@ pub(crate) fn router(registry: Registry) -> Router {
         .route("/health", get(metadata::health))
         .route("/gateway/{target}/action/{action}", post(actions::action))
         .route("/gateway/{target}/connect", get(connect::connect))
+        .route("/gateway/{target}/queue/{queue}", post(queue::send))
         .route(
             "/actors",
             get(actors_api::list)

@@ -93,7 +93,7 @@ impl<A: Actor> Invoker<A> for HttpInvoker<A> {
 ///
 /// Nothing is sent until the first call; a `get_or_create` handle creates the actor then.
 pub struct ActorHandle<A: Actor> {
-    shared: Arc<HandleShared>,
+    pub(crate) shared: Arc<HandleShared>,
     methods: A::Methods<HttpInvoker<A>>,
 }
 

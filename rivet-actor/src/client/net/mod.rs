@@ -3,6 +3,7 @@
 
 mod conn;
 mod handle;
+mod queue;
 mod target;
 
 use std::sync::Arc;

@@ -1,0 +1,101 @@
+//! `POST /gateway/{target}/queue/{name}`: a message to one of the actor's declared queues.
+//!
+//! Body `{body, wait?, timeout?, name?}` in the request's encoding; answer
+//! `{status: "completed" | "timedOut", response?}`. The body, params and queue name are
+//! checked before the actor is resolved, so a malformed send or an undeclared queue never
+//! creates or wakes an actor.
+
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+
+use crate::error::ActorError;
+use crate::protocol::{self, Encoding, QueueSendResponse, QueueSendStatus};
+use crate::queue::QueueSendResult;
+use crate::registry::Registry;
+use crate::runtime::ActorId;
+use crate::server::actions::{conn_params, read_body, request_info};
+use crate::server::gateway::{self, GatewayQuery};
+use crate::server::respond::{error_response, ok_response, protocol_error, request_encoding};
+
+/// How long a sender that asks to wait without a timeout waits.
+const DEFAULT_WAIT: Duration = Duration::from_secs(30);
+
+pub(crate) async fn send(
+    State(registry): State<Registry>,
+    Path((target, queue)): Path<(String, String)>,
+    Query(query): Query<GatewayQuery>,
+    request: axum::extract::Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let encoding = match request_encoding(&parts.headers) {
+        Ok(encoding) => encoding,
+        Err(err) => return error_response(Encoding::Json, &err),
+    };
+    match run(&registry, &target, &queue, &query, parts, body, encoding).await {
+        Ok((id, result)) => {
+            let response = match result {
+                QueueSendResult::Completed(response) => QueueSendResponse {
+                    status: QueueSendStatus::Completed,
+                    response,
+                },
+                QueueSendResult::TimedOut => QueueSendResponse {
+                    status: QueueSendStatus::TimedOut,
+                    response: None,
+                },
+            };
+            ok_response(
+                encoding,
+                protocol::encode_queue_send_response(encoding, &response),
+                Some(&id),
+            )
+        }
+        Err(err) => error_response(encoding, &err),
+    }
+}
+
+async fn run(
+    registry: &Registry,
+    target: &str,
+    queue: &str,
+    query: &GatewayQuery,
+    parts: axum::http::request::Parts,
+    body: axum::body::Body,
+    encoding: Encoding,
+) -> Result<(ActorId, QueueSendResult<protocol::Value>), ActorError> {
+    let limit = registry.server_config().max_message_size;
+    let bytes = read_body(body, limit).await?;
+    let send = protocol::decode_queue_send_request(encoding, &bytes).map_err(protocol_error)?;
+    if let Some(name) = &send.name
+        && name != queue
+    {
+        return Err(ActorError::new(
+            "message",
+            "malformed",
+            format!("the body names queue `{name}` but the path names `{queue}`"),
+        ));
+    }
+    let params = conn_params(&parts.headers)?;
+    let named = gateway::name(registry, target, query).await?;
+    named.check_origin(registry, gateway::origin(&parts.headers))?;
+    if !named.actor.has_queue(queue) {
+        return Err(crate::runtime::queue::not_found(named.actor.name(), queue));
+    }
+    let target = named.resolve().await?;
+    let wait = send
+        .wait
+        .then(|| send.timeout_ms.map_or(DEFAULT_WAIT, Duration::from_millis));
+    let result = target
+        .actor
+        .queue_send(
+            &target.id,
+            params,
+            request_info(parts),
+            queue,
+            send.body,
+            wait,
+        )
+        .await?;
+    Ok((target.id, result))
+}
