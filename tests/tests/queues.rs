@@ -429,3 +429,22 @@ async fn messages_survive_a_restart_and_wake_a_sleeping_actor() {
     server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[path = "../../rivet-actor/tests/support/js.rs"]
+mod js;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn npm_client_sends_to_queues() {
+    js::install_node_modules();
+    let (_registry, server, _client) = serve(HostConfig::default()).await;
+    let endpoint = server.endpoint();
+    for encoding in ["json", "cbor"] {
+        let endpoint = endpoint.clone();
+        tokio::task::spawn_blocking(move || {
+            js::run_js("queues.test.mjs", &endpoint, encoding, &[])
+        })
+        .await
+        .unwrap();
+    }
+    server.shutdown().await.unwrap();
+}
