@@ -236,7 +236,14 @@ impl ActorError {
     pub fn http_status(&self) -> u16 {
         match (self.group.as_str(), self.code.as_str()) {
             (_, "forbidden" | "origin_not_allowed") => 403,
-            (_, "not_found" | "action_not_found" | "unknown_actor") => 404,
+            (
+                _,
+                "not_found"
+                | "action_not_found"
+                | "unknown_actor"
+                | "request_handler_not_found"
+                | "websocket_handler_not_found",
+            ) => 404,
             (_, "action_timed_out" | "hook_timed_out") => 408,
             ("actor", "already_exists") => 409,
             (_, "too_large" | "message_too_long") => 413,

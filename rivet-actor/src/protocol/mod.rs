@@ -38,7 +38,7 @@ pub mod names;
 pub mod path_key;
 mod plain;
 pub mod query_key;
-mod subprotocol;
+pub(crate) mod subprotocol;
 mod wire;
 
 #[cfg(test)]

@@ -84,10 +84,8 @@ pub(crate) enum Command<A: Actor> {
     /// A connection went away.
     Disconnect { conn_id: ConnId },
     /// Queue sends, takes and completions (`runtime/queue.rs`).
-    #[allow(dead_code)] // constructed once queues land
     Queue(crate::runtime::queue::QueueCommand<A>),
     /// Raw HTTP requests and raw WebSockets (`runtime/raw.rs`).
-    #[allow(dead_code)] // constructed once raw handlers land
     Raw(crate::runtime::raw::RawCommand<A>),
     /// Remove the actor and its data; answers whether it existed.
     Destroy {

@@ -77,6 +77,28 @@ pub trait ErasedActor: Send + Sync + 'static {
     ) -> BoxFuture<'a, Pending<()>>;
     /// Closes a connection (runs `on_disconnect`).
     fn disconnect<'a>(&'a self, id: &'a ActorId, conn: &'a ConnId) -> BoxFuture<'a, ()>;
+    /// Whether the actor type has an `#[on_request]` handler.
+    fn handles_requests(&self) -> bool;
+    /// Whether the actor type has an `#[on_websocket]` handler.
+    fn handles_websockets(&self) -> bool;
+    /// A raw HTTP request on a throwaway connection: guards, connect pipeline,
+    /// `can_invoke(Request)`, `#[on_request]`, `on_disconnect`.
+    fn raw_request<'a>(
+        &'a self,
+        id: &'a ActorId,
+        params: Option<Value>,
+        request: Request,
+        raw: crate::raw::RawRequest,
+    ) -> BoxFuture<'a, Result<crate::raw::RawResponse, ActorError>>;
+    /// A raw WebSocket: guards, connect pipeline, `can_invoke(WebSocket)`,
+    /// `#[on_websocket]`. The connection stays open until [`ErasedActor::disconnect`].
+    fn raw_websocket<'a>(
+        &'a self,
+        id: &'a ActorId,
+        params: Option<Value>,
+        request: Request,
+        socket: crate::raw::RawWebSocket,
+    ) -> BoxFuture<'a, Result<ConnId, ActorError>>;
     /// Whether the actor type declares a queue of that wire name.
     fn has_queue(&self, name: &str) -> bool;
     /// Sends a message to a declared queue on a throwaway connection: guards, connect
@@ -311,6 +333,74 @@ impl<A: Actor> ErasedActor for Erased<A> {
                 extensions,
             };
             self.0.queue_send(id, connect, queue, body, wait).await
+        })
+    }
+
+    fn handles_requests(&self) -> bool {
+        A::HANDLES_REQUESTS
+    }
+
+    fn handles_websockets(&self) -> bool {
+        A::HANDLES_WEBSOCKETS
+    }
+
+    fn raw_request<'a>(
+        &'a self,
+        id: &'a ActorId,
+        params: Option<Value>,
+        request: Request,
+        raw: crate::raw::RawRequest,
+    ) -> BoxFuture<'a, Result<crate::raw::RawResponse, ActorError>> {
+        Box::pin(async move {
+            if !A::HANDLES_REQUESTS {
+                return Err(crate::runtime::raw::no_request_handler(A::NAME));
+            }
+            let extensions = self.0.guard(id, params.as_ref(), Some(&request)).await?;
+            let params = decode_params::<A>(params)?;
+            let (reply, rx) = oneshot::channel();
+            let cmd = Command::Raw(crate::runtime::raw::RawCommand::Request {
+                connect: Connect {
+                    conn_id: ConnId::new(),
+                    params,
+                    request: Some(Arc::new(request)),
+                    sink: None,
+                    extensions,
+                },
+                request: Box::new(raw),
+                reply,
+            });
+            self.0.send(id, cmd).await;
+            answer(rx).await
+        })
+    }
+
+    fn raw_websocket<'a>(
+        &'a self,
+        id: &'a ActorId,
+        params: Option<Value>,
+        request: Request,
+        socket: crate::raw::RawWebSocket,
+    ) -> BoxFuture<'a, Result<ConnId, ActorError>> {
+        Box::pin(async move {
+            if !A::HANDLES_WEBSOCKETS {
+                return Err(crate::runtime::raw::no_websocket_handler(A::NAME));
+            }
+            let extensions = self.0.guard(id, params.as_ref(), Some(&request)).await?;
+            let params = decode_params::<A>(params)?;
+            let (reply, rx) = oneshot::channel();
+            let cmd = Command::Raw(crate::runtime::raw::RawCommand::WebSocket {
+                connect: Connect {
+                    conn_id: ConnId::new(),
+                    params,
+                    request: Some(Arc::new(request)),
+                    sink: None,
+                    extensions,
+                },
+                socket,
+                reply,
+            });
+            self.0.send(id, cmd).await;
+            answer(rx).await
         })
     }
 }

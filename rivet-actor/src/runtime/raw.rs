@@ -1,30 +1,161 @@
-//! Raw HTTP requests (`#[on_request]`) and raw WebSockets (`#[on_websocket]`).
+//! Raw HTTP requests (`#[on_request]`) and raw WebSockets (`#[on_websocket]`) inside an
+//! instance: the connect pipeline, `can_invoke`, then the handler as a turn.
 
-use std::marker::PhantomData;
+use tokio::sync::oneshot;
 
-use crate::actor::Actor;
+use crate::actor::{Actor, Invoke};
+use crate::conn::ConnId;
+use crate::context::{ActionCtx, ActorCtx, ConnCtx};
 use crate::error::ActorError;
-use crate::runtime::instance::Instance;
+use crate::raw::{RawRequest, RawResponse, RawWebSocket};
+use crate::runtime::command::Connect;
+use crate::runtime::instance::{Instance, mask};
 
 /// Commands of the raw-handler part of an instance's mailbox.
 pub(crate) enum RawCommand<A: Actor> {
-    #[doc(hidden)]
-    _Never(std::convert::Infallible, PhantomData<fn() -> A>),
+    /// A raw HTTP request on a throwaway connection.
+    Request {
+        connect: Connect<A>,
+        // Boxed: a request is much larger than the mailbox's other commands.
+        request: Box<RawRequest>,
+        reply: oneshot::Sender<Result<RawResponse, ActorError>>,
+    },
+    /// A raw WebSocket: its connection stays open until the socket closes (the server then
+    /// sends `Disconnect`).
+    WebSocket {
+        connect: Connect<A>,
+        socket: RawWebSocket,
+        reply: oneshot::Sender<Result<ConnId, ActorError>>,
+    },
 }
 
 impl<A: Actor> RawCommand<A> {
     pub(crate) fn fail(self, err: ActorError) {
-        let _ = err;
         match self {
-            RawCommand::_Never(never, _) => match never {},
+            RawCommand::Request { reply, .. } => {
+                let _ = reply.send(Err(err));
+            }
+            RawCommand::WebSocket { reply, .. } => {
+                let _ = reply.send(Err(err));
+            }
         }
     }
+}
+
+/// `actor.request_handler_not_found` (404).
+pub(crate) fn no_request_handler(actor: &str) -> ActorError {
+    ActorError::new(
+        "actor",
+        "request_handler_not_found",
+        format!("The actor `{actor}` has no raw request handler"),
+    )
+}
+
+/// `actor.websocket_handler_not_found` (404).
+pub(crate) fn no_websocket_handler(actor: &str) -> ActorError {
+    ActorError::new(
+        "actor",
+        "websocket_handler_not_found",
+        format!("The actor `{actor}` has no raw WebSocket handler"),
+    )
 }
 
 impl<A: Actor> Instance<A> {
     pub(super) async fn handle_raw(&mut self, cmd: RawCommand<A>) {
         match cmd {
-            RawCommand::_Never(never, _) => match never {},
+            RawCommand::Request {
+                connect,
+                request,
+                reply,
+            } => {
+                let conn_id = connect.conn_id.clone();
+                let result = match self.connect(connect).await {
+                    Ok(()) => {
+                        let result = self.raw_request(&conn_id, *request).await;
+                        self.disconnect(&conn_id).await;
+                        result
+                    }
+                    Err(err) => Err(err),
+                };
+                let _ = reply.send(result);
+            }
+            RawCommand::WebSocket {
+                connect,
+                socket,
+                reply,
+            } => {
+                let conn_id = connect.conn_id.clone();
+                let result = match self.connect(connect).await {
+                    Ok(()) => match self.raw_websocket(&conn_id, socket).await {
+                        Ok(()) => Ok(conn_id),
+                        Err(err) => {
+                            self.disconnect(&conn_id).await;
+                            Err(err)
+                        }
+                    },
+                    Err(err) => Err(err),
+                };
+                let _ = reply.send(result);
+            }
         }
+    }
+
+    /// Whether the connection may make this raw invocation.
+    async fn allowed(&self, conn_id: &ConnId, invoke: Invoke<A>) -> Result<(), ActorError> {
+        let slot = self.conns.get(conn_id).ok_or_else(ActorError::internal)?;
+        let ctx = ConnCtx {
+            meta: &self.meta,
+            vars: &self.vars,
+            conn: &slot.conn,
+        };
+        if self.state.can_invoke(&ctx, invoke).await {
+            Ok(())
+        } else {
+            Err(ActorError::forbidden())
+        }
+    }
+
+    async fn raw_request(
+        &mut self,
+        conn_id: &ConnId,
+        request: RawRequest,
+    ) -> Result<RawResponse, ActorError> {
+        self.allowed(conn_id, Invoke::Request).await?;
+        let slot = self.conns.get(conn_id).ok_or_else(ActorError::internal)?;
+        let mut ctx = ActionCtx {
+            actor: ActorCtx {
+                meta: &self.meta,
+                vars: &mut self.vars,
+                outbox: &self.outbox,
+            },
+            conn: Some(&slot.conn),
+        };
+        let result = self.state.on_request(&mut ctx, request).await;
+        let id = self.meta.id.clone();
+        self.finish_turn(true, result)
+            .await
+            .map_err(|err| mask::<A>(err, &id, "on_request"))
+    }
+
+    async fn raw_websocket(
+        &mut self,
+        conn_id: &ConnId,
+        socket: RawWebSocket,
+    ) -> Result<(), ActorError> {
+        self.allowed(conn_id, Invoke::WebSocket).await?;
+        let slot = self.conns.get(conn_id).ok_or_else(ActorError::internal)?;
+        let mut ctx = ActionCtx {
+            actor: ActorCtx {
+                meta: &self.meta,
+                vars: &mut self.vars,
+                outbox: &self.outbox,
+            },
+            conn: Some(&slot.conn),
+        };
+        let result = self.state.on_websocket(&mut ctx, socket).await;
+        let id = self.meta.id.clone();
+        self.finish_turn(true, result)
+            .await
+            .map_err(|err| mask::<A>(err, &id, "on_websocket"))
     }
 }

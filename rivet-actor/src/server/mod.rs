@@ -12,6 +12,7 @@ mod cors;
 mod gateway;
 mod metadata;
 mod queue;
+mod raw;
 mod respond;
 
 use std::net::SocketAddr;
@@ -44,6 +45,10 @@ pub(crate) fn router(registry: Registry) -> Router {
         .route("/gateway/{target}/action/{action}", post(actions::action))
         .route("/gateway/{target}/connect", get(connect::connect))
         .route("/gateway/{target}/queue/{queue}", post(queue::send))
+        .route("/gateway/{target}/request", any(raw::request_root))
+        .route("/gateway/{target}/request/{*path}", any(raw::request))
+        .route("/gateway/{target}/websocket", get(raw::websocket_root))
+        .route("/gateway/{target}/websocket/{*path}", get(raw::websocket))
         .route(
             "/actors",
             get(actors_api::list)

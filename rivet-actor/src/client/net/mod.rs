@@ -4,6 +4,7 @@
 mod conn;
 mod handle;
 mod queue;
+pub(crate) mod raw;
 mod target;
 
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use crate::runtime::{ActorId, Key};
 
 pub use conn::{ActorConn, ConnInvoker, ConnStatus};
 pub use handle::{ActorHandle, HttpInvoker};
+pub use raw::RawClientSocket;
 
 /// A client of a rivet-actor (or RivetKit) server.
 ///

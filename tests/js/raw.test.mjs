@@ -1,0 +1,81 @@
+// The real npm client (rivetkit 2.3.19) against raw handlers: `handle.fetch` to
+// `#[on_request]` and `handle.webSocket` to `#[on_websocket]` of the `site` actor in
+// tests/tests/raw.rs, with conn params, and both refused by `can_invoke`. Run by that file
+// with RIVET_ENDPOINT set; once per encoding.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createClient } from "rivetkit/client";
+
+const endpoint = process.env.RIVET_ENDPOINT;
+const encoding = process.env.RIVET_ENCODING ?? "json";
+assert.ok(endpoint, "RIVET_ENDPOINT must be set");
+
+const client = createClient({ endpoint, encoding });
+const run = `${encoding}-${process.pid}`;
+const as = (user) => ({ params: { user } });
+
+/** Resolves with the next `message` event's data (text) of a raw socket. */
+function nextMessage(ws) {
+	return new Promise((resolve, reject) => {
+		ws.addEventListener("message", (event) => resolve(String(event.data)), { once: true });
+		ws.addEventListener("close", (event) => reject(new Error(`closed ${event.code} ${event.reason}`)), {
+			once: true,
+		});
+	});
+}
+
+function closed(ws) {
+	return new Promise((resolve) =>
+		ws.addEventListener("close", (event) => resolve({ code: event.code, reason: event.reason }), {
+			once: true,
+		}),
+	);
+}
+
+test("handle.fetch reaches #[on_request] with method, path, query, headers, body and params", async () => {
+	const site = client.site.getOrCreate([`fetch-${run}`], as("ann"));
+	const response = await site.fetch("/hit?x=1", {
+		method: "POST",
+		body: "payload",
+		headers: { "x-test": "h" },
+	});
+	assert.equal(response.status, 200);
+	assert.equal(await response.text(), "POST /hit x=1 h payload ann");
+	assert.equal(Number(await site.hits()), 1);
+	const missing = await site.fetch("/elsewhere");
+	assert.equal(missing.status, 404);
+});
+
+test("a fetch refused by can_invoke answers 403 auth.forbidden", async () => {
+	const site = client.site.getOrCreate([`fetch-denied-${run}`], as("blocked"));
+	const response = await site.fetch("/hit");
+	assert.equal(response.status, 403);
+	const body = await response.json();
+	assert.equal(`${body.group}.${body.code}`, "auth.forbidden");
+	const ann = client.site.getOrCreate([`fetch-denied-${run}`], as("ann"));
+	assert.equal(Number(await ann.hits()), 0);
+});
+
+test("handle.webSocket reaches #[on_websocket] and calls back into the actor", async () => {
+	const site = client.site.getOrCreate([`socket-${run}`], as("bob"));
+	const ws = await site.webSocket("/chat");
+	const greeting = nextMessage(ws);
+	assert.equal(await greeting, "hello bob at /chat");
+	const echo = nextMessage(ws);
+	ws.send("hi");
+	assert.equal(await echo, "bob: hi");
+	const hits = nextMessage(ws);
+	ws.send("hit");
+	assert.equal(await hits, "hits 1");
+	const done = closed(ws);
+	ws.close();
+	await done;
+});
+
+test("a raw WebSocket refused by can_invoke closes with auth.forbidden", async () => {
+	const site = client.site.getOrCreate([`socket-denied-${run}`], as("blocked"));
+	const ws = await site.webSocket("/chat");
+	const { code, reason } = await closed(ws);
+	assert.equal(code, 1011);
+	assert.equal(reason, "auth.forbidden");
+});
