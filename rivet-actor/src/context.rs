@@ -66,7 +66,7 @@ impl<A: Actor> Outbox<A> {
             actor,
             pending: Mutex::new(Vec::new()),
             queue: crate::runtime::queue::TurnQueue::new(Arc::clone(&host)),
-            schedule: crate::runtime::schedule::TurnSchedule::new(),
+            schedule: crate::runtime::schedule::TurnSchedule::new(Arc::clone(&host)),
             host,
         }
     }

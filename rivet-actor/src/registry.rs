@@ -210,6 +210,13 @@ impl RegistryBuilder {
             TypeId::of::<A>(),
             Box::new(|storage, config, guards, data| {
                 let host = Host::<A>::new(storage.clone(), config.clone(), guards, data.clone());
+                // Actors with pending schedules wake now (after a restart) rather than on
+                // their next request. Without a runtime (a registry built outside tokio),
+                // they wake on first use instead.
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    let host = host.clone();
+                    runtime.spawn(async move { host.wake_scheduled().await });
+                }
                 Registered {
                     name: A::NAME,
                     type_id: TypeId::of::<A>(),

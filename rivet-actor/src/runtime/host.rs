@@ -43,6 +43,9 @@ pub struct HostConfig {
     /// How long a queue sender may wait for its message's completion (longer requests are
     /// cut to this). Default: 5 minutes.
     pub max_queue_wait: Duration,
+    /// Pending schedules one actor may hold; scheduling beyond answers
+    /// `schedule.limit_reached`. Default: 1,000.
+    pub max_schedules: usize,
 }
 
 impl Default for HostConfig {
@@ -54,6 +57,7 @@ impl Default for HostConfig {
             max_queue_size: 1000,
             max_queue_message_size: 64 * 1024,
             max_queue_wait: Duration::from_secs(300),
+            max_schedules: 1000,
         }
     }
 }
@@ -68,6 +72,8 @@ pub(crate) struct Host<A: Actor> {
     /// Queue senders waiting for their message's completion, by actor and message. They
     /// live here, not in the instance, so a wait survives the actor sleeping and waking.
     waiters: Mutex<HashMap<(ActorId, u64), oneshot::Sender<Completion>>>,
+    /// Timers that wake sleeping actors for their next schedule.
+    alarms: Mutex<HashMap<ActorId, tokio::task::JoinHandle<()>>>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -121,6 +127,7 @@ impl<A: Actor> Host<A> {
             data,
             live: Mutex::new(HashMap::new()),
             waiters: Mutex::new(HashMap::new()),
+            alarms: Mutex::new(HashMap::new()),
         })
     }
 
@@ -265,6 +272,13 @@ impl<A: Actor> Host<A> {
             extensions.push(checked);
         }
         Ok(extensions)
+    }
+
+    /// The alarms of sleeping actors.
+    pub(crate) fn alarms(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<ActorId, tokio::task::JoinHandle<()>>> {
+        self.alarms.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Registers a sender waiting for message `seq` of actor `id`; the answer to await.

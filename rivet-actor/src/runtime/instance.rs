@@ -42,34 +42,42 @@ pub(crate) async fn run<A: Actor>(
         }
     };
     loop {
-        let next = match host.config.idle_timeout {
-            Some(idle) if inst.conns.is_empty() => {
-                match tokio::time::timeout(idle, rx.recv()).await {
-                    Ok(next) => next,
-                    Err(_) => {
-                        inst.sleep(rx).await;
-                        return;
-                    }
+        // Wait for a command, the next due schedule, or (without connections) the idle
+        // timeout, whichever comes first.
+        let due = inst.outbox.schedule.next_due().map(|at| {
+            tokio::time::Instant::now()
+                + at.duration_since(std::time::SystemTime::now())
+                    .unwrap_or_default()
+        });
+        let idle = host.config.idle_timeout.filter(|_| inst.conns.is_empty());
+        let next = tokio::select! {
+            next = rx.recv() => next,
+            () = tokio::time::sleep_until(due.unwrap_or_else(far_future)), if due.is_some() => {
+                let fired = AssertUnwindSafe(inst.fire_due()).catch_unwind().await;
+                if fired.is_err() && !inst.recover_from_panic(&id).await {
+                    return refuse_all(&host, &id, rx, ActorError::internal()).await;
                 }
+                continue;
             }
-            _ => rx.recv().await,
+            () = tokio::time::sleep(idle.unwrap_or_default()), if idle.is_some() => {
+                inst.sleep(rx).await;
+                return;
+            }
         };
         let Some(cmd) = next else { return };
         if let Command::Destroy { reply } = cmd {
             return inst.destroy(rx, reply).await;
         }
         let turn = AssertUnwindSafe(inst.handle(cmd)).catch_unwind().await;
-        if turn.is_err() {
-            tracing::error!(actor = A::NAME, %id, "a turn panicked; reloading the last saved state");
-            let recovered = AssertUnwindSafe(inst.recover()).catch_unwind().await;
-            if !matches!(recovered, Ok(Ok(()))) {
-                tracing::error!(actor = A::NAME, %id, "the actor could not be reloaded; stopping it");
-                inst.stop_run_loop();
-                inst.close_all(ActorError::internal());
-                return refuse_all(&host, &id, rx, ActorError::internal()).await;
-            }
+        if turn.is_err() && !inst.recover_from_panic(&id).await {
+            return refuse_all(&host, &id, rx, ActorError::internal()).await;
         }
     }
+}
+
+/// A deadline that never comes (for a disabled `select!` branch).
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + std::time::Duration::from_secs(86_400 * 365)
 }
 
 /// Closes the mailbox and answers everything in it with `err`.
@@ -104,6 +112,8 @@ pub(crate) struct Instance<A: Actor> {
         tokio::sync::watch::Sender<bool>,
         tokio::task::JoinHandle<()>,
     )>,
+    /// The schedule being fired, while its turn runs (dropped if the turn panics).
+    pub(super) firing: Option<String>,
 }
 
 /// Masks an error for the client, logging what the client will not see.
@@ -200,8 +210,10 @@ impl<A: Actor> Instance<A> {
             saved: Vec::new(),
             scratch: Vec::new(),
             run_loop: None,
+            firing: None,
         };
         inst.load_queue().await?;
+        inst.load_schedules().await?;
         match saved {
             Some(bytes) => inst.saved = bytes,
             None if record.created => {
@@ -602,6 +614,24 @@ impl<A: Actor> Instance<A> {
         }
     }
 
+    /// After a panicked turn: reload, and drop the schedule whose call panicked (it is not
+    /// retried). `false` when the actor cannot continue (its connections are closed).
+    async fn recover_from_panic(&mut self, id: &ActorId) -> bool {
+        tracing::error!(actor = A::NAME, %id, "a turn panicked; reloading the last saved state");
+        if let Some(schedule) = self.firing.take() {
+            self.outbox.clear();
+            self.drop_schedule(&schedule).await;
+        }
+        let recovered = AssertUnwindSafe(self.recover()).catch_unwind().await;
+        if matches!(recovered, Ok(Ok(()))) {
+            return true;
+        }
+        tracing::error!(actor = A::NAME, %id, "the actor could not be reloaded; stopping it");
+        self.stop_run_loop();
+        self.close_all(ActorError::internal());
+        false
+    }
+
     /// After a panicked turn: the last durable state, fresh vars, `on_wake` again.
     async fn recover(&mut self) -> Result<(), Error> {
         self.outbox.clear();
@@ -660,6 +690,7 @@ impl<A: Actor> Instance<A> {
             mask::<A>(err, &self.meta.id, "on_sleep");
         }
         rx.close();
+        self.arm_alarm();
         let id = ActorId(self.meta.id.clone());
         self.host.forget(&id, |tx| tx.is_closed());
         let host = self.host.clone();
@@ -676,6 +707,9 @@ impl<A: Actor> Instance<A> {
         reply: tokio::sync::oneshot::Sender<Result<bool, ActorError>>,
     ) {
         self.stop_run_loop();
+        if let Some(alarm) = self.host.alarms().remove(&ActorId(self.meta.id.clone())) {
+            alarm.abort();
+        }
         let gone = ActorError::new("actor", "destroyed", "The actor was destroyed");
         self.close_all(gone);
         let id = ActorId(self.meta.id.clone());

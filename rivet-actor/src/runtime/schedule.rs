@@ -1,31 +1,342 @@
-//! Schedules: durable delayed action calls of one actor instance.
+//! Schedules inside an instance: the durable rows, the in-memory list, firing due calls as
+//! turns, and the host's alarms that wake a sleeping actor.
+//!
+//! A schedule is one per-actor kv row `s/<id>` holding `(action wire name, args, run-at ms)`.
+//! Adding or cancelling one in a turn is staged here and written in that turn's commit. A
+//! due schedule runs as a turn of the actor itself (no connection, no `can_invoke`) whose
+//! commit also deletes its row: it takes effect exactly once. A scheduled call that fails
+//! (an error, a panic, arguments that no longer decode) is logged and removed — never
+//! retried.
 
-use std::marker::PhantomData;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::actor::Actor;
+use tokio::sync::oneshot;
+
+use crate::actor::{Actor, Target};
+use crate::error::ActorError;
+use crate::runtime::command::Invocation;
+use crate::runtime::host::Host;
+use crate::runtime::instance::Instance;
+use crate::runtime::lookup::ActorId;
 use crate::storage::ActorWrite;
+use crate::value::{Value, from_cbor, to_cbor};
 
-/// The schedule part of a turn's effects: calls scheduled or cancelled by the turn, staged
-/// until the turn commits.
+/// The kv prefix of schedule rows.
+pub(crate) const PREFIX: &[u8] = b"s/";
+
+fn row_key(id: &str) -> Vec<u8> {
+    let mut key = PREFIX.to_vec();
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+/// One pending scheduled call.
+#[derive(Clone, Debug)]
+pub(crate) struct Entry {
+    pub(crate) id: String,
+    pub(crate) action: String,
+    pub(crate) args: Vec<Value>,
+    pub(crate) run_at_ms: i64,
+}
+
+impl Entry {
+    pub(crate) fn run_at(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_millis(self.run_at_ms.max(0) as u64)
+    }
+
+    fn row(&self) -> Option<Vec<u8>> {
+        let mut bytes = Vec::new();
+        to_cbor(&(&self.action, &self.args, self.run_at_ms), &mut bytes).ok()?;
+        Some(bytes)
+    }
+}
+
+#[derive(Default)]
+struct State {
+    /// Durable schedules by id.
+    pending: BTreeMap<String, Entry>,
+    /// Added by the current turn.
+    added: Vec<Entry>,
+    /// Cancelled (or fired) by the current turn.
+    removed: Vec<String>,
+}
+
+/// The schedule part of an instance: its pending calls, and what the current turn added or
+/// cancelled, staged until the turn commits.
 pub(crate) struct TurnSchedule<A: Actor> {
-    _actor: PhantomData<fn() -> A>,
+    host: Arc<Host<A>>,
+    state: Mutex<State>,
 }
 
 impl<A: Actor> TurnSchedule<A> {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(host: Arc<Host<A>>) -> Self {
         Self {
-            _actor: PhantomData,
+            host,
+            state: Mutex::new(State::default()),
         }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Adds this turn's schedule writes to the turn's storage write.
     pub(crate) fn stage(&self, write: &mut ActorWrite) {
-        let _ = write;
+        let state = self.lock();
+        for entry in &state.added {
+            if state.removed.contains(&entry.id) {
+                continue;
+            }
+            if let Some(row) = entry.row() {
+                write.kv_put.push((row_key(&entry.id), row));
+            }
+        }
+        write
+            .kv_delete
+            .extend(state.removed.iter().map(|id| row_key(id)));
     }
 
-    /// The turn's write is durable.
-    pub(crate) fn committed(&self) {}
+    /// The turn's write is durable: its additions and cancellations take hold.
+    pub(crate) fn committed(&self) {
+        let mut state = self.lock();
+        let added = std::mem::take(&mut state.added);
+        let removed = std::mem::take(&mut state.removed);
+        for entry in added {
+            state.pending.insert(entry.id.clone(), entry);
+        }
+        for id in removed {
+            state.pending.remove(&id);
+        }
+    }
 
-    /// The turn failed: undo what it staged.
-    pub(crate) fn abort(&self) {}
+    /// The turn failed: nothing it scheduled or cancelled happened.
+    pub(crate) fn abort(&self) {
+        let mut state = self.lock();
+        state.added.clear();
+        state.removed.clear();
+    }
+
+    /// Schedules `action(args)` at `run_at_ms` in the current turn.
+    pub(crate) fn add(
+        &self,
+        action: &str,
+        args: Vec<Value>,
+        run_at_ms: i64,
+    ) -> Result<String, ActorError> {
+        let mut state = self.lock();
+        let count = state.pending.len() + state.added.len()
+            - state
+                .removed
+                .iter()
+                .filter(|id| state.pending.contains_key(*id))
+                .count();
+        let max = self.host.config.max_schedules;
+        if count >= max {
+            return Err(ActorError::new(
+                "schedule",
+                "limit_reached",
+                format!("The actor already has its maximum of {max} pending schedules"),
+            ));
+        }
+        let id = crate::ids::new_id();
+        state.added.push(Entry {
+            id: id.clone(),
+            action: action.to_owned(),
+            args,
+            run_at_ms,
+        });
+        Ok(id)
+    }
+
+    /// Cancels a schedule in the current turn; whether it was pending.
+    pub(crate) fn cancel(&self, id: &str) -> bool {
+        let mut state = self.lock();
+        if state.removed.iter().any(|r| r == id) {
+            return false;
+        }
+        let known = state.pending.contains_key(id) || state.added.iter().any(|e| e.id == id);
+        if known {
+            state.removed.push(id.to_owned());
+        }
+        known
+    }
+
+    /// The pending schedules as this turn sees them, by run time.
+    pub(crate) fn list(&self) -> Vec<Entry> {
+        let state = self.lock();
+        let mut all: Vec<Entry> = state
+            .pending
+            .values()
+            .chain(state.added.iter())
+            .filter(|e| !state.removed.contains(&e.id))
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| (a.run_at_ms, &a.id).cmp(&(b.run_at_ms, &b.id)));
+        all
+    }
+
+    /// When the earliest durable schedule is due.
+    pub(crate) fn next_due(&self) -> Option<SystemTime> {
+        self.lock()
+            .pending
+            .values()
+            .map(|e| e.run_at_ms)
+            .min()
+            .map(|ms| UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64))
+    }
+
+    /// The durable schedules due now, by run time.
+    fn due(&self) -> Vec<Entry> {
+        let now = crate::runtime::host::now_ms();
+        let mut due: Vec<Entry> = self
+            .lock()
+            .pending
+            .values()
+            .filter(|e| e.run_at_ms <= now)
+            .cloned()
+            .collect();
+        due.sort_by(|a, b| (a.run_at_ms, &a.id).cmp(&(b.run_at_ms, &b.id)));
+        due
+    }
+
+    /// Forgets a schedule whose row was deleted outside a turn.
+    fn forget(&self, id: &str) {
+        self.lock().pending.remove(id);
+    }
+}
+
+fn storage_failed<A: Actor>(id: &str, err: crate::storage::StorageError) -> ActorError {
+    tracing::error!(actor = A::NAME, id, %err, "storage failed in a schedule operation");
+    ActorError::internal()
+}
+
+impl<A: Actor> Instance<A> {
+    /// Reads the actor's pending schedules (at wake).
+    pub(super) async fn load_schedules(&mut self) -> Result<(), ActorError> {
+        if A::Action::ALL.is_empty() {
+            return Ok(());
+        }
+        let rows = self
+            .host
+            .storage
+            .kv_scan_prefix(&self.meta.id, PREFIX)
+            .await
+            .map_err(|err| storage_failed::<A>(&self.meta.id, err))?;
+        let mut state = self.outbox.schedule.lock();
+        for (key, value) in rows {
+            let id = String::from_utf8_lossy(&key[PREFIX.len()..]).into_owned();
+            match from_cbor::<(String, Vec<Value>, i64)>(&value) {
+                Ok((action, args, run_at_ms)) => {
+                    state.pending.insert(
+                        id.clone(),
+                        Entry {
+                            id,
+                            action,
+                            args,
+                            run_at_ms,
+                        },
+                    );
+                }
+                Err(err) => {
+                    tracing::error!(actor = A::NAME, id = %self.meta.id, schedule = id, %err, "an undecodable schedule row was skipped");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Fires every due schedule, each as its own turn.
+    pub(super) async fn fire_due(&mut self) {
+        for entry in self.outbox.schedule.due() {
+            self.fire(entry).await;
+        }
+    }
+
+    async fn fire(&mut self, entry: Entry) {
+        let id = self.meta.id.clone();
+        let call = A::Action::from_name(&entry.action);
+        let Some(action) = call else {
+            tracing::error!(actor = A::NAME, %id, schedule = entry.id, action = entry.action, "a scheduled action no longer exists; dropped");
+            return self.drop_schedule(&entry.id).await;
+        };
+        // The row's deletion is part of the turn: it commits with the action's effect.
+        self.outbox.schedule.lock().removed.push(entry.id.clone());
+        let (reply, rx) = oneshot::channel();
+        self.firing = Some(entry.id.clone());
+        self.dispatch(
+            None,
+            Invocation::Encoded {
+                action,
+                args: entry.args.clone(),
+                reply,
+            },
+        )
+        .await;
+        self.firing = None;
+        match rx.await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => {
+                tracing::warn!(actor = A::NAME, %id, schedule = entry.id, action = entry.action, error = %err, "a scheduled action failed; it is not retried");
+                self.drop_schedule(&entry.id).await;
+            }
+            Err(_) => self.drop_schedule(&entry.id).await,
+        }
+    }
+
+    /// Deletes a schedule outside a turn (it failed, or its action is gone).
+    pub(super) async fn drop_schedule(&mut self, schedule: &str) {
+        let write = ActorWrite {
+            kv_delete: vec![row_key(schedule)],
+            ..Default::default()
+        };
+        if let Err(err) = self.host.storage.commit(&self.meta.id, write).await {
+            storage_failed::<A>(&self.meta.id, err);
+        }
+        self.outbox.schedule.forget(schedule);
+    }
+
+    /// Leaves an alarm with the host so that a sleeping actor wakes for its next schedule.
+    pub(super) fn arm_alarm(&self) {
+        if let Some(due) = self.outbox.schedule.next_due() {
+            self.host.arm_alarm(ActorId(self.meta.id.clone()), due);
+        }
+    }
+}
+
+impl<A: Actor> Host<A> {
+    /// Wakes actor `id` at `due` (replacing an earlier alarm of it).
+    pub(crate) fn arm_alarm(self: &Arc<Self>, id: ActorId, due: SystemTime) {
+        let delay = due
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO);
+        let host = Arc::downgrade(self);
+        let wake = id.clone();
+        let task = tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            if let Some(host) = host.upgrade() {
+                host.alarms().remove(&wake);
+                host.sender(&wake);
+            }
+        });
+        if let Some(old) = self.alarms().insert(id, task) {
+            old.abort();
+        }
+    }
+
+    /// After a restart: wakes every actor of this type with pending schedules, so each
+    /// fires what is due and arms its next alarm.
+    pub(crate) async fn wake_scheduled(self: &Arc<Self>) {
+        match self.storage.actors_with_kv_prefix(A::NAME, PREFIX).await {
+            Ok(ids) => {
+                for id in ids {
+                    self.sender(&ActorId(id.into()));
+                }
+            }
+            Err(err) => {
+                tracing::error!(actor = A::NAME, %err, "storage failed while looking for pending schedules");
+            }
+        }
+    }
 }

@@ -211,6 +211,27 @@ impl Storage for MemoryStorage {
         ready(Ok(rows))
     }
 
+    fn actors_with_kv_prefix<'a>(
+        &'a self,
+        name: &'a str,
+        prefix: &'a [u8],
+    ) -> BoxFuture<'a, StorageResult<Vec<String>>> {
+        let inner = self.lock();
+        let ids = inner
+            .actors
+            .values()
+            .filter(|record| record.name == name)
+            .filter(|record| {
+                inner
+                    .kv
+                    .get(&record.id)
+                    .is_some_and(|rows| prefix_range(rows, prefix).next().is_some())
+            })
+            .map(|record| record.id.clone())
+            .collect();
+        ready(Ok(ids))
+    }
+
     fn destroy<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
         let mut inner = self.lock();
         let existed = match inner.actors.remove(id) {

@@ -287,6 +287,14 @@ pub trait Storage: Send + Sync + 'static {
         prefix: &'a [u8],
     ) -> BoxFuture<'a, StorageResult<Vec<KvPair>>>;
 
+    /// The ids of actors of type `name` that hold at least one kv row whose key starts with
+    /// `prefix` (the runtime wakes actors with pending schedules this way after a restart).
+    fn actors_with_kv_prefix<'a>(
+        &'a self,
+        name: &'a str,
+        prefix: &'a [u8],
+    ) -> BoxFuture<'a, StorageResult<Vec<String>>>;
+
     /// Removes the actor record, its state and its kv rows. Returns whether it existed.
     fn destroy<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<bool>>;
 

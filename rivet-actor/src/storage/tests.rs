@@ -385,6 +385,58 @@ async fn destroy_removes_everything(s: &dyn Storage) {
     assert!(s.kv_scan_prefix("d3", b"").await.unwrap().is_empty());
 }
 
+async fn actors_by_kv_prefix(s: &dyn Storage) {
+    for (id, name, key) in [
+        ("a1", "timer", "x"),
+        ("a2", "timer", "y"),
+        ("a3", "other", "x"),
+    ] {
+        s.insert_actor(record(id, name, &[key])).await.unwrap();
+    }
+    let put = |pairs: &[(&[u8], &[u8])]| ActorWrite {
+        kv_put: kv(pairs),
+        ..Default::default()
+    };
+    s.commit("a1", put(&[(b"s/1", b"due")])).await.unwrap();
+    s.commit("a2", put(&[(b"q/1", b"msg")])).await.unwrap();
+    s.commit("a3", put(&[(b"s/9", b"due")])).await.unwrap();
+    // Only actors of that type, only with a row under the prefix.
+    assert_eq!(
+        s.actors_with_kv_prefix("timer", b"s/").await.unwrap(),
+        ["a1"]
+    );
+    assert_eq!(
+        s.actors_with_kv_prefix("other", b"s/").await.unwrap(),
+        ["a3"]
+    );
+    let mut both = s.actors_with_kv_prefix("timer", b"").await.unwrap();
+    both.sort();
+    assert_eq!(both, ["a1", "a2"]);
+    // A prefix of 0xff bytes has no successor: the scan runs to the end.
+    s.commit("a2", put(&[(b"\xff\xff", b"edge")]))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.actors_with_kv_prefix("timer", b"\xff").await.unwrap(),
+        ["a2"]
+    );
+    s.commit(
+        "a1",
+        ActorWrite {
+            kv_delete: vec![b"s/1".to_vec()],
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        s.actors_with_kv_prefix("timer", b"s/")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 /// Generates one `#[tokio::test]` per backend for each shared test function.
 macro_rules! on_both_backends {
     ($($test:ident),* $(,)?) => {
@@ -418,6 +470,7 @@ on_both_backends!(
     kv_operations,
     write_atomicity,
     destroy_removes_everything,
+    actors_by_kv_prefix,
 );
 
 #[test]

@@ -214,6 +214,29 @@ impl Storage for SqliteStorage {
         })
     }
 
+    fn actors_with_kv_prefix<'a>(
+        &'a self,
+        name: &'a str,
+        prefix: &'a [u8],
+    ) -> BoxFuture<'a, StorageResult<Vec<String>>> {
+        let name = name.to_owned();
+        let prefix = prefix.to_vec();
+        self.readers.run(move |conn| {
+            // Without an upper bound (a prefix of 0xff bytes) the scan runs to the end.
+            let end = prefix_successor(&prefix);
+            conn.prepare_cached(
+                "SELECT DISTINCT a.id FROM actors a JOIN kv ON kv.id = a.id
+                 WHERE a.name = ?1 AND kv.key >= ?2 AND (?3 IS NULL OR kv.key < ?3)
+                 ORDER BY a.id",
+            )
+            .and_then(|mut s| {
+                s.query_map(params![name, prefix, end], |r| r.get(0))?
+                    .collect()
+            })
+            .map_err(read_error("kv rows", &name))
+        })
+    }
+
     fn kv_scan_prefix<'a>(
         &'a self,
         id: &'a str,
