@@ -59,17 +59,20 @@ test("a fetch refused by can_invoke answers 403 auth.forbidden", async () => {
 test("handle.webSocket reaches #[on_websocket] and calls back into the actor", async () => {
 	const site = client.site.getOrCreate([`socket-${run}`], as("bob"));
 	const ws = await site.webSocket("/chat");
-	const greeting = nextMessage(ws);
-	assert.equal(await greeting, "hello bob at /chat");
-	const echo = nextMessage(ws);
-	ws.send("hi");
-	assert.equal(await echo, "bob: hi");
-	const hits = nextMessage(ws);
-	ws.send("hit");
-	assert.equal(await hits, "hits 1");
-	const done = closed(ws);
-	ws.close();
-	await done;
+	try {
+		const greeting = nextMessage(ws);
+		assert.equal(await greeting, "hello bob at /chat");
+		const echo = nextMessage(ws);
+		ws.send("hi");
+		assert.equal(await echo, "bob: hi");
+		const hits = nextMessage(ws);
+		ws.send("hit");
+		assert.equal(await hits, "hits 1");
+	} finally {
+		const done = closed(ws);
+		ws.close();
+		await done;
+	}
 });
 
 test("a raw WebSocket refused by can_invoke closes with auth.forbidden", async () => {

@@ -399,6 +399,48 @@ test("canInvoke: allowed action and subscription pass, the rest is forbidden", a
 	assert.equal(Number(await conn.sendMessage("third")), 3);
 });
 
+test("canInvoke: the jobs queue, raw requests and raw WebSockets pass; the admin queue is forbidden", async () => {
+	const c = client();
+	const key = [`guarded-kinds-${run}`];
+	const room = c.guardedChatRoom.getOrCreate(key);
+	const done = await room.send("jobs", { task: "resize" }, { wait: true, timeout: 5000 });
+	assert.equal(done.status, "completed");
+	assert.equal(Number(done.response), 1);
+	await rejects(room.send("admin", { command: "wipe" }), "auth", "forbidden");
+
+	const response = await room.fetch("/messages");
+	assert.equal(response.status, 200);
+	assert.deepEqual(await response.json(), ["job: resize"]);
+
+	const ws = await room.webSocket("/chat");
+	try {
+		// The socket is returned while it connects; send once it is open.
+		if (ws.readyState !== 1) {
+			await new Promise((resolve) => ws.addEventListener("open", resolve, { once: true }));
+		}
+		const echo = new Promise((resolve, reject) => {
+			ws.addEventListener("message", (event) => resolve(String(event.data)), { once: true });
+			ws.addEventListener("close", (event) => reject(new Error(`closed ${event.code} ${event.reason}`)));
+		});
+		ws.send("hello");
+		assert.equal(await echo, "2: hello");
+	} finally {
+		ws.close();
+	}
+});
+
+test("queues.bans.canPublish: only admins ask for bans", async () => {
+	const c = client();
+	const key = [`board-queues-${run}`];
+	const user = c.moderationBoard.getOrCreate(key, { params: { token: "user" } });
+	await user.send("reports", { text: "spam" });
+	await rejects(user.send("bans", { user: "spammer" }), "auth", "forbidden");
+	const admin = c.moderationBoard.getOrCreate(key, { params: { token: "admin" } });
+	await admin.send("bans", { user: "spammer" });
+	const moderator = c.moderationBoard.getOrCreate(key, { params: { token: "moderator" } });
+	assert.deepEqual(await moderator.review(), ["report: spam", "ban: spammer"]);
+});
+
 test("events.modLog.canSubscribe: moderators hear the log, users are refused it", async () => {
 	const c = client();
 	const key = [`board-${run}`];

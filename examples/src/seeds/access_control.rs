@@ -51,7 +51,7 @@ pub struct GuardedChatRoom {
 
 #[actor(
     events(messages = ChatMessage, secrets = Secret),
-    queues(jobs = Job, admin = AdminCommand),
+    queues(jobs = Job -> usize, admin = AdminCommand),
 )]
 impl GuardedChatRoom {
     /// Fail by default: explicit allow rules, then `false`.
@@ -95,6 +95,38 @@ impl GuardedChatRoom {
             rivet_actor::http::HeaderValue::from_static("application/json"),
         );
         Ok(response)
+    }
+
+    /// Raw WebSocket (`kind: "websocket"`, allowed): echoes each text message back, and
+    /// posts it as a message of the room (through the actor's own client, which `can_invoke`
+    /// does not gate).
+    #[on_websocket]
+    fn socket(&self, c: &mut ActionCtx<'_, Self>, socket: RawWebSocket) {
+        let this = c.this();
+        tokio::spawn(async move {
+            let (tx, mut rx) = socket.split();
+            while let Some(message) = rx.recv().await {
+                if let rivet_actor::raw::RawMessage::Text(text) = message {
+                    let count = this.send_message(text.clone()).await.unwrap_or(0);
+                    let _ = tx.send(format!("{count}: {text}"));
+                }
+            }
+        });
+    }
+
+    /// The `jobs` queue's consumer: each job becomes a message of the room, completed with
+    /// the room's new size.
+    #[run]
+    async fn work(c: RunCtx<Self>) -> Result<(), UserError> {
+        while let Some(job) = c.queue().next::<Job>().await {
+            let count = c
+                .this()
+                .send_message(format!("job: {}", job.body.task))
+                .await
+                .unwrap_or(0);
+            c.queue().complete(&job, count);
+        }
+        Ok(())
     }
 
     /// Declared, never allowed: would erase every message.

@@ -82,6 +82,26 @@ impl ModerationBoard {
         c.conn().state().role == Role::Admin
     }
 
+    /// Moderators take the waiting reports and ban requests (in this turn: they leave the
+    /// queues exactly when the review is stored).
+    #[action]
+    fn review(&mut self, c: &mut ActionCtx<'_, Self>) -> Result<Vec<String>, UserError> {
+        forum::require_role(c.conn().state(), Role::Moderator)?;
+        let mut lines: Vec<String> = c
+            .queue()
+            .try_next_batch::<Report>(100)
+            .into_iter()
+            .map(|report| format!("report: {}", report.body.text))
+            .collect();
+        lines.extend(
+            c.queue()
+                .try_next_batch::<BanRequest>(100)
+                .into_iter()
+                .map(|ban| format!("ban: {}", ban.body.user)),
+        );
+        Ok(lines)
+    }
+
     /// Posts `text` as the caller; returns how many posts the board holds.
     #[action]
     fn post(&mut self, c: &mut ActionCtx<'_, Self>, text: String) -> usize {

@@ -41,7 +41,15 @@ pub fn install_node_modules() {
 pub fn run_js(file: &str, endpoint: &str, encoding: &str, env: &[(&str, &str)]) {
     let mut command = Command::new("node");
     command
-        .args(["--test", "--test-reporter=spec", file])
+        // A test that hangs (a socket left open, an awaited event that never comes) fails
+        // after a minute instead of stalling the whole suite.
+        .args([
+            "--test",
+            "--test-reporter=spec",
+            "--test-timeout=60000",
+            "--test-force-exit",
+            file,
+        ])
         .current_dir(js_dir())
         .env("RIVET_ENDPOINT", endpoint)
         .env("RIVET_ENCODING", encoding);
