@@ -8,6 +8,13 @@
 #   SKIP_RIVETKIT=1 rivet-actor-bench/run.sh   # without the peer
 #   RK_ACTORS=10000 RK_FANOUT=10000 rivet-actor-bench/run.sh   # the peer at full size (slow)
 #   RK_MANY_MAX=1024 rivet-actor-bench/run.sh   # the peer's 1,024-actor row too (minutes of actor creation)
+#   ONLY=ws CONNS=1024 RK_MANY_MAX=1024 SKIP_FLOORS=1 rivet-actor-bench/run.sh
+#                                        # just the 1,024-connection rows, ours and the peer's
+#
+# ONLY (a comma list of idle,fanout,ws,http,handshake) and CONNS (e.g. 1,64,1024) narrow every
+# server's run; SKIP_FLOORS=1 leaves out the raw floors. A WebSocket row of the peer may spend
+# at most RK_SETUP_SECS (default 600) creating actors and opening connections; it then
+# measures the connections that opened and its cell says how many of how many that was.
 #
 # Results (JSON lines) and server logs go to $OUT (default: a fresh temporary directory).
 set -euo pipefail
@@ -21,6 +28,10 @@ RK_ACTORS=${RK_ACTORS:-200}
 # The "many actors" rows on RivetKit use at most this many actors (it creates ~4 actors/s).
 RK_MANY_MAX=${RK_MANY_MAX:-64}
 RK_FANOUT=${RK_FANOUT:-1000}
+RK_SETUP_SECS=${RK_SETUP_SECS:-600}
+NARROW=()
+if [ -n "${ONLY:-}" ]; then NARROW+=(--only "$ONLY"); fi
+if [ -n "${CONNS:-}" ]; then NARROW+=(--conns "$CONNS"); fi
 OUT=${OUT:-$(mktemp -d -t rivet-actor-bench.XXXXXX)}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=$TARGET/release
@@ -73,23 +84,28 @@ load() {
   shift 2
   echo "== $name ($kind) at $URL, load: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   "$BIN/load" run --url "$URL" --label "$name" --kind "$kind" --secs "$SECS" \
-    --fanout "$BIG" --idle-actors "$BIG" --out "$OUT/$name.jsonl" "$@" >/dev/null ||
+    --fanout "$BIG" --idle-actors "$BIG" --out "$OUT/$name.jsonl" "${NARROW[@]}" "$@" >/dev/null ||
     echo "   ($name: some requests failed; see the table)" >&2
 }
 
-start echo "$BIN/floor" ws 127.0.0.1:0
-load echo ws-floor --pid "$PID"
-stop "$PID"
+files=("$OUT/ours.jsonl")
+if [ -z "${SKIP_FLOORS:-}" ]; then
+  start echo "$BIN/floor" ws 127.0.0.1:0
+  load echo ws-floor --pid "$PID"
+  stop "$PID"
+  files+=("$OUT/echo.jsonl")
+fi
 
 start ours "$BIN/server" 127.0.0.1:0 memory
 load ours actor --pid "$PID"
 stop "$PID"
 
-start axum "$BIN/floor" http 127.0.0.1:0
-load axum http-floor
-stop "$PID"
-
-files=("$OUT/ours.jsonl" "$OUT/echo.jsonl" "$OUT/axum.jsonl")
+if [ -z "${SKIP_FLOORS:-}" ]; then
+  start axum "$BIN/floor" http 127.0.0.1:0
+  load axum http-floor
+  stop "$PID"
+  files+=("$OUT/axum.jsonl")
+fi
 if [ -z "${SKIP_RIVETKIT:-}" ]; then
   if "$ROOT/rivet-actor-bench/rivetkit/start.sh" "$OUT" >"$OUT/rivetkit.log" 2>&1 & then
     PID=$!
@@ -103,7 +119,7 @@ if [ -z "${SKIP_RIVETKIT:-}" ]; then
       URL=$(echo "$line" | cut -d' ' -f2)
       RK_PIDS=$(echo "$line" | cut -d' ' -f4)
       load rivetkit actor --pid "$RK_PIDS" --idle-actors "$RK_ACTORS" --fanout "$RK_FANOUT" \
-        --open-conc 8 --many-max "$RK_MANY_MAX"
+        --open-conc 8 --many-max "$RK_MANY_MAX" --setup-secs "$RK_SETUP_SECS"
       files+=("$OUT/rivetkit.jsonl")
     else
       echo "RivetKit did not start; see $OUT/rivetkit.log" >&2

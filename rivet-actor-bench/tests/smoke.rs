@@ -91,3 +91,45 @@ fn generator_against_our_server_and_the_floors() {
     let axum = Server::start(env!("CARGO_BIN_EXE_floor"), &["http", "127.0.0.1:0"]);
     load(&axum, "axum", "http-floor");
 }
+
+/// A row whose setup is cut off by `--setup-secs` measures what opened and says how much
+/// that was, in its JSON and in the report's cell.
+#[test]
+fn a_bounded_setup_is_reported() {
+    let ours = Server::start(env!("CARGO_BIN_EXE_server"), &["127.0.0.1:0"]);
+    let out = std::env::temp_dir().join(format!("rivet-bench-setup-{}.jsonl", std::process::id()));
+    let _ = std::fs::remove_file(&out);
+    let output = Command::new(env!("CARGO_BIN_EXE_load"))
+        .args([
+            "run", "--url", &ours.url, "--label", "ours", "--kind", "actor",
+        ])
+        .args([
+            "--only",
+            "ws",
+            "--conns",
+            "8",
+            "--secs",
+            "1",
+            "--setup-secs",
+            "0",
+        ])
+        .args(["--out", out.to_str().unwrap()])
+        .output()
+        .expect("run load");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let rows: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON row"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    for row in &rows {
+        assert_eq!(row["note"], "0 of 8 conns set up in 0 s", "{row}");
+    }
+    let report = Command::new(env!("CARGO_BIN_EXE_load"))
+        .args(["report", out.to_str().unwrap()])
+        .output()
+        .expect("run report");
+    let table = String::from_utf8_lossy(&report.stdout);
+    assert!(table.contains("0 of 8 conns set up"), "{table}");
+    let _ = std::fs::remove_file(&out);
+}

@@ -368,11 +368,19 @@ async fn undeclared_queues_and_bad_bodies_are_errors_that_create_nothing() {
         let status = response.status();
         (status, response.json::<serde_json::Value>().await.unwrap())
     });
-    tokio::time::sleep(Duration::from_millis(100)).await;
     let client = Client::new(server.endpoint());
     let worker = client
         .get_or_create::<Worker>(["shape"])
         .params(badge("user"));
+    // Wait until the message is queued (the send above answers only when it completes).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while worker.waiting().await.unwrap_or(0) == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the message never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert_eq!(worker.work(false).await.unwrap(), 0);
     let (status, body) = waited.await.unwrap();
     assert_eq!(status, 400, "{body}");

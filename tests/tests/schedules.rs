@@ -261,9 +261,9 @@ async fn a_sleeping_actor_is_woken_by_its_schedule() {
         .register::<Reminder>()
         .build();
     let handle = registry.get_or_create::<Reminder>(["nap"]).await.unwrap();
-    handle.remind("wake up".into(), 500).await.unwrap();
+    handle.remind("wake up".into(), 1000).await.unwrap();
     drop(handle);
-    // Asleep after 50 ms; nothing calls it; the alarm wakes it at 500 ms.
+    // Asleep after 50 ms; nothing calls it; the alarm wakes it at 1 s.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(stored_rung(&registry, "nap").await.is_empty());
     eventually("the schedule fired in a sleeping actor", || async {
@@ -299,7 +299,6 @@ async fn a_schedule_fires_after_a_server_restart() {
         .config(config)
         .register::<Reminder>()
         .build();
-    assert!(stored_rung(&registry, "restart").await.is_empty());
     eventually("the schedule fired after the restart", || async {
         stored_rung(&registry, "restart").await == ["after restart"]
     })

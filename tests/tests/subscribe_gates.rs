@@ -98,9 +98,11 @@ async fn per_event_gates_refuse_and_deliver_nothing() {
         .connect()
         .await
         .unwrap();
+    // One connection's subscriptions are handled in order: once the later refusals arrive,
+    // the headline subscription before them is in place.
+    let mut reader_headlines = reader.events::<Headline>();
     let mut reader_scoops = reader.events::<Scoop>();
     let mut reader_gossip = reader.events::<Gossip>();
-    let mut reader_headlines = reader.events::<Headline>();
     let mut editor_scoops = editor.events::<Scoop>();
 
     // The refusals arrive as errors on the refused streams.

@@ -7,7 +7,7 @@
 //! load run --url http://127.0.0.1:PORT --label ours --kind actor [--pid PID[,PID…]]
 //!          [--secs 3] [--conns 1,64,1024] [--http-conc 64] [--handshake-conc 64]
 //!          [--fanout 10000] [--rounds 5] [--idle-actors 10000] [--ops N] [--only a,b]
-//!          [--open-conc 64] [--many-max N] [--out FILE]
+//!          [--open-conc 64] [--many-max N] [--setup-secs N] [--out FILE]
 //! load report FILE…
 //! ```
 //!
@@ -21,6 +21,9 @@
 //! actor shared by several connections is always created by one connection first, so no
 //! scenario races concurrent get-or-creates of one key. `--many-max` skips the "one actor
 //! per connection" rows above that many connections (for servers that create actors slowly).
+//! `--setup-secs` bounds how long a WebSocket row may spend creating actors and opening
+//! connections: the row then measures the connections that did open, and says in its cell how
+//! many of how many were set up in how long.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -59,6 +62,8 @@ struct Opts {
     ops: Option<u64>,
     open_conc: usize,
     many_max: usize,
+    /// How long a WebSocket row may spend setting up (creating actors, opening connections).
+    setup_secs: Option<f64>,
     only: Option<Vec<String>>,
     out: Option<String>,
     /// Distinguishes actor keys between runs against the same server.
@@ -81,6 +86,7 @@ fn parse(args: &[String]) -> Result<Opts, Error> {
         ops: None,
         open_conc: 64,
         many_max: usize::MAX,
+        setup_secs: None,
         only: None,
         out: None,
         nonce: format!("{:x}", std::process::id()),
@@ -114,6 +120,7 @@ fn parse(args: &[String]) -> Result<Opts, Error> {
             "--ops" => opts.ops = Some(value()?.parse()?),
             "--open-conc" => opts.open_conc = value()?.parse()?,
             "--many-max" => opts.many_max = value()?.parse()?,
+            "--setup-secs" => opts.setup_secs = Some(value()?.parse()?),
             "--only" => opts.only = Some(value()?.split(',').map(String::from).collect()),
             "--out" => opts.out = Some(value()?),
             "--nonce" => opts.nonce = value()?,
@@ -312,8 +319,19 @@ fn plain_client() -> reqwest::Client {
 /// time, before any WebSocket opens to it: every target gets its actors the same way, and no
 /// WebSocket races the creation. Returns how many failed.
 async fn ensure_actors(opts: &Opts, actor: &str, keys: Vec<String>) -> u64 {
+    ensure_actors_until(opts, actor, keys, None).await.0
+}
+
+/// [`ensure_actors`], stopping between batches once `deadline` has passed; also returns how
+/// many keys it got through.
+async fn ensure_actors_until(
+    opts: &Opts,
+    actor: &str,
+    keys: Vec<String>,
+    deadline: Option<Instant>,
+) -> (u64, usize) {
     if opts.kind != "actor" {
-        return 0; // the echo floor has no actors (and no HTTP)
+        return (0, keys.len()); // the echo floor has no actors (and no HTTP)
     }
     let (action, params) = match actor {
         "chatRoom" => ("getMessages", Some(chat_params(0))),
@@ -321,7 +339,12 @@ async fn ensure_actors(opts: &Opts, actor: &str, keys: Vec<String>) -> u64 {
     };
     let client = plain_client();
     let mut errors = 0;
+    let mut done = 0;
     for chunk in keys.chunks(opts.open_conc.max(1)) {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+        done += chunk.len();
         let calls = chunk.iter().map(|key| {
             let url = format!(
                 "{}/gateway/{actor}/action/{action}?{}",
@@ -344,7 +367,7 @@ async fn ensure_actors(opts: &Opts, actor: &str, keys: Vec<String>) -> u64 {
             }
         }
     }
-    errors
+    (errors, done)
 }
 
 /// Runs `workers` loops until the window ends (or `--ops` operations have started); each
@@ -406,15 +429,29 @@ async fn ws_actions(opts: &Opts, conns: usize, one_actor: bool) -> Row {
         }
     };
     let keys = (0..if one_actor { 1 } else { conns }).map(key_of).collect();
-    let mut errors = ensure_actors(opts, "counter", keys).await;
+    let setup_started = Instant::now();
+    let deadline = opts
+        .setup_secs
+        .map(|secs| setup_started + Duration::from_secs_f64(secs));
+    let (mut errors, ensured) = ensure_actors_until(opts, "counter", keys, deadline).await;
+    // Connections only to actors that were created in time.
+    let wanted = if one_actor { conns } else { ensured };
     let mut opening = Vec::new();
-    for i in 0..conns {
+    for i in 0..wanted {
+        if deadline.is_some_and(|d| Instant::now() >= d) && opening.is_empty() {
+            break;
+        }
         let key = key_of(i);
         let url = opts.url.clone();
         opening.push(tokio::spawn(async move {
-            let mut ws = connect(&url, "counter", &key, None).await?;
-            call(&mut ws, 0, "increment", &json!([1])).await?; // warm: the actor exists
-            Ok::<_, Error>(ws)
+            let open = async {
+                let mut ws = connect(&url, "counter", &key, None).await?;
+                call(&mut ws, 0, "increment", &json!([1])).await?; // warm: the actor exists
+                Ok::<_, Error>(ws)
+            };
+            tokio::time::timeout(TIMEOUT, open)
+                .await
+                .unwrap_or_else(|_| Err("opening timed out".into()))
         }));
         // The first connection creates the shared actor alone.
         if opening.len() >= opts.open_conc || (one_actor && i == 0) {
@@ -440,6 +477,8 @@ async fn ws_actions(opts: &Opts, conns: usize, one_actor: bool) -> Row {
             Err(_) => errors += 1,
         }
     }
+    let set_up = sockets.len();
+    let setup_secs = setup_started.elapsed().as_secs_f64();
     let window = Window::new(opts);
     let start = Instant::now();
     let tasks = sockets
@@ -469,6 +508,9 @@ async fn ws_actions(opts: &Opts, conns: usize, one_actor: bool) -> Row {
         .collect();
     let mut row = collect(tasks, scenario, start).await;
     row.errors += errors;
+    if set_up < conns {
+        row.note = format!("{set_up} of {conns} conns set up in {setup_secs:.0} s");
+    }
     row
 }
 
@@ -977,11 +1019,16 @@ fn report(files: &[String]) -> Result<(), Error> {
         if let Some(b) = row["bytes_per_item"].as_f64() {
             return format!("{}{n}{err}", fmt_bytes(b));
         }
+        // A row that could not set up every connection says so.
+        let setup = row["note"]
+            .as_str()
+            .filter(|note| note.contains("set up in"))
+            .map_or(String::new(), |note| format!(" ({note})"));
         if row["ops"].as_u64().unwrap_or(0) == 0 {
-            return format!("no result{err}");
+            return format!("no result{setup}{err}");
         }
         format!(
-            "{}/s · p50 {} · p99 {}{n}{err}",
+            "{}/s · p50 {} · p99 {}{n}{setup}{err}",
             fmt_rate(row["rate"].as_f64().unwrap_or(0.0)),
             fmt_us(row["p50_us"].as_f64().unwrap_or(0.0)),
             fmt_us(row["p99_us"].as_f64().unwrap_or(0.0)),
