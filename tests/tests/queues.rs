@@ -79,6 +79,15 @@ impl Worker {
         Ok(self.done.len())
     }
 
+    /// Takes every waiting job in this turn; their ids.
+    #[action]
+    fn take_ids(&mut self, c: &mut ActionCtx<'_, Self>) -> Vec<u64> {
+        let jobs = c.queue().try_next_batch::<Job>(100);
+        let ids = jobs.iter().map(|job| job.id).collect();
+        self.done.extend(jobs.into_iter().map(|job| job.body.task));
+        ids
+    }
+
     #[action]
     fn done(&self) -> Vec<String> {
         self.done.clone()
@@ -104,6 +113,12 @@ impl Worker {
     #[run]
     async fn run(c: RunCtx<Self>) -> Result<(), UserError> {
         while let Some(question) = c.queue().next::<Question>().await {
+            // A loop that fails or panics holding a message must not take the actor down.
+            match question.body.text.as_str() {
+                "panic" => panic!("the run loop panics"),
+                "fail" => return Err(UserError::new("the run loop fails")),
+                _ => {}
+            }
             let _ = c.this().record_answer().await;
             let text = question.body.text.to_uppercase();
             c.queue().complete(&question, Answer { text });
@@ -436,6 +451,174 @@ async fn messages_survive_a_restart_and_wake_a_sleeping_actor() {
     assert_eq!(answer.response().unwrap().text, "AWAKE?");
     server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A fresh data directory for one test.
+fn data_dir(name: &str) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("rivet-actor-queues-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[tokio::test]
+async fn message_ids_keep_growing_after_the_queue_drains_and_the_actor_restarts() {
+    let dir = data_dir("ids");
+    let mut taken = Vec::new();
+    for tasks in [&["a", "b"][..], &["c"], &["d", "e"]] {
+        let registry = Registry::builder()
+            .data_dir(&dir)
+            .register::<Worker>()
+            .build();
+        let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let worker = Client::new(server.endpoint())
+            .get_or_create::<Worker>(["ids"])
+            .params(badge("user"));
+        for task in tasks {
+            worker
+                .send(Job {
+                    task: task.to_string(),
+                })
+                .await
+                .unwrap();
+        }
+        // Drained before the restart: nothing but the counter remembers the last id.
+        taken.extend(worker.take_ids().await.unwrap());
+        server.shutdown().await.unwrap();
+    }
+    assert_eq!(taken, [0, 1, 2, 3, 4]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn destroying_the_actor_answers_its_waiting_senders() {
+    let (registry, server, client) = serve(HostConfig::default()).await;
+    let worker = client
+        .get_or_create::<Worker>(["destroyed"])
+        .params(badge("user"));
+    // Nobody takes jobs: without the destroy this would wait the full minute.
+    let waiting = tokio::spawn(async move {
+        worker
+            .send_and_wait(Job { task: "x".into() }, Duration::from_secs(60))
+            .await
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let local = loop {
+        if let Ok(local) = registry.get::<Worker>(["destroyed"]).await {
+            let local = local.params(badge("user"));
+            if local.waiting().await.unwrap_or(0) == 1 {
+                break local;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the job never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let response = reqwest::Client::new()
+        .delete(format!(
+            "{}/actors/{}",
+            server.endpoint(),
+            local.id().as_str()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let err = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("the waiting sender was not answered")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(code_of(&err), "actor.destroyed");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_run_loop_that_panics_or_fails_leaves_the_actor_up_and_restarts_at_the_next_wake() {
+    let config = HostConfig {
+        idle_timeout: Some(Duration::from_millis(150)),
+        ..HostConfig::default()
+    };
+    let (_registry, server, client) = serve(config).await;
+    let worker = client
+        .get_or_create::<Worker>(["crashy"])
+        .params(badge("user"));
+    for (i, how) in ["panic", "fail"].into_iter().enumerate() {
+        // The loop took the message and ended without completing it: its sender hears so
+        // at once (the message is gone), rather than timing out.
+        let started = std::time::Instant::now();
+        let err = worker
+            .send_and_wait(Question { text: how.into() }, Duration::from_secs(30))
+            .await
+            .unwrap_err();
+        assert_eq!(code_of(&err), "queue.consumer_stopped", "{how}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{how}");
+        // The actor still takes turns.
+        assert_eq!(worker.answered().await.unwrap(), i as u32);
+        // Without a loop, a question waits; once the actor has slept, the next wake starts
+        // a new loop, which answers it.
+        worker
+            .send(Question {
+                text: format!("after {how}"),
+            })
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while worker.answered().await.unwrap() != i as u32 + 1 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no new loop after {how}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn in_process_handles_send_through_the_same_pipeline() {
+    let (registry, server, _client) = serve(HostConfig::default()).await;
+    let worker = registry
+        .get_or_create::<Worker>(["local"])
+        .await
+        .unwrap()
+        .params(badge("user"));
+    worker
+        .send(Job {
+            task: "local".into(),
+        })
+        .await
+        .unwrap();
+    let answer = worker
+        .send_and_wait(Question { text: "in".into() }, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(answer.response().map(|a| a.text.as_str()), Some("IN"));
+    let timed_out = worker
+        .send_and_wait(
+            Job {
+                task: "later".into(),
+            },
+            Duration::from_millis(100),
+        )
+        .await
+        .unwrap();
+    assert_eq!(timed_out, QueueSendResult::TimedOut);
+    let err = worker.send(Deposit { amount: 1 }).await.unwrap_err();
+    assert!(err.is_forbidden(), "{err:?}");
+    let err = worker
+        .send(AdminJob {
+            command: "x".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_forbidden(), "{err:?}");
+    assert_eq!(worker.take_ids().await.unwrap().len(), 2);
+    assert_eq!(worker.done().await.unwrap(), ["local", "later"]);
+    server.shutdown().await.unwrap();
 }
 
 #[path = "../../rivet-actor/tests/support/js.rs"]
