@@ -362,9 +362,14 @@ async fn undeclared_queues_and_bad_bodies_are_errors_that_create_nothing() {
     );
     let response = post_queue(&server, "ghost", "jobs", "not json", "user").await;
     assert_eq!(response.status(), 400);
+    let huge = format!(r#"{{"body":{{"task":"{}"}}}}"#, "x".repeat(70_000));
+    let response = post_queue(&server, "ghost", "jobs", &huge, "user").await;
+    assert_eq!(response.status(), 400);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "message_too_large", "{body}");
     assert!(
         registry.get::<Worker>(["ghost"]).await.is_err(),
-        "an undeclared queue or a malformed body created the actor"
+        "an undeclared queue, a malformed or an oversized body created the actor"
     );
     // A body of the wrong shape is accepted as a message but refused to its consumer, and
     // a sender waiting on it hears why.
