@@ -358,7 +358,13 @@ impl<A: Actor> Instance<A> {
                     }
                     Err(err) => Err(err),
                 };
-                let _ = reply.send(result);
+                if let Err(Ok(accepted)) = reply.send(result)
+                    && accepted.completion.is_some()
+                {
+                    // The sender went away before hearing the message was accepted: nobody
+                    // waits for it.
+                    self.host.stop_waiting(&self.outbox.actor, accepted.seq);
+                }
                 self.serve_consumers().await;
             }
             QueueCommand::Take {
