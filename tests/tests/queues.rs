@@ -458,6 +458,30 @@ async fn messages_survive_a_restart_and_wake_a_sleeping_actor() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[tokio::test]
+async fn the_rust_client_sends_in_cbor_too() {
+    let (_registry, server, _client) = serve(HostConfig::default()).await;
+    let worker = Client::new(server.endpoint())
+        .encoding(rivet_actor::protocol::Encoding::Cbor)
+        .get_or_create::<Worker>(["cbor"])
+        .params(badge("user"));
+    worker.send(Job { task: "c".into() }).await.unwrap();
+    let answer = worker
+        .send_and_wait(
+            Question {
+                text: "cbor".into(),
+            },
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.response().map(|a| a.text.as_str()), Some("CBOR"));
+    let err = worker.send(Deposit { amount: 1 }).await.unwrap_err();
+    assert!(err.is_forbidden(), "{err:?}");
+    assert_eq!(worker.work(false).await.unwrap(), 1);
+    server.shutdown().await.unwrap();
+}
+
 /// A fresh data directory for one test.
 fn data_dir(name: &str) -> std::path::PathBuf {
     let dir =
