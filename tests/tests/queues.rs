@@ -650,6 +650,66 @@ async fn in_process_handles_send_through_the_same_pipeline() {
     server.shutdown().await.unwrap();
 }
 
+#[tokio::test]
+async fn connections_send_with_their_params() {
+    let (registry, server, client) = serve(HostConfig::default()).await;
+    // Over the network: the WebSocket connection sends over HTTP with its handle's params.
+    let keeper = client
+        .get_or_create::<Worker>(["conns"])
+        .params(badge("keeper"))
+        .connect()
+        .await
+        .unwrap();
+    keeper.send(Deposit { amount: 1 }).await.unwrap();
+    let answer = keeper
+        .send_and_wait(Question { text: "ws".into() }, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(answer.response().map(|a| a.text.as_str()), Some("WS"));
+    let user = client
+        .get_or_create::<Worker>(["conns"])
+        .params(badge("user"))
+        .connect()
+        .await
+        .unwrap();
+    assert!(
+        user.send(Deposit { amount: 1 })
+            .await
+            .unwrap_err()
+            .is_forbidden()
+    );
+    // In process, the same.
+    let local = registry
+        .get_or_create::<Worker>(["conns"])
+        .await
+        .unwrap()
+        .params(badge("user"));
+    let conn = local.connect().await.unwrap();
+    conn.send(Job {
+        task: "from a conn".into(),
+    })
+    .await
+    .unwrap();
+    assert!(
+        conn.send(Deposit { amount: 1 })
+            .await
+            .unwrap_err()
+            .is_forbidden()
+    );
+    let answer = conn
+        .send_and_wait(
+            Question {
+                text: "local".into(),
+            },
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.response().map(|a| a.text.as_str()), Some("LOCAL"));
+    assert_eq!(conn.work(false).await.unwrap(), 1);
+    server.shutdown().await.unwrap();
+}
+
 #[path = "../../rivet-actor/tests/support/js.rs"]
 mod js;
 
