@@ -316,6 +316,9 @@ impl<A: Actor> RunQueues<'_, A> {
             });
             self.ctx.host.send(&self.ctx.id, cmd).await;
             let taken = tokio::select! {
+                // Messages already handed over win over the stop signal: they are deleted,
+                // so they must reach the loop (and, if it stops holding them, be reported).
+                biased;
                 taken = rx => taken,
                 () = self.ctx.stopping() => return None,
             };

@@ -117,6 +117,8 @@ impl Worker {
             match question.body.text.as_str() {
                 "panic" => panic!("the run loop panics"),
                 "fail" => return Err(UserError::new("the run loop fails")),
+                // Holds the message until the actor sleeps and the loop is stopped.
+                "hold" => std::future::pending::<()>().await,
                 _ => {}
             }
             let _ = c.this().record_answer().await;
@@ -565,7 +567,8 @@ async fn destroying_the_actor_answers_its_waiting_senders() {
 }
 
 #[tokio::test]
-async fn a_run_loop_that_panics_or_fails_leaves_the_actor_up_and_restarts_at_the_next_wake() {
+async fn a_run_loop_that_panics_fails_or_is_stopped_holding_a_message_answers_its_sender_and_restarts()
+ {
     let config = HostConfig {
         idle_timeout: Some(Duration::from_millis(150)),
         ..HostConfig::default()
@@ -574,9 +577,10 @@ async fn a_run_loop_that_panics_or_fails_leaves_the_actor_up_and_restarts_at_the
     let worker = client
         .get_or_create::<Worker>(["crashy"])
         .params(badge("user"));
-    for (i, how) in ["panic", "fail"].into_iter().enumerate() {
-        // The loop took the message and ended without completing it: its sender hears so
-        // at once (the message is gone), rather than timing out.
+    for (i, how) in ["panic", "fail", "hold"].into_iter().enumerate() {
+        // The loop took the message and ended (or, holding it, was stopped when the actor
+        // went to sleep) without completing it: its sender hears so at once (the message is
+        // gone), rather than timing out.
         let started = std::time::Instant::now();
         let err = worker
             .send_and_wait(Question { text: how.into() }, Duration::from_secs(30))
