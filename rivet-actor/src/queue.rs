@@ -19,10 +19,13 @@
 //! A sender waiting for completion (`send_and_wait`, or the HTTP body's `wait: true`) gets
 //! the consumer's response when the message is completed — in a turn, when the turn commits
 //! (a message taken but not explicitly completed completes without a response); from the
-//! loop, when it calls [`RunQueues::complete`].
+//! loop, when it calls [`RunQueues::complete`]. A message the loop took and had not
+//! completed when the loop ended (returned, failed, panicked, or was stopped because the
+//! actor sleeps) answers its sender `queue.consumer_stopped`: it is gone, not still queued.
 
+use std::collections::HashSet;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::{oneshot, watch};
@@ -34,7 +37,7 @@ use crate::error::{ActorError, Error};
 use crate::runtime::command::Command;
 use crate::runtime::host::Host;
 use crate::runtime::lookup::ActorId;
-use crate::runtime::queue::{QueueCommand, Taken, invalid_message};
+use crate::runtime::queue::{QueueCommand, Taken, consumer_stopped, invalid_message};
 use crate::value::{from_value, to_value};
 
 /// One message of queue `T`, taken by a consumer.
@@ -186,6 +189,8 @@ pub struct RunCtx<A: Actor> {
     pub(crate) key: Arc<[String]>,
     pub(crate) stop: watch::Receiver<bool>,
     pub(crate) meta_data: Arc<crate::context::SharedData>,
+    /// Messages the loop took and has not completed yet.
+    held: Arc<Mutex<HashSet<u64>>>,
 }
 
 impl<A: Actor> Clone for RunCtx<A> {
@@ -196,8 +201,31 @@ impl<A: Actor> Clone for RunCtx<A> {
             key: self.key.clone(),
             stop: self.stop.clone(),
             meta_data: self.meta_data.clone(),
+            held: self.held.clone(),
         }
     }
+}
+
+/// The messages a `#[run]` loop holds; when the loop's task ends (or is cancelled), their
+/// waiting senders hear `queue.consumer_stopped`.
+pub(crate) struct Held<A: Actor> {
+    host: Arc<Host<A>>,
+    id: ActorId,
+    held: Arc<Mutex<HashSet<u64>>>,
+}
+
+impl<A: Actor> Drop for Held<A> {
+    fn drop(&mut self) {
+        let held = std::mem::take(&mut *lock(&self.held));
+        for seq in held {
+            self.host.complete(&self.id, seq, Err(consumer_stopped()));
+        }
+    }
+}
+
+fn lock(held: &Mutex<HashSet<u64>>) -> std::sync::MutexGuard<'_, HashSet<u64>> {
+    // Only inserts and removes run under this lock: a panic cannot leave it half-written.
+    held.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl<A: Actor> RunCtx<A> {
@@ -208,6 +236,16 @@ impl<A: Actor> RunCtx<A> {
             key: meta.key.clone(),
             stop,
             meta_data: meta.data.clone(),
+            held: Arc::default(),
+        }
+    }
+
+    /// The guard the loop's task holds (see [`Held`]).
+    pub(crate) fn held(&self) -> Held<A> {
+        Held {
+            host: self.host.clone(),
+            id: self.id.clone(),
+            held: self.held.clone(),
         }
     }
 
@@ -253,6 +291,10 @@ impl<A: Actor> RunCtx<A> {
     }
 }
 
+/// How long the loop waits before asking again for messages the instance failed to hand
+/// over.
+const RETAKE_PAUSE: Duration = Duration::from_millis(100);
+
 /// The actor's queues from its `#[run]` loop: [`RunCtx::queue`].
 pub struct RunQueues<'a, A: Actor> {
     ctx: &'a RunCtx<A>,
@@ -274,13 +316,28 @@ impl<A: Actor> RunQueues<'_, A> {
             });
             self.ctx.host.send(&self.ctx.id, cmd).await;
             let taken = tokio::select! {
-                taken = rx => taken.ok()?,
+                // Messages already handed over win over the stop signal: they are deleted,
+                // so they must reach the loop (and, if it stops holding them, be reported).
+                biased;
+                taken = rx => taken,
                 () = self.ctx.stopping() => return None,
+            };
+            let Ok(taken) = taken else {
+                // Dropped unanswered without the actor stopping: the instance could not
+                // delete the messages (a storage failure). Ask again shortly rather than end
+                // the loop.
+                tokio::select! {
+                    () = tokio::time::sleep(RETAKE_PAUSE) => continue,
+                    () = self.ctx.stopping() => return None,
+                }
             };
             let mut out = Vec::with_capacity(taken.len());
             for message in taken {
                 match decode::<A, T>(message) {
-                    Ok(message) => out.push(message),
+                    Ok(message) => {
+                        lock(&self.ctx.held).insert(message.id);
+                        out.push(message);
+                    }
                     Err((seq, err)) => {
                         tracing::warn!(actor = A::NAME, queue = T::TARGET.name(), seq, %err, "a queue message does not decode; skipped");
                         self.ctx.host.complete(&self.ctx.id, seq, Err(err));
@@ -311,7 +368,14 @@ impl<A: Actor> RunQueues<'_, A> {
     }
 
     /// Completes a message the loop took: its waiting sender receives `response`.
+    ///
+    /// Complete what the loop takes before the loop returns: a message still held when the
+    /// loop ends answers its sender `queue.consumer_stopped`.
     pub fn complete<T: Queue<A>>(&self, message: &QueueMessage<T>, response: T::Completion) {
+        if !lock(&self.ctx.held).remove(&message.id) {
+            // Not taken by this loop (or already completed): nothing waits on it here.
+            return;
+        }
         let outcome = to_value(&response).map(Some).map_err(|err| {
             tracing::error!(actor = A::NAME, %err, "a queue completion cannot be encoded");
             ActorError::internal()

@@ -54,3 +54,10 @@ test("undeclared queues and denied sends are errors, never silent", async () => 
 	const keeper = client.worker.getOrCreate([`denied-${run}`], as("keeper"));
 	await keeper.send("vault", { amount: 1 });
 });
+
+test("an oversized message is refused and nothing is queued", async () => {
+	const worker = client.worker.getOrCreate([`oversized-${run}`], as("user"));
+	await worker.send("jobs", { task: "small" });
+	await rejects(worker.send("jobs", { task: "x".repeat(70_000) }), "queue", "message_too_large");
+	assert.equal(Number(await worker.waiting()), 1);
+});

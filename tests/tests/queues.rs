@@ -79,6 +79,15 @@ impl Worker {
         Ok(self.done.len())
     }
 
+    /// Takes every waiting job in this turn; their ids.
+    #[action]
+    fn take_ids(&mut self, c: &mut ActionCtx<'_, Self>) -> Vec<u64> {
+        let jobs = c.queue().try_next_batch::<Job>(100);
+        let ids = jobs.iter().map(|job| job.id).collect();
+        self.done.extend(jobs.into_iter().map(|job| job.body.task));
+        ids
+    }
+
     #[action]
     fn done(&self) -> Vec<String> {
         self.done.clone()
@@ -104,6 +113,14 @@ impl Worker {
     #[run]
     async fn run(c: RunCtx<Self>) -> Result<(), UserError> {
         while let Some(question) = c.queue().next::<Question>().await {
+            // A loop that fails or panics holding a message must not take the actor down.
+            match question.body.text.as_str() {
+                "panic" => panic!("the run loop panics"),
+                "fail" => return Err(UserError::new("the run loop fails")),
+                // Holds the message until the actor sleeps and the loop is stopped.
+                "hold" => std::future::pending::<()>().await,
+                _ => {}
+            }
             let _ = c.this().record_answer().await;
             let text = question.body.text.to_uppercase();
             c.queue().complete(&question, Answer { text });
@@ -347,9 +364,14 @@ async fn undeclared_queues_and_bad_bodies_are_errors_that_create_nothing() {
     );
     let response = post_queue(&server, "ghost", "jobs", "not json", "user").await;
     assert_eq!(response.status(), 400);
+    let huge = format!(r#"{{"body":{{"task":"{}"}}}}"#, "x".repeat(70_000));
+    let response = post_queue(&server, "ghost", "jobs", &huge, "user").await;
+    assert_eq!(response.status(), 400);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "message_too_large", "{body}");
     assert!(
         registry.get::<Worker>(["ghost"]).await.is_err(),
-        "an undeclared queue or a malformed body created the actor"
+        "an undeclared queue, a malformed or an oversized body created the actor"
     );
     // A body of the wrong shape is accepted as a message but refused to its consumer, and
     // a sender waiting on it hears why.
@@ -436,6 +458,260 @@ async fn messages_survive_a_restart_and_wake_a_sleeping_actor() {
     assert_eq!(answer.response().unwrap().text, "AWAKE?");
     server.shutdown().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn the_rust_client_sends_in_cbor_too() {
+    let (_registry, server, _client) = serve(HostConfig::default()).await;
+    let worker = Client::new(server.endpoint())
+        .encoding(rivet_actor::protocol::Encoding::Cbor)
+        .get_or_create::<Worker>(["cbor"])
+        .params(badge("user"));
+    worker.send(Job { task: "c".into() }).await.unwrap();
+    let answer = worker
+        .send_and_wait(
+            Question {
+                text: "cbor".into(),
+            },
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.response().map(|a| a.text.as_str()), Some("CBOR"));
+    let err = worker.send(Deposit { amount: 1 }).await.unwrap_err();
+    assert!(err.is_forbidden(), "{err:?}");
+    assert_eq!(worker.work(false).await.unwrap(), 1);
+    server.shutdown().await.unwrap();
+}
+
+/// A fresh data directory for one test.
+fn data_dir(name: &str) -> std::path::PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("rivet-actor-queues-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[tokio::test]
+async fn message_ids_keep_growing_after_the_queue_drains_and_the_actor_restarts() {
+    let dir = data_dir("ids");
+    let mut taken = Vec::new();
+    for tasks in [&["a", "b"][..], &["c"], &["d", "e"]] {
+        let registry = Registry::builder()
+            .data_dir(&dir)
+            .register::<Worker>()
+            .build();
+        let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let worker = Client::new(server.endpoint())
+            .get_or_create::<Worker>(["ids"])
+            .params(badge("user"));
+        for task in tasks {
+            worker
+                .send(Job {
+                    task: task.to_string(),
+                })
+                .await
+                .unwrap();
+        }
+        // Drained before the restart: nothing but the counter remembers the last id.
+        taken.extend(worker.take_ids().await.unwrap());
+        server.shutdown().await.unwrap();
+    }
+    assert_eq!(taken, [0, 1, 2, 3, 4]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn destroying_the_actor_answers_its_waiting_senders() {
+    let (registry, server, client) = serve(HostConfig::default()).await;
+    let worker = client
+        .get_or_create::<Worker>(["destroyed"])
+        .params(badge("user"));
+    // Nobody takes jobs: without the destroy this would wait the full minute.
+    let waiting = tokio::spawn(async move {
+        worker
+            .send_and_wait(Job { task: "x".into() }, Duration::from_secs(60))
+            .await
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let local = loop {
+        if let Ok(local) = registry.get::<Worker>(["destroyed"]).await {
+            let local = local.params(badge("user"));
+            if local.waiting().await.unwrap_or(0) == 1 {
+                break local;
+            }
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the job never arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    let response = reqwest::Client::new()
+        .delete(format!(
+            "{}/actors/{}",
+            server.endpoint(),
+            local.id().as_str()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let err = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("the waiting sender was not answered")
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(code_of(&err), "actor.destroyed");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_run_loop_that_panics_fails_or_is_stopped_holding_a_message_answers_its_sender_and_restarts()
+ {
+    let config = HostConfig {
+        idle_timeout: Some(Duration::from_millis(150)),
+        ..HostConfig::default()
+    };
+    let (_registry, server, client) = serve(config).await;
+    let worker = client
+        .get_or_create::<Worker>(["crashy"])
+        .params(badge("user"));
+    for (i, how) in ["panic", "fail", "hold"].into_iter().enumerate() {
+        // The loop took the message and ended (or, holding it, was stopped when the actor
+        // went to sleep) without completing it: its sender hears so at once (the message is
+        // gone), rather than timing out.
+        let started = std::time::Instant::now();
+        let err = worker
+            .send_and_wait(Question { text: how.into() }, Duration::from_secs(30))
+            .await
+            .unwrap_err();
+        assert_eq!(code_of(&err), "queue.consumer_stopped", "{how}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{how}");
+        // The actor still takes turns.
+        assert_eq!(worker.answered().await.unwrap(), i as u32);
+        // Without a loop, a question waits; once the actor has slept, the next wake starts
+        // a new loop, which answers it.
+        worker
+            .send(Question {
+                text: format!("after {how}"),
+            })
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while worker.answered().await.unwrap() != i as u32 + 1 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no new loop after {how}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn in_process_handles_send_through_the_same_pipeline() {
+    let (registry, server, _client) = serve(HostConfig::default()).await;
+    let worker = registry
+        .get_or_create::<Worker>(["local"])
+        .await
+        .unwrap()
+        .params(badge("user"));
+    worker
+        .send(Job {
+            task: "local".into(),
+        })
+        .await
+        .unwrap();
+    let answer = worker
+        .send_and_wait(Question { text: "in".into() }, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(answer.response().map(|a| a.text.as_str()), Some("IN"));
+    let timed_out = worker
+        .send_and_wait(
+            Job {
+                task: "later".into(),
+            },
+            Duration::from_millis(100),
+        )
+        .await
+        .unwrap();
+    assert_eq!(timed_out, QueueSendResult::TimedOut);
+    let err = worker.send(Deposit { amount: 1 }).await.unwrap_err();
+    assert!(err.is_forbidden(), "{err:?}");
+    let err = worker
+        .send(AdminJob {
+            command: "x".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_forbidden(), "{err:?}");
+    assert_eq!(worker.take_ids().await.unwrap().len(), 2);
+    assert_eq!(worker.done().await.unwrap(), ["local", "later"]);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn connections_send_with_their_params() {
+    let (registry, server, client) = serve(HostConfig::default()).await;
+    // Over the network: the WebSocket connection sends over HTTP with its handle's params.
+    let keeper = client
+        .get_or_create::<Worker>(["conns"])
+        .params(badge("keeper"))
+        .connect()
+        .await
+        .unwrap();
+    keeper.send(Deposit { amount: 1 }).await.unwrap();
+    let answer = keeper
+        .send_and_wait(Question { text: "ws".into() }, Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(answer.response().map(|a| a.text.as_str()), Some("WS"));
+    let user = client
+        .get_or_create::<Worker>(["conns"])
+        .params(badge("user"))
+        .connect()
+        .await
+        .unwrap();
+    assert!(
+        user.send(Deposit { amount: 1 })
+            .await
+            .unwrap_err()
+            .is_forbidden()
+    );
+    // In process, the same.
+    let local = registry
+        .get_or_create::<Worker>(["conns"])
+        .await
+        .unwrap()
+        .params(badge("user"));
+    let conn = local.connect().await.unwrap();
+    conn.send(Job {
+        task: "from a conn".into(),
+    })
+    .await
+    .unwrap();
+    assert!(
+        conn.send(Deposit { amount: 1 })
+            .await
+            .unwrap_err()
+            .is_forbidden()
+    );
+    let answer = conn
+        .send_and_wait(
+            Question {
+                text: "local".into(),
+            },
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.response().map(|a| a.text.as_str()), Some("LOCAL"));
+    assert_eq!(conn.work(false).await.unwrap(), 1);
+    server.shutdown().await.unwrap();
 }
 
 #[path = "../../rivet-actor/tests/support/js.rs"]

@@ -161,7 +161,7 @@ impl<A: Actor> LocalHandle<A> {
         let cmd = Command::Connect {
             connect: Connect {
                 conn_id: conn_id.clone(),
-                params,
+                params: params.clone(),
                 request: self.request.clone(),
                 sink: Some(sink),
                 extensions,
@@ -191,6 +191,8 @@ impl<A: Actor> LocalHandle<A> {
                 tx: self.tx.clone(),
                 conn_id,
                 streams,
+                params,
+                request: self.request.clone(),
             }),
             methods: A::Methods::from(invoker),
         })
@@ -228,6 +230,9 @@ struct ConnShared<A: Actor> {
     tx: mpsc::Sender<Command<A>>,
     conn_id: ConnId,
     streams: Streams,
+    /// For queue sends, which run on a throwaway connection of their own (as over HTTP).
+    params: Arc<A::ConnParams>,
+    request: Option<Arc<Request>>,
 }
 
 impl<A: Actor> Drop for ConnShared<A> {
@@ -358,48 +363,107 @@ impl<A: Actor> LocalHandle<A> {
     /// room.send(Job { task: "resize".into() }).await?;
     /// ```
     pub async fn send<T: crate::actor::Queue<A>>(&self, message: T) -> Result<(), ClientError> {
-        self.queue_send(message, None).await.map(drop)
+        let params = self.params.clone()?;
+        local_queue_send(&self.host, &self.id, params, &self.request, message, None)
+            .await
+            .map(drop)
     }
 
     /// Sends `message` and waits up to `timeout` for a consumer to complete it.
+    ///
+    /// ```ignore
+    /// let answer = room.send_and_wait(Question { text: "hi".into() }, Duration::from_secs(5)).await?;
+    /// ```
     pub async fn send_and_wait<T: crate::actor::Queue<A>>(
         &self,
         message: T,
         timeout: std::time::Duration,
     ) -> Result<crate::queue::QueueSendResult<T::Completion>, ClientError> {
-        self.queue_send(message, Some(timeout)).await
+        let params = self.params.clone()?;
+        local_queue_send(
+            &self.host,
+            &self.id,
+            params,
+            &self.request,
+            message,
+            Some(timeout),
+        )
+        .await
+    }
+}
+
+impl<A: Actor> LocalConn<A> {
+    /// Sends `message` to its queue with this connection's params, like
+    /// [`LocalHandle::send`] (on a throwaway connection of its own, as over HTTP).
+    ///
+    /// ```ignore
+    /// conn.send(Job { task: "resize".into() }).await?;
+    /// ```
+    pub async fn send<T: crate::actor::Queue<A>>(&self, message: T) -> Result<(), ClientError> {
+        let shared = &self.shared;
+        local_queue_send(
+            &shared.host,
+            &shared.id,
+            shared.params.clone(),
+            &shared.request,
+            message,
+            None,
+        )
+        .await
+        .map(drop)
     }
 
-    async fn queue_send<T: crate::actor::Queue<A>>(
+    /// Sends `message` and waits up to `timeout` for its completion, like
+    /// [`LocalHandle::send_and_wait`].
+    ///
+    /// ```ignore
+    /// let answer = conn.send_and_wait(Question { text: "hi".into() }, Duration::from_secs(5)).await?;
+    /// ```
+    pub async fn send_and_wait<T: crate::actor::Queue<A>>(
         &self,
         message: T,
-        wait: Option<std::time::Duration>,
+        timeout: std::time::Duration,
     ) -> Result<crate::queue::QueueSendResult<T::Completion>, ClientError> {
-        use crate::queue::QueueSendResult;
-        let body =
-            crate::value::to_value(&message).map_err(|err| ClientError::Decode(err.to_string()))?;
-        let connect = Connect {
-            conn_id: ConnId::new(),
-            params: self.params.clone()?,
-            request: self.request.clone(),
-            sink: None,
-            extensions: self
-                .host
-                .guard(&self.id, None, self.request.as_deref())
-                .await?,
-        };
-        let result = self
-            .host
-            .queue_send(&self.id, connect, T::TARGET, body, wait)
-            .await?;
-        Ok(match result {
-            QueueSendResult::TimedOut => QueueSendResult::TimedOut,
-            QueueSendResult::Completed(response) => QueueSendResult::Completed(
-                response
-                    .map(crate::value::from_value)
-                    .transpose()
-                    .map_err(|err| ClientError::Decode(err.to_string()))?,
-            ),
-        })
+        let shared = &self.shared;
+        local_queue_send(
+            &shared.host,
+            &shared.id,
+            shared.params.clone(),
+            &shared.request,
+            message,
+            Some(timeout),
+        )
+        .await
     }
+}
+
+/// One in-process queue send: guards, then the instance's send pipeline; the typed answer.
+async fn local_queue_send<A: Actor, T: crate::actor::Queue<A>>(
+    host: &Arc<Host<A>>,
+    id: &ActorId,
+    params: Arc<A::ConnParams>,
+    request: &Option<Arc<Request>>,
+    message: T,
+    wait: Option<std::time::Duration>,
+) -> Result<crate::queue::QueueSendResult<T::Completion>, ClientError> {
+    use crate::queue::QueueSendResult;
+    let body =
+        crate::value::to_value(&message).map_err(|err| ClientError::Decode(err.to_string()))?;
+    let connect = Connect {
+        conn_id: ConnId::new(),
+        params,
+        request: request.clone(),
+        sink: None,
+        extensions: host.guard(id, None, request.as_deref()).await?,
+    };
+    let result = host.queue_send(id, connect, T::TARGET, body, wait).await?;
+    Ok(match result {
+        QueueSendResult::TimedOut => QueueSendResult::TimedOut,
+        QueueSendResult::Completed(response) => QueueSendResult::Completed(
+            response
+                .map(crate::value::from_value)
+                .transpose()
+                .map_err(|err| ClientError::Decode(err.to_string()))?,
+        ),
+    })
 }

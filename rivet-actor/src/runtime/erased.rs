@@ -101,6 +101,9 @@ pub trait ErasedActor: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<ConnId, ActorError>>;
     /// Whether the actor type declares a queue of that wire name.
     fn has_queue(&self, name: &str) -> bool;
+    /// Refuses a queue message body over the type's size bound (`queue.message_too_large`),
+    /// so the server can answer before it resolves (or creates) the actor.
+    fn check_queue_body(&self, body: &Value) -> Result<(), ActorError>;
     /// Sends a message to a declared queue on a throwaway connection: guards, connect
     /// pipeline, `can_invoke`, `can_publish`, the bounded durable enqueue, and with `wait`
     /// the completion (up to that long).
@@ -309,6 +312,10 @@ impl<A: Actor> ErasedActor for Erased<A> {
 
     fn has_queue(&self, name: &str) -> bool {
         A::Queue::from_name(name).is_some()
+    }
+
+    fn check_queue_body(&self, body: &Value) -> Result<(), ActorError> {
+        crate::runtime::queue::check_size(body, self.0.config.max_queue_message_size)
     }
 
     fn queue_send<'a>(

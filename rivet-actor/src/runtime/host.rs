@@ -315,6 +315,18 @@ impl<A: Actor> Host<A> {
         }
     }
 
+    /// Tells every sender waiting on a message of actor `id` that it will not be completed
+    /// (the actor was destroyed with its messages).
+    pub(crate) fn fail_waiters(&self, id: &ActorId, err: &ActorError) {
+        let mut waiters = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
+        let keys: Vec<_> = waiters.keys().filter(|(a, _)| a == id).cloned().collect();
+        for key in keys {
+            if let Some(waiter) = waiters.remove(&key) {
+                let _ = waiter.send(Err(err.clone()));
+            }
+        }
+    }
+
     /// Number of live instances.
     #[allow(dead_code)]
     pub(crate) fn live_count(&self) -> usize {

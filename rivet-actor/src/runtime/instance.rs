@@ -655,7 +655,11 @@ impl<A: Actor> Instance<A> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let ctx = crate::queue::RunCtx::new(self.host.clone(), &self.meta, stopped);
         let id = self.meta.id.clone();
+        // Dropped when the loop ends or is cancelled: what it took and did not complete is
+        // reported to the waiting senders.
+        let held = ctx.held();
         let task = tokio::spawn(async move {
+            let _held = held;
             match AssertUnwindSafe(A::run(ctx)).catch_unwind().await {
                 Ok(Ok(())) => {}
                 Ok(Err(err)) => {
@@ -711,12 +715,16 @@ impl<A: Actor> Instance<A> {
             alarm.abort();
         }
         let gone = ActorError::new("actor", "destroyed", "The actor was destroyed");
-        self.close_all(gone);
+        self.close_all(gone.clone());
         let id = ActorId(self.meta.id.clone());
         let result = self.host.storage.destroy(id.as_str()).await.map_err(|err| {
             tracing::error!(actor = A::NAME, %id, %err, "storage failed while destroying the actor");
             ActorError::internal()
         });
+        if result.is_ok() {
+            // Its queued messages are gone: senders waiting on them hear it now.
+            self.host.fail_waiters(&id, &gone);
+        }
         let _ = reply.send(result);
         let host = self.host.clone();
         drop(self);

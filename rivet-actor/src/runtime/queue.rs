@@ -2,10 +2,13 @@
 //! completions.
 //!
 //! A message is one per-actor kv row `q/<seq>` (big-endian, so rows scan in arrival order
-//! across all queues) holding `(queue name, created-at ms, body)`. The instance loads them
-//! into [`TurnQueue`] at wake. A send is committed before the sender is answered. A message
-//! taken inside a turn is deleted in that turn's commit, together with the state; a message
-//! the `#[run]` loop takes is deleted (durably) before the loop receives it.
+//! across all queues) holding `(queue name, created-at ms, body)`. The next sequence is kept
+//! in the row `q-next`, written with every message, so ids only grow, even once the queue
+//! has drained and the actor restarted (a waiting sender is keyed by its message's id). The
+//! instance loads them into [`TurnQueue`] at wake. A send is committed before the sender is
+//! answered. A message taken inside a turn is deleted in that turn's commit, together with
+//! the state; a message the `#[run]` loop takes is deleted (durably) before the loop
+//! receives it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -24,6 +27,9 @@ use crate::value::{Value, from_cbor, to_cbor};
 
 /// The kv prefix of queue rows.
 const PREFIX: &[u8] = b"q/";
+
+/// The row holding the next sequence (not under [`PREFIX`], so scans of messages skip it).
+const NEXT_KEY: &[u8] = b"q-next";
 
 fn row_key(seq: u64) -> Vec<u8> {
     let mut key = PREFIX.to_vec();
@@ -259,6 +265,16 @@ pub(crate) fn invalid_message(queue: &str, detail: impl std::fmt::Display) -> Ac
     )
 }
 
+/// `queue.consumer_stopped`: the `#[run]` loop took the message (it is gone: the loop's
+/// delivery is at most once) and ended, or was stopped, before completing it.
+pub(crate) fn consumer_stopped() -> ActorError {
+    ActorError::new(
+        "queue",
+        "consumer_stopped",
+        "The consumer stopped before completing the message",
+    )
+}
+
 /// Checks a body's encoded size against the limit before anything runs.
 pub(crate) fn check_size(body: &Value, max: usize) -> Result<(), ActorError> {
     let mut bytes = Vec::new();
@@ -281,7 +297,16 @@ impl<A: Actor> Instance<A> {
             .kv_scan_prefix(&self.meta.id, PREFIX)
             .await
             .map_err(|err| storage_failed::<A>(&self.meta.id, err))?;
+        let next = self
+            .host
+            .storage
+            .kv_get(&self.meta.id, NEXT_KEY)
+            .await
+            .map_err(|err| storage_failed::<A>(&self.meta.id, err))?;
         let mut state = self.outbox.queue.lock();
+        if let Some(next) = next.and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok()) {
+            state.next_seq = u64::from_be_bytes(next);
+        }
         for (key, value) in rows {
             let seq = key
                 .get(PREFIX.len()..)
@@ -333,7 +358,13 @@ impl<A: Actor> Instance<A> {
                     }
                     Err(err) => Err(err),
                 };
-                let _ = reply.send(result);
+                if let Err(Ok(accepted)) = reply.send(result)
+                    && accepted.completion.is_some()
+                {
+                    // The sender went away before hearing the message was accepted: nobody
+                    // waits for it.
+                    self.host.stop_waiting(&self.outbox.actor, accepted.seq);
+                }
                 self.serve_consumers().await;
             }
             QueueCommand::Take {
@@ -342,19 +373,17 @@ impl<A: Actor> Instance<A> {
                 wait,
                 reply,
             } => {
-                self.outbox.queue.lock().consumers.push(Consumer {
+                let consumer = Consumer {
                     queue,
                     max: max.max(1),
                     reply,
-                });
-                self.serve_consumers().await;
-                if !wait {
-                    // Not served now: answer empty rather than wait.
-                    for consumer in std::mem::take(&mut self.outbox.queue.lock().consumers) {
-                        if !consumer.reply.is_closed() {
-                            let _ = consumer.reply.send(Vec::new());
-                        }
-                    }
+                };
+                if wait {
+                    self.outbox.queue.lock().consumers.push(consumer);
+                    self.serve_consumers().await;
+                } else if let Err(consumer) = self.serve(consumer).await {
+                    // Nothing waits for it: answer empty rather than wait.
+                    let _ = consumer.reply.send(Vec::new());
                 }
             }
         }
@@ -393,7 +422,10 @@ impl<A: Actor> Instance<A> {
         to_cbor(&(queue.name(), created_at_ms, &body), &mut row)
             .map_err(|_| ActorError::internal())?;
         let write = ActorWrite {
-            kv_put: vec![(row_key(seq), row)],
+            kv_put: vec![
+                (row_key(seq), row),
+                (NEXT_KEY.to_vec(), (seq + 1).to_be_bytes().to_vec()),
+            ],
             ..Default::default()
         };
         self.host
@@ -417,7 +449,7 @@ impl<A: Actor> Instance<A> {
     /// first.
     pub(super) async fn serve_consumers(&mut self) {
         loop {
-            let (consumer, taken) = {
+            let consumer = {
                 let mut state = self.outbox.queue.lock();
                 state.consumers.retain(|c| !c.reply.is_closed());
                 let Some(index) = state
@@ -427,51 +459,61 @@ impl<A: Actor> Instance<A> {
                 else {
                     return;
                 };
-                let consumer = state.consumers.remove(index);
-                let seqs = matching(&state.ready, consumer.queue, consumer.max);
-                let taken: Vec<Stored<A>> = seqs
-                    .into_iter()
-                    .filter_map(|seq| state.ready.remove(&seq))
-                    .collect();
-                (consumer, taken)
+                state.consumers.remove(index)
             };
-            let write = ActorWrite {
-                kv_delete: taken.iter().map(|m| row_key(m.seq)).collect(),
-                ..Default::default()
-            };
-            if let Err(err) = self.host.storage.commit(&self.meta.id, write).await {
-                storage_failed::<A>(&self.meta.id, err);
-                let mut state = self.outbox.queue.lock();
-                for message in taken {
-                    state.ready.insert(message.seq, message);
-                }
-                // The consumer's reply is dropped: its loop sees the actor stopping.
+            if self.serve(consumer).await.is_err() {
+                // A storage failure: the messages are back; the take is dropped (its loop
+                // asks again).
                 return;
             }
-            let out = taken
-                .into_iter()
-                .map(|m| Taken {
-                    seq: m.seq,
-                    created_at_ms: m.created_at_ms,
-                    body: m.body,
-                })
-                .collect();
-            if let Err(out) = consumer.reply.send(out) {
-                // The loop went away between the check and now: the messages were deleted,
-                // so their senders learn they were not completed.
-                for message in out {
-                    self.host.complete(
-                        &ActorId(self.meta.id.clone()),
-                        message.seq,
-                        Err(ActorError::new(
-                            "queue",
-                            "consumer_stopped",
-                            "The consumer stopped before completing the message",
-                        )),
-                    );
-                }
+        }
+    }
+
+    /// Takes the messages `consumer` asks for, deletes them durably and hands them over;
+    /// gives the consumer back when there is nothing for it or the delete failed.
+    async fn serve(&mut self, consumer: Consumer<A>) -> Result<(), Consumer<A>> {
+        let taken: Vec<Stored<A>> = {
+            let mut state = self.outbox.queue.lock();
+            let seqs = matching(&state.ready, consumer.queue, consumer.max);
+            seqs.into_iter()
+                .filter_map(|seq| state.ready.remove(&seq))
+                .collect()
+        };
+        if taken.is_empty() {
+            return Err(consumer);
+        }
+        let write = ActorWrite {
+            kv_delete: taken.iter().map(|m| row_key(m.seq)).collect(),
+            ..Default::default()
+        };
+        if let Err(err) = self.host.storage.commit(&self.meta.id, write).await {
+            storage_failed::<A>(&self.meta.id, err);
+            let mut state = self.outbox.queue.lock();
+            for message in taken {
+                state.ready.insert(message.seq, message);
+            }
+            return Err(consumer);
+        }
+        let out = taken
+            .into_iter()
+            .map(|m| Taken {
+                seq: m.seq,
+                created_at_ms: m.created_at_ms,
+                body: m.body,
+            })
+            .collect();
+        if let Err(out) = consumer.reply.send(out) {
+            // The loop went away between the check and now: the messages were deleted, so
+            // their senders learn they were not completed.
+            for message in out {
+                self.host.complete(
+                    &ActorId(self.meta.id.clone()),
+                    message.seq,
+                    Err(consumer_stopped()),
+                );
             }
         }
+        Ok(())
     }
 }
 
@@ -503,15 +545,31 @@ impl<A: Actor> Host<A> {
             return Ok(QueueSendResult::Completed(None));
         };
         let wait = wait.min(self.config.max_queue_wait);
+        // However this wait ends (answered, timed out, or the caller went away and dropped
+        // this future), its entry in the host's waiters goes with it.
+        let _registered = Registered {
+            host: self,
+            id,
+            seq: accepted.seq,
+        };
         match tokio::time::timeout(wait, completion).await {
             Ok(Ok(Ok(response))) => Ok(QueueSendResult::Completed(response)),
             Ok(Ok(Err(err))) => Err(err),
             // The waiter was dropped (the host shut down): the completion was not seen.
-            Ok(Err(_)) => Ok(QueueSendResult::TimedOut),
-            Err(_) => {
-                self.stop_waiting(id, accepted.seq);
-                Ok(QueueSendResult::TimedOut)
-            }
+            Ok(Err(_)) | Err(_) => Ok(QueueSendResult::TimedOut),
         }
+    }
+}
+
+/// A sender's registration in [`Host`]'s waiters, removed when the sender stops waiting.
+struct Registered<'a, A: Actor> {
+    host: &'a Host<A>,
+    id: &'a ActorId,
+    seq: u64,
+}
+
+impl<A: Actor> Drop for Registered<'_, A> {
+    fn drop(&mut self) {
+        self.host.stop_waiting(self.id, self.seq);
     }
 }

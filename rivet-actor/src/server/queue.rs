@@ -1,9 +1,9 @@
 //! `POST /gateway/{target}/queue/{name}`: a message to one of the actor's declared queues.
 //!
 //! Body `{body, wait?, timeout?, name?}` in the request's encoding; answer
-//! `{status: "completed" | "timedOut", response?}`. The body, params and queue name are
-//! checked before the actor is resolved, so a malformed send or an undeclared queue never
-//! creates or wakes an actor.
+//! `{status: "completed" | "timedOut", response?}`. The body (its shape and size), params
+//! and queue name are checked before the actor is resolved, so a malformed or oversized send
+//! or an undeclared queue never creates or wakes an actor.
 
 use std::time::Duration;
 
@@ -82,6 +82,7 @@ async fn run(
     if !named.actor.has_queue(queue) {
         return Err(crate::runtime::queue::not_found(named.actor.name(), queue));
     }
+    named.actor.check_queue_body(&send.body)?;
     let target = named.resolve().await?;
     let wait = send
         .wait

@@ -110,6 +110,9 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub struct ActorConn<A: Actor> {
     shared: Arc<ConnShared>,
     methods: A::Methods<ConnInvoker<A>>,
+    /// The handle it was opened from: queue sends go over HTTP with its params, as the npm
+    /// client's `conn.send` does (the protocol has no queue message on the socket).
+    pub(super) handle: Arc<HandleShared>,
 }
 
 impl<A: Actor> ActorConn<A> {
@@ -126,7 +129,7 @@ impl<A: Actor> ActorConn<A> {
         });
         let (first, opened) = oneshot::channel();
         let task = SocketTask {
-            handle,
+            handle: handle.clone(),
             shared: Arc::downgrade(&shared),
             streams: shared.streams.clone(),
             status: status_tx,
@@ -139,7 +142,11 @@ impl<A: Actor> ActorConn<A> {
             shared: shared.clone(),
             _actor: PhantomData,
         });
-        Ok(Self { shared, methods })
+        Ok(Self {
+            shared,
+            methods,
+            handle,
+        })
     }
 
     /// The connection's current status.

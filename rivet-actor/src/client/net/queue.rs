@@ -1,9 +1,11 @@
-//! Queue sends over HTTP from an [`ActorHandle`]: `POST /gateway/…/queue/{name}`.
+//! Queue sends over HTTP from an [`ActorHandle`] or an [`ActorConn`]:
+//! `POST /gateway/…/queue/{name}`.
 
 use std::time::Duration;
 
 use crate::actor::{Actor, Queue, Target as _};
-use crate::client::net::handle::ActorHandle;
+use crate::client::net::conn::ActorConn;
+use crate::client::net::handle::{ActorHandle, HandleShared};
 use crate::client::net::{error_from_body, transport};
 use crate::error::ClientError;
 use crate::protocol::{self, QueueSendRequest, QueueSendStatus};
@@ -17,7 +19,9 @@ impl<A: Actor> ActorHandle<A> {
     /// room.send(Job { task: "resize".into() }).await?;
     /// ```
     pub async fn send<T: Queue<A>>(&self, message: T) -> Result<(), ClientError> {
-        self.post_queue::<T>(message, None).await.map(drop)
+        post_queue::<A, T>(&self.shared, message, None)
+            .await
+            .map(drop)
     }
 
     /// Sends `message` and waits up to `timeout` for a consumer to complete it; the
@@ -34,63 +38,91 @@ impl<A: Actor> ActorHandle<A> {
         message: T,
         timeout: Duration,
     ) -> Result<QueueSendResult<T::Completion>, ClientError> {
-        self.post_queue::<T>(message, Some(timeout)).await
+        post_queue::<A, T>(&self.shared, message, Some(timeout)).await
+    }
+}
+
+impl<A: Actor> ActorConn<A> {
+    /// Sends `message` to its queue, like [`ActorHandle::send`]: over HTTP, on a throwaway
+    /// connection with this connection's params (the protocol carries no queue message on
+    /// the socket).
+    ///
+    /// ```ignore
+    /// conn.send(Job { task: "resize".into() }).await?;
+    /// ```
+    pub async fn send<T: Queue<A>>(&self, message: T) -> Result<(), ClientError> {
+        post_queue::<A, T>(&self.handle, message, None)
+            .await
+            .map(drop)
     }
 
-    async fn post_queue<T: Queue<A>>(
+    /// Sends `message` and waits up to `timeout` for its completion, like
+    /// [`ActorHandle::send_and_wait`].
+    ///
+    /// ```ignore
+    /// let answer = conn.send_and_wait(Question { text: "hi".into() }, Duration::from_secs(5)).await?;
+    /// ```
+    pub async fn send_and_wait<T: Queue<A>>(
         &self,
         message: T,
-        wait: Option<Duration>,
+        timeout: Duration,
     ) -> Result<QueueSendResult<T::Completion>, ClientError> {
-        let shared = &self.shared;
-        let inner = &shared.client.inner;
-        let encoding = inner.encoding;
-        let name = T::TARGET.name();
-        let body =
-            crate::value::to_value(&message).map_err(|err| ClientError::Decode(err.to_string()))?;
-        let request = QueueSendRequest {
-            name: Some(name.to_owned()),
-            body,
-            wait: wait.is_some(),
-            timeout_ms: wait.map(|w| u64::try_from(w.as_millis()).unwrap_or(u64::MAX)),
-        };
-        let url = shared
-            .target
-            .url(&inner.endpoint, shared.actor_name, &["queue", name])?;
-        let mut http = inner
-            .http
-            .post(url)
-            .header("x-rivet-encoding", encoding.name())
-            .header(http::header::CONTENT_TYPE, encoding.content_type())
-            .body(protocol::encode_queue_send_request(encoding, &request));
-        if let Some(wait) = wait {
-            // The server answers `timedOut` at `wait`; give the answer time to arrive.
-            http = http.timeout(wait + Duration::from_secs(10));
-        }
-        for (name, value) in inner.headers.iter().chain(shared.headers.iter()) {
-            http = http.header(name, value);
-        }
-        if let Some(params) = shared.params.current()? {
-            http = http.header("x-rivet-conn-params", params);
-        }
-        let response = http.send().await.map_err(transport)?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(transport)?;
-        if !status.is_success() {
-            return Err(error_from_body(encoding, status.as_u16(), &bytes));
-        }
-        let reply = protocol::decode_queue_send_response(encoding, &bytes)
-            .map_err(|err| ClientError::Decode(err.to_string()))?;
-        match reply.status {
-            QueueSendStatus::TimedOut => Ok(QueueSendResult::TimedOut),
-            QueueSendStatus::Completed => {
-                let response = reply
-                    .response
-                    .map(crate::value::from_value)
-                    .transpose()
-                    .map_err(|err| ClientError::Decode(err.to_string()))?;
-                Ok(QueueSendResult::Completed(response))
-            }
+        post_queue::<A, T>(&self.handle, message, Some(timeout)).await
+    }
+}
+
+async fn post_queue<A: Actor, T: Queue<A>>(
+    shared: &HandleShared,
+    message: T,
+    wait: Option<Duration>,
+) -> Result<QueueSendResult<T::Completion>, ClientError> {
+    let inner = &shared.client.inner;
+    let encoding = inner.encoding;
+    let name = T::TARGET.name();
+    let body =
+        crate::value::to_value(&message).map_err(|err| ClientError::Decode(err.to_string()))?;
+    let request = QueueSendRequest {
+        name: Some(name.to_owned()),
+        body,
+        wait: wait.is_some(),
+        timeout_ms: wait.map(|w| u64::try_from(w.as_millis()).unwrap_or(u64::MAX)),
+    };
+    let url = shared
+        .target
+        .url(&inner.endpoint, shared.actor_name, &["queue", name])?;
+    let mut http = inner
+        .http
+        .post(url)
+        .header("x-rivet-encoding", encoding.name())
+        .header(http::header::CONTENT_TYPE, encoding.content_type())
+        .body(protocol::encode_queue_send_request(encoding, &request));
+    if let Some(wait) = wait {
+        // The server answers `timedOut` at `wait`; give the answer time to arrive.
+        http = http.timeout(wait + Duration::from_secs(10));
+    }
+    for (name, value) in inner.headers.iter().chain(shared.headers.iter()) {
+        http = http.header(name, value);
+    }
+    if let Some(params) = shared.params.current()? {
+        http = http.header("x-rivet-conn-params", params);
+    }
+    let response = http.send().await.map_err(transport)?;
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(transport)?;
+    if !status.is_success() {
+        return Err(error_from_body(encoding, status.as_u16(), &bytes));
+    }
+    let reply = protocol::decode_queue_send_response(encoding, &bytes)
+        .map_err(|err| ClientError::Decode(err.to_string()))?;
+    match reply.status {
+        QueueSendStatus::TimedOut => Ok(QueueSendResult::TimedOut),
+        QueueSendStatus::Completed => {
+            let response = reply
+                .response
+                .map(crate::value::from_value)
+                .transpose()
+                .map_err(|err| ClientError::Decode(err.to_string()))?;
+            Ok(QueueSendResult::Completed(response))
         }
     }
 }
