@@ -104,6 +104,7 @@ impl Site {
         match path.as_str() {
             "/deaf" => return deaf(socket),
             "/listen" => return listen(socket, this),
+            "/panic" => panic!("secret socket detail"),
             _ => {}
         }
         tokio::spawn(async move {
@@ -483,6 +484,30 @@ async fn an_open_raw_socket_keeps_the_actor_awake_until_the_client_closes_it() {
     let log = wait_for_log_every(&site, "slept", Duration::from_millis(300)).await;
     let left = log.iter().position(|e| e == "left cy").unwrap();
     assert!(log[left..].iter().any(|e| e == "slept"), "{log:?}");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_panicking_handler_is_masked_and_its_connection_still_disconnects() {
+    let (_registry, server, client) = serve_with(rivet_actor::HostConfig {
+        idle_timeout: Some(Duration::from_millis(100)),
+        ..rivet_actor::HostConfig::default()
+    })
+    .await;
+    let site = client.get_or_create::<Site>(["panics"]);
+    let response = site.params(pass("gus")).fetch(get("/panic")).await.unwrap();
+    assert_eq!(
+        (response.status().as_u16(), error_code(&response)),
+        (500, "rivetkit.internal_error".into())
+    );
+    let socket = site.params(pass("hal")).websocket("/panic").await.unwrap();
+    let (code, reason) = close_reason(socket).await;
+    assert_eq!((code, reason.as_str()), (1011, "rivetkit.internal_error"));
+    // Both throwaway connections ran on_disconnect after the recovery, and none is left
+    // behind to keep the actor awake.
+    wait_for_log(&site, "left gus").await;
+    wait_for_log(&site, "left hal").await;
+    wait_for_log_every(&site, "slept", Duration::from_millis(300)).await;
     server.shutdown().await.unwrap();
 }
 
