@@ -91,6 +91,10 @@ impl Site {
             }
             path if path.starts_with("/path/") => Ok(text_response(200, request.uri().to_string())),
             "/fail" => Err(UserError::new("no such page").code("nope")),
+            "/hit-then-fail" => {
+                self.hits += 1;
+                Err(UserError::new("changed my mind").code("nope"))
+            }
             "/panic" => panic!("secret internal detail"),
             _ => Ok(text_response(404, "not here".into())),
         }
@@ -254,6 +258,59 @@ async fn a_request_reaches_the_handler_with_everything_and_its_change_persists()
     // The throwaway connections ran on_disconnect.
     assert!(site.log().await.unwrap().contains(&"left ann".to_string()));
     server.shutdown().await.unwrap();
+}
+
+/// Runs `work` in a runtime of its own, as one process would: when it returns, every
+/// instance task is gone and the storage is closed.
+fn in_process<T>(work: impl std::future::Future<Output = T>) -> T {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let out = runtime.block_on(work);
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    out
+}
+
+#[test]
+fn a_handlers_change_is_durable_once_answered_and_a_failed_one_is_not() {
+    let dir = std::env::temp_dir().join(format!("rivet-actor-raw-durable-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    in_process(async {
+        let registry = Registry::builder()
+            .data_dir(&dir)
+            .register::<Site>()
+            .build();
+        let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let site = Client::new(server.endpoint())
+            .get_or_create::<Site>(["durable"])
+            .params(pass("ann"));
+        let post = |path: &str| {
+            rivet_actor::http::Request::post(path)
+                .body(Vec::new())
+                .unwrap()
+        };
+        assert_eq!(site.fetch(post("/hit")).await.unwrap().status(), 200);
+        let failed = site.fetch(post("/hit-then-fail")).await.unwrap();
+        assert_eq!(
+            (failed.status().as_u16(), error_code(&failed)),
+            (400, "user.nope".into())
+        );
+        // No shutdown and no sleep: what is durable is what the responses promised.
+    });
+    in_process(async {
+        let registry = Registry::builder()
+            .data_dir(&dir)
+            .register::<Site>()
+            .build();
+        let site = registry
+            .get::<Site>(["durable"])
+            .await
+            .unwrap()
+            .params(pass("ann"));
+        assert_eq!(site.hits().await.unwrap(), 1);
+    });
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
