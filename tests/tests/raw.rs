@@ -121,6 +121,9 @@ impl Site {
                         let _ = tx.send(format!("hits {hits}"));
                     }
                     RawMessage::Text(text) if text == "bye" => tx.close(1000, "bye"),
+                    RawMessage::Text(text) if text == "odd-close" => {
+                        tx.close(1005, "x".repeat(300))
+                    }
                     RawMessage::Text(text) => {
                         let _ = tx.send(format!("{user}: {text}"));
                     }
@@ -565,6 +568,29 @@ async fn a_panicking_handler_is_masked_and_its_connection_still_disconnects() {
     wait_for_log(&site, "left gus").await;
     wait_for_log(&site, "left hal").await;
     wait_for_log_every(&site, "slept", Duration::from_millis(300)).await;
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn oversized_messages_and_invalid_closes_still_close_cleanly() {
+    let (_registry, server, client) = serve().await;
+    let site = client.get_or_create::<Site>(["closes"]);
+    let mut big = site.params(pass("ivy")).websocket("/chat").await.unwrap();
+    assert_eq!(next_text(&mut big).await, "hello ivy at /chat");
+    big.send(Message::Text("x".repeat(2 * 1024 * 1024).into()))
+        .await
+        .unwrap();
+    let (code, reason) = close_reason(big).await;
+    assert_eq!(code, 1009);
+    assert!(reason.starts_with("message.too_large"), "{reason}");
+    wait_for_log(&site, "left ivy").await;
+    // The actor asks for a reserved code and an over-long reason: the client still gets a
+    // valid close frame.
+    let mut odd = site.params(pass("jo")).websocket("/chat").await.unwrap();
+    assert_eq!(next_text(&mut odd).await, "hello jo at /chat");
+    odd.send(Message::Text("odd-close".into())).await.unwrap();
+    assert_eq!(close_reason(odd).await, (1000, "x".repeat(123)));
+    wait_for_log(&site, "left jo").await;
     server.shutdown().await.unwrap();
 }
 

@@ -287,7 +287,21 @@ async fn serve(mut socket: WebSocket, accept: Accept, closing: Option<Closing>) 
     target.actor.disconnect(&target.id, &conn).await;
 }
 
-fn close_frame(code: u16, reason: String) -> Message {
+/// A close frame the client can accept whatever the actor asked for: a code a peer may send
+/// (1000–1003, 1007–1014, 3000–4999; others become 1000) and a reason of at most 123 bytes
+/// (a control frame holds 125).
+fn close_frame(code: u16, mut reason: String) -> Message {
+    let code = match code {
+        1000..=1003 | 1007..=1014 | 3000..=4999 => code,
+        _ => CLOSE_NORMAL,
+    };
+    if reason.len() > 123 {
+        let mut end = 123;
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+    }
     Message::Close(Some(CloseFrame {
         code,
         reason: reason.into(),
@@ -307,6 +321,19 @@ async fn shutting_down(closing: &mut Option<tokio::sync::watch::Receiver<bool>>)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn close_frames_are_always_valid() {
+        let frame = |code, reason: &str| match close_frame(code, reason.into()) {
+            Message::Close(Some(frame)) => (frame.code, frame.reason.len()),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(frame(4004, "gone"), (4004, 4));
+        assert_eq!(frame(1005, ""), (1000, 0));
+        assert_eq!(frame(1006, ""), (1000, 0));
+        assert_eq!(frame(5000, ""), (1000, 0));
+        assert_eq!(frame(1000, &"é".repeat(100)), (1000, 122));
+    }
 
     #[test]
     fn the_actor_sees_the_raw_path_and_its_own_query() {
