@@ -3,40 +3,86 @@
 //! `before_connect`, `conn_state`, `on_connect`) and `can_invoke` (kinds `request` and
 //! `websocket`).
 //!
-//! ```ignore
-//! #[on_request]
-//! fn http(&mut self, request: RawRequest) -> RawResponse {
-//!     self.hits += 1;
-//!     RawResponse::new(format!("hit {} at {}", self.hits, request.uri().path()).into())
+//! ```
+//! use rivet_actor::prelude::*;
+//! use rivet_actor::raw::RawMessage;
+//!
+//! #[derive(Default, Serialize, Deserialize)]
+//! struct Site { hits: u32, said: Vec<String> }
+//!
+//! #[actor]
+//! impl Site {
+//!     #[on_request]
+//!     fn http(&mut self, request: RawRequest) -> RawResponse {
+//!         self.hits += 1; // committed before the response leaves, like an action's change
+//!         RawResponse::new(format!("hit {} at {}", self.hits, request.uri()).into())
+//!     }
+//!
+//!     #[on_websocket]
+//!     fn socket(&self, c: &mut ActionCtx<'_, Self>, socket: RawWebSocket) {
+//!         // The socket outlives this turn: a task owns it and reaches the actor through
+//!         // its own typed client.
+//!         let this = c.this();
+//!         tokio::spawn(async move {
+//!             let (tx, mut rx) = socket.split();
+//!             while let Some(RawMessage::Text(text)) = rx.recv().await {
+//!                 let count = this.say(text.clone()).await.unwrap_or(0);
+//!                 let _ = tx.send(format!("{count}: {text}"));
+//!             }
+//!         });
+//!     }
+//!
+//!     #[action]
+//!     fn say(&mut self, text: String) -> usize {
+//!         self.said.push(text);
+//!         self.said.len()
+//!     }
 //! }
 //!
-//! #[on_websocket]
-//! fn socket(&self, c: &mut ActionCtx<'_, Self>, socket: RawWebSocket) {
-//!     let this = c.this();
-//!     tokio::spawn(async move {
-//!         let (tx, mut rx) = socket.split();
-//!         while let Some(message) = rx.recv().await {
-//!             if let RawMessage::Text(text) = message {
-//!                 let count = this.record(text.clone()).await.unwrap_or(0);
-//!                 let _ = tx.send(RawMessage::Text(format!("{count}: {text}")));
-//!             }
-//!         }
-//!     });
-//! }
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use futures_util::{SinkExt, StreamExt};
+//! use tokio_tungstenite::tungstenite::Message;
+//!
+//! let registry = Registry::builder().in_memory().register::<Site>().build();
+//! let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+//! let site = Client::new(server.endpoint()).get_or_create::<Site>(["home"]);
+//!
+//! let request = rivet_actor::http::Request::get("/docs?page=2").body(Vec::new()).unwrap();
+//! let response = site.fetch(request).await.unwrap();
+//! assert_eq!(response.body().as_ref(), b"hit 1 at /docs?page=2");
+//!
+//! let mut socket = site.websocket("/chat").await.unwrap();
+//! socket.send(Message::text("hi")).await.unwrap();
+//! assert_eq!(socket.next().await.unwrap().unwrap(), Message::text("1: hi"));
+//! # server.shutdown().await.unwrap();
+//! # });
 //! ```
-
-use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use crate::conn::Request;
-
 /// The request an `#[on_request]` handler receives: method, the URI relative to
-/// `/gateway/{actor}/request` (path and the query without the gateway's `rvt-*` parameters),
-/// headers and the whole body.
+/// `/gateway/{actor}/request` (the path still percent-encoded as sent, `/` when empty, and
+/// the query without the gateway's `rvt-*` parameters), headers and the whole body (at
+/// most the server's `max_message_size`; larger bodies are refused with 413).
+///
+/// ```
+/// use rivet_actor::raw::RawRequest;
+///
+/// let request: RawRequest = rivet_actor::http::Request::post("/notes?draft=1")
+///     .body("hello".into())
+///     .unwrap();
+/// assert_eq!(request.uri().path(), "/notes");
+/// ```
 pub type RawRequest = http::Request<axum::body::Bytes>;
 
 /// What an `#[on_request]` handler answers: status, headers and body pass to the client.
+///
+/// ```
+/// use rivet_actor::raw::RawResponse;
+///
+/// let mut response = RawResponse::new("created".into());
+/// *response.status_mut() = rivet_actor::http::StatusCode::CREATED;
+/// ```
 pub type RawResponse = http::Response<axum::body::Bytes>;
 
 /// One WebSocket message.
@@ -45,6 +91,7 @@ pub type RawResponse = http::Response<axum::body::Bytes>;
 /// use rivet_actor::raw::RawMessage;
 ///
 /// assert_eq!(RawMessage::from("hi"), RawMessage::Text("hi".into()));
+/// assert_eq!(RawMessage::from(vec![1, 2]), RawMessage::Binary(vec![1, 2].into()));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RawMessage {
@@ -89,59 +136,128 @@ pub(crate) enum Outgoing {
 #[error("the WebSocket is closed")]
 pub struct SocketClosed;
 
-/// The sending half of a [`RawWebSocket`]; clone it to send from several tasks.
+/// The sending half of a [`RawWebSocket`]; clone it to send from several tasks. Sending
+/// never waits: messages queue until the server writes them to the socket.
+///
+/// ```
+/// # use rivet_actor::prelude::*;
+/// # #[derive(Default, Serialize, Deserialize)] struct Ticker;
+/// # #[actor] impl Ticker {
+/// #[on_websocket]
+/// fn socket(&self, socket: RawWebSocket) {
+///     let (tx, _rx) = socket.split();
+///     tokio::spawn(async move {
+///         // Ends when the client goes away.
+///         while tx.send("tick").is_ok() {
+///             tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+///         }
+///     });
+/// }
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct RawSender {
     tx: mpsc::UnboundedSender<Outgoing>,
 }
 
 impl RawSender {
-    /// Queues a message for the client.
+    /// Queues a message for the client; [`SocketClosed`] once the socket is closed.
     pub fn send(&self, message: impl Into<RawMessage>) -> Result<(), SocketClosed> {
         self.tx
             .send(Outgoing::Message(message.into()))
             .map_err(|_| SocketClosed)
     }
 
-    /// Closes the socket with `code` (e.g. 1000) and `reason`.
+    /// Closes the socket with `code` (e.g. 1000) and `reason` (at most 123 bytes), after
+    /// the messages queued before it.
     pub fn close(&self, code: u16, reason: impl Into<String>) {
         let _ = self.tx.send(Outgoing::Close(code, reason.into()));
     }
 
-    /// Whether the socket is closed.
+    /// Whether the socket is closed (by either side, or by the server shutting down).
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
     }
 }
 
 /// The receiving half of a [`RawWebSocket`].
+///
+/// ```
+/// # use rivet_actor::prelude::*;
+/// # use rivet_actor::raw::RawMessage;
+/// # #[derive(Default, Serialize, Deserialize)] struct Sink;
+/// # #[actor] impl Sink {
+/// #[on_websocket]
+/// fn socket(&self, c: &mut ActionCtx<'_, Self>, socket: RawWebSocket) {
+///     let this = c.this();
+///     let (_tx, mut rx) = socket.split();
+///     tokio::spawn(async move {
+///         while let Some(message) = rx.recv().await {
+///             if let RawMessage::Text(text) = message {
+///                 let _ = this.record(text).await;
+///             }
+///         }
+///     });
+/// }
+/// #[action] fn record(&mut self, _text: String) {}
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct RawReceiver {
     rx: mpsc::Receiver<RawMessage>,
 }
 
 impl RawReceiver {
-    /// The next message from the client; `None` once the client closed the socket.
+    /// The next message from the client; `None` once the socket is closed. Until this is
+    /// called, the server stops reading the socket after a few messages (backpressure).
     pub async fn recv(&mut self) -> Option<RawMessage> {
         self.rx.recv().await
     }
 }
 
-/// A raw WebSocket handed to `#[on_websocket]`. It outlives the handler's turn: spawn a task
-/// that owns it (and reaches the actor through `c.this()`). The actor keeps the socket's
-/// connection (so it does not sleep) until either side closes it; then `on_disconnect` runs.
+/// A raw WebSocket handed to `#[on_websocket]`, after the origin policy, the connect
+/// pipeline and `can_invoke(Invoke::WebSocket)`.
+///
+/// It outlives the handler's turn: spawn a task that owns it (and reaches the actor through
+/// `c.this()`; awaiting `recv` inside the handler would hold the actor's turn). The socket's
+/// connection stays open in the actor, so the actor does not sleep, until the client closes
+/// it, the actor closes it ([`close`](Self::close), or dropping both halves), or the server
+/// shuts down; then `on_disconnect` runs. A destroyed actor's sockets close with 1011 and
+/// `actor.destroyed`. See the [module example](self).
+///
+/// ```
+/// # use rivet_actor::prelude::*;
+/// # #[derive(Default, Serialize, Deserialize)] struct Echo;
+/// # #[actor] impl Echo {
+/// #[on_websocket]
+/// fn socket(&self, mut socket: RawWebSocket) {
+///     if socket.uri().path() != "/echo" {
+///         return socket.close(4004, "no such socket");
+///     }
+///     tokio::spawn(async move {
+///         while let Some(message) = socket.recv().await {
+///             if socket.send(message).is_err() {
+///                 break;
+///             }
+///         }
+///     });
+/// }
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct RawWebSocket {
     sender: RawSender,
     receiver: RawReceiver,
-    request: Arc<Request>,
+    uri: http::Uri,
+    headers: http::HeaderMap,
 }
 
 impl RawWebSocket {
     /// A socket and the server's ends of it: messages the client sent go into the returned
     /// sender, what the actor sends comes out of the returned receiver.
     pub(crate) fn pair(
-        request: Arc<Request>,
+        uri: http::Uri,
+        headers: http::HeaderMap,
     ) -> (
         RawWebSocket,
         mpsc::Sender<RawMessage>,
@@ -154,35 +270,37 @@ impl RawWebSocket {
         let socket = RawWebSocket {
             sender: RawSender { tx: out_tx },
             receiver: RawReceiver { rx: in_rx },
-            request,
+            uri,
+            headers,
         };
         (socket, in_tx, out_rx)
     }
 
-    /// Queues a message for the client.
+    /// Queues a message for the client; [`SocketClosed`] once the socket is closed.
     pub fn send(&self, message: impl Into<RawMessage>) -> Result<(), SocketClosed> {
         self.sender.send(message)
     }
 
-    /// The next message from the client; `None` once the client closed the socket.
+    /// The next message from the client; `None` once the socket is closed.
     pub async fn recv(&mut self) -> Option<RawMessage> {
         self.receiver.recv().await
     }
 
-    /// Closes the socket with `code` and `reason`.
+    /// Closes the socket with `code` and `reason` (at most 123 bytes).
     pub fn close(&self, code: u16, reason: impl Into<String>) {
         self.sender.close(code, reason)
     }
 
-    /// The path the client opened, relative to `/gateway/{actor}/websocket` (with the query
-    /// minus the gateway's `rvt-*` parameters).
+    /// The path the client opened, relative to `/gateway/{actor}/websocket` (still
+    /// percent-encoded, `/` when empty), with the query minus the gateway's `rvt-*`
+    /// parameters.
     pub fn uri(&self) -> &http::Uri {
-        &self.request.uri
+        &self.uri
     }
 
     /// The upgrade request's headers.
     pub fn headers(&self) -> &http::HeaderMap {
-        &self.request.headers
+        &self.headers
     }
 
     /// Splits the socket into halves that can move to different tasks.

@@ -44,6 +44,18 @@ test("handle.fetch reaches #[on_request] with method, path, query, headers, body
 	assert.equal(Number(await site.hits()), 1);
 	const missing = await site.fetch("/elsewhere");
 	assert.equal(missing.status, 404);
+	assert.equal(await missing.text(), "not here");
+});
+
+test("handle.fetch paths reach the actor as the URL carries them, the root included", async () => {
+	const site = client.site.getOrCreate([`fetch-paths-${run}`], as("ann"));
+	// `new URL` in the client escapes the space; our server keeps escapes as they came.
+	const escaped = await site.fetch("/path/a b/c%2Fd?x=1");
+	assert.equal(await escaped.text(), "/path/a%20b/c%2Fd?x=1");
+	// `fetch("/")` requests `…/request/` (trailing slash): the actor's handler answers it.
+	const root = await site.fetch("/");
+	assert.equal(root.status, 404);
+	assert.equal(await root.text(), "not here");
 });
 
 test("a fetch refused by can_invoke answers 403 auth.forbidden", async () => {
@@ -73,6 +85,31 @@ test("handle.webSocket reaches #[on_websocket] and calls back into the actor", a
 		ws.close();
 		await done;
 	}
+});
+
+test("handle.webSocket without a path, and with a path and query", async () => {
+	const site = client.site.getOrCreate([`socket-paths-${run}`], as("cy"));
+	for (const [path, seen] of [
+		[undefined, "/"],
+		["/path/q?x=1", "/path/q"],
+	]) {
+		const ws = await site.webSocket(path);
+		try {
+			assert.equal(await nextMessage(ws), `hello cy at ${seen}`);
+		} finally {
+			const done = closed(ws);
+			ws.close();
+			await done;
+		}
+	}
+});
+
+test("a raw WebSocket refused by before_connect closes with its error", async () => {
+	const site = client.site.getOrCreate([`socket-hook-${run}`], as(""));
+	const ws = await site.webSocket("/chat");
+	const { code, reason } = await closed(ws);
+	assert.equal(code, 1011);
+	assert.equal(reason, "user.forbidden");
 });
 
 test("a raw WebSocket refused by can_invoke closes with auth.forbidden", async () => {

@@ -91,13 +91,15 @@ pub trait ErasedActor: Send + Sync + 'static {
         raw: crate::raw::RawRequest,
     ) -> BoxFuture<'a, Result<crate::raw::RawResponse, ActorError>>;
     /// A raw WebSocket: guards, connect pipeline, `can_invoke(WebSocket)`,
-    /// `#[on_websocket]`. The connection stays open until [`ErasedActor::disconnect`].
+    /// `#[on_websocket]`. The connection stays open until [`ErasedActor::disconnect`];
+    /// `sink` hears `Outbound::Close` if the actor goes away first.
     fn raw_websocket<'a>(
         &'a self,
         id: &'a ActorId,
         params: Option<Value>,
         request: Request,
         socket: crate::raw::RawWebSocket,
+        sink: Sink,
     ) -> BoxFuture<'a, Result<ConnId, ActorError>>;
     /// Whether the actor type declares a queue of that wire name.
     fn has_queue(&self, name: &str) -> bool;
@@ -387,6 +389,7 @@ impl<A: Actor> ErasedActor for Erased<A> {
         params: Option<Value>,
         request: Request,
         socket: crate::raw::RawWebSocket,
+        sink: Sink,
     ) -> BoxFuture<'a, Result<ConnId, ActorError>> {
         Box::pin(async move {
             if !A::HANDLES_WEBSOCKETS {
@@ -400,7 +403,7 @@ impl<A: Actor> ErasedActor for Erased<A> {
                     conn_id: ConnId::new(),
                     params,
                     request: Some(Arc::new(request)),
-                    sink: None,
+                    sink: Some(sink),
                     extensions,
                 },
                 socket,

@@ -1,6 +1,9 @@
 //! Raw HTTP requests (`#[on_request]`) and raw WebSockets (`#[on_websocket]`) inside an
 //! instance: the connect pipeline, `can_invoke`, then the handler as a turn.
 
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
 use tokio::sync::oneshot;
 
 use crate::actor::{Actor, Invoke};
@@ -8,8 +11,9 @@ use crate::conn::ConnId;
 use crate::context::{ActionCtx, ActorCtx, ConnCtx};
 use crate::error::ActorError;
 use crate::raw::{RawRequest, RawResponse, RawWebSocket};
-use crate::runtime::command::Connect;
+use crate::runtime::command::{Command, Connect};
 use crate::runtime::instance::{Instance, mask};
+use crate::runtime::lookup::ActorId;
 
 /// Commands of the raw-handler part of an instance's mailbox.
 pub(crate) enum RawCommand<A: Actor> {
@@ -69,15 +73,24 @@ impl<A: Actor> Instance<A> {
                 reply,
             } => {
                 let conn_id = connect.conn_id.clone();
-                let result = match self.connect(connect).await {
-                    Ok(()) => {
-                        let result = self.raw_request(&conn_id, *request).await;
+                if let Err(err) = self.connect(connect).await {
+                    let _ = reply.send(Err(err));
+                    return;
+                }
+                let turn = AssertUnwindSafe(self.raw_request(&conn_id, *request))
+                    .catch_unwind()
+                    .await;
+                match turn {
+                    Ok(result) => {
                         self.disconnect(&conn_id).await;
-                        result
+                        let _ = reply.send(result);
                     }
-                    Err(err) => Err(err),
-                };
-                let _ = reply.send(result);
+                    Err(panic) => {
+                        let _ = reply.send(Err(ActorError::internal()));
+                        self.disconnect_after_recovery(conn_id);
+                        std::panic::resume_unwind(panic);
+                    }
+                }
             }
             RawCommand::WebSocket {
                 connect,
@@ -85,18 +98,43 @@ impl<A: Actor> Instance<A> {
                 reply,
             } => {
                 let conn_id = connect.conn_id.clone();
-                let result = match self.connect(connect).await {
-                    Ok(()) => match self.raw_websocket(&conn_id, socket).await {
-                        Ok(()) => Ok(conn_id),
-                        Err(err) => {
-                            self.disconnect(&conn_id).await;
-                            Err(err)
-                        }
-                    },
-                    Err(err) => Err(err),
-                };
-                let _ = reply.send(result);
+                if let Err(err) = self.connect(connect).await {
+                    let _ = reply.send(Err(err));
+                    return;
+                }
+                let turn = AssertUnwindSafe(self.raw_websocket(&conn_id, socket))
+                    .catch_unwind()
+                    .await;
+                match turn {
+                    Ok(Ok(())) => {
+                        let _ = reply.send(Ok(conn_id));
+                    }
+                    Ok(Err(err)) => {
+                        self.disconnect(&conn_id).await;
+                        let _ = reply.send(Err(err));
+                    }
+                    Err(panic) => {
+                        let _ = reply.send(Err(ActorError::internal()));
+                        self.disconnect_after_recovery(conn_id);
+                        std::panic::resume_unwind(panic);
+                    }
+                }
             }
+        }
+    }
+
+    /// A handler panicked: the instance task recovers (last saved state, fresh vars,
+    /// `on_wake`), then the connection's `on_disconnect` runs as a command of its own, so
+    /// the connection neither leaks (the actor could never sleep) nor skips its hook.
+    fn disconnect_after_recovery(&mut self, conn_id: ConnId) {
+        let id = ActorId(self.meta.id.clone());
+        let disconnect = Command::Disconnect {
+            conn_id: conn_id.clone(),
+        };
+        if self.host.sender(&id).try_send(disconnect).is_err() {
+            // A full mailbox: drop the connection without its hook rather than wait on
+            // our own mailbox.
+            self.conns.remove(&conn_id);
         }
     }
 

@@ -295,7 +295,7 @@ impl Session {
 }
 
 /// Whether a receive error is the message size limit.
-fn is_too_large(err: &axum::Error) -> bool {
+pub(super) fn is_too_large(err: &axum::Error) -> bool {
     let text = err.to_string();
     text.contains("too long") || text.contains("too big") || text.contains("Space limit")
 }

@@ -30,6 +30,12 @@ const CLIENT_HEADERS: &[&str] = &[
     "x-rivet-skip-ready-wait",
 ];
 
+/// Methods of the protocol's endpoints.
+const METHODS: &str = "GET, POST, PUT, DELETE, OPTIONS";
+
+/// Methods a raw request (`/gateway/{target}/request/…`) may use.
+const RAW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+
 /// Response headers a browser script may read.
 const EXPOSED_HEADERS: &str = "x-rivet-actor, x-rivet-actor-key, x-rivet-ray-id";
 
@@ -53,14 +59,18 @@ pub(crate) async fn cors(
         let mut response = if allowed {
             let mut response = StatusCode::NO_CONTENT.into_response();
             let headers = response.headers_mut();
+            let (methods, allowed_headers) = if is_raw_request(request.uri()) {
+                // The actor's own HTTP API: its methods and headers are its business
+                // (the origin was checked above).
+                (RAW_METHODS, raw_allow_headers(&registry, request.headers()))
+            } else {
+                (METHODS, allow_headers(&registry))
+            };
             headers.insert(
                 header::ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static("GET, POST, PUT, DELETE, OPTIONS"),
+                HeaderValue::from_static(methods),
             );
-            headers.insert(
-                header::ACCESS_CONTROL_ALLOW_HEADERS,
-                allow_headers(&registry),
-            );
+            headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, allowed_headers);
             headers.insert(
                 header::ACCESS_CONTROL_MAX_AGE,
                 HeaderValue::from_static("600"),
@@ -110,6 +120,26 @@ fn allow_headers(registry: &Registry) -> HeaderValue {
     );
     HeaderValue::from_str(&list.join(", "))
         .unwrap_or_else(|_| HeaderValue::from_static("content-type"))
+}
+
+/// Whether the path is a raw request to an actor's `#[on_request]`.
+fn is_raw_request(uri: &axum::http::Uri) -> bool {
+    let mut segments = uri.path().trim_start_matches('/').split('/');
+    segments.next() == Some("gateway") && segments.nth(1) == Some("request")
+}
+
+/// The protocol's headers plus whatever the preflight asks for.
+fn raw_allow_headers(registry: &Registry, request: &HeaderMap) -> HeaderValue {
+    let protocol = allow_headers(registry);
+    let Some(asked) = request
+        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .and_then(|asked| asked.to_str().ok())
+        .filter(|asked| !asked.trim().is_empty())
+    else {
+        return protocol;
+    };
+    let joined = format!("{}, {asked}", protocol.to_str().unwrap_or("content-type"));
+    HeaderValue::from_str(&joined).unwrap_or(protocol)
 }
 
 /// The policy of the actor a path names (by type name with `rvt-method`, or by id through

@@ -45,9 +45,13 @@ pub(crate) fn router(registry: Registry) -> Router {
         .route("/gateway/{target}/action/{action}", post(actions::action))
         .route("/gateway/{target}/connect", get(connect::connect))
         .route("/gateway/{target}/queue/{queue}", post(queue::send))
-        .route("/gateway/{target}/request", any(raw::request_root))
+        // `…/request/` and `…/websocket/` (what the npm client sends for an empty path)
+        // are not matched by `{*path}`.
+        .route("/gateway/{target}/request", any(raw::request))
+        .route("/gateway/{target}/request/", any(raw::request))
         .route("/gateway/{target}/request/{*path}", any(raw::request))
-        .route("/gateway/{target}/websocket", get(raw::websocket_root))
+        .route("/gateway/{target}/websocket", get(raw::websocket))
+        .route("/gateway/{target}/websocket/", get(raw::websocket))
         .route("/gateway/{target}/websocket/{*path}", get(raw::websocket))
         .route(
             "/actors",

@@ -2,82 +2,64 @@
 //! (`/gateway/{target}/websocket/<path>`): the actor's own protocol, after the origin
 //! policy, the connect pipeline and `can_invoke`.
 //!
-//! The actor sees the URI relative to `/request` (or `/websocket`), with the query minus the
-//! gateway's `rvt-*` parameters. Conn params come from `x-rivet-conn-params` (HTTP) or the
-//! `rivet_conn_params.` subprotocol (WebSocket), as the npm client sends them.
-
-use std::sync::Arc;
+//! The actor sees the URI relative to `/request` (or `/websocket`), still percent-encoded as
+//! it arrived, with the query minus the gateway's `rvt-*` parameters. Conn params come from
+//! `x-rivet-conn-params` (HTTP) or the `rivet_conn_params.` subprotocol (WebSocket), as the
+//! npm client sends them. `before_connect` sees the whole request, as on every endpoint.
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
+use tokio::sync::mpsc;
 
 use crate::conn::Request;
 use crate::error::ActorError;
 use crate::protocol::{self, Encoding, Value};
 use crate::raw::{Outgoing, RawMessage, RawWebSocket};
 use crate::registry::Registry;
+use crate::runtime::Outbound;
 use crate::server::actions::{conn_params, read_body, request_info};
-use crate::server::connect::Closing;
+use crate::server::connect::{Closing, is_too_large};
 use crate::server::gateway::{self, GatewayQuery};
 use crate::server::respond::{error_response, request_encoding, wire_error};
 
 const CLOSE_NORMAL: u16 = 1000;
 const CLOSE_GOING_AWAY: u16 = 1001;
+const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_INTERNAL: u16 = 1011;
 
-/// `/gateway/{target}/request` with no further path.
-pub(crate) async fn request_root(
-    State(registry): State<Registry>,
-    Path(target): Path<String>,
-    Query(query): Query<GatewayQuery>,
-    request: axum::extract::Request,
-) -> Response {
-    request_at(registry, target, String::new(), query, request).await
-}
-
-/// `/gateway/{target}/request/{*path}`.
+/// `/gateway/{target}/request` with or without a further path (the path is read from the
+/// URI as it arrived, not from the decoded route parameter).
 pub(crate) async fn request(
     State(registry): State<Registry>,
-    Path((target, path)): Path<(String, String)>,
+    Path(target): Path<GatewayTarget>,
     Query(query): Query<GatewayQuery>,
-    request: axum::extract::Request,
-) -> Response {
-    request_at(registry, target, path, query, request).await
-}
-
-async fn request_at(
-    registry: Registry,
-    target: String,
-    path: String,
-    query: GatewayQuery,
     request: axum::extract::Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
     // Errors are answered in the encoding the client asked for, JSON otherwise.
     let encoding = request_encoding(&parts.headers).unwrap_or(Encoding::Json);
     let result = async {
-        let limit = registry.server_config().max_message_size;
-        let body = read_body(body, limit).await?;
-        let params = conn_params(&parts.headers)?;
-        let named = gateway::name(&registry, &target, &query).await?;
+        // Cheap refusals first: nothing is read, created or woken for them.
+        let named = gateway::name(&registry, &target.target, &query).await?;
         named.check_origin(&registry, gateway::origin(&parts.headers))?;
         if !named.actor.handles_requests() {
             return Err(crate::runtime::raw::no_request_handler(named.actor.name()));
         }
+        let params = conn_params(&parts.headers)?;
+        let limit = registry.server_config().max_message_size;
+        let body = read_body(body, limit).await?;
         let target = named.resolve().await?;
-        let uri = actor_uri(&path, parts.uri.query());
         let mut raw = http::Request::new(body);
         *raw.method_mut() = parts.method.clone();
-        *raw.uri_mut() = uri;
+        *raw.uri_mut() = actor_uri(&parts.uri);
         *raw.headers_mut() = parts.headers.clone();
-        let response = target
+        target
             .actor
             .raw_request(&target.id, params, request_info(parts), raw)
-            .await?;
-        Ok::<_, ActorError>(response)
+            .await
     }
     .await;
     match result {
@@ -89,59 +71,46 @@ async fn request_at(
     }
 }
 
-/// The URI the actor sees: `/<path>` and the query without `rvt-*` parameters.
-fn actor_uri(path: &str, query: Option<&str>) -> http::Uri {
-    let kept: Vec<&str> = query
+/// The `{target}` route parameter (the rest of the path, if any, is read from the URI).
+#[derive(serde::Deserialize)]
+pub(crate) struct GatewayTarget {
+    target: String,
+}
+
+/// The URI the actor sees: the path after `/gateway/{target}/request` (or `/websocket`),
+/// `/` when there is none, and the query without `rvt-*` parameters.
+fn actor_uri(full: &http::Uri) -> http::Uri {
+    let mut uri = actor_path(full.path()).to_owned();
+    let kept: Vec<&str> = full
+        .query()
         .unwrap_or("")
         .split('&')
         .filter(|pair| !pair.is_empty() && !pair.starts_with("rvt-"))
         .collect();
-    let mut uri = format!("/{path}");
     if !kept.is_empty() {
         uri.push('?');
         uri.push_str(&kept.join("&"));
     }
+    // Made of parts of a URI that parsed, so it parses.
     uri.parse().unwrap_or_else(|_| http::Uri::from_static("/"))
 }
 
-/// `/gateway/{target}/websocket` with no further path.
-pub(crate) async fn websocket_root(
-    State(registry): State<Registry>,
-    Path(target): Path<String>,
-    Query(query): Query<GatewayQuery>,
-    closing: Option<axum::Extension<Closing>>,
-    upgrade: WebSocketUpgrade,
-    request: axum::extract::Request,
-) -> Response {
-    websocket_at(
-        registry,
-        target,
-        String::new(),
-        query,
-        closing,
-        upgrade,
-        request,
-    )
-    .await
+/// `/gateway/{target}/{kind}/rest` → `/rest`. Taken from the raw path so percent-escapes
+/// (`%2F`, `%20`, `%3F`) reach the actor as the client sent them; the target segment holds
+/// no raw `/`.
+fn actor_path(full: &str) -> &str {
+    let after_target = full.splitn(4, '/').nth(3).unwrap_or("");
+    match after_target.find('/') {
+        Some(start) => &after_target[start..],
+        None => "/",
+    }
 }
 
-/// `/gateway/{target}/websocket/{*path}`.
+/// `/gateway/{target}/websocket` with or without a further path.
 pub(crate) async fn websocket(
     State(registry): State<Registry>,
-    Path((target, path)): Path<(String, String)>,
+    Path(target): Path<GatewayTarget>,
     Query(query): Query<GatewayQuery>,
-    closing: Option<axum::Extension<Closing>>,
-    upgrade: WebSocketUpgrade,
-    request: axum::extract::Request,
-) -> Response {
-    websocket_at(registry, target, path, query, closing, upgrade, request).await
-}
-
-async fn websocket_at(
-    registry: Registry,
-    target: String,
-    path: String,
-    query: GatewayQuery,
     closing: Option<axum::Extension<Closing>>,
     upgrade: WebSocketUpgrade,
     request: axum::extract::Request,
@@ -154,16 +123,23 @@ async fn websocket_at(
             return (StatusCode::BAD_REQUEST, wire_error(&err).close_reason()).into_response();
         }
     };
-    let uri = actor_uri(&path, parts.uri.query());
-    let mut request = request_info(parts);
-    request.uri = uri;
+    let uri = actor_uri(&parts.uri);
+    let request = request_info(parts);
     let limit = registry.server_config().max_message_size;
     upgrade
         .protocols(["rivet"])
         .max_message_size(limit)
         .max_frame_size(limit)
         .on_upgrade(move |socket| async move {
-            serve(socket, registry, target, query, params, request, closing).await;
+            let accept = Accept {
+                registry,
+                target: target.target,
+                query,
+                params,
+                request,
+                uri,
+            };
+            serve(socket, accept, closing).await;
         })
         .into_response()
 }
@@ -193,16 +169,28 @@ fn subprotocol_params(headers: &HeaderMap) -> Result<Option<Value>, ActorError> 
     Ok(None)
 }
 
-async fn serve(
-    mut socket: WebSocket,
+/// What an upgraded socket needs to be accepted by its actor.
+struct Accept {
     registry: Registry,
     target: String,
     query: GatewayQuery,
     params: Option<Value>,
     request: Request,
-    closing: Option<Closing>,
-) {
-    let (raw, incoming, mut outgoing) = RawWebSocket::pair(Arc::new(request.clone()));
+    uri: http::Uri,
+}
+
+async fn serve(mut socket: WebSocket, accept: Accept, closing: Option<Closing>) {
+    let Accept {
+        registry,
+        target,
+        query,
+        params,
+        request,
+        uri,
+    } = accept;
+    let (raw, incoming, mut outgoing) = RawWebSocket::pair(uri, request.headers.clone());
+    // The connection's channel from the instance: `Close` when the actor is destroyed.
+    let (sink, mut events) = mpsc::unbounded_channel();
     let accepted = async {
         let named = gateway::name(&registry, &target, &query).await?;
         named.check_origin(&registry, request.origin())?;
@@ -214,7 +202,7 @@ async fn serve(
         let target = named.resolve().await?;
         let conn = target
             .actor
-            .raw_websocket(&target.id, params, request, raw)
+            .raw_websocket(&target.id, params, request, raw, sink)
             .await?;
         Ok::<_, ActorError>((target, conn))
     }
@@ -223,52 +211,97 @@ async fn serve(
         Ok(accepted) => accepted,
         Err(err) => {
             // Refused: close 1011 with `group.code`, never internal text.
-            let frame = CloseFrame {
-                code: CLOSE_INTERNAL,
-                reason: wire_error(&err).close_reason().into(),
-            };
-            let _ = socket.send(Message::Close(Some(frame))).await;
+            let reason = wire_error(&err).close_reason();
+            let _ = socket.send(close_frame(CLOSE_INTERNAL, reason)).await;
             return;
         }
     };
+    let limit = registry.server_config().max_message_size;
     let mut closing = closing.map(|Closing(rx)| rx);
     let (mut to_client, mut from_client) = socket.split();
-    loop {
+    // A client message the actor has not taken yet. While one waits, the socket is not read
+    // (the client is slowed down, nothing piles up), but the actor's messages, its close
+    // and the server's shutdown still go through.
+    let mut waiting: Option<RawMessage> = None;
+    // Whether the actor still holds a sending half: a socket whose actor only listens stays
+    // open until the actor drops its receiving half too.
+    let mut actor_sends = true;
+    let close = loop {
         tokio::select! {
-            frame = from_client.next() => match frame {
-                Some(Ok(Message::Text(text))) => {
-                    // An actor that dropped its receiving half ignores what arrives.
-                    let _ = incoming.send(RawMessage::Text(text.to_string())).await;
-                }
-                Some(Ok(Message::Binary(bytes))) => {
-                    let _ = incoming.send(RawMessage::Binary(bytes)).await;
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_)) | Err(_)) | None => break,
-            },
-            out = outgoing.recv() => {
-                let (frame, last) = match out {
-                    Some(Outgoing::Message(RawMessage::Text(text))) => (Message::Text(text.into()), false),
-                    Some(Outgoing::Message(RawMessage::Binary(bytes))) => (Message::Binary(bytes), false),
-                    Some(Outgoing::Close(code, reason)) => (close_frame(code, reason), true),
-                    // The actor dropped every handle of the socket.
-                    None => (close_frame(CLOSE_NORMAL, String::new()), true),
-                };
-                if to_client.send(frame).await.is_err() || last {
-                    break;
+            permit = incoming.reserve(), if waiting.is_some() => {
+                // An actor that dropped its receiving half ignores what arrives.
+                if let (Ok(permit), Some(message)) = (permit, waiting.take()) {
+                    permit.send(message);
                 }
             }
+            frame = from_client.next(), if waiting.is_none() => match frame {
+                Some(Ok(Message::Text(text))) => waiting = Some(RawMessage::Text(text.to_string())),
+                Some(Ok(Message::Binary(bytes))) => waiting = Some(RawMessage::Binary(bytes)),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Close(_))) | None => break None,
+                Some(Err(err)) => {
+                    break is_too_large(&err).then(|| {
+                        (CLOSE_TOO_BIG, format!("message.too_large: limit is {limit} bytes"))
+                    });
+                }
+            },
+            out = outgoing.recv(), if actor_sends => match out {
+                Some(Outgoing::Message(message)) => {
+                    let frame = match message {
+                        RawMessage::Text(text) => Message::Text(text.into()),
+                        RawMessage::Binary(bytes) => Message::Binary(bytes),
+                    };
+                    if to_client.send(frame).await.is_err() {
+                        break None;
+                    }
+                }
+                Some(Outgoing::Close(code, reason)) => break Some((code, reason)),
+                None => actor_sends = false,
+            },
+            () = incoming.closed(), if !actor_sends => break Some((CLOSE_NORMAL, String::new())),
+            event = events.recv() => match event {
+                // A raw socket has no framing for events: `conn.send` to it is dropped.
+                Some(Outbound::Event { .. }) => {}
+                Some(Outbound::Close(err)) => {
+                    break Some((CLOSE_INTERNAL, wire_error(&err).close_reason()));
+                }
+                // The instance is gone without a word (it could not recover from a panic).
+                None => break Some((CLOSE_INTERNAL, wire_error(&ActorError::internal()).close_reason())),
+            },
             () = shutting_down(&mut closing) => {
-                let _ = to_client.send(close_frame(CLOSE_GOING_AWAY, "server shutting down".into())).await;
-                break;
+                break Some((CLOSE_GOING_AWAY, "server shutting down".into()));
             }
         }
+    };
+    match close {
+        Some((code, reason)) => {
+            let _ = to_client.send(close_frame(code, reason)).await;
+        }
+        // Flushes the answer to a client's close frame.
+        None => {
+            let _ = to_client.close().await;
+        }
     }
+    // The actor's receiving half ends (`recv` answers `None`), then `on_disconnect` runs.
     drop(incoming);
     target.actor.disconnect(&target.id, &conn).await;
 }
 
-fn close_frame(code: u16, reason: String) -> Message {
+/// A close frame the client can accept whatever the actor asked for: a code a peer may send
+/// (1000–1003, 1007–1014, 3000–4999; others become 1000) and a reason of at most 123 bytes
+/// (a control frame holds 125).
+fn close_frame(code: u16, mut reason: String) -> Message {
+    let code = match code {
+        1000..=1003 | 1007..=1014 | 3000..=4999 => code,
+        _ => CLOSE_NORMAL,
+    };
+    if reason.len() > 123 {
+        let mut end = 123;
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+    }
     Message::Close(Some(CloseFrame {
         code,
         reason: reason.into(),
@@ -282,5 +315,40 @@ async fn shutting_down(closing: &mut Option<tokio::sync::watch::Receiver<bool>>)
             let _ = rx.wait_for(|closing| *closing).await;
         }
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_frames_are_always_valid() {
+        let frame = |code, reason: &str| match close_frame(code, reason.into()) {
+            Message::Close(Some(frame)) => (frame.code, frame.reason.len()),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(frame(4004, "gone"), (4004, 4));
+        assert_eq!(frame(1005, ""), (1000, 0));
+        assert_eq!(frame(1006, ""), (1000, 0));
+        assert_eq!(frame(5000, ""), (1000, 0));
+        assert_eq!(frame(1000, &"é".repeat(100)), (1000, 122));
+    }
+
+    #[test]
+    fn the_actor_sees_the_raw_path_and_its_own_query() {
+        let uri = |s: &str| actor_uri(&s.parse().unwrap()).to_string();
+        assert_eq!(uri("/gateway/site/request"), "/");
+        assert_eq!(uri("/gateway/site/request/"), "/");
+        assert_eq!(uri("/gateway/site/request/a/b/"), "/a/b/");
+        assert_eq!(
+            uri("/gateway/site/request/a%20b/c%2Fd%3F"),
+            "/a%20b/c%2Fd%3F"
+        );
+        assert_eq!(
+            uri("/gateway/site/websocket/x?a=1&rvt-method=get&rvt-key=k&b=2"),
+            "/x?a=1&b=2"
+        );
+        assert_eq!(uri("/gateway/id%40tok/request?rvt-namespace=default"), "/");
     }
 }

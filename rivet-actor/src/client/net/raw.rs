@@ -16,15 +16,27 @@ pub type RawClientSocket =
 
 impl<A: Actor> ActorHandle<A> {
     /// Sends a raw HTTP request to the actor's `#[on_request]` handler: `request`'s URI is
-    /// the path (and query) the actor sees, e.g. `/messages?limit=10`. The handle's params
-    /// and headers go with it. Any status the actor answers is returned as is; errors of
-    /// the pipeline (refused origin, `auth.forbidden`, a hook's error) come back as the
-    /// response the server sent (status and error body).
+    /// the path (and query) the actor sees, e.g. `/messages?limit=10`, sent as written
+    /// (percent-escapes stay escapes; `.`/`..` segments are resolved inside the actor's
+    /// path, so they cannot leave it). The handle's params (`x-rivet-conn-params`) and
+    /// headers go with it. Any status the actor answers is returned as is; refusals of the
+    /// pipeline (origin, `auth.forbidden`, a hook's error, 404 without a handler, 413) come
+    /// back as the response the server sent: the status and an error body
+    /// `{group, code, message}` (JSON unless the request asked for another encoding with
+    /// `x-rivet-encoding`).
     ///
-    /// ```ignore
-    /// let request = http::Request::get("/messages").body(Vec::new())?;
-    /// let response = room.fetch(request).await?;
-    /// assert_eq!(response.status(), 200);
+    /// ```no_run
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] struct Site;
+    /// # #[actor] impl Site { #[on_request] fn http(&self, _r: RawRequest) -> RawResponse { RawResponse::new(Default::default()) } }
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let site = Client::new("http://127.0.0.1:6420").get_or_create::<Site>(["home"]);
+    /// let request = rivet_actor::http::Request::post("/notes?draft=1")
+    ///     .header("content-type", "text/plain")
+    ///     .body(b"hello".to_vec())?;
+    /// let response = site.fetch(request).await?;
+    /// assert!(response.status().is_success());
+    /// # Ok(()) }
     /// ```
     pub async fn fetch(
         &self,
@@ -33,19 +45,7 @@ impl<A: Actor> ActorHandle<A> {
         let shared = &self.shared;
         let inner = &shared.client.inner;
         let (parts, body) = request.into_parts();
-        let path = parts.uri.path().trim_start_matches('/');
-        let mut segments = vec!["request"];
-        segments.extend(path.split('/').filter(|s| !s.is_empty()));
-        let mut url = shared
-            .target
-            .url(&inner.endpoint, shared.actor_name, &segments)?;
-        if let Some(query) = parts.uri.query() {
-            let joined = match url.query() {
-                Some(existing) => format!("{existing}&{query}"),
-                None => query.to_owned(),
-            };
-            url.set_query(Some(&joined));
-        }
+        let url = self.raw_url("request", parts.uri.path(), parts.uri.query())?;
         let mut http = inner.http.request(parts.method, url).body(body);
         for (name, value) in inner
             .headers
@@ -67,32 +67,37 @@ impl<A: Actor> ActorHandle<A> {
         out.body(bytes).map_err(transport)
     }
 
-    /// Opens a raw WebSocket to the actor's `#[on_websocket]` handler at `path` (the path
-    /// the actor sees). A refused socket (origin, `auth.forbidden`, a hook's error) is
-    /// closed by the server with 1011 and reason `group.code`.
+    /// Opens a raw WebSocket to the actor's `#[on_websocket]` handler at `path` (the path,
+    /// and optionally `?query`, the actor sees; characters a URL cannot hold are
+    /// percent-encoded). The handle's params travel in the `rivet_conn_params.`
+    /// subprotocol, its headers with the upgrade request. A socket the server refuses
+    /// (origin, `auth.forbidden`, a hook's error, no handler) opens and is then closed with
+    /// 1011 and reason `group.code`.
     ///
-    /// ```ignore
+    /// ```no_run
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] struct Site;
+    /// # #[actor] impl Site { #[on_websocket] fn socket(&self, _s: RawWebSocket) {} }
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// use futures_util::{SinkExt, StreamExt};
-    /// let mut socket = room.websocket("/echo").await?;
-    /// socket.send("hi".into()).await?;
-    /// let echo = socket.next().await;
+    /// use tokio_tungstenite::tungstenite::Message;
+    ///
+    /// let site = Client::new("http://127.0.0.1:6420").get_or_create::<Site>(["home"]);
+    /// let mut socket = site.websocket("/echo").await?;
+    /// socket.send(Message::text("hi")).await?;
+    /// if let Some(Ok(Message::Text(echo))) = socket.next().await {
+    ///     println!("{echo}");
+    /// }
+    /// # Ok(()) }
     /// ```
     pub async fn websocket(&self, path: &str) -> Result<RawClientSocket, ClientError> {
         let shared = &self.shared;
         let inner = &shared.client.inner;
-        let (path, query) = path.split_once('?').unwrap_or((path, ""));
-        let mut segments = vec!["websocket"];
-        segments.extend(path.split('/').filter(|s| !s.is_empty()));
-        let mut url = shared
-            .target
-            .url(&inner.endpoint, shared.actor_name, &segments)?;
-        if !query.is_empty() {
-            let joined = match url.query() {
-                Some(existing) => format!("{existing}&{query}"),
-                None => query.to_owned(),
-            };
-            url.set_query(Some(&joined));
-        }
+        let (path, query) = match path.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (path, None),
+        };
+        let mut url = self.raw_url("websocket", path, query)?;
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
         url.set_scheme(scheme)
             .map_err(|()| ClientError::Transport("cannot make a WebSocket URL".into()))?;
@@ -110,5 +115,79 @@ impl<A: Actor> ActorHandle<A> {
             .await
             .map_err(transport)?;
         Ok(socket)
+    }
+
+    /// `/gateway/{target}/{kind}{path}` with the gateway's query, then the actor's.
+    fn raw_url(
+        &self,
+        kind: &str,
+        path: &str,
+        query: Option<&str>,
+    ) -> Result<reqwest::Url, ClientError> {
+        let shared = &self.shared;
+        let mut url =
+            shared
+                .target
+                .url(&shared.client.inner.endpoint, shared.actor_name, &[kind])?;
+        // Appended as written: the URL parser escapes only what a path cannot hold, so the
+        // actor sees the client's own escapes.
+        let full = format!("{}{}", url.path(), resolve_dots(path));
+        url.set_path(&full);
+        if let Some(query) = query.filter(|query| !query.is_empty()) {
+            let joined = match url.query() {
+                Some(existing) => format!("{existing}&{query}"),
+                None => query.to_owned(),
+            };
+            url.set_query(Some(&joined));
+        }
+        Ok(url)
+    }
+}
+
+/// `path` with `.` and `..` segments (also escaped as `%2e`) resolved against the actor's
+/// root, so a request cannot climb out of `/request/` into another gateway endpoint;
+/// always starts with `/` unless empty.
+fn resolve_dots(path: &str) -> String {
+    let is_dot =
+        |segment: &str, dots: &str| segment.to_ascii_lowercase().replace("%2e", ".") == dots;
+    let mut kept: Vec<&str> = Vec::new();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let mut trailing_slash = false;
+    for (i, segment) in segments.iter().enumerate() {
+        let last = i + 1 == segments.len();
+        if is_dot(segment, ".") {
+            trailing_slash = last;
+        } else if is_dot(segment, "..") {
+            kept.pop();
+            trailing_slash = last;
+        } else {
+            kept.push(segment);
+        }
+    }
+    let mut out = String::new();
+    for segment in &kept {
+        out.push('/');
+        out.push_str(segment);
+    }
+    if trailing_slash {
+        out.push('/');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve_dots;
+
+    #[test]
+    fn dot_segments_stay_inside_the_actor_path() {
+        assert_eq!(resolve_dots(""), "/");
+        assert_eq!(resolve_dots("/"), "/");
+        assert_eq!(resolve_dots("/a/b/"), "/a/b/");
+        assert_eq!(resolve_dots("a%20b"), "/a%20b");
+        assert_eq!(resolve_dots("/a/../b"), "/b");
+        assert_eq!(resolve_dots("/../../action/x"), "/action/x");
+        assert_eq!(resolve_dots("/a/%2E%2e/b/./"), "/b/");
+        assert_eq!(resolve_dots("/a/.."), "/");
     }
 }
