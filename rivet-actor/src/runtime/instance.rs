@@ -289,7 +289,15 @@ impl<A: Actor> Instance<A> {
                 let conn_id = connect.conn_id.clone();
                 match self.connect(connect).await {
                     Ok(()) => {
-                        self.call(&conn_id, invocation).await;
+                        let turn = AssertUnwindSafe(self.call(&conn_id, invocation))
+                            .catch_unwind()
+                            .await;
+                        if let Err(panic) = turn {
+                            // The caller already sees `internal_error` (its reply was
+                            // dropped); the throwaway connection must not leak.
+                            self.disconnect_after_recovery(conn_id);
+                            std::panic::resume_unwind(panic);
+                        }
                         self.disconnect(&conn_id).await;
                     }
                     Err(err) => invocation.fail(err),

@@ -11,8 +11,10 @@
 //! receives it.
 
 use std::collections::{BTreeMap, HashMap};
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use futures_util::FutureExt;
 use tokio::sync::oneshot;
 
 use crate::actor::{Actor, Invoke, Target};
@@ -348,7 +350,19 @@ impl<A: Actor> Instance<A> {
                 let conn_id = connect.conn_id.clone();
                 let result = match self.connect(connect).await {
                     Ok(()) => {
-                        let result = self.enqueue(&conn_id, queue, body).await.map(|seq| {
+                        // `can_invoke`/`can_publish` are user code: a panic there must not
+                        // leak the throwaway connection.
+                        let enqueued =
+                            AssertUnwindSafe(self.enqueue(&conn_id, queue, body)).catch_unwind();
+                        let enqueued = match enqueued.await {
+                            Ok(enqueued) => enqueued,
+                            Err(panic) => {
+                                let _ = reply.send(Err(ActorError::internal()));
+                                self.disconnect_after_recovery(conn_id);
+                                std::panic::resume_unwind(panic);
+                            }
+                        };
+                        let result = enqueued.map(|seq| {
                             let completion =
                                 wait.then(|| self.host.wait_for(&self.outbox.actor, seq));
                             Accepted { seq, completion }

@@ -126,7 +126,7 @@ impl<A: Actor> Instance<A> {
     /// A handler panicked: the instance task recovers (last saved state, fresh vars,
     /// `on_wake`), then the connection's `on_disconnect` runs as a command of its own, so
     /// the connection neither leaks (the actor could never sleep) nor skips its hook.
-    fn disconnect_after_recovery(&mut self, conn_id: ConnId) {
+    pub(super) fn disconnect_after_recovery(&mut self, conn_id: ConnId) {
         let id = ActorId(self.meta.id.clone());
         let disconnect = Command::Disconnect {
             conn_id: conn_id.clone(),
