@@ -148,6 +148,27 @@ async fn answer<T>(rx: oneshot::Receiver<Result<T, ActorError>>) -> Result<T, Ac
 /// A shared [`Host`], erased.
 pub(crate) struct Erased<A: Actor>(pub(crate) Arc<Host<A>>);
 
+impl<A: Actor> Erased<A> {
+    /// The registry's guards, then the params decoded for `A`: a connection ready for the
+    /// instance's connect pipeline.
+    async fn connection(
+        &self,
+        id: &ActorId,
+        params: Option<Value>,
+        request: Request,
+        sink: Option<Sink>,
+    ) -> Result<Connect<A>, ActorError> {
+        let extensions = self.0.guard(id, params.as_ref(), Some(&request)).await?;
+        Ok(Connect {
+            conn_id: ConnId::new(),
+            params: decode_params::<A>(params)?,
+            request: Some(Arc::new(request)),
+            sink,
+            extensions,
+        })
+    }
+}
+
 impl<A: Actor> ErasedActor for Erased<A> {
     fn name(&self) -> &'static str {
         A::NAME
@@ -194,17 +215,10 @@ impl<A: Actor> ErasedActor for Erased<A> {
     ) -> BoxFuture<'a, Result<Value, ActorError>> {
         Box::pin(async move {
             let action = action_of::<A>(action)?;
-            let extensions = self.0.guard(id, params.as_ref(), Some(&request)).await?;
-            let params = decode_params::<A>(params)?;
+            let connect = self.connection(id, params, request, None).await?;
             let (reply, rx) = oneshot::channel();
             let cmd = Command::Stateless {
-                connect: Connect {
-                    conn_id: ConnId::new(),
-                    params,
-                    request: Some(Arc::new(request)),
-                    sink: None,
-                    extensions,
-                },
+                connect,
                 invocation: Invocation::Encoded {
                     action,
                     args,
@@ -224,20 +238,10 @@ impl<A: Actor> ErasedActor for Erased<A> {
         sink: Sink,
     ) -> BoxFuture<'a, Result<ConnId, ActorError>> {
         Box::pin(async move {
-            let extensions = self.0.guard(id, params.as_ref(), Some(&request)).await?;
-            let params = decode_params::<A>(params)?;
-            let conn_id = ConnId::new();
+            let connect = self.connection(id, params, request, Some(sink)).await?;
+            let conn_id = connect.conn_id.clone();
             let (reply, rx) = oneshot::channel();
-            let cmd = Command::Connect {
-                connect: Connect {
-                    conn_id: conn_id.clone(),
-                    params,
-                    request: Some(Arc::new(request)),
-                    sink: Some(sink),
-                    extensions,
-                },
-                reply,
-            };
+            let cmd = Command::Connect { connect, reply };
             self.0.send(id, cmd).await;
             answer(rx).await.map(|()| conn_id)
         })
@@ -332,15 +336,7 @@ impl<A: Actor> ErasedActor for Erased<A> {
         Box::pin(async move {
             let queue = A::Queue::from_name(queue)
                 .ok_or_else(|| crate::runtime::queue::not_found(A::NAME, queue))?;
-            let extensions = self.0.guard(id, params.as_ref(), Some(&request)).await?;
-            let params = decode_params::<A>(params)?;
-            let connect = Connect {
-                conn_id: ConnId::new(),
-                params,
-                request: Some(Arc::new(request)),
-                sink: None,
-                extensions,
-            };
+            let connect = self.connection(id, params, request, None).await?;
             self.0.queue_send(id, connect, queue, body, wait).await
         })
     }
@@ -364,17 +360,10 @@ impl<A: Actor> ErasedActor for Erased<A> {
             if !A::HANDLES_REQUESTS {
                 return Err(crate::runtime::raw::no_request_handler(A::NAME));
             }
-            let extensions = self.0.guard(id, params.as_ref(), Some(&request)).await?;
-            let params = decode_params::<A>(params)?;
+            let connect = self.connection(id, params, request, None).await?;
             let (reply, rx) = oneshot::channel();
             let cmd = Command::Raw(crate::runtime::raw::RawCommand::Request {
-                connect: Connect {
-                    conn_id: ConnId::new(),
-                    params,
-                    request: Some(Arc::new(request)),
-                    sink: None,
-                    extensions,
-                },
+                connect,
                 request: Box::new(raw),
                 reply,
             });
@@ -395,17 +384,10 @@ impl<A: Actor> ErasedActor for Erased<A> {
             if !A::HANDLES_WEBSOCKETS {
                 return Err(crate::runtime::raw::no_websocket_handler(A::NAME));
             }
-            let extensions = self.0.guard(id, params.as_ref(), Some(&request)).await?;
-            let params = decode_params::<A>(params)?;
+            let connect = self.connection(id, params, request, Some(sink)).await?;
             let (reply, rx) = oneshot::channel();
             let cmd = Command::Raw(crate::runtime::raw::RawCommand::WebSocket {
-                connect: Connect {
-                    conn_id: ConnId::new(),
-                    params,
-                    request: Some(Arc::new(request)),
-                    sink: Some(sink),
-                    extensions,
-                },
+                connect,
                 socket,
                 reply,
             });
