@@ -10,9 +10,8 @@ use std::hash::Hash;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::client::Invoker;
 use crate::context::{ActionCtx, ActorCtx, ConnCtx, ConnectCtx, CreateCtx};
-use crate::error::Error;
+use crate::error::{ClientError, Error};
 use crate::value::Value;
 
 /// A kind of inbound target of one actor (its actions, events or queues): a generated
@@ -328,4 +327,34 @@ pub trait Actor:
     /// Whether this actor declares a `#[before_connect]` or `#[conn_state]` hook, i.e.
     /// whether connection params are read at all. Without hooks, params are ignored.
     const READS_PARAMS: bool = false;
+}
+
+/// A transport that carries typed calls of actor `A`: the generated client methods
+/// (`ChatRoomMethods<I: Invoker<ChatRoom>>`) call it, whatever carries the call —
+/// in-process ([`LocalHandle`](crate::LocalHandle), [`This`](crate::context::This)) or the
+/// network ([`ActorHandle`](crate::ActorHandle), [`ActorConn`](crate::ActorConn)).
+///
+/// A generated method looks like this:
+///
+/// ```
+/// # use rivet_actor::prelude::*;
+/// # use rivet_actor::Invoker;
+/// # #[derive(Default, Serialize, Deserialize)] pub struct ChatRoom;
+/// # #[actor] impl ChatRoom { #[action] fn send_message(&mut self, text: String) {} }
+/// # struct Methods<I> { invoker: I }
+/// # impl<I: Invoker<ChatRoom>> Methods<I> {
+/// pub async fn send_message(&self, text: String) -> Result<(), ClientError> {
+///     self.invoker.invoke(ChatRoomCall::SendMessage((text,)), |ret| match ret {
+///         ChatRoomReturn::SendMessage(value) => Some(value),
+///     }).await
+/// }
+/// # }
+/// ```
+pub trait Invoker<A: Actor>: Send + Sync + 'static {
+    /// Runs one call; `unwrap` picks the call's own variant out of a typed return.
+    fn invoke<R: DeserializeOwned + Send + 'static>(
+        &self,
+        call: A::Call,
+        unwrap: fn(A::Return) -> Option<R>,
+    ) -> impl Future<Output = Result<R, ClientError>> + Send;
 }

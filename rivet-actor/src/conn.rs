@@ -1,13 +1,12 @@
 //! Connections: who is calling, with what params and per-connection state.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
 use serde::Deserialize;
 
 use crate::actor::{Actor, Event};
-use crate::context::Outbox;
+use crate::context::effects::{self, TurnEffects};
 
 /// A connection's id, unique within the process.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -74,7 +73,7 @@ impl<A: Actor> Conn<A> {
 /// A connection seen from inside a turn: read its state, or send it an event.
 pub struct ConnRef<'a, A: Actor> {
     pub(crate) conn: &'a Conn<A>,
-    pub(crate) outbox: &'a Outbox<A>,
+    pub(crate) effects: &'a dyn TurnEffects<A>,
 }
 
 impl<'a, A: Actor> ConnRef<'a, A> {
@@ -100,15 +99,8 @@ impl<'a, A: Actor> ConnRef<'a, A> {
 
     /// Sends a declared event to this connection only (delivered when the turn succeeds).
     pub fn send<E: Event<A>>(&self, event: E) {
-        self.outbox.push(Some(self.conn.id.clone()), event);
+        effects::emit(self.effects, Some(self.conn.id.clone()), event);
     }
-}
-
-/// A live connection's slot inside an instance.
-pub(crate) struct ConnSlot<A: Actor> {
-    pub(crate) conn: Conn<A>,
-    pub(crate) subscriptions: HashSet<A::Event>,
-    pub(crate) sink: Option<crate::runtime::Sink>,
 }
 
 /// The HTTP request behind a connection: what `before_connect` sees of headers and origin.

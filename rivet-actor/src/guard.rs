@@ -106,9 +106,9 @@ pub(crate) trait ErasedGuard: Send + Sync {
     ) -> BoxFuture<'a, Result<Extension, ActorError>>;
 }
 
-pub(crate) struct Erased<A, G>(pub(crate) G, pub(crate) std::marker::PhantomData<fn() -> A>);
+pub(crate) struct TypedGuard<A, G>(pub(crate) G, pub(crate) std::marker::PhantomData<fn() -> A>);
 
-impl<A: Actor, G: ConnectGuard<A>> ErasedGuard for Erased<A, G> {
+impl<A: Actor, G: ConnectGuard<A>> ErasedGuard for TypedGuard<A, G> {
     fn check<'a>(
         &'a self,
         ctx: GuardCtx<'a>,

@@ -76,7 +76,7 @@ pub mod prelude {
     pub use crate::raw::{RawRequest, RawResponse, RawWebSocket};
     pub use crate::{
         ActionCtx, Actor, ActorCtx, ActorError, ActorTest, Client, ClientError, ConnCtx,
-        ConnectCtx, CreateCtx, Error, Invoke, Key, Registry, Request, UserError, actor,
+        ConnectCtx, CreateCtx, Error, Invoke, Key, NoParams, Registry, Request, UserError, actor,
     };
     pub use serde::{Deserialize, Serialize};
 }

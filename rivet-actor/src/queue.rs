@@ -23,22 +23,24 @@
 //! completed when the loop ended (returned, failed, panicked, or was stopped because the
 //! actor sleeps) answers its sender `queue.consumer_stopped`: it is gone, not still queued.
 
-use std::collections::HashSet;
 use std::marker::PhantomData;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 
 use crate::actor::{Actor, Queue, Target};
-use crate::client::This;
-use crate::context::{ActorCtx, ActorMeta, Outbox};
+use crate::context::effects::{RunLoopEffects, TurnEffects};
+use crate::context::{ActorCtx, ActorMeta, SharedData, This};
 use crate::error::{ActorError, Error};
-use crate::runtime::command::Command;
-use crate::runtime::host::Host;
-use crate::runtime::lookup::ActorId;
-use crate::runtime::queue::{QueueCommand, Taken, consumer_stopped, invalid_message};
-use crate::value::{from_value, to_value};
+use crate::value::{Value, from_value, to_value};
+
+/// A message handed to a consumer, before it is decoded as its queue's type.
+pub(crate) struct Taken {
+    pub(crate) seq: u64,
+    pub(crate) created_at_ms: i64,
+    pub(crate) body: Value,
+}
 
 /// One message of queue `T`, taken by a consumer.
 ///
@@ -65,13 +67,16 @@ fn decode<A: Actor, T: Queue<A>>(taken: Taken) -> Result<QueueMessage<T>, (u64, 
             body,
             created_at: UNIX_EPOCH + Duration::from_millis(taken.created_at_ms.max(0) as u64),
         }),
-        Err(err) => Err((taken.seq, invalid_message(T::TARGET.name(), err))),
+        Err(err) => Err((
+            taken.seq,
+            ActorError::queue_invalid_message(T::TARGET.name(), err),
+        )),
     }
 }
 
 /// The queues of the actor, inside a turn: [`ActorCtx::queue`](crate::ActorCtx::queue).
 pub struct TurnQueues<'a, A: Actor> {
-    pub(crate) outbox: &'a Outbox<A>,
+    effects: &'a dyn TurnEffects<A>,
 }
 
 impl<A: Actor> TurnQueues<'_, A> {
@@ -98,10 +103,9 @@ impl<A: Actor> TurnQueues<'_, A> {
     /// A message whose body does not decode as `T` (a client sent another shape) is taken
     /// too, skipped, and its sender told `queue.invalid_message`.
     pub fn try_next_batch<T: Queue<A>>(&self, max: usize) -> Vec<QueueMessage<T>> {
-        let queue = &self.outbox.queue;
         let mut out = Vec::new();
         while out.len() < max {
-            let taken = queue.take_in_turn(Some(T::TARGET), max - out.len());
+            let taken = self.effects.take_queued(T::TARGET, max - out.len());
             if taken.is_empty() {
                 break;
             }
@@ -110,7 +114,7 @@ impl<A: Actor> TurnQueues<'_, A> {
                     Ok(message) => out.push(message),
                     Err((seq, err)) => {
                         tracing::warn!(actor = A::NAME, queue = T::TARGET.name(), seq, %err, "a queue message does not decode; skipped");
-                        queue.complete_in_turn(seq, Err(err));
+                        self.effects.complete_queued(seq, Err(err));
                     }
                 }
             }
@@ -130,11 +134,7 @@ impl<A: Actor> TurnQueues<'_, A> {
     ) -> Result<(), Error> {
         let value = to_value(&response)
             .map_err(|err| Error::internal(format!("the completion cannot be encoded: {err}")))?;
-        if self
-            .outbox
-            .queue
-            .complete_in_turn(message.id, Ok(Some(value)))
-        {
+        if self.effects.complete_queued(message.id, Ok(Some(value))) {
             Ok(())
         } else {
             Err(Error::internal(format!(
@@ -146,12 +146,12 @@ impl<A: Actor> TurnQueues<'_, A> {
 
     /// How many messages wait in queue `T`.
     pub fn waiting<T: Queue<A>>(&self) -> usize {
-        self.outbox.queue.waiting(Some(T::TARGET))
+        self.effects.waiting(Some(T::TARGET))
     }
 
     /// How many messages wait in all of the actor's queues.
     pub fn waiting_in_all(&self) -> usize {
-        self.outbox.queue.waiting(None)
+        self.effects.waiting(None)
     }
 }
 
@@ -163,7 +163,7 @@ impl<'a, A: Actor> ActorCtx<'a, A> {
     /// ```
     pub fn queue(&self) -> TurnQueues<'_, A> {
         TurnQueues {
-            outbox: self.outbox,
+            effects: self.effects,
         }
     }
 }
@@ -184,74 +184,43 @@ impl<'a, A: Actor> ActorCtx<'a, A> {
 /// }
 /// ```
 pub struct RunCtx<A: Actor> {
-    pub(crate) host: Arc<Host<A>>,
-    pub(crate) id: ActorId,
-    pub(crate) key: Arc<[String]>,
-    pub(crate) stop: watch::Receiver<bool>,
-    pub(crate) meta_data: Arc<crate::context::SharedData>,
-    /// Messages the loop took and has not completed yet.
-    held: Arc<Mutex<HashSet<u64>>>,
+    effects: Arc<dyn RunLoopEffects<A>>,
+    id: Arc<str>,
+    key: Arc<[String]>,
+    stop: watch::Receiver<bool>,
+    data: Arc<SharedData>,
 }
 
 impl<A: Actor> Clone for RunCtx<A> {
     fn clone(&self) -> Self {
         Self {
-            host: self.host.clone(),
+            effects: self.effects.clone(),
             id: self.id.clone(),
             key: self.key.clone(),
             stop: self.stop.clone(),
-            meta_data: self.meta_data.clone(),
-            held: self.held.clone(),
+            data: self.data.clone(),
         }
     }
-}
-
-/// The messages a `#[run]` loop holds; when the loop's task ends (or is cancelled), their
-/// waiting senders hear `queue.consumer_stopped`.
-pub(crate) struct Held<A: Actor> {
-    host: Arc<Host<A>>,
-    id: ActorId,
-    held: Arc<Mutex<HashSet<u64>>>,
-}
-
-impl<A: Actor> Drop for Held<A> {
-    fn drop(&mut self) {
-        let held = std::mem::take(&mut *lock(&self.held));
-        for seq in held {
-            self.host.complete(&self.id, seq, Err(consumer_stopped()));
-        }
-    }
-}
-
-fn lock(held: &Mutex<HashSet<u64>>) -> std::sync::MutexGuard<'_, HashSet<u64>> {
-    // Only inserts and removes run under this lock: a panic cannot leave it half-written.
-    held.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl<A: Actor> RunCtx<A> {
-    pub(crate) fn new(host: Arc<Host<A>>, meta: &ActorMeta, stop: watch::Receiver<bool>) -> Self {
+    pub(crate) fn new(
+        effects: Arc<dyn RunLoopEffects<A>>,
+        meta: &ActorMeta,
+        stop: watch::Receiver<bool>,
+    ) -> Self {
         Self {
-            host,
-            id: ActorId(meta.id.clone()),
+            effects,
+            id: meta.id.clone(),
             key: meta.key.clone(),
             stop,
-            meta_data: meta.data.clone(),
-            held: Arc::default(),
-        }
-    }
-
-    /// The guard the loop's task holds (see [`Held`]).
-    pub(crate) fn held(&self) -> Held<A> {
-        Held {
-            host: self.host.clone(),
-            id: self.id.clone(),
-            held: self.held.clone(),
+            data: meta.data.clone(),
         }
     }
 
     /// The actor's stable id.
     pub fn actor_id(&self) -> &str {
-        self.id.as_str()
+        &self.id
     }
 
     /// The actor's key.
@@ -261,13 +230,13 @@ impl<A: Actor> RunCtx<A> {
 
     /// Registry-wide data of type `T` (see [`RegistryBuilder::data`](crate::RegistryBuilder::data)).
     pub fn data<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.meta_data.get::<T>()
+        self.data.get::<T>()
     }
 
     /// The actor's typed client to itself: each call is a turn (no connection, no
     /// `can_invoke`).
     pub fn this(&self) -> This<A> {
-        This::new(self.host.clone(), self.id.clone())
+        self.effects.this()
     }
 
     /// The actor's queues, from the loop.
@@ -291,10 +260,6 @@ impl<A: Actor> RunCtx<A> {
     }
 }
 
-/// How long the loop waits before asking again for messages the instance failed to hand
-/// over.
-const RETAKE_PAUSE: Duration = Duration::from_millis(100);
-
 /// The actor's queues from its `#[run]` loop: [`RunCtx::queue`].
 pub struct RunQueues<'a, A: Actor> {
     ctx: &'a RunCtx<A>,
@@ -304,43 +269,14 @@ pub struct RunQueues<'a, A: Actor> {
 impl<A: Actor> RunQueues<'_, A> {
     async fn take<T: Queue<A>>(&self, max: usize, wait: bool) -> Option<Vec<QueueMessage<T>>> {
         loop {
-            if self.ctx.is_stopping() {
-                return None;
-            }
-            let (reply, rx) = oneshot::channel();
-            let cmd = Command::Queue(QueueCommand::Take {
-                queue: Some(T::TARGET),
-                max,
-                wait,
-                reply,
-            });
-            self.ctx.host.send(&self.ctx.id, cmd).await;
-            let taken = tokio::select! {
-                // Messages already handed over win over the stop signal: they are deleted,
-                // so they must reach the loop (and, if it stops holding them, be reported).
-                biased;
-                taken = rx => taken,
-                () = self.ctx.stopping() => return None,
-            };
-            let Ok(taken) = taken else {
-                // Dropped unanswered without the actor stopping: the instance could not
-                // delete the messages (a storage failure). Ask again shortly rather than end
-                // the loop.
-                tokio::select! {
-                    () = tokio::time::sleep(RETAKE_PAUSE) => continue,
-                    () = self.ctx.stopping() => return None,
-                }
-            };
+            let taken = self.ctx.effects.take(T::TARGET, max, wait).await?;
             let mut out = Vec::with_capacity(taken.len());
             for message in taken {
                 match decode::<A, T>(message) {
-                    Ok(message) => {
-                        lock(&self.ctx.held).insert(message.id);
-                        out.push(message);
-                    }
+                    Ok(message) => out.push(message),
                     Err((seq, err)) => {
                         tracing::warn!(actor = A::NAME, queue = T::TARGET.name(), seq, %err, "a queue message does not decode; skipped");
-                        self.ctx.host.complete(&self.ctx.id, seq, Err(err));
+                        self.ctx.effects.complete(seq, Err(err));
                     }
                 }
             }
@@ -372,15 +308,11 @@ impl<A: Actor> RunQueues<'_, A> {
     /// Complete what the loop takes before the loop returns: a message still held when the
     /// loop ends answers its sender `queue.consumer_stopped`.
     pub fn complete<T: Queue<A>>(&self, message: &QueueMessage<T>, response: T::Completion) {
-        if !lock(&self.ctx.held).remove(&message.id) {
-            // Not taken by this loop (or already completed): nothing waits on it here.
-            return;
-        }
         let outcome = to_value(&response).map(Some).map_err(|err| {
             tracing::error!(actor = A::NAME, %err, "a queue completion cannot be encoded");
             ActorError::internal()
         });
-        self.ctx.host.complete(&self.ctx.id, message.id, outcome);
+        self.ctx.effects.complete(message.id, outcome);
     }
 }
 

@@ -3,10 +3,25 @@
 //! A schedule is a typed call of one of the actor's own actions, run later as a turn of the
 //! actor itself (no connection, `c.try_conn()` is `None`; `can_invoke` does not apply):
 //!
-//! ```ignore
-//! #[action]
-//! fn remind(&mut self, c: &mut ActionCtx<'_, Self>, text: String) -> Result<ScheduleId, Error> {
-//!     c.schedule().after(Duration::from_secs(60), ReminderCall::Ring((text,)))
+//! ```
+//! use std::time::Duration;
+//! use rivet_actor::prelude::*;
+//! use rivet_actor::schedule::ScheduleId;
+//!
+//! #[derive(Default, Serialize, Deserialize)]
+//! pub struct Reminder { rung: Vec<String> }
+//!
+//! #[actor]
+//! impl Reminder {
+//!     #[action]
+//!     fn remind(&mut self, c: &mut ActionCtx<'_, Self>, text: String) -> Result<ScheduleId, Error> {
+//!         c.schedule().after(Duration::from_secs(60), ReminderCall::Ring((text,)))
+//!     }
+//!
+//!     #[action]
+//!     fn ring(&mut self, text: String) {
+//!         self.rung.push(text);
+//!     }
 //! }
 //! ```
 //!
@@ -18,10 +33,11 @@
 //! together, so it takes effect exactly once; a call that fails is logged and not retried.
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
-use crate::actor::{Actor, ActorCall, Target};
-use crate::context::{ActorCtx, Outbox};
+use crate::actor::{Actor, ActorCall};
+use crate::context::ActorCtx;
+use crate::context::effects::TurnEffects;
 use crate::error::Error;
 use crate::value::Value;
 
@@ -80,7 +96,7 @@ pub struct Scheduled<A: Actor> {
 
 /// The actor's schedules, inside a turn: [`ActorCtx::schedule`](crate::ActorCtx::schedule).
 pub struct Schedules<'a, A: Actor> {
-    outbox: &'a Outbox<A>,
+    effects: &'a dyn TurnEffects<A>,
 }
 
 impl<A: Actor> Schedules<'_, A> {
@@ -101,14 +117,9 @@ impl<A: Actor> Schedules<'_, A> {
     pub fn at(&self, when: SystemTime, call: A::Call) -> Result<ScheduleId, Error> {
         let action = call.action();
         let args = call.to_args()?;
-        let run_at_ms = when
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
         let id = self
-            .outbox
-            .schedule
-            .add(action.name(), args, run_at_ms)
+            .effects
+            .schedule(action, args, when)
             .map_err(Error::from)?;
         Ok(ScheduleId(id))
     }
@@ -116,25 +127,13 @@ impl<A: Actor> Schedules<'_, A> {
     /// Cancels a pending schedule (the cancellation commits with this turn); whether it was
     /// pending.
     pub fn cancel(&self, id: &ScheduleId) -> bool {
-        self.outbox.schedule.cancel(id.as_str())
+        self.effects.cancel_schedule(id.as_str())
     }
 
     /// The pending schedules, earliest first, as this turn sees them (its own additions and
     /// cancellations included).
     pub fn list(&self) -> Vec<Scheduled<A>> {
-        self.outbox
-            .schedule
-            .list()
-            .into_iter()
-            .filter_map(|entry| {
-                Some(Scheduled {
-                    run_at: entry.run_at(),
-                    action: A::Action::from_name(&entry.action)?,
-                    id: ScheduleId(entry.id),
-                    args: entry.args,
-                })
-            })
-            .collect()
+        self.effects.schedules()
     }
 
     /// One pending schedule.
@@ -151,7 +150,7 @@ impl<'a, A: Actor> ActorCtx<'a, A> {
     /// ```
     pub fn schedule(&self) -> Schedules<'_, A> {
         Schedules {
-            outbox: self.outbox,
+            effects: self.effects,
         }
     }
 }

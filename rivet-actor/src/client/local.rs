@@ -13,7 +13,7 @@ use crate::client::Invoker;
 use crate::client::events::{EventItem, EventStream};
 use crate::conn::{ConnId, Request};
 use crate::error::{ActorError, ClientError};
-use crate::runtime::command::{Command, Connect, Invocation};
+use crate::runtime::command::{CallAndReply, Command, Connect};
 use crate::runtime::host::Host;
 use crate::runtime::lookup::ActorId;
 use crate::runtime::{Outbound, erased::decode_params};
@@ -22,8 +22,6 @@ use crate::runtime::{Outbound, erased::decode_params};
 enum Mode<A: Actor> {
     /// On an open connection.
     Conn(ConnId),
-    /// As the actor itself: no connection, no `can_invoke` ([`ActorCtx::this`](crate::ActorCtx::this)).
-    Internal,
     /// As stateless calls, each with a throwaway connection made from these params.
     Stateless {
         params: Result<Arc<A::ConnParams>, ActorError>,
@@ -55,13 +53,12 @@ impl<A: Actor> Invoker<A> for LocalInvoker<A> {
         unwrap: fn(A::Return) -> Option<R>,
     ) -> Result<R, ClientError> {
         let (reply, rx) = oneshot::channel();
-        let invocation = Invocation::Typed { call, reply };
+        let invocation = CallAndReply::Typed { call, reply };
         let cmd = match &self.mode {
             Mode::Conn(conn_id) => Command::Call {
                 conn_id: conn_id.clone(),
                 invocation,
             },
-            Mode::Internal => Command::Internal { invocation },
             Mode::Stateless { params, request } => Command::Stateless {
                 connect: Connect {
                     conn_id: ConnId::new(),
@@ -322,33 +319,6 @@ impl<A: Actor> LocalConn<A> {
 }
 
 impl<A: Actor> Deref for LocalConn<A> {
-    type Target = A::Methods<LocalInvoker<A>>;
-    fn deref(&self) -> &Self::Target {
-        &self.methods
-    }
-}
-
-/// The actor's typed client to itself, from [`ActorCtx::this`](crate::ActorCtx::this):
-/// the generated methods (through `Deref`), each call a turn run as the actor.
-pub struct This<A: Actor> {
-    methods: A::Methods<LocalInvoker<A>>,
-}
-
-impl<A: Actor> This<A> {
-    pub(crate) fn new(host: Arc<Host<A>>, id: ActorId) -> Self {
-        let tx = host.sender(&id);
-        Self {
-            methods: A::Methods::from(LocalInvoker {
-                host,
-                id,
-                tx,
-                mode: Mode::Internal,
-            }),
-        }
-    }
-}
-
-impl<A: Actor> Deref for This<A> {
     type Target = A::Methods<LocalInvoker<A>>;
     fn deref(&self) -> &Self::Target {
         &self.methods

@@ -1,21 +1,24 @@
-//! Names on the wire: paths, headers, query parameters and subprotocol prefixes the npm client
-//! uses (from its `src/common/actor-router-consts.ts` and `src/engine-client/`).
+//! Names on the wire: path segments, headers, query parameters and subprotocol prefixes the
+//! npm client uses (from its `src/common/actor-router-consts.ts` and `src/engine-client/`).
+//! The server's routes, the CORS policy and our client all take them from here.
 
-/// Path segment before the target: `/gateway/{name or id}/…`.
-pub const PATH_GATEWAY: &str = "/gateway";
-/// WebSocket connection path after the target: `/gateway/{target}/connect`.
-pub const PATH_CONNECT: &str = "/connect";
-/// Action path prefix after the target: `/gateway/{target}/action/{name}`.
-pub const PATH_ACTION_PREFIX: &str = "/action/";
-/// Queue path prefix after the target: `/gateway/{target}/queue/{name}`.
-pub const PATH_QUEUE_PREFIX: &str = "/queue/";
-/// Raw HTTP prefix after the target: `/gateway/{target}/request/…`.
-pub const PATH_REQUEST_PREFIX: &str = "/request";
-/// Raw WebSocket prefix after the target: `/gateway/{target}/websocket/…`.
-pub const PATH_WEBSOCKET_PREFIX: &str = "/websocket/";
+/// First path segment of actor traffic: `/gateway/{name or id}/…`.
+pub const SEGMENT_GATEWAY: &str = "gateway";
+/// After the target: a WebSocket connection, `/gateway/{target}/connect`.
+pub const SEGMENT_CONNECT: &str = "connect";
+/// After the target: a stateless action, `/gateway/{target}/action/{name}`.
+pub const SEGMENT_ACTION: &str = "action";
+/// After the target: a queue send, `/gateway/{target}/queue/{name}`.
+pub const SEGMENT_QUEUE: &str = "queue";
+/// After the target: a raw HTTP request, `/gateway/{target}/request/…`.
+pub const SEGMENT_REQUEST: &str = "request";
+/// After the target: a raw WebSocket, `/gateway/{target}/websocket/…`.
+pub const SEGMENT_WEBSOCKET: &str = "websocket";
 /// Metadata endpoint; the client waits for a 2xx JSON answer before anything else.
 pub const PATH_METADATA: &str = "/metadata";
-/// Actor lookup/creation endpoint.
+/// Liveness endpoint.
+pub const PATH_HEALTH: &str = "/health";
+/// Actor lookup, creation and destruction endpoint.
 pub const PATH_ACTORS: &str = "/actors";
 
 /// Request header: the body/response encoding (`json`, `cbor`, `bare`).
@@ -24,19 +27,26 @@ pub const HEADER_ENCODING: &str = "x-rivet-encoding";
 pub const HEADER_CONN_PARAMS: &str = "x-rivet-conn-params";
 /// Request header: the configured token, on gateway requests.
 pub const HEADER_TOKEN: &str = "x-rivet-token";
-/// Response header: the actor id.
+/// Request header of the engine's API: a query target.
+pub const HEADER_QUERY: &str = "x-rivet-query";
+/// Request header of the engine's API: the namespace.
+pub const HEADER_NAMESPACE: &str = "x-rivet-namespace";
+/// Request header sent with `skipReadyWait` to a direct target: `actor`.
+pub const HEADER_TARGET: &str = "x-rivet-target";
+/// Request header sent with `skipReadyWait`: `1`.
+pub const HEADER_SKIP_READY_WAIT: &str = "x-rivet-skip-ready-wait";
+/// Response (and engine request) header: the actor id.
 pub const HEADER_ACTOR: &str = "x-rivet-actor";
 /// Response header: the actor generation.
 pub const HEADER_ACTOR_GENERATION: &str = "x-rivet-actor-generation";
 /// Response header: the actor key (path form).
 pub const HEADER_ACTOR_KEY: &str = "x-rivet-actor-key";
-/// Header: ray id (request correlation); read by the client from error responses.
+/// Response header: ray id (request correlation); read by the client from error responses.
 pub const HEADER_RAY_ID: &str = "x-rivet-ray-id";
-/// Request header sent with `skipReadyWait` to a direct target: `actor`.
-pub const HEADER_TARGET: &str = "x-rivet-target";
-/// Request header sent with `skipReadyWait`: `1`.
-pub const HEADER_SKIP_READY_WAIT: &str = "x-rivet-skip-ready-wait";
 
+/// Prefix of every gateway query parameter; the rest of a raw request's query is the
+/// actor's own.
+pub const QUERY_PREFIX: &str = "rvt-";
 /// Query parameter: namespace (always sent on query targets).
 pub const QUERY_NAMESPACE: &str = "rvt-namespace";
 /// Query parameter: `get` or `getOrCreate`.
@@ -50,14 +60,19 @@ pub const QUERY_KEY: &str = "rvt-key";
 pub const QUERY_KEY_JSON: &str = "rvt-key-json";
 /// Query parameter: creation input, CBOR in unpadded base64url (see [`super::input`]).
 pub const QUERY_INPUT: &str = "rvt-input";
-/// Query parameter: region, with `getOrCreate`, when set.
-pub const QUERY_REGION: &str = "rvt-region";
 /// Query parameter: crash policy, with `getOrCreate` (`sleep` by default).
 pub const QUERY_CRASH_POLICY: &str = "rvt-crash-policy";
-/// Query parameter: the configured token, on query targets.
-pub const QUERY_TOKEN: &str = "rvt-token";
-/// Query parameter: `true` with `skipReadyWait`.
-pub const QUERY_SKIP_READY_WAIT: &str = "rvt-skip-ready-wait";
+
+/// `rvt-method` value: find an existing actor.
+pub const METHOD_GET: &str = "get";
+/// `rvt-method` value: find or create.
+pub const METHOD_GET_OR_CREATE: &str = "getOrCreate";
+/// The namespace, runner and crash policy the client sends when none is configured.
+pub const DEFAULT_NAMESPACE: &str = "default";
+/// See [`DEFAULT_NAMESPACE`].
+pub const DEFAULT_RUNNER: &str = "default";
+/// See [`DEFAULT_NAMESPACE`].
+pub const DEFAULT_CRASH_POLICY: &str = "sleep";
 
 /// Subprotocol always offered, and the one to answer with.
 pub const WS_PROTOCOL_STANDARD: &str = "rivet";

@@ -22,7 +22,7 @@ pub(crate) struct Connect<A: Actor> {
 
 /// One action invocation, typed (in-process) or encoded (from the wire), with the matching
 /// reply channel so neither side converts what it does not need to.
-pub(crate) enum Invocation<A: Actor> {
+pub(crate) enum CallAndReply<A: Actor> {
     Typed {
         call: A::Call,
         reply: oneshot::Sender<Result<A::Return, ActorError>>,
@@ -34,21 +34,21 @@ pub(crate) enum Invocation<A: Actor> {
     },
 }
 
-impl<A: Actor> Invocation<A> {
+impl<A: Actor> CallAndReply<A> {
     pub(crate) fn action(&self) -> A::Action {
         match self {
-            Invocation::Typed { call, .. } => crate::actor::ActorCall::action(call),
-            Invocation::Encoded { action, .. } => *action,
+            CallAndReply::Typed { call, .. } => crate::actor::ActorCall::action(call),
+            CallAndReply::Encoded { action, .. } => *action,
         }
     }
 
     /// Answers with an error, whichever side asked.
     pub(crate) fn fail(self, err: ActorError) {
         match self {
-            Invocation::Typed { reply, .. } => {
+            CallAndReply::Typed { reply, .. } => {
                 let _ = reply.send(Err(err));
             }
-            Invocation::Encoded { reply, .. } => {
+            CallAndReply::Encoded { reply, .. } => {
                 let _ = reply.send(Err(err));
             }
         }
@@ -64,16 +64,16 @@ pub(crate) enum Command<A: Actor> {
     /// An action on an accepted connection.
     Call {
         conn_id: ConnId,
-        invocation: Invocation<A>,
+        invocation: CallAndReply<A>,
     },
     /// A stateless call: connect pipeline, action, disconnect, for a throwaway connection.
     Stateless {
         connect: Connect<A>,
-        invocation: Invocation<A>,
+        invocation: CallAndReply<A>,
     },
     /// An action the actor calls on itself (its `#[run]` loop, a task it spawned, a
     /// schedule firing): no connection, no `can_invoke`.
-    Internal { invocation: Invocation<A> },
+    Internal { invocation: CallAndReply<A> },
     /// Subscribe or unsubscribe a connection to an event.
     Subscribe {
         conn_id: ConnId,

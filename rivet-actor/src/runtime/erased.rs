@@ -9,7 +9,7 @@ use crate::actor::{Actor, Target};
 use crate::conn::{ConnId, Request};
 use crate::error::ActorError;
 use crate::runtime::Sink;
-use crate::runtime::command::{Command, Connect, Invocation};
+use crate::runtime::command::{CallAndReply, Command, Connect};
 use crate::runtime::host::{Host, InputSource};
 use crate::runtime::lookup::{ActorId, Key, Lookup};
 use crate::storage::{ActorRecord, BoxFuture};
@@ -146,9 +146,9 @@ async fn answer<T>(rx: oneshot::Receiver<Result<T, ActorError>>) -> Result<T, Ac
 }
 
 /// A shared [`Host`], erased.
-pub(crate) struct Erased<A: Actor>(pub(crate) Arc<Host<A>>);
+pub(crate) struct HostedActor<A: Actor>(pub(crate) Arc<Host<A>>);
 
-impl<A: Actor> Erased<A> {
+impl<A: Actor> HostedActor<A> {
     /// The registry's guards, then the params decoded for `A`: a connection ready for the
     /// instance's connect pipeline.
     async fn connection(
@@ -169,7 +169,7 @@ impl<A: Actor> Erased<A> {
     }
 }
 
-impl<A: Actor> ErasedActor for Erased<A> {
+impl<A: Actor> ErasedActor for HostedActor<A> {
     fn name(&self) -> &'static str {
         A::NAME
     }
@@ -219,7 +219,7 @@ impl<A: Actor> ErasedActor for Erased<A> {
             let (reply, rx) = oneshot::channel();
             let cmd = Command::Stateless {
                 connect,
-                invocation: Invocation::Encoded {
+                invocation: CallAndReply::Encoded {
                     action,
                     args,
                     reply,
@@ -264,7 +264,7 @@ impl<A: Actor> ErasedActor for Erased<A> {
             let (reply, rx) = oneshot::channel();
             let cmd = Command::Call {
                 conn_id: conn.clone(),
-                invocation: Invocation::Encoded {
+                invocation: CallAndReply::Encoded {
                     action,
                     args,
                     reply,
@@ -335,7 +335,7 @@ impl<A: Actor> ErasedActor for Erased<A> {
     ) -> BoxFuture<'a, Result<crate::queue::QueueSendResult<Value>, ActorError>> {
         Box::pin(async move {
             let queue = A::Queue::from_name(queue)
-                .ok_or_else(|| crate::runtime::queue::not_found(A::NAME, queue))?;
+                .ok_or_else(|| ActorError::queue_not_found(A::NAME, queue))?;
             let connect = self.connection(id, params, request, None).await?;
             self.0.queue_send(id, connect, queue, body, wait).await
         })
@@ -358,7 +358,7 @@ impl<A: Actor> ErasedActor for Erased<A> {
     ) -> BoxFuture<'a, Result<crate::raw::RawResponse, ActorError>> {
         Box::pin(async move {
             if !A::HANDLES_REQUESTS {
-                return Err(crate::runtime::raw::no_request_handler(A::NAME));
+                return Err(ActorError::request_handler_not_found(A::NAME));
             }
             let connect = self.connection(id, params, request, None).await?;
             let (reply, rx) = oneshot::channel();
@@ -382,7 +382,7 @@ impl<A: Actor> ErasedActor for Erased<A> {
     ) -> BoxFuture<'a, Result<ConnId, ActorError>> {
         Box::pin(async move {
             if !A::HANDLES_WEBSOCKETS {
-                return Err(crate::runtime::raw::no_websocket_handler(A::NAME));
+                return Err(ActorError::websocket_handler_not_found(A::NAME));
             }
             let connect = self.connection(id, params, request, Some(sink)).await?;
             let (reply, rx) = oneshot::channel();

@@ -11,7 +11,10 @@ pub(crate) mod instance;
 pub(crate) mod lookup;
 pub(crate) mod queue;
 pub(crate) mod raw;
+pub(crate) mod run_loop;
 pub(crate) mod schedule;
+pub(crate) mod self_call;
+pub(crate) mod turn;
 
 use std::sync::Arc;
 

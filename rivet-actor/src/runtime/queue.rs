@@ -18,8 +18,8 @@ use futures_util::FutureExt;
 use tokio::sync::oneshot;
 
 use crate::actor::{Actor, Invoke, Target};
-use crate::context::ConnCtx;
 use crate::error::ActorError;
+use crate::queue::Taken;
 use crate::runtime::command::Connect;
 use crate::runtime::host::Host;
 use crate::runtime::instance::Instance;
@@ -41,19 +41,12 @@ fn row_key(seq: u64) -> Vec<u8> {
 
 /// How a message ended, for a sender waiting on it: the consumer's response (if any), or
 /// why it could not be consumed.
-pub(crate) type Completion = Result<Option<Value>, ActorError>;
+pub(crate) use crate::context::effects::Completion;
 
 /// A message as stored: its queue, when it arrived, its encoded body.
 pub(crate) struct Stored<A: Actor> {
     pub(crate) seq: u64,
     pub(crate) queue: A::Queue,
-    pub(crate) created_at_ms: i64,
-    pub(crate) body: Value,
-}
-
-/// A message handed to a consumer.
-pub(crate) struct Taken {
-    pub(crate) seq: u64,
     pub(crate) created_at_ms: i64,
     pub(crate) body: Value,
 }
@@ -231,58 +224,12 @@ fn storage_failed<A: Actor>(id: &str, err: crate::storage::StorageError) -> Acto
     ActorError::internal()
 }
 
-/// `queue.full`.
-pub(crate) fn full(max: usize) -> ActorError {
-    ActorError::new(
-        "queue",
-        "full",
-        format!("The actor's queues hold their maximum of {max} messages; try again later"),
-    )
-}
-
-/// `queue.message_too_large`.
-pub(crate) fn too_large(size: usize, max: usize) -> ActorError {
-    ActorError::new(
-        "queue",
-        "message_too_large",
-        format!("The message is {size} bytes; a queue message may be at most {max} bytes"),
-    )
-}
-
-/// `queue.not_found`.
-pub(crate) fn not_found(actor: &str, name: &str) -> ActorError {
-    ActorError::new(
-        "queue",
-        "not_found",
-        format!("The actor `{actor}` declares no queue `{name}`"),
-    )
-}
-
-/// `queue.invalid_message`.
-pub(crate) fn invalid_message(queue: &str, detail: impl std::fmt::Display) -> ActorError {
-    ActorError::new(
-        "queue",
-        "invalid_message",
-        format!("The message does not fit the queue `{queue}`: {detail}"),
-    )
-}
-
-/// `queue.consumer_stopped`: the `#[run]` loop took the message (it is gone: the loop's
-/// delivery is at most once) and ended, or was stopped, before completing it.
-pub(crate) fn consumer_stopped() -> ActorError {
-    ActorError::new(
-        "queue",
-        "consumer_stopped",
-        "The consumer stopped before completing the message",
-    )
-}
-
 /// Checks a body's encoded size against the limit before anything runs.
 pub(crate) fn check_size(body: &Value, max: usize) -> Result<(), ActorError> {
     let mut bytes = Vec::new();
     to_cbor(body, &mut bytes).map_err(|_| ActorError::internal())?;
     if bytes.len() > max {
-        return Err(too_large(bytes.len(), max));
+        return Err(ActorError::queue_message_too_large(bytes.len(), max));
     }
     Ok(())
 }
@@ -296,16 +243,16 @@ impl<A: Actor> Instance<A> {
         let rows = self
             .host
             .storage
-            .kv_scan_prefix(&self.meta.id, PREFIX)
+            .kv_scan_prefix(&self.env.meta.id, PREFIX)
             .await
-            .map_err(|err| storage_failed::<A>(&self.meta.id, err))?;
+            .map_err(|err| storage_failed::<A>(&self.env.meta.id, err))?;
         let next = self
             .host
             .storage
-            .kv_get(&self.meta.id, NEXT_KEY)
+            .kv_get(&self.env.meta.id, NEXT_KEY)
             .await
-            .map_err(|err| storage_failed::<A>(&self.meta.id, err))?;
-        let mut state = self.outbox.queue.lock();
+            .map_err(|err| storage_failed::<A>(&self.env.meta.id, err))?;
+        let mut state = self.env.outbox.queue.lock();
         if let Some(next) = next.and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok()) {
             state.next_seq = u64::from_be_bytes(next);
         }
@@ -316,13 +263,13 @@ impl<A: Actor> Instance<A> {
                 .map(u64::from_be_bytes);
             let row: Option<(String, i64, Value)> = from_cbor(&value).ok();
             let (Some(seq), Some((name, created_at_ms, body))) = (seq, row) else {
-                tracing::error!(actor = A::NAME, id = %self.meta.id, "an undecodable queue row was skipped");
+                tracing::error!(actor = A::NAME, id = %self.env.meta.id, "an undecodable queue row was skipped");
                 continue;
             };
             state.next_seq = state.next_seq.max(seq + 1);
             let Some(queue) = A::Queue::from_name(&name) else {
                 // The queue was removed from the actor since: the message stays stored.
-                tracing::warn!(actor = A::NAME, id = %self.meta.id, queue = name, "a stored message names a queue the actor no longer declares");
+                tracing::warn!(actor = A::NAME, id = %self.env.meta.id, queue = name, "a stored message names a queue the actor no longer declares");
                 continue;
             };
             state.ready.insert(
@@ -364,7 +311,7 @@ impl<A: Actor> Instance<A> {
                         };
                         let result = enqueued.map(|seq| {
                             let completion =
-                                wait.then(|| self.host.wait_for(&self.outbox.actor, seq));
+                                wait.then(|| self.host.wait_for(&self.env.outbox.actor, seq));
                             Accepted { seq, completion }
                         });
                         self.disconnect(&conn_id).await;
@@ -377,7 +324,7 @@ impl<A: Actor> Instance<A> {
                 {
                     // The sender went away before hearing the message was accepted: nobody
                     // waits for it.
-                    self.host.stop_waiting(&self.outbox.actor, accepted.seq);
+                    self.host.stop_waiting(&self.env.outbox.actor, accepted.seq);
                 }
                 self.serve_consumers().await;
             }
@@ -393,7 +340,7 @@ impl<A: Actor> Instance<A> {
                     reply,
                 };
                 if wait {
-                    self.outbox.queue.lock().consumers.push(consumer);
+                    self.env.outbox.queue.lock().consumers.push(consumer);
                     self.serve_consumers().await;
                 } else if let Err(consumer) = self.serve(consumer).await {
                     // Nothing waits for it: answer empty rather than wait.
@@ -411,11 +358,7 @@ impl<A: Actor> Instance<A> {
         body: Value,
     ) -> Result<u64, ActorError> {
         let slot = self.conns.get(conn_id).ok_or_else(ActorError::internal)?;
-        let ctx = ConnCtx {
-            meta: &self.meta,
-            vars: &self.vars,
-            conn: &slot.conn,
-        };
+        let ctx = self.env.conn_ctx(&slot.conn);
         if !self.state.can_invoke(&ctx, Invoke::Queue(queue)).await
             || !self.state.can_publish(&ctx, queue).await
         {
@@ -423,9 +366,9 @@ impl<A: Actor> Instance<A> {
         }
         let max = self.host.config.max_queue_size;
         let seq = {
-            let mut state = self.outbox.queue.lock();
+            let mut state = self.env.outbox.queue.lock();
             if state.ready.len() + state.taken.len() >= max {
-                return Err(full(max));
+                return Err(ActorError::queue_full(max));
             }
             let seq = state.next_seq;
             state.next_seq += 1;
@@ -444,10 +387,10 @@ impl<A: Actor> Instance<A> {
         };
         self.host
             .storage
-            .commit(&self.meta.id, write)
+            .commit(&self.env.meta.id, write)
             .await
-            .map_err(|err| storage_failed::<A>(&self.meta.id, err))?;
-        self.outbox.queue.lock().ready.insert(
+            .map_err(|err| storage_failed::<A>(&self.env.meta.id, err))?;
+        self.env.outbox.queue.lock().ready.insert(
             seq,
             Stored {
                 seq,
@@ -464,7 +407,7 @@ impl<A: Actor> Instance<A> {
     pub(super) async fn serve_consumers(&mut self) {
         loop {
             let consumer = {
-                let mut state = self.outbox.queue.lock();
+                let mut state = self.env.outbox.queue.lock();
                 state.consumers.retain(|c| !c.reply.is_closed());
                 let Some(index) = state
                     .consumers
@@ -487,7 +430,7 @@ impl<A: Actor> Instance<A> {
     /// gives the consumer back when there is nothing for it or the delete failed.
     async fn serve(&mut self, consumer: Consumer<A>) -> Result<(), Consumer<A>> {
         let taken: Vec<Stored<A>> = {
-            let mut state = self.outbox.queue.lock();
+            let mut state = self.env.outbox.queue.lock();
             let seqs = matching(&state.ready, consumer.queue, consumer.max);
             seqs.into_iter()
                 .filter_map(|seq| state.ready.remove(&seq))
@@ -500,9 +443,9 @@ impl<A: Actor> Instance<A> {
             kv_delete: taken.iter().map(|m| row_key(m.seq)).collect(),
             ..Default::default()
         };
-        if let Err(err) = self.host.storage.commit(&self.meta.id, write).await {
-            storage_failed::<A>(&self.meta.id, err);
-            let mut state = self.outbox.queue.lock();
+        if let Err(err) = self.host.storage.commit(&self.env.meta.id, write).await {
+            storage_failed::<A>(&self.env.meta.id, err);
+            let mut state = self.env.outbox.queue.lock();
             for message in taken {
                 state.ready.insert(message.seq, message);
             }
@@ -521,9 +464,9 @@ impl<A: Actor> Instance<A> {
             // their senders learn they were not completed.
             for message in out {
                 self.host.complete(
-                    &ActorId(self.meta.id.clone()),
+                    &ActorId(self.env.meta.id.clone()),
                     message.seq,
-                    Err(consumer_stopped()),
+                    Err(ActorError::queue_consumer_stopped()),
                 );
             }
         }

@@ -8,7 +8,6 @@ use tokio::sync::oneshot;
 
 use crate::actor::{Actor, Invoke};
 use crate::conn::ConnId;
-use crate::context::{ActionCtx, ActorCtx, ConnCtx};
 use crate::error::ActorError;
 use crate::raw::{RawRequest, RawResponse, RawWebSocket};
 use crate::runtime::command::{Command, Connect};
@@ -44,24 +43,6 @@ impl<A: Actor> RawCommand<A> {
             }
         }
     }
-}
-
-/// `actor.request_handler_not_found` (404).
-pub(crate) fn no_request_handler(actor: &str) -> ActorError {
-    ActorError::new(
-        "actor",
-        "request_handler_not_found",
-        format!("The actor `{actor}` has no raw request handler"),
-    )
-}
-
-/// `actor.websocket_handler_not_found` (404).
-pub(crate) fn no_websocket_handler(actor: &str) -> ActorError {
-    ActorError::new(
-        "actor",
-        "websocket_handler_not_found",
-        format!("The actor `{actor}` has no raw WebSocket handler"),
-    )
 }
 
 impl<A: Actor> Instance<A> {
@@ -127,7 +108,7 @@ impl<A: Actor> Instance<A> {
     /// `on_wake`), then the connection's `on_disconnect` runs as a command of its own, so
     /// the connection neither leaks (the actor could never sleep) nor skips its hook.
     pub(super) fn disconnect_after_recovery(&mut self, conn_id: ConnId) {
-        let id = ActorId(self.meta.id.clone());
+        let id = ActorId(self.env.meta.id.clone());
         let disconnect = Command::Disconnect {
             conn_id: conn_id.clone(),
         };
@@ -141,11 +122,7 @@ impl<A: Actor> Instance<A> {
     /// Whether the connection may make this raw invocation.
     async fn allowed(&self, conn_id: &ConnId, invoke: Invoke<A>) -> Result<(), ActorError> {
         let slot = self.conns.get(conn_id).ok_or_else(ActorError::internal)?;
-        let ctx = ConnCtx {
-            meta: &self.meta,
-            vars: &self.vars,
-            conn: &slot.conn,
-        };
+        let ctx = self.env.conn_ctx(&slot.conn);
         if self.state.can_invoke(&ctx, invoke).await {
             Ok(())
         } else {
@@ -160,16 +137,9 @@ impl<A: Actor> Instance<A> {
     ) -> Result<RawResponse, ActorError> {
         self.allowed(conn_id, Invoke::Request).await?;
         let slot = self.conns.get(conn_id).ok_or_else(ActorError::internal)?;
-        let mut ctx = ActionCtx {
-            actor: ActorCtx {
-                meta: &self.meta,
-                vars: &mut self.vars,
-                outbox: &self.outbox,
-            },
-            conn: Some(&slot.conn),
-        };
+        let mut ctx = self.env.action_ctx(Some(&slot.conn));
         let result = self.state.on_request(&mut ctx, request).await;
-        let id = self.meta.id.clone();
+        let id = self.env.meta.id.clone();
         self.finish_turn(true, result)
             .await
             .map_err(|err| mask::<A>(err, &id, "on_request"))
@@ -182,16 +152,9 @@ impl<A: Actor> Instance<A> {
     ) -> Result<(), ActorError> {
         self.allowed(conn_id, Invoke::WebSocket).await?;
         let slot = self.conns.get(conn_id).ok_or_else(ActorError::internal)?;
-        let mut ctx = ActionCtx {
-            actor: ActorCtx {
-                meta: &self.meta,
-                vars: &mut self.vars,
-                outbox: &self.outbox,
-            },
-            conn: Some(&slot.conn),
-        };
+        let mut ctx = self.env.action_ctx(Some(&slot.conn));
         let result = self.state.on_websocket(&mut ctx, socket).await;
-        let id = self.meta.id.clone();
+        let id = self.env.meta.id.clone();
         self.finish_turn(true, result)
             .await
             .map_err(|err| mask::<A>(err, &id, "on_websocket"))

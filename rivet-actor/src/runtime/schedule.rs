@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 
 use crate::actor::{Actor, Target};
 use crate::error::ActorError;
-use crate::runtime::command::Invocation;
+use crate::runtime::command::CallAndReply;
 use crate::runtime::host::Host;
 use crate::runtime::instance::Instance;
 use crate::runtime::lookup::ActorId;
@@ -134,11 +134,7 @@ impl<A: Actor> TurnSchedule<A> {
                 .count();
         let max = self.host.config.max_schedules;
         if count >= max {
-            return Err(ActorError::new(
-                "schedule",
-                "limit_reached",
-                format!("The actor already has its maximum of {max} pending schedules"),
-            ));
+            return Err(ActorError::schedule_limit_reached(max));
         }
         let id = crate::ids::new_id();
         state.added.push(Entry {
@@ -221,10 +217,10 @@ impl<A: Actor> Instance<A> {
         let rows = self
             .host
             .storage
-            .kv_scan_prefix(&self.meta.id, PREFIX)
+            .kv_scan_prefix(&self.env.meta.id, PREFIX)
             .await
-            .map_err(|err| storage_failed::<A>(&self.meta.id, err))?;
-        let mut state = self.outbox.schedule.lock();
+            .map_err(|err| storage_failed::<A>(&self.env.meta.id, err))?;
+        let mut state = self.env.outbox.schedule.lock();
         for (key, value) in rows {
             let id = String::from_utf8_lossy(&key[PREFIX.len()..]).into_owned();
             match from_cbor::<(String, Vec<Value>, i64)>(&value) {
@@ -240,7 +236,7 @@ impl<A: Actor> Instance<A> {
                     );
                 }
                 Err(err) => {
-                    tracing::error!(actor = A::NAME, id = %self.meta.id, schedule = id, %err, "an undecodable schedule row was skipped");
+                    tracing::error!(actor = A::NAME, id = %self.env.meta.id, schedule = id, %err, "an undecodable schedule row was skipped");
                 }
             }
         }
@@ -249,25 +245,30 @@ impl<A: Actor> Instance<A> {
 
     /// Fires every due schedule, each as its own turn.
     pub(super) async fn fire_due(&mut self) {
-        for entry in self.outbox.schedule.due() {
+        for entry in self.env.outbox.schedule.due() {
             self.fire(entry).await;
         }
     }
 
     async fn fire(&mut self, entry: Entry) {
-        let id = self.meta.id.clone();
+        let id = self.env.meta.id.clone();
         let call = A::Action::from_name(&entry.action);
         let Some(action) = call else {
             tracing::error!(actor = A::NAME, %id, schedule = entry.id, action = entry.action, "a scheduled action no longer exists; dropped");
             return self.drop_schedule(&entry.id).await;
         };
         // The row's deletion is part of the turn: it commits with the action's effect.
-        self.outbox.schedule.lock().removed.push(entry.id.clone());
+        self.env
+            .outbox
+            .schedule
+            .lock()
+            .removed
+            .push(entry.id.clone());
         let (reply, rx) = oneshot::channel();
         self.firing = Some(entry.id.clone());
         self.dispatch(
             None,
-            Invocation::Encoded {
+            CallAndReply::Encoded {
                 action,
                 args: entry.args.clone(),
                 reply,
@@ -291,16 +292,16 @@ impl<A: Actor> Instance<A> {
             kv_delete: vec![row_key(schedule)],
             ..Default::default()
         };
-        if let Err(err) = self.host.storage.commit(&self.meta.id, write).await {
-            storage_failed::<A>(&self.meta.id, err);
+        if let Err(err) = self.host.storage.commit(&self.env.meta.id, write).await {
+            storage_failed::<A>(&self.env.meta.id, err);
         }
-        self.outbox.schedule.forget(schedule);
+        self.env.outbox.schedule.forget(schedule);
     }
 
     /// Leaves an alarm with the host so that a sleeping actor wakes for its next schedule.
     pub(super) fn arm_alarm(&self) {
-        if let Some(due) = self.outbox.schedule.next_due() {
-            self.host.arm_alarm(ActorId(self.meta.id.clone()), due);
+        if let Some(due) = self.env.outbox.schedule.next_due() {
+            self.host.arm_alarm(ActorId(self.env.meta.id.clone()), due);
         }
     }
 }

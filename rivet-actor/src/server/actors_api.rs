@@ -2,12 +2,7 @@
 //! (get-or-create), `POST /actors` (create), `GET /actors` (look up), `DELETE /actors/{id}`.
 //! Bodies are JSON; keys use the `/`-joined form; input is base64 of CBOR.
 
-use std::collections::HashMap;
-
-use axum::Json;
-use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use http::StatusCode;
 use serde::Deserialize;
 
 use crate::error::ActorError;
@@ -15,7 +10,8 @@ use crate::protocol::{self, Encoding, Value};
 use crate::registry::Registry;
 use crate::runtime::{ActorId, ErasedLookup, Key};
 use crate::server::gateway;
-use crate::server::respond::{error_response, protocol_error};
+use crate::server::request::{self, HttpRequest, HttpResponse};
+use crate::server::respond::{error_response, json_response};
 use crate::storage::ActorRecord;
 
 #[derive(Deserialize)]
@@ -27,8 +23,19 @@ pub(crate) struct CreateBody {
     input: Option<String>,
 }
 
-fn fail(err: ActorError) -> Response {
+fn fail(err: ActorError) -> HttpResponse {
     error_response(Encoding::Json, &err)
+}
+
+/// A JSON body of type `T`; anything else is `message.malformed`, without echoing the input.
+async fn json_body<T: serde::de::DeserializeOwned>(
+    registry: &Registry,
+    request: HttpRequest,
+) -> Result<T, ActorError> {
+    let limit = registry.server_config().max_message_size;
+    let bytes = request::read_body(request.into_body(), limit).await?;
+    serde_json::from_slice(&bytes)
+        .map_err(|_| ActorError::malformed("the body is not a valid actors API request"))
 }
 
 fn parse_key(key: Option<&str>) -> Result<Key, ActorError> {
@@ -36,7 +43,7 @@ fn parse_key(key: Option<&str>) -> Result<Key, ActorError> {
         None => Ok(Key::default()),
         Some(text) => protocol::path_key::decode(text)
             .map(Key)
-            .map_err(protocol_error),
+            .map_err(ActorError::malformed),
     }
 }
 
@@ -82,36 +89,41 @@ async fn create_or_get(
     Ok((record, created))
 }
 
-pub(crate) async fn get_or_create(
-    State(registry): State<Registry>,
-    Json(body): Json<CreateBody>,
-) -> Response {
-    match create_or_get(&registry, body, false).await {
-        Ok((record, created)) => {
-            Json(serde_json::json!({ "actor": actor_json(&record), "created": created }))
-                .into_response()
-        }
-        Err(err) => fail(err),
-    }
-}
-
-pub(crate) async fn create(
-    State(registry): State<Registry>,
-    Json(body): Json<CreateBody>,
-) -> Response {
-    match create_or_get(&registry, body, true).await {
-        Ok((record, _)) => {
-            Json(serde_json::json!({ "actor": actor_json(&record) })).into_response()
-        }
-        Err(err) => fail(err),
-    }
-}
-
-pub(crate) async fn list(
-    State(registry): State<Registry>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Response {
+/// `PUT /actors`.
+pub(crate) async fn get_or_create(registry: &Registry, request: HttpRequest) -> HttpResponse {
     let result = async {
+        let body = json_body(registry, request).await?;
+        create_or_get(registry, body, false).await
+    };
+    match result.await {
+        Ok((record, created)) => json_response(
+            StatusCode::OK,
+            &serde_json::json!({ "actor": actor_json(&record), "created": created }),
+        ),
+        Err(err) => fail(err),
+    }
+}
+
+/// `POST /actors`.
+pub(crate) async fn create(registry: &Registry, request: HttpRequest) -> HttpResponse {
+    let result = async {
+        let body = json_body(registry, request).await?;
+        create_or_get(registry, body, true).await
+    };
+    match result.await {
+        Ok((record, _)) => json_response(
+            StatusCode::OK,
+            &serde_json::json!({ "actor": actor_json(&record) }),
+        ),
+        Err(err) => fail(err),
+    }
+}
+
+/// `GET /actors`.
+pub(crate) async fn list(registry: &Registry, request: HttpRequest) -> HttpResponse {
+    let query = request::query(request.uri());
+    let result = async {
+        let query = query?;
         let storage = registry.storage();
         let internal = |err: crate::storage::StorageError| {
             tracing::error!(%err, "storage failed while listing actors");
@@ -143,16 +155,17 @@ pub(crate) async fn list(
     match result {
         Ok(records) => {
             let actors: Vec<_> = records.iter().map(actor_json).collect();
-            Json(serde_json::json!({ "actors": actors })).into_response()
+            json_response(StatusCode::OK, &serde_json::json!({ "actors": actors }))
         }
         Err(err) => fail(err),
     }
 }
 
-pub(crate) async fn destroy(State(registry): State<Registry>, Path(id): Path<String>) -> Response {
+/// `DELETE /actors/{id}`.
+pub(crate) async fn destroy(registry: &Registry, id: &str) -> HttpResponse {
     let result = async {
-        let target = gateway::by_id(&registry, &id).await?;
-        let existed = target.actor.destroy(&ActorId::new(id.as_str())).await?;
+        let target = gateway::by_id(registry, id).await?;
+        let existed = target.actor.destroy(&ActorId::new(id)).await?;
         if existed {
             Ok(())
         } else {
@@ -161,7 +174,7 @@ pub(crate) async fn destroy(State(registry): State<Registry>, Path(id): Path<Str
     }
     .await;
     match result {
-        Ok(()) => (StatusCode::OK, Json(serde_json::json!({}))).into_response(),
+        Ok(()) => json_response(StatusCode::OK, &serde_json::json!({})),
         Err(err) => fail(err),
     }
 }

@@ -8,12 +8,10 @@
 
 use std::sync::Arc;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
+use http::HeaderMap;
+use http::header::SEC_WEBSOCKET_PROTOCOL;
 use tokio::sync::mpsc;
 
 use crate::conn::{ConnId, Request};
@@ -21,91 +19,64 @@ use crate::error::ActorError;
 use crate::protocol::{self, ConnectProtocol, Encoding, ToClient, ToServer, Value};
 use crate::registry::Registry;
 use crate::runtime::{ActorId, ErasedActor, Outbound};
-use crate::server::actions::request_info;
-use crate::server::gateway::{self, GatewayQuery};
-use crate::server::respond::{error_response, protocol_error, wire_error};
-
-/// WebSocket close codes.
-const CLOSE_INTERNAL: u16 = 1011;
-const CLOSE_TOO_BIG: u16 = 1009;
-const CLOSE_NORMAL: u16 = 1000;
-const CLOSE_GOING_AWAY: u16 = 1001;
-
-/// The WebSocket read buffer of a connection.
-const READ_BUFFER: usize = 8 * 1024;
+use crate::server::gateway;
+use crate::server::request::GatewayQuery;
+use crate::server::respond::wire_error;
+use crate::server::ws::{self, Closing, Frame, FrameSocket, RecvError, close};
+use axum::body::Bytes;
 
 /// An answer being awaited: `None` when there is nothing to tell the client.
 type Answer = futures_util::future::BoxFuture<'static, Option<ToClient>>;
 
-/// Set when the server shuts down: open connections close with 1001.
-#[derive(Clone)]
-pub(crate) struct Closing(pub(crate) tokio::sync::watch::Receiver<bool>);
-
-pub(crate) async fn connect(
-    State(registry): State<Registry>,
-    Path(target): Path<String>,
-    Query(query): Query<GatewayQuery>,
-    closing: Option<axum::Extension<Closing>>,
-    upgrade: WebSocketUpgrade,
-    request: axum::extract::Request,
-) -> Response {
-    let closing = closing.map(|axum::Extension(closing)| closing);
-    let (parts, _body) = request.into_parts();
-    let protocol = match subprotocols(&parts.headers) {
-        Ok(protocol) => protocol,
-        Err(err) => return error_response(Encoding::Json, &err),
-    };
-    let limit = registry.server_config().max_message_size;
-    let request = request_info(parts);
-    upgrade
-        .protocols(["rivet"])
-        .max_message_size(limit)
-        .max_frame_size(limit)
-        // tungstenite's default 128 KiB read buffer is most of an idle connection's memory
-        // and is zeroed on reads; protocol frames are small and larger ones still arrive whole.
-        .read_buffer_size(READ_BUFFER)
-        .on_upgrade(move |socket| async move {
-            Session::open(socket, registry, target, query, protocol, request, closing).await;
-        })
-        .into_response()
-}
-
-/// The `Sec-WebSocket-Protocol` offers (possibly in several headers).
-fn subprotocols(headers: &HeaderMap) -> Result<ConnectProtocol, ActorError> {
+/// What the client offered in `Sec-WebSocket-Protocol` (possibly in several headers),
+/// checked before the upgrade is accepted.
+pub(crate) fn offered_protocol(headers: &HeaderMap) -> Result<ConnectProtocol, ActorError> {
     let offers: Vec<&str> = headers
-        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .get_all(SEC_WEBSOCKET_PROTOCOL)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .collect();
     if offers.is_empty() {
-        return Err(ActorError::new(
-            "message",
-            "missing_subprotocol",
-            "A connection must offer the `rivet` WebSocket subprotocol",
-        ));
+        return Err(ActorError::missing_subprotocol());
     }
-    protocol::parse_subprotocols(&offers.join(",")).map_err(protocol_error)
+    protocol::parse_subprotocols(&offers.join(",")).map_err(ActorError::malformed)
 }
 
-struct Session {
-    socket: WebSocket,
+/// What an upgraded connection needs to find its actor.
+pub(crate) struct Accept {
+    pub(crate) registry: Registry,
+    pub(crate) target: String,
+    pub(crate) query: GatewayQuery,
+    pub(crate) protocol: ConnectProtocol,
+    pub(crate) request: Request,
+    pub(crate) closing: Option<Closing>,
+}
+
+/// Serves one protocol connection over `socket` until either side closes it.
+pub(crate) async fn session<S: FrameSocket>(socket: S, accept: Accept) {
+    Session {
+        socket,
+        encoding: accept.protocol.encoding,
+    }
+    .open(accept)
+    .await;
+}
+
+struct Session<S> {
+    socket: S,
     encoding: Encoding,
 }
 
-impl Session {
-    async fn open(
-        socket: WebSocket,
-        registry: Registry,
-        target: String,
-        query: GatewayQuery,
-        protocol: ConnectProtocol,
-        request: Request,
-        closing: Option<Closing>,
-    ) {
-        let mut session = Session {
-            socket,
-            encoding: protocol.encoding,
-        };
+impl<S: FrameSocket> Session<S> {
+    async fn open(mut self, accept: Accept) {
+        let Accept {
+            registry,
+            target,
+            query,
+            protocol,
+            request,
+            closing,
+        } = accept;
         let (sink, events) = mpsc::unbounded_channel();
         let accepted = async {
             let params = match &protocol.conn_params {
@@ -132,15 +103,14 @@ impl Session {
                     actor_id: target.id.as_str().to_owned(),
                     connection_id: conn.as_str().to_owned(),
                 };
-                if session.send(&init).await {
+                if self.send(&init).await {
                     let limit = registry.server_config().max_message_size;
-                    session
-                        .serve(&target.actor, &target.id, &conn, events, limit, closing)
+                    self.serve(&target.actor, &target.id, &conn, events, limit, closing)
                         .await;
                 }
                 target.actor.disconnect(&target.id, &conn).await;
             }
-            Err(err) => session.reject(&err).await,
+            Err(err) => self.reject(&err).await,
         }
     }
 
@@ -149,12 +119,12 @@ impl Session {
         let bytes = protocol::encode_to_client(self.encoding, message);
         let frame = match self.encoding {
             Encoding::Json => match String::from_utf8(bytes) {
-                Ok(text) => Message::Text(text.into()),
-                Err(err) => Message::Binary(err.into_bytes().into()),
+                Ok(text) => Frame::Text(text),
+                Err(err) => Frame::Binary(err.into_bytes().into()),
             },
-            Encoding::Cbor => Message::Binary(bytes.into()),
+            Encoding::Cbor => Frame::Binary(bytes.into()),
         };
-        self.socket.send(frame).await.is_ok()
+        self.socket.send(frame).await
     }
 
     /// Refuses the connection: an `Error` frame, then close 1011 with `group.code`.
@@ -162,15 +132,12 @@ impl Session {
         let wire = wire_error(err);
         let reason = wire.close_reason();
         let _ = self.send(&ToClient::Error(wire)).await;
-        self.close(CLOSE_INTERNAL, reason).await;
+        self.close(close::INTERNAL, reason).await;
     }
 
     async fn close(mut self, code: u16, reason: String) {
-        let frame = CloseFrame {
-            code,
-            reason: reason.into(),
-        };
-        let _ = self.socket.send(Message::Close(Some(frame))).await;
+        let (code, reason) = ws::close_reason(code, reason);
+        self.socket.close(code, reason).await;
     }
 
     /// Serves an accepted connection until either side closes it.
@@ -183,7 +150,7 @@ impl Session {
         limit: usize,
         closing: Option<Closing>,
     ) {
-        let mut closing = closing.map(|Closing(rx)| rx);
+        let mut closing = closing;
         // Answers of calls in flight, polled here in completion order: no task or channel
         // hop per call.
         let mut in_flight: FuturesUnordered<Answer> = FuturesUnordered::new();
@@ -191,16 +158,12 @@ impl Session {
             tokio::select! {
                 incoming = self.socket.recv() => {
                     let bytes = match incoming {
-                        Some(Ok(Message::Text(text))) => text.as_str().as_bytes().to_vec(),
-                        Some(Ok(Message::Binary(bytes))) => bytes.to_vec(),
-                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                        Some(Ok(Message::Close(_))) | None => return,
-                        Some(Err(err)) => {
-                            if is_too_large(&err) {
-                                let reason = format!("message.too_large: limit is {limit} bytes");
-                                self.close(CLOSE_TOO_BIG, reason).await;
-                            }
-                            return;
+                        Some(Ok(Frame::Text(text))) => Bytes::from(text),
+                        Some(Ok(Frame::Binary(bytes))) => bytes,
+                        None | Some(Err(RecvError::Broken)) => return,
+                        Some(Err(RecvError::TooLarge)) => {
+                            let reason = format!("message.too_large: limit is {limit} bytes");
+                            return self.close(close::TOO_BIG, reason).await;
                         }
                     };
                     match protocol::decode_to_server(self.encoding, &bytes) {
@@ -211,7 +174,7 @@ impl Session {
                         Err(err) => {
                             // No action id can be read from a malformed frame: a connection-level
                             // error, and the connection stays open.
-                            let err = protocol_error(err);
+                            let err = ActorError::malformed(err);
                             if !self.send(&ToClient::Error(wire_error(&err))).await {
                                 return;
                             }
@@ -225,13 +188,8 @@ impl Session {
                         return;
                     }
                 }
-                Ok(()) = async {
-                    match closing.as_mut() {
-                        Some(rx) => rx.wait_for(|closing| *closing).await.map(|_| ()),
-                        None => std::future::pending().await,
-                    }
-                } => {
-                    return self.close(CLOSE_GOING_AWAY, "server shutting down".to_owned()).await;
+                () = ws::shutting_down(&mut closing) => {
+                    return self.close(close::GOING_AWAY, "server shutting down".to_owned()).await;
                 }
                 event = events.recv() => match event {
                     Some(Outbound::Event { name, payload }) => {
@@ -241,7 +199,7 @@ impl Session {
                         }
                     }
                     Some(Outbound::Close(err)) => return self.reject(&err).await,
-                    None => return self.close(CLOSE_NORMAL, String::new()).await,
+                    None => return self.close(close::NORMAL, String::new()).await,
                 },
             }
         }
@@ -292,10 +250,4 @@ impl Session {
             }
         }
     }
-}
-
-/// Whether a receive error is the message size limit.
-pub(super) fn is_too_large(err: &axum::Error) -> bool {
-    let text = err.to_string();
-    text.contains("too long") || text.contains("too big") || text.contains("Space limit")
 }

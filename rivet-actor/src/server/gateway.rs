@@ -1,27 +1,22 @@
 //! Naming the actor of a `/gateway/{target}/…` request: by id (`{id}` or `{id}@{token}`), or
 //! by actor name with the `rvt-*` query (`rvt-method=get|getOrCreate`, `rvt-key`, `rvt-input`).
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
-
 use crate::error::ActorError;
+use crate::protocol::names::{
+    METHOD_GET, METHOD_GET_OR_CREATE, QUERY_INPUT, QUERY_KEY, QUERY_KEY_JSON, QUERY_METHOD,
+};
 use crate::protocol::{self, Value};
 use crate::registry::Registry;
 use crate::runtime::{ActorId, ErasedActor, ErasedLookup, Key};
-use crate::server::respond::{error_response, protocol_error, request_encoding};
+use crate::server::request::GatewayQuery;
 
-/// The actor a gateway request reaches.
-pub(crate) struct Target {
+/// The actor a gateway request reaches, resolved: its type and its id.
+pub(crate) struct Resolved {
     pub(crate) actor: Arc<dyn ErasedActor>,
     pub(crate) id: ActorId,
 }
-
-/// The `rvt-*` query of a gateway request.
-pub(crate) type GatewayQuery = HashMap<String, String>;
 
 /// The actor a gateway request names, not yet resolved: its type is known (so its origin
 /// policy can be checked) but nothing has been created or woken.
@@ -32,9 +27,9 @@ pub(crate) struct Named {
 
 impl Named {
     /// Finds (or creates, for `getOrCreate`) the actor.
-    pub(crate) async fn resolve(self) -> Result<Target, ActorError> {
+    pub(crate) async fn resolve(self) -> Result<Resolved, ActorError> {
         let (id, _created) = self.actor.resolve(self.lookup).await?;
-        Ok(Target {
+        Ok(Resolved {
             actor: self.actor,
             id,
         })
@@ -61,7 +56,7 @@ pub(crate) async fn name(
     target: &str,
     query: &GatewayQuery,
 ) -> Result<Named, ActorError> {
-    let Some(method) = query.get("rvt-method") else {
+    let Some(method) = query.get(QUERY_METHOD) else {
         // By id; a `@token` suffix carries a token we do not use.
         let id = target.split_once('@').map_or(target, |(id, _)| id);
         let found = by_id(registry, id).await?;
@@ -76,21 +71,15 @@ pub(crate) async fn name(
         .ok_or_else(|| ActorError::unknown_actor(target))?;
     let key = query_key(query)?;
     let lookup = match method.as_str() {
-        "get" => ErasedLookup::Get(key),
-        "getOrCreate" => ErasedLookup::GetOrCreate(key, query_input(query)?),
-        other => {
-            return Err(ActorError::new(
-                "message",
-                "invalid_query",
-                format!("rvt-method must be `get` or `getOrCreate`, not `{other}`"),
-            ));
-        }
+        METHOD_GET => ErasedLookup::Get(key),
+        METHOD_GET_OR_CREATE => ErasedLookup::GetOrCreate(key, query_input(query)?),
+        other => return Err(ActorError::invalid_method(other)),
     };
     Ok(Named { actor, lookup })
 }
 
 /// The actor with this id, whatever its type (a storage lookup; nothing is woken).
-pub(crate) async fn by_id(registry: &Registry, id: &str) -> Result<Target, ActorError> {
+pub(crate) async fn by_id(registry: &Registry, id: &str) -> Result<Resolved, ActorError> {
     let record = registry.storage().find_by_id(id).await.map_err(|err| {
         tracing::error!(%err, "storage failed while looking up an actor");
         ActorError::internal()
@@ -100,54 +89,31 @@ pub(crate) async fn by_id(registry: &Registry, id: &str) -> Result<Target, Actor
         .actor_type(&record.name)
         .cloned()
         .ok_or_else(ActorError::not_found)?;
-    Ok(Target {
+    Ok(Resolved {
         actor,
         id: ActorId::new(record.id),
     })
 }
 
-/// The `Origin` header as text.
-pub(crate) fn origin(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(axum::http::header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-}
-
 /// The key: `rvt-key-json` (our client's collision-free form) when present, else the npm
 /// client's comma-joined `rvt-key` (absent for the empty key).
 fn query_key(query: &GatewayQuery) -> Result<Key, ActorError> {
-    if let Some(json) = query.get("rvt-key-json") {
+    if let Some(json) = query.get(QUERY_KEY_JSON) {
         return protocol::json_key::decode(json)
             .map(Key)
-            .map_err(protocol_error);
+            .map_err(ActorError::malformed);
     }
     Ok(Key(protocol::query_key::decode_param(
-        query.get("rvt-key").map(String::as_str),
+        query.get(QUERY_KEY).map(String::as_str),
     )))
 }
 
 /// The create input: base64url of CBOR.
 fn query_input(query: &GatewayQuery) -> Result<Option<Value>, ActorError> {
-    let Some(encoded) = query.get("rvt-input") else {
+    let Some(encoded) = query.get(QUERY_INPUT) else {
         return Ok(None);
     };
     protocol::input::decode_query_input(encoded)
         .map(Some)
-        .map_err(|err| ActorError::invalid_input(format!("rvt-input: {err}")))
-}
-
-/// Any other path under a gateway target.
-pub(crate) async fn unknown_path(
-    State(_registry): State<Registry>,
-    Path((_target, rest)): Path<(String, String)>,
-    Query(_query): Query<GatewayQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let encoding = request_encoding(&headers).unwrap_or(protocol::Encoding::Json);
-    let err = ActorError::new(
-        "actor",
-        "not_found",
-        format!("No endpoint `/{rest}` on actors"),
-    );
-    error_response(encoding, &err)
+        .map_err(|err| ActorError::invalid_input(format!("{QUERY_INPUT}: {err}")))
 }

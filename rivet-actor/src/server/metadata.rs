@@ -1,12 +1,13 @@
 //! `GET /metadata` (the client waits for it before any call) and `GET /health`.
 
-use axum::Json;
-use axum::extract::State;
+use http::StatusCode;
 
 use crate::registry::Registry;
+use crate::server::request::HttpResponse;
+use crate::server::respond::json_response;
 
 /// What the npm client reads before its first call.
-pub(crate) async fn metadata(State(registry): State<Registry>) -> Json<serde_json::Value> {
+pub(crate) fn metadata(registry: &Registry) -> HttpResponse {
     let names: serde_json::Map<String, serde_json::Value> = registry
         .actor_types()
         .map(|actor| {
@@ -16,17 +17,21 @@ pub(crate) async fn metadata(State(registry): State<Registry>) -> Json<serde_jso
             )
         })
         .collect();
-    Json(serde_json::json!({
-        "runtime": "rivet-actor",
-        "version": env!("CARGO_PKG_VERSION"),
-        "envoyProtocolVersion": 1,
-        "actorNames": names,
-    }))
+    json_response(
+        StatusCode::OK,
+        &serde_json::json!({
+            "runtime": "rivet-actor",
+            "version": env!("CARGO_PKG_VERSION"),
+            "envoyProtocolVersion": 1,
+            "actorNames": names,
+        }),
+    )
 }
 
 /// Liveness.
-pub(crate) async fn health() -> Json<serde_json::Value> {
-    Json(
-        serde_json::json!({ "status": "ok", "runtime": "rivet-actor", "version": env!("CARGO_PKG_VERSION") }),
+pub(crate) fn health() -> HttpResponse {
+    json_response(
+        StatusCode::OK,
+        &serde_json::json!({ "status": "ok", "runtime": "rivet-actor", "version": env!("CARGO_PKG_VERSION") }),
     )
 }

@@ -1,28 +1,31 @@
 //! The network server: RivetKit's client protocol v4 over HTTP and WebSocket (axum).
 //!
-//! Requests flow one way: an endpoint decodes the wire (`crate::protocol`), names the actor
-//! through [`gateway`], and drives the actor type's [`crate::runtime::ErasedActor`]; answers
-//! and errors are encoded back in the client's encoding by [`respond`].
+//! Requests flow one way: a front end (the axum router in `router.rs`) hands a whole
+//! request ([`request::HttpRequest`]) or an upgraded socket ([`ws::FrameSocket`]) to an
+//! endpoint; the endpoint decodes the wire (`crate::protocol`), names the actor through
+//! `gateway`, and drives the actor type's [`crate::runtime::ErasedActor`]; answers and
+//! errors are encoded back in the client's encoding by `respond`.
 
 mod actions;
 mod actors_api;
-mod config;
 mod connect;
 mod cors;
 mod gateway;
 mod metadata;
 mod queue;
 mod raw;
+pub mod request;
 mod respond;
+mod router;
+pub mod ws;
 
 use std::net::SocketAddr;
 
 use axum::Router;
-use axum::routing::{any, delete, get, post};
 
 use crate::registry::Registry;
 
-pub use config::ServerConfig;
+pub use crate::registry::ServerConfig;
 
 /// The address `serve` binds when none is given: `RIVET_ACTOR_ADDR`, else 127.0.0.1:6420.
 ///
@@ -35,37 +38,6 @@ pub fn default_addr() -> SocketAddr {
         .ok()
         .and_then(|addr| addr.parse().ok())
         .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 6420)))
-}
-
-/// The endpoints of the protocol, for `registry`.
-pub(crate) fn router(registry: Registry) -> Router {
-    Router::new()
-        .route("/metadata", get(metadata::metadata))
-        .route("/health", get(metadata::health))
-        .route("/gateway/{target}/action/{action}", post(actions::action))
-        .route("/gateway/{target}/connect", get(connect::connect))
-        .route("/gateway/{target}/queue/{queue}", post(queue::send))
-        // `…/request/` and `…/websocket/` (what the npm client sends for an empty path)
-        // are not matched by `{*path}`.
-        .route("/gateway/{target}/request", any(raw::request))
-        .route("/gateway/{target}/request/", any(raw::request))
-        .route("/gateway/{target}/request/{*path}", any(raw::request))
-        .route("/gateway/{target}/websocket", get(raw::websocket))
-        .route("/gateway/{target}/websocket/", get(raw::websocket))
-        .route("/gateway/{target}/websocket/{*path}", get(raw::websocket))
-        .route(
-            "/actors",
-            get(actors_api::list)
-                .put(actors_api::get_or_create)
-                .post(actors_api::create),
-        )
-        .route("/actors/{id}", delete(actors_api::destroy))
-        .route("/gateway/{target}/{*rest}", any(gateway::unknown_path))
-        .layer(axum::middleware::from_fn_with_state(
-            registry.clone(),
-            cors::cors,
-        ))
-        .with_state(registry)
 }
 
 /// A server listening on a socket: its address and a way to stop it.
@@ -113,7 +85,7 @@ impl Registry {
     /// # }
     /// ```
     pub fn router(&self) -> Router {
-        router(self.clone())
+        router::router(self.clone())
     }
 
     /// Binds `addr` and serves in the background.
@@ -131,9 +103,7 @@ impl Registry {
         // Open WebSockets watch this and close with 1001 when the server shuts down;
         // otherwise a graceful shutdown would wait for them forever.
         let (closing_tx, closing) = tokio::sync::watch::channel(false);
-        let app = self
-            .router()
-            .layer(axum::Extension(connect::Closing(closing)));
+        let app = self.router().layer(axum::Extension(ws::Closing(closing)));
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(async move {

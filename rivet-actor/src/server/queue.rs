@@ -7,33 +7,30 @@
 
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
-use axum::response::Response;
-
 use crate::error::ActorError;
 use crate::protocol::{self, Encoding, QueueSendResponse, QueueSendStatus};
 use crate::queue::QueueSendResult;
 use crate::registry::Registry;
 use crate::runtime::ActorId;
-use crate::server::actions::{conn_params, read_body, request_info};
-use crate::server::gateway::{self, GatewayQuery};
-use crate::server::respond::{error_response, ok_response, protocol_error, request_encoding};
+use crate::server::gateway;
+use crate::server::request::{self, HttpRequest, HttpResponse};
+use crate::server::respond::{error_response, ok_response};
 
 /// How long a sender that asks to wait without a timeout waits.
 const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
+/// Sends the request's message to queue `queue` of `target`.
 pub(crate) async fn send(
-    State(registry): State<Registry>,
-    Path((target, queue)): Path<(String, String)>,
-    Query(query): Query<GatewayQuery>,
-    request: axum::extract::Request,
-) -> Response {
-    let (parts, body) = request.into_parts();
-    let encoding = match request_encoding(&parts.headers) {
+    registry: &Registry,
+    target: &str,
+    queue: &str,
+    request: HttpRequest,
+) -> HttpResponse {
+    let encoding = match request::encoding(request.headers()) {
         Ok(encoding) => encoding,
         Err(err) => return error_response(Encoding::Json, &err),
     };
-    match run(&registry, &target, &queue, &query, parts, body, encoding).await {
+    match run(registry, target, queue, request, encoding).await {
         Ok((id, result)) => {
             let response = match result {
                 QueueSendResult::Completed(response) => QueueSendResponse {
@@ -59,28 +56,27 @@ async fn run(
     registry: &Registry,
     target: &str,
     queue: &str,
-    query: &GatewayQuery,
-    parts: axum::http::request::Parts,
-    body: axum::body::Body,
+    request: HttpRequest,
     encoding: Encoding,
 ) -> Result<(ActorId, QueueSendResult<protocol::Value>), ActorError> {
+    let (parts, body) = request.into_parts();
+    let query = request::query(&parts.uri)?;
     let limit = registry.server_config().max_message_size;
-    let bytes = read_body(body, limit).await?;
-    let send = protocol::decode_queue_send_request(encoding, &bytes).map_err(protocol_error)?;
+    let bytes = request::read_body(body, limit).await?;
+    let send =
+        protocol::decode_queue_send_request(encoding, &bytes).map_err(ActorError::malformed)?;
     if let Some(name) = &send.name
         && name != queue
     {
-        return Err(ActorError::new(
-            "message",
-            "malformed",
-            format!("the body names queue `{name}` but the path names `{queue}`"),
-        ));
+        return Err(ActorError::malformed(format!(
+            "the body names queue `{name}` but the path names `{queue}`"
+        )));
     }
-    let params = conn_params(&parts.headers)?;
-    let named = gateway::name(registry, target, query).await?;
-    named.check_origin(registry, gateway::origin(&parts.headers))?;
+    let params = request::conn_params(&parts.headers)?;
+    let named = gateway::name(registry, target, &query).await?;
+    named.check_origin(registry, request::origin(&parts.headers))?;
     if !named.actor.has_queue(queue) {
-        return Err(crate::runtime::queue::not_found(named.actor.name(), queue));
+        return Err(ActorError::queue_not_found(named.actor.name(), queue));
     }
     named.actor.check_queue_body(&send.body)?;
     let target = named.resolve().await?;
@@ -92,7 +88,7 @@ async fn run(
         .queue_send(
             &target.id,
             params,
-            request_info(parts),
+            request::request_info(parts),
             queue,
             send.body,
             wait,

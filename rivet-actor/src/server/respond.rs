@@ -1,30 +1,13 @@
 //! Encoding answers and errors in the client's encoding.
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::body::Body;
+use http::{HeaderValue, StatusCode, header};
 
 use crate::error::ActorError;
+use crate::protocol::names::HEADER_ACTOR;
 use crate::protocol::{self, Encoding, WireError};
 use crate::runtime::ActorId;
-
-/// The encoding a request asked for (`x-rivet-encoding`), JSON when absent.
-pub(crate) fn request_encoding(headers: &HeaderMap) -> Result<Encoding, ActorError> {
-    match headers.get("x-rivet-encoding").map(|v| v.to_str()) {
-        None => Ok(Encoding::Json),
-        Some(Ok(name)) => Encoding::from_name(name).map_err(protocol_error),
-        Some(Err(_)) => Err(ActorError::new(
-            "message",
-            "invalid_encoding",
-            "x-rivet-encoding is not text",
-        )),
-    }
-}
-
-/// A malformed request, in the `message` group; the detail names what was wrong, never
-/// anything internal.
-pub(crate) fn protocol_error(err: protocol::ProtocolError) -> ActorError {
-    ActorError::new("message", "malformed", err.to_string())
-}
+use crate::server::request::HttpResponse;
 
 /// The wire form of an error.
 pub(crate) fn wire_error(err: &ActorError) -> WireError {
@@ -36,30 +19,39 @@ pub(crate) fn wire_error(err: &ActorError) -> WireError {
 }
 
 /// An error answer: the status for its code and the body in the client's encoding.
-pub(crate) fn error_response(encoding: Encoding, err: &ActorError) -> Response {
+pub(crate) fn error_response(encoding: Encoding, err: &ActorError) -> HttpResponse {
     let status =
         StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = protocol::encode_error_body(encoding, &wire_error(err));
-    (
-        status,
-        [(header::CONTENT_TYPE, encoding.content_type())],
-        body,
-    )
-        .into_response()
+    response(status, encoding.content_type(), body)
 }
 
 /// A successful answer in the client's encoding, with the actor's id in `x-rivet-actor`.
-pub(crate) fn ok_response(encoding: Encoding, body: Vec<u8>, actor: Option<&ActorId>) -> Response {
-    let mut response = (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, encoding.content_type())],
-        body,
-    )
-        .into_response();
+pub(crate) fn ok_response(
+    encoding: Encoding,
+    body: Vec<u8>,
+    actor: Option<&ActorId>,
+) -> HttpResponse {
+    let mut response = response(StatusCode::OK, encoding.content_type(), body);
     if let Some(id) = actor
         && let Ok(value) = HeaderValue::from_str(id.as_str())
     {
-        response.headers_mut().insert("x-rivet-actor", value);
+        response.headers_mut().insert(HEADER_ACTOR, value);
     }
+    response
+}
+
+/// A JSON answer (the actors API and metadata speak JSON only).
+pub(crate) fn json_response(status: StatusCode, value: &serde_json::Value) -> HttpResponse {
+    let body = serde_json::to_vec(value).unwrap_or_default();
+    response(status, "application/json", body)
+}
+
+fn response(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> HttpResponse {
+    let mut response = http::Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }

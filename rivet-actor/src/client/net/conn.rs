@@ -25,6 +25,7 @@ use crate::client::events::{EventItem, EventStream};
 use crate::client::net::handle::HandleShared;
 use crate::client::net::{actor_error, transport};
 use crate::error::ClientError;
+use crate::protocol::names;
 use crate::protocol::{self, Encoding, ToClient, ToServer, Value};
 
 /// Where a connection is in its life.
@@ -285,10 +286,11 @@ impl SocketTask {
     /// Opens the socket and waits for `Init`; a refused connection is the actor's error.
     async fn connect(&mut self) -> Result<Socket, ClientError> {
         let inner = &self.handle.client.inner;
-        let mut url =
-            self.handle
-                .target
-                .url(&inner.endpoint, self.handle.actor_name, &["connect"])?;
+        let mut url = self.handle.address.url(
+            &inner.endpoint,
+            self.handle.actor_name,
+            &[names::SEGMENT_CONNECT],
+        )?;
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
         url.set_scheme(scheme)
             .map_err(|()| ClientError::Transport("cannot make a WebSocket URL".into()))?;

@@ -9,11 +9,12 @@ use serde::de::DeserializeOwned;
 
 use crate::actor::{Actor, ActorCall, Target as _};
 use crate::client::Invoker;
+use crate::client::net::address::ActorAddress;
 use crate::client::net::conn::ActorConn;
-use crate::client::net::target::Target;
 use crate::client::net::{Client, error_from_body, transport};
 use crate::error::ClientError;
 use crate::protocol;
+use crate::protocol::names;
 
 /// Where a handle's connection params come from: fixed, or made anew on every call and
 /// every (re)connect (to refresh a token).
@@ -36,7 +37,7 @@ impl ParamsSource {
 
 pub(crate) struct HandleShared {
     pub(crate) client: Client,
-    pub(crate) target: Target,
+    pub(crate) address: ActorAddress,
     pub(crate) actor_name: &'static str,
     pub(crate) params: ParamsSource,
     pub(crate) headers: http::HeaderMap,
@@ -61,20 +62,22 @@ impl<A: Actor> Invoker<A> for HttpInvoker<A> {
         let args = call
             .to_args()
             .map_err(|err| ClientError::Decode(err.to_string()))?;
-        let url = shared
-            .target
-            .url(&inner.endpoint, shared.actor_name, &["action", action])?;
+        let url = shared.address.url(
+            &inner.endpoint,
+            shared.actor_name,
+            &[names::SEGMENT_ACTION, action],
+        )?;
         let mut request = inner
             .http
             .post(url)
-            .header("x-rivet-encoding", encoding.name())
+            .header(names::HEADER_ENCODING, encoding.name())
             .header(http::header::CONTENT_TYPE, encoding.content_type())
             .body(protocol::encode_action_request(encoding, &args));
         for (name, value) in inner.headers.iter().chain(shared.headers.iter()) {
             request = request.header(name, value);
         }
         if let Some(params) = shared.params.current()? {
-            request = request.header("x-rivet-conn-params", params);
+            request = request.header(names::HEADER_CONN_PARAMS, params);
         }
         let response = request.send().await.map_err(transport)?;
         let status = response.status();
@@ -98,10 +101,10 @@ pub struct ActorHandle<A: Actor> {
 }
 
 impl<A: Actor> ActorHandle<A> {
-    pub(crate) fn new(client: Client, target: Target) -> Self {
+    pub(crate) fn new(client: Client, address: ActorAddress) -> Self {
         Self::from_shared(HandleShared {
             client,
-            target,
+            address,
             actor_name: A::NAME,
             params: ParamsSource::None,
             headers: http::HeaderMap::new(),
@@ -120,7 +123,7 @@ impl<A: Actor> ActorHandle<A> {
     fn rebuild(&self, change: impl FnOnce(&mut HandleShared)) -> Self {
         let mut shared = HandleShared {
             client: self.shared.client.clone(),
-            target: self.shared.target.clone(),
+            address: self.shared.address.clone(),
             actor_name: self.shared.actor_name,
             params: self.shared.params.clone(),
             headers: self.shared.headers.clone(),

@@ -1,16 +1,17 @@
 //! The typed network client: RivetKit's protocol over HTTP (stateless calls) and one
 //! WebSocket per connection (actions multiplexed, events, reconnect).
 
+mod address;
 mod conn;
 mod handle;
 mod queue;
 pub(crate) mod raw;
-mod target;
 
 use std::sync::Arc;
 
 use crate::actor::Actor;
 use crate::error::{ActorError, ClientError};
+use crate::protocol::names;
 use crate::protocol::{self, Encoding, WireError};
 use crate::runtime::{ActorId, Key};
 
@@ -96,14 +97,17 @@ impl Client {
 
     /// The actor with this key (`actor.not_found` on first use if there is none).
     pub fn get<A: Actor>(&self, key: impl Into<Key>) -> ActorHandle<A> {
-        ActorHandle::new(self.clone(), target::Target::query("get", key.into(), None))
+        ActorHandle::new(
+            self.clone(),
+            address::ActorAddress::query("get", key.into(), None),
+        )
     }
 
     /// The actor with this key, created on first use if there is none.
     pub fn get_or_create<A: Actor>(&self, key: impl Into<Key>) -> ActorHandle<A> {
         ActorHandle::new(
             self.clone(),
-            target::Target::query("getOrCreate", key.into(), None),
+            address::ActorAddress::query("getOrCreate", key.into(), None),
         )
     }
 
@@ -113,10 +117,10 @@ impl Client {
         key: impl Into<Key>,
         input: &A::Input,
     ) -> Result<ActorHandle<A>, ClientError> {
-        let input = target::encode_input(input)?;
+        let input = address::encode_input(input)?;
         Ok(ActorHandle::new(
             self.clone(),
-            target::Target::query("getOrCreate", key.into(), Some(input)),
+            address::ActorAddress::query("getOrCreate", key.into(), Some(input)),
         ))
     }
 
@@ -139,7 +143,7 @@ impl Client {
         let response = self
             .inner
             .http
-            .post(format!("{}/actors", self.inner.endpoint))
+            .post(format!("{}{}", self.inner.endpoint, names::PATH_ACTORS))
             .json(&body)
             .send()
             .await
@@ -159,7 +163,10 @@ impl Client {
 
     /// The actor with this id.
     pub fn get_for_id<A: Actor>(&self, id: ActorId) -> ActorHandle<A> {
-        ActorHandle::new(self.clone(), target::Target::Id(id.as_str().to_owned()))
+        ActorHandle::new(
+            self.clone(),
+            address::ActorAddress::Id(id.as_str().to_owned()),
+        )
     }
 }
 

@@ -8,6 +8,7 @@ use crate::client::net::conn::ActorConn;
 use crate::client::net::handle::{ActorHandle, HandleShared};
 use crate::client::net::{error_from_body, transport};
 use crate::error::ClientError;
+use crate::protocol::names;
 use crate::protocol::{self, QueueSendRequest, QueueSendStatus};
 use crate::queue::QueueSendResult;
 
@@ -87,13 +88,15 @@ async fn post_queue<A: Actor, T: Queue<A>>(
         wait: wait.is_some(),
         timeout_ms: wait.map(|w| u64::try_from(w.as_millis()).unwrap_or(u64::MAX)),
     };
-    let url = shared
-        .target
-        .url(&inner.endpoint, shared.actor_name, &["queue", name])?;
+    let url = shared.address.url(
+        &inner.endpoint,
+        shared.actor_name,
+        &[names::SEGMENT_QUEUE, name],
+    )?;
     let mut http = inner
         .http
         .post(url)
-        .header("x-rivet-encoding", encoding.name())
+        .header(names::HEADER_ENCODING, encoding.name())
         .header(http::header::CONTENT_TYPE, encoding.content_type())
         .body(protocol::encode_queue_send_request(encoding, &request));
     if let Some(wait) = wait {
@@ -104,7 +107,7 @@ async fn post_queue<A: Actor, T: Queue<A>>(
         http = http.header(name, value);
     }
     if let Some(params) = shared.params.current()? {
-        http = http.header("x-rivet-conn-params", params);
+        http = http.header(names::HEADER_CONN_PARAMS, params);
     }
     let response = http.send().await.map_err(transport)?;
     let status = response.status();

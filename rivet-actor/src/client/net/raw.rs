@@ -8,6 +8,7 @@ use crate::client::net::handle::ActorHandle;
 use crate::client::net::transport;
 use crate::error::ClientError;
 use crate::protocol;
+use crate::protocol::names;
 
 /// A raw WebSocket to an actor's `#[on_websocket]` handler (tokio-tungstenite's stream:
 /// `futures_util::{SinkExt, StreamExt}` send and receive on it).
@@ -45,7 +46,7 @@ impl<A: Actor> ActorHandle<A> {
         let shared = &self.shared;
         let inner = &shared.client.inner;
         let (parts, body) = request.into_parts();
-        let url = self.raw_url("request", parts.uri.path(), parts.uri.query())?;
+        let url = self.raw_url(names::SEGMENT_REQUEST, parts.uri.path(), parts.uri.query())?;
         let mut http = inner.http.request(parts.method, url).body(body);
         for (name, value) in inner
             .headers
@@ -56,7 +57,7 @@ impl<A: Actor> ActorHandle<A> {
             http = http.header(name, value);
         }
         if let Some(params) = shared.params.current()? {
-            http = http.header("x-rivet-conn-params", params);
+            http = http.header(names::HEADER_CONN_PARAMS, params);
         }
         let response = http.send().await.map_err(transport)?;
         let mut out = http::Response::builder().status(response.status());
@@ -97,7 +98,7 @@ impl<A: Actor> ActorHandle<A> {
             Some((path, query)) => (path, Some(query)),
             None => (path, None),
         };
-        let mut url = self.raw_url("websocket", path, query)?;
+        let mut url = self.raw_url(names::SEGMENT_WEBSOCKET, path, query)?;
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
         url.set_scheme(scheme)
             .map_err(|()| ClientError::Transport("cannot make a WebSocket URL".into()))?;
@@ -127,7 +128,7 @@ impl<A: Actor> ActorHandle<A> {
         let shared = &self.shared;
         let mut url =
             shared
-                .target
+                .address
                 .url(&shared.client.inner.endpoint, shared.actor_name, &[kind])?;
         // Appended as written: the URL parser escapes only what a path cannot hold, so the
         // actor sees the client's own escapes.

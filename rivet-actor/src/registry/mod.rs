@@ -1,5 +1,9 @@
 //! Which actor types a process hosts, and in-process access to their instances.
 
+mod server_config;
+
+pub use server_config::ServerConfig;
+
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -10,10 +14,9 @@ use crate::context::SharedData;
 use crate::error::{ActorError, ClientError};
 use crate::guard::{ConnectGuard, ErasedGuard};
 use crate::origin::OriginPolicy;
-use crate::runtime::erased::{Erased, ErasedActor};
+use crate::runtime::erased::{ErasedActor, HostedActor};
 use crate::runtime::host::{Host, HostConfig, InputSource};
 use crate::runtime::lookup::{ActorId, Key, Lookup};
-use crate::server::ServerConfig;
 use crate::storage::{MemoryStorage, SqliteStorage, Storage, StorageError};
 
 /// The actor types a process hosts, their storage and their instances.
@@ -220,7 +223,7 @@ impl RegistryBuilder {
                 Registered {
                     name: A::NAME,
                     type_id: TypeId::of::<A>(),
-                    erased: Arc::new(Erased(host.clone())),
+                    erased: Arc::new(HostedActor(host.clone())),
                     typed: host,
                     origins: <A as crate::__private::ActorOptions>::ORIGINS.map(|patterns| {
                         match OriginPolicy::allow(patterns) {
@@ -293,7 +296,7 @@ impl RegistryBuilder {
     /// [`ConnectGuard`]): it runs before `A`'s own hooks on every connection and stateless
     /// call. Several guards run in the order given.
     pub fn guard<A: Actor, G: ConnectGuard<A>>(mut self, guard: G) -> Self {
-        let erased: Arc<dyn ErasedGuard> = Arc::new(crate::guard::Erased::<A, G>(
+        let erased: Arc<dyn ErasedGuard> = Arc::new(crate::guard::TypedGuard::<A, G>(
             guard,
             std::marker::PhantomData,
         ));

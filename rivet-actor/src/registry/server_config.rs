@@ -1,4 +1,5 @@
-//! Limits and settings of the network server.
+//! Limits and settings of the network server. They live with the registry, which carries
+//! them to whichever front end serves it.
 
 /// Settings of the network server, set on the registry builder.
 ///

@@ -4,11 +4,12 @@ use serde::Serialize;
 
 use crate::error::ClientError;
 use crate::protocol;
+use crate::protocol::names;
 use crate::runtime::Key;
 
 /// How a handle names its actor.
 #[derive(Clone, Debug)]
-pub(crate) enum Target {
+pub(crate) enum ActorAddress {
     /// By name and key: `rvt-method` is `get` or `getOrCreate`.
     Query {
         method: &'static str,
@@ -20,9 +21,9 @@ pub(crate) enum Target {
     Id(String),
 }
 
-impl Target {
+impl ActorAddress {
     pub(crate) fn query(method: &'static str, key: Key, input: Option<String>) -> Self {
-        Target::Query { method, key, input }
+        ActorAddress::Query { method, key, input }
     }
 
     /// `{endpoint}/gateway/{name or id}{path}?rvt-…`. The key goes both as the npm client
@@ -40,30 +41,33 @@ impl Target {
             let mut segments = url
                 .path_segments_mut()
                 .map_err(|()| ClientError::Transport("the endpoint cannot have a path".into()))?;
-            segments.pop_if_empty().push("gateway");
+            segments.pop_if_empty().push(names::SEGMENT_GATEWAY);
             match self {
-                Target::Query { .. } => segments.push(actor_name),
-                Target::Id(id) => segments.push(id),
+                ActorAddress::Query { .. } => segments.push(actor_name),
+                ActorAddress::Id(id) => segments.push(id),
             };
             segments.extend(path);
         }
-        if let Target::Query { method, key, input } = self {
+        if let ActorAddress::Query { method, key, input } = self {
             let mut query = url.query_pairs_mut();
             query
-                .append_pair("rvt-namespace", "default")
-                .append_pair("rvt-method", method);
-            if *method == "getOrCreate" {
-                query.append_pair("rvt-runner", "default");
+                .append_pair(names::QUERY_NAMESPACE, names::DEFAULT_NAMESPACE)
+                .append_pair(names::QUERY_METHOD, method);
+            if *method == names::METHOD_GET_OR_CREATE {
+                query.append_pair(names::QUERY_RUNNER, names::DEFAULT_RUNNER);
             }
             if let Some(joined) = protocol::query_key::encode(key.parts()) {
-                query.append_pair("rvt-key", &joined);
+                query.append_pair(names::QUERY_KEY, &joined);
             }
-            query.append_pair("rvt-key-json", &protocol::json_key::encode(key.parts()));
+            query.append_pair(
+                names::QUERY_KEY_JSON,
+                &protocol::json_key::encode(key.parts()),
+            );
             if let Some(input) = input {
-                query.append_pair("rvt-input", input);
+                query.append_pair(names::QUERY_INPUT, input);
             }
-            if *method == "getOrCreate" {
-                query.append_pair("rvt-crash-policy", "sleep");
+            if *method == names::METHOD_GET_OR_CREATE {
+                query.append_pair(names::QUERY_CRASH_POLICY, names::DEFAULT_CRASH_POLICY);
             }
         }
         Ok(url)

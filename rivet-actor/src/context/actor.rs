@@ -1,0 +1,205 @@
+use crate::actor::{Actor, Event};
+use crate::context::effects::{self, TurnEffects};
+use crate::context::{ActorMeta, This};
+
+/// The context of lifecycle hooks (`on_create`, `on_wake`, `on_sleep`, `on_state_change`):
+/// the actor's identity, its vars, its events, queues and schedules. [`ActionCtx`]
+/// derefs to it.
+///
+/// [`ActionCtx`]: crate::ActionCtx
+///
+/// ```
+/// use rivet_actor::prelude::*;
+///
+/// #[derive(Default, Serialize, Deserialize)]
+/// pub struct Lamp { on: bool, wakes: u32 }
+///
+/// #[actor(events(woke = u32))]
+/// impl Lamp {
+///     #[on_wake]
+///     fn wake(&mut self, c: &mut ActorCtx<'_, Self>) {
+///         self.wakes += 1;
+///         c.broadcast(self.wakes);
+///     }
+/// }
+/// ```
+pub struct ActorCtx<'a, A: Actor> {
+    pub(crate) meta: &'a ActorMeta,
+    pub(crate) vars: &'a mut A::Vars,
+    pub(crate) effects: &'a dyn TurnEffects<A>,
+}
+
+impl<'a, A: Actor> ActorCtx<'a, A> {
+    pub(crate) fn new(
+        meta: &'a ActorMeta,
+        vars: &'a mut A::Vars,
+        effects: &'a dyn TurnEffects<A>,
+    ) -> Self {
+        Self {
+            meta,
+            vars,
+            effects,
+        }
+    }
+
+    /// The actor's stable id.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Lamp;
+    /// # #[actor] impl Lamp {
+    /// #[action]
+    /// fn whoami(&self, c: &ActionCtx<'_, Self>) -> String {
+    ///     c.actor_id().to_owned()
+    /// }
+    /// # }
+    /// ```
+    pub fn actor_id(&self) -> &str {
+        &self.meta.id
+    }
+
+    /// The actor type's wire name.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Lamp;
+    /// # #[actor] impl Lamp {
+    /// #[action]
+    /// fn kind(&self, c: &ActionCtx<'_, Self>) -> String {
+    ///     c.name().to_owned() // "lamp"
+    /// }
+    /// # }
+    /// ```
+    pub fn name(&self) -> &'static str {
+        self.meta.name
+    }
+
+    /// The actor's key.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Lamp;
+    /// # #[actor] impl Lamp {
+    /// #[action]
+    /// fn room(&self, c: &ActionCtx<'_, Self>) -> String {
+    ///     c.key().join("/")
+    /// }
+    /// # }
+    /// ```
+    pub fn key(&self) -> &[String] {
+        &self.meta.key
+    }
+
+    /// The ephemeral vars made by `#[create_vars]`.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Lamp;
+    /// pub struct Vars { started: std::time::Instant }
+    ///
+    /// # #[actor] impl Lamp {
+    /// #[create_vars]
+    /// fn vars(&self, _c: &CreateCtx<'_>) -> Vars {
+    ///     Vars { started: std::time::Instant::now() }
+    /// }
+    ///
+    /// #[action]
+    /// fn uptime_ms(&self, c: &ActionCtx<'_, Self>) -> u64 {
+    ///     c.vars().started.elapsed().as_millis() as u64
+    /// }
+    /// # }
+    /// ```
+    pub fn vars(&self) -> &A::Vars {
+        self.vars
+    }
+
+    /// Registry-wide data of type `T` (see [`RegistryBuilder::data`](crate::RegistryBuilder::data)).
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// struct Greeting(String);
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Lamp;
+    /// # #[actor] impl Lamp {
+    /// #[action]
+    /// fn greet(&self, c: &ActionCtx<'_, Self>) -> String {
+    ///     c.data::<Greeting>().map(|g| g.0.clone()).unwrap_or_else(|| "hi".into())
+    /// }
+    /// # }
+    /// ```
+    pub fn data<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.meta.data.get::<T>()
+    }
+
+    /// The ephemeral vars, mutably (never persisted, never rolled back).
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Lamp;
+    /// #[derive(Default)]
+    /// pub struct Vars { calls: u64 }
+    ///
+    /// # #[actor] impl Lamp {
+    /// #[create_vars]
+    /// fn vars(&self, _c: &CreateCtx<'_>) -> Vars { Vars::default() }
+    ///
+    /// #[action]
+    /// fn call(&self, c: &mut ActionCtx<'_, Self>) -> u64 {
+    ///     c.vars_mut().calls += 1;
+    ///     c.vars().calls
+    /// }
+    /// # }
+    /// ```
+    pub fn vars_mut(&mut self) -> &mut A::Vars {
+        self.vars
+    }
+
+    /// The actor's typed client to itself: each call is a turn of its own, run as the actor
+    /// (no connection, no `can_invoke`), queued behind the current turn.
+    ///
+    /// For tasks the actor spawns (a raw WebSocket's task, a timer) and its `#[run]` loop.
+    /// Awaiting such a call *inside* a turn waits for a turn that cannot start until this
+    /// one ends: spawn the call instead.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Lamp { on: bool }
+    /// # #[actor] impl Lamp {
+    /// #[action]
+    /// fn blink(&self, c: &mut ActionCtx<'_, Self>) {
+    ///     let this = c.this();
+    ///     tokio::spawn(async move { this.toggle().await });
+    /// }
+    ///
+    /// #[action]
+    /// fn toggle(&mut self) -> bool {
+    ///     self.on = !self.on;
+    ///     self.on
+    /// }
+    /// # }
+    /// ```
+    pub fn this(&self) -> This<A> {
+        self.effects.this()
+    }
+
+    /// Sends a declared event to every connection subscribed to it, once this turn has
+    /// succeeded. Broadcasting a type not declared in `#[actor(events(..))]` does not compile.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// #[derive(Default, Serialize, Deserialize)]
+    /// pub struct Counter { count: i64 }
+    ///
+    /// #[actor(events(new_count = i64))]
+    /// impl Counter {
+    ///     #[action]
+    ///     fn increment(&mut self, c: &mut ActionCtx<'_, Self>, by: i64) -> i64 {
+    ///         self.count += by;
+    ///         c.broadcast(self.count); // reaches subscribers of `newCount` after the commit
+    ///         self.count
+    ///     }
+    /// }
+    /// ```
+    pub fn broadcast<E: Event<A>>(&self, event: E) {
+        effects::emit(self.effects, None, event);
+    }
+}

@@ -1,0 +1,87 @@
+//! What a turn's contexts ask of the executor, as traits the runtime implements.
+//!
+//! The contexts (and [`ConnRef`](crate::ConnRef), [`TurnQueues`](crate::queue::TurnQueues),
+//! [`Schedules`](crate::schedule::Schedules), [`RunCtx`](crate::queue::RunCtx)) hold these
+//! trait objects instead of the runtime's types, so the author-facing modules import
+//! nothing of `runtime/` and the runtime is free to change how it stages a turn's effects.
+
+use std::time::SystemTime;
+
+use crate::actor::{Actor, Event};
+use crate::conn::ConnId;
+use crate::context::This;
+use crate::error::ActorError;
+use crate::queue::Taken;
+use crate::schedule::Scheduled;
+use crate::storage::BoxFuture;
+use crate::value::Value;
+
+/// How a queue message ended, for a sender waiting on it: the consumer's response (if any),
+/// or why it could not be consumed.
+pub(crate) type Completion = Result<Option<Value>, ActorError>;
+
+/// The effects of the turn in progress: events to deliver, queue messages taken and
+/// completed, schedules added and cancelled. All of them take hold only if the turn
+/// commits (`runtime/turn.rs`).
+pub(crate) trait TurnEffects<A: Actor>: Send + Sync {
+    /// Stages an event: `None` broadcasts to subscribers, `Some` sends to one connection.
+    fn emit(&self, to: Option<ConnId>, event: A::Event, payload: Value);
+    /// Takes up to `max` of the oldest waiting messages of `queue`.
+    fn take_queued(&self, queue: A::Queue, max: usize) -> Vec<Taken>;
+    /// Completes a message taken in this turn; `false` if this turn did not take it.
+    fn complete_queued(&self, seq: u64, outcome: Completion) -> bool;
+    /// How many messages wait in `queue` (`None`: in all queues).
+    fn waiting(&self, queue: Option<A::Queue>) -> usize;
+    /// Stages a call of `action(args)` at `run_at`; its id.
+    fn schedule(
+        &self,
+        action: A::Action,
+        args: Vec<Value>,
+        run_at: SystemTime,
+    ) -> Result<String, ActorError>;
+    /// Stages a cancellation; whether the schedule was pending.
+    fn cancel_schedule(&self, id: &str) -> bool;
+    /// The pending schedules as this turn sees them, earliest first.
+    fn schedules(&self) -> Vec<Scheduled<A>>;
+    /// The actor's typed client to itself.
+    fn this(&self) -> This<A>;
+}
+
+/// Encodes `event` and stages it; an event that cannot be encoded is logged and dropped
+/// (the turn goes on: its other effects do not depend on it).
+pub(crate) fn emit<A: Actor, E: Event<A>>(
+    effects: &dyn TurnEffects<A>,
+    to: Option<ConnId>,
+    event: E,
+) {
+    match crate::value::to_value(&event) {
+        Ok(payload) => effects.emit(to, E::TARGET, payload),
+        Err(err) => {
+            tracing::error!(actor = A::NAME, event = ?E::TARGET, %err, "event could not be encoded; dropped")
+        }
+    }
+}
+
+/// What the `#[run]` loop asks of the executor (`runtime/run_loop.rs`). The messages it
+/// takes are held for it until it completes them; any it still holds when it ends answer
+/// their senders `queue.consumer_stopped`.
+pub(crate) trait RunLoopEffects<A: Actor>: Send + Sync {
+    /// Takes up to `max` messages of `queue`, waiting for one if `wait`; `None` when the
+    /// actor is stopping.
+    fn take<'a>(
+        &'a self,
+        queue: A::Queue,
+        max: usize,
+        wait: bool,
+    ) -> BoxFuture<'a, Option<Vec<Taken>>>;
+    /// Completes a message the loop holds (ignored if it holds no such message).
+    fn complete(&self, seq: u64, outcome: Completion);
+    /// The actor's typed client to itself.
+    fn this(&self) -> This<A>;
+}
+
+/// Runs typed calls as the actor itself (no connection, no `can_invoke`), each a turn of
+/// its own: what [`This`] sends its calls through (`runtime/self_call.rs`).
+pub(crate) trait SelfCalls<A: Actor>: Send + Sync + 'static {
+    fn call(&self, call: A::Call) -> BoxFuture<'static, Result<A::Return, ActorError>>;
+}

@@ -1,0 +1,62 @@
+use crate::error::ActorError;
+
+/// What a client call can fail with: the actor answered with an error, or the call never
+/// got an answer.
+///
+/// ```
+/// use rivet_actor::{ActorError, ClientError};
+/// let err = ClientError::Actor(ActorError::forbidden());
+/// assert!(err.is_forbidden());
+/// assert_eq!(err.actor_error().map(|e| e.code.as_str()), Some("forbidden"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The actor (or the server on its behalf) answered with an error.
+    #[error("{0}")]
+    Actor(ActorError),
+    /// The request or connection failed before an answer arrived.
+    #[error("transport error: {0}")]
+    Transport(String),
+    /// The answer arrived but could not be decoded into the expected type.
+    #[error("could not decode the answer: {0}")]
+    Decode(String),
+    /// The connection was closed.
+    #[error("the connection is closed")]
+    Closed,
+}
+
+impl ClientError {
+    /// The actor's error, if that is what this is.
+    pub fn actor_error(&self) -> Option<&ActorError> {
+        match self {
+            ClientError::Actor(err) => Some(err),
+            _ => None,
+        }
+    }
+
+    /// The error code when the actor answered with an error.
+    pub fn code(&self) -> Option<&str> {
+        self.actor_error().map(|err| err.code.as_str())
+    }
+
+    /// Whether the actor refused the call as forbidden.
+    pub fn is_forbidden(&self) -> bool {
+        self.actor_error().is_some_and(ActorError::is_forbidden)
+    }
+
+    /// Whether the actor does not exist.
+    pub fn is_not_found(&self) -> bool {
+        self.actor_error().is_some_and(ActorError::is_not_found)
+    }
+
+    /// Whether the actor failed internally (the details stay on the server).
+    pub fn is_internal(&self) -> bool {
+        self.actor_error().is_some_and(ActorError::is_internal)
+    }
+}
+
+impl From<ActorError> for ClientError {
+    fn from(err: ActorError) -> Self {
+        ClientError::Actor(err)
+    }
+}

@@ -1,0 +1,241 @@
+//! One constructor per `group.code` the runtime raises: the wire vocabulary of errors.
+
+use std::fmt;
+
+use crate::error::{ActorError, INTERNAL_ERROR_MESSAGE};
+
+impl ActorError {
+    /// `rivetkit.internal_error` with the generic message: what a client sees of any failure
+    /// that is not meant for it.
+    pub fn internal() -> Self {
+        Self::new("rivetkit", "internal_error", INTERNAL_ERROR_MESSAGE)
+    }
+
+    /// `auth.forbidden`: `can_invoke` said no.
+    pub fn forbidden() -> Self {
+        Self::new("auth", "forbidden", "Forbidden")
+    }
+
+    /// `actor.not_found`: no actor with that key or id.
+    pub fn not_found() -> Self {
+        Self::new("actor", "not_found", "The actor does not exist")
+    }
+
+    /// `actor.already_exists`: `create` for a key that is taken.
+    pub fn already_exists() -> Self {
+        Self::new(
+            "actor",
+            "already_exists",
+            "An actor with this key already exists",
+        )
+    }
+
+    /// `actor.action_not_found`: the actor has no action of that name.
+    pub fn action_not_found(name: &str) -> Self {
+        Self::new(
+            "actor",
+            "action_not_found",
+            format!("The actor has no action named `{name}`"),
+        )
+    }
+
+    /// `actor.unknown_actor`: the registry hosts no actor type of that name.
+    pub fn unknown_actor(name: &str) -> Self {
+        Self::new(
+            "actor",
+            "unknown_actor",
+            format!("No actor type named `{name}` is registered"),
+        )
+    }
+
+    /// `message.invalid_args`: the arguments do not match the action's parameters.
+    pub fn invalid_args(detail: impl fmt::Display) -> Self {
+        Self::new(
+            "message",
+            "invalid_args",
+            format!("Invalid action arguments: {detail}"),
+        )
+    }
+
+    /// `message.invalid_params`: connection params missing or not of the expected shape.
+    pub fn invalid_params(detail: impl fmt::Display) -> Self {
+        Self::new(
+            "message",
+            "invalid_params",
+            format!("Invalid connection params: {detail}"),
+        )
+    }
+
+    /// `message.invalid_input`: the create input does not match the actor's input type.
+    pub fn invalid_input(detail: impl fmt::Display) -> Self {
+        Self::new(
+            "message",
+            "invalid_input",
+            format!("Invalid actor input: {detail}"),
+        )
+    }
+
+    /// `auth.origin_not_allowed`: the request's `Origin` is not in the actor's allowlist.
+    pub fn origin_not_allowed() -> Self {
+        Self::new("auth", "origin_not_allowed", "Origin not allowed")
+    }
+
+    /// `actor.hook_timed_out`: a connect hook did not finish in time.
+    pub fn hook_timed_out(hook: &str) -> Self {
+        Self::new(
+            "actor",
+            "hook_timed_out",
+            format!("The actor's {hook} hook did not finish in time"),
+        )
+    }
+
+    /// `actor.stopped`: the instance went away while the call was in flight.
+    pub fn stopped() -> Self {
+        Self::new("actor", "stopped", "The actor stopped before answering")
+    }
+
+    /// `actor.connection_not_found`: the call names a connection the actor no longer has.
+    pub fn connection_not_found() -> Self {
+        Self::new(
+            "actor",
+            "connection_not_found",
+            "The connection is not open",
+        )
+    }
+
+    /// `actor.start_failed`: the actor could not be loaded or created (the cause is logged).
+    pub fn start_failed() -> Self {
+        Self::new("actor", "start_failed", "The actor could not be started")
+    }
+
+    /// `actor.destroyed`: the actor was destroyed while the caller was connected or waiting.
+    pub fn destroyed() -> Self {
+        Self::new("actor", "destroyed", "The actor was destroyed")
+    }
+
+    /// `actor.not_found` for a path under `/gateway/{actor}/` that names no endpoint.
+    pub fn no_such_endpoint(path: &str) -> Self {
+        Self::new(
+            "actor",
+            "not_found",
+            format!("No endpoint `/{path}` on actors"),
+        )
+    }
+
+    /// `actor.request_handler_not_found` (404): a raw request to an actor without
+    /// `#[on_request]`.
+    pub fn request_handler_not_found(actor: &str) -> Self {
+        Self::new(
+            "actor",
+            "request_handler_not_found",
+            format!("The actor `{actor}` has no raw request handler"),
+        )
+    }
+
+    /// `actor.websocket_handler_not_found` (404): a raw WebSocket to an actor without
+    /// `#[on_websocket]`.
+    pub fn websocket_handler_not_found(actor: &str) -> Self {
+        Self::new(
+            "actor",
+            "websocket_handler_not_found",
+            format!("The actor `{actor}` has no raw WebSocket handler"),
+        )
+    }
+
+    /// `message.malformed`: the request or frame does not decode; the detail names what
+    /// was wrong, never anything internal.
+    pub fn malformed(detail: impl fmt::Display) -> Self {
+        Self::new("message", "malformed", detail.to_string())
+    }
+
+    /// `message.too_large` (413 / close 1009): larger than the server's message limit.
+    pub fn message_too_large(limit: usize) -> Self {
+        Self::new(
+            "message",
+            "too_large",
+            format!("The message is larger than the server's limit of {limit} bytes"),
+        )
+    }
+
+    /// `message.invalid_encoding`: the `x-rivet-encoding` header is not text.
+    pub fn invalid_encoding() -> Self {
+        Self::new(
+            "message",
+            "invalid_encoding",
+            "x-rivet-encoding is not text",
+        )
+    }
+
+    /// `message.missing_subprotocol`: a WebSocket that does not offer `rivet`.
+    pub fn missing_subprotocol() -> Self {
+        Self::new(
+            "message",
+            "missing_subprotocol",
+            "A connection must offer the `rivet` WebSocket subprotocol",
+        )
+    }
+
+    /// `message.invalid_query`: `rvt-method` is neither `get` nor `getOrCreate`.
+    pub fn invalid_method(method: &str) -> Self {
+        Self::new(
+            "message",
+            "invalid_query",
+            format!("rvt-method must be `get` or `getOrCreate`, not `{method}`"),
+        )
+    }
+
+    /// `queue.full`: the actor's queues hold their maximum.
+    pub fn queue_full(max: usize) -> Self {
+        Self::new(
+            "queue",
+            "full",
+            format!("The actor's queues hold their maximum of {max} messages; try again later"),
+        )
+    }
+
+    /// `queue.message_too_large`: larger than the queue message limit.
+    pub fn queue_message_too_large(size: usize, max: usize) -> Self {
+        Self::new(
+            "queue",
+            "message_too_large",
+            format!("The message is {size} bytes; a queue message may be at most {max} bytes"),
+        )
+    }
+
+    /// `queue.not_found`: the actor declares no queue of that name.
+    pub fn queue_not_found(actor: &str, name: &str) -> Self {
+        Self::new(
+            "queue",
+            "not_found",
+            format!("The actor `{actor}` declares no queue `{name}`"),
+        )
+    }
+
+    /// `queue.invalid_message`: the body is not of the queue's message type.
+    pub fn queue_invalid_message(queue: &str, detail: impl fmt::Display) -> Self {
+        Self::new(
+            "queue",
+            "invalid_message",
+            format!("The message does not fit the queue `{queue}`: {detail}"),
+        )
+    }
+
+    /// `queue.consumer_stopped`: the `#[run]` loop took the message (it is gone: the loop's
+    /// delivery is at most once) and ended, or was stopped, before completing it.
+    pub fn queue_consumer_stopped() -> Self {
+        Self::new(
+            "queue",
+            "consumer_stopped",
+            "The consumer stopped before completing the message",
+        )
+    }
+
+    /// `schedule.limit_reached`: the actor already holds its maximum of pending schedules.
+    pub fn schedule_limit_reached(max: usize) -> Self {
+        Self::new(
+            "schedule",
+            "limit_reached",
+            format!("The actor already has its maximum of {max} pending schedules"),
+        )
+    }
+}

@@ -1,0 +1,132 @@
+//! Ending a turn: persist or roll back, then deliver or drop the turn's events.
+
+use crate::actor::{Actor, Target};
+use crate::error::Error;
+use crate::runtime::Outbound;
+use crate::runtime::instance::Instance;
+use crate::storage::ActorWrite;
+use crate::value::{from_cbor, to_cbor};
+
+impl<A: Actor> Instance<A> {
+    /// Ends a turn: persist or roll back, then deliver or drop the turn's events.
+    ///
+    /// The turn's writes are the state (if it changed) plus whatever the turn staged in the
+    /// outbox's queue and schedule parts; they commit together in one storage write, so a
+    /// consumed queue message or a new schedule is durable exactly when the state change is.
+    pub(crate) async fn finish_turn<T>(
+        &mut self,
+        may_mutate: bool,
+        outcome: Result<T, Error>,
+    ) -> Result<T, Error> {
+        let changed = may_mutate && self.state_changed()?;
+        match outcome {
+            Ok(value) => {
+                let mut write = ActorWrite {
+                    state: changed.then(|| self.scratch.clone()),
+                    ..Default::default()
+                };
+                self.env.outbox.stage(&mut write);
+                if !write.is_empty() {
+                    if let Err(err) = self.host.storage.commit(&self.env.meta.id, write).await {
+                        if changed {
+                            self.rollback();
+                        }
+                        self.env.outbox.clear();
+                        return Err(Error::internal(format!(
+                            "committing the state failed: {err}"
+                        )));
+                    }
+                    if changed {
+                        std::mem::swap(&mut self.saved, &mut self.scratch);
+                    }
+                }
+                self.env.outbox.committed();
+                self.deliver();
+                if changed {
+                    let ctx = self.env.actor_ctx();
+                    self.state.on_state_change(&ctx).await;
+                    // on_state_change may broadcast.
+                    self.deliver();
+                }
+                Ok(value)
+            }
+            Err(err) => {
+                if changed {
+                    self.rollback();
+                }
+                self.env.outbox.clear();
+                Err(err)
+            }
+        }
+    }
+
+    /// Encodes and commits the whole state (after creation or migration).
+    pub(crate) async fn commit_whole_state(&mut self, mark_created: bool) -> Result<(), Error> {
+        to_cbor(&self.state, &mut self.scratch)
+            .map_err(|err| Error::internal(format!("the state cannot be encoded: {err}")))?;
+        let mut write = ActorWrite {
+            state: Some(self.scratch.clone()),
+            mark_created,
+            ..Default::default()
+        };
+        self.env.outbox.stage(&mut write);
+        self.host
+            .storage
+            .commit(&self.env.meta.id, write)
+            .await
+            .map_err(|err| Error::internal(format!("committing the state failed: {err}")))?;
+        std::mem::swap(&mut self.saved, &mut self.scratch);
+        self.env.outbox.committed();
+        Ok(())
+    }
+
+    /// Encodes the state into `scratch`; whether it differs from the last durable state.
+    fn state_changed(&mut self) -> Result<bool, Error> {
+        match to_cbor(&self.state, &mut self.scratch) {
+            Ok(()) => Ok(self.scratch != self.saved),
+            Err(err) => {
+                self.rollback();
+                self.env.outbox.clear();
+                Err(Error::internal(format!(
+                    "the state cannot be encoded: {err}"
+                )))
+            }
+        }
+    }
+
+    /// Puts the state back to its last durable value.
+    fn rollback(&mut self) {
+        match from_cbor::<A>(&self.saved) {
+            Ok(state) => self.state = state,
+            // Only reachable if the state type's serde impls do not round-trip.
+            Err(err) => panic!("the last saved state of {} does not decode: {err}", A::NAME),
+        }
+    }
+
+    /// Delivers the turn's events: broadcasts to subscribers, sends to their connection.
+    pub(crate) fn deliver(&mut self) {
+        for emit in self.env.outbox.take() {
+            let out = Outbound::Event {
+                name: emit.event.name(),
+                payload: emit.payload,
+            };
+            match &emit.to {
+                None => {
+                    for slot in self.conns.values() {
+                        if slot.subscriptions.contains(&emit.event)
+                            && let Some(sink) = &slot.sink
+                        {
+                            let _ = sink.send(out.clone());
+                        }
+                    }
+                }
+                Some(conn_id) => {
+                    if let Some(sink) = self.conns.get(conn_id).and_then(|slot| slot.sink.as_ref())
+                    {
+                        let _ = sink.send(out);
+                    }
+                }
+            }
+        }
+    }
+}

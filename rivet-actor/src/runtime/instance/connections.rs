@@ -1,0 +1,212 @@
+//! Connections inside an instance: the connect pipeline, actions on behalf of a
+//! connection (or of the actor itself), subscriptions and disconnects.
+
+use std::collections::HashSet;
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
+use tokio::sync::oneshot;
+
+use crate::actor::{ActionTarget, Actor, ActorCall, ActorReturn, Invoke, Target};
+use crate::conn::{Conn, ConnId};
+use crate::error::ActorError;
+use crate::runtime::Sink;
+use crate::runtime::command::{CallAndReply, Connect};
+use crate::runtime::instance::{Instance, mask};
+use crate::value::Value;
+
+/// A live connection's slot inside an instance.
+pub(crate) struct ConnSlot<A: Actor> {
+    pub(crate) conn: Conn<A>,
+    pub(crate) subscriptions: HashSet<A::Event>,
+    pub(crate) sink: Option<Sink>,
+}
+
+/// Where an action's answer goes: typed to an in-process caller, encoded to the wire.
+enum Reply<A: Actor> {
+    Typed(oneshot::Sender<Result<A::Return, ActorError>>),
+    Encoded(oneshot::Sender<Result<Value, ActorError>>),
+}
+
+fn timed_out<A: Actor>(id: &str, hook: &str) -> ActorError {
+    tracing::warn!(actor = A::NAME, id, hook, "a connect hook timed out");
+    ActorError::hook_timed_out(hook)
+}
+
+impl<A: Actor> Instance<A> {
+    /// The connect pipeline: `before_connect`, `conn_state`, then `on_connect`.
+    pub(crate) async fn connect(&mut self, connect: Connect<A>) -> Result<(), ActorError> {
+        let Connect {
+            conn_id,
+            params,
+            request,
+            sink,
+            extensions,
+        } = connect;
+        let id = self.env.meta.id.clone();
+        let mut ctx = self.env.connect_ctx(request.as_deref(), &conn_id);
+        let limit = self.host.config.connect_hook_timeout;
+        tokio::time::timeout(limit, self.state.before_connect(&mut ctx, &params))
+            .await
+            .map_err(|_| timed_out::<A>(&id, "before_connect"))?
+            .map_err(|err| mask::<A>(err, &id, "before_connect"))?;
+        let conn_state = tokio::time::timeout(limit, self.state.conn_state(&mut ctx, &params))
+            .await
+            .map_err(|_| timed_out::<A>(&id, "conn_state"))?
+            .map_err(|err| mask::<A>(err, &id, "conn_state"))?;
+        let slot = ConnSlot {
+            conn: Conn {
+                id: conn_id.clone(),
+                params,
+                state: conn_state,
+                extensions,
+            },
+            subscriptions: HashSet::new(),
+            sink,
+        };
+        let slot = self
+            .conns
+            .entry(conn_id.clone())
+            .insert_entry(slot)
+            .into_mut();
+        let mut ctx = self.env.action_ctx(Some(&slot.conn));
+        let connected = self.state.on_connect(&mut ctx).await;
+        if let Err(err) = self.finish_turn(true, connected).await {
+            self.conns.remove(&conn_id);
+            return Err(mask::<A>(err, &id, "on_connect"));
+        }
+        Ok(())
+    }
+
+    /// A stateless call: the connect pipeline for a throwaway connection, the action, then
+    /// its disconnect.
+    pub(crate) async fn stateless(&mut self, connect: Connect<A>, invocation: CallAndReply<A>) {
+        let conn_id = connect.conn_id.clone();
+        match self.connect(connect).await {
+            Ok(()) => {
+                let turn = AssertUnwindSafe(self.call(&conn_id, invocation))
+                    .catch_unwind()
+                    .await;
+                if let Err(panic) = turn {
+                    // The caller already sees `internal_error` (its reply was dropped); the
+                    // throwaway connection must not leak.
+                    self.disconnect_after_recovery(conn_id);
+                    std::panic::resume_unwind(panic);
+                }
+                self.disconnect(&conn_id).await;
+            }
+            Err(err) => invocation.fail(err),
+        }
+    }
+
+    /// One action: `can_invoke`, argument decoding, dispatch, persistence, reply.
+    pub(crate) async fn call(&mut self, conn_id: &ConnId, invocation: CallAndReply<A>) {
+        let Some(slot) = self.conns.get(conn_id) else {
+            invocation.fail(ActorError::connection_not_found());
+            return;
+        };
+        let action = invocation.action();
+        let ctx = self.env.conn_ctx(&slot.conn);
+        if !self.state.can_invoke(&ctx, Invoke::Action(action)).await {
+            invocation.fail(ActorError::forbidden());
+            return;
+        }
+        self.dispatch(Some(conn_id), invocation).await;
+    }
+
+    /// Decodes, runs, persists and answers one action on behalf of `conn_id` (`None`: the
+    /// actor itself), once it has been allowed.
+    pub(crate) async fn dispatch(&mut self, conn_id: Option<&ConnId>, invocation: CallAndReply<A>) {
+        let action = invocation.action();
+        let conn = match conn_id {
+            Some(conn_id) => match self.conns.get(conn_id) {
+                Some(slot) => Some(&slot.conn),
+                None => {
+                    invocation.fail(ActorError::connection_not_found());
+                    return;
+                }
+            },
+            None => None,
+        };
+        let (call, reply) = match invocation {
+            CallAndReply::Typed { call, reply } => (call, Reply::<A>::Typed(reply)),
+            CallAndReply::Encoded {
+                action,
+                args,
+                reply,
+            } => match A::Call::from_args(action, args) {
+                Ok(call) => (call, Reply::Encoded(reply)),
+                Err(err) => {
+                    let _ = reply.send(Err(err));
+                    return;
+                }
+            },
+        };
+        let mut ctx = self.env.action_ctx(conn);
+        let result = self.state.dispatch(&mut ctx, call).await;
+        let id = self.env.meta.id.clone();
+        let during = action.name();
+        match reply {
+            Reply::Typed(reply) => {
+                let result = self.finish_turn(!action.is_read_only(), result).await;
+                let _ = reply.send(result.map_err(|err| mask::<A>(err, &id, during)));
+            }
+            Reply::Encoded(reply) => {
+                // Encode before committing: an output that cannot be encoded fails the turn.
+                let result = result.and_then(|ret| ret.to_value());
+                let result = self.finish_turn(!action.is_read_only(), result).await;
+                let _ = reply.send(result.map_err(|err| mask::<A>(err, &id, during)));
+            }
+        }
+    }
+
+    pub(crate) async fn subscribe(
+        &mut self,
+        conn_id: &ConnId,
+        event: A::Event,
+        subscribe: bool,
+    ) -> Result<(), ActorError> {
+        let slot = self
+            .conns
+            .get(conn_id)
+            .ok_or_else(ActorError::connection_not_found)?;
+        if subscribe {
+            let ctx = self.env.conn_ctx(&slot.conn);
+            if !self.state.can_invoke(&ctx, Invoke::Subscribe(event)).await
+                || !self.state.can_subscribe(&ctx, event).await
+            {
+                return Err(ActorError::forbidden());
+            }
+        }
+        let slot = self.conns.get_mut(conn_id).expect("looked up above");
+        if subscribe {
+            slot.subscriptions.insert(event);
+        } else {
+            slot.subscriptions.remove(&event);
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn disconnect(&mut self, conn_id: &ConnId) {
+        let Some(slot) = self.conns.get(conn_id) else {
+            return;
+        };
+        let mut ctx = self.env.action_ctx(Some(&slot.conn));
+        let result = self.state.on_disconnect(&mut ctx).await;
+        let result = self.finish_turn(true, result).await;
+        self.conns.remove(conn_id);
+        if let Err(err) = result {
+            mask::<A>(err, &self.env.meta.id, "on_disconnect");
+        }
+    }
+
+    /// Tells every connection the actor is gone.
+    pub(crate) fn close_all(&mut self, err: ActorError) {
+        for slot in self.conns.values() {
+            if let Some(sink) = &slot.sink {
+                let _ = sink.send(crate::runtime::Outbound::Close(err.clone()));
+            }
+        }
+        self.conns.clear();
+    }
+}

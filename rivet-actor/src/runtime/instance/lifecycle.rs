@@ -1,0 +1,206 @@
+//! An instance's life: wake (create or load, migrate, `on_create`, `on_wake`), recovery
+//! after a panicked turn, sleep and destroy.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::actor::Actor;
+use crate::context::{ActorMeta, CreateCtx};
+use crate::error::{ActorError, Error};
+use crate::runtime::command::Command;
+use crate::runtime::host::Host;
+use crate::runtime::instance::{Instance, mask, refuse_all};
+use crate::runtime::lookup::ActorId;
+use crate::runtime::turn::{Outbox, TurnEnv};
+use crate::storage::{ActorRecord, StorageError};
+use crate::value::{Value, ValueError, from_cbor};
+
+/// Stored state that does not decode: offer it to `#[on_migrate]`, else refuse to start.
+/// The stored bytes are never overwritten by a failed start.
+async fn migrate<A: Actor>(
+    record: &ActorRecord,
+    bytes: &[u8],
+    err: ValueError,
+) -> Result<A, ActorError> {
+    let refuse = |cause: String| {
+        tracing::error!(
+            actor = A::NAME, id = %record.id, key = ?record.key, state_type = std::any::type_name::<A>(), %cause,
+            "the actor cannot start: its stored state does not decode"
+        );
+        ActorError::start_failed()
+    };
+    let old: Value = from_cbor(bytes)
+        .map_err(|raw| refuse(format!("{err}; the bytes are not CBOR either: {raw}")))?;
+    match A::on_migrate(old) {
+        None => Err(refuse(format!(
+            "{err} (add an #[on_migrate] hook to convert old state)"
+        ))),
+        Some(migration) => migration
+            .await
+            .map_err(|failed| refuse(format!("{err}; #[on_migrate] failed: {failed}"))),
+    }
+}
+
+impl<A: Actor> Instance<A> {
+    pub(crate) async fn wake(host: Arc<Host<A>>, id: &ActorId) -> Result<Self, ActorError> {
+        let storage = host.storage.clone();
+        let log_storage = |err: StorageError| {
+            tracing::error!(actor = A::NAME, %id, %err, "storage failed while starting the actor");
+            ActorError::start_failed()
+        };
+        let record = match storage.find_by_id(id.as_str()).await.map_err(log_storage)? {
+            Some(record) if record.name == A::NAME => record,
+            _ => return Err(ActorError::not_found()),
+        };
+        let meta = ActorMeta {
+            id: id.0.clone(),
+            name: A::NAME,
+            key: record.key.clone().into(),
+            data: host.data.clone(),
+        };
+        let saved = storage.load_state(id.as_str()).await.map_err(log_storage)?;
+        let create_ctx = CreateCtx { meta: &meta };
+        let (state, saved) = match saved {
+            Some(bytes) if record.created => match from_cbor::<A>(&bytes) {
+                Ok(state) => (state, Some(bytes)),
+                Err(err) => (migrate::<A>(&record, &bytes, err).await?, None),
+            },
+            _ => {
+                let input: A::Input = match &record.input {
+                    Some(bytes) => from_cbor(bytes),
+                    None => crate::value::from_value(Value::Null),
+                }
+                .map_err(ActorError::invalid_input)?;
+                let state = A::create_state(&create_ctx, input)
+                    .await
+                    .map_err(|err| mask::<A>(err, id.as_str(), "create_state"))?;
+                (state, None)
+            }
+        };
+        let vars = state
+            .create_vars(&create_ctx)
+            .await
+            .map_err(|err| mask::<A>(err, id.as_str(), "create_vars"))?;
+        let outbox = Outbox::new(Arc::clone(&host), id.clone());
+        let mut inst = Instance {
+            host,
+            state,
+            env: TurnEnv { meta, vars, outbox },
+            conns: HashMap::new(),
+            saved: Vec::new(),
+            scratch: Vec::new(),
+            run_loop: None,
+            firing: None,
+        };
+        inst.load_queue().await?;
+        inst.load_schedules().await?;
+        match saved {
+            Some(bytes) => inst.saved = bytes,
+            None if record.created => {
+                // Migrated: store the new shape now, so the migration runs once.
+                inst.commit_whole_state(false)
+                    .await
+                    .map_err(|err| mask::<A>(err, id.as_str(), "on_migrate"))?;
+            }
+            None => {
+                let mut ctx = inst.env.actor_ctx();
+                inst.state
+                    .on_create(&mut ctx)
+                    .await
+                    .map_err(|err| mask::<A>(err, id.as_str(), "on_create"))?;
+                inst.commit_whole_state(true)
+                    .await
+                    .map_err(|err| mask::<A>(err, id.as_str(), "on_create"))?;
+            }
+        }
+        // Nobody is connected yet: events of `on_create` reach no one.
+        drop(inst.env.outbox.take());
+        let mut ctx = inst.env.actor_ctx();
+        let woke = inst.state.on_wake(&mut ctx).await;
+        inst.finish_turn(true, woke)
+            .await
+            .map_err(|err| mask::<A>(err, id.as_str(), "on_wake"))?;
+        inst.start_run_loop();
+        Ok(inst)
+    }
+
+    /// After a panicked turn: reload, and drop the schedule whose call panicked (it is not
+    /// retried). `false` when the actor cannot continue (its connections are closed).
+    pub(crate) async fn recover_from_panic(&mut self, id: &ActorId) -> bool {
+        tracing::error!(actor = A::NAME, %id, "a turn panicked; reloading the last saved state");
+        if let Some(schedule) = self.firing.take() {
+            self.env.outbox.clear();
+            self.drop_schedule(&schedule).await;
+        }
+        let recovered = AssertUnwindSafe(self.recover()).catch_unwind().await;
+        if matches!(recovered, Ok(Ok(()))) {
+            return true;
+        }
+        tracing::error!(actor = A::NAME, %id, "the actor could not be reloaded; stopping it");
+        self.stop_run_loop();
+        self.close_all(ActorError::internal());
+        false
+    }
+
+    /// After a panicked turn: the last durable state, fresh vars, `on_wake` again.
+    async fn recover(&mut self) -> Result<(), Error> {
+        self.env.outbox.clear();
+        self.state = from_cbor(&self.saved).map_err(|err| Error::internal(err.to_string()))?;
+        let vars = self.state.create_vars(&self.env.create_ctx()).await?;
+        self.env.vars = vars;
+        let mut ctx = self.env.actor_ctx();
+        let woke = self.state.on_wake(&mut ctx).await;
+        self.finish_turn(true, woke).await
+    }
+
+    /// Goes to sleep: `on_sleep`, then hands anything that arrived meanwhile to a fresh
+    /// instance.
+    pub(crate) async fn sleep(mut self, mut rx: mpsc::Receiver<Command<A>>) {
+        self.stop_run_loop();
+        let mut ctx = self.env.actor_ctx();
+        let slept = self.state.on_sleep(&mut ctx).await;
+        if let Err(err) = self.finish_turn(true, slept).await {
+            mask::<A>(err, &self.env.meta.id, "on_sleep");
+        }
+        rx.close();
+        self.arm_alarm();
+        let id = self.id();
+        self.host.forget(&id, |tx| tx.is_closed());
+        let host = self.host.clone();
+        drop(self);
+        while let Some(cmd) = rx.recv().await {
+            host.send(&id, cmd).await;
+        }
+    }
+
+    /// Destroys the actor: connections closed, mailbox refused, data removed.
+    pub(crate) async fn destroy(
+        mut self,
+        rx: mpsc::Receiver<Command<A>>,
+        reply: oneshot::Sender<Result<bool, ActorError>>,
+    ) {
+        self.stop_run_loop();
+        let id = self.id();
+        if let Some(alarm) = self.host.alarms().remove(&id) {
+            alarm.abort();
+        }
+        let gone = ActorError::destroyed();
+        self.close_all(gone.clone());
+        let result = self.host.storage.destroy(id.as_str()).await.map_err(|err| {
+            tracing::error!(actor = A::NAME, %id, %err, "storage failed while destroying the actor");
+            ActorError::internal()
+        });
+        if result.is_ok() {
+            // Its queued messages are gone: senders waiting on them hear it now.
+            self.host.fail_waiters(&id, &gone);
+        }
+        let _ = reply.send(result);
+        let host = self.host.clone();
+        drop(self);
+        refuse_all(&host, &id, rx, ActorError::not_found()).await;
+    }
+}

@@ -1,0 +1,176 @@
+//! One live actor instance: its task, its turns and its recovery.
+//!
+//! Every command is one turn (a stateless call is three: connect, action, disconnect). A
+//! turn that may have changed state (`&mut self` action or hook) ends by encoding the state
+//! and comparing it with the last durable encoding: unchanged costs nothing; changed and
+//! successful is committed before the reply and the turn's events leave; changed and failed
+//! is rolled back to the last durable state and its events are dropped.
+//!
+//! - `mod.rs`: the instance and its task loop;
+//! - `lifecycle.rs`: wake, migrate, recover, sleep, destroy;
+//! - `connections.rs`: connect, call, dispatch, subscribe, disconnect;
+//! - `commit.rs`: finishing a turn (commit or roll back, deliver events).
+//!
+//! Queue, schedule, raw-handler and run-loop turns live beside it in `runtime/` as further
+//! `impl Instance` blocks.
+
+mod commit;
+mod connections;
+mod lifecycle;
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures_util::FutureExt;
+use tokio::sync::mpsc;
+
+use crate::actor::Actor;
+use crate::conn::ConnId;
+use crate::error::{ActorError, Error};
+use crate::runtime::command::Command;
+use crate::runtime::host::Host;
+use crate::runtime::lookup::ActorId;
+use crate::runtime::turn::TurnEnv;
+
+pub(crate) use connections::ConnSlot;
+
+/// The task of instance `id`: wake, take turns until idle or unrecoverable, then leave.
+pub(crate) async fn run<A: Actor>(
+    host: Arc<Host<A>>,
+    id: ActorId,
+    mut rx: mpsc::Receiver<Command<A>>,
+) {
+    let woken = AssertUnwindSafe(Instance::wake(host.clone(), &id))
+        .catch_unwind()
+        .await;
+    let mut inst = match woken {
+        Ok(Ok(inst)) => inst,
+        Ok(Err(err)) => return refuse_all(&host, &id, rx, err).await,
+        Err(_) => {
+            tracing::error!(actor = A::NAME, %id, "the actor panicked while starting");
+            return refuse_all(&host, &id, rx, ActorError::internal()).await;
+        }
+    };
+    loop {
+        // Wait for a command, the next due schedule, or (without connections) the idle
+        // timeout, whichever comes first.
+        let due = inst.env.outbox.schedule.next_due().map(|at| {
+            tokio::time::Instant::now()
+                + at.duration_since(std::time::SystemTime::now())
+                    .unwrap_or_default()
+        });
+        let idle = host.config.idle_timeout.filter(|_| inst.conns.is_empty());
+        let next = tokio::select! {
+            next = rx.recv() => next,
+            () = tokio::time::sleep_until(due.unwrap_or_else(far_future)), if due.is_some() => {
+                let fired = AssertUnwindSafe(inst.fire_due()).catch_unwind().await;
+                if fired.is_err() && !inst.recover_from_panic(&id).await {
+                    return refuse_all(&host, &id, rx, ActorError::internal()).await;
+                }
+                continue;
+            }
+            () = tokio::time::sleep(idle.unwrap_or_default()), if idle.is_some() => {
+                inst.sleep(rx).await;
+                return;
+            }
+        };
+        let Some(cmd) = next else { return };
+        if let Command::Destroy { reply } = cmd {
+            return inst.destroy(rx, reply).await;
+        }
+        let turn = AssertUnwindSafe(inst.handle(cmd)).catch_unwind().await;
+        if turn.is_err() && !inst.recover_from_panic(&id).await {
+            return refuse_all(&host, &id, rx, ActorError::internal()).await;
+        }
+    }
+}
+
+/// A deadline that never comes (for a disabled `select!` branch).
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + std::time::Duration::from_secs(86_400 * 365)
+}
+
+/// Closes the mailbox and answers everything in it with `err`.
+async fn refuse_all<A: Actor>(
+    host: &Host<A>,
+    id: &ActorId,
+    mut rx: mpsc::Receiver<Command<A>>,
+    err: ActorError,
+) {
+    rx.close();
+    host.forget(id, |tx| tx.is_closed());
+    while let Some(cmd) = rx.recv().await {
+        cmd.fail(err.clone());
+    }
+}
+
+/// Fields are `pub(crate)`: queue, schedule, raw-handler and run-loop turns live in their
+/// own files of `runtime/` as further `impl Instance` blocks.
+pub(crate) struct Instance<A: Actor> {
+    pub(crate) host: Arc<Host<A>>,
+    pub(crate) state: A,
+    /// Who the actor is, its vars and the turn's staged effects.
+    pub(crate) env: TurnEnv<A>,
+    pub(crate) conns: HashMap<ConnId, ConnSlot<A>>,
+    /// The state's last durable encoding.
+    pub(crate) saved: Vec<u8>,
+    /// Reused buffer for encoding the state after a turn.
+    pub(crate) scratch: Vec<u8>,
+    /// The `#[run]` loop's task and its stop signal.
+    pub(crate) run_loop: Option<(
+        tokio::sync::watch::Sender<bool>,
+        tokio::task::JoinHandle<()>,
+    )>,
+    /// The schedule being fired, while its turn runs (dropped if the turn panics).
+    pub(crate) firing: Option<String>,
+}
+
+impl<A: Actor> Instance<A> {
+    /// The actor's id, as the host knows it.
+    pub(crate) fn id(&self) -> ActorId {
+        ActorId(self.env.meta.id.clone())
+    }
+
+    async fn handle(&mut self, cmd: Command<A>) {
+        match cmd {
+            Command::Connect { connect, reply } => {
+                let result = self.connect(connect).await;
+                let _ = reply.send(result);
+            }
+            Command::Call {
+                conn_id,
+                invocation,
+            } => self.call(&conn_id, invocation).await,
+            Command::Stateless {
+                connect,
+                invocation,
+            } => self.stateless(connect, invocation).await,
+            Command::Internal { invocation } => self.dispatch(None, invocation).await,
+            Command::Subscribe {
+                conn_id,
+                event,
+                subscribe,
+                reply,
+            } => {
+                let result = self.subscribe(&conn_id, event, subscribe).await;
+                let _ = reply.send(result);
+            }
+            Command::Disconnect { conn_id } => self.disconnect(&conn_id).await,
+            Command::Queue(cmd) => self.handle_queue(cmd).await,
+            Command::Raw(cmd) => self.handle_raw(cmd).await,
+            Command::Destroy { reply } => {
+                // Handled by the task loop before a turn starts.
+                let _ = reply.send(Err(ActorError::internal()));
+            }
+        }
+    }
+}
+
+/// Masks an error for the client, logging what the client will not see.
+pub(crate) fn mask<A: Actor>(err: Error, id: &str, during: &str) -> ActorError {
+    if !err.is_public() {
+        tracing::error!(actor = A::NAME, id, during, error = %err, "internal error");
+    }
+    err.to_client()
+}

@@ -1,0 +1,161 @@
+//! The `#[run]` loop's side of the executor: starting and stopping its task, handing it
+//! queue messages, and answering the senders of messages it took but never completed.
+
+use std::collections::HashSet;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use tokio::sync::{oneshot, watch};
+
+use crate::actor::Actor;
+use crate::context::This;
+use crate::context::effects::{Completion, RunLoopEffects};
+use crate::error::ActorError;
+use crate::queue::{RunCtx, Taken};
+use crate::runtime::command::Command;
+use crate::runtime::host::Host;
+use crate::runtime::instance::{Instance, mask};
+use crate::runtime::lookup::ActorId;
+use crate::runtime::queue::QueueCommand;
+use crate::runtime::self_call::SelfCaller;
+use crate::storage::BoxFuture;
+
+/// How long the loop waits before asking again for messages the instance failed to hand
+/// over.
+const RETAKE_PAUSE: Duration = Duration::from_millis(100);
+
+/// What a running loop reaches of its actor.
+struct RunLoop<A: Actor> {
+    host: Arc<Host<A>>,
+    id: ActorId,
+    stop: watch::Receiver<bool>,
+    /// Messages the loop took and has not completed yet.
+    held: Mutex<HashSet<u64>>,
+}
+
+impl<A: Actor> RunLoop<A> {
+    fn held(&self) -> MutexGuard<'_, HashSet<u64>> {
+        // Only inserts and removes run under this lock: a panic cannot leave it half-written.
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn stopping(&self) {
+        let mut stop = self.stop.clone();
+        let _ = stop.wait_for(|stopping| *stopping).await;
+    }
+}
+
+impl<A: Actor> RunLoopEffects<A> for RunLoop<A> {
+    fn take<'a>(
+        &'a self,
+        queue: A::Queue,
+        max: usize,
+        wait: bool,
+    ) -> BoxFuture<'a, Option<Vec<Taken>>> {
+        Box::pin(async move {
+            loop {
+                if *self.stop.borrow() {
+                    return None;
+                }
+                let (reply, rx) = oneshot::channel();
+                let cmd = Command::Queue(QueueCommand::Take {
+                    queue: Some(queue),
+                    max,
+                    wait,
+                    reply,
+                });
+                self.host.send(&self.id, cmd).await;
+                let taken = tokio::select! {
+                    // Messages already handed over win over the stop signal: they are
+                    // deleted, so they must reach the loop (and, if it stops holding them,
+                    // be reported).
+                    biased;
+                    taken = rx => taken,
+                    () = self.stopping() => return None,
+                };
+                let Ok(taken) = taken else {
+                    // Dropped unanswered without the actor stopping: the instance could not
+                    // delete the messages (a storage failure). Ask again shortly rather than
+                    // end the loop.
+                    tokio::select! {
+                        () = tokio::time::sleep(RETAKE_PAUSE) => continue,
+                        () = self.stopping() => return None,
+                    }
+                };
+                self.held().extend(taken.iter().map(|message| message.seq));
+                return Some(taken);
+            }
+        })
+    }
+
+    fn complete(&self, seq: u64, outcome: Completion) {
+        if !self.held().remove(&seq) {
+            // Not taken by this loop (or already completed): nothing waits on it here.
+            return;
+        }
+        self.host.complete(&self.id, seq, outcome);
+    }
+
+    fn this(&self) -> This<A> {
+        This::new(Arc::new(SelfCaller::new(
+            self.host.clone(),
+            self.id.clone(),
+        )))
+    }
+}
+
+/// Held by the loop's task: when the task ends (or is cancelled), the senders of messages
+/// the loop still holds hear `queue.consumer_stopped`.
+struct HeldGuard<A: Actor>(Arc<RunLoop<A>>);
+
+impl<A: Actor> Drop for HeldGuard<A> {
+    fn drop(&mut self) {
+        let held = std::mem::take(&mut *self.0.held());
+        for seq in held {
+            self.0
+                .host
+                .complete(&self.0.id, seq, Err(ActorError::queue_consumer_stopped()));
+        }
+    }
+}
+
+impl<A: Actor> Instance<A> {
+    /// Starts the `#[run]` loop, if the actor has one.
+    pub(super) fn start_run_loop(&mut self) {
+        if !A::HAS_RUN {
+            return;
+        }
+        let (stop, stopped) = watch::channel(false);
+        let run_loop = Arc::new(RunLoop {
+            host: self.host.clone(),
+            id: ActorId(self.env.meta.id.clone()),
+            stop: stopped.clone(),
+            held: Mutex::default(),
+        });
+        let held = HeldGuard(run_loop.clone());
+        let ctx = RunCtx::new(run_loop, &self.env.meta, stopped);
+        let id = self.env.meta.id.clone();
+        let task = tokio::spawn(async move {
+            let _held = held;
+            match AssertUnwindSafe(A::run(ctx)).catch_unwind().await {
+                Ok(Ok(())) => {}
+                Ok(Err(err)) => {
+                    mask::<A>(err, &id, "run");
+                }
+                Err(_) => tracing::error!(actor = A::NAME, %id, "the #[run] loop panicked"),
+            }
+        });
+        self.run_loop = Some((stop, task));
+    }
+
+    /// Stops the `#[run]` loop: tells it, then cancels it at its next `.await` (it reaches
+    /// the state only through turns, so cancelling it loses nothing of the state).
+    pub(super) fn stop_run_loop(&mut self) {
+        if let Some((stop, task)) = self.run_loop.take() {
+            let _ = stop.send(true);
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! Calls the actor makes on itself ([`This`](crate::context::This)): typed, no connection,
+//! no `can_invoke`, each a turn queued behind the current one.
+
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::actor::Actor;
+use crate::context::effects::SelfCalls;
+use crate::error::ActorError;
+use crate::runtime::command::{CallAndReply, Command};
+use crate::runtime::host::Host;
+use crate::runtime::lookup::ActorId;
+use crate::storage::BoxFuture;
+
+pub(crate) struct SelfCaller<A: Actor> {
+    host: Arc<Host<A>>,
+    id: ActorId,
+    tx: mpsc::Sender<Command<A>>,
+}
+
+impl<A: Actor> SelfCaller<A> {
+    pub(crate) fn new(host: Arc<Host<A>>, id: ActorId) -> Self {
+        let tx = host.sender(&id);
+        Self { host, id, tx }
+    }
+}
+
+impl<A: Actor> SelfCalls<A> for SelfCaller<A> {
+    fn call(&self, call: A::Call) -> BoxFuture<'static, Result<A::Return, ActorError>> {
+        let (reply, rx) = oneshot::channel();
+        let cmd = Command::Internal {
+            invocation: CallAndReply::Typed { call, reply },
+        };
+        let host = self.host.clone();
+        let id = self.id.clone();
+        let tx = self.tx.clone();
+        Box::pin(async move {
+            if let Err(mpsc::error::SendError(cmd)) = tx.send(cmd).await {
+                // The instance went to sleep or stopped: wake a fresh one.
+                host.send(&id, cmd).await;
+            }
+            // A dropped reply is a turn that panicked.
+            rx.await.unwrap_or_else(|_| Err(ActorError::internal()))
+        })
+    }
+}

@@ -1,0 +1,195 @@
+//! The effects of a turn, staged until it commits: events to deliver, queue messages taken
+//! and completed (`queue.rs`), schedules added and cancelled (`schedule.rs`). The contexts
+//! reach them through [`TurnEffects`]; the instance stages them into the turn's storage
+//! write and makes them take hold (or undoes them) when the commit ends.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::actor::{Actor, Target};
+use crate::conn::{Conn, ConnId, Request};
+use crate::context::effects::{Completion, TurnEffects};
+use crate::context::{ActionCtx, ActorCtx, ActorMeta, ConnCtx, ConnectCtx, CreateCtx, This};
+use crate::error::ActorError;
+use crate::queue::Taken;
+use crate::runtime::host::Host;
+use crate::runtime::lookup::ActorId;
+use crate::runtime::queue::TurnQueue;
+use crate::runtime::schedule::TurnSchedule;
+use crate::runtime::self_call::SelfCaller;
+use crate::schedule::{ScheduleId, Scheduled};
+use crate::storage::ActorWrite;
+use crate::value::Value;
+
+/// An event raised during a turn.
+pub(crate) struct Emit<A: Actor> {
+    /// `None` broadcasts to subscribers; `Some` sends to one connection.
+    pub(crate) to: Option<ConnId>,
+    pub(crate) event: A::Event,
+    pub(crate) payload: Arc<Value>,
+}
+
+/// Events raised during a turn, delivered only once the turn has succeeded (and its state
+/// is durable): a failed turn's events are never seen. It also carries the turn's other
+/// staged effects, written in the same commit as the state, or undone with it.
+pub(crate) struct Outbox<A: Actor> {
+    pending: Mutex<Vec<Emit<A>>>,
+    pub(crate) host: Arc<Host<A>>,
+    /// The actor's id, as the host knows it.
+    pub(crate) actor: ActorId,
+    pub(crate) queue: TurnQueue<A>,
+    pub(crate) schedule: TurnSchedule<A>,
+}
+
+impl<A: Actor> Outbox<A> {
+    pub(crate) fn new(host: Arc<Host<A>>, actor: ActorId) -> Self {
+        Self {
+            actor,
+            pending: Mutex::new(Vec::new()),
+            queue: TurnQueue::new(Arc::clone(&host)),
+            schedule: TurnSchedule::new(Arc::clone(&host)),
+            host,
+        }
+    }
+
+    /// Adds the turn's queue and schedule writes to its storage write.
+    pub(crate) fn stage(&self, write: &mut ActorWrite) {
+        self.queue.stage(write);
+        self.schedule.stage(write);
+    }
+
+    /// The turn's write is durable: its staged effects take hold.
+    pub(crate) fn committed(&self) {
+        self.queue.committed(&self.actor);
+        self.schedule.committed();
+    }
+
+    /// The events of the turn, to deliver.
+    pub(crate) fn take(&self) -> Vec<Emit<A>> {
+        std::mem::take(&mut *self.lock())
+    }
+
+    /// The turn failed: its events are dropped and its staged effects undone.
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+        self.queue.abort();
+        self.schedule.abort();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<Emit<A>>> {
+        // A panic while holding this lock cannot leave the Vec half-written.
+        self.pending
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+}
+
+impl<A: Actor> TurnEffects<A> for Outbox<A> {
+    fn emit(&self, to: Option<ConnId>, event: A::Event, payload: Value) {
+        self.lock().push(Emit {
+            to,
+            event,
+            payload: Arc::new(payload),
+        });
+    }
+
+    fn take_queued(&self, queue: A::Queue, max: usize) -> Vec<Taken> {
+        self.queue.take_in_turn(Some(queue), max)
+    }
+
+    fn complete_queued(&self, seq: u64, outcome: Completion) -> bool {
+        self.queue.complete_in_turn(seq, outcome)
+    }
+
+    fn waiting(&self, queue: Option<A::Queue>) -> usize {
+        self.queue.waiting(queue)
+    }
+
+    fn schedule(
+        &self,
+        action: A::Action,
+        args: Vec<Value>,
+        run_at: SystemTime,
+    ) -> Result<String, ActorError> {
+        let run_at_ms = run_at
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        self.schedule.add(action.name(), args, run_at_ms)
+    }
+
+    fn cancel_schedule(&self, id: &str) -> bool {
+        self.schedule.cancel(id)
+    }
+
+    fn schedules(&self) -> Vec<Scheduled<A>> {
+        self.schedule
+            .list()
+            .into_iter()
+            .filter_map(|entry| {
+                Some(Scheduled {
+                    run_at: entry.run_at(),
+                    action: A::Action::from_name(&entry.action)?,
+                    id: ScheduleId::from(entry.id),
+                    args: entry.args,
+                })
+            })
+            .collect()
+    }
+
+    fn this(&self) -> This<A> {
+        This::new(Arc::new(SelfCaller::new(
+            self.host.clone(),
+            self.actor.clone(),
+        )))
+    }
+}
+
+/// What a turn sees beside the state: who the actor is, its vars and the turn's effects.
+/// Kept apart from the state so a hook can borrow the state and a context at once; every
+/// context a hook receives is built here.
+pub(crate) struct TurnEnv<A: Actor> {
+    pub(crate) meta: ActorMeta,
+    pub(crate) vars: A::Vars,
+    pub(crate) outbox: Outbox<A>,
+}
+
+impl<A: Actor> TurnEnv<A> {
+    /// For `create_vars` (and `create_state`, before an instance exists).
+    pub(crate) fn create_ctx(&self) -> CreateCtx<'_> {
+        CreateCtx { meta: &self.meta }
+    }
+
+    /// For lifecycle hooks.
+    pub(crate) fn actor_ctx(&mut self) -> ActorCtx<'_, A> {
+        ActorCtx::new(&self.meta, &mut self.vars, &self.outbox)
+    }
+
+    /// For actions, `on_connect`/`on_disconnect` and raw handlers, on behalf of `conn`.
+    pub(crate) fn action_ctx<'a>(&'a mut self, conn: Option<&'a Conn<A>>) -> ActionCtx<'a, A> {
+        ActionCtx::new(self.actor_ctx(), conn)
+    }
+
+    /// For `before_connect` and `conn_state`.
+    pub(crate) fn connect_ctx<'a>(
+        &'a mut self,
+        request: Option<&'a Request>,
+        conn_id: &'a ConnId,
+    ) -> ConnectCtx<'a, A> {
+        ConnectCtx {
+            meta: &self.meta,
+            vars: &mut self.vars,
+            request,
+            conn_id,
+        }
+    }
+
+    /// For `can_invoke`, `can_subscribe` and `can_publish`.
+    pub(crate) fn conn_ctx<'a>(&'a self, conn: &'a Conn<A>) -> ConnCtx<'a, A> {
+        ConnCtx {
+            meta: &self.meta,
+            vars: &self.vars,
+            conn,
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! What every protocol endpoint reads from an HTTP request, in one place: the body (up to
+//! the server's limit), the gateway query, conn params, the `Origin`, the encoding, and
+//! the request as `before_connect` sees it.
+//!
+//! Endpoints take a whole [`HttpRequest`] (method, URI, headers, body) and give an
+//! [`HttpResponse`], so any front end can call them: the axum router here, or a tunnel
+//! that hands over requests it received elsewhere.
+
+use std::collections::HashMap;
+
+use axum::body::{Body, Bytes};
+use http::HeaderMap;
+use http::header::ORIGIN;
+
+use crate::conn::Request;
+use crate::error::ActorError;
+use crate::protocol::names::{HEADER_CONN_PARAMS, HEADER_ENCODING};
+use crate::protocol::{self, Encoding, Value};
+
+/// A request to one of the protocol's HTTP endpoints.
+pub type HttpRequest = http::Request<Body>;
+
+/// An endpoint's answer.
+pub type HttpResponse = http::Response<Body>;
+
+/// The query of a gateway request (`rvt-*` and whatever else the client sent).
+pub(crate) type GatewayQuery = HashMap<String, String>;
+
+/// The query string as a map; a query that does not parse is `message.malformed`.
+pub(crate) fn query(uri: &http::Uri) -> Result<GatewayQuery, ActorError> {
+    serde_urlencoded::from_str(uri.query().unwrap_or(""))
+        .map_err(|_| ActorError::malformed("the query string does not parse"))
+}
+
+/// Reads a body up to `limit` bytes; larger is `message.too_large` (413).
+pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ActorError> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ActorError::message_too_large(limit))
+}
+
+/// The encoding a request asked for (`x-rivet-encoding`), JSON when absent.
+pub(crate) fn encoding(headers: &HeaderMap) -> Result<Encoding, ActorError> {
+    match headers.get(HEADER_ENCODING).map(|v| v.to_str()) {
+        None => Ok(Encoding::Json),
+        Some(Ok(name)) => Encoding::from_name(name).map_err(ActorError::malformed),
+        Some(Err(_)) => Err(ActorError::invalid_encoding()),
+    }
+}
+
+/// The `x-rivet-conn-params` header: JSON text.
+pub(crate) fn conn_params(headers: &HeaderMap) -> Result<Option<Value>, ActorError> {
+    let Some(raw) = headers.get(HEADER_CONN_PARAMS) else {
+        return Ok(None);
+    };
+    protocol::json::to_value(raw.as_bytes())
+        .map(Some)
+        .map_err(|err| {
+            ActorError::invalid_params(format!("{HEADER_CONN_PARAMS} is not valid JSON: {err}"))
+        })
+}
+
+/// The `Origin` header as text.
+pub(crate) fn origin(headers: &HeaderMap) -> Option<&str> {
+    headers.get(ORIGIN).and_then(|v| v.to_str().ok())
+}
+
+/// What `before_connect` sees of the HTTP request.
+pub(crate) fn request_info(parts: http::request::Parts) -> Request {
+    Request {
+        method: parts.method,
+        uri: parts.uri,
+        headers: parts.headers,
+    }
+}
