@@ -11,10 +11,8 @@
 //! receives it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use futures_util::FutureExt;
 use tokio::sync::oneshot;
 
 use crate::actor::{Actor, Invoke, Target};
@@ -219,11 +217,6 @@ fn matching<A: Actor>(
         .collect()
 }
 
-fn storage_failed<A: Actor>(id: &str, err: crate::storage::StorageError) -> ActorError {
-    tracing::error!(actor = A::NAME, id, %err, "storage failed in a queue operation");
-    ActorError::internal()
-}
-
 /// Checks a body's encoded size against the limit before anything runs.
 pub(crate) fn check_size(body: &Value, max: usize) -> Result<(), ActorError> {
     let mut bytes = Vec::new();
@@ -240,18 +233,13 @@ impl<A: Actor> Instance<A> {
         if A::Queue::ALL.is_empty() {
             return Ok(());
         }
-        let rows = self
-            .host
-            .storage
-            .kv_scan_prefix(&self.env.meta.id, PREFIX)
-            .await
-            .map_err(|err| storage_failed::<A>(&self.env.meta.id, err))?;
+        let rows = self.kv_rows(PREFIX).await?;
         let next = self
             .host
             .storage
             .kv_get(&self.env.meta.id, NEXT_KEY)
             .await
-            .map_err(|err| storage_failed::<A>(&self.env.meta.id, err))?;
+            .map_err(|err| self.storage_failed(err))?;
         let mut state = self.env.outbox.queue.lock();
         if let Some(next) = next.and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok()) {
             state.next_seq = u64::from_be_bytes(next);
@@ -299,16 +287,11 @@ impl<A: Actor> Instance<A> {
                     Ok(()) => {
                         // `can_invoke`/`can_publish` are user code: a panic there must not
                         // leak the throwaway connection.
-                        let enqueued =
-                            AssertUnwindSafe(self.enqueue(&conn_id, queue, body)).catch_unwind();
-                        let enqueued = match enqueued.await {
-                            Ok(enqueued) => enqueued,
-                            Err(panic) => {
-                                let _ = reply.send(Err(ActorError::internal()));
-                                self.disconnect_after_recovery(conn_id);
-                                std::panic::resume_unwind(panic);
-                            }
-                        };
+                        let enqueued = self
+                            .guarded(&conn_id, async |inst| {
+                                inst.enqueue(&conn_id, queue, body).await
+                            })
+                            .await;
                         let result = enqueued.map(|seq| {
                             let completion =
                                 wait.then(|| self.host.wait_for(&self.env.outbox.actor, seq));
@@ -389,7 +372,7 @@ impl<A: Actor> Instance<A> {
             .storage
             .commit(&self.env.meta.id, write)
             .await
-            .map_err(|err| storage_failed::<A>(&self.env.meta.id, err))?;
+            .map_err(|err| self.storage_failed(err))?;
         self.env.outbox.queue.lock().ready.insert(
             seq,
             Stored {
@@ -444,7 +427,7 @@ impl<A: Actor> Instance<A> {
             ..Default::default()
         };
         if let Err(err) = self.host.storage.commit(&self.env.meta.id, write).await {
-            storage_failed::<A>(&self.env.meta.id, err);
+            self.storage_failed(err);
             let mut state = self.env.outbox.queue.lock();
             for message in taken {
                 state.ready.insert(message.seq, message);

@@ -1,18 +1,14 @@
 //! Raw HTTP requests (`#[on_request]`) and raw WebSockets (`#[on_websocket]`) inside an
 //! instance: the connect pipeline, `can_invoke`, then the handler as a turn.
 
-use std::panic::AssertUnwindSafe;
-
-use futures_util::FutureExt;
 use tokio::sync::oneshot;
 
 use crate::actor::{Actor, Invoke};
 use crate::conn::ConnId;
 use crate::error::ActorError;
 use crate::raw::{RawRequest, RawResponse, RawWebSocket};
-use crate::runtime::command::{Command, Connect};
+use crate::runtime::command::Connect;
 use crate::runtime::instance::{Instance, mask};
-use crate::runtime::lookup::ActorId;
 
 /// Commands of the raw-handler part of an instance's mailbox.
 pub(crate) enum RawCommand<A: Actor> {
@@ -53,69 +49,35 @@ impl<A: Actor> Instance<A> {
                 request,
                 reply,
             } => {
-                let conn_id = connect.conn_id.clone();
-                if let Err(err) = self.connect(connect).await {
-                    let _ = reply.send(Err(err));
-                    return;
-                }
-                let turn = AssertUnwindSafe(self.raw_request(&conn_id, *request))
-                    .catch_unwind()
-                    .await;
-                match turn {
-                    Ok(result) => {
+                let turn =
+                    async |inst: &mut Self, id: &ConnId| inst.raw_request(id, *request).await;
+                let answer = match self.throwaway(connect, turn).await {
+                    Ok((conn_id, answer)) => {
                         self.disconnect(&conn_id).await;
-                        let _ = reply.send(result);
+                        answer
                     }
-                    Err(panic) => {
-                        let _ = reply.send(Err(ActorError::internal()));
-                        self.disconnect_after_recovery(conn_id);
-                        std::panic::resume_unwind(panic);
-                    }
-                }
+                    Err(refused) => Err(refused),
+                };
+                let _ = reply.send(answer);
             }
             RawCommand::WebSocket {
                 connect,
                 socket,
                 reply,
             } => {
-                let conn_id = connect.conn_id.clone();
-                if let Err(err) = self.connect(connect).await {
-                    let _ = reply.send(Err(err));
-                    return;
-                }
-                let turn = AssertUnwindSafe(self.raw_websocket(&conn_id, socket))
-                    .catch_unwind()
-                    .await;
-                match turn {
-                    Ok(Ok(())) => {
-                        let _ = reply.send(Ok(conn_id));
-                    }
-                    Ok(Err(err)) => {
+                let turn =
+                    async |inst: &mut Self, id: &ConnId| inst.raw_websocket(id, socket).await;
+                let answer = match self.throwaway(connect, turn).await {
+                    // The socket's connection stays until it closes.
+                    Ok((conn_id, Ok(()))) => Ok(conn_id),
+                    Ok((conn_id, Err(err))) => {
                         self.disconnect(&conn_id).await;
-                        let _ = reply.send(Err(err));
+                        Err(err)
                     }
-                    Err(panic) => {
-                        let _ = reply.send(Err(ActorError::internal()));
-                        self.disconnect_after_recovery(conn_id);
-                        std::panic::resume_unwind(panic);
-                    }
-                }
+                    Err(refused) => Err(refused),
+                };
+                let _ = reply.send(answer);
             }
-        }
-    }
-
-    /// A handler panicked: the instance task recovers (last saved state, fresh vars,
-    /// `on_wake`), then the connection's `on_disconnect` runs as a command of its own, so
-    /// the connection neither leaks (the actor could never sleep) nor skips its hook.
-    pub(super) fn disconnect_after_recovery(&mut self, conn_id: ConnId) {
-        let id = ActorId(self.env.meta.id.clone());
-        let disconnect = Command::Disconnect {
-            conn_id: conn_id.clone(),
-        };
-        if self.host.sender(&id).try_send(disconnect).is_err() {
-            // A full mailbox: drop the connection without its hook rather than wait on
-            // our own mailbox.
-            self.conns.remove(&conn_id);
         }
     }
 

@@ -203,23 +203,13 @@ impl<A: Actor> TurnSchedule<A> {
     }
 }
 
-fn storage_failed<A: Actor>(id: &str, err: crate::storage::StorageError) -> ActorError {
-    tracing::error!(actor = A::NAME, id, %err, "storage failed in a schedule operation");
-    ActorError::internal()
-}
-
 impl<A: Actor> Instance<A> {
     /// Reads the actor's pending schedules (at wake).
     pub(super) async fn load_schedules(&mut self) -> Result<(), ActorError> {
         if A::Action::ALL.is_empty() {
             return Ok(());
         }
-        let rows = self
-            .host
-            .storage
-            .kv_scan_prefix(&self.env.meta.id, PREFIX)
-            .await
-            .map_err(|err| storage_failed::<A>(&self.env.meta.id, err))?;
+        let rows = self.kv_rows(PREFIX).await?;
         let mut state = self.env.outbox.schedule.lock();
         for (key, value) in rows {
             let id = String::from_utf8_lossy(&key[PREFIX.len()..]).into_owned();
@@ -293,7 +283,7 @@ impl<A: Actor> Instance<A> {
             ..Default::default()
         };
         if let Err(err) = self.host.storage.commit(&self.env.meta.id, write).await {
-            storage_failed::<A>(&self.env.meta.id, err);
+            self.storage_failed(err);
         }
         self.env.outbox.schedule.forget(schedule);
     }

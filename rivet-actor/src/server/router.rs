@@ -133,6 +133,17 @@ async fn unknown_gateway_path(
     error_response(encoding, &ActorError::no_such_endpoint(&rest))
 }
 
+/// Every upgrade answers subprotocol `rivet` (the one always offered) and takes messages up
+/// to the server's limit.
+fn limits(upgrade: WebSocketUpgrade, registry: &Registry) -> WebSocketUpgrade {
+    let limit = registry.server_config().max_message_size;
+    upgrade
+        .protocols([WS_PROTOCOL_STANDARD])
+        .max_message_size(limit)
+        .max_frame_size(limit)
+        .read_buffer_size(READ_BUFFER)
+}
+
 /// `GET /gateway/{target}/connect`: checks the offered subprotocols, then upgrades and
 /// runs a protocol session on the socket.
 async fn connect_upgrade(
@@ -149,7 +160,7 @@ async fn connect_upgrade(
         Ok(prepared) => prepared,
         Err(err) => return error_response(Encoding::Json, &err),
     };
-    let limit = registry.server_config().max_message_size;
+    let upgrade = limits(upgrade, &registry);
     let accept = connect::Accept {
         registry,
         target,
@@ -159,10 +170,6 @@ async fn connect_upgrade(
         closing: closing.map(|axum::Extension(closing)| closing),
     };
     upgrade
-        .protocols([WS_PROTOCOL_STANDARD])
-        .max_message_size(limit)
-        .max_frame_size(limit)
-        .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| connect::session(AxumSocket(socket), accept))
         .into_response()
 }
@@ -185,7 +192,7 @@ async fn raw_upgrade(
             return (StatusCode::BAD_REQUEST, wire_error(&err).close_reason()).into_response();
         }
     };
-    let limit = registry.server_config().max_message_size;
+    let upgrade = limits(upgrade, &registry);
     let accept = raw::Accept {
         registry,
         target: target_of(&path),
@@ -195,9 +202,6 @@ async fn raw_upgrade(
         closing: closing.map(|axum::Extension(closing)| closing),
     };
     upgrade
-        .protocols([WS_PROTOCOL_STANDARD])
-        .max_message_size(limit)
-        .max_frame_size(limit)
         .on_upgrade(move |socket| raw::serve(AxumSocket(socket), accept))
         .into_response()
 }

@@ -91,4 +91,3 @@ impl FixtureFrame {
         Encoding::from_name(&self.encoding).unwrap()
     }
 }
-

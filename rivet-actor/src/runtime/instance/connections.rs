@@ -11,7 +11,7 @@ use crate::actor::{ActionTarget, Actor, ActorCall, ActorReturn, Invoke, Target};
 use crate::conn::{Conn, ConnId};
 use crate::error::ActorError;
 use crate::runtime::Sink;
-use crate::runtime::command::{CallAndReply, Connect};
+use crate::runtime::command::{CallAndReply, Command, Connect};
 use crate::runtime::instance::{Instance, mask};
 use crate::value::Value;
 
@@ -82,20 +82,60 @@ impl<A: Actor> Instance<A> {
     /// its disconnect.
     pub(crate) async fn stateless(&mut self, connect: Connect<A>, invocation: CallAndReply<A>) {
         let conn_id = connect.conn_id.clone();
-        match self.connect(connect).await {
-            Ok(()) => {
-                let turn = AssertUnwindSafe(self.call(&conn_id, invocation))
-                    .catch_unwind()
-                    .await;
-                if let Err(panic) = turn {
-                    // The caller already sees `internal_error` (its reply was dropped); the
-                    // throwaway connection must not leak.
-                    self.disconnect_after_recovery(conn_id);
-                    std::panic::resume_unwind(panic);
-                }
-                self.disconnect(&conn_id).await;
+        if let Err(err) = self.connect(connect).await {
+            return invocation.fail(err);
+        }
+        self.guarded(&conn_id, async |inst| inst.call(&conn_id, invocation).await)
+            .await;
+        self.disconnect(&conn_id).await;
+    }
+
+    /// Accepts a connection for one turn alone (a raw request or socket), then runs `turn`
+    /// on it, [`guarded`](Self::guarded); `Err` when the connection was refused.
+    pub(crate) async fn throwaway<T>(
+        &mut self,
+        connect: Connect<A>,
+        turn: impl AsyncFnOnce(&mut Self, &ConnId) -> T,
+    ) -> Result<(ConnId, T), ActorError> {
+        let conn_id = connect.conn_id.clone();
+        self.connect(connect).await?;
+        let out = self
+            .guarded(&conn_id, async |inst| turn(inst, &conn_id).await)
+            .await;
+        Ok((conn_id, out))
+    }
+
+    /// Runs a turn on behalf of a connection accepted for it alone (a stateless call, a raw
+    /// request or socket). If the turn panics, the caller already sees `internal_error` (its
+    /// reply is dropped) and the panic goes on to the task loop, which recovers the actor;
+    /// the connection must not leak meanwhile, so its `on_disconnect` is queued to run
+    /// after the recovery.
+    pub(crate) async fn guarded<T>(
+        &mut self,
+        conn_id: &ConnId,
+        turn: impl AsyncFnOnce(&mut Self) -> T,
+    ) -> T {
+        match AssertUnwindSafe(turn(self)).catch_unwind().await {
+            Ok(out) => out,
+            Err(panic) => {
+                self.disconnect_after_recovery(conn_id.clone());
+                std::panic::resume_unwind(panic)
             }
-            Err(err) => invocation.fail(err),
+        }
+    }
+
+    /// A panicked turn's throwaway connection: once the task loop has recovered the actor
+    /// (last saved state, fresh vars, `on_wake`), the connection's `on_disconnect` runs as a
+    /// command of its own, so the connection neither leaks (the actor could never sleep)
+    /// nor skips its hook.
+    fn disconnect_after_recovery(&mut self, conn_id: ConnId) {
+        let disconnect = Command::Disconnect {
+            conn_id: conn_id.clone(),
+        };
+        if self.host.sender(&self.id()).try_send(disconnect).is_err() {
+            // A full mailbox: drop the connection without its hook rather than wait on
+            // our own mailbox.
+            self.conns.remove(&conn_id);
         }
     }
 

@@ -167,6 +167,27 @@ impl<A: Actor> Instance<A> {
     }
 }
 
+impl<A: Actor> Instance<A> {
+    /// The actor's kv rows under `prefix` (queue messages, schedules), read at wake.
+    pub(crate) async fn kv_rows(
+        &self,
+        prefix: &[u8],
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, ActorError> {
+        let id = &self.env.meta.id;
+        self.host
+            .storage
+            .kv_scan_prefix(id, prefix)
+            .await
+            .map_err(|err| self.storage_failed(err))
+    }
+
+    /// A storage failure, logged with the actor it hit; the client sees an internal error.
+    pub(crate) fn storage_failed(&self, err: crate::storage::StorageError) -> ActorError {
+        tracing::error!(actor = A::NAME, id = %self.env.meta.id, %err, "storage failed");
+        ActorError::internal()
+    }
+}
+
 /// Masks an error for the client, logging what the client will not see.
 pub(crate) fn mask<A: Actor>(err: Error, id: &str, during: &str) -> ActorError {
     if !err.is_public() {
