@@ -7,9 +7,10 @@ use quote::ToTokens;
 use syn::Type;
 
 use crate::errors::Errors;
+use crate::model::kind::Kind;
+use crate::model::sig::{CtxKind, Receiver};
+use crate::model::ty;
 use crate::model::{ActorModel, Method};
-use crate::parse::attrs::Kind;
-use crate::parse::sig::{self, CtxKind, Receiver};
 
 /// Methods of the generated clients' wrapper types (`ActorHandle`, `ActorConn`, ..) that an
 /// action of the same Rust name would be hidden behind.
@@ -391,7 +392,7 @@ fn check_ctx(method: &Method, allowed: Option<(CtxKind, bool)>, what: &str, erro
     // wire-type error; say what it is.
     for param in &method.sig.params {
         if let Type::Reference(reference) = &param.ty
-            && let Some(ident) = sig::last_ident(&reference.elem)
+            && let Some(ident) = ty::last_ident(&reference.elem)
             && ident.to_string().ends_with("Ctx")
         {
             errors.spanned(
@@ -467,7 +468,7 @@ fn check_params(method: &Method, extra: Extra, what: &str, errors: &mut Errors) 
                 format!("{what} takes `invoke: Invoke<Self>`, the invocation to allow or deny"),
             ),
             Some(param) => {
-                if sig::last_ident(&param.ty).is_none_or(|ident| ident != "Invoke") {
+                if ty::last_ident(&param.ty).is_none_or(|ident| ident != "Invoke") {
                     errors.spanned(
                         &param.ty,
                         format!(
@@ -518,8 +519,8 @@ fn check_params(method: &Method, extra: Extra, what: &str, errors: &mut Errors) 
 
 fn check_return(method: &Method, ret: Ret, what: &str, errors: &mut Errors) {
     let output = method.sig.output.as_ref();
-    let ok_is_unit = |ty: &Type| match sig::result_ok(ty) {
-        Some(Some(ok)) => sig::is_unit(ok),
+    let ok_is_unit = |ty: &Type| match ty::result_ok(ty) {
+        Some(Some(ok)) => ty::is_unit(ok),
         Some(None) => true,
         None => false,
     };
@@ -527,14 +528,14 @@ fn check_return(method: &Method, ret: Ret, what: &str, errors: &mut Errors) {
         Ret::Any => {}
         Ret::Unit => {
             if let Some(ty) = output
-                && !sig::is_unit(ty)
+                && !ty::is_unit(ty)
             {
                 errors.spanned(ty, format!("{what} returns nothing (`()`): it cannot fail or answer"));
             }
         }
         Ret::UnitOrResult => {
             if let Some(ty) = output
-                && !sig::is_unit(ty)
+                && !ty::is_unit(ty)
                 && !ok_is_unit(ty)
             {
                 errors.spanned(
@@ -559,9 +560,9 @@ fn check_return(method: &Method, ret: Ret, what: &str, errors: &mut Errors) {
         },
         Ret::Response => {
             let named_response = |ty: &Type| {
-                sig::last_ident(ty).is_some_and(|ident| ident == "RawResponse" || ident == "Response")
+                ty::last_ident(ty).is_some_and(|ident| ident == "RawResponse" || ident == "Response")
             };
-            let ok = output.map(|ty| match sig::result_ok(ty) {
+            let ok = output.map(|ty| match ty::result_ok(ty) {
                 Some(Some(ok)) => named_response(ok),
                 Some(None) => false,
                 None => named_response(ty),
@@ -580,7 +581,7 @@ fn check_return(method: &Method, ret: Ret, what: &str, errors: &mut Errors) {
             }
         }
         Ret::Bool => match output {
-            Some(ty) if sig::is_bool(ty) => {}
+            Some(ty) if ty::is_bool(ty) => {}
             Some(ty) => errors.spanned(
                 ty,
                 format!(
