@@ -10,6 +10,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use percent_encoding::percent_decode_str;
 
 use crate::origin::OriginPolicy;
 use crate::registry::Registry;
@@ -165,22 +166,25 @@ async fn policy_for(registry: &Registry, uri: &axum::http::Uri) -> OriginPolicy 
     }
 }
 
-/// `%XX` escapes of a path segment.
+/// `%XX` escapes of a path segment. Malformed escapes stay as written and bytes that are
+/// not UTF-8 become U+FFFD: the result only picks a policy, and a name no actor has gets
+/// the registry's.
 fn percent_decode(segment: &str) -> String {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(byte) = u8::from_str_radix(&segment[i + 1..i + 3], 16)
-        {
-            out.push(byte);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    percent_decode_str(segment).decode_utf8_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn decoding_a_path_segment_never_fails() {
+        assert_eq!(percent_decode("chat%20room"), "chat room");
+        assert_eq!(percent_decode("%C3%A9"), "é");
+        // Malformed escapes stay as written, even before a multi-byte character.
+        assert_eq!(percent_decode("%a\u{e9}"), "%a\u{e9}");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        // Bytes that are not UTF-8 become U+FFFD.
+        assert_eq!(percent_decode("a%FFb"), "a\u{fffd}b");
     }
-    String::from_utf8_lossy(&out).into_owned()
 }
