@@ -6,8 +6,7 @@ use quote::quote;
 use syn::spanned::Spanned;
 
 use crate::errors::Errors;
-use crate::model::ActorModel;
-use crate::parse::options;
+use crate::parse::{impl_block, options};
 use crate::{expand, fallback, validate};
 
 pub fn actor(args: TokenStream, input: TokenStream) -> TokenStream {
@@ -51,14 +50,14 @@ fn on_impl(args: TokenStream, mut item: syn::ItemImpl) -> TokenStream {
         );
         return fallback::impl_block(errors, item, None);
     }
-    let Some(ident) = crate::parse::sig::last_ident(&item.self_ty).cloned() else {
+    let Some(ident) = crate::model::ty::last_ident(&item.self_ty).cloned() else {
         errors.spanned(
             &item.self_ty,
             "`#[actor]` needs the state type by name (`impl ChatRoom { .. }`)",
         );
         return fallback::impl_block(errors, item, None);
     };
-    let model = ActorModel::from_impl(&mut item, ident, options, &mut errors);
+    let model = impl_block::read(&mut item, ident, options, &mut errors);
     validate::check(&model, &mut errors);
     if !errors.is_empty() {
         // A generic impl block gets no stand-in: its parameters are not in scope outside it.

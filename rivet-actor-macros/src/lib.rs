@@ -1,10 +1,10 @@
 //! The `#[actor]` attribute of rivet-actor.
 //!
-//! Layout (after thiserror's `impl/src` and serde_derive's `internals/`):
-//! `parse/` reads the attribute arguments and classifies the impl block's methods,
-//! `model` keeps the user's syn nodes (for spans), `validate` collects every error,
-//! `expand/` writes the generated items by kind, and `fallback` re-emits the user's code
-//! beside the errors when there are any.
+//! Layout: `model/` is the vocabulary (kinds, signatures, options, the actor itself,
+//! keeping the user's syn nodes for spans); `parse/` reads the attribute arguments and the
+//! impl block's methods into it; `validate/` collects every error; `expand/` writes the
+//! generated items by kind; and `fallback` re-emits the user's code beside the errors when
+//! there are any. Only `parse/` and `entry` (which drives the steps) use `parse`.
 
 extern crate proc_macro;
 

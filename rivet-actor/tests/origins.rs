@@ -210,3 +210,46 @@ async fn a_hanging_connect_hook_times_out_and_the_actor_keeps_working() {
     fine.send_message("still here".into()).await.unwrap();
     assert_eq!(fine.get_messages().await.unwrap().len(), 1);
 }
+
+/// Sends `head` (a request line and headers, without the blank line) over a raw TCP
+/// connection and returns everything the server wrote before closing it.
+async fn raw_http(server: &Server, head: &[u8]) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(server.local_addr())
+        .await
+        .unwrap();
+    stream.write_all(head).await.unwrap();
+    stream
+        .write_all(b"\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = Vec::new();
+    // A dropped connection reads as EOF or a reset; either leaves `response` empty.
+    let read = stream.read_to_end(&mut response);
+    let _ = tokio::time::timeout(Duration::from_secs(5), read).await;
+    response
+}
+
+#[tokio::test]
+async fn a_percent_escape_before_a_multibyte_character_gets_an_answer() {
+    let (_registry, server) = start().await;
+    // `%a` then `é` (two bytes): a decoder that slices the text at byte offsets would cut
+    // the character in half.
+    let head = format!(
+        "GET /gateway/%a\u{e9}/connect HTTP/1.1\r\nHost: {}\r\nOrigin: http://example.com",
+        server.local_addr()
+    );
+    let response = raw_http(&server, head.as_bytes()).await;
+    let text = String::from_utf8_lossy(&response);
+    assert!(
+        text.starts_with("HTTP/1.1 "),
+        "expected a status line, got {text:?}"
+    );
+    // The server still serves well-formed requests.
+    assert_eq!(
+        post(&server, "after-bad-escape", Some("https://myapp.com"))
+            .await
+            .status(),
+        200
+    );
+}

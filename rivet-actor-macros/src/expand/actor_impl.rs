@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 
 use super::{Names, call_user, into_result, into_unit_result, krate, private};
 use crate::model::ActorModel;
-use crate::parse::attrs::Kind;
+use crate::model::kind::Kind;
 
 pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
     let krate = krate();

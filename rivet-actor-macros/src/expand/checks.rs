@@ -12,7 +12,7 @@ use syn::spanned::Spanned;
 
 use super::{private_at, resolve_self};
 use crate::model::ActorModel;
-use crate::parse::attrs::Kind;
+use crate::model::kind::Kind;
 
 pub fn expand(model: &ActorModel) -> TokenStream {
     let mut checks = Vec::new();

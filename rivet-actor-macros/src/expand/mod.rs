@@ -14,8 +14,8 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::visit_mut::VisitMut;
 use syn::{Ident, Type};
 
+use crate::model::sig::Receiver;
 use crate::model::{ActorModel, Method};
-use crate::parse::sig::Receiver;
 
 /// `::rivet_actor`.
 fn krate() -> TokenStream {
@@ -171,7 +171,7 @@ fn into_result(method: &Method, call: TokenStream) -> TokenStream {
             .sig
             .output
             .as_ref()
-            .and_then(crate::parse::sig::result_err)
+            .and_then(crate::model::ty::result_err)
             .map_or_else(|| method.span(), syn::spanned::Spanned::span);
         let result = Ident::new("__rivet_result", span);
         quote! {{

@@ -16,8 +16,8 @@ use syn::{Ident, Type};
 use super::targets::{declared, target_enum};
 use super::{Names, krate, private, private_at};
 use crate::model::ActorModel;
+use crate::model::options::Options;
 use crate::names;
-use crate::parse::options::Options;
 
 /// Which side declares the options module.
 pub enum Side {

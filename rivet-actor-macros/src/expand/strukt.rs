@@ -11,7 +11,7 @@ use quote::{quote, quote_spanned};
 
 use super::options::{Side, decl_module, declared_impls, target_enums};
 use super::{Names, krate, private};
-use crate::parse::options::Options;
+use crate::model::options::Options;
 
 pub fn expand(item: &syn::ItemStruct, options: &Options) -> TokenStream {
     let krate = krate();

@@ -8,7 +8,7 @@ use quote::quote;
 
 use super::{Names, krate, options, private, targets};
 use crate::model::ActorModel;
-use crate::parse::attrs::Kind;
+use crate::model::kind::Kind;
 
 pub fn expand(model: &ActorModel) -> TokenStream {
     let krate = krate();

@@ -7,8 +7,8 @@ use syn::Ident;
 
 use super::{Names, krate};
 use crate::model::ActorModel;
+use crate::model::sig::Receiver;
 use crate::names;
-use crate::parse::sig::Receiver;
 
 /// One variant: its identifier, wire name and doc line.
 pub struct Variant {

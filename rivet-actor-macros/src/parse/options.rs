@@ -1,4 +1,5 @@
-//! `#[actor(name = "..", events(..), queues(..), origins = [..])]`.
+//! Parsing `#[actor(name = "..", events(..), queues(..), origins = [..])]` into the model's
+//! [`Options`].
 
 use proc_macro2::{Span, TokenStream};
 use syn::parse::Parser;
@@ -7,40 +8,7 @@ use syn::spanned::Spanned;
 use syn::{Ident, LitStr, Token, Type};
 
 use crate::errors::Errors;
-
-/// One declared event: `new_message = NewMessage`.
-pub struct EventDecl {
-    pub ident: Ident,
-    pub ty: Type,
-}
-
-/// One declared queue: `answers = Question -> Answer`.
-pub struct QueueDecl {
-    pub ident: Ident,
-    pub ty: Type,
-    pub completion: Option<Type>,
-}
-
-/// The options of one `#[actor(..)]`.
-#[derive(Default)]
-pub struct Options {
-    /// Where the options were written (for errors about them as a whole); `None` when the
-    /// attribute had no arguments.
-    pub span: Option<Span>,
-    pub name: Option<LitStr>,
-    pub events: Vec<EventDecl>,
-    pub queues: Vec<QueueDecl>,
-    pub origins: Option<Vec<LitStr>>,
-    /// Whether requests without an `Origin` header pass the `origins` allowlist.
-    pub allow_no_origin: Option<syn::LitBool>,
-}
-
-impl Options {
-    /// Whether any option was given.
-    pub fn given(&self) -> bool {
-        self.span.is_some()
-    }
-}
+use crate::model::options::{EventDecl, Options, QueueDecl};
 
 const VALID: &str = "expected `name = \"..\"`, `events(..)`, `queues(..)`, `origins = [..]` or `allow_no_origin = true|false`";
 

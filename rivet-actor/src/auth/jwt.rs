@@ -7,6 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use rsa::traits::PublicKeyParts;
 use serde::de::DeserializeOwned;
 
 use super::{AuthError, JwksCache, KeyError, pem};
@@ -142,7 +143,7 @@ impl JwtVerifier {
 
     /// A verifier for RS256 tokens signed by the private half of this RSA public key, given
     /// as PEM: `-----BEGIN PUBLIC KEY-----` (SubjectPublicKeyInfo, what `openssl rsa -pubout`
-    /// writes) or `-----BEGIN RSA PUBLIC KEY-----` (PKCS#1).
+    /// writes) or `-----BEGIN RSA PUBLIC KEY-----` (PKCS#1), its base64 wrapped at 64 columns.
     ///
     /// ```
     /// use rivet_actor::auth::JwtVerifier;
@@ -151,7 +152,7 @@ impl JwtVerifier {
     pub fn rs256_pem(pem: &str) -> Result<Self, KeyError> {
         let key = pem::rsa_public_key(pem)?;
         Ok(Self::with_keys(Keys::Rsa(
-            DecodingKey::from_rsa_raw_components(&key.n, &key.e),
+            DecodingKey::from_rsa_raw_components(&key.n().to_bytes_be(), &key.e().to_bytes_be()),
         )))
     }
 

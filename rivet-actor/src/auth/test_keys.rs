@@ -145,7 +145,7 @@ pub(crate) fn sign_hs256(claims: &Value, secret: &[u8]) -> String {
 
 /// An RS256 token over `claims` signed with a PKCS#1 private key PEM, with header `kid`.
 pub(crate) fn sign_rs256(claims: &Value, private_pem: &str, kid: Option<&str>) -> String {
-    let (label, der) = super::pem::decode_pem(private_pem).unwrap();
+    let (label, der) = rsa::pkcs8::der::pem::decode_vec(private_pem.as_bytes()).unwrap();
     assert_eq!(label, "RSA PRIVATE KEY");
     let mut header = Header::new(Algorithm::RS256);
     header.kid = kid.map(str::to_owned);

@@ -7,6 +7,8 @@
 //! truthy. The server must answer with a subprotocol it was offered, and `rivet` is the one
 //! always offered: the Node client (`ws`) aborts the handshake when the answer has none.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
 use super::error::clip;
 use super::names::{
     WS_PROTOCOL_ACTOR, WS_PROTOCOL_CONN_PARAMS, WS_PROTOCOL_ENCODING, WS_PROTOCOL_SKIP_READY_WAIT,
@@ -113,40 +115,65 @@ pub fn build_subprotocols(
     entries.join(", ")
 }
 
+/// Bytes [`percent_encode`] escapes: all but ASCII letters, digits, `-`, `_`, `.` and `~`.
+const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
 /// Percent-encodes every byte except ASCII letters, digits, `-`, `_`, `.` and `~`.
 ///
 /// Stricter than JavaScript's `encodeURIComponent`, which leaves `!'()*` alone: `(` and `)` are
 /// not allowed in a subprotocol, and the `ws` package rejects them.
 pub(crate) fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(text, ESCAPED).to_string()
 }
 
 /// Undoes percent-encoding as `decodeURIComponent` does; `None` for a bad `%` escape or bytes
 /// that are not UTF-8.
 pub(crate) fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            if !hex.iter().all(u8::is_ascii_hexdigit) {
-                return None;
-            }
-            out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    // The decoder passes a malformed escape through as written; `decodeURIComponent`
+    // throws, and so do we.
+    let well_formed = text.split('%').skip(1).all(|after| {
+        after
+            .as_bytes()
+            .get(..2)
+            .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return None;
     }
-    String::from_utf8(out).ok()
+    percent_decode_str(text)
+        .decode_utf8()
+        .ok()
+        .map(|text| text.into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{percent_decode, percent_encode};
+
+    #[test]
+    fn decoding_is_strict_about_escapes_and_utf8() {
+        assert_eq!(percent_decode("a%20b%C3%A9").as_deref(), Some("a bé"));
+        assert_eq!(percent_decode("plain").as_deref(), Some("plain"));
+        // Malformed escapes, including one before a multi-byte character.
+        for bad in [
+            "%", "%4", "%zz", "%+1", "%%41", "%4%41", "%a\u{e9}", "x%\u{e9}",
+        ] {
+            assert_eq!(percent_decode(bad), None, "{bad:?}");
+        }
+        // Well-formed escapes of bytes that are not UTF-8.
+        assert_eq!(percent_decode("%C3"), None);
+        assert_eq!(percent_decode("%FF%FE"), None);
+    }
+
+    #[test]
+    fn encoding_leaves_only_unreserved_ascii() {
+        assert_eq!(percent_encode("aZ9-_.~"), "aZ9-_.~");
+        assert_eq!(percent_encode("(x) !*'é"), "%28x%29%20%21%2A%27%C3%A9");
+        let text = r#"{"s":"(x) é,/%"}"#;
+        assert_eq!(percent_decode(&percent_encode(text)).as_deref(), Some(text));
+    }
 }

@@ -10,24 +10,26 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use percent_encoding::percent_decode_str;
 
 use crate::origin::OriginPolicy;
+use crate::protocol::names;
 use crate::registry::Registry;
 
 /// Request headers the npm client (and ours) may send.
 const CLIENT_HEADERS: &[&str] = &[
     "content-type",
     "user-agent",
-    "x-rivet-query",
-    "x-rivet-encoding",
-    "x-rivet-conn-params",
-    "x-rivet-actor",
-    "x-rivet-actor-generation",
-    "x-rivet-actor-key",
-    "x-rivet-target",
-    "x-rivet-namespace",
-    "x-rivet-token",
-    "x-rivet-skip-ready-wait",
+    names::HEADER_QUERY,
+    names::HEADER_ENCODING,
+    names::HEADER_CONN_PARAMS,
+    names::HEADER_ACTOR,
+    names::HEADER_ACTOR_GENERATION,
+    names::HEADER_ACTOR_KEY,
+    names::HEADER_TARGET,
+    names::HEADER_NAMESPACE,
+    names::HEADER_TOKEN,
+    names::HEADER_SKIP_READY_WAIT,
 ];
 
 /// Methods of the protocol's endpoints.
@@ -37,7 +39,11 @@ const METHODS: &str = "GET, POST, PUT, DELETE, OPTIONS";
 const RAW_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
 /// Response headers a browser script may read.
-const EXPOSED_HEADERS: &str = "x-rivet-actor, x-rivet-actor-key, x-rivet-ray-id";
+const EXPOSED_HEADERS: &[&str] = &[
+    names::HEADER_ACTOR,
+    names::HEADER_ACTOR_KEY,
+    names::HEADER_RAY_ID,
+];
 
 pub(crate) async fn cors(
     State(registry): State<Registry>,
@@ -91,7 +97,8 @@ pub(crate) async fn cors(
     if allowed {
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static(EXPOSED_HEADERS),
+            HeaderValue::from_str(&EXPOSED_HEADERS.join(", "))
+                .expect("header names are valid header text"),
         );
         allow(headers, origin, &policy);
     }
@@ -125,7 +132,8 @@ fn allow_headers(registry: &Registry) -> HeaderValue {
 /// Whether the path is a raw request to an actor's `#[on_request]`.
 fn is_raw_request(uri: &axum::http::Uri) -> bool {
     let mut segments = uri.path().trim_start_matches('/').split('/');
-    segments.next() == Some("gateway") && segments.nth(1) == Some("request")
+    segments.next() == Some(names::SEGMENT_GATEWAY)
+        && segments.nth(1) == Some(names::SEGMENT_REQUEST)
 }
 
 /// The protocol's headers plus whatever the preflight asks for.
@@ -146,15 +154,16 @@ fn raw_allow_headers(registry: &Registry, request: &HeaderMap) -> HeaderValue {
 /// a storage lookup); the registry's for anything else.
 async fn policy_for(registry: &Registry, uri: &axum::http::Uri) -> OriginPolicy {
     let mut segments = uri.path().trim_start_matches('/').split('/');
-    if segments.next() != Some("gateway") {
+    if segments.next() != Some(names::SEGMENT_GATEWAY) {
         return registry.default_origin_policy().clone();
     }
     let Some(target) = segments.next().map(percent_decode) else {
         return registry.default_origin_policy().clone();
     };
-    let by_name = uri
-        .query()
-        .is_some_and(|q| q.split('&').any(|pair| pair.starts_with("rvt-method=")));
+    let by_name = uri.query().is_some_and(|q| {
+        q.split('&')
+            .any(|pair| pair.split('=').next() == Some(names::QUERY_METHOD))
+    });
     if by_name {
         return registry.origin_policy(&target).clone();
     }
@@ -165,22 +174,25 @@ async fn policy_for(registry: &Registry, uri: &axum::http::Uri) -> OriginPolicy 
     }
 }
 
-/// `%XX` escapes of a path segment.
+/// `%XX` escapes of a path segment. Malformed escapes stay as written and bytes that are
+/// not UTF-8 become U+FFFD: the result only picks a policy, and a name no actor has gets
+/// the registry's.
 fn percent_decode(segment: &str) -> String {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(byte) = u8::from_str_radix(&segment[i + 1..i + 3], 16)
-        {
-            out.push(byte);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
+    percent_decode_str(segment).decode_utf8_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn decoding_a_path_segment_never_fails() {
+        assert_eq!(percent_decode("chat%20room"), "chat room");
+        assert_eq!(percent_decode("%C3%A9"), "é");
+        // Malformed escapes stay as written, even before a multi-byte character.
+        assert_eq!(percent_decode("%a\u{e9}"), "%a\u{e9}");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        // Bytes that are not UTF-8 become U+FFFD.
+        assert_eq!(percent_decode("a%FFb"), "a\u{fffd}b");
     }
-    String::from_utf8_lossy(&out).into_owned()
 }

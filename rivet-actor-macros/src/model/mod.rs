@@ -1,13 +1,19 @@
 //! The actor as the user wrote it: options, actions and hooks, each keeping the user's
-//! syn nodes so errors and generated code can point at them.
+//! syn nodes so errors and generated code can point at them. `parse` builds it; `validate`,
+//! `expand` and `fallback` only read it.
+
+pub mod kind;
+pub mod options;
+pub mod sig;
+pub mod ty;
 
 use proc_macro2::Span;
 use syn::{Attribute, Ident, LitStr, Type};
 
 use crate::names;
-use crate::parse::attrs::{self, Kind};
-use crate::parse::options::Options;
-use crate::parse::sig::{self, Sig};
+use kind::Kind;
+use options::Options;
+use sig::Sig;
 
 /// One method of the impl block carrying one of our attributes.
 pub struct Method {
@@ -42,7 +48,7 @@ impl Method {
     pub fn value_type(&self) -> Type {
         match &self.sig.output {
             None => syn::parse_quote!(()),
-            Some(ty) => match sig::result_ok(ty) {
+            Some(ty) => match ty::result_ok(ty) {
                 Some(Some(ok)) => ok.clone(),
                 Some(None) => syn::parse_quote!(()),
                 None => ty.clone(),
@@ -55,7 +61,7 @@ impl Method {
         self.sig
             .output
             .as_ref()
-            .is_some_and(|ty| sig::result_ok(ty).is_some())
+            .is_some_and(|ty| ty::result_ok(ty).is_some())
     }
 
     /// The span errors about the whole method point at.
@@ -77,50 +83,6 @@ pub struct ActorModel {
 }
 
 impl ActorModel {
-    /// Reads the impl block, removing our attributes from its methods.
-    pub fn from_impl(
-        item: &mut syn::ItemImpl,
-        ident: Ident,
-        options: Options,
-        errors: &mut crate::errors::Errors,
-    ) -> ActorModel {
-        let mut methods = Vec::new();
-        for impl_item in &mut item.items {
-            let syn::ImplItem::Fn(method) = impl_item else {
-                continue;
-            };
-            let Some(tag) = attrs::take(&mut method.attrs, errors) else {
-                continue;
-            };
-            let docs = method
-                .attrs
-                .iter()
-                .filter(|attr| attr.path().is_ident("doc"))
-                .cloned()
-                .collect();
-            methods.push(Method {
-                kind: tag.kind,
-                attr: tag.ident,
-                wire_name: tag.wire_name,
-                target: tag.target,
-                docs,
-                sig: sig::read(&method.sig),
-            });
-        }
-        let generics = item
-            .generics
-            .params
-            .first()
-            .map(syn::spanned::Spanned::span);
-        ActorModel {
-            self_ty: (*item.self_ty).clone(),
-            ident,
-            options,
-            methods,
-            generics,
-        }
-    }
-
     /// The actions, in declaration order.
     pub fn actions(&self) -> impl Iterator<Item = &Method> {
         self.methods.iter().filter(|m| m.kind == Kind::Action)

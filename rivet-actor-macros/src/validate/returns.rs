@@ -1,0 +1,90 @@
+//! What a method returns.
+
+use quote::ToTokens;
+use syn::Type;
+
+use crate::errors::Errors;
+use crate::model::Method;
+use crate::model::ty;
+
+use super::rules::Ret;
+
+pub(super) fn check_return(method: &Method, ret: Ret, what: &str, errors: &mut Errors) {
+    let output = method.sig.output.as_ref();
+    let ok_is_unit = |ty: &Type| match ty::result_ok(ty) {
+        Some(Some(ok)) => ty::is_unit(ok),
+        Some(None) => true,
+        None => false,
+    };
+    match ret {
+        Ret::Any => {}
+        Ret::Unit => {
+            if let Some(ty) = output
+                && !ty::is_unit(ty)
+            {
+                errors.spanned(ty, format!("{what} returns nothing (`()`): it cannot fail or answer"));
+            }
+        }
+        Ret::UnitOrResult => {
+            if let Some(ty) = output
+                && !ty::is_unit(ty)
+                && !ok_is_unit(ty)
+            {
+                errors.spanned(
+                    ty,
+                    format!("{what} must return `()` or `Result<(), E>`, found `{}`", ty.to_token_stream()),
+                );
+            }
+        }
+        Ret::ResultUnit => match output {
+            Some(ty) if ok_is_unit(ty) => {}
+            Some(ty) => errors.spanned(
+                ty,
+                format!(
+                    "{what} must return `Result<(), E>`: `Ok(())` accepts the connection, `Err(..)` rejects it; found `{}`",
+                    ty.to_token_stream()
+                ),
+            ),
+            None => errors.spanned(
+                &method.sig.ident,
+                format!("{what} must return `Result<(), E>`: `Ok(())` accepts the connection, `Err(..)` rejects it"),
+            ),
+        },
+        Ret::Response => {
+            let named_response = |ty: &Type| {
+                ty::last_ident(ty).is_some_and(|ident| ident == "RawResponse" || ident == "Response")
+            };
+            let ok = output.map(|ty| match ty::result_ok(ty) {
+                Some(Some(ok)) => named_response(ok),
+                Some(None) => false,
+                None => named_response(ty),
+            });
+            let expected = "`RawResponse` or `Result<RawResponse, E>` (the HTTP response)";
+            match (output, ok) {
+                (Some(_), Some(true)) => {}
+                (Some(ty), _) => errors.spanned(
+                    ty,
+                    format!("{what} must return {expected}, found `{}`", ty.to_token_stream()),
+                ),
+                (None, _) => errors.spanned(
+                    &method.sig.ident,
+                    format!("{what} must return {expected}"),
+                ),
+            }
+        }
+        Ret::Bool => match output {
+            Some(ty) if ty::is_bool(ty) => {}
+            Some(ty) => errors.spanned(
+                ty,
+                format!(
+                    "{what} must return `bool` (`true` allows the invocation, `false` answers `auth.forbidden`), found `{}`",
+                    ty.to_token_stream()
+                ),
+            ),
+            None => errors.spanned(
+                &method.sig.ident,
+                format!("{what} must return `bool` (`true` allows the invocation, `false` answers `auth.forbidden`)"),
+            ),
+        },
+    }
+}
