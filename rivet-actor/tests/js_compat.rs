@@ -1,5 +1,5 @@
 //! The real npm client (`rivetkit` 2.3.19, pinned in `tests/js/package-lock.json`) against
-//! a rivet-actor server, in JSON and CBOR. Installs its node modules itself; fails loudly
+//! a rivet-actor server, in every encoding (JSON, CBOR, BARE and the client's default). Installs its node modules itself; fails loudly
 //! without node and npm.
 
 mod common;
@@ -18,7 +18,7 @@ async fn npm_client_against_the_chat_room() {
         .build();
     let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let endpoint = server.endpoint();
-    for encoding in ["json", "cbor"] {
+    for &encoding in js::ENCODINGS {
         let endpoint = endpoint.clone();
         tokio::task::spawn_blocking(move || {
             js::run_js("chat_room.test.mjs", &endpoint, encoding, &[])

@@ -9,7 +9,10 @@ const endpoint = process.env.RIVET_ENDPOINT;
 const encoding = process.env.RIVET_ENCODING ?? "json";
 assert.ok(endpoint, "RIVET_ENDPOINT must be set");
 
-const client = createClient({ endpoint, encoding });
+// "default": built the way the seeds' own snippets build it, with no options at all (the
+// client's default encoding, BARE).
+const client =
+	encoding === "default" ? createClient(endpoint) : createClient({ endpoint, encoding });
 const run = `${encoding}-${process.pid}`;
 const as = (role) => ({ params: { role } });
 

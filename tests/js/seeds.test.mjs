@@ -34,8 +34,17 @@ after(async () => {
 	await Promise.all(conns.map((c) => c.dispose()));
 });
 
-/** createClient for this server, with extra options (headers). */
+/**
+ * createClient for this server, with extra options (headers). In the "default" run it is
+ * built exactly as the seeds build theirs: `createClient("http://…")`, no options (the
+ * client's default encoding, BARE), or only the snippet's own options.
+ */
 function client(options = {}) {
+	if (encoding === "default") {
+		return Object.keys(options).length === 0
+			? createClient(endpoint)
+			: createClient({ endpoint, ...options });
+	}
 	return createClient({ endpoint, encoding, ...options });
 }
 

@@ -722,7 +722,7 @@ async fn npm_client_sends_to_queues() {
     js::install_node_modules();
     let (_registry, server, _client) = serve(HostConfig::default()).await;
     let endpoint = server.endpoint();
-    for encoding in ["json", "cbor"] {
+    for &encoding in js::ENCODINGS {
         let endpoint = endpoint.clone();
         tokio::task::spawn_blocking(move || {
             js::run_js("queues.test.mjs", &endpoint, encoding, &[])

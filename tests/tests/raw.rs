@@ -751,7 +751,7 @@ async fn npm_client_fetch_and_websocket() {
     js::install_node_modules();
     let (_registry, server, _client) = serve().await;
     let endpoint = server.endpoint();
-    for encoding in ["json", "cbor"] {
+    for &encoding in js::ENCODINGS {
         let endpoint = endpoint.clone();
         tokio::task::spawn_blocking(move || js::run_js("raw.test.mjs", &endpoint, encoding, &[]))
             .await

@@ -13,14 +13,20 @@ pub enum Encoding {
     Json,
     /// CBOR with the same structure (see [`super::cbor`]); WebSocket binary frames.
     Cbor,
+    /// BARE records in vbare frames, the npm client's default (see [`super::bare`]);
+    /// WebSocket binary frames.
+    Bare,
 }
 
 impl Encoding {
-    /// The encoding called `name` (`json`, `cbor`; ASCII case and surrounding blanks ignored).
+    /// The encoding called `name` (`json`, `cbor`, `bare`; ASCII case and surrounding blanks
+    /// ignored); any other name gives [`ProtocolError::UnknownEncoding`].
     ///
-    /// `bare`, RivetKit's default, is recognised but not supported and gives
-    /// [`ProtocolError::UnsupportedEncoding`]; any other name gives
-    /// [`ProtocolError::UnknownEncoding`].
+    /// ```
+    /// use rivet_actor::protocol::Encoding;
+    /// assert_eq!(Encoding::from_name("bare").unwrap(), Encoding::Bare);
+    /// assert!(Encoding::from_name("msgpack").is_err());
+    /// ```
     pub fn from_name(name: &str) -> Result<Encoding, ProtocolError> {
         let trimmed = name.trim();
         if trimmed.eq_ignore_ascii_case("json") {
@@ -28,17 +34,18 @@ impl Encoding {
         } else if trimmed.eq_ignore_ascii_case("cbor") {
             Ok(Encoding::Cbor)
         } else if trimmed.eq_ignore_ascii_case("bare") {
-            Err(ProtocolError::UnsupportedEncoding("bare".to_owned()))
+            Ok(Encoding::Bare)
         } else {
             Err(ProtocolError::UnknownEncoding(super::error::clip(trimmed)))
         }
     }
 
-    /// The name the client uses for this encoding: `json` or `cbor`.
+    /// The name the client uses for this encoding: `json`, `cbor` or `bare`.
     pub fn name(self) -> &'static str {
         match self {
             Encoding::Json => "json",
             Encoding::Cbor => "cbor",
+            Encoding::Bare => "bare",
         }
     }
 
@@ -47,14 +54,14 @@ impl Encoding {
     pub fn content_type(self) -> &'static str {
         match self {
             Encoding::Json => "application/json",
-            Encoding::Cbor => "application/octet-stream",
+            Encoding::Cbor | Encoding::Bare => "application/octet-stream",
         }
     }
 
-    /// Whether messages in this encoding travel as binary WebSocket frames (`true` for CBOR;
-    /// JSON travels as text frames).
+    /// Whether messages in this encoding travel as binary WebSocket frames (`true` for CBOR
+    /// and BARE; JSON travels as text frames).
     pub fn is_binary(self) -> bool {
-        matches!(self, Encoding::Cbor)
+        !matches!(self, Encoding::Json)
     }
 }
 

@@ -14,6 +14,9 @@ pub enum ProtocolError {
     /// The body is not one well-formed CBOR item.
     #[error("malformed CBOR: {0}")]
     MalformedCbor(String),
+    /// The body is not a well-formed BARE frame of the expected message.
+    #[error("malformed BARE: {0}")]
+    MalformedBare(String),
     /// The body decoded, but is not the message that was expected here.
     #[error("invalid message: expected {expected}")]
     WrongShape {
@@ -21,11 +24,8 @@ pub enum ProtocolError {
         expected: String,
     },
     /// An encoding name that RivetKit does not define.
-    #[error("unknown encoding `{0}`: expected `json` or `cbor`")]
+    #[error("unknown encoding `{0}`: expected `json`, `cbor` or `bare`")]
     UnknownEncoding(String),
-    /// An encoding that RivetKit defines but this implementation does not speak (`bare`).
-    #[error("encoding `{0}` is not supported: use `json` or `cbor`")]
-    UnsupportedEncoding(String),
     /// A `["$Tag", value]` pair whose tag is unknown or whose value does not fit it.
     #[error("invalid tagged value `{tag}`: {reason}")]
     InvalidTaggedValue {

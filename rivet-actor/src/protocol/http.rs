@@ -1,6 +1,7 @@
 //! HTTP bodies of client protocol v4: actions (`POST …/action/{name}`), queue sends
-//! (`POST …/queue/{name}`) and error responses, in JSON and CBOR.
+//! (`POST …/queue/{name}`) and error responses, in JSON and CBOR (BARE in [`super::bare`]).
 
+use super::bare;
 use super::message::WireError;
 use super::wire::{self, Node, Object};
 use super::{Encoding, ProtocolError, Value};
@@ -10,17 +11,26 @@ pub fn decode_action_request(
     encoding: Encoding,
     bytes: &[u8],
 ) -> Result<Vec<Value>, ProtocolError> {
+    if encoding == Encoding::Bare {
+        return bare::decode_action_request(bytes);
+    }
     let value = wire::decode(encoding, bytes)?;
     Object::new(value, "the action request")?.array("args")
 }
 
 /// Encodes an action request body `{"args": [...]}` (for our Rust client).
 pub fn encode_action_request(encoding: Encoding, args: &[Value]) -> Vec<u8> {
+    if encoding == Encoding::Bare {
+        return bare::encode_action_request(args);
+    }
     wire::encode(encoding, &Node::Object(vec![("args", Node::Values(args))]))
 }
 
 /// Encodes a successful action response body `{"output": …}`.
 pub fn encode_action_response(encoding: Encoding, output: &Value) -> Vec<u8> {
+    if encoding == Encoding::Bare {
+        return bare::encode_action_response(output);
+    }
     wire::encode(
         encoding,
         &Node::Object(vec![("output", Node::Value(output))]),
@@ -29,6 +39,9 @@ pub fn encode_action_response(encoding: Encoding, output: &Value) -> Vec<u8> {
 
 /// Decodes an action response body (for our Rust client); a missing `output` reads as null.
 pub fn decode_action_response(encoding: Encoding, bytes: &[u8]) -> Result<Value, ProtocolError> {
+    if encoding == Encoding::Bare {
+        return bare::decode_action_response(bytes);
+    }
     let value = wire::decode(encoding, bytes)?;
     let mut body = Object::new(value, "the action response")?;
     Ok(body.take("output").unwrap_or(Value::Null))
@@ -40,11 +53,17 @@ pub fn decode_action_response(encoding: Encoding, bytes: &[u8]) -> Result<Value,
 /// the client parse the body: as JSON when the response `content-type` contains
 /// `application/json`, otherwise in the request's encoding.
 pub fn encode_error_body(encoding: Encoding, error: &WireError) -> Vec<u8> {
+    if encoding == Encoding::Bare {
+        return bare::encode_error_body(error);
+    }
     wire::encode(encoding, &error.node(false))
 }
 
 /// Decodes an error response body (for our Rust client); `action_id` is always `None`.
 pub fn decode_error_body(encoding: Encoding, bytes: &[u8]) -> Result<WireError, ProtocolError> {
+    if encoding == Encoding::Bare {
+        return bare::decode_error_body(bytes);
+    }
     let value = wire::decode(encoding, bytes)?;
     WireError::read(Object::new(value, "the error body")?, false)
 }
@@ -68,6 +87,15 @@ pub fn decode_queue_send_request(
     encoding: Encoding,
     bytes: &[u8],
 ) -> Result<QueueSendRequest, ProtocolError> {
+    if encoding == Encoding::Bare {
+        let send = bare::decode_queue_send_request(bytes)?;
+        return Ok(QueueSendRequest {
+            name: send.name,
+            body: send.body,
+            wait: send.wait.unwrap_or(false),
+            timeout_ms: send.timeout_ms,
+        });
+    }
     let value = wire::decode(encoding, bytes)?;
     let mut body = Object::new(value, "the queue send body")?;
     let timeout_ms = match body.take_present("timeout") {
@@ -93,6 +121,14 @@ fn bad_timeout() -> ProtocolError {
 /// Encodes a queue send body (for our Rust client); `name` and `timeout` are left out when
 /// `None`.
 pub fn encode_queue_send_request(encoding: Encoding, request: &QueueSendRequest) -> Vec<u8> {
+    if encoding == Encoding::Bare {
+        return bare::encode_queue_send_request(&bare::QueueSend {
+            body: request.body.clone(),
+            name: request.name.clone(),
+            wait: Some(request.wait),
+            timeout_ms: request.timeout_ms,
+        });
+    }
     let mut fields = vec![
         ("body", Node::Value(&request.body)),
         ("wait", Node::Bool(request.wait)),
@@ -123,6 +159,16 @@ impl QueueSendStatus {
             QueueSendStatus::TimedOut => "timedOut",
         }
     }
+
+    fn from_name(name: &str) -> Result<Self, ProtocolError> {
+        match name {
+            "completed" => Ok(QueueSendStatus::Completed),
+            "timedOut" => Ok(QueueSendStatus::TimedOut),
+            _ => Err(ProtocolError::shape(
+                "`status` in the queue send reply to be `completed` or `timedOut`",
+            )),
+        }
+    }
 }
 
 /// A queue send reply: `{"status": "completed"|"timedOut", "response"?: …}`.
@@ -139,6 +185,12 @@ pub struct QueueSendResponse {
 
 /// Encodes a queue send reply.
 pub fn encode_queue_send_response(encoding: Encoding, response: &QueueSendResponse) -> Vec<u8> {
+    if encoding == Encoding::Bare {
+        return bare::encode_queue_send_response(
+            response.status.name(),
+            response.response.as_ref(),
+        );
+    }
     let mut fields = vec![("status", Node::Text(response.status.name()))];
     if let Some(value) = &response.response {
         fields.push(("response", Node::Value(value)));
@@ -151,19 +203,17 @@ pub fn decode_queue_send_response(
     encoding: Encoding,
     bytes: &[u8],
 ) -> Result<QueueSendResponse, ProtocolError> {
+    if encoding == Encoding::Bare {
+        let (status, response) = bare::decode_queue_send_response(bytes)?;
+        return Ok(QueueSendResponse {
+            status: QueueSendStatus::from_name(&status)?,
+            response,
+        });
+    }
     let value = wire::decode(encoding, bytes)?;
     let mut body = Object::new(value, "the queue send reply")?;
-    let status = match body.text("status")?.as_str() {
-        "completed" => QueueSendStatus::Completed,
-        "timedOut" => QueueSendStatus::TimedOut,
-        _ => {
-            return Err(ProtocolError::shape(
-                "`status` in the queue send reply to be `completed` or `timedOut`",
-            ));
-        }
-    };
     Ok(QueueSendResponse {
-        status,
+        status: QueueSendStatus::from_name(&body.text("status")?)?,
         response: body.take("response"),
     })
 }

@@ -1,10 +1,12 @@
-//! WebSocket messages of client protocol v4 (`/connect`), in JSON and CBOR.
+//! WebSocket messages of client protocol v4 (`/connect`), in JSON and CBOR (BARE in
+//! [`super::bare`]).
 //!
 //! Every message is `{"body": {"tag": <kind>, "val": {…}}}`. Action ids are `bigint`s on the
 //! wire: `["$BigInt","N"]` in JSON, the 8-byte unsigned integer form in CBOR.
 
 use std::fmt;
 
+use super::bare;
 use super::wire::{self, Node, Object};
 use super::{Encoding, ProtocolError, Value};
 
@@ -213,7 +215,7 @@ impl Frame {
         match encoding {
             // The JSON writer only produces UTF-8.
             Encoding::Json => Frame::Text(String::from_utf8(bytes).unwrap_or_default()),
-            Encoding::Cbor => Frame::Binary(bytes),
+            Encoding::Cbor | Encoding::Bare => Frame::Binary(bytes),
         }
     }
 }
@@ -230,6 +232,9 @@ fn envelope<'a>(tag: &'static str, val: Node<'a>) -> Node<'a> {
 
 /// Decodes a message the client sent (the payload of a text or binary frame).
 pub fn decode_to_server(encoding: Encoding, bytes: &[u8]) -> Result<ToServer, ProtocolError> {
+    if encoding == Encoding::Bare {
+        return bare::decode_to_server(bytes);
+    }
     let value = wire::decode(encoding, bytes)?;
     let (tag, mut val) = wire::tagged_body(value, "the message", TO_SERVER_TAGS)?;
     match tag.as_str() {
@@ -247,6 +252,9 @@ pub fn decode_to_server(encoding: Encoding, bytes: &[u8]) -> Result<ToServer, Pr
 
 /// Encodes a message for the client.
 pub fn encode_to_client(encoding: Encoding, message: &ToClient) -> Vec<u8> {
+    if encoding == Encoding::Bare {
+        return bare::encode_to_client(message);
+    }
     let node = match message {
         ToClient::Init {
             actor_id,
@@ -281,6 +289,9 @@ pub fn encode_to_client_frame(encoding: Encoding, message: &ToClient) -> Frame {
 
 /// Encodes a message for the server (what the npm client sends; for our Rust client).
 pub fn encode_to_server(encoding: Encoding, message: &ToServer) -> Vec<u8> {
+    if encoding == Encoding::Bare {
+        return bare::encode_to_server(message);
+    }
     let node = match message {
         ToServer::ActionRequest { id, name, args } => envelope(
             "ActionRequest",
@@ -313,6 +324,9 @@ pub fn encode_to_server_frame(encoding: Encoding, message: &ToServer) -> Frame {
 ///
 /// `Event` args that are not an array are an error (the npm client would fail to spread them).
 pub fn decode_to_client(encoding: Encoding, bytes: &[u8]) -> Result<ToClient, ProtocolError> {
+    if encoding == Encoding::Bare {
+        return bare::decode_to_client(bytes);
+    }
     let value = wire::decode(encoding, bytes)?;
     let (tag, mut val) = wire::tagged_body(value, "the message", TO_CLIENT_TAGS)?;
     match tag.as_str() {

@@ -1,5 +1,5 @@
 //! Wire messages and codecs of RivetKit client protocol v4, as spoken by the npm
-//! `rivetkit/client` 2.3.19 with `encoding: "json"` or `"cbor"`.
+//! `rivetkit/client` 2.3.19 in its three encodings: `json`, `cbor` and `bare` (its default).
 //!
 //! The neutral in-memory value is [`Value`] (`ciborium::Value`). Values cross the wire with
 //! RivetKit's tagging (`["$BigInt","10"]`, `["$Uint8Array","<base64>"]`, …), which the npm
@@ -25,6 +25,7 @@
 
 pub use ciborium::Value;
 
+mod bare;
 pub mod cbor;
 mod compat;
 mod encoding;

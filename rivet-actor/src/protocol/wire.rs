@@ -36,7 +36,13 @@ pub(crate) fn encode(encoding: Encoding, node: &Node<'_>) -> Vec<u8> {
             write_json(&mut out, node);
             out.into_bytes()
         }
-        Encoding::Cbor => {
+        // BARE frames are written by `bare.rs`, never from a tree; CBOR is the tree's binary
+        // form should one ever get here.
+        Encoding::Cbor | Encoding::Bare => {
+            debug_assert!(
+                encoding != Encoding::Bare,
+                "BARE is written by protocol::bare"
+            );
             let mut out = Vec::new();
             write_cbor(&mut out, node);
             out
@@ -98,6 +104,9 @@ pub(crate) fn decode(encoding: Encoding, bytes: &[u8]) -> Result<Value, Protocol
     match encoding {
         Encoding::Json => json::to_value(bytes),
         Encoding::Cbor => cbor::to_value(bytes),
+        Encoding::Bare => Err(ProtocolError::MalformedBare(
+            "a BARE frame is not a tree of values".to_owned(),
+        )),
     }
 }
 

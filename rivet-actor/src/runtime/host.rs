@@ -74,7 +74,18 @@ pub(crate) struct Host<A: Actor> {
     waiters: Mutex<HashMap<(ActorId, u64), oneshot::Sender<Completion>>>,
     /// Timers that wake sleeping actors for their next schedule.
     alarms: Mutex<HashMap<ActorId, tokio::task::JoinHandle<()>>>,
+    /// Why an actor's last start failed, and when: a command that reaches the failed
+    /// instance's mailbox just after it closed is answered with this, rather than started
+    /// again and again into the same failure.
+    failed_starts: Mutex<HashMap<ActorId, (ActorError, std::time::Instant)>>,
 }
+
+/// How long a start failure answers racing commands (the time a command can be in flight
+/// between finding a mailbox and sending into it).
+const FAILED_START_MEMORY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Above this many remembered failures, stale ones are dropped.
+const FAILED_STARTS_KEPT: usize = 64;
 
 /// Milliseconds since the Unix epoch.
 pub(crate) fn now_ms() -> i64 {
@@ -128,6 +139,7 @@ impl<A: Actor> Host<A> {
             live: Mutex::new(HashMap::new()),
             waiters: Mutex::new(HashMap::new()),
             alarms: Mutex::new(HashMap::new()),
+            failed_starts: Mutex::new(HashMap::new()),
         })
     }
 
@@ -224,8 +236,37 @@ impl<A: Actor> Host<A> {
                 Ok(()) => return,
                 Err(mpsc::error::SendError(back)) => cmd = back,
             }
+            if let Some(err) = self.recent_start_failure(id) {
+                // The instance it reached failed to start; another would too.
+                return cmd.fail(err);
+            }
         }
         cmd.fail(ActorError::stopped());
+    }
+
+    /// Records that instance `id` failed to start with `err`.
+    pub(crate) fn start_failed(&self, id: &ActorId, err: ActorError) {
+        let mut failed = self.failed_starts.lock().unwrap_or_else(|p| p.into_inner());
+        if failed.len() >= FAILED_STARTS_KEPT {
+            failed.retain(|_, (_, at)| at.elapsed() < FAILED_START_MEMORY);
+        }
+        failed.insert(id.clone(), (err, std::time::Instant::now()));
+    }
+
+    /// Instance `id` started: its earlier failure no longer answers anyone.
+    pub(crate) fn start_succeeded(&self, id: &ActorId) {
+        let mut failed = self.failed_starts.lock().unwrap_or_else(|p| p.into_inner());
+        if !failed.is_empty() {
+            failed.remove(id);
+        }
+    }
+
+    fn recent_start_failure(&self, id: &ActorId) -> Option<ActorError> {
+        let failed = self.failed_starts.lock().unwrap_or_else(|p| p.into_inner());
+        failed
+            .get(id)
+            .filter(|(_, at)| at.elapsed() < FAILED_START_MEMORY)
+            .map(|(err, _)| err.clone())
     }
 
     /// Called by an instance task as it exits: forget its mailbox if it is still the

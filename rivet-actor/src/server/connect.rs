@@ -122,7 +122,7 @@ impl<S: FrameSocket> Session<S> {
                 Ok(text) => Frame::Text(text),
                 Err(err) => Frame::Binary(err.into_bytes().into()),
             },
-            Encoding::Cbor => Frame::Binary(bytes.into()),
+            Encoding::Cbor | Encoding::Bare => Frame::Binary(bytes.into()),
         };
         self.socket.send(frame).await
     }

@@ -1,1 +1,2 @@
 pub mod chat_room;
+pub mod server;

@@ -36,6 +36,10 @@ pub fn install_node_modules() {
     assert!(status.success(), "npm install failed in {}", dir.display());
 }
 
+/// Every encoding the JS suites run in: the three the npm client speaks, and `default`, a
+/// client built as the seeds build it (`createClient(endpoint)`, no options: BARE).
+pub const ENCODINGS: &[&str] = &["json", "cbor", "bare", "default"];
+
 /// Runs one JS test file against `endpoint` in `encoding`, with extra environment; panics
 /// with node's output when a test fails.
 pub fn run_js(file: &str, endpoint: &str, encoding: &str, env: &[(&str, &str)]) {

@@ -475,7 +475,7 @@ async fn send(
     let bytes = protocol::encode_to_server(encoding, message);
     let frame = match encoding {
         Encoding::Json => Message::Text(String::from_utf8_lossy(&bytes).into_owned().into()),
-        Encoding::Cbor => Message::Binary(bytes.into()),
+        Encoding::Cbor | Encoding::Bare => Message::Binary(bytes.into()),
     };
     socket.send(frame).await.map_err(transport)
 }

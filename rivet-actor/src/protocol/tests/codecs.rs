@@ -9,10 +9,7 @@ fn encoding_names() {
     assert_eq!(Encoding::from_name("json"), Ok(Encoding::Json));
     assert_eq!(Encoding::from_name("cbor"), Ok(Encoding::Cbor));
     assert_eq!(" CBOR ".parse::<Encoding>(), Ok(Encoding::Cbor));
-    assert_eq!(
-        Encoding::from_name("bare"),
-        Err(ProtocolError::UnsupportedEncoding("bare".to_owned()))
-    );
+    assert_eq!(Encoding::from_name("bare"), Ok(Encoding::Bare));
     assert_eq!(
         Encoding::from_name("xml"),
         Err(ProtocolError::UnknownEncoding("xml".to_owned()))

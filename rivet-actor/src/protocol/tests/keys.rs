@@ -111,8 +111,8 @@ fn subprotocols_parse() {
         }
     }
     assert_eq!(
-        parse_subprotocols("rivet,rivet_encoding.bare"),
-        Err(ProtocolError::UnsupportedEncoding("bare".into()))
+        parse_subprotocols("rivet,rivet_encoding.bare").map(|p| p.encoding),
+        Ok(Encoding::Bare)
     );
 }
 

@@ -4,6 +4,7 @@
 
 use super::*;
 
+mod bare;
 mod codecs;
 mod keys;
 mod messages;
@@ -68,7 +69,7 @@ impl FixtureFrame {
     fn new(name: &str, kind: &str, encoding: Encoding, bytes: Vec<u8>) -> Self {
         let (text, hex_data) = match encoding {
             Encoding::Json => (Some(String::from_utf8(bytes).unwrap()), None),
-            Encoding::Cbor => (None, Some(hex(&bytes))),
+            Encoding::Cbor | Encoding::Bare => (None, Some(hex(&bytes))),
         };
         FixtureFrame {
             name: format!("{name}_{encoding}"),

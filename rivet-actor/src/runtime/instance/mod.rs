@@ -46,12 +46,17 @@ pub(crate) async fn run<A: Actor>(
         .await;
     let mut inst = match woken {
         Ok(Ok(inst)) => inst,
-        Ok(Err(err)) => return refuse_all(&host, &id, rx, err).await,
+        Ok(Err(err)) => {
+            host.start_failed(&id, err.clone());
+            return refuse_all(&host, &id, rx, err).await;
+        }
         Err(_) => {
             tracing::error!(actor = A::NAME, %id, "the actor panicked while starting");
+            host.start_failed(&id, ActorError::internal());
             return refuse_all(&host, &id, rx, ActorError::internal()).await;
         }
     };
+    host.start_succeeded(&id);
     loop {
         // Wait for a command, the next due schedule, or (without connections) the idle
         // timeout, whichever comes first.
