@@ -1,6 +1,6 @@
 //! rivet-actor: stateful, keyed actors in the model of RivetKit.
 //!
-//! Write one `impl` block under [`actor`]; its `#[action]` methods become a generated
+//! Write one `impl` block under [`actor`](macro@actor); its `#[action]` methods become a generated
 //! dispatch and a generated typed client, its hooks (`#[before_connect]`, `#[conn_state]`,
 //! `#[can_invoke]`, lifecycle hooks) are checked at compile time, and the [`Registry`]
 //! hosts instances addressed by `(name, key)`, one turn at a time.
