@@ -21,13 +21,8 @@ use proc_macro::TokenStream;
 
 /// Turns an impl block (and optionally its state struct) into an actor.
 ///
-/// ```ignore
-/// #[actor(events(new_message = NewMessage))]
-/// impl ChatRoom {
-///     #[action]
-///     async fn send_message(&mut self, c: &mut ActionCtx<'_, Self>, text: String) -> Result<(), UserError> { .. }
-/// }
-/// ```
+/// (The example is in the docs of the re-export `rivet_actor::actor`, where it is compiled
+/// and run: a doctest in this crate cannot depend on rivet_actor.)
 ///
 /// # Options
 ///

@@ -39,12 +39,29 @@ pub trait ActionTarget: Target {
 /// What `can_invoke` decides on: the kind of inbound invocation and, where it has one, its
 /// declared target. Matching on the generated enums means a misspelt target does not compile.
 ///
-/// ```ignore
-/// match invoke {
-///     Invoke::Action(ChatRoomAction::SendMessage) => true,
-///     Invoke::Subscribe(ChatRoomEvent::NewMessage) => true,
-///     _ => false,
+/// ```
+/// # use rivet_actor::prelude::*;
+/// # #[derive(Serialize, Deserialize)] struct NewMessage { text: String }
+/// # #[derive(Default, Serialize, Deserialize)] struct ChatRoom;
+/// # #[actor(events(new_message = NewMessage))] impl ChatRoom {
+/// # #[action] fn send_message(&mut self, c: &mut ActionCtx<'_, Self>, text: String) {
+/// #     c.broadcast(NewMessage { text });
+/// # }
+/// # #[action] fn clear(&mut self) {}
+/// #[can_invoke]
+/// fn allow(&self, invoke: Invoke<Self>) -> bool {
+///     match invoke {
+///         Invoke::Action(ChatRoomAction::SendMessage) => true,
+///         Invoke::Subscribe(ChatRoomEvent::NewMessage) => true,
+///         _ => false,
+///     }
 /// }
+/// # }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// # let test = ActorTest::<ChatRoom>::new(); let room = test.get_or_create("r").await.unwrap();
+/// # room.send_message("hi".into()).await.unwrap();
+/// # assert!(room.clear().await.unwrap_err().is_forbidden());
+/// # });
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Invoke<A: Actor> {

@@ -1,6 +1,6 @@
 //! rivet-actor: stateful, keyed actors in the model of RivetKit.
 //!
-//! Write one `impl` block under [`actor`]; its `#[action]` methods become a generated
+//! Write one `impl` block under [`actor`](macro@actor); its `#[action]` methods become a generated
 //! dispatch and a generated typed client, its hooks (`#[before_connect]`, `#[conn_state]`,
 //! `#[can_invoke]`, lifecycle hooks) are checked at compile time, and the [`Registry`]
 //! hosts instances addressed by `(name, key)`, one turn at a time.
@@ -67,7 +67,43 @@ pub use testing::ActorTest;
 /// ([`RawRequest`](raw::RawRequest), [`RawResponse`](raw::RawResponse)).
 pub use http;
 
-/// Turns an impl block (and optionally its state struct) into an actor.
+/// Turns an impl block (and optionally its state struct) into an actor; for example, a
+/// chat room with one action and one event:
+///
+/// ```
+/// use rivet_actor::prelude::*;
+///
+/// #[derive(Serialize, Deserialize)]
+/// pub struct NewMessage { text: String }
+///
+/// #[derive(Default, Serialize, Deserialize)]
+/// pub struct ChatRoom { messages: Vec<String> }
+///
+/// #[actor(events(new_message = NewMessage))]
+/// impl ChatRoom {
+///     #[action]
+///     async fn send_message(
+///         &mut self,
+///         c: &mut ActionCtx<'_, Self>,
+///         text: String,
+///     ) -> Result<(), UserError> {
+///         if text.is_empty() {
+///             return Err(UserError::new("empty message").code("empty"));
+///         }
+///         self.messages.push(text.clone());
+///         c.broadcast(NewMessage { text });
+///         Ok(())
+///     }
+/// }
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let test = ActorTest::<ChatRoom>::new();
+/// let conn = test.get_or_create("general").await.unwrap().connect().await.unwrap();
+/// let mut news = conn.events::<NewMessage>();
+/// conn.send_message("hi".into()).await.unwrap();
+/// assert_eq!(news.next().await.unwrap().unwrap().text, "hi");
+/// # });
+/// ```
 pub use rivet_actor_macros::actor;
 
 /// Everything an actor definition needs.

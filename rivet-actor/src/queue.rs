@@ -44,11 +44,23 @@ pub(crate) struct Taken {
 
 /// One message of queue `T`, taken by a consumer.
 ///
-/// ```ignore
+/// ```
+/// # use rivet_actor::prelude::*;
+/// # #[derive(Serialize, Deserialize)] struct Job { task: String }
+/// # #[derive(Serialize, Deserialize)] struct JobDone { ok: bool }
+/// # #[derive(Default, Serialize, Deserialize)] struct Worker { done: Vec<String> }
+/// # #[actor(queues(jobs = Job -> JobDone))] impl Worker {
+/// # #[action] fn work(&mut self, c: &mut ActionCtx<'_, Self>) -> Result<usize, Error> {
 /// if let Some(job) = c.queue().try_next::<Job>() {
 ///     self.done.push(job.body.task.clone());
 ///     c.queue().complete(&job, JobDone { ok: true })?;
 /// }
+/// # Ok(self.done.len()) } }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// # let test = ActorTest::<Worker>::new(); let w = test.get_or_create("w").await.unwrap();
+/// # w.send(Job { task: "a".into() }).await.unwrap();
+/// # assert_eq!(w.work().await.unwrap(), 1);
+/// # });
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueueMessage<T> {
@@ -83,7 +95,11 @@ impl<A: Actor> TurnQueues<'_, A> {
     /// Takes the oldest waiting message of queue `T`, if any. It is deleted when this turn
     /// commits (with the state), and put back if the turn fails.
     ///
-    /// ```ignore
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Serialize, Deserialize)] struct Job { task: String }
+    /// # #[derive(Default, Serialize, Deserialize)] struct Worker { log: Vec<String> }
+    /// # #[actor(queues(jobs = Job))] impl Worker {
     /// #[action]
     /// fn work(&mut self, c: &mut ActionCtx<'_, Self>) -> usize {
     ///     let mut done = 0;
@@ -93,6 +109,13 @@ impl<A: Actor> TurnQueues<'_, A> {
     ///     }
     ///     done
     /// }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let test = ActorTest::<Worker>::new(); let w = test.get_or_create("w").await.unwrap();
+    /// # for task in ["a", "b"] { w.send(Job { task: task.into() }).await.unwrap(); }
+    /// # assert_eq!(w.work().await.unwrap(), 2);
+    /// # assert_eq!(w.work().await.unwrap(), 0);
+    /// # });
     /// ```
     pub fn try_next<T: Queue<A>>(&self) -> Option<QueueMessage<T>> {
         self.try_next_batch(1).pop()
@@ -158,8 +181,21 @@ impl<A: Actor> TurnQueues<'_, A> {
 impl<'a, A: Actor> ActorCtx<'a, A> {
     /// The actor's queues: take and complete messages inside this turn.
     ///
-    /// ```ignore
-    /// while let Some(job) = c.queue().try_next::<Job>() { /* .. */ }
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Serialize, Deserialize)] struct Job { task: String }
+    /// # #[derive(Default, Serialize, Deserialize)] struct Worker { log: Vec<String> }
+    /// # #[actor(queues(jobs = Job))] impl Worker {
+    /// #[action]
+    /// fn backlog(&self, c: &ActionCtx<'_, Self>) -> usize {
+    ///     c.queue().waiting::<Job>()
+    /// }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let test = ActorTest::<Worker>::new(); let w = test.get_or_create("w").await.unwrap();
+    /// # w.send(Job { task: "a".into() }).await.unwrap();
+    /// # assert_eq!(w.backlog().await.unwrap(), 1);
+    /// # });
     /// ```
     pub fn queue(&self) -> TurnQueues<'_, A> {
         TurnQueues {
@@ -172,16 +208,29 @@ impl<'a, A: Actor> ActorCtx<'a, A> {
 /// actor's turns, and stopped before it sleeps or is destroyed. It reaches the state only
 /// through turns: [`RunCtx::this`] calls the actor's actions.
 ///
-/// ```ignore
+/// ```
+/// # use rivet_actor::prelude::*;
+/// # #[derive(Serialize, Deserialize)] struct Question { text: String }
+/// # #[derive(Serialize, Deserialize)] struct Answer { text: String }
+/// # #[derive(Default, Serialize, Deserialize)] struct Helper { answers: Vec<String> }
+/// # #[actor(queues(questions = Question -> Answer))] impl Helper {
+/// # #[action] fn record(&mut self, text: String) { self.answers.push(text); }
 /// #[run]
 /// async fn run(c: RunCtx<Self>) -> Result<(), UserError> {
 ///     while let Some(question) = c.queue().next::<Question>().await {
 ///         let answer = Answer { text: question.body.text.to_uppercase() };
 ///         c.this().record(answer.text.clone()).await.ok();
-///         c.queue().complete(&question, answer).await;
+///         c.queue().complete(&question, answer);
 ///     }
 ///     Ok(()) // the actor is stopping
 /// }
+/// # }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// # let test = ActorTest::<Helper>::new(); let h = test.get_or_create("h").await.unwrap();
+/// # let wait = std::time::Duration::from_secs(5);
+/// # let done = h.send_and_wait(Question { text: "hi".into() }, wait).await.unwrap();
+/// # assert_eq!(done.response().unwrap().text, "HI");
+/// # });
 /// ```
 pub struct RunCtx<A: Actor> {
     effects: Arc<dyn RunLoopEffects<A>>,

@@ -145,8 +145,25 @@ impl<A: Actor> Schedules<'_, A> {
 impl<'a, A: Actor> ActorCtx<'a, A> {
     /// The actor's schedules: add, list and cancel delayed calls of its own actions.
     ///
-    /// ```ignore
-    /// let id = c.schedule().after(Duration::from_secs(5), CounterCall::Increment((1,)))?;
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # use std::time::Duration;
+    /// # #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// # #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n }
+    /// #[action]
+    /// fn later(&mut self, c: &mut ActionCtx<'_, Self>) -> Result<usize, Error> {
+    ///     let id = c.schedule().after(Duration::from_secs(5), CounterCall::Increment((1,)))?;
+    ///     assert!(c.schedule().get(&id).is_some());
+    ///     Ok(c.schedule().list().len()) // this turn's additions included
+    /// }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let test = ActorTest::<Counter>::new();
+    /// # let counter = test.get_or_create("c").await.unwrap();
+    /// # assert_eq!(counter.later().await.unwrap(), 1);
+    /// # assert_eq!(counter.later().await.unwrap(), 2);
+    /// # });
     /// ```
     pub fn schedule(&self) -> Schedules<'_, A> {
         Schedules {

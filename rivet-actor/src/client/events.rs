@@ -16,11 +16,26 @@ pub(crate) enum EventItem {
 
 /// The events of one declared type arriving on a connection.
 ///
-/// ```ignore
+/// ```
+/// # use rivet_actor::prelude::*;
+/// # #[derive(Serialize, Deserialize)] struct NewMessage { user_id: String, text: String }
+/// # #[derive(Default, Serialize, Deserialize)] struct Room;
+/// # #[actor(events(new_message = NewMessage))] impl Room {
+/// #     #[action] fn say(&mut self, c: &mut ActionCtx<'_, Self>, text: String) {
+/// #         c.broadcast(NewMessage { user_id: "ann".into(), text });
+/// #     }
+/// # }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// # let registry = Registry::builder().in_memory().register::<Room>().build();
+/// let conn = registry.get_or_create::<Room>("r").await.unwrap().connect().await.unwrap();
 /// let mut news = conn.events::<NewMessage>();
+/// conn.say("hi".into()).await.unwrap();
+/// conn.close().await; // the stream ends once the connection is closed
 /// while let Some(event) = news.next().await {
-///     let NewMessage { user_id, text } = event?;
+///     let NewMessage { user_id, text } = event.unwrap();
+///     assert_eq!((user_id.as_str(), text.as_str()), ("ann", "hi"));
 /// }
+/// # });
 /// ```
 pub struct EventStream<E> {
     pub(crate) rx: mpsc::UnboundedReceiver<EventItem>,

@@ -84,10 +84,17 @@ impl<A: Actor> Invoker<A> for LocalInvoker<A> {
 /// An in-process handle to one actor: typed stateless calls (through `Deref` to the
 /// generated methods) and [`LocalHandle::connect`].
 ///
-/// ```ignore
-/// let room = registry.get_or_create::<ChatRoom>(["general"]).await?.params(params);
-/// room.send_message("hi".into()).await?;          // a stateless call
-/// let conn = room.connect().await?;                // a persistent connection
+/// ```
+/// # use rivet_actor::prelude::*;
+/// # #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+/// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+/// let counter = registry.get_or_create::<Counter>(["mine"]).await.unwrap();
+/// assert_eq!(counter.increment(1).await.unwrap(), 1); // a stateless call
+/// let conn = counter.connect().await.unwrap(); // a persistent connection
+/// assert_eq!(conn.increment(1).await.unwrap(), 2);
+/// # });
 /// ```
 pub struct LocalHandle<A: Actor> {
     host: Arc<Host<A>>,
@@ -329,8 +336,30 @@ impl<A: Actor> LocalHandle<A> {
     /// Sends `message` to its queue through the same pipeline as the network (guards,
     /// connect hooks, `can_invoke`, `can_publish`, the bounds); resolves once it is durable.
     ///
-    /// ```ignore
-    /// room.send(Job { task: "resize".into() }).await?;
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Serialize, Deserialize)] struct Job { task: String }
+    /// # #[derive(Serialize, Deserialize)] struct Question { text: String }
+    /// # #[derive(Default, Serialize, Deserialize)] struct Worker { done: Vec<String> }
+    /// # #[actor(queues(jobs = Job, questions = Question -> String))]
+    /// # impl Worker {
+    /// #     #[action] fn work(&mut self, c: &mut ActionCtx<'_, Self>) -> Vec<String> {
+    /// #         self.done.extend(c.queue().try_next_batch::<Job>(10).into_iter().map(|j| j.body.task));
+    /// #         self.done.clone()
+    /// #     }
+    /// #     #[run] async fn answer(c: RunCtx<Self>) {
+    /// #         while let Some(q) = c.queue().next::<Question>().await {
+    /// #             let text = q.body.text.to_uppercase();
+    /// #             c.queue().complete(&q, text);
+    /// #         }
+    /// #     }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Worker>().build();
+    /// let worker = registry.get_or_create::<Worker>("w").await.unwrap();
+    /// worker.send(Job { task: "resize".into() }).await.unwrap();
+    /// assert_eq!(worker.work().await.unwrap(), ["resize"]); // taken in a turn
+    /// # });
     /// ```
     pub async fn send<T: crate::actor::Queue<A>>(&self, message: T) -> Result<(), ClientError> {
         let params = self.params.clone()?;
@@ -341,8 +370,35 @@ impl<A: Actor> LocalHandle<A> {
 
     /// Sends `message` and waits up to `timeout` for a consumer to complete it.
     ///
-    /// ```ignore
-    /// let answer = room.send_and_wait(Question { text: "hi".into() }, Duration::from_secs(5)).await?;
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Serialize, Deserialize)] struct Job { task: String }
+    /// # #[derive(Serialize, Deserialize)] struct Question { text: String }
+    /// # #[derive(Default, Serialize, Deserialize)] struct Worker { done: Vec<String> }
+    /// # #[actor(queues(jobs = Job, questions = Question -> String))]
+    /// # impl Worker {
+    /// #     #[action] fn work(&mut self, c: &mut ActionCtx<'_, Self>) -> Vec<String> {
+    /// #         self.done.extend(c.queue().try_next_batch::<Job>(10).into_iter().map(|j| j.body.task));
+    /// #         self.done.clone()
+    /// #     }
+    /// #     #[run] async fn answer(c: RunCtx<Self>) {
+    /// #         while let Some(q) = c.queue().next::<Question>().await {
+    /// #             let text = q.body.text.to_uppercase();
+    /// #             c.queue().complete(&q, text);
+    /// #         }
+    /// #     }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Worker>().build();
+    /// use rivet_actor::queue::QueueSendResult;
+    /// use std::time::Duration;
+    ///
+    /// // `#[actor(queues(questions = Question -> String))]`; the `#[run]` loop answers.
+    /// let worker = registry.get_or_create::<Worker>("w").await.unwrap();
+    /// let question = Question { text: "hi".into() };
+    /// let answer = worker.send_and_wait(question, Duration::from_secs(5)).await.unwrap();
+    /// assert_eq!(answer, QueueSendResult::Completed(Some("HI".into())));
+    /// # });
     /// ```
     pub async fn send_and_wait<T: crate::actor::Queue<A>>(
         &self,
@@ -366,8 +422,30 @@ impl<A: Actor> LocalConn<A> {
     /// Sends `message` to its queue with this connection's params, like
     /// [`LocalHandle::send`] (on a throwaway connection of its own, as over HTTP).
     ///
-    /// ```ignore
-    /// conn.send(Job { task: "resize".into() }).await?;
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Serialize, Deserialize)] struct Job { task: String }
+    /// # #[derive(Serialize, Deserialize)] struct Question { text: String }
+    /// # #[derive(Default, Serialize, Deserialize)] struct Worker { done: Vec<String> }
+    /// # #[actor(queues(jobs = Job, questions = Question -> String))]
+    /// # impl Worker {
+    /// #     #[action] fn work(&mut self, c: &mut ActionCtx<'_, Self>) -> Vec<String> {
+    /// #         self.done.extend(c.queue().try_next_batch::<Job>(10).into_iter().map(|j| j.body.task));
+    /// #         self.done.clone()
+    /// #     }
+    /// #     #[run] async fn answer(c: RunCtx<Self>) {
+    /// #         while let Some(q) = c.queue().next::<Question>().await {
+    /// #             let text = q.body.text.to_uppercase();
+    /// #             c.queue().complete(&q, text);
+    /// #         }
+    /// #     }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Worker>().build();
+    /// let conn = registry.get_or_create::<Worker>("w").await.unwrap().connect().await.unwrap();
+    /// conn.send(Job { task: "resize".into() }).await.unwrap();
+    /// assert_eq!(conn.work().await.unwrap(), ["resize"]);
+    /// # });
     /// ```
     pub async fn send<T: crate::actor::Queue<A>>(&self, message: T) -> Result<(), ClientError> {
         let shared = &self.shared;
@@ -386,8 +464,34 @@ impl<A: Actor> LocalConn<A> {
     /// Sends `message` and waits up to `timeout` for its completion, like
     /// [`LocalHandle::send_and_wait`].
     ///
-    /// ```ignore
-    /// let answer = conn.send_and_wait(Question { text: "hi".into() }, Duration::from_secs(5)).await?;
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Serialize, Deserialize)] struct Job { task: String }
+    /// # #[derive(Serialize, Deserialize)] struct Question { text: String }
+    /// # #[derive(Default, Serialize, Deserialize)] struct Worker { done: Vec<String> }
+    /// # #[actor(queues(jobs = Job, questions = Question -> String))]
+    /// # impl Worker {
+    /// #     #[action] fn work(&mut self, c: &mut ActionCtx<'_, Self>) -> Vec<String> {
+    /// #         self.done.extend(c.queue().try_next_batch::<Job>(10).into_iter().map(|j| j.body.task));
+    /// #         self.done.clone()
+    /// #     }
+    /// #     #[run] async fn answer(c: RunCtx<Self>) {
+    /// #         while let Some(q) = c.queue().next::<Question>().await {
+    /// #             let text = q.body.text.to_uppercase();
+    /// #             c.queue().complete(&q, text);
+    /// #         }
+    /// #     }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Worker>().build();
+    /// use rivet_actor::queue::QueueSendResult;
+    /// use std::time::Duration;
+    ///
+    /// let conn = registry.get_or_create::<Worker>("w").await.unwrap().connect().await.unwrap();
+    /// let question = Question { text: "hi".into() };
+    /// let answer = conn.send_and_wait(question, Duration::from_secs(5)).await.unwrap();
+    /// assert_eq!(answer, QueueSendResult::Completed(Some("HI".into())));
+    /// # });
     /// ```
     pub async fn send_and_wait<T: crate::actor::Queue<A>>(
         &self,

@@ -1,7 +1,7 @@
 //! The executor: one task per live actor instance, one turn at a time.
 //!
-//! [`host::Host`] addresses instances of one actor type by key or id and starts their
-//! tasks; [`instance`] runs a task's turns (connect pipeline, `can_invoke`, dispatch,
+//! `host::Host` addresses instances of one actor type by key or id and starts their
+//! tasks; `instance` runs a task's turns (connect pipeline, `can_invoke`, dispatch,
 //! persistence, event delivery) and survives panics in user code.
 
 pub(crate) mod command;

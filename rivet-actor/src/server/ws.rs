@@ -1,6 +1,6 @@
 //! The WebSocket seam: protocol sessions (`connect.rs`) and raw sockets (`raw.rs`) run over
 //! [`FrameSocket`] — receive a frame, send a frame, close with a code and reason — so any
-//! front end that carries WebSocket frames can host them. [`AxumSocket`] is the one for
+//! front end that carries WebSocket frames can host them. `AxumSocket` is the one for
 //! sockets this server upgraded itself.
 
 use std::future::Future;
@@ -47,7 +47,7 @@ pub trait FrameSocket: Send + 'static {
     fn recv(&mut self) -> impl Future<Output = Option<Result<Frame, RecvError>>> + Send;
     /// Sends a frame; `false` when the socket is gone.
     fn send(&mut self, frame: Frame) -> impl Future<Output = bool> + Send;
-    /// Sends a close frame with `code` and `reason` (already valid: see [`close_reason`]).
+    /// Sends a close frame with `code` and `reason` (already valid: see `close_reason`).
     fn close(&mut self, code: u16, reason: String) -> impl Future<Output = ()> + Send;
     /// Answers the peer's close (flushing what is queued) after it closed first.
     fn finish(&mut self) -> impl Future<Output = ()> + Send;

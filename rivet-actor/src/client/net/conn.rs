@@ -29,6 +29,22 @@ use crate::protocol::names;
 use crate::protocol::{self, Encoding, ToClient, ToServer, Value};
 
 /// Where a connection is in its life.
+///
+/// ```
+/// # use rivet_actor::prelude::*; #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+/// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+/// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap(); let client = Client::new(server.endpoint());
+/// use rivet_actor::ConnStatus;
+/// let conn = client.get_or_create::<Counter>("a").connect().await.unwrap();
+/// let status = conn.status_changes();
+/// conn.increment(1).await.unwrap(); // answered over the socket
+/// assert_eq!(conn.status(), ConnStatus::Connected);
+/// conn.close().await;
+/// assert_eq!(*status.borrow(), ConnStatus::Closed);
+/// # });
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnStatus {
     /// Opening the socket or waiting for `Init`.
@@ -71,6 +87,21 @@ impl Drop for ConnShared {
 }
 
 /// The WebSocket [`Invoker`] of an [`ActorConn`].
+///
+/// An [`ActorConn`] derefs to the generated methods over it: each call is a socket message.
+///
+/// ```
+/// # use rivet_actor::prelude::*; #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+/// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+/// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap(); let client = Client::new(server.endpoint());
+/// use rivet_actor::client::net::ConnInvoker;
+/// let conn = client.get_or_create::<Counter>("a").connect().await.unwrap();
+/// let methods: &CounterMethods<ConnInvoker<Counter>> = &conn;
+/// assert_eq!(methods.increment(2).await.unwrap(), 2);
+/// # });
+/// ```
 pub struct ConnInvoker<A: Actor> {
     shared: Arc<ConnShared>,
     _actor: PhantomData<fn() -> A>,
@@ -107,7 +138,20 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// A persistent connection to one actor: typed actions (through `Deref` to the generated
-/// methods), typed event streams and status. Dropping the last clone closes it.
+/// methods), typed event streams and status. Dropping it closes it.
+///
+/// ```
+/// # use rivet_actor::prelude::*; #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+/// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+/// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap(); let client = Client::new(server.endpoint());
+/// let counter = client.get_or_create::<Counter>("a");
+/// let conn = counter.connect().await.unwrap(); // one WebSocket
+/// let (one, two) = tokio::join!(conn.increment(1), conn.increment(1)); // multiplexed
+/// assert_eq!(one.unwrap() + two.unwrap(), 3);
+/// # });
+/// ```
 pub struct ActorConn<A: Actor> {
     shared: Arc<ConnShared>,
     methods: A::Methods<ConnInvoker<A>>,
@@ -151,22 +195,79 @@ impl<A: Actor> ActorConn<A> {
     }
 
     /// The connection's current status.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*; #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap(); let client = Client::new(server.endpoint());
+    /// let conn = client.get_or_create::<Counter>("a").connect().await.unwrap();
+    /// conn.increment(1).await.unwrap();
+    /// assert_eq!(conn.status(), rivet_actor::ConnStatus::Connected);
+    /// # });
+    /// ```
     pub fn status(&self) -> ConnStatus {
         *self.shared.status.borrow()
     }
 
     /// Status changes, as a `watch` receiver (`changed().await`).
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*; #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap(); let client = Client::new(server.endpoint());
+    /// use rivet_actor::ConnStatus;
+    /// let conn = client.get_or_create::<Counter>("a").connect().await.unwrap();
+    /// let mut status = conn.status_changes();
+    /// let closed = tokio::spawn(async move {
+    ///     status.wait_for(|s| *s == ConnStatus::Closed).await.is_ok()
+    /// });
+    /// conn.close().await;
+    /// assert!(closed.await.unwrap());
+    /// # });
+    /// ```
     pub fn status_changes(&self) -> watch::Receiver<ConnStatus> {
         self.shared.status.clone()
     }
 
     /// The actor's id and this connection's id, as `Init` reported them.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*; #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap(); let client = Client::new(server.endpoint());
+    /// let conn = client.get_or_create::<Counter>("a").connect().await.unwrap();
+    /// let (actor_id, conn_id) = conn.ids().unwrap();
+    /// let local = registry.get::<Counter>("a").await.unwrap();
+    /// assert_eq!(actor_id, local.id().as_str());
+    /// assert!(!conn_id.is_empty());
+    /// # });
+    /// ```
     pub fn ids(&self) -> Option<(String, String)> {
         lock(&self.shared.ids).clone()
     }
 
     /// Subscribes to a declared event; re-subscribed after every reconnect. A subscription
     /// the actor refuses yields its error (`auth.forbidden`) on the stream.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*; #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+    /// # #[actor(events(changed = u64))] impl Counter {
+    /// #     #[action] fn increment(&mut self, c: &mut ActionCtx<'_, Self>, by: u64) { self.n += by; c.broadcast(self.n); } }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap(); let client = Client::new(server.endpoint());
+    /// let conn = client.get_or_create::<Counter>("a").connect().await.unwrap();
+    /// let mut changes = conn.events::<u64>(); // `#[actor(events(changed = u64))]`
+    /// conn.increment(5).await.unwrap();
+    /// assert_eq!(changes.next().await.unwrap().unwrap(), 5);
+    /// # });
+    /// ```
     pub fn events<E: Event<A>>(&self) -> EventStream<E> {
         let (tx, rx) = mpsc::unbounded_channel();
         let name = E::TARGET.name();
@@ -186,6 +287,20 @@ impl<A: Actor> ActorConn<A> {
     }
 
     /// Closes the connection (the actor's `on_disconnect` runs) and waits until it is closed.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*; #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap(); let client = Client::new(server.endpoint());
+    /// let counter = client.get_or_create::<Counter>("a");
+    /// let conn = counter.connect().await.unwrap();
+    /// conn.increment(1).await.unwrap();
+    /// conn.close().await;
+    /// assert_eq!(counter.increment(1).await.unwrap(), 2); // the actor lives on
+    /// # });
+    /// ```
     pub async fn close(self) {
         let mut status = self.shared.status.clone();
         let _ = self.shared.outgoing.send(Outgoing::Close);

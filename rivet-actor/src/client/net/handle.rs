@@ -44,6 +44,24 @@ pub(crate) struct HandleShared {
 }
 
 /// The HTTP [`Invoker`]: each call is one `POST /gateway/…/action/{name}`.
+///
+/// An [`ActorHandle`] derefs to the generated methods over it.
+///
+/// ```
+/// # use rivet_actor::prelude::*;
+/// # #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+/// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+/// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+/// # let client = Client::new(server.endpoint());
+/// use rivet_actor::client::net::HttpInvoker;
+///
+/// let counter = client.get_or_create::<Counter>("a");
+/// let methods: &CounterMethods<HttpInvoker<Counter>> = &counter;
+/// assert_eq!(methods.increment(2).await.unwrap(), 2); // POST …/action/increment
+/// # });
+/// ```
 pub struct HttpInvoker<A: Actor> {
     shared: Arc<HandleShared>,
     _actor: PhantomData<fn() -> A>,
@@ -95,6 +113,22 @@ impl<A: Actor> Invoker<A> for HttpInvoker<A> {
 /// generated methods), and [`ActorHandle::connect`] for a persistent connection.
 ///
 /// Nothing is sent until the first call; a `get_or_create` handle creates the actor then.
+///
+/// ```
+/// # use rivet_actor::prelude::*;
+/// # #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+/// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+/// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+/// # let client = Client::new(server.endpoint());
+/// let counter = client.get_or_create::<Counter>("a"); // nothing sent yet
+/// assert_eq!(counter.increment(1).await.unwrap(), 1); // creates the actor, then calls it
+/// assert_eq!(counter.increment(1).await.unwrap(), 2);
+/// let conn = counter.connect().await.unwrap();
+/// assert_eq!(conn.increment(1).await.unwrap(), 3);
+/// # });
+/// ```
 pub struct ActorHandle<A: Actor> {
     pub(crate) shared: Arc<HandleShared>,
     methods: A::Methods<HttpInvoker<A>>,
@@ -137,12 +171,53 @@ impl<A: Actor> ActorHandle<A> {
     ///
     /// # Panics
     /// When `params` cannot be encoded as JSON (a map with non-string keys).
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Serialize, Deserialize)] struct Login { user: String }
+    /// # #[derive(Default, Serialize, Deserialize)] struct Desk;
+    /// # #[actor] impl Desk {
+    /// #     #[conn_state] fn user(&self, p: &Login) -> String { p.user.clone() }
+    /// #     #[action] fn whoami(&self, c: &ActionCtx<'_, Self>) -> String { c.conn().state().clone() }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Desk>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// # let client = Client::new(server.endpoint());
+    /// // `#[conn_state] fn user(&self, p: &Login) -> String { p.user.clone() }`
+    /// let desk = client.get_or_create::<Desk>("a").params(Login { user: "ann".into() });
+    /// assert_eq!(desk.whoami().await.unwrap(), "ann");
+    /// # });
+    /// ```
     pub fn params<P: Serialize>(&self, params: P) -> Self {
         let json = serde_json::to_string(&params).expect("connection params must encode as JSON");
         self.rebuild(|shared| shared.params = ParamsSource::Json(json.into()))
     }
 
     /// Makes the params anew for every call and every (re)connect, e.g. to refresh a token.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Serialize, Deserialize)] struct Login { user: String }
+    /// # #[derive(Default, Serialize, Deserialize)] struct Desk;
+    /// # #[actor] impl Desk {
+    /// #     #[conn_state] fn user(&self, p: &Login) -> String { p.user.clone() }
+    /// #     #[action] fn whoami(&self, c: &ActionCtx<'_, Self>) -> String { c.conn().state().clone() }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Desk>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// # let client = Client::new(server.endpoint());
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    ///
+    /// let issued = AtomicU32::new(0);
+    /// let desk = client.get_or_create::<Desk>("a").params_with(move || Login {
+    ///     user: format!("token-{}", issued.fetch_add(1, Ordering::Relaxed)),
+    /// });
+    /// assert_eq!(desk.whoami().await.unwrap(), "token-0");
+    /// assert_eq!(desk.whoami().await.unwrap(), "token-1");
+    /// # });
+    /// ```
     pub fn params_with<P: Serialize, F: Fn() -> P + Send + Sync + 'static>(&self, make: F) -> Self {
         let make = move || {
             serde_json::to_string(&make()).map_err(|err| ClientError::Decode(err.to_string()))
@@ -151,6 +226,26 @@ impl<A: Actor> ActorHandle<A> {
     }
 
     /// Adds a header to this handle's stateless calls.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] struct Desk;
+    /// # #[actor] impl Desk {
+    /// #     #[conn_state] fn from_header(&self, c: &ConnectCtx<'_, Self>) -> String {
+    /// #         c.request().and_then(|r| r.header_str("x-tenant")).unwrap_or("none").to_owned()
+    /// #     }
+    /// #     #[action] fn tenant(&self, c: &ActionCtx<'_, Self>) -> String { c.conn().state().clone() }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Desk>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// # let client = Client::new(server.endpoint());
+    /// // `#[conn_state]` reads `c.request()` and keeps the `x-tenant` header.
+    /// let desk = client.get_or_create::<Desk>("a");
+    /// assert_eq!(desk.header("x-tenant", "acme").tenant().await.unwrap(), "acme");
+    /// assert_eq!(desk.tenant().await.unwrap(), "none");
+    /// # });
+    /// ```
     pub fn header(&self, name: &str, value: &str) -> Self {
         self.rebuild(|shared| {
             if let (Ok(name), Ok(value)) = (
@@ -164,6 +259,21 @@ impl<A: Actor> ActorHandle<A> {
 
     /// Opens a persistent connection: one WebSocket carrying actions and events, which
     /// reconnects (and re-subscribes) by itself until closed.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// # let client = Client::new(server.endpoint());
+    /// let counter = client.get_or_create::<Counter>("a");
+    /// let conn = counter.connect().await.unwrap();
+    /// assert_eq!(conn.increment(1).await.unwrap(), 1);
+    /// assert_eq!(conn.status(), rivet_actor::ConnStatus::Connected);
+    /// # });
+    /// ```
     pub async fn connect(&self) -> Result<ActorConn<A>, ClientError> {
         ActorConn::open(self.shared.clone()).await
     }

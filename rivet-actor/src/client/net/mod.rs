@@ -21,17 +21,19 @@ pub use raw::RawClientSocket;
 
 /// A client of a rivet-actor (or RivetKit) server.
 ///
-/// ```no_run
+/// ```
 /// # use rivet_actor::prelude::*;
 /// # #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
 /// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
-/// # async fn run() -> Result<(), ClientError> {
-/// let client = Client::new("http://127.0.0.1:6420");
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+/// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+/// let client = Client::new(server.endpoint()); // e.g. "http://127.0.0.1:6420"
 /// let counter = client.get_or_create::<Counter>(["mine"]);
-/// let n = counter.increment(1).await?;          // a stateless call over HTTP
-/// let conn = counter.connect().await?;          // one WebSocket
-/// conn.increment(2).await?;
-/// # Ok(()) }
+/// assert_eq!(counter.increment(1).await.unwrap(), 1); // a stateless call over HTTP
+/// let conn = counter.connect().await.unwrap(); // one WebSocket
+/// assert_eq!(conn.increment(2).await.unwrap(), 3);
+/// # });
 /// ```
 #[derive(Clone)]
 pub struct Client {
@@ -47,6 +49,18 @@ pub(crate) struct ClientInner {
 
 impl Client {
     /// A client of the server at `endpoint` (e.g. `http://127.0.0.1:6420`), speaking JSON.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// let client = Client::new(server.endpoint());
+    /// assert_eq!(client.get_or_create::<Counter>("a").increment(1).await.unwrap(), 1);
+    /// # });
+    /// ```
     pub fn new(endpoint: impl Into<String>) -> Self {
         let endpoint = endpoint.into().trim_end_matches('/').to_owned();
         Self {
@@ -73,12 +87,46 @@ impl Client {
     }
 
     /// Speaks `encoding` (JSON or CBOR) on every call and connection.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// use rivet_actor::protocol::Encoding;
+    ///
+    /// let client = Client::new(server.endpoint()).encoding(Encoding::Cbor);
+    /// let counter = client.get_or_create::<Counter>("a");
+    /// assert_eq!(counter.increment(1).await.unwrap(), 1);
+    /// assert_eq!(counter.connect().await.unwrap().increment(1).await.unwrap(), 2);
+    /// # });
+    /// ```
     pub fn encoding(self, encoding: Encoding) -> Self {
         self.rebuild(|inner| inner.encoding = encoding)
     }
 
     /// Adds a header to every stateless call (not sent on WebSocket connections, which
     /// browsers cannot give headers: use params there).
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] struct Desk;
+    /// # #[actor] impl Desk {
+    /// #     #[conn_state] fn from_header(&self, c: &ConnectCtx<'_, Self>) -> String {
+    /// #         c.request().and_then(|r| r.header_str("x-tenant")).unwrap_or("none").to_owned()
+    /// #     }
+    /// #     #[action] fn tenant(&self, c: &ActionCtx<'_, Self>) -> String { c.conn().state().clone() }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Desk>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// // `#[conn_state]` reads `c.request()` and keeps the `x-tenant` header.
+    /// let client = Client::new(server.endpoint()).header("x-tenant", "acme");
+    /// assert_eq!(client.get_or_create::<Desk>("a").tenant().await.unwrap(), "acme");
+    /// # });
+    /// ```
     pub fn header(self, name: &str, value: &str) -> Self {
         self.rebuild(|inner| {
             if let (Ok(name), Ok(value)) = (
@@ -90,12 +138,32 @@ impl Client {
         })
     }
 
-    /// The endpoint this client talks to.
+    /// The endpoint this client talks to (without a trailing `/`).
+    ///
+    /// ```
+    /// let client = rivet_actor::Client::new("http://127.0.0.1:6420/");
+    /// assert_eq!(client.endpoint(), "http://127.0.0.1:6420");
+    /// ```
     pub fn endpoint(&self) -> &str {
         &self.inner.endpoint
     }
 
     /// The actor with this key (`actor.not_found` on first use if there is none).
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// # let client = Client::new(server.endpoint());
+    /// let err = client.get::<Counter>("a").increment(1).await.unwrap_err();
+    /// assert!(err.is_not_found());
+    /// client.get_or_create::<Counter>("a").increment(1).await.unwrap();
+    /// assert_eq!(client.get::<Counter>("a").increment(1).await.unwrap(), 2);
+    /// # });
+    /// ```
     pub fn get<A: Actor>(&self, key: impl Into<Key>) -> ActorHandle<A> {
         ActorHandle::new(
             self.clone(),
@@ -104,6 +172,20 @@ impl Client {
     }
 
     /// The actor with this key, created on first use if there is none.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// # let client = Client::new(server.endpoint());
+    /// let eu = client.get_or_create::<Counter>(["region", "eu"]); // a key of two parts
+    /// assert_eq!(eu.increment(1).await.unwrap(), 1);
+    /// assert_eq!(eu.increment(1).await.unwrap(), 2);
+    /// # });
+    /// ```
     pub fn get_or_create<A: Actor>(&self, key: impl Into<Key>) -> ActorHandle<A> {
         ActorHandle::new(
             self.clone(),
@@ -112,6 +194,23 @@ impl Client {
     }
 
     /// The actor with this key, created with `input` on first use if there is none.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Serialize, Deserialize)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[create_state] fn start(input: u64) -> Self { Counter { n: input } }
+    /// #     #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// # let client = Client::new(server.endpoint());
+    /// // `#[create_state] fn start(input: u64) -> Self { Counter { n: input } }`
+    /// let counter = client.get_or_create_with::<Counter>("a", &10).unwrap();
+    /// assert_eq!(counter.increment(1).await.unwrap(), 11);
+    /// # });
+    /// ```
     pub fn get_or_create_with<A: Actor>(
         &self,
         key: impl Into<Key>,
@@ -125,6 +224,25 @@ impl Client {
     }
 
     /// Creates a new actor with this key and input (`actor.already_exists` if taken).
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Serialize, Deserialize)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter {
+    /// #     #[create_state] fn start(input: u64) -> Self { Counter { n: input } }
+    /// #     #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// # let client = Client::new(server.endpoint());
+    /// // `#[create_state] fn start(input: u64) -> Self { Counter { n: input } }`
+    /// let counter = client.create::<Counter>("a", &10).await.unwrap();
+    /// assert_eq!(counter.increment(1).await.unwrap(), 11);
+    /// let taken = client.create::<Counter>("a", &0).await.err().unwrap();
+    /// assert_eq!(taken.code(), Some("already_exists"));
+    /// # });
+    /// ```
     pub async fn create<A: Actor>(
         &self,
         key: impl Into<Key>,
@@ -162,6 +280,20 @@ impl Client {
     }
 
     /// The actor with this id.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// # let client = Client::new(server.endpoint());
+    /// let id = registry.get_or_create::<Counter>("a").await.unwrap().id().clone();
+    /// let counter = client.get_for_id::<Counter>(id);
+    /// assert_eq!(counter.increment(1).await.unwrap(), 1);
+    /// # });
+    /// ```
     pub fn get_for_id<A: Actor>(&self, id: ActorId) -> ActorHandle<A> {
         ActorHandle::new(
             self.clone(),

@@ -16,8 +16,32 @@ impl<A: Actor> ActorHandle<A> {
     /// Sends `message` to its queue (declared with `#[actor(queues(..))]`; only declared
     /// message types compile). Resolves once the message is durably queued.
     ///
-    /// ```ignore
-    /// room.send(Job { task: "resize".into() }).await?;
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Serialize, Deserialize)] struct Job { task: String }
+    /// # #[derive(Serialize, Deserialize)] struct Question { text: String }
+    /// # #[derive(Default, Serialize, Deserialize)] struct Worker { done: Vec<String> }
+    /// # #[actor(queues(jobs = Job, questions = Question -> String))]
+    /// # impl Worker {
+    /// #     #[action] fn work(&mut self, c: &mut ActionCtx<'_, Self>) -> Vec<String> {
+    /// #         self.done.extend(c.queue().try_next_batch::<Job>(10).into_iter().map(|j| j.body.task));
+    /// #         self.done.clone()
+    /// #     }
+    /// #     #[run] async fn answer(c: RunCtx<Self>) {
+    /// #         while let Some(q) = c.queue().next::<Question>().await {
+    /// #             let text = q.body.text.to_uppercase();
+    /// #             c.queue().complete(&q, text);
+    /// #         }
+    /// #     }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Worker>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// # let client = Client::new(server.endpoint());
+    /// let worker = client.get_or_create::<Worker>("w");
+    /// worker.send(Job { task: "resize".into() }).await.unwrap();
+    /// assert_eq!(worker.work().await.unwrap(), ["resize"]); // taken in a turn
+    /// # });
     /// ```
     pub async fn send<T: Queue<A>>(&self, message: T) -> Result<(), ClientError> {
         post_queue::<A, T>(&self.shared, message, None)
@@ -28,11 +52,39 @@ impl<A: Actor> ActorHandle<A> {
     /// Sends `message` and waits up to `timeout` for a consumer to complete it; the
     /// consumer's response is typed by the queue's declared completion type.
     ///
-    /// ```ignore
-    /// match room.send_and_wait(Question { text: "hi".into() }, Duration::from_secs(5)).await? {
-    ///     QueueSendResult::Completed(answer) => println!("{answer:?}"),
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Serialize, Deserialize)] struct Job { task: String }
+    /// # #[derive(Serialize, Deserialize)] struct Question { text: String }
+    /// # #[derive(Default, Serialize, Deserialize)] struct Worker { done: Vec<String> }
+    /// # #[actor(queues(jobs = Job, questions = Question -> String))]
+    /// # impl Worker {
+    /// #     #[action] fn work(&mut self, c: &mut ActionCtx<'_, Self>) -> Vec<String> {
+    /// #         self.done.extend(c.queue().try_next_batch::<Job>(10).into_iter().map(|j| j.body.task));
+    /// #         self.done.clone()
+    /// #     }
+    /// #     #[run] async fn answer(c: RunCtx<Self>) {
+    /// #         while let Some(q) = c.queue().next::<Question>().await {
+    /// #             let text = q.body.text.to_uppercase();
+    /// #             c.queue().complete(&q, text);
+    /// #         }
+    /// #     }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Worker>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// # let client = Client::new(server.endpoint());
+    /// use rivet_actor::queue::QueueSendResult;
+    /// use std::time::Duration;
+    ///
+    /// // `#[actor(queues(questions = Question -> String))]`; the `#[run]` loop answers.
+    /// let worker = client.get_or_create::<Worker>("w");
+    /// let question = Question { text: "hi".into() };
+    /// match worker.send_and_wait(question, Duration::from_secs(5)).await.unwrap() {
+    ///     QueueSendResult::Completed(answer) => assert_eq!(answer.as_deref(), Some("HI")),
     ///     QueueSendResult::TimedOut => println!("still queued"),
     /// }
+    /// # });
     /// ```
     pub async fn send_and_wait<T: Queue<A>>(
         &self,
@@ -48,8 +100,32 @@ impl<A: Actor> ActorConn<A> {
     /// connection with this connection's params (the protocol carries no queue message on
     /// the socket).
     ///
-    /// ```ignore
-    /// conn.send(Job { task: "resize".into() }).await?;
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Serialize, Deserialize)] struct Job { task: String }
+    /// # #[derive(Serialize, Deserialize)] struct Question { text: String }
+    /// # #[derive(Default, Serialize, Deserialize)] struct Worker { done: Vec<String> }
+    /// # #[actor(queues(jobs = Job, questions = Question -> String))]
+    /// # impl Worker {
+    /// #     #[action] fn work(&mut self, c: &mut ActionCtx<'_, Self>) -> Vec<String> {
+    /// #         self.done.extend(c.queue().try_next_batch::<Job>(10).into_iter().map(|j| j.body.task));
+    /// #         self.done.clone()
+    /// #     }
+    /// #     #[run] async fn answer(c: RunCtx<Self>) {
+    /// #         while let Some(q) = c.queue().next::<Question>().await {
+    /// #             let text = q.body.text.to_uppercase();
+    /// #             c.queue().complete(&q, text);
+    /// #         }
+    /// #     }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Worker>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// # let client = Client::new(server.endpoint());
+    /// let conn = client.get_or_create::<Worker>("w").connect().await.unwrap();
+    /// conn.send(Job { task: "resize".into() }).await.unwrap(); // over HTTP
+    /// assert_eq!(conn.work().await.unwrap(), ["resize"]);
+    /// # });
     /// ```
     pub async fn send<T: Queue<A>>(&self, message: T) -> Result<(), ClientError> {
         post_queue::<A, T>(&self.handle, message, None)
@@ -60,8 +136,36 @@ impl<A: Actor> ActorConn<A> {
     /// Sends `message` and waits up to `timeout` for its completion, like
     /// [`ActorHandle::send_and_wait`].
     ///
-    /// ```ignore
-    /// let answer = conn.send_and_wait(Question { text: "hi".into() }, Duration::from_secs(5)).await?;
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Serialize, Deserialize)] struct Job { task: String }
+    /// # #[derive(Serialize, Deserialize)] struct Question { text: String }
+    /// # #[derive(Default, Serialize, Deserialize)] struct Worker { done: Vec<String> }
+    /// # #[actor(queues(jobs = Job, questions = Question -> String))]
+    /// # impl Worker {
+    /// #     #[action] fn work(&mut self, c: &mut ActionCtx<'_, Self>) -> Vec<String> {
+    /// #         self.done.extend(c.queue().try_next_batch::<Job>(10).into_iter().map(|j| j.body.task));
+    /// #         self.done.clone()
+    /// #     }
+    /// #     #[run] async fn answer(c: RunCtx<Self>) {
+    /// #         while let Some(q) = c.queue().next::<Question>().await {
+    /// #             let text = q.body.text.to_uppercase();
+    /// #             c.queue().complete(&q, text);
+    /// #         }
+    /// #     }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Worker>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// # let client = Client::new(server.endpoint());
+    /// use rivet_actor::queue::QueueSendResult;
+    /// use std::time::Duration;
+    ///
+    /// let conn = client.get_or_create::<Worker>("w").connect().await.unwrap();
+    /// let question = Question { text: "hi".into() };
+    /// let answer = conn.send_and_wait(question, Duration::from_secs(5)).await.unwrap();
+    /// assert_eq!(answer, QueueSendResult::Completed(Some("HI".into())));
+    /// # });
     /// ```
     pub async fn send_and_wait<T: Queue<A>>(
         &self,
