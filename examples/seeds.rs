@@ -6,6 +6,9 @@
 //! `secret`); `AUTH_SERVICE_URL` (default: a demo auth service started here, which knows
 //! the API keys `premium-key` and `free-key`).
 //!
+//! `cargo run --example seeds -- --emit-ts actors.ts` writes the actors' TypeScript types
+//! instead (`createClient<Registry>("http://127.0.0.1:6420")` in TypeScript).
+//!
 //! ```ts
 //! const client = createClient({ endpoint: "http://127.0.0.1:6420", encoding: "json" });
 //! const chat = client.chatRoom.getOrCreate(["general"], { params: { authToken: "jwt-token-here" } });
@@ -16,6 +19,22 @@ use rivet_actor_examples::seeds::{self, SeedsConfig};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `--emit-ts FILE`: write the TypeScript types of these actors (for
+    // `createClient<Registry>(endpoint)`) and exit.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|arg| arg == "--emit-ts") {
+        let file = args.get(at + 1).ok_or("--emit-ts needs a file name")?;
+        let registry = seeds::registry(SeedsConfig {
+            data_dir: None,
+            ..SeedsConfig::from_env()
+        });
+        std::fs::write(file, registry.typescript())?;
+        println!(
+            "wrote the TypeScript types of {} actors to {file}",
+            registry.actor_types().count()
+        );
+        return Ok(());
+    }
     let mut config = SeedsConfig::from_env();
     let temp_dir = std::env::temp_dir().join(format!("rivet-actor-seeds-{}", std::process::id()));
     if config.data_dir.is_none() {

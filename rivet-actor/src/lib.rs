@@ -45,6 +45,7 @@ pub mod schedule;
 pub mod server;
 pub mod storage;
 pub mod testing;
+pub mod typescript;
 pub mod value;
 
 #[doc(hidden)]

@@ -7,6 +7,14 @@ use crate::value::Value;
 pub use crate::value::Value as WireValue;
 
 pub use serde;
+
+pub use crate::typescript::{TsKnown, TsProbe, TsUnknown};
+
+/// The declared events and queues of an actor, described (for TypeScript) by whichever of
+/// the struct or the impl block carries the options: `P` is that side's provider marker.
+pub trait DeclaredTypes<P> {
+    fn describe(d: &mut crate::typescript::Describe);
+}
 pub use std::future::Future;
 pub use std::result::Result;
 

@@ -8,9 +8,10 @@
 //! compile, so a typo cannot silently deny (or allow) anything.
 
 use rivet_actor::prelude::*;
+use ts_rs::TS;
 
 /// The `messages` event: `{ text }`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatMessage {
     /// What was said.
@@ -18,7 +19,7 @@ pub struct ChatMessage {
 }
 
 /// The `secrets` event (never delivered to clients: subscribing is denied).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Secret {
     /// The secret.
@@ -26,7 +27,7 @@ pub struct Secret {
 }
 
 /// A message of the `jobs` queue.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Job {
     /// What to do.
@@ -34,7 +35,7 @@ pub struct Job {
 }
 
 /// A message of the `admin` queue (denied to clients).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct AdminCommand {
     /// What to do.

@@ -4,6 +4,7 @@
 //! [`demo_auth_service`] is such a service for the example binary and the tests.
 
 use std::net::SocketAddr;
+use ts_rs::TS;
 
 use rivet_actor::prelude::*;
 
@@ -25,7 +26,7 @@ pub struct ConnState {
 }
 
 /// The auth service's answer: `{ id, tier }`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, TS)]
 pub struct Validated {
     /// The user's id.
     pub id: String,

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
+use ts_rs::TS;
 
 use rivet_actor::auth::TokenCache;
 use rivet_actor::prelude::*;
@@ -36,7 +37,7 @@ pub struct Vars {
 }
 
 /// `{ userId }`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Data {
     /// The caller.

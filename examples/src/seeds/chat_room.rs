@@ -8,6 +8,7 @@
 //! headers on a WebSocket, so `.connect()` must use params).
 
 use rivet_actor::prelude::*;
+use ts_rs::TS;
 
 /// What a client sends when it connects: `{ authToken }`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -27,7 +28,7 @@ pub struct ConnState {
 }
 
 /// A stored message.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     /// Who sent it.
@@ -39,7 +40,7 @@ pub struct Message {
 }
 
 /// The `newMessage` event: `{ userId, text }`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct NewMessage {
     /// Who sent it.

@@ -3,12 +3,13 @@
 //! `requirePermission` helpers as small functions over [`rivet_actor::auth`]'s.
 
 use std::fmt;
+use ts_rs::TS;
 
 use rivet_actor::auth;
 use rivet_actor::prelude::*;
 
 /// The seed's `ROLE_HIERARCHY`: the order of the variants is the hierarchy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub enum Role {
     /// Level 1.

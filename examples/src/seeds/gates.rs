@@ -8,11 +8,12 @@
 //! `reports` queue; only admins send to the `bans` queue.
 
 use rivet_actor::prelude::*;
+use ts_rs::TS;
 
 use super::forum::{self, ConnParams, ConnState, Role};
 
 /// The `posts` event.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Post {
     /// Who wrote it.
@@ -22,7 +23,7 @@ pub struct Post {
 }
 
 /// The `modLog` event: what moderators see about each post.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ModLogEntry {
     /// Who wrote the post.
@@ -32,7 +33,7 @@ pub struct ModLogEntry {
 }
 
 /// A message of the `reports` queue: a post someone flags.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Report {
     /// The flagged post's text.
@@ -40,7 +41,7 @@ pub struct Report {
 }
 
 /// A message of the `bans` queue.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct BanRequest {
     /// Who to ban.

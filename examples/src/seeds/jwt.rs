@@ -3,6 +3,7 @@
 //! required and checked (30 s leeway), any other algorithm (`none` included) refused.
 
 use rivet_actor::prelude::*;
+use ts_rs::TS;
 
 /// What a client sends: `{ token }`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -38,7 +39,8 @@ pub struct ConnState {
 }
 
 /// `{ success: true }`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[ts(rename = "JwtSuccess")]
 pub struct Success {
     /// Always `true`.
     pub success: bool,
@@ -50,7 +52,7 @@ pub struct Success {
 /// subscriptions to undeclared events; this runtime refuses them with a connection-level
 /// `actor.event_not_found` that the npm client turns into a failure of every action in
 /// flight. Declaring the event keeps the snippet harmless.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorEvent {
     /// An error code.

@@ -4,6 +4,7 @@
 //! the seed: vars are never persisted.
 
 use std::time::{Duration, Instant};
+use ts_rs::TS;
 
 use rivet_actor::auth::RateLimiter;
 use rivet_actor::prelude::*;
@@ -28,7 +29,8 @@ pub struct Vars {
 }
 
 /// `{ success: true }`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+#[ts(rename = "RateLimitSuccess")]
 pub struct Success {
     /// Always `true`.
     pub success: bool,

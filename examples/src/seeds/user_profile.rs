@@ -2,6 +2,7 @@
 //! decide who may connect.
 
 use rivet_actor::prelude::*;
+use ts_rs::TS;
 
 /// What a client may send: `{ userId? }`.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -13,7 +14,7 @@ pub struct ConnParams {
 }
 
 /// `{ ownerId }`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
     /// The profile's owner.

@@ -281,6 +281,7 @@ pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
             #call::#variant((#(#vars,)*)) => #result,
         }
     });
+    let describe = super::describe::expand(model, names);
     let dispatch_body = if model.actions().next().is_none() {
         quote!(match call {})
     } else {
@@ -329,6 +330,8 @@ pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
             }
 
             #(#hooks)*
+
+            #describe
 
             #[allow(unused_variables)]
             async fn dispatch(

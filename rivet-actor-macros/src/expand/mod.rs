@@ -4,6 +4,7 @@ mod actor_impl;
 mod calls;
 mod checks;
 mod client;
+mod describe;
 mod options;
 pub mod strukt;
 pub mod stub;

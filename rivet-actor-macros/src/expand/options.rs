@@ -69,6 +69,50 @@ pub fn decl_module(names: &Names, ident: &Ident, options: &Options, side: Side) 
     }
 }
 
+/// `DeclaredTypes<Provider>` for the actor (beside the user's items, where their types
+/// resolve): its declared events and queues for TypeScript, as `side` declares them. The
+/// actor's `describe` picks the side through the options module's `Provider`.
+pub fn declared_describer(actor: &TokenStream, options: &Options, side: Side) -> TokenStream {
+    let krate = krate();
+    let private = private();
+    let probe = |ty: &Type| quote!((&#private::TsProbe::<#ty>::new()).ts(&mut d.types));
+    let events = options
+        .events
+        .iter()
+        .zip(declared(options.events.iter().map(|e| &e.ident)));
+    let events = events.map(|(decl, variant)| {
+        let (wire, payload) = (&variant.wire, probe(&decl.ty));
+        quote!(let payload = #payload; d.event(#wire, payload);)
+    });
+    let queues = options
+        .queues
+        .iter()
+        .zip(declared(options.queues.iter().map(|q| &q.ident)));
+    let queues = queues.map(|(decl, variant)| {
+        let completion: Type = decl
+            .completion
+            .clone()
+            .unwrap_or_else(|| syn::parse_quote!(()));
+        let (wire, message, completion) = (&variant.wire, probe(&decl.ty), probe(&completion));
+        quote!(let message = #message; let completion = #completion; d.queue(#wire, message, completion);)
+    });
+    let provider = match side {
+        Side::Impl => quote!(#private::OptionsOnImpl),
+        Side::Struct => quote!(#private::OptionsOnStruct),
+    };
+    quote! {
+        impl #private::DeclaredTypes<#provider> for #actor {
+            #[allow(unused_variables)]
+            fn describe(d: &mut #krate::typescript::Describe) {
+                #[allow(unused_imports)]
+                use #private::{TsKnown as _, TsUnknown as _};
+                #(#events)*
+                #(#queues)*
+            }
+        }
+    }
+}
+
 /// `ChatRoomEvent` and `ChatRoomQueue` from the declared events and queues.
 pub fn target_enums(names: &Names, ident: &Ident, options: &Options) -> TokenStream {
     let events = declared(options.events.iter().map(|e| &e.ident));
@@ -143,6 +187,7 @@ pub fn impl_side(model: &ActorModel, names: &Names) -> TokenStream {
     let (defaults, decl, target) = (&names.impl_defaults, &names.decl, &names.target);
     let decl_module = decl_module(names, &model.ident, options, Side::Impl);
     let enums = target_enums(names, &model.ident, options);
+    let describer = declared_describer(&actor, options, Side::Impl);
     let serde = quote!(#private::serde);
     let serde_path = format!("{}::serde", private.to_string().replace(' ', ""));
     let mut out = quote! {
@@ -154,6 +199,7 @@ pub fn impl_side(model: &ActorModel, names: &Names) -> TokenStream {
         }
         #[allow(unused_imports)]
         pub use #defaults::*;
+        #describer
 
         #[doc(hidden)]
         #[allow(non_snake_case, dead_code)]

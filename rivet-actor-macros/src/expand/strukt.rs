@@ -9,7 +9,7 @@
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 
-use super::options::{Side, decl_module, declared_impls, target_enums};
+use super::options::{Side, decl_module, declared_describer, declared_impls, target_enums};
 use super::{Names, krate, private};
 use crate::model::options::Options;
 
@@ -30,10 +30,12 @@ pub fn expand(item: &syn::ItemStruct, options: &Options) -> TokenStream {
         let decl = decl_module(&names, ident, options, Side::Struct);
         let enums = target_enums(&names, ident, options);
         let impls = declared_impls(&names, &quote!(#ident), options);
+        let describer = declared_describer(&quote!(#ident), options, Side::Struct);
         out.extend(quote! {
             #decl
             #enums
             #impls
+            #describer
         });
         let (event, queue) = (&names.event, &names.queue);
         (quote!(#event), quote!(#queue))

@@ -180,6 +180,41 @@ impl Registry {
         self.inner.by_name.values()
     }
 
+    /// A TypeScript module typing this registry for the npm client (feature `typescript`):
+    /// it exports `type Registry`, for `createClient<Registry>(endpoint)` from
+    /// `rivetkit/client`. Types that implement `ts_rs::TS` (`#[derive(TS)]`) keep their
+    /// shape; others are `unknown`. See [`crate::typescript`].
+    ///
+    /// ```
+    /// use rivet_actor::prelude::*;
+    ///
+    /// #[derive(Default, Serialize, Deserialize)]
+    /// pub struct Counter { count: i64 }
+    ///
+    /// #[actor(events(new_count = i64))]
+    /// impl Counter {
+    ///     #[action]
+    ///     fn increment(&mut self, by: i64) -> i64 {
+    ///         self.count += by;
+    ///         self.count
+    ///     }
+    /// }
+    ///
+    /// let registry = Registry::builder().in_memory().register::<Counter>().build();
+    /// let module = registry.typescript();
+    /// assert!(module.contains("increment: (_c, by: number): number => stub(),"));
+    /// assert!(module.contains("newCount: payload<number>(),"));
+    /// assert!(module.contains("export type Registry = typeof registry;"));
+    /// ```
+    #[cfg(feature = "typescript")]
+    pub fn typescript(&self) -> String {
+        let mut described: Vec<_> = self.actor_types().map(|actor| actor.describe()).collect();
+        described.sort_by(|a, b| a.shape().name.cmp(&b.shape().name));
+        let shapes: Vec<_> = described.iter().map(|d| d.shape().clone()).collect();
+        let sinks: Vec<_> = described.into_iter().map(|d| d.types).collect();
+        crate::typescript::write_module(&shapes, &sinks)
+    }
+
     /// The storage this registry writes to.
     pub fn storage(&self) -> &Arc<dyn Storage> {
         &self.inner.storage

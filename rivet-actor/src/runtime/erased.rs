@@ -32,6 +32,8 @@ pub enum ErasedLookup {
 pub trait ErasedActor: Send + Sync + 'static {
     /// The type's wire name.
     fn name(&self) -> &'static str;
+    /// The type's actions, events and queues, and the declarations of their types.
+    fn describe(&self) -> crate::typescript::Describe;
     /// Finds or makes an actor; its id and whether this call created it.
     fn resolve(&self, lookup: ErasedLookup) -> BoxFuture<'_, Result<(ActorId, bool), ActorError>>;
     /// Destroys an actor; whether it existed.
@@ -170,6 +172,12 @@ impl<A: Actor> HostedActor<A> {
 }
 
 impl<A: Actor> ErasedActor for HostedActor<A> {
+    fn describe(&self) -> crate::typescript::Describe {
+        let mut d = crate::typescript::Describe::new(A::NAME);
+        A::describe(&mut d);
+        d
+    }
+
     fn name(&self) -> &'static str {
         A::NAME
     }

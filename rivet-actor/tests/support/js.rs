@@ -25,7 +25,13 @@ pub fn install_node_modules() {
         );
     }
     let _guard = InstallLock::acquire(dir.join(".install.lock"));
-    if dir.join("node_modules/rivetkit/package.json").exists() {
+    let installed = ["rivetkit", "typescript"].iter().all(|package| {
+        dir.join("node_modules")
+            .join(package)
+            .join("package.json")
+            .exists()
+    });
+    if installed {
         return;
     }
     let status = Command::new("npm")

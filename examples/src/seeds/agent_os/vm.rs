@@ -3,10 +3,11 @@
 //! module); the VM reads what they learned as a [`Caller`].
 
 use rivet_actor::prelude::*;
+use ts_rs::TS;
 
 /// Who is calling, as the VM understands it: what an application's guard attaches to a
 /// connection (`{ userId, role }`, the seed's `ConnState`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct Caller {
     /// The caller's id.

@@ -343,10 +343,12 @@ impl SocketTask {
             match self.connect().await {
                 Ok(socket) => {
                     backoff = Duration::from_millis(100);
+                    // Connected before `connect()` returns, so its caller never sees
+                    // `Connecting` on a connection it was told is open.
+                    let _ = self.status.send(ConnStatus::Connected);
                     if let Some(first) = self.first.take() {
                         let _ = first.send(Ok(()));
                     }
-                    let _ = self.status.send(ConnStatus::Connected);
                     if let Ended::Closed = self.pump(socket).await {
                         break;
                     }

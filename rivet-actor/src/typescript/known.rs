@@ -1,0 +1,54 @@
+//! `ts-rs` behind the probes: a type's TypeScript form and the declarations it needs.
+
+use std::any::TypeId;
+use std::collections::HashSet;
+
+use ts_rs::{Config, Dependency, TS, TypeVisitor};
+
+use super::describe::{TsKnown, TsProbe, TypeSink};
+
+/// JavaScript numbers carry every integer the CBOR and BARE encodings send as a number
+/// (up to 2^53); ts-rs would otherwise call 64-bit integers `bigint`.
+fn config() -> Config {
+    Config::new().with_large_int("number")
+}
+
+impl<T: TS + ?Sized + 'static> TsKnown for TsProbe<T> {
+    fn ts(&self, sink: &mut TypeSink) -> String {
+        if TypeId::of::<T>() == TypeId::of::<()>() {
+            return "void".to_owned();
+        }
+        let cfg = config();
+        let mut collector = Collector {
+            cfg: &cfg,
+            sink,
+            seen: HashSet::new(),
+        };
+        collector.visit::<T>();
+        T::name(&cfg)
+    }
+}
+
+/// Declares every named type reachable from the probed one.
+struct Collector<'a> {
+    cfg: &'a Config,
+    sink: &'a mut TypeSink,
+    seen: HashSet<TypeId>,
+}
+
+impl TypeVisitor for Collector<'_> {
+    fn visit<T: TS + 'static + ?Sized>(&mut self) {
+        if !self.seen.insert(TypeId::of::<T>()) {
+            return;
+        }
+        if Dependency::from_ty::<T>(self.cfg).is_some() {
+            let name = T::ident(self.cfg);
+            self.sink
+                .decls
+                .entry(name)
+                .or_insert_with(|| format!("export {}", T::decl(self.cfg)));
+        }
+        T::visit_dependencies(self);
+        T::visit_generics(self);
+    }
+}

@@ -1,0 +1,28 @@
+//! TypeScript types for the npm client, generated from Rust actors (feature `typescript`).
+//!
+//! `#[actor]` describes every actor to [`Describe`]: its wire name, each action's parameters
+//! and result, its events and queues, with each Rust type turned into TypeScript by
+//! [`ts-rs`](https://docs.rs/ts-rs) (serde attributes honoured: `rename_all`, `Option`,
+//! tagged enums). [`Registry::typescript`](crate::Registry::typescript) then writes a module
+//! that declares each actor with RivetKit's own `actor({..})` and `setup({..})` and typed stub
+//! actions, so RivetKit's client typing applies unchanged:
+//!
+//! ```ts
+//! import { createClient } from "rivetkit/client";
+//! import type { Registry } from "./actors"; // written by Registry::typescript()
+//! const client = createClient<Registry>("http://localhost:6420");
+//! await client.chatRoom.getOrCreate(["general"]).sendMessage("hi"); // typed
+//! ```
+//!
+//! A type reaches TypeScript when it implements `ts_rs::TS` (`#[derive(TS)]` beside
+//! `Serialize`); one that does not is `unknown`, so an actor compiles either way.
+
+mod describe;
+#[cfg(feature = "typescript")]
+mod known;
+#[cfg(feature = "typescript")]
+mod module;
+
+pub use describe::{ActionShape, ActorShape, Describe, TsKnown, TsProbe, TsUnknown, TypeSink};
+#[cfg(feature = "typescript")]
+pub(crate) use module::write_module;
