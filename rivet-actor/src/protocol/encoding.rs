@@ -13,7 +13,7 @@ pub enum Encoding {
     Json,
     /// CBOR with the same structure (see [`super::cbor`]); WebSocket binary frames.
     Cbor,
-    /// BARE records in vbare frames, the npm client's default (see [`super::bare`]);
+    /// BARE records in vbare frames, the npm client's default (see `protocol/bare.rs`);
     /// WebSocket binary frames.
     Bare,
 }

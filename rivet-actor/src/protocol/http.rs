@@ -1,5 +1,5 @@
 //! HTTP bodies of client protocol v4: actions (`POST …/action/{name}`), queue sends
-//! (`POST …/queue/{name}`) and error responses, in JSON and CBOR (BARE in [`super::bare`]).
+//! (`POST …/queue/{name}`) and error responses, in JSON and CBOR (BARE in `bare.rs`).
 
 use super::bare;
 use super::message::WireError;

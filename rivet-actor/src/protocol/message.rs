@@ -1,5 +1,5 @@
 //! WebSocket messages of client protocol v4 (`/connect`), in JSON and CBOR (BARE in
-//! [`super::bare`]).
+//! `bare.rs`).
 //!
 //! Every message is `{"body": {"tag": <kind>, "val": {…}}}`. Action ids are `bigint`s on the
 //! wire: `["$BigInt","N"]` in JSON, the 8-byte unsigned integer form in CBOR.
