@@ -2,8 +2,8 @@
 //! authentication) on one server. Run: `cargo run --example seeds`.
 //!
 //! Address from `RIVET_ACTOR_ADDR` (default 127.0.0.1:6420); data under
-//! `RIVET_ACTOR_DATA_DIR` (default: a temporary directory); `JWT_SECRET` (default
-//! `secret`); `AUTH_SERVICE_URL` (default: a demo auth service started here, which knows
+//! `RIVET_ACTOR_DATA_DIR` (default: a temporary directory); `JWT_SECRET` (unset: `jwtActor`
+//! refuses every token, rather than fall back to a known secret); `AUTH_SERVICE_URL` (default: a demo auth service started here, which knows
 //! the API keys `premium-key` and `free-key`).
 //!
 //! `cargo run --example seeds -- --emit-ts actors.ts` writes the actors' TypeScript types
@@ -36,6 +36,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let mut config = SeedsConfig::from_env();
+    if config.jwt_secret.is_empty() {
+        eprintln!(
+            "JWT_SECRET is not set: jwtActor refuses every token (fails closed). Set it to the secret your tokens are signed with."
+        );
+    }
     let temp_dir = std::env::temp_dir().join(format!("rivet-actor-seeds-{}", std::process::id()));
     if config.data_dir.is_none() {
         config.data_dir = Some(temp_dir.clone());

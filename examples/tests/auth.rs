@@ -460,3 +460,33 @@ async fn cached_auth_actor_validates_a_token_once() {
     assert_eq!(cached_auth::validations(""), 2);
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn without_a_jwt_secret_the_jwt_actor_refuses_every_token() {
+    // `cargo run --example seeds` without JWT_SECRET: no fallback secret to mint tokens with.
+    let registry =
+        rivet_actor_examples::seeds::registry(rivet_actor_examples::seeds::SeedsConfig {
+            jwt_secret: String::new(),
+            ..config()
+        });
+    let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let client = rivet_actor::Client::new(server.endpoint());
+    let in_an_hour = now_secs() + 3600;
+    for secret in ["secret", JWT_SECRET, ""] {
+        let token = if secret.is_empty() {
+            "not-a-token".to_owned()
+        } else {
+            jwt(secret, Some(&["read", "write"]), in_an_hour)
+        };
+        let handle = client
+            .get_or_create::<JwtActor>([key("nosecret").as_str()])
+            .params(json!({ "token": token }));
+        let err = handle.protected_action().await.unwrap_err();
+        assert_eq!(
+            err.code(),
+            Some("invalid_token"),
+            "signed with {secret:?}: {err:?}"
+        );
+    }
+    server.shutdown().await.unwrap();
+}

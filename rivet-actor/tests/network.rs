@@ -231,6 +231,7 @@ async fn metadata_and_actors_api() {
     by_id.send_message("hello".into()).await.unwrap();
     let deleted = http
         .delete(format!("{}/actors/{id}", server.endpoint()))
+        .bearer_auth(common::server::ADMIN_TOKEN)
         .send()
         .await
         .unwrap();

@@ -197,6 +197,9 @@ impl Plain {
     }
 }
 
+/// The management API's token in these tests.
+const ADMIN_TOKEN: &str = "raw-tests-admin";
+
 async fn serve() -> (Registry, rivet_actor::server::Server, Client) {
     serve_with(rivet_actor::HostConfig::default()).await
 }
@@ -207,6 +210,7 @@ async fn serve_with(
     let registry = Registry::builder()
         .config(config)
         .in_memory()
+        .admin_token(ADMIN_TOKEN)
         .register::<Site>()
         .register::<Plain>()
         .build();
@@ -603,6 +607,7 @@ async fn destroying_the_actor_closes_its_raw_sockets() {
     let id = registry.get::<Site>(["doomed"]).await.unwrap().id().clone();
     let deleted = reqwest::Client::new()
         .delete(format!("{}/actors/{}", server.endpoint(), id.as_str()))
+        .bearer_auth(ADMIN_TOKEN)
         .send()
         .await
         .unwrap();

@@ -61,13 +61,14 @@ pub struct SeedsConfig {
 
 impl SeedsConfig {
     /// From the environment: `RIVET_ACTOR_DATA_DIR` (else in memory), `AUTH_SERVICE_URL`
-    /// (else [`DEFAULT_AUTH_SERVICE_URL`]), `JWT_SECRET` (else `"secret"`, as in the seed).
+    /// (else [`DEFAULT_AUTH_SERVICE_URL`]), `JWT_SECRET` (else none: `jwtActor` then refuses
+    /// every token — the seed's own fallback, `"secret"`, would let anyone mint tokens).
     pub fn from_env() -> Self {
         Self {
             data_dir: std::env::var_os("RIVET_ACTOR_DATA_DIR").map(PathBuf::from),
             auth_service_url: std::env::var("AUTH_SERVICE_URL")
                 .unwrap_or_else(|_| DEFAULT_AUTH_SERVICE_URL.to_owned()),
-            jwt_secret: std::env::var("JWT_SECRET").unwrap_or_else(|_| "secret".to_owned()),
+            jwt_secret: std::env::var("JWT_SECRET").unwrap_or_default(),
             host: HostConfig::default(),
         }
     }

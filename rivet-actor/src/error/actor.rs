@@ -69,7 +69,8 @@ impl ActorError {
     /// The HTTP status this error answers with.
     pub fn http_status(&self) -> u16 {
         match (self.group.as_str(), self.code.as_str()) {
-            (_, "forbidden" | "origin_not_allowed") => 403,
+            ("auth", "unauthorized") => 401,
+            (_, "forbidden" | "origin_not_allowed" | "admin_disabled") => 403,
             (
                 _,
                 "not_found"

@@ -238,4 +238,23 @@ impl ActorError {
             format!("The actor already has its maximum of {max} pending schedules"),
         )
     }
+
+    /// `auth.admin_disabled` (403): the management API needs an admin token and none is
+    /// configured.
+    pub fn admin_disabled() -> Self {
+        Self::new(
+            "auth",
+            "admin_disabled",
+            "This endpoint needs an admin token, and the server has none: set RIVET_ACTOR_ADMIN_TOKEN (or RegistryBuilder::admin_token)",
+        )
+    }
+
+    /// `auth.unauthorized` (401): the admin token is missing or wrong.
+    pub fn unauthorized() -> Self {
+        Self::new(
+            "auth",
+            "unauthorized",
+            "This endpoint needs the admin token as `Authorization: Bearer <token>`",
+        )
+    }
 }

@@ -1,7 +1,10 @@
 //! Which actor types a process hosts, and in-process access to their instances.
 
+mod admin;
 mod server_config;
 
+pub use admin::ADMIN_TOKEN_ENV;
+pub(crate) use admin::AdminToken;
 pub use server_config::ServerConfig;
 
 use std::any::{Any, TypeId};
@@ -54,6 +57,7 @@ struct Inner {
     server: ServerConfig,
     origins: OriginPolicy,
     actor_origins: HashMap<&'static str, OriginPolicy>,
+    admin_token: Option<AdminToken>,
 }
 
 type Registration = Box<
@@ -95,6 +99,7 @@ pub struct RegistryBuilder {
     registrations: Vec<(TypeId, Registration)>,
     guards: Vec<(TypeId, Arc<dyn ErasedGuard>)>,
     data: SharedData,
+    admin_token: Option<String>,
 }
 
 impl Registry {
@@ -109,6 +114,7 @@ impl Registry {
             registrations: Vec::new(),
             guards: Vec::new(),
             data: SharedData::default(),
+            admin_token: None,
         }
     }
 
@@ -239,6 +245,11 @@ impl Registry {
     pub fn server_config(&self) -> &ServerConfig {
         &self.inner.server
     }
+
+    /// The management API's token, if one is configured.
+    pub(crate) fn admin_token(&self) -> Option<&AdminToken> {
+        self.inner.admin_token.as_ref()
+    }
 }
 
 impl RegistryBuilder {
@@ -347,6 +358,20 @@ impl RegistryBuilder {
         self
     }
 
+    /// The token the management API asks for (`Authorization: Bearer <token>`, what the npm
+    /// client sends for its `token` option): listing every actor and destroying one. Without
+    /// it (and without [`ADMIN_TOKEN_ENV`] set) those endpoints are refused.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// let registry = Registry::builder().in_memory().admin_token("a-long-random-secret").build();
+    /// # let _ = registry;
+    /// ```
+    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+        self.admin_token = Some(token.into());
+        self
+    }
+
     /// Network server settings (message size limit, …).
     pub fn server_config(mut self, server: ServerConfig) -> Self {
         self.server = server;
@@ -407,6 +432,7 @@ impl RegistryBuilder {
                 server: self.server,
                 origins: self.origins,
                 actor_origins,
+                admin_token: AdminToken::configured(self.admin_token),
             }),
         })
     }

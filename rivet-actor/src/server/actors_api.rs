@@ -23,8 +23,44 @@ pub(crate) struct CreateBody {
     input: Option<String>,
 }
 
+/// The most ids one `GET /actors?actor_ids=` may name.
+const MAX_IDS_PER_LOOKUP: usize = 100;
+
 fn fail(err: ActorError) -> HttpResponse {
     error_response(Encoding::Json, &err)
+}
+
+/// The management API's gate: the admin token as `Authorization: Bearer <token>`.
+fn require_admin(registry: &Registry, headers: &http::HeaderMap) -> Result<(), ActorError> {
+    let token = registry
+        .admin_token()
+        .ok_or_else(ActorError::admin_disabled)?;
+    let presented = headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .ok_or_else(ActorError::unauthorized)?;
+    if token.matches(presented.trim()) {
+        Ok(())
+    } else {
+        Err(ActorError::unauthorized())
+    }
+}
+
+/// The actor type's origin policy, as the gateway applies it: before anything is resolved.
+fn check_origin(
+    registry: &Registry,
+    name: &str,
+    headers: &http::HeaderMap,
+) -> Result<(), ActorError> {
+    if registry
+        .origin_policy(name)
+        .allows(request::origin(headers))
+    {
+        Ok(())
+    } else {
+        Err(ActorError::origin_not_allowed())
+    }
 }
 
 /// A JSON body of type `T`; anything else is `message.malformed`, without echoing the input.
@@ -91,8 +127,10 @@ async fn create_or_get(
 
 /// `PUT /actors`.
 pub(crate) async fn get_or_create(registry: &Registry, request: HttpRequest) -> HttpResponse {
+    let headers = request.headers().clone();
     let result = async {
-        let body = json_body(registry, request).await?;
+        let body: CreateBody = json_body(registry, request).await?;
+        check_origin(registry, &body.name, &headers)?;
         create_or_get(registry, body, false).await
     };
     match result.await {
@@ -106,8 +144,10 @@ pub(crate) async fn get_or_create(registry: &Registry, request: HttpRequest) -> 
 
 /// `POST /actors`.
 pub(crate) async fn create(registry: &Registry, request: HttpRequest) -> HttpResponse {
+    let headers = request.headers().clone();
     let result = async {
-        let body = json_body(registry, request).await?;
+        let body: CreateBody = json_body(registry, request).await?;
+        check_origin(registry, &body.name, &headers)?;
         create_or_get(registry, body, true).await
     };
     match result.await {
@@ -122,6 +162,7 @@ pub(crate) async fn create(registry: &Registry, request: HttpRequest) -> HttpRes
 /// `GET /actors`.
 pub(crate) async fn list(registry: &Registry, request: HttpRequest) -> HttpResponse {
     let query = request::query(request.uri());
+    let headers = request.headers().clone();
     let result = async {
         let query = query?;
         let storage = registry.storage();
@@ -131,12 +172,20 @@ pub(crate) async fn list(registry: &Registry, request: HttpRequest) -> HttpRespo
         };
         let mut records = Vec::new();
         if let Some(ids) = query.get("actor_ids") {
-            for id in ids.split(',').filter(|id| !id.is_empty()) {
+            // Ids are unguessable: knowing one is what a lookup by id needs.
+            let ids: Vec<&str> = ids.split(',').filter(|id| !id.is_empty()).collect();
+            if ids.len() > MAX_IDS_PER_LOOKUP {
+                return Err(ActorError::malformed(format!(
+                    "at most {MAX_IDS_PER_LOOKUP} actor_ids per lookup"
+                )));
+            }
+            for id in ids {
                 if let Some(record) = storage.find_by_id(id).await.map_err(internal)? {
                     records.push(record);
                 }
             }
         } else if let (Some(name), Some(key)) = (query.get("name"), query.get("key")) {
+            check_origin(registry, name, &headers)?;
             let key = parse_key(Some(key))?;
             if let Some(record) = storage
                 .find_by_key(name, key.parts())
@@ -146,6 +195,8 @@ pub(crate) async fn list(registry: &Registry, request: HttpRequest) -> HttpRespo
                 records.push(record);
             }
         } else {
+            // Enumerating actors is the management API's.
+            require_admin(registry, &headers)?;
             let name = query.get("name").map(String::as_str);
             records = storage.list_actors(name).await.map_err(internal)?;
         }
@@ -162,8 +213,13 @@ pub(crate) async fn list(registry: &Registry, request: HttpRequest) -> HttpRespo
 }
 
 /// `DELETE /actors/{id}`.
-pub(crate) async fn destroy(registry: &Registry, id: &str) -> HttpResponse {
+pub(crate) async fn destroy(
+    registry: &Registry,
+    id: &str,
+    headers: &http::HeaderMap,
+) -> HttpResponse {
     let result = async {
+        require_admin(registry, headers)?;
         let target = gateway::by_id(registry, id).await?;
         let existed = target.actor.destroy(&ActorId::new(id)).await?;
         if existed {

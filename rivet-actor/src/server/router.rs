@@ -94,8 +94,8 @@ pub(crate) fn router(registry: Registry) -> Router {
         .route(
             &format!("{PATH_ACTORS}/{{id}}"),
             delete(
-                |State(r): State<Registry>, Path(id): Path<String>| async move {
-                    actors_api::destroy(&r, &id).await
+                |State(r): State<Registry>, Path(id): Path<String>, headers: http::HeaderMap| async move {
+                    actors_api::destroy(&r, &id, &headers).await
                 },
             ),
         )

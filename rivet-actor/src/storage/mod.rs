@@ -86,6 +86,17 @@ pub enum StorageError {
         /// The operating system's error text.
         message: String,
     },
+    /// Another process (or another storage in this one) has the data directory open.
+    #[error(
+        "the data directory {} is in use by another rivet-actor ({holder}); stop it, or use another directory",
+        dir.display()
+    )]
+    Locked {
+        /// The data directory.
+        dir: PathBuf,
+        /// What the lock file says of its holder (`process <pid>`).
+        holder: String,
+    },
     /// The storage has shut down (its writer thread is gone); nothing more can be written.
     #[error("storage is closed")]
     Closed,

@@ -26,9 +26,13 @@ pub async fn start() -> Server {
     start_with(ServerConfig::default()).await
 }
 
+/// The management API's token of the test servers.
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
 pub async fn start_with(config: ServerConfig) -> Server {
     let registry = Registry::builder()
         .in_memory()
+        .admin_token(ADMIN_TOKEN)
         .server_config(config)
         .register::<ChatRoom>()
         .build();

@@ -4,6 +4,7 @@
 //! - [`writer`]: the writer thread that owns the write connection and batches commits.
 //! - [`reader`]: a small pool of read connections used on blocking threads.
 
+mod lock;
 mod reader;
 mod schema;
 mod writer;
@@ -57,11 +58,13 @@ use super::{
 /// # Ok(()) }
 /// ```
 pub struct SqliteStorage {
-    // Field order is drop order: the writer drains and joins before the readers close.
+    // Field order is drop order: the writer drains and joins before the readers close, and
+    // the directory stays locked until both are gone.
     writer: Writer,
     readers: Arc<Readers>,
     counters: Arc<Counters>,
     path: PathBuf,
+    _lock: lock::DirLock,
 }
 
 impl std::fmt::Debug for SqliteStorage {
@@ -100,6 +103,7 @@ impl SqliteStorage {
             path: dir.to_path_buf(),
             message: format!("creating the data directory: {e}"),
         })?;
+        let lock = lock::DirLock::acquire(dir)?;
         let path = dir.join(Self::FILE_NAME);
         let conn = schema::open_writer(&path)?;
         let readers = Readers::open(path.clone())?;
@@ -111,6 +115,7 @@ impl SqliteStorage {
             readers,
             counters,
             path,
+            _lock: lock,
         })
     }
 

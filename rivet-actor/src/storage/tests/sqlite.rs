@@ -365,3 +365,20 @@ async fn sqlite_reports_damaged_pages_and_rows() {
         other => panic!("expected a Corrupt error, got {other:?}"),
     }
 }
+
+#[test]
+fn a_data_directory_is_open_in_one_storage_at_a_time() {
+    let dir = TempDir::new("lock");
+    let first = SqliteStorage::open(dir.path()).unwrap();
+    let err = SqliteStorage::open(dir.path()).unwrap_err();
+    let message = err.to_string();
+    assert!(matches!(err, StorageError::Locked { .. }), "{err:?}");
+    assert!(message.contains(&dir.path().display().to_string()), "{message}");
+    assert!(
+        message.contains(&format!("process {}", std::process::id())),
+        "{message}"
+    );
+    drop(first);
+    // Released with the storage.
+    SqliteStorage::open(dir.path()).unwrap();
+}

@@ -1,0 +1,173 @@
+//! The management API: enumerating and destroying actors need the admin token (refused
+//! outright when none is configured), keyed lookups and get-or-create stay open to clients
+//! but pass the actor type's origin policy first; refusals create nothing.
+
+mod common;
+
+use common::chat_room::ChatRoom;
+use common::server::{ADMIN_TOKEN, start};
+use rivet_actor::prelude::*;
+use rivet_actor::server::Server;
+
+async fn status_and_code(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap();
+    (status, body["code"].as_str().unwrap_or_default().to_owned())
+}
+
+async fn room_id(server: &Server, key: &str) -> String {
+    let body: serde_json::Value = reqwest::Client::new()
+        .put(format!("{}/actors", server.endpoint()))
+        .json(&serde_json::json!({ "name": "chatRoom", "key": key }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["actor"]["actor_id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn listing_and_destroying_need_the_admin_token() {
+    let server = start().await;
+    let http = reqwest::Client::new();
+    let id = room_id(&server, "admin-a").await;
+    let list = || http.get(format!("{}/actors", server.endpoint()));
+    let list_by_name = || http.get(format!("{}/actors?name=chatRoom", server.endpoint()));
+    let destroy = || http.delete(format!("{}/actors/{id}", server.endpoint()));
+    for request in [list(), list_by_name(), destroy()] {
+        assert_eq!(
+            status_and_code(request.send().await.unwrap()).await,
+            (401, "unauthorized".to_owned())
+        );
+    }
+    for request in [list(), destroy()] {
+        let wrong = request.bearer_auth("not-the-token").send().await.unwrap();
+        assert_eq!(
+            status_and_code(wrong).await,
+            (401, "unauthorized".to_owned())
+        );
+    }
+    // Still there after every refusal.
+    let found: serde_json::Value = list()
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["actors"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(found["actors"][0]["actor_id"], id.as_str());
+    let deleted = destroy().bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+    assert_eq!(deleted.status(), 200);
+}
+
+#[tokio::test]
+async fn without_a_configured_token_the_management_api_is_refused() {
+    let registry = Registry::builder()
+        .in_memory()
+        .register::<ChatRoom>()
+        .build();
+    let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let http = reqwest::Client::new();
+    let id = room_id(&server, "no-admin").await;
+    let refused = [
+        http.get(format!("{}/actors", server.endpoint())),
+        http.delete(format!("{}/actors/{id}", server.endpoint())),
+        http.delete(format!("{}/actors/{id}", server.endpoint()))
+            .bearer_auth("anything"),
+    ];
+    for request in refused {
+        let (status, code) = status_and_code(request.send().await.unwrap()).await;
+        assert_eq!((status, code.as_str()), (403, "admin_disabled"));
+    }
+    // Lookups by key and by id stay open to clients.
+    let by_key: serde_json::Value = http
+        .get(format!(
+            "{}/actors?name=chatRoom&key=no-admin",
+            server.endpoint()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_key["actors"][0]["actor_id"], id.as_str());
+    let by_id: serde_json::Value = http
+        .get(format!("{}/actors?actor_ids={id}", server.endpoint()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_id["actors"][0]["actor_id"], id.as_str());
+    let too_many = vec![id.as_str(); 101].join(",");
+    let (status, code) = status_and_code(
+        http.get(format!("{}/actors?actor_ids={too_many}", server.endpoint()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, code.as_str()), (400, "malformed"));
+}
+
+#[tokio::test]
+async fn get_or_create_through_the_actors_api_passes_the_origin_policy_first() {
+    let registry = Registry::builder()
+        .in_memory()
+        .origins(rivet_actor::OriginPolicy::allow(["https://app.example"]).unwrap())
+        .register::<ChatRoom>()
+        .build();
+    let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let http = reqwest::Client::new();
+    let body = serde_json::json!({ "name": "chatRoom", "key": "origin-check" });
+    for method in [reqwest::Method::PUT, reqwest::Method::POST] {
+        let refused = http
+            .request(method, format!("{}/actors", server.endpoint()))
+            .header("origin", "https://evil.example")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            status_and_code(refused).await,
+            (403, "origin_not_allowed".to_owned())
+        );
+    }
+    let lookup = http
+        .get(format!(
+            "{}/actors?name=chatRoom&key=origin-check",
+            server.endpoint()
+        ))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        status_and_code(lookup).await,
+        (403, "origin_not_allowed".to_owned())
+    );
+    // Nothing was created by the refused calls.
+    assert!(
+        registry
+            .storage()
+            .list_actors(None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let allowed = http
+        .put(format!("{}/actors", server.endpoint()))
+        .header("origin", "https://app.example")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), 200);
+    assert_eq!(registry.storage().list_actors(None).await.unwrap().len(), 1);
+}
