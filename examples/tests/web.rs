@@ -130,6 +130,8 @@ async fn react_page_chats_and_shows_forbidden_in_chromium() {
     let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
 
     let screenshots = screenshot_dir();
+    // Only this run's screenshots, so a failure's picture is never an old one.
+    let _ = std::fs::remove_dir_all(&screenshots);
     let started = Instant::now();
     let mut browser = tokio::process::Command::new("node");
     browser
