@@ -3,8 +3,11 @@
 //!
 //! Address from `RIVET_ACTOR_ADDR` (default 127.0.0.1:6420); data under
 //! `RIVET_ACTOR_DATA_DIR` (default: a temporary directory); `JWT_SECRET` (unset: `jwtActor`
-//! refuses every token, rather than fall back to a known secret); `AUTH_SERVICE_URL` (default: a demo auth service started here, which knows
-//! the API keys `premium-key` and `free-key`).
+//! refuses every token, rather than fall back to a known secret); `AUTH_SERVICE_URL`
+//! (default: a demo auth service started here, which knows the API keys `premium-key` and
+//! `free-key`); `RIVET_ACTOR_WEB_ORIGINS`, comma-separated browser origins allowed beside
+//! the seed's three (e.g. where `examples/web/dist/` is served:
+//! `RIVET_ACTOR_WEB_ORIGINS=http://127.0.0.1:8080`).
 //!
 //! `cargo run --example seeds -- --emit-ts actors.ts` writes the actors' TypeScript types
 //! instead (`createClient<Registry>("http://127.0.0.1:6420")` in TypeScript).
@@ -53,6 +56,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         None
     };
+    // Checked here so that a mistyped RIVET_ACTOR_WEB_ORIGINS is an error, not a panic.
+    seeds::origin_policy(&config.web_origins)?;
     let data_dir = config.data_dir.clone();
     let registry = seeds::registry(config);
     let server = registry.bind(rivet_actor::server::default_addr()).await?;

@@ -229,3 +229,43 @@ async fn cors_counter_enforces_its_declared_origins_before_the_actor_exists() {
     assert_eq!(actor_count(&registry).await, before + 1);
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn web_origins_extend_the_registry_policy_but_not_my_actors_list() {
+    const PAGE: &str = "http://127.0.0.1:8080";
+    let params = Some(r#"{"authToken":"t"}"#);
+    let key = key("web");
+    let mut config = config();
+    config.web_origins = vec![PAGE.into()];
+    let server = rivet_actor_examples::seeds::registry(config)
+        .bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let outcome = ws_connect(&server, "chatRoom", &key, params, Some(PAGE)).await;
+    assert!(matches!(outcome, WsOutcome::Accepted), "{outcome:?}");
+    // Another port of the same host is another origin.
+    let outcome = ws_connect(
+        &server,
+        "chatRoom",
+        &key,
+        params,
+        Some("http://127.0.0.1:8081"),
+    )
+    .await;
+    assert!(matches!(outcome, WsOutcome::Refused { .. }), "{outcome:?}");
+    // `myActor` checks the seed's own three in its hook.
+    let outcome = ws_connect(&server, "myActor", &key, None, Some(PAGE)).await;
+    let WsOutcome::Refused { error, .. } = outcome else {
+        panic!("myActor accepted {PAGE}");
+    };
+    assert_eq!(error["code"], "origin_not_allowed");
+    server.shutdown().await.unwrap();
+
+    // Without it, the page's origin is refused as any other.
+    let (_registry, server, _client) = start().await;
+    let outcome = ws_connect(&server, "chatRoom", &key, params, Some(PAGE)).await;
+    assert!(matches!(outcome, WsOutcome::Refused { .. }), "{outcome:?}");
+    server.shutdown().await.unwrap();
+
+    assert!(rivet_actor_examples::seeds::origin_policy(&["http://x/path".into()]).is_err());
+}

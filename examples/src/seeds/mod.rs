@@ -19,6 +19,7 @@
 use std::path::PathBuf;
 
 use rivet_actor::auth::JwtVerifier;
+use rivet_actor::origin::OriginError;
 use rivet_actor::{HostConfig, OriginPolicy, Registry};
 
 pub mod access_control;
@@ -57,12 +58,17 @@ pub struct SeedsConfig {
     pub jwt_secret: String,
     /// Timeouts and limits of the actor hosts (e.g. the connect-hook timeout).
     pub host: HostConfig,
+    /// Browser origins the registry lets through beside [`ALLOWED_ORIGINS`]: where a page
+    /// of your own is served from (e.g. the React page of `examples/web/` on
+    /// `http://127.0.0.1:8080`). `myActor` still takes only the seed's three.
+    pub web_origins: Vec<String>,
 }
 
 impl SeedsConfig {
     /// From the environment: `RIVET_ACTOR_DATA_DIR` (else in memory), `AUTH_SERVICE_URL`
     /// (else [`DEFAULT_AUTH_SERVICE_URL`]), `JWT_SECRET` (else none: `jwtActor` then refuses
-    /// every token — the seed's own fallback, `"secret"`, would let anyone mint tokens).
+    /// every token — the seed's own fallback, `"secret"`, would let anyone mint tokens),
+    /// `RIVET_ACTOR_WEB_ORIGINS` (comma-separated, else none).
     pub fn from_env() -> Self {
         Self {
             data_dir: std::env::var_os("RIVET_ACTOR_DATA_DIR").map(PathBuf::from),
@@ -70,6 +76,13 @@ impl SeedsConfig {
                 .unwrap_or_else(|_| DEFAULT_AUTH_SERVICE_URL.to_owned()),
             jwt_secret: std::env::var("JWT_SECRET").unwrap_or_default(),
             host: HostConfig::default(),
+            web_origins: std::env::var("RIVET_ACTOR_WEB_ORIGINS")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|origin| !origin.is_empty())
+                .map(str::to_owned)
+                .collect(),
         }
     }
 }
@@ -107,23 +120,32 @@ pub(crate) fn settings(data: Option<&Settings>) -> Settings {
         .unwrap_or_else(|| Settings::new(&SeedsConfig::from_env()))
 }
 
-/// The registry-wide origin policy: the seed's three origins, and requests without an
-/// `Origin` (non-browser clients) let through at this level. `myActor` refuses those itself.
-pub fn origin_policy() -> OriginPolicy {
-    OriginPolicy::allow(ALLOWED_ORIGINS)
-        .expect("the seed's origins parse")
-        .allow_missing(true)
+/// The registry-wide origin policy: the seed's three origins and `web_origins`, and requests
+/// without an `Origin` (non-browser clients) let through at this level. `myActor` refuses
+/// those itself. Fails on a `web_origins` entry that is not `scheme://host[:port]`.
+pub fn origin_policy(web_origins: &[String]) -> Result<OriginPolicy, OriginError> {
+    let origins = ALLOWED_ORIGINS
+        .iter()
+        .copied()
+        .chain(web_origins.iter().map(String::as_str));
+    Ok(OriginPolicy::allow(origins)?.allow_missing(true))
 }
 
 /// Every seed actor in one registry, with the agentOS guards attached to `vm`.
+///
+/// # Panics
+///
+/// On a `web_origins` entry [`origin_policy`] refuses; check them with it first to report
+/// the mistake more gently.
 pub fn registry(config: SeedsConfig) -> Registry {
+    let origins = origin_policy(&config.web_origins).unwrap_or_else(|error| panic!("{error}"));
     let builder = Registry::builder().data(Settings::new(&config));
     let builder = match &config.data_dir {
         Some(dir) => builder.data_dir(dir),
         None => builder.in_memory(),
     };
     let builder = builder
-        .origins(origin_policy())
+        .origins(origins)
         .config(config.host)
         .register::<cors::MyActor>()
         .register::<cors::CorsCounter>()

@@ -44,7 +44,7 @@ pub fn auth_service_url() -> String {
 }
 
 /// The config of every test registry: in memory, the demo auth service, [`JWT_SECRET`],
-/// a short connect-hook timeout.
+/// a short connect-hook timeout, no browser origins beside the seed's.
 pub fn config() -> SeedsConfig {
     SeedsConfig {
         data_dir: None,
@@ -54,6 +54,7 @@ pub fn config() -> SeedsConfig {
             connect_hook_timeout: HOOK_TIMEOUT,
             ..Default::default()
         },
+        web_origins: Vec::new(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Running the real npm client's tests (`tests/js/`, node's test runner) from Rust tests.
-//! Shared by `rivet-actor/tests/js_compat.rs` and `examples/tests/seeds_js.rs` through
-//! `#[path]`. Installs the pinned node modules itself and fails loudly without node/npm.
+//! Shared by `rivet-actor/tests/js_compat.rs`, `examples/tests/seeds_js.rs` and
+//! `examples/tests/web.rs` through `#[path]`. Installs the pinned node modules itself and
+//! fails loudly without node/npm.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -13,10 +14,15 @@ pub fn js_dir() -> PathBuf {
     workspace.join("tests/js")
 }
 
-/// `npm install` (versions pinned by the lock file; `npm ci` rejects the lock's empty-version
-/// platform packages) once, guarded by a lock file so parallel test binaries do not race.
+/// `npm install` in `tests/js/` (see [`install_node_modules_in`]).
 pub fn install_node_modules() {
-    let dir = js_dir();
+    install_node_modules_in(&js_dir(), &["rivetkit", "typescript"]);
+}
+
+/// `npm install` in `dir` (versions pinned by the lock file; `npm ci` rejects the lock's
+/// empty-version platform packages) unless every `node_modules/{marker}` is there already,
+/// guarded by a lock file so parallel test binaries do not race.
+pub fn install_node_modules_in(dir: &Path, markers: &[&str]) {
     for tool in ["node", "npm"] {
         let found = Command::new(tool).arg("--version").output();
         assert!(
@@ -25,7 +31,7 @@ pub fn install_node_modules() {
         );
     }
     let _guard = InstallLock::acquire(dir.join(".install.lock"));
-    let installed = ["rivetkit", "typescript"].iter().all(|package| {
+    let installed = markers.iter().all(|package| {
         dir.join("node_modules")
             .join(package)
             .join("package.json")
@@ -36,7 +42,7 @@ pub fn install_node_modules() {
     }
     let status = Command::new("npm")
         .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(&dir)
+        .current_dir(dir)
         .status()
         .expect("npm could not be run");
     assert!(status.success(), "npm install failed in {}", dir.display());

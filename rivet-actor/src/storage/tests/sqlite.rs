@@ -373,7 +373,10 @@ fn a_data_directory_is_open_in_one_storage_at_a_time() {
     let err = SqliteStorage::open(dir.path()).unwrap_err();
     let message = err.to_string();
     assert!(matches!(err, StorageError::Locked { .. }), "{err:?}");
-    assert!(message.contains(&dir.path().display().to_string()), "{message}");
+    assert!(
+        message.contains(&dir.path().display().to_string()),
+        "{message}"
+    );
     assert!(
         message.contains(&format!("process {}", std::process::id())),
         "{message}"
