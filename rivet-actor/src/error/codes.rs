@@ -257,4 +257,13 @@ impl ActorError {
             "This endpoint needs the admin token as `Authorization: Bearer <token>`",
         )
     }
+
+    /// `message.key_too_large` (400): an actor key over the configured bounds.
+    pub fn key_too_large(max_parts: usize, max_bytes: usize) -> Self {
+        Self::new(
+            "message",
+            "key_too_large",
+            format!("An actor key may have at most {max_parts} parts and {max_bytes} bytes"),
+        )
+    }
 }

@@ -87,8 +87,12 @@ pub(crate) enum Command<A: Actor> {
     Queue(crate::runtime::queue::QueueCommand<A>),
     /// Raw HTTP requests and raw WebSockets (`runtime/raw.rs`).
     Raw(crate::runtime::raw::RawCommand<A>),
-    /// Remove the actor and its data; answers whether it existed.
+    /// Remove the actor and its data; answers whether it existed (was removed).
     Destroy {
+        /// Only if nothing has used it since it woke: no write committed, no connection
+        /// open. What a request that created the actor and was refused asks, so a refused
+        /// request leaves nothing behind.
+        only_if_unused: bool,
         reply: oneshot::Sender<Result<bool, ActorError>>,
     },
 }
@@ -100,7 +104,7 @@ impl<A: Actor> Command<A> {
             Command::Connect { reply, .. } | Command::Subscribe { reply, .. } => {
                 let _ = reply.send(Err(err));
             }
-            Command::Destroy { reply } => {
+            Command::Destroy { reply, .. } => {
                 let _ = reply.send(if err.is_not_found() {
                     Ok(false)
                 } else {

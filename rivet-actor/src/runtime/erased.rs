@@ -38,6 +38,8 @@ pub trait ErasedActor: Send + Sync + 'static {
     fn resolve(&self, lookup: ErasedLookup) -> BoxFuture<'_, Result<(ActorId, bool), ActorError>>;
     /// Destroys an actor; whether it existed.
     fn destroy<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, Result<bool, ActorError>>;
+    /// Removes an actor nothing has used since it woke (a refused request created it).
+    fn discard_unused<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, ()>;
     /// The actor's stored record.
     fn record<'a>(
         &'a self,
@@ -184,6 +186,14 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
 
     fn destroy<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, Result<bool, ActorError>> {
         Box::pin(async move { self.0.destroy(id).await })
+    }
+
+    fn discard_unused<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            if self.0.discard_unused(id).await {
+                tracing::debug!(actor = A::NAME, %id, "discarded an actor its refused creator left unused");
+            }
+        })
     }
 
     fn resolve(&self, lookup: ErasedLookup) -> BoxFuture<'_, Result<(ActorId, bool), ActorError>> {

@@ -12,7 +12,7 @@ use crate::error::ActorError;
 use crate::guard::{ErasedGuard, Extension, GuardCtx};
 use crate::runtime::command::Command;
 use crate::runtime::instance;
-use crate::runtime::lookup::{ActorId, Lookup};
+use crate::runtime::lookup::{ActorId, Key, Lookup};
 use crate::runtime::queue::Completion;
 use crate::storage::{ActorRecord, Storage};
 use tokio::sync::oneshot;
@@ -46,6 +46,11 @@ pub struct HostConfig {
     /// Pending schedules one actor may hold; scheduling beyond answers
     /// `schedule.limit_reached`. Default: 1,000.
     pub max_schedules: usize,
+    /// The most parts an actor key may have; more answers `message.key_too_large` (400)
+    /// before anything is looked up or created. Default: 16.
+    pub max_key_parts: usize,
+    /// The most bytes an actor key's parts may hold together. Default: 1 KiB.
+    pub max_key_bytes: usize,
 }
 
 impl Default for HostConfig {
@@ -58,6 +63,8 @@ impl Default for HostConfig {
             max_queue_message_size: 64 * 1024,
             max_queue_wait: Duration::from_secs(300),
             max_schedules: 1000,
+            max_key_parts: 16,
+            max_key_bytes: 1024,
         }
     }
 }
@@ -152,6 +159,9 @@ impl<A: Actor> Host<A> {
             tracing::error!(actor = A::NAME, %err, "storage failed while resolving an actor");
             ActorError::internal()
         };
+        if let Lookup::Get(key) | Lookup::GetOrCreate(key, _) | Lookup::Create(key, _) = &lookup {
+            self.check_key(key)?;
+        }
         let (key, input, must_create) = match lookup {
             Lookup::Id(id) => {
                 return match self
@@ -210,6 +220,19 @@ impl<A: Actor> Host<A> {
             self.sender(&id);
         }
         Ok((id, inserted))
+    }
+
+    /// Refuses a key over the configured bounds (parts, total bytes).
+    fn check_key(&self, key: &Key) -> Result<(), ActorError> {
+        let parts = key.parts();
+        let bytes: usize = parts.iter().map(String::len).sum();
+        if parts.len() > self.config.max_key_parts || bytes > self.config.max_key_bytes {
+            return Err(ActorError::key_too_large(
+                self.config.max_key_parts,
+                self.config.max_key_bytes,
+            ));
+        }
+        Ok(())
     }
 
     /// The mailbox of the live instance `id`, starting the instance if it is not running.
@@ -286,8 +309,32 @@ impl<A: Actor> Host<A> {
     /// removed. Whether it existed.
     pub(crate) async fn destroy(self: &Arc<Self>, id: &ActorId) -> Result<bool, ActorError> {
         let (reply, rx) = tokio::sync::oneshot::channel();
-        self.send(id, Command::Destroy { reply }).await;
+        let only_if_unused = false;
+        self.send(
+            id,
+            Command::Destroy {
+                only_if_unused,
+                reply,
+            },
+        )
+        .await;
         rx.await.unwrap_or_else(|_| Err(ActorError::internal()))
+    }
+
+    /// Removes actor `id` if nothing has used it since it woke (see
+    /// [`Command::Destroy`]); whether it was removed.
+    pub(crate) async fn discard_unused(self: &Arc<Self>, id: &ActorId) -> bool {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        let only_if_unused = true;
+        self.send(
+            id,
+            Command::Destroy {
+                only_if_unused,
+                reply,
+            },
+        )
+        .await;
+        matches!(rx.await, Ok(Ok(true)))
     }
 
     /// Runs the registry's guards of this actor type for a connection; what they learned,

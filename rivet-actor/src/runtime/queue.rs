@@ -373,6 +373,7 @@ impl<A: Actor> Instance<A> {
             .commit(&self.env.meta.id, write)
             .await
             .map_err(|err| self.storage_failed(err))?;
+        self.used = true;
         self.env.outbox.queue.lock().ready.insert(
             seq,
             Stored {

@@ -58,6 +58,7 @@ async fn run(
             action,
             args,
         )
-        .await?;
+        .await;
+    let output = target.unless_refused(output).await?;
     Ok((target.id, output))
 }

@@ -93,7 +93,8 @@ impl<S: FrameSocket> Session<S> {
             let conn = target
                 .actor
                 .connect(&target.id, params, request, sink)
-                .await?;
+                .await;
+            let conn = target.unless_refused(conn).await?;
             Ok::<_, ActorError>((target, conn))
         }
         .await;

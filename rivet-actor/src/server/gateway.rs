@@ -16,6 +16,23 @@ use crate::server::request::GatewayQuery;
 pub(crate) struct Resolved {
     pub(crate) actor: Arc<dyn ErasedActor>,
     pub(crate) id: ActorId,
+    /// Whether resolving created it (for this request).
+    pub(crate) created: bool,
+}
+
+impl Resolved {
+    /// Passes `result` through; when it failed and this request created the actor, the
+    /// actor is removed unless something else has used it meanwhile: a refused request
+    /// (guards, params, connect hooks, `can_invoke`) leaves nothing behind.
+    pub(crate) async fn unless_refused<T>(
+        &self,
+        result: Result<T, ActorError>,
+    ) -> Result<T, ActorError> {
+        if result.is_err() && self.created {
+            self.actor.discard_unused(&self.id).await;
+        }
+        result
+    }
 }
 
 /// The actor a gateway request names, not yet resolved: its type is known (so its origin
@@ -28,10 +45,11 @@ pub(crate) struct Named {
 impl Named {
     /// Finds (or creates, for `getOrCreate`) the actor.
     pub(crate) async fn resolve(self) -> Result<Resolved, ActorError> {
-        let (id, _created) = self.actor.resolve(self.lookup).await?;
+        let (id, created) = self.actor.resolve(self.lookup).await?;
         Ok(Resolved {
             actor: self.actor,
             id,
+            created,
         })
     }
 
@@ -92,6 +110,7 @@ pub(crate) async fn by_id(registry: &Registry, id: &str) -> Result<Resolved, Act
     Ok(Resolved {
         actor,
         id: ActorId::new(record.id),
+        created: false,
     })
 }
 

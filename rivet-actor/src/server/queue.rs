@@ -93,6 +93,7 @@ async fn run(
             send.body,
             wait,
         )
-        .await?;
+        .await;
+    let result = target.unless_refused(result).await?;
     Ok((target.id, result))
 }

@@ -49,10 +49,11 @@ pub(crate) async fn request(
         *raw.method_mut() = parts.method.clone();
         *raw.uri_mut() = actor_uri(&parts.uri);
         *raw.headers_mut() = parts.headers.clone();
-        target
+        let answer = target
             .actor
             .raw_request(&target.id, params, request::request_info(parts), raw)
-            .await
+            .await;
+        target.unless_refused(answer).await
     }
     .await;
     match result {
@@ -150,7 +151,8 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
         let conn = target
             .actor
             .raw_websocket(&target.id, params, request, raw, sink)
-            .await?;
+            .await;
+        let conn = target.unless_refused(conn).await?;
         Ok::<_, ActorError>((target, conn))
     }
     .await;

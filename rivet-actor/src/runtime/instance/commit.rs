@@ -39,6 +39,7 @@ impl<A: Actor> Instance<A> {
                     if changed {
                         std::mem::swap(&mut self.saved, &mut self.scratch);
                     }
+                    self.used = true;
                 }
                 self.env.outbox.committed();
                 self.deliver();

@@ -95,6 +95,7 @@ impl<A: Actor> Instance<A> {
             scratch: Vec::new(),
             run_loop: None,
             firing: None,
+            used: false,
         };
         inst.load_queue().await?;
         inst.load_schedules().await?;
@@ -124,6 +125,8 @@ impl<A: Actor> Instance<A> {
         inst.finish_turn(true, woke)
             .await
             .map_err(|err| mask::<A>(err, id.as_str(), "on_wake"))?;
+        // Creation and waking are not use.
+        inst.used = false;
         inst.start_run_loop();
         Ok(inst)
     }

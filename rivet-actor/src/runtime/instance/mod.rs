@@ -48,11 +48,13 @@ pub(crate) async fn run<A: Actor>(
         Ok(Ok(inst)) => inst,
         Ok(Err(err)) => {
             host.start_failed(&id, err.clone());
+            forget_unfinished_creation(&host, &id).await;
             return refuse_all(&host, &id, rx, err).await;
         }
         Err(_) => {
             tracing::error!(actor = A::NAME, %id, "the actor panicked while starting");
             host.start_failed(&id, ActorError::internal());
+            forget_unfinished_creation(&host, &id).await;
             return refuse_all(&host, &id, rx, ActorError::internal()).await;
         }
     };
@@ -81,12 +83,37 @@ pub(crate) async fn run<A: Actor>(
             }
         };
         let Some(cmd) = next else { return };
-        if let Command::Destroy { reply } = cmd {
+        if let Command::Destroy {
+            only_if_unused,
+            reply,
+        } = cmd
+        {
+            if only_if_unused && (inst.used || !inst.conns.is_empty()) {
+                let _ = reply.send(Ok(false));
+                continue;
+            }
             return inst.destroy(rx, reply).await;
         }
         let turn = AssertUnwindSafe(inst.handle(cmd)).catch_unwind().await;
         if turn.is_err() && !inst.recover_from_panic(&id).await {
             return refuse_all(&host, &id, rx, ActorError::internal()).await;
+        }
+    }
+}
+
+/// An actor whose creation never completed (`create_state`, `create_vars` or `on_create`
+/// failed, or it panicked first) is removed, so a failed create leaves no record behind and
+/// the key can be created again. An actor that was created before is left as it is.
+async fn forget_unfinished_creation<A: Actor>(host: &Host<A>, id: &ActorId) {
+    match host.storage.find_by_id(id.as_str()).await {
+        Ok(Some(record)) if !record.created => {
+            if let Err(err) = host.storage.destroy(id.as_str()).await {
+                tracing::error!(actor = A::NAME, %id, %err, "could not remove an actor whose creation failed");
+            }
+        }
+        Ok(_) => {}
+        Err(err) => {
+            tracing::error!(actor = A::NAME, %id, %err, "storage failed after a failed start")
         }
     }
 }
@@ -129,6 +156,9 @@ pub(crate) struct Instance<A: Actor> {
     )>,
     /// The schedule being fired, while its turn runs (dropped if the turn panics).
     pub(crate) firing: Option<String>,
+    /// Whether anything committed a write since the instance woke (a refused request's
+    /// actor is discarded only if not).
+    pub(crate) used: bool,
 }
 
 impl<A: Actor> Instance<A> {
@@ -164,7 +194,7 @@ impl<A: Actor> Instance<A> {
             Command::Disconnect { conn_id } => self.disconnect(&conn_id).await,
             Command::Queue(cmd) => self.handle_queue(cmd).await,
             Command::Raw(cmd) => self.handle_raw(cmd).await,
-            Command::Destroy { reply } => {
+            Command::Destroy { reply, .. } => {
                 // Handled by the task loop before a turn starts.
                 let _ = reply.send(Err(ActorError::internal()));
             }
