@@ -160,7 +160,9 @@ impl<A: Actor> LocalHandle<A> {
             .guard(&self.id, None, self.request.as_deref())
             .await?;
         let conn_id = ConnId::new();
-        let (sink, events) = mpsc::unbounded_channel();
+        // In-process events are bounded like the network's (their default bound).
+        let limit = crate::registry::ServerConfig::default().max_outgoing_bytes;
+        let (sink, events) = crate::runtime::outbound::channel(limit);
         let (reply, rx) = oneshot::channel();
         let cmd = Command::Connect {
             connect: Connect {
@@ -213,10 +215,10 @@ impl<A: Actor> Deref for LocalHandle<A> {
 type Streams = Arc<Mutex<HashMap<&'static str, Vec<mpsc::UnboundedSender<EventItem>>>>>;
 
 /// Routes a connection's events to the typed streams subscribed to them.
-async fn demultiplex(mut events: mpsc::UnboundedReceiver<Outbound>, streams: Streams) {
+async fn demultiplex(mut events: crate::runtime::Outlet, streams: Streams) {
     while let Some(out) = events.recv().await {
         match out {
-            Outbound::Event { name, payload } => {
+            Outbound::Event { name, payload, .. } => {
                 let mut streams = streams.lock().unwrap_or_else(|p| p.into_inner());
                 if let Some(list) = streams.get_mut(name) {
                     list.retain(|tx| tx.send(EventItem::Event(payload.clone())).is_ok());

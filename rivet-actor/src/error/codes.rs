@@ -266,4 +266,14 @@ impl ActorError {
             format!("An actor key may have at most {max_parts} parts and {max_bytes} bytes"),
         )
     }
+
+    /// `message.slow_consumer`: the connection fell more than `limit` bytes behind on its
+    /// events and was cut off (the actor and other subscribers do not wait for it).
+    pub fn slow_consumer(limit: usize) -> Self {
+        Self::new(
+            "message",
+            "slow_consumer",
+            format!("The connection fell more than {limit} bytes behind on its events"),
+        )
+    }
 }

@@ -7,6 +7,7 @@
 /// let config = rivet_actor::server::ServerConfig {
 ///     max_message_size: 64 * 1024,
 ///     cors_headers: vec!["authorization".into()],
+///     ..Default::default()
 /// };
 /// assert_eq!(config.max_message_size, 65536);
 /// ```
@@ -18,6 +19,12 @@ pub struct ServerConfig {
     /// Request headers of the application's own (e.g. `authorization`) that browsers may
     /// send on stateless calls, added to the `x-rivet-*` ones CORS preflights allow.
     pub cors_headers: Vec<String>,
+    /// How many bytes of events a connection may fall behind before it is cut off with
+    /// `message.slow_consumer` (default 1 MiB).
+    pub max_outgoing_bytes: usize,
+    /// How long one frame may take to reach a WebSocket peer before the connection is
+    /// closed (a peer that stopped reading; default 30 s).
+    pub write_timeout: std::time::Duration,
 }
 
 impl Default for ServerConfig {
@@ -25,6 +32,8 @@ impl Default for ServerConfig {
         Self {
             max_message_size: 1024 * 1024,
             cors_headers: Vec::new(),
+            max_outgoing_bytes: 1024 * 1024,
+            write_timeout: std::time::Duration::from_secs(30),
         }
     }
 }

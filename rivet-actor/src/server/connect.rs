@@ -12,13 +12,13 @@ use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use http::HeaderMap;
 use http::header::SEC_WEBSOCKET_PROTOCOL;
-use tokio::sync::mpsc;
 
 use crate::conn::{ConnId, Request};
 use crate::error::ActorError;
 use crate::protocol::{self, ConnectProtocol, Encoding, ToClient, ToServer, Value};
 use crate::registry::Registry;
-use crate::runtime::{ActorId, ErasedActor, Outbound};
+use crate::runtime::outbound;
+use crate::runtime::{ActorId, ErasedActor, Outbound, Outlet};
 use crate::server::gateway;
 use crate::server::request::GatewayQuery;
 use crate::server::respond::wire_error;
@@ -57,6 +57,7 @@ pub(crate) async fn session<S: FrameSocket>(socket: S, accept: Accept) {
     Session {
         socket,
         encoding: accept.protocol.encoding,
+        write_timeout: accept.registry.server_config().write_timeout,
     }
     .open(accept)
     .await;
@@ -65,6 +66,8 @@ pub(crate) async fn session<S: FrameSocket>(socket: S, accept: Accept) {
 struct Session<S> {
     socket: S,
     encoding: Encoding,
+    /// How long one frame may take to reach the peer.
+    write_timeout: std::time::Duration,
 }
 
 impl<S: FrameSocket> Session<S> {
@@ -77,7 +80,8 @@ impl<S: FrameSocket> Session<S> {
             request,
             closing,
         } = accept;
-        let (sink, events) = mpsc::unbounded_channel();
+        let config = registry.server_config();
+        let (sink, events) = outbound::channel(config.max_outgoing_bytes);
         let accepted = async {
             let params = match &protocol.conn_params {
                 Some(raw) => Some(protocol::json::to_value(raw.as_bytes()).map_err(|err| {
@@ -125,7 +129,10 @@ impl<S: FrameSocket> Session<S> {
             },
             Encoding::Cbor | Encoding::Bare => Frame::Binary(bytes.into()),
         };
-        self.socket.send(frame).await
+        // A peer that stopped reading blocks the write: past the timeout it is let go.
+        tokio::time::timeout(self.write_timeout, self.socket.send(frame))
+            .await
+            .unwrap_or(false)
     }
 
     /// Refuses the connection: an `Error` frame, then close 1011 with `group.code`.
@@ -147,7 +154,7 @@ impl<S: FrameSocket> Session<S> {
         actor: &Arc<dyn ErasedActor>,
         id: &ActorId,
         conn: &ConnId,
-        mut events: mpsc::UnboundedReceiver<Outbound>,
+        mut events: Outlet,
         limit: usize,
         closing: Option<Closing>,
     ) {
@@ -193,7 +200,7 @@ impl<S: FrameSocket> Session<S> {
                     return self.close(close::GOING_AWAY, "server shutting down".to_owned()).await;
                 }
                 event = events.recv() => match event {
-                    Some(Outbound::Event { name, payload }) => {
+                    Some(Outbound::Event { name, payload, .. }) => {
                         let event = ToClient::Event { name: name.to_owned(), args: vec![(*payload).clone()] };
                         if !self.send(&event).await {
                             return;

@@ -9,7 +9,6 @@
 
 use http::HeaderMap;
 use http::header::SEC_WEBSOCKET_PROTOCOL;
-use tokio::sync::mpsc;
 
 use crate::conn::Request;
 use crate::error::ActorError;
@@ -17,7 +16,7 @@ use crate::protocol::names::{QUERY_PREFIX, WS_PROTOCOL_CONN_PARAMS};
 use crate::protocol::{self, Encoding, Value};
 use crate::raw::{Outgoing, RawMessage, RawWebSocket};
 use crate::registry::Registry;
-use crate::runtime::Outbound;
+use crate::runtime::{Outbound, outbound};
 use crate::server::gateway;
 use crate::server::request::{self, GatewayQuery, HttpRequest, HttpResponse};
 use crate::server::respond::{error_response, wire_error};
@@ -140,7 +139,9 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
     let uri = actor_uri(&request.uri);
     let (raw, incoming, mut outgoing) = RawWebSocket::pair(uri, request.headers.clone());
     // The connection's channel from the instance: `Close` when the actor is destroyed.
-    let (sink, mut events) = mpsc::unbounded_channel();
+    let config = registry.server_config();
+    let (sink, mut events) = outbound::channel(config.max_outgoing_bytes);
+    let write_timeout = config.write_timeout;
     let accepted = async {
         let named = gateway::name(&registry, &target, &query).await?;
         named.check_origin(&registry, request.origin())?;
@@ -196,7 +197,10 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
                         RawMessage::Text(text) => Frame::Text(text),
                         RawMessage::Binary(bytes) => Frame::Binary(bytes),
                     };
-                    if !socket.send(frame).await {
+                    // A peer that stopped reading blocks the write: past the timeout it is
+                    // let go.
+                    let sent = tokio::time::timeout(write_timeout, socket.send(frame)).await;
+                    if !sent.unwrap_or(false) {
                         break Some(None);
                     }
                 }

@@ -2,8 +2,8 @@
 
 use crate::actor::{Actor, Target};
 use crate::error::Error;
-use crate::runtime::Outbound;
 use crate::runtime::instance::Instance;
+use crate::runtime::outbound::approx_size;
 use crate::storage::ActorWrite;
 use crate::value::{from_cbor, to_cbor};
 
@@ -107,24 +107,22 @@ impl<A: Actor> Instance<A> {
     /// Delivers the turn's events: broadcasts to subscribers, sends to their connection.
     pub(crate) fn deliver(&mut self) {
         for emit in self.env.outbox.take() {
-            let out = Outbound::Event {
-                name: emit.event.name(),
-                payload: emit.payload,
-            };
+            let name = emit.event.name();
+            let size = approx_size(&emit.payload);
             match &emit.to {
                 None => {
                     for slot in self.conns.values() {
                         if slot.subscriptions.contains(&emit.event)
                             && let Some(sink) = &slot.sink
                         {
-                            let _ = sink.send(out.clone());
+                            sink.event(name, &emit.payload, size);
                         }
                     }
                 }
                 Some(conn_id) => {
                     if let Some(sink) = self.conns.get(conn_id).and_then(|slot| slot.sink.as_ref())
                     {
-                        let _ = sink.send(out);
+                        sink.event(name, &emit.payload, size);
                     }
                 }
             }

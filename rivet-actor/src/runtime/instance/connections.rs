@@ -244,7 +244,7 @@ impl<A: Actor> Instance<A> {
     pub(crate) fn close_all(&mut self, err: ActorError) {
         for slot in self.conns.values() {
             if let Some(sink) = &slot.sink {
-                let _ = sink.send(crate::runtime::Outbound::Close(err.clone()));
+                sink.close(err.clone());
             }
         }
         self.conns.clear();
