@@ -276,4 +276,14 @@ impl ActorError {
             format!("The connection fell more than {limit} bytes behind on its events"),
         )
     }
+
+    /// `actor.action_timed_out` (408): the action ran past the actor's limit and was cut off;
+    /// its changes were rolled back.
+    pub fn action_timed_out(action: &str, limit: std::time::Duration) -> Self {
+        Self::new(
+            "actor",
+            "action_timed_out",
+            format!("The action `{action}` did not finish within {limit:?}"),
+        )
+    }
 }

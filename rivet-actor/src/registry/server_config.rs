@@ -25,6 +25,9 @@ pub struct ServerConfig {
     /// How long one frame may take to reach a WebSocket peer before the connection is
     /// closed (a peer that stopped reading; default 30 s).
     pub write_timeout: std::time::Duration,
+    /// How often WebSocket peers are pinged; one silent (no frame, no pong) for two
+    /// intervals is closed with 1001 (default 30 s).
+    pub ping_interval: std::time::Duration,
 }
 
 impl Default for ServerConfig {
@@ -34,6 +37,7 @@ impl Default for ServerConfig {
             cors_headers: Vec::new(),
             max_outgoing_bytes: 1024 * 1024,
             write_timeout: std::time::Duration::from_secs(30),
+            ping_interval: std::time::Duration::from_secs(30),
         }
     }
 }

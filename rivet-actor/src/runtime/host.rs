@@ -46,6 +46,9 @@ pub struct HostConfig {
     /// Pending schedules one actor may hold; scheduling beyond answers
     /// `schedule.limit_reached`. Default: 1,000.
     pub max_schedules: usize,
+    /// How long one action may run before it is cut off with `actor.action_timed_out` (408;
+    /// its changes roll back). Default: 60 s, as RivetKit's.
+    pub action_timeout: Duration,
     /// The most parts an actor key may have; more answers `message.key_too_large` (400)
     /// before anything is looked up or created. Default: 16.
     pub max_key_parts: usize,
@@ -63,6 +66,7 @@ impl Default for HostConfig {
             max_queue_message_size: 64 * 1024,
             max_queue_wait: Duration::from_secs(300),
             max_schedules: 1000,
+            action_timeout: Duration::from_secs(60),
             max_key_parts: 16,
             max_key_bytes: 1024,
         }

@@ -58,6 +58,7 @@ pub(crate) async fn session<S: FrameSocket>(socket: S, accept: Accept) {
         socket,
         encoding: accept.protocol.encoding,
         write_timeout: accept.registry.server_config().write_timeout,
+        ping_interval: accept.registry.server_config().ping_interval,
     }
     .open(accept)
     .await;
@@ -68,6 +69,8 @@ struct Session<S> {
     encoding: Encoding,
     /// How long one frame may take to reach the peer.
     write_timeout: std::time::Duration,
+    /// How often the peer is pinged.
+    ping_interval: std::time::Duration,
 }
 
 impl<S: FrameSocket> Session<S> {
@@ -159,6 +162,7 @@ impl<S: FrameSocket> Session<S> {
         closing: Option<Closing>,
     ) {
         let mut closing = closing;
+        let mut liveness = ws::Liveness::new(self.ping_interval);
         // Answers of calls in flight, polled here in completion order: no task or channel
         // hop per call.
         let mut in_flight: FuturesUnordered<Answer> = FuturesUnordered::new();
@@ -198,6 +202,11 @@ impl<S: FrameSocket> Session<S> {
                 }
                 () = ws::shutting_down(&mut closing) => {
                     return self.close(close::GOING_AWAY, "server shutting down".to_owned()).await;
+                }
+                () = liveness.tick() => {
+                    if !liveness.check(&mut self.socket).await {
+                        return self.close(close::GOING_AWAY, "no answer to pings".to_owned()).await;
+                    }
                 }
                 event = events.recv() => match event {
                     Some(Outbound::Event { name, payload, .. }) => {

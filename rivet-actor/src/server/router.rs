@@ -170,7 +170,7 @@ async fn connect_upgrade(
         closing: closing.map(|axum::Extension(closing)| closing),
     };
     upgrade
-        .on_upgrade(move |socket| connect::session(AxumSocket(socket), accept))
+        .on_upgrade(move |socket| connect::session(AxumSocket::new(socket), accept))
         .into_response()
 }
 
@@ -202,6 +202,6 @@ async fn raw_upgrade(
         closing: closing.map(|axum::Extension(closing)| closing),
     };
     upgrade
-        .on_upgrade(move |socket| raw::serve(AxumSocket(socket), accept))
+        .on_upgrade(move |socket| raw::serve(AxumSocket::new(socket), accept))
         .into_response()
 }

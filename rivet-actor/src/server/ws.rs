@@ -51,6 +51,39 @@ pub trait FrameSocket: Send + 'static {
     fn close(&mut self, code: u16, reason: String) -> impl Future<Output = ()> + Send;
     /// Answers the peer's close (flushing what is queued) after it closed first.
     fn finish(&mut self) -> impl Future<Output = ()> + Send;
+    /// Asks the peer for a sign of life (a ping); `false` when the socket is gone.
+    fn ping(&mut self) -> impl Future<Output = bool> + Send;
+    /// When the peer last sent anything (a frame, a pong).
+    fn last_heard(&self) -> std::time::Instant;
+}
+
+/// Keeps a session's peer honest: every `interval` it is pinged, and one that sent nothing
+/// (not even a pong) for two intervals is gone.
+pub(crate) struct Liveness {
+    ticks: tokio::time::Interval,
+    interval: std::time::Duration,
+}
+
+impl Liveness {
+    pub(crate) fn new(interval: std::time::Duration) -> Self {
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Self { ticks, interval }
+    }
+
+    /// Waits for the next check (then call [`Liveness::check`]).
+    pub(crate) async fn tick(&mut self) {
+        self.ticks.tick().await;
+    }
+
+    /// Pings `socket`'s peer; `false` when it was silent for two intervals or is gone (close
+    /// it).
+    pub(crate) async fn check<S: FrameSocket>(&self, socket: &mut S) -> bool {
+        if socket.last_heard().elapsed() > self.interval * 2 {
+            return false;
+        }
+        socket.ping().await
+    }
 }
 
 /// A close code and reason a peer accepts whatever the actor asked for: a code an endpoint
@@ -86,12 +119,26 @@ pub(crate) async fn shutting_down(closing: &mut Option<Closing>) {
 }
 
 /// A socket axum upgraded.
-pub(crate) struct AxumSocket(pub(crate) WebSocket);
+pub(crate) struct AxumSocket {
+    socket: WebSocket,
+    last_heard: std::time::Instant,
+}
+
+impl AxumSocket {
+    pub(crate) fn new(socket: WebSocket) -> Self {
+        Self {
+            socket,
+            last_heard: std::time::Instant::now(),
+        }
+    }
+}
 
 impl FrameSocket for AxumSocket {
     async fn recv(&mut self) -> Option<Result<Frame, RecvError>> {
         loop {
-            return match self.0.recv().await? {
+            let message = self.socket.recv().await?;
+            self.last_heard = std::time::Instant::now();
+            return match message {
                 Ok(Message::Text(text)) => Some(Ok(Frame::Text(text.to_string()))),
                 Ok(Message::Binary(bytes)) => Some(Ok(Frame::Binary(bytes))),
                 Ok(Message::Ping(_) | Message::Pong(_)) => continue,
@@ -107,7 +154,7 @@ impl FrameSocket for AxumSocket {
             Frame::Text(text) => Message::Text(text.into()),
             Frame::Binary(bytes) => Message::Binary(bytes),
         };
-        self.0.send(message).await.is_ok()
+        self.socket.send(message).await.is_ok()
     }
 
     async fn close(&mut self, code: u16, reason: String) {
@@ -115,12 +162,20 @@ impl FrameSocket for AxumSocket {
             code,
             reason: reason.into(),
         };
-        let _ = self.0.send(Message::Close(Some(frame))).await;
+        let _ = self.socket.send(Message::Close(Some(frame))).await;
+    }
+
+    async fn ping(&mut self) -> bool {
+        self.socket.send(Message::Ping(Bytes::new())).await.is_ok()
+    }
+
+    fn last_heard(&self) -> std::time::Instant {
+        self.last_heard
     }
 
     async fn finish(&mut self) {
         // axum answers a peer's close frame itself; flushing is all that is left.
-        let _ = futures_util::SinkExt::close(&mut self.0).await;
+        let _ = futures_util::SinkExt::close(&mut self.socket).await;
     }
 }
 

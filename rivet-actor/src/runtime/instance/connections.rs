@@ -183,7 +183,16 @@ impl<A: Actor> Instance<A> {
             },
         };
         let mut ctx = self.env.action_ctx(conn);
-        let result = self.state.dispatch(&mut ctx, call).await;
+        // An action that runs past the limit is cut off at its next `.await`; the turn then
+        // fails like any other, so whatever it changed rolls back.
+        let limit = self.host.config.action_timeout;
+        let result = match tokio::time::timeout(limit, self.state.dispatch(&mut ctx, call)).await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::warn!(actor = A::NAME, id = %self.env.meta.id, action = action.name(), "an action timed out");
+                Err(ActorError::action_timed_out(action.name(), limit).into())
+            }
+        };
         let id = self.env.meta.id.clone();
         let during = action.name();
         match reply {
