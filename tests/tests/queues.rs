@@ -133,9 +133,13 @@ fn badge(role: &str) -> Badge {
     Badge { role: role.into() }
 }
 
+/// The management API's token in these tests.
+const ADMIN_TOKEN: &str = "queue-tests-admin";
+
 async fn serve(config: HostConfig) -> (Registry, rivet_actor::server::Server, Client) {
     let registry = Registry::builder()
         .in_memory()
+        .admin_token(ADMIN_TOKEN)
         .config(config)
         .register::<Worker>()
         .build();
@@ -553,6 +557,7 @@ async fn destroying_the_actor_answers_its_waiting_senders() {
             server.endpoint(),
             local.id().as_str()
         ))
+        .bearer_auth(ADMIN_TOKEN)
         .send()
         .await
         .unwrap();

@@ -79,7 +79,7 @@ impl ActorError {
                 | "request_handler_not_found"
                 | "websocket_handler_not_found",
             ) => 404,
-            (_, "action_timed_out" | "hook_timed_out") => 408,
+            (_, "action_timed_out" | "hook_timed_out") | ("message", "timed_out") => 408,
             ("actor", "already_exists") => 409,
             (_, "too_large" | "message_too_long") => 413,
             ("user" | "message" | "queue" | "schedule", _) => 400,

@@ -286,4 +286,13 @@ impl ActorError {
             format!("The action `{action}` did not finish within {limit:?}"),
         )
     }
+
+    /// `message.timed_out` (408): the request's body did not arrive in time.
+    pub fn body_timed_out(limit: std::time::Duration) -> Self {
+        Self::new(
+            "message",
+            "timed_out",
+            format!("The request body did not arrive within {limit:?}"),
+        )
+    }
 }

@@ -28,6 +28,15 @@ pub struct ServerConfig {
     /// How often WebSocket peers are pinged; one silent (no frame, no pong) for two
     /// intervals is closed with 1001 (default 30 s).
     pub ping_interval: std::time::Duration,
+    /// How long a connection may take to send a request's headers (a peer that sends half
+    /// and waits is dropped; default 30 s).
+    pub header_read_timeout: std::time::Duration,
+    /// How long a request's body may take to arrive; slower answers 408 (default 30 s).
+    pub body_read_timeout: std::time::Duration,
+    /// Connections served at once; more are refused as they arrive (default 10,000).
+    pub max_connections: usize,
+    /// How long a shutdown waits for requests in flight (default 10 s).
+    pub shutdown_deadline: std::time::Duration,
 }
 
 impl Default for ServerConfig {
@@ -38,6 +47,10 @@ impl Default for ServerConfig {
             max_outgoing_bytes: 1024 * 1024,
             write_timeout: std::time::Duration::from_secs(30),
             ping_interval: std::time::Duration::from_secs(30),
+            header_read_timeout: std::time::Duration::from_secs(30),
+            body_read_timeout: std::time::Duration::from_secs(30),
+            max_connections: 10_000,
+            shutdown_deadline: std::time::Duration::from_secs(10),
         }
     }
 }

@@ -42,8 +42,7 @@ async fn run(
 ) -> Result<(ActorId, Value), ActorError> {
     let (parts, body) = request.into_parts();
     let query = request::query(&parts.uri)?;
-    let limit = registry.server_config().max_message_size;
-    let bytes = request::read_body(body, limit).await?;
+    let bytes = request::read_body(body, registry.server_config()).await?;
     let args = protocol::decode_action_request(encoding, &bytes).map_err(ActorError::malformed)?;
     let params = request::conn_params(&parts.headers)?;
     let named = gateway::name(registry, target, &query).await?;

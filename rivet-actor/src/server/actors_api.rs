@@ -68,8 +68,7 @@ async fn json_body<T: serde::de::DeserializeOwned>(
     registry: &Registry,
     request: HttpRequest,
 ) -> Result<T, ActorError> {
-    let limit = registry.server_config().max_message_size;
-    let bytes = request::read_body(request.into_body(), limit).await?;
+    let bytes = request::read_body(request.into_body(), registry.server_config()).await?;
     serde_json::from_slice(&bytes)
         .map_err(|_| ActorError::malformed("the body is not a valid actors API request"))
 }

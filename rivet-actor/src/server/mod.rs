@@ -11,6 +11,7 @@ mod actors_api;
 mod connect;
 mod cors;
 mod gateway;
+mod listen;
 mod metadata;
 mod queue;
 mod raw;
@@ -104,14 +105,8 @@ impl Registry {
         // otherwise a graceful shutdown would wait for them forever.
         let (closing_tx, closing) = tokio::sync::watch::channel(false);
         let app = self.router().layer(axum::Extension(ws::Closing(closing)));
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = rx.await;
-                    let _ = closing_tx.send(true);
-                })
-                .await
-        });
+        let config = self.server_config().clone();
+        let task = tokio::spawn(listen::serve(listener, app, config, rx, closing_tx));
         tracing::info!(%addr, "rivet-actor listening");
         Ok(Server {
             addr,

@@ -61,8 +61,7 @@ async fn run(
 ) -> Result<(ActorId, QueueSendResult<protocol::Value>), ActorError> {
     let (parts, body) = request.into_parts();
     let query = request::query(&parts.uri)?;
-    let limit = registry.server_config().max_message_size;
-    let bytes = request::read_body(body, limit).await?;
+    let bytes = request::read_body(body, registry.server_config()).await?;
     let send =
         protocol::decode_queue_send_request(encoding, &bytes).map_err(ActorError::malformed)?;
     if let Some(name) = &send.name

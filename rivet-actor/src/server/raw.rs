@@ -41,8 +41,7 @@ pub(crate) async fn request(
             return Err(ActorError::request_handler_not_found(named.actor.name()));
         }
         let params = request::conn_params(&parts.headers)?;
-        let limit = registry.server_config().max_message_size;
-        let body = request::read_body(body, limit).await?;
+        let body = request::read_body(body, registry.server_config()).await?;
         let target = named.resolve().await?;
         let mut raw = http::Request::new(body);
         *raw.method_mut() = parts.method.clone();
@@ -142,6 +141,7 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
     let config = registry.server_config();
     let (sink, mut events) = outbound::channel(config.max_outgoing_bytes);
     let write_timeout = config.write_timeout;
+    let limit = config.max_message_size;
     let mut liveness = ws::Liveness::new(config.ping_interval);
     // Pongs are read only while the socket is read: silence counts from when reading
     // resumed, not from while the actor held the socket back.
@@ -170,7 +170,6 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
             return;
         }
     };
-    let limit = registry.server_config().max_message_size;
     // A client message the actor has not taken yet. While one waits, the socket is not read
     // (the client is slowed down, nothing piles up), but the actor's messages, its close
     // and the server's shutdown still go through.

@@ -16,6 +16,7 @@ use crate::conn::Request;
 use crate::error::ActorError;
 use crate::protocol::names::{HEADER_CONN_PARAMS, HEADER_ENCODING};
 use crate::protocol::{self, Encoding, Value};
+use crate::registry::ServerConfig;
 
 /// A request to one of the protocol's HTTP endpoints.
 pub type HttpRequest = http::Request<Body>;
@@ -32,11 +33,15 @@ pub(crate) fn query(uri: &http::Uri) -> Result<GatewayQuery, ActorError> {
         .map_err(|_| ActorError::malformed("the query string does not parse"))
 }
 
-/// Reads a body up to `limit` bytes; larger is `message.too_large` (413).
-pub(crate) async fn read_body(body: Body, limit: usize) -> Result<Bytes, ActorError> {
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ActorError::message_too_large(limit))
+/// Reads a body up to the server's size limit (larger is `message.too_large`, 413) within
+/// its body read timeout (slower is `message.timed_out`, 408).
+pub(crate) async fn read_body(body: Body, config: &ServerConfig) -> Result<Bytes, ActorError> {
+    let limit = config.max_message_size;
+    match tokio::time::timeout(config.body_read_timeout, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(ActorError::message_too_large(limit)),
+        Err(_) => Err(ActorError::body_timed_out(config.body_read_timeout)),
+    }
 }
 
 /// The encoding a request asked for (`x-rivet-encoding`), JSON when absent.
