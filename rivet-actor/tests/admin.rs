@@ -171,3 +171,51 @@ async fn get_or_create_through_the_actors_api_passes_the_origin_policy_first() {
     assert_eq!(allowed.status(), 200);
     assert_eq!(registry.storage().list_actors(None).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn metrics_need_the_admin_token_and_count_what_happened() {
+    let server = start().await;
+    let http = reqwest::Client::new();
+    let metrics = || http.get(format!("{}/metrics", server.endpoint()));
+    let refused = metrics().send().await.unwrap();
+    assert_eq!(
+        status_and_code(refused).await,
+        (401, "unauthorized".to_owned())
+    );
+
+    let client = Client::new(server.endpoint());
+    let room = client
+        .get_or_create::<ChatRoom>(["metrics"])
+        .params(common::server::params("a"));
+    room.send_message("one".into()).await.unwrap();
+    room.send_message(String::new()).await.unwrap_err(); // a user error
+    let conn = room.connect().await.unwrap();
+    conn.send_message("two".into()).await.unwrap();
+
+    let text = metrics()
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for expected in [
+        "rivet_connections 1",
+        "rivet_actors_awake{actor=\"chatRoom\"} 1",
+        "rivet_actions_total{actor=\"chatRoom\",outcome=\"ok\"} 2",
+        "rivet_actions_total{actor=\"chatRoom\",outcome=\"user_error\"} 1",
+        "# TYPE rivet_commit_seconds histogram",
+        "rivet_storage_syncs_per_commit",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+    let commits: u64 = text
+        .lines()
+        .find_map(|line| line.strip_prefix("rivet_commit_seconds_count "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(commits >= 2, "{text}");
+    conn.close().await;
+}

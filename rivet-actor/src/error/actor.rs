@@ -81,6 +81,7 @@ impl ActorError {
             ) => 404,
             (_, "action_timed_out" | "hook_timed_out") | ("message", "timed_out") => 408,
             ("actor", "already_exists") => 409,
+            (_, "method_not_allowed") => 405,
             (_, "too_large" | "message_too_long") => 413,
             ("user" | "message" | "queue" | "schedule", _) => 400,
             _ => 500,

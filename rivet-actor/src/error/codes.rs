@@ -295,4 +295,30 @@ impl ActorError {
             format!("The request body did not arrive within {limit:?}"),
         )
     }
+
+    /// `actor.not_found` (404) for a path the server has no endpoint at (not repeated
+    /// back: it is anything a client sent).
+    pub fn no_route() -> Self {
+        Self::new("actor", "not_found", "No endpoint at this path")
+    }
+
+    /// `message.method_not_allowed` (405): the endpoint exists, not with this method.
+    pub fn method_not_allowed(method: &str) -> Self {
+        let shown: String = method.chars().take(16).collect();
+        Self::new(
+            "message",
+            "method_not_allowed",
+            format!("This endpoint does not take {shown} requests"),
+        )
+    }
+
+    /// `message.upgrade_required` (400): a WebSocket endpoint reached without a valid
+    /// WebSocket upgrade.
+    pub fn upgrade_required() -> Self {
+        Self::new(
+            "message",
+            "upgrade_required",
+            "This endpoint takes WebSocket upgrades only",
+        )
+    }
 }

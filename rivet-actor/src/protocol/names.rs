@@ -18,6 +18,8 @@ pub const SEGMENT_WEBSOCKET: &str = "websocket";
 pub const PATH_METADATA: &str = "/metadata";
 /// Liveness endpoint.
 pub const PATH_HEALTH: &str = "/health";
+/// Prometheus metrics (admin token).
+pub const PATH_METRICS: &str = "/metrics";
 /// Actor lookup, creation and destruction endpoint.
 pub const PATH_ACTORS: &str = "/actors";
 

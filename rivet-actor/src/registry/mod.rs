@@ -1,10 +1,12 @@
 //! Which actor types a process hosts, and in-process access to their instances.
 
 mod admin;
+mod metrics;
 mod server_config;
 
 pub use admin::ADMIN_TOKEN_ENV;
 pub(crate) use admin::AdminToken;
+pub(crate) use metrics::{Metrics, outcome};
 pub use server_config::ServerConfig;
 
 use std::any::{Any, TypeId};
@@ -58,6 +60,7 @@ struct Inner {
     origins: OriginPolicy,
     actor_origins: HashMap<&'static str, OriginPolicy>,
     admin_token: Option<AdminToken>,
+    metrics: Arc<Metrics>,
 }
 
 type Registration = Box<
@@ -66,6 +69,7 @@ type Registration = Box<
         &HostConfig,
         Vec<Arc<dyn ErasedGuard>>,
         &Arc<SharedData>,
+        &Arc<Metrics>,
     ) -> Registered,
 >;
 
@@ -246,6 +250,11 @@ impl Registry {
         &self.inner.server
     }
 
+    /// The registry's counters (`/metrics`).
+    pub(crate) fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
     /// The management API's token, if one is configured.
     pub(crate) fn admin_token(&self) -> Option<&AdminToken> {
         self.inner.admin_token.as_ref()
@@ -257,8 +266,14 @@ impl RegistryBuilder {
     pub fn register<A: Actor>(mut self) -> Self {
         self.registrations.push((
             TypeId::of::<A>(),
-            Box::new(|storage, config, guards, data| {
-                let host = Host::<A>::new(storage.clone(), config.clone(), guards, data.clone());
+            Box::new(|storage, config, guards, data, metrics| {
+                let host = Host::<A>::new(
+                    storage.clone(),
+                    config.clone(),
+                    guards,
+                    data.clone(),
+                    metrics.clone(),
+                );
                 // Actors with pending schedules wake now (after a restart) rather than on
                 // their next request. Without a runtime (a registry built outside tokio),
                 // they wake on first use instead.
@@ -405,6 +420,7 @@ impl RegistryBuilder {
         let mut by_type = HashMap::new();
         let mut actor_origins = HashMap::new();
         let data = Arc::new(self.data);
+        let metrics = Arc::new(Metrics::default());
         for (type_id, registration) in self.registrations {
             let guards = self
                 .guards
@@ -412,7 +428,7 @@ impl RegistryBuilder {
                 .filter(|(guarded, _)| *guarded == type_id)
                 .map(|(_, guard)| guard.clone())
                 .collect();
-            let registered = registration(&storage, &self.config, guards, &data);
+            let registered = registration(&storage, &self.config, guards, &data, &metrics);
             if by_name.insert(registered.name, registered.erased).is_some() {
                 panic!(
                     "two actor types are registered under the name `{}`",
@@ -433,6 +449,7 @@ impl RegistryBuilder {
                 origins: self.origins,
                 actor_origins,
                 admin_token: AdminToken::configured(self.admin_token),
+                metrics,
             }),
         })
     }

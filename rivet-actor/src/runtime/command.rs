@@ -98,6 +98,23 @@ pub(crate) enum Command<A: Actor> {
 }
 
 impl<A: Actor> Command<A> {
+    /// The connection the command is for, if any (for the turn's tracing span).
+    pub(crate) fn conn_id(&self) -> Option<&ConnId> {
+        match self {
+            Command::Connect { connect, .. } | Command::Stateless { connect, .. } => {
+                Some(&connect.conn_id)
+            }
+            Command::Call { conn_id, .. }
+            | Command::Subscribe { conn_id, .. }
+            | Command::Disconnect { conn_id } => Some(conn_id),
+            Command::Queue(crate::runtime::queue::QueueCommand::Send { connect, .. }) => {
+                Some(&connect.conn_id)
+            }
+            Command::Raw(cmd) => Some(cmd.conn_id()),
+            Command::Queue(_) | Command::Internal { .. } | Command::Destroy { .. } => None,
+        }
+    }
+
     /// Answers the command's caller with an error (the instance could not take it).
     pub(crate) fn fail(self, err: ActorError) {
         match self {

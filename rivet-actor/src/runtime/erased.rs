@@ -32,6 +32,8 @@ pub enum ErasedLookup {
 pub trait ErasedActor: Send + Sync + 'static {
     /// The type's wire name.
     fn name(&self) -> &'static str;
+    /// How many of its actors are awake (in memory).
+    fn awake(&self) -> usize;
     /// The type's actions, events and queues, and the declarations of their types.
     fn describe(&self) -> crate::typescript::Describe;
     /// Finds or makes an actor; its id and whether this call created it.
@@ -174,6 +176,10 @@ impl<A: Actor> HostedActor<A> {
 }
 
 impl<A: Actor> ErasedActor for HostedActor<A> {
+    fn awake(&self) -> usize {
+        self.0.live_count()
+    }
+
     fn describe(&self) -> crate::typescript::Describe {
         let mut d = crate::typescript::Describe::new(A::NAME);
         A::describe(&mut d);

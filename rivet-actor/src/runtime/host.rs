@@ -79,6 +79,8 @@ pub(crate) struct Host<A: Actor> {
     pub(crate) config: HostConfig,
     guards: Vec<Arc<dyn ErasedGuard>>,
     pub(crate) data: Arc<crate::context::SharedData>,
+    /// The registry's counters.
+    pub(crate) metrics: Arc<crate::registry::Metrics>,
     live: Mutex<HashMap<ActorId, mpsc::Sender<Command<A>>>>,
     /// Queue senders waiting for their message's completion, by actor and message. They
     /// live here, not in the instance, so a wait survives the actor sleeping and waking.
@@ -141,12 +143,14 @@ impl<A: Actor> Host<A> {
         config: HostConfig,
         guards: Vec<Arc<dyn ErasedGuard>>,
         data: Arc<crate::context::SharedData>,
+        metrics: Arc<crate::registry::Metrics>,
     ) -> Arc<Self> {
         Arc::new(Self {
             storage,
             config,
             guards,
             data,
+            metrics,
             live: Mutex::new(HashMap::new()),
             waiters: Mutex::new(HashMap::new()),
             alarms: Mutex::new(HashMap::new()),
@@ -420,7 +424,6 @@ impl<A: Actor> Host<A> {
     }
 
     /// Number of live instances.
-    #[allow(dead_code)]
     pub(crate) fn live_count(&self) -> usize {
         self.live.lock().unwrap_or_else(|p| p.into_inner()).len()
     }

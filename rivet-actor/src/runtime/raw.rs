@@ -29,6 +29,17 @@ pub(crate) enum RawCommand<A: Actor> {
 }
 
 impl<A: Actor> RawCommand<A> {
+    /// The connection the request or socket comes on.
+    pub(crate) fn conn_id(&self) -> &ConnId {
+        match self {
+            RawCommand::Request { connect, .. } | RawCommand::WebSocket { connect, .. } => {
+                &connect.conn_id
+            }
+        }
+    }
+}
+
+impl<A: Actor> RawCommand<A> {
     pub(crate) fn fail(self, err: ActorError) {
         match self {
             RawCommand::Request { reply, .. } => {

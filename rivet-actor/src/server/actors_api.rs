@@ -31,7 +31,10 @@ fn fail(err: ActorError) -> HttpResponse {
 }
 
 /// The management API's gate: the admin token as `Authorization: Bearer <token>`.
-fn require_admin(registry: &Registry, headers: &http::HeaderMap) -> Result<(), ActorError> {
+pub(crate) fn require_admin(
+    registry: &Registry,
+    headers: &http::HeaderMap,
+) -> Result<(), ActorError> {
     let token = registry
         .admin_token()
         .ok_or_else(ActorError::admin_disabled)?;

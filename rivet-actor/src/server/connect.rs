@@ -107,6 +107,7 @@ impl<S: FrameSocket> Session<S> {
         .await;
         match accepted {
             Ok((target, conn)) => {
+                let _counted = registry.metrics().connection();
                 let init = ToClient::Init {
                     actor_id: target.id.as_str().to_owned(),
                     connection_id: conn.as_str().to_owned(),

@@ -28,6 +28,26 @@ pub(crate) fn metadata(registry: &Registry) -> HttpResponse {
     )
 }
 
+/// `GET /metrics` (admin token): Prometheus' text format.
+pub(crate) fn metrics(registry: &Registry, headers: &http::HeaderMap) -> HttpResponse {
+    if let Err(err) = crate::server::actors_api::require_admin(registry, headers) {
+        return crate::server::respond::error_response(crate::protocol::Encoding::Json, &err);
+    }
+    let awake: Vec<_> = registry
+        .actor_types()
+        .map(|actor| (actor.name(), actor.awake()))
+        .collect();
+    let text = registry
+        .metrics()
+        .render(&awake, registry.storage().stats());
+    let mut response = http::Response::new(axum::body::Body::from(text));
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    response
+}
+
 /// Liveness.
 pub(crate) fn health() -> HttpResponse {
     json_response(

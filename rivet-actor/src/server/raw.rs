@@ -161,6 +161,7 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
         Ok::<_, ActorError>((target, conn))
     }
     .await;
+    let _counted = registry.metrics().connection();
     let (target, conn) = match accepted {
         Ok(accepted) => accepted,
         Err(err) => {

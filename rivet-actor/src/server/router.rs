@@ -3,17 +3,20 @@
 //! here knows the protocol; a different front end would call the same functions.
 
 use axum::Router;
+use axum::extract::rejection::PathRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Path, Request, State};
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get, post};
 use http::StatusCode;
+use http::request::Parts;
 
 use crate::error::ActorError;
 use crate::protocol::Encoding;
 use crate::protocol::names::{
-    PATH_ACTORS, PATH_HEALTH, PATH_METADATA, SEGMENT_ACTION, SEGMENT_CONNECT, SEGMENT_GATEWAY,
-    SEGMENT_QUEUE, SEGMENT_REQUEST, SEGMENT_WEBSOCKET, WS_PROTOCOL_STANDARD,
+    PATH_ACTORS, PATH_HEALTH, PATH_METADATA, PATH_METRICS, SEGMENT_ACTION, SEGMENT_CONNECT,
+    SEGMENT_GATEWAY, SEGMENT_QUEUE, SEGMENT_REQUEST, SEGMENT_WEBSOCKET, WS_PROTOCOL_STANDARD,
 };
 use crate::registry::Registry;
 use crate::server::request::{self, HttpResponse};
@@ -39,10 +42,18 @@ pub(crate) fn router(registry: Registry) -> Router {
         )
         .route(PATH_HEALTH, get(|| async { metadata::health() }))
         .route(
+            PATH_METRICS,
+            get(
+                |State(r): State<Registry>, headers: http::HeaderMap| async move {
+                    metadata::metrics(&r, &headers)
+                },
+            ),
+        )
+        .route(
             &gateway(&format!("/{SEGMENT_ACTION}/{{action}}")),
             post(
                 |State(r): State<Registry>,
-                 Path((target, action)): Path<(String, String)>,
+                 TypedPath((target, action)): TypedPath<(String, String)>,
                  req: Request| async move {
                     actions::action(&r, &target, &action, req).await
                 },
@@ -56,7 +67,7 @@ pub(crate) fn router(registry: Registry) -> Router {
             &gateway(&format!("/{SEGMENT_QUEUE}/{{queue}}")),
             post(
                 |State(r): State<Registry>,
-                 Path((target, queue)): Path<(String, String)>,
+                 TypedPath((target, queue)): TypedPath<(String, String)>,
                  req: Request| async move {
                     queue::send(&r, &target, &queue, req).await
                 },
@@ -94,12 +105,21 @@ pub(crate) fn router(registry: Registry) -> Router {
         .route(
             &format!("{PATH_ACTORS}/{{id}}"),
             delete(
-                |State(r): State<Registry>, Path(id): Path<String>, headers: http::HeaderMap| async move {
+                |State(r): State<Registry>,
+                 TypedPath(id): TypedPath<String>,
+                 headers: http::HeaderMap| async move {
                     actors_api::destroy(&r, &id, &headers).await
                 },
             ),
         )
         .route(&gateway("/{*rest}"), any(unknown_gateway_path))
+        .fallback(|| async { error_response(Encoding::Json, &ActorError::no_route()) })
+        .method_not_allowed_fallback(|req: Request| async move {
+            error_response(
+                Encoding::Json,
+                &ActorError::method_not_allowed(req.method().as_str()),
+            )
+        })
         .layer(axum::middleware::from_fn_with_state(
             registry.clone(),
             cors::cors,
@@ -109,8 +129,9 @@ pub(crate) fn router(registry: Registry) -> Router {
 
 /// The first path segment after `/gateway/`: the target, as routed (the rest of a raw
 /// path is read from the URI as it arrived).
-fn target_of(path: &Path<Vec<(String, String)>>) -> String {
-    path.iter()
+fn target_of(path: &TypedPath<Vec<(String, String)>>) -> String {
+    path.0
+        .iter()
         .find(|(name, _)| name == "target")
         .map(|(_, value)| value.clone())
         .unwrap_or_default()
@@ -118,7 +139,7 @@ fn target_of(path: &Path<Vec<(String, String)>>) -> String {
 
 async fn raw_request(
     State(registry): State<Registry>,
-    path: Path<Vec<(String, String)>>,
+    path: TypedPath<Vec<(String, String)>>,
     req: Request,
 ) -> HttpResponse {
     raw::request(&registry, &target_of(&path), req).await
@@ -126,7 +147,7 @@ async fn raw_request(
 
 /// Any other path under a gateway target.
 async fn unknown_gateway_path(
-    Path((_target, rest)): Path<(String, String)>,
+    TypedPath((_target, rest)): TypedPath<(String, String)>,
     req: Request,
 ) -> HttpResponse {
     let encoding = request::encoding(req.headers()).unwrap_or(Encoding::Json);
@@ -148,11 +169,14 @@ fn limits(upgrade: WebSocketUpgrade, registry: &Registry) -> WebSocketUpgrade {
 /// runs a protocol session on the socket.
 async fn connect_upgrade(
     State(registry): State<Registry>,
-    Path(target): Path<String>,
+    TypedPath(target): TypedPath<String>,
     closing: Option<axum::Extension<Closing>>,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     req: Request,
 ) -> Response {
+    let Ok(upgrade) = upgrade else {
+        return error_response(Encoding::Json, &ActorError::upgrade_required());
+    };
     let (parts, _body) = req.into_parts();
     let prepared = connect::offered_protocol(&parts.headers)
         .and_then(|protocol| Ok((protocol, request::query(&parts.uri)?)));
@@ -178,11 +202,14 @@ async fn connect_upgrade(
 /// hands the socket to the actor's `#[on_websocket]`.
 async fn raw_upgrade(
     State(registry): State<Registry>,
-    path: Path<Vec<(String, String)>>,
+    path: TypedPath<Vec<(String, String)>>,
     closing: Option<axum::Extension<Closing>>,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     req: Request,
 ) -> Response {
+    let Ok(upgrade) = upgrade else {
+        return error_response(Encoding::Json, &ActorError::upgrade_required());
+    };
     let (parts, _body) = req.into_parts();
     let prepared = raw::offered_params(&parts.headers)
         .and_then(|params| Ok((params, request::query(&parts.uri)?)));
@@ -204,4 +231,26 @@ async fn raw_upgrade(
     upgrade
         .on_upgrade(move |socket| raw::serve(AxumSocket::new(socket), accept))
         .into_response()
+}
+
+/// axum's `Path`, whose rejection (a segment that is not valid percent-encoded UTF-8, say)
+/// answers in the protocol's error shape instead of plain text that echoes the input.
+struct TypedPath<T>(T);
+
+impl<T, S> FromRequestParts<S> for TypedPath<T>
+where
+    Path<T>: FromRequestParts<S, Rejection = PathRejection>,
+    S: Send + Sync,
+{
+    type Rejection = HttpResponse;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(TypedPath(value)),
+            Err(_) => Err(error_response(
+                Encoding::Json,
+                &ActorError::malformed("the path does not decode"),
+            )),
+        }
+    }
 }

@@ -27,7 +27,10 @@ impl<A: Actor> Instance<A> {
                 };
                 self.env.outbox.stage(&mut write);
                 if !write.is_empty() {
-                    if let Err(err) = self.host.storage.commit(&self.env.meta.id, write).await {
+                    let started = std::time::Instant::now();
+                    let committed = self.host.storage.commit(&self.env.meta.id, write).await;
+                    self.host.metrics.commit(started.elapsed());
+                    if let Err(err) = committed {
                         if changed {
                             self.rollback();
                         }

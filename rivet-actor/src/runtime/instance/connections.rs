@@ -195,16 +195,25 @@ impl<A: Actor> Instance<A> {
         };
         let id = self.env.meta.id.clone();
         let during = action.name();
+        let host = self.host.clone();
+        let count = |result: Result<(), &ActorError>| {
+            host.metrics
+                .action(A::NAME, crate::registry::outcome(result));
+        };
         match reply {
             Reply::Typed(reply) => {
                 let result = self.finish_turn(!action.is_read_only(), result).await;
-                let _ = reply.send(result.map_err(|err| mask::<A>(err, &id, during)));
+                let result = result.map_err(|err| mask::<A>(err, &id, during));
+                count(result.as_ref().map(drop));
+                let _ = reply.send(result);
             }
             Reply::Encoded(reply) => {
                 // Encode before committing: an output that cannot be encoded fails the turn.
                 let result = result.and_then(|ret| ret.to_value());
                 let result = self.finish_turn(!action.is_read_only(), result).await;
-                let _ = reply.send(result.map_err(|err| mask::<A>(err, &id, during)));
+                let result = result.map_err(|err| mask::<A>(err, &id, during));
+                count(result.as_ref().map(drop));
+                let _ = reply.send(result);
             }
         }
     }

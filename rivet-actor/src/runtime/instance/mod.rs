@@ -24,6 +24,7 @@ use std::sync::Arc;
 
 use futures_util::FutureExt;
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 use crate::actor::Actor;
 use crate::conn::ConnId;
@@ -94,7 +95,18 @@ pub(crate) async fn run<A: Actor>(
             }
             return inst.destroy(rx, reply).await;
         }
-        let turn = AssertUnwindSafe(inst.handle(cmd)).catch_unwind().await;
+        // Every turn's logs carry the actor and the connection it runs for.
+        let span = tracing::info_span!(
+            "turn",
+            actor = A::NAME,
+            key = ?inst.env.meta.key,
+            actor_id = %inst.env.meta.id,
+            conn = cmd.conn_id().map(ConnId::as_str),
+        );
+        let turn = AssertUnwindSafe(inst.handle(cmd))
+            .catch_unwind()
+            .instrument(span)
+            .await;
         if turn.is_err() && !inst.recover_from_panic(&id).await {
             return refuse_all(&host, &id, rx, ActorError::internal()).await;
         }
