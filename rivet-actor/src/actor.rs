@@ -261,6 +261,32 @@ pub trait Actor:
         async { Ok(()) }
     }
 
+    /// Whether `#[before_connect]` takes no `self` and so runs outside the turn
+    /// ([`Actor::before_connect_detached`]).
+    const BEFORE_CONNECT_DETACHED: bool = false;
+
+    /// `#[before_connect]` without `self`: run outside the actor's turn, concurrently.
+    fn before_connect_detached(
+        ctx: &crate::context::PreConnectCtx<'_, Self>,
+        params: &Self::ConnParams,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = (ctx, params);
+        async { Ok(()) }
+    }
+
+    /// Whether `#[conn_state]` takes no `self` and so runs outside the turn
+    /// ([`Actor::conn_state_detached`]).
+    const CONN_STATE_DETACHED: bool = false;
+
+    /// `#[conn_state]` without `self`: run outside the actor's turn, concurrently.
+    fn conn_state_detached(
+        ctx: &crate::context::PreConnectCtx<'_, Self>,
+        params: &Self::ConnParams,
+    ) -> impl Future<Output = Result<Option<Self::ConnState>, Error>> + Send {
+        let _ = (ctx, params);
+        async { Ok(None) }
+    }
+
     /// Decides whether a connection may invoke a target; `false` answers `auth.forbidden`.
     fn can_invoke(
         &self,

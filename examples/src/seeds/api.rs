@@ -2,10 +2,15 @@
 //! (header `X-API-Key`) to an auth service and keeps the `{ id, tier }` it answers.
 //!
 //! [`demo_auth_service`] is such a service for the example binary and the tests.
+//!
+//! The hook takes no `self`, so it runs outside the actor's turn: a slow auth service holds
+//! up neither the actor's other connections nor its actions (RivetKit runs it inside the
+//! actor). It reads the registry's data (the service's URL, an HTTP client), not the state.
 
 use std::net::SocketAddr;
 use ts_rs::TS;
 
+use rivet_actor::context::PreConnectCtx;
 use rivet_actor::prelude::*;
 
 /// What a client sends: `{ apiKey }`.
@@ -34,38 +39,20 @@ pub struct Validated {
     pub tier: String,
 }
 
-/// Vars: one HTTP client per actor instance, reused across connections.
-pub struct Vars {
-    http: reqwest::Client,
-}
-
 /// The seed's `apiActor` (no state).
 #[derive(Default, Serialize, Deserialize)]
 pub struct ApiActor {}
 
 #[actor]
 impl ApiActor {
-    /// A fresh HTTP client.
-    #[create_vars]
-    fn vars() -> Vars {
-        Vars {
-            http: reqwest::Client::new(),
-        }
-    }
-
     /// Asks the auth service; a non-2xx answer is `invalid_api_key`. (A service that cannot
     /// be reached, or answers garbage, is an internal error: masked for the client.)
     #[conn_state]
-    async fn auth(
-        &self,
-        c: &mut ConnectCtx<'_, Self>,
-        params: &ConnParams,
-    ) -> Result<ConnState, Error> {
-        let url = super::settings(c.data()).auth_service_url;
-        let response = c
-            .vars()
+    async fn auth(c: &PreConnectCtx<'_, Self>, params: &ConnParams) -> Result<ConnState, Error> {
+        let settings = super::settings(c.data());
+        let response = settings
             .http
-            .post(url)
+            .post(settings.auth_service_url)
             .header("X-API-Key", &params.api_key)
             .send()
             .await?;

@@ -100,6 +100,8 @@ impl Default for SeedsConfig {
 #[derive(Clone)]
 pub(crate) struct Settings {
     pub(crate) auth_service_url: String,
+    /// One HTTP client for the registry's hooks (cheap to clone; shares its connections).
+    pub(crate) http: reqwest::Client,
     /// `None` when the secret is empty: every token is then invalid.
     pub(crate) jwt: Option<JwtVerifier>,
 }
@@ -108,6 +110,7 @@ impl Settings {
     fn new(config: &SeedsConfig) -> Self {
         Self {
             auth_service_url: config.auth_service_url.clone(),
+            http: reqwest::Client::new(),
             jwt: JwtVerifier::hs256(&config.jwt_secret).ok(),
         }
     }

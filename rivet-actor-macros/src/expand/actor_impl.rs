@@ -73,22 +73,26 @@ pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
         Some(hook) => into_result(hook, call_user(hook, Some(&ctx), &[])),
         None => quote!(::core::result::Result::Ok(())),
     };
-    let conn_state = match model.hook(Kind::ConnState) {
-        Some(hook) => {
-            // When both connect hooks read params, `#[conn_state]`'s go through
-            // `SameParams`, which says so at its type if the two disagree.
-            let args = match (
-                model.params_of(Kind::BeforeConnect),
-                model.params_of(Kind::ConnState),
-            ) {
-                (_, None) => vec![],
-                (None, Some(_)) => vec![quote!(params)],
-                (Some(first), Some(second)) => vec![quote_spanned! {second.span()=>
-                    <#second as #private::SameParams<#first>>::same(params)
-                }],
-            };
-            into_result(hook, call_user(hook, Some(&ctx), &args))
-        }
+    // `#[conn_state]`'s params: when both connect hooks read them, its go through
+    // `SameParams`, which says so at its type if the two disagree.
+    let conn_state_args = match (
+        model.params_of(Kind::BeforeConnect),
+        model.params_of(Kind::ConnState),
+    ) {
+        (_, None) => vec![],
+        (None, Some(_)) => vec![quote!(params)],
+        (Some(first), Some(second)) => vec![quote_spanned! {second.span()=>
+            <#second as #private::SameParams<#first>>::same(params)
+        }],
+    };
+    let conn_state_hook = model.hook(Kind::ConnState);
+    let conn_state_detached = conn_state_hook.is_some_and(detached);
+    let conn_state = match conn_state_hook {
+        // Run outside the turn (`conn_state_detached`): never asked for in it.
+        Some(_) if conn_state_detached => quote!(::core::result::Result::Err(
+            #krate::Error::internal("conn_state runs outside the turn")
+        )),
+        Some(hook) => into_result(hook, call_user(hook, Some(&ctx), &conn_state_args)),
         None => quote!(::core::result::Result::Ok(())),
     };
 
@@ -128,6 +132,20 @@ pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
             }
         });
     }
+    if let Some(hook) = conn_state_hook.filter(|hook| detached(hook)) {
+        let body = into_result(hook, call_user(hook, Some(&ctx), &conn_state_args));
+        hooks.push(quote! {
+            const CONN_STATE_DETACHED: bool = true;
+
+            #[allow(unused_variables)]
+            async fn conn_state_detached(
+                ctx: &#krate::context::PreConnectCtx<'_, Self>,
+                params: &Self::ConnParams,
+            ) -> ::core::result::Result<::core::option::Option<Self::ConnState>, #krate::Error> {
+                (#body).map(::core::option::Option::Some)
+            }
+        });
+    }
     if let Some(hook) = model.hook(Kind::BeforeConnect) {
         let args = if hook.sig.params.is_empty() {
             vec![]
@@ -135,16 +153,30 @@ pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
             vec![quote!(params)]
         };
         let body = into_result(hook, call_user(hook, Some(&ctx), &args));
-        hooks.push(quote! {
-            #[allow(unused_variables)]
-            async fn before_connect(
-                &self,
-                ctx: &mut #krate::ConnectCtx<'_, Self>,
-                params: &Self::ConnParams,
-            ) -> ::core::result::Result<(), #krate::Error> {
-                #body
-            }
-        });
+        if detached(hook) {
+            hooks.push(quote! {
+                const BEFORE_CONNECT_DETACHED: bool = true;
+
+                #[allow(unused_variables)]
+                async fn before_connect_detached(
+                    ctx: &#krate::context::PreConnectCtx<'_, Self>,
+                    params: &Self::ConnParams,
+                ) -> ::core::result::Result<(), #krate::Error> {
+                    #body
+                }
+            });
+        } else {
+            hooks.push(quote! {
+                #[allow(unused_variables)]
+                async fn before_connect(
+                    &self,
+                    ctx: &mut #krate::ConnectCtx<'_, Self>,
+                    params: &Self::ConnParams,
+                ) -> ::core::result::Result<(), #krate::Error> {
+                    #body
+                }
+            });
+        }
     }
     for (kind, name) in [
         (Kind::OnConnect, quote!(on_connect)),
@@ -343,4 +375,9 @@ pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
             }
         }
     }
+}
+
+/// Whether a connect hook takes no `self`: it then runs outside the actor's turn.
+fn detached(hook: &crate::model::Method) -> bool {
+    matches!(hook.sig.receiver, crate::model::sig::Receiver::None)
 }

@@ -22,6 +22,8 @@ pub enum CtxKind {
     Actor,
     Action,
     Connect,
+    /// A connect hook's context outside the turn (the hook takes no `self`).
+    PreConnect,
     Conn,
     Run,
 }
@@ -33,6 +35,7 @@ impl CtxKind {
             CtxKind::Actor => "ActorCtx",
             CtxKind::Action => "ActionCtx",
             CtxKind::Connect => "ConnectCtx",
+            CtxKind::PreConnect => "PreConnectCtx",
             CtxKind::Conn => "ConnCtx",
             CtxKind::Run => "RunCtx",
         }
@@ -45,6 +48,7 @@ impl CtxKind {
             CtxKind::Actor,
             CtxKind::Action,
             CtxKind::Connect,
+            CtxKind::PreConnect,
             CtxKind::Conn,
             CtxKind::Run,
         ]

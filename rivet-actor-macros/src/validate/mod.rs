@@ -78,7 +78,7 @@ fn check_method(method: &Method, errors: &mut Errors) {
         );
     }
     receiver::check_receiver(method, rule.recv, &what, errors);
-    receiver::check_ctx(method, rule.ctx, &what, errors);
+    receiver::check_ctx(method, rules::ctx_for(method, &rule), &what, errors);
     params::check_params(method, rule.extra, &what, errors);
     returns::check_return(method, rule.ret, &what, errors);
 }

@@ -88,9 +88,16 @@ pub(super) fn check_ctx(
             Some((kind, _)) if kind != ctx.kind => errors.spanned(
                 &ctx.ty,
                 format!(
-                    "{what} gets `{}` as its context, not `{}`",
+                    "{what} gets `{}` as its context, not `{}`{}",
                     ctx_text(kind, allowed.is_some_and(|(_, m)| m)),
-                    ctx.kind.name()
+                    ctx.kind.name(),
+                    match (kind, ctx.kind) {
+                        (CtxKind::PreConnect, _) =>
+                            ": without `self` it runs outside the actor's turn, concurrently, where the vars are not lent; take `&self` to run in the turn with `ConnectCtx`",
+                        (_, CtxKind::PreConnect) =>
+                            ": `PreConnectCtx` is for a connect hook without `self` (run outside the turn); with `&self` it runs in the turn",
+                        _ => "",
+                    }
                 ),
             ),
             Some((CtxKind::Run, _)) if !ctx.by_value => errors.spanned(

@@ -53,6 +53,18 @@ pub(super) struct Rule {
     pub(super) ret: Ret,
 }
 
+/// The context `method` may take: a connect hook without `self` runs outside the actor's
+/// turn, where there are no vars to lend: it gets `&PreConnectCtx<'_, Self>`.
+pub(super) fn ctx_for(method: &crate::model::Method, rule: &Rule) -> Option<(CtxKind, bool)> {
+    let detached = matches!(method.kind, Kind::BeforeConnect | Kind::ConnState)
+        && matches!(method.sig.receiver, crate::model::sig::Receiver::None);
+    if detached {
+        Some((CtxKind::PreConnect, false))
+    } else {
+        rule.ctx
+    }
+}
+
 pub(super) fn rule(kind: Kind) -> Rule {
     use CtxKind as C;
     let (recv, ctx, extra, ret) = match kind {
@@ -82,14 +94,15 @@ pub(super) fn rule(kind: Kind) -> Rule {
             Extra::None,
             Ret::Unit,
         ),
+        // Without `self` a connect hook runs outside the turn: see `ctx_for`.
         Kind::BeforeConnect => (
-            Recv::Shared,
+            Recv::SharedOrAbsent,
             Some((C::Connect, true)),
             Extra::OptionalParams,
             Ret::ResultUnit,
         ),
         Kind::ConnState => (
-            Recv::Shared,
+            Recv::SharedOrAbsent,
             Some((C::Connect, true)),
             Extra::OptionalParams,
             Ret::Any,

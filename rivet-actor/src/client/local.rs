@@ -13,7 +13,7 @@ use crate::client::Invoker;
 use crate::client::events::{EventItem, EventStream};
 use crate::conn::{ConnId, Request};
 use crate::error::{ActorError, ClientError};
-use crate::runtime::command::{CallAndReply, Command, Connect};
+use crate::runtime::command::{CallAndReply, Command};
 use crate::runtime::host::Host;
 use crate::runtime::lookup::ActorId;
 use crate::runtime::{Outbound, erased::decode_params};
@@ -60,13 +60,10 @@ impl<A: Actor> Invoker<A> for LocalInvoker<A> {
                 invocation,
             },
             Mode::Stateless { params, request } => Command::Stateless {
-                connect: Connect {
-                    conn_id: ConnId::new(),
-                    params: params.clone()?,
-                    request: request.clone(),
-                    sink: None,
-                    extensions: self.host.guard(&self.id, None, request.as_deref()).await?,
-                },
+                connect: self
+                    .host
+                    .connection(&self.id, None, params.clone()?, request.clone(), None)
+                    .await?,
                 invocation,
             },
         };
@@ -155,25 +152,22 @@ impl<A: Actor> LocalHandle<A> {
     /// Opens a persistent connection: `before_connect`, `conn_state`, `on_connect`.
     pub async fn connect(&self) -> Result<LocalConn<A>, ClientError> {
         let params = self.params.clone()?;
-        let extensions = self
-            .host
-            .guard(&self.id, None, self.request.as_deref())
-            .await?;
-        let conn_id = ConnId::new();
         // In-process events are bounded like the network's (their default bound).
         let limit = crate::registry::ServerConfig::default().max_outgoing_bytes;
         let (sink, events) = crate::runtime::outbound::channel(limit);
+        let connect = self
+            .host
+            .connection(
+                &self.id,
+                None,
+                params.clone(),
+                self.request.clone(),
+                Some(sink),
+            )
+            .await?;
+        let conn_id = connect.conn_id.clone();
         let (reply, rx) = oneshot::channel();
-        let cmd = Command::Connect {
-            connect: Connect {
-                conn_id: conn_id.clone(),
-                params: params.clone(),
-                request: self.request.clone(),
-                sink: Some(sink),
-                extensions,
-            },
-            reply,
-        };
+        let cmd = Command::Connect { connect, reply };
         if let Err(mpsc::error::SendError(cmd)) = self.tx.send(cmd).await {
             self.host.send(&self.id, cmd).await;
         }
@@ -525,13 +519,9 @@ async fn local_queue_send<A: Actor, T: crate::actor::Queue<A>>(
     use crate::queue::QueueSendResult;
     let body =
         crate::value::to_value(&message).map_err(|err| ClientError::Decode(err.to_string()))?;
-    let connect = Connect {
-        conn_id: ConnId::new(),
-        params,
-        request: request.clone(),
-        sink: None,
-        extensions: host.guard(id, None, request.as_deref()).await?,
-    };
+    let connect = host
+        .connection(id, None, params, request.clone(), None)
+        .await?;
     let result = host.queue_send(id, connect, T::TARGET, body, wait).await?;
     Ok(match result {
         QueueSendResult::TimedOut => QueueSendResult::TimedOut,

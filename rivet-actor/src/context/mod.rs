@@ -7,7 +7,8 @@
 //! | [`CreateCtx`] | `#[create_state]`, `#[create_vars]` |
 //! | [`ActorCtx`] | `#[on_create]`, `#[on_wake]`, `#[on_sleep]`, `#[on_state_change]` |
 //! | [`ActionCtx`] | `#[action]`, `#[on_connect]`, `#[on_disconnect]`, `#[on_request]`, `#[on_websocket]` |
-//! | [`ConnectCtx`] | `#[before_connect]`, `#[conn_state]` |
+//! | [`ConnectCtx`] | `#[before_connect]`, `#[conn_state]` with `&self` (in the turn) |
+//! | [`PreConnectCtx`] | `#[before_connect]`, `#[conn_state]` without `self` (outside the turn) |
 //! | [`ConnCtx`] | `#[can_invoke]`, `#[can_subscribe]`, `#[can_publish]` |
 
 mod action;
@@ -15,6 +16,7 @@ mod actor;
 mod connect;
 mod create;
 pub(crate) mod effects;
+mod pre_connect;
 mod this;
 
 use std::any::{Any, TypeId};
@@ -25,6 +27,7 @@ pub use action::ActionCtx;
 pub use actor::ActorCtx;
 pub use connect::{ConnCtx, ConnectCtx};
 pub use create::CreateCtx;
+pub use pre_connect::PreConnectCtx;
 pub use this::{This, ThisInvoker};
 
 /// Who an actor instance is: its id, type name and key; and the registry's shared data.

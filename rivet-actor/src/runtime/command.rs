@@ -18,6 +18,8 @@ pub(crate) struct Connect<A: Actor> {
     pub(crate) sink: Option<Sink>,
     /// What the registry's guards learned about the caller.
     pub(crate) extensions: Vec<crate::guard::Extension>,
+    /// The state a `#[conn_state]` without `self` made outside the turn.
+    pub(crate) conn_state: Option<A::ConnState>,
 }
 
 /// One action invocation, typed (in-process) or encoded (from the wire), with the matching

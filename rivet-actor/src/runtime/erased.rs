@@ -164,14 +164,10 @@ impl<A: Actor> HostedActor<A> {
         request: Request,
         sink: Option<Sink>,
     ) -> Result<Connect<A>, ActorError> {
-        let extensions = self.0.guard(id, params.as_ref(), Some(&request)).await?;
-        Ok(Connect {
-            conn_id: ConnId::new(),
-            params: decode_params::<A>(params)?,
-            request: Some(Arc::new(request)),
-            sink,
-            extensions,
-        })
+        let decoded = decode_params::<A>(params.clone())?;
+        self.0
+            .connection(id, params.as_ref(), decoded, Some(Arc::new(request)), sink)
+            .await
     }
 }
 

@@ -2,16 +2,21 @@
 //! demand, and routing commands to them.
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use futures_util::FutureExt;
 use tokio::sync::mpsc;
 
 use crate::actor::Actor;
+use crate::conn::ConnId;
+use crate::context::PreConnectCtx;
 use crate::error::ActorError;
 use crate::guard::{ErasedGuard, Extension, GuardCtx};
-use crate::runtime::command::Command;
+use crate::runtime::command::{Command, Connect};
 use crate::runtime::instance;
+use crate::runtime::instance::mask;
 use crate::runtime::lookup::{ActorId, Key, Lookup};
 use crate::runtime::queue::Completion;
 use crate::storage::{ActorRecord, Storage};
@@ -343,6 +348,84 @@ impl<A: Actor> Host<A> {
         )
         .await;
         matches!(rx.await, Ok(Ok(true)))
+    }
+
+    /// The connection a request (or an in-process client) asks for, ready for the
+    /// instance's connect pipeline: the registry's guards and the connect hooks written
+    /// without `self` have run, here, outside the actor's turn.
+    pub(crate) async fn connection(
+        &self,
+        id: &ActorId,
+        raw_params: Option<&crate::value::Value>,
+        params: Arc<A::ConnParams>,
+        request: Option<Arc<crate::conn::Request>>,
+        sink: Option<crate::runtime::Sink>,
+    ) -> Result<Connect<A>, ActorError> {
+        let extensions = self.guard(id, raw_params, request.as_deref()).await?;
+        let conn_id = ConnId::new();
+        let conn_state = if A::BEFORE_CONNECT_DETACHED || A::CONN_STATE_DETACHED {
+            let hooks = self.detached_hooks(id, &conn_id, &params, request.as_deref());
+            // A panic in user code must not take the caller's task down with it.
+            AssertUnwindSafe(hooks)
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| {
+                    tracing::error!(actor = A::NAME, %id, "a connect hook panicked");
+                    Err(ActorError::internal())
+                })?
+        } else {
+            None
+        };
+        Ok(Connect {
+            conn_id,
+            params,
+            request,
+            sink,
+            extensions,
+            conn_state,
+        })
+    }
+
+    /// `#[before_connect]` and `#[conn_state]` without `self`, each within the connect-hook
+    /// timeout; the state `#[conn_state]` made, if it ran.
+    async fn detached_hooks(
+        &self,
+        id: &ActorId,
+        conn_id: &ConnId,
+        params: &A::ConnParams,
+        request: Option<&crate::conn::Request>,
+    ) -> Result<Option<A::ConnState>, ActorError> {
+        let record = self.storage.find_by_id(id.as_str()).await.map_err(|err| {
+            tracing::error!(actor = A::NAME, %id, %err, "storage failed before a connect hook");
+            ActorError::internal()
+        })?;
+        let key = record.ok_or_else(ActorError::not_found)?.key;
+        let ctx = PreConnectCtx {
+            actor_id: id.as_str(),
+            key: &key,
+            conn_id,
+            request,
+            data: &self.data,
+            actor: std::marker::PhantomData,
+        };
+        let limit = self.config.connect_hook_timeout;
+        let timed_out = |hook: &str| {
+            tracing::warn!(actor = A::NAME, %id, hook, "a connect hook timed out");
+            ActorError::hook_timed_out(hook)
+        };
+        if A::BEFORE_CONNECT_DETACHED {
+            tokio::time::timeout(limit, A::before_connect_detached(&ctx, params))
+                .await
+                .map_err(|_| timed_out("before_connect"))?
+                .map_err(|err| mask::<A>(err, id.as_str(), "before_connect"))?;
+        }
+        if !A::CONN_STATE_DETACHED {
+            return Ok(None);
+        }
+        tokio::time::timeout(limit, A::conn_state_detached(&ctx, params))
+            .await
+            .map_err(|_| timed_out("conn_state"))?
+            .map_err(|err| mask::<A>(err, id.as_str(), "conn_state"))
     }
 
     /// Runs the registry's guards of this actor type for a connection; what they learned,

@@ -42,18 +42,25 @@ impl<A: Actor> Instance<A> {
             request,
             sink,
             extensions,
+            conn_state,
         } = connect;
         let id = self.env.meta.id.clone();
         let mut ctx = self.env.connect_ctx(request.as_deref(), &conn_id);
         let limit = self.host.config.connect_hook_timeout;
-        tokio::time::timeout(limit, self.state.before_connect(&mut ctx, &params))
-            .await
-            .map_err(|_| timed_out::<A>(&id, "before_connect"))?
-            .map_err(|err| mask::<A>(err, &id, "before_connect"))?;
-        let conn_state = tokio::time::timeout(limit, self.state.conn_state(&mut ctx, &params))
-            .await
-            .map_err(|_| timed_out::<A>(&id, "conn_state"))?
-            .map_err(|err| mask::<A>(err, &id, "conn_state"))?;
+        // Hooks without `self` already ran, outside the turn (`Host::connection`).
+        if !A::BEFORE_CONNECT_DETACHED {
+            tokio::time::timeout(limit, self.state.before_connect(&mut ctx, &params))
+                .await
+                .map_err(|_| timed_out::<A>(&id, "before_connect"))?
+                .map_err(|err| mask::<A>(err, &id, "before_connect"))?;
+        }
+        let conn_state = match conn_state {
+            Some(state) => state,
+            None => tokio::time::timeout(limit, self.state.conn_state(&mut ctx, &params))
+                .await
+                .map_err(|_| timed_out::<A>(&id, "conn_state"))?
+                .map_err(|err| mask::<A>(err, &id, "conn_state"))?,
+        };
         let slot = ConnSlot {
             conn: Conn {
                 id: conn_id.clone(),
