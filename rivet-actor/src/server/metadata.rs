@@ -49,7 +49,13 @@ pub(crate) fn metrics(registry: &Registry, headers: &http::HeaderMap) -> HttpRes
 }
 
 /// Liveness.
-pub(crate) fn health() -> HttpResponse {
+pub(crate) fn health(registry: &Registry) -> HttpResponse {
+    if !registry.storage().healthy() {
+        return json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &serde_json::json!({ "status": "unhealthy", "reason": "storage cannot write" }),
+        );
+    }
     json_response(
         StatusCode::OK,
         &serde_json::json!({ "status": "ok", "runtime": "rivet-actor", "version": env!("CARGO_PKG_VERSION") }),

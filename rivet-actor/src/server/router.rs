@@ -40,7 +40,10 @@ pub(crate) fn router(registry: Registry) -> Router {
             PATH_METADATA,
             get(|State(r): State<Registry>| async move { metadata::metadata(&r) }),
         )
-        .route(PATH_HEALTH, get(|| async { metadata::health() }))
+        .route(
+            PATH_HEALTH,
+            get(|State(r): State<Registry>| async move { metadata::health(&r) }),
+        )
         .route(
             PATH_METRICS,
             get(

@@ -311,6 +311,11 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Counters since the storage was opened.
     fn stats(&self) -> StorageStats;
+
+    /// Whether the backend can still write (`/health` says so). Default: always.
+    fn healthy(&self) -> bool {
+        true
+    }
 }
 
 /// Environment variable naming the data directory used by [`open_default`].

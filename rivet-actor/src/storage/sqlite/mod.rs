@@ -119,6 +119,13 @@ impl SqliteStorage {
         })
     }
 
+    /// Fault injection for tests: the writer thread dies on its next write, as it would on a
+    /// bug; `/health` then says unhealthy and every commit fails at once.
+    #[doc(hidden)]
+    pub fn crash_writer_on_next_write(&self) {
+        self.writer.crash_on_next_write();
+    }
+
     /// The database file (`<dir>/actors.sqlite`).
     pub fn path(&self) -> &Path {
         &self.path
@@ -131,6 +138,10 @@ fn read_error(what: &str, id: &str) -> impl Fn(rusqlite::Error) -> StorageError 
 }
 
 impl Storage for SqliteStorage {
+    fn healthy(&self) -> bool {
+        self.writer.alive()
+    }
+
     fn find_by_key<'a>(
         &'a self,
         name: &'a str,

@@ -111,22 +111,40 @@ impl Op {
 pub(crate) struct Writer {
     sender: Option<mpsc::Sender<Op>>,
     thread: Option<JoinHandle<()>>,
+    /// Fault injection for tests: the thread dies on its next operation, as on a bug.
+    crash: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Writer {
     /// Starts the writer thread, which takes ownership of `conn`.
     pub(crate) fn spawn(conn: Connection, counters: Arc<Counters>) -> StorageResult<Self> {
         let (sender, receiver) = mpsc::channel();
+        let crash = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let crashing = crash.clone();
         let thread = std::thread::Builder::new()
             .name("rivet-actor-storage-writer".into())
-            .spawn(move || run(conn, receiver, &counters))
+            .spawn(move || run(conn, receiver, &counters, &crashing))
             .map_err(|e| {
                 StorageError::Backend(format!("starting the storage writer thread: {e}"))
             })?;
         Ok(Self {
             sender: Some(sender),
             thread: Some(thread),
+            crash,
         })
+    }
+
+    /// Whether the writer thread still runs (it ends only when the storage is dropped, or
+    /// by a bug).
+    pub(crate) fn alive(&self) -> bool {
+        self.thread
+            .as_ref()
+            .is_some_and(|thread| !thread.is_finished())
+    }
+
+    /// Makes the writer thread die on its next operation, as a bug would.
+    pub(crate) fn crash_on_next_write(&self) {
+        self.crash.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Queues an operation now and returns a future of its answer.
@@ -164,9 +182,18 @@ impl Drop for Writer {
 }
 
 /// The writer thread's loop.
-fn run(conn: Connection, receiver: mpsc::Receiver<Op>, counters: &Counters) {
+fn run(
+    conn: Connection,
+    receiver: mpsc::Receiver<Op>,
+    counters: &Counters,
+    crash: &std::sync::atomic::AtomicBool,
+) {
     let mut batch = Vec::new();
     while let Ok(first) = receiver.recv() {
+        assert!(
+            !crash.load(std::sync::atomic::Ordering::SeqCst),
+            "storage writer: a crash was requested"
+        );
         batch.push(first);
         batch.extend(receiver.try_iter());
         tracing::trace!(ops = batch.len(), "storage writer: applying a batch");
