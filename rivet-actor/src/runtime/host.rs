@@ -444,10 +444,17 @@ impl<A: Actor> Host<A> {
                 request,
                 data: &self.data,
             };
-            let checked =
-                tokio::time::timeout(self.config.connect_hook_timeout, guard.check(ctx, params))
-                    .await
-                    .map_err(|_| ActorError::hook_timed_out("connect guard"))??;
+            // Caught here: a guard runs on its caller's task (a server request, an
+            // in-process call), where a panic would drop the request without an answer or
+            // unwind into the caller. It refuses the connection as an internal error.
+            let check = AssertUnwindSafe(guard.check(ctx, params)).catch_unwind();
+            let checked = tokio::time::timeout(self.config.connect_hook_timeout, check)
+                .await
+                .map_err(|_| ActorError::hook_timed_out("connect guard"))?
+                .map_err(|_| {
+                    tracing::error!(actor = A::NAME, %id, "a connect guard panicked");
+                    ActorError::internal()
+                })??;
             extensions.push(checked);
         }
         Ok(extensions)

@@ -62,14 +62,18 @@ impl<A: Actor> Instance<A> {
             } => {
                 let turn =
                     async |inst: &mut Self, id: &ConnId| inst.raw_request(id, *request).await;
-                let answer = match self.throwaway(connect, turn).await {
+                match self.throwaway(connect, turn).await {
                     Ok((conn_id, answer)) => {
+                        // Answered before the disconnect: the handler's turn has ended
+                        // (committed or rolled back), and nothing `on_disconnect` does, a
+                        // panic included, can change what it answered.
+                        let _ = reply.send(answer);
                         self.disconnect(&conn_id).await;
-                        answer
                     }
-                    Err(refused) => Err(refused),
-                };
-                let _ = reply.send(answer);
+                    Err(refused) => {
+                        let _ = reply.send(Err(refused));
+                    }
+                }
             }
             RawCommand::WebSocket {
                 connect,
@@ -78,16 +82,20 @@ impl<A: Actor> Instance<A> {
             } => {
                 let turn =
                     async |inst: &mut Self, id: &ConnId| inst.raw_websocket(id, socket).await;
-                let answer = match self.throwaway(connect, turn).await {
+                match self.throwaway(connect, turn).await {
                     // The socket's connection stays until it closes.
-                    Ok((conn_id, Ok(()))) => Ok(conn_id),
-                    Ok((conn_id, Err(err))) => {
-                        self.disconnect(&conn_id).await;
-                        Err(err)
+                    Ok((conn_id, Ok(()))) => {
+                        let _ = reply.send(Ok(conn_id));
                     }
-                    Err(refused) => Err(refused),
-                };
-                let _ = reply.send(answer);
+                    Ok((conn_id, Err(err))) => {
+                        // Answered first, as a request is.
+                        let _ = reply.send(Err(err));
+                        self.disconnect(&conn_id).await;
+                    }
+                    Err(refused) => {
+                        let _ = reply.send(Err(refused));
+                    }
+                }
             }
         }
     }

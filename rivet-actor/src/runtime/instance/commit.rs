@@ -1,5 +1,9 @@
 //! Ending a turn: persist or roll back, then deliver or drop the turn's events.
 
+use std::panic::AssertUnwindSafe;
+
+use futures_util::FutureExt;
+
 use crate::actor::{Actor, Target};
 use crate::error::Error;
 use crate::runtime::instance::Instance;
@@ -47,10 +51,7 @@ impl<A: Actor> Instance<A> {
                 self.env.outbox.committed();
                 self.deliver();
                 if changed {
-                    let ctx = self.env.actor_ctx();
-                    self.state.on_state_change(&ctx).await;
-                    // on_state_change may broadcast.
-                    self.deliver();
+                    self.notice_state_change().await;
                 }
                 Ok(value)
             }
@@ -62,6 +63,23 @@ impl<A: Actor> Instance<A> {
                 Err(err)
             }
         }
+    }
+
+    /// Runs `on_state_change` after a commit, then delivers what it broadcast. A panic in
+    /// it is caught and logged here: the change is durable and the caller is about to be
+    /// told so, and answering a failure instead would have a retrying client apply it twice.
+    /// The hook sees the state and vars read-only, so it cannot leave them half-changed and
+    /// there is nothing to reload; what it staged (events, schedules) is dropped.
+    async fn notice_state_change(&mut self) {
+        let ctx = self.env.actor_ctx();
+        let noticed = AssertUnwindSafe(self.state.on_state_change(&ctx))
+            .catch_unwind()
+            .await;
+        if noticed.is_err() {
+            tracing::error!(actor = A::NAME, id = %self.env.meta.id, "on_state_change panicked after a committed turn; what it staged is dropped");
+            self.env.outbox.clear();
+        }
+        self.deliver();
     }
 
     /// Encodes and commits the whole state (after creation or migration).

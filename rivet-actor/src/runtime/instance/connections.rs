@@ -77,7 +77,19 @@ impl<A: Actor> Instance<A> {
             .insert_entry(slot)
             .into_mut();
         let mut ctx = self.env.action_ctx(Some(&slot.conn));
-        let connected = self.state.on_connect(&mut ctx).await;
+        let connected = match AssertUnwindSafe(self.state.on_connect(&mut ctx))
+            .catch_unwind()
+            .await
+        {
+            Ok(connected) => connected,
+            Err(panic) => {
+                // Refused like a failed `on_connect` (the caller's reply is dropped:
+                // `internal_error`), so not registered either: a slot left behind would
+                // keep the actor awake for ever. The task loop recovers the actor.
+                self.conns.remove(&conn_id);
+                std::panic::resume_unwind(panic)
+            }
+        };
         if let Err(err) = self.finish_turn(true, connected).await {
             self.conns.remove(&conn_id);
             return Err(mask::<A>(err, &id, "on_connect"));
@@ -257,7 +269,18 @@ impl<A: Actor> Instance<A> {
             return;
         };
         let mut ctx = self.env.action_ctx(Some(&slot.conn));
-        let result = self.state.on_disconnect(&mut ctx).await;
+        let result = match AssertUnwindSafe(self.state.on_disconnect(&mut ctx))
+            .catch_unwind()
+            .await
+        {
+            Ok(result) => result,
+            Err(panic) => {
+                // The connection is gone whatever its hook did: kept, it would keep the
+                // actor awake for ever. The task loop recovers the actor.
+                self.conns.remove(conn_id);
+                std::panic::resume_unwind(panic)
+            }
+        };
         let result = self.finish_turn(true, result).await;
         self.conns.remove(conn_id);
         if let Err(err) = result {

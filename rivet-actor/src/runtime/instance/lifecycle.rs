@@ -164,10 +164,25 @@ impl<A: Actor> Instance<A> {
     /// instance.
     pub(crate) async fn sleep(mut self, mut rx: mpsc::Receiver<Command<A>>) {
         self.stop_run_loop();
-        let mut ctx = self.env.actor_ctx();
-        let slept = self.state.on_sleep(&mut ctx).await;
-        if let Err(err) = self.finish_turn(true, slept).await {
-            mask::<A>(err, &self.env.meta.id, "on_sleep");
+        let slept = AssertUnwindSafe(async {
+            let mut ctx = self.env.actor_ctx();
+            let slept = self.state.on_sleep(&mut ctx).await;
+            self.finish_turn(true, slept).await
+        })
+        .catch_unwind()
+        .await;
+        match slept {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => {
+                mask::<A>(err, &self.env.meta.id, "on_sleep");
+            }
+            Err(_) => {
+                // The instance is leaving anyway: what `on_sleep` changed is not committed
+                // and what it staged is undone, and going to sleep goes on, so the alarm
+                // is armed and whatever arrived meanwhile reaches a fresh instance.
+                tracing::error!(actor = A::NAME, id = %self.env.meta.id, "on_sleep panicked; the actor sleeps without its changes");
+                self.env.outbox.clear();
+            }
         }
         rx.close();
         self.arm_alarm();
