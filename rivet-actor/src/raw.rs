@@ -58,6 +58,9 @@
 //! # });
 //! ```
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use tokio::sync::mpsc;
 
 /// The request an `#[on_request]` handler receives: method, the URI relative to
@@ -101,6 +104,29 @@ pub enum RawMessage {
     Binary(axum::body::Bytes),
 }
 
+impl RawMessage {
+    /// The message's size in bytes.
+    ///
+    /// ```
+    /// assert_eq!(rivet_actor::raw::RawMessage::from("hey").len(), 3);
+    /// ```
+    pub fn len(&self) -> usize {
+        match self {
+            RawMessage::Text(text) => text.len(),
+            RawMessage::Binary(bytes) => bytes.len(),
+        }
+    }
+
+    /// Whether the message is empty.
+    ///
+    /// ```
+    /// assert!(rivet_actor::raw::RawMessage::from("").is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 impl From<&str> for RawMessage {
     fn from(text: &str) -> Self {
         RawMessage::Text(text.to_owned())
@@ -137,7 +163,9 @@ pub(crate) enum Outgoing {
 pub struct SocketClosed;
 
 /// The sending half of a [`RawWebSocket`]; clone it to send from several tasks. Sending
-/// never waits: messages queue until the server writes them to the socket.
+/// never waits: messages queue until the server writes them to the socket — up to the
+/// server's bound (`ServerConfig::max_outgoing_bytes`); a client that falls that far behind
+/// is cut off (close 1011 `message.slow_consumer`) and sends answer [`SocketClosed`].
 ///
 /// ```
 /// # use rivet_actor::prelude::*;
@@ -158,14 +186,42 @@ pub struct SocketClosed;
 #[derive(Clone, Debug)]
 pub struct RawSender {
     tx: mpsc::UnboundedSender<Outgoing>,
+    /// Bytes queued and not yet taken by the server, shared with [`OutgoingRx`].
+    queued: Arc<AtomicUsize>,
+    limit: usize,
+}
+
+/// The server's end of what the actor sends: takes messages and gives their room back.
+#[derive(Debug)]
+pub(crate) struct OutgoingRx {
+    rx: mpsc::UnboundedReceiver<Outgoing>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl OutgoingRx {
+    pub(crate) async fn recv(&mut self) -> Option<Outgoing> {
+        let out = self.rx.recv().await?;
+        if let Outgoing::Message(message) = &out {
+            self.queued.fetch_sub(message.len(), Ordering::Relaxed);
+        }
+        Some(out)
+    }
 }
 
 impl RawSender {
     /// Queues a message for the client; [`SocketClosed`] once the socket is closed.
     pub fn send(&self, message: impl Into<RawMessage>) -> Result<(), SocketClosed> {
-        self.tx
-            .send(Outgoing::Message(message.into()))
-            .map_err(|_| SocketClosed)
+        let message = message.into();
+        let size = message.len();
+        if self.queued.fetch_add(size, Ordering::Relaxed) + size > self.limit {
+            self.queued.fetch_sub(size, Ordering::Relaxed);
+            self.close(1011, "message.slow_consumer");
+            return Err(SocketClosed);
+        }
+        self.tx.send(Outgoing::Message(message)).map_err(|_| {
+            self.queued.fetch_sub(size, Ordering::Relaxed);
+            SocketClosed
+        })
     }
 
     /// Closes the socket with `code` (e.g. 1000) and `reason` (at most 123 bytes), after
@@ -258,17 +314,24 @@ impl RawWebSocket {
     pub(crate) fn pair(
         uri: http::Uri,
         headers: http::HeaderMap,
-    ) -> (
-        RawWebSocket,
-        mpsc::Sender<RawMessage>,
-        mpsc::UnboundedReceiver<Outgoing>,
-    ) {
+        limit: usize,
+    ) -> (RawWebSocket, mpsc::Sender<RawMessage>, OutgoingRx) {
         // Bounded toward the actor: a client that sends faster than the actor reads is
         // slowed down by the socket, not buffered without limit.
         let (in_tx, in_rx) = mpsc::channel(64);
+        // Toward the client, bounded in bytes (see `RawSender`).
         let (out_tx, out_rx) = mpsc::unbounded_channel();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let out_rx = OutgoingRx {
+            rx: out_rx,
+            queued: queued.clone(),
+        };
         let socket = RawWebSocket {
-            sender: RawSender { tx: out_tx },
+            sender: RawSender {
+                tx: out_tx,
+                queued,
+                limit,
+            },
             receiver: RawReceiver { rx: in_rx },
             uri,
             headers,
@@ -306,5 +369,32 @@ impl RawWebSocket {
     /// Splits the socket into halves that can move to different tasks.
     pub fn split(self) -> (RawSender, RawReceiver) {
         (self.sender, self.receiver)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_client_that_falls_behind_the_bound_is_cut_off() {
+        let (socket, _incoming, mut outgoing) =
+            RawWebSocket::pair(http::Uri::from_static("/"), http::HeaderMap::new(), 10);
+        assert!(socket.send("123456").is_ok());
+        assert_eq!(socket.send("123456"), Err(SocketClosed));
+        assert!(matches!(outgoing.recv().await, Some(Outgoing::Message(_))));
+        match outgoing.recv().await {
+            Some(Outgoing::Close(code, reason)) => {
+                assert_eq!((code, reason.as_str()), (1011, "message.slow_consumer"));
+            }
+            other => panic!("expected the cut-off, got {other:?}"),
+        }
+        // Taken messages give their room back.
+        let (socket, _incoming, mut outgoing) =
+            RawWebSocket::pair(http::Uri::from_static("/"), http::HeaderMap::new(), 10);
+        for _ in 0..5 {
+            assert!(socket.send("123456").is_ok());
+            assert!(matches!(outgoing.recv().await, Some(Outgoing::Message(_))));
+        }
     }
 }

@@ -136,7 +136,8 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
         mut closing,
     } = accept;
     let uri = actor_uri(&request.uri);
-    let (raw, incoming, mut outgoing) = RawWebSocket::pair(uri, request.headers.clone());
+    let limit = registry.server_config().max_outgoing_bytes;
+    let (raw, incoming, mut outgoing) = RawWebSocket::pair(uri, request.headers.clone(), limit);
     // The connection's channel from the instance: `Close` when the actor is destroyed.
     let config = registry.server_config();
     let (sink, mut events) = outbound::channel(config.max_outgoing_bytes);
