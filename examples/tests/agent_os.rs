@@ -54,3 +54,57 @@ async fn guards_authenticate_the_library_vm() {
     assert_eq!(agent.exec("echo".into()).await.unwrap(), "user-123$ echo");
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_actors_api_passes_the_registry_guards_and_keeps_nothing_refused() {
+    let (registry, server, _client) = start().await;
+    let http = reqwest::Client::new();
+    let actors = format!("{}/actors", server.endpoint());
+    let body = serde_json::json!({ "name": "vm", "key": key("api-guarded") });
+    // No token: the guard refuses, as on the gateway, and the created actor is discarded.
+    let before = actor_count(&registry).await;
+    for (params, status, code) in [
+        (None, 400, "invalid_params"),
+        (Some(r#"{"authToken":""}"#), 403, "forbidden"),
+    ] {
+        let mut put = http.put(&actors).json(&body);
+        if let Some(params) = params {
+            put = put.header("x-rivet-conn-params", params);
+        }
+        let refused = put.send().await.unwrap();
+        assert_eq!(refused.status(), status, "{params:?}");
+        let error: serde_json::Value = refused.json().await.unwrap();
+        assert_eq!(error["code"], code, "{error}");
+    }
+    assert_eq!(actor_count(&registry).await, before);
+    // With a token it passes, and the keyed lookup asks the guard too.
+    let created = http
+        .put(&actors)
+        .header("x-rivet-conn-params", r#"{"authToken":"t"}"#)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+    assert_eq!(actor_count(&registry).await, before + 1);
+    let lookup = |params: &'static str| {
+        http.get(format!(
+            "{actors}?name=vm&key={}",
+            body["key"].as_str().unwrap()
+        ))
+        .header("x-rivet-conn-params", params)
+    };
+    assert_eq!(
+        lookup(r#"{"authToken":""}"#).send().await.unwrap().status(),
+        403
+    );
+    assert_eq!(
+        lookup(r#"{"authToken":"t"}"#)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    server.shutdown().await.unwrap();
+}

@@ -47,6 +47,14 @@ pub trait ErasedActor: Send + Sync + 'static {
         &'a self,
         id: &'a ActorId,
     ) -> BoxFuture<'a, Result<Option<ActorRecord>, ActorError>>;
+    /// Runs the registry's guards of the type for a caller that is not connecting (the
+    /// actors API): refused like a connection would be.
+    fn check_guards<'a>(
+        &'a self,
+        id: &'a ActorId,
+        params: Option<Value>,
+        request: Request,
+    ) -> BoxFuture<'a, Result<(), ActorError>>;
     /// A stateless action: connect pipeline, action, disconnect.
     fn stateless<'a>(
         &'a self,
@@ -222,6 +230,20 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
                     Err(ActorError::internal())
                 }
             }
+        })
+    }
+
+    fn check_guards<'a>(
+        &'a self,
+        id: &'a ActorId,
+        params: Option<Value>,
+        request: Request,
+    ) -> BoxFuture<'a, Result<(), ActorError>> {
+        Box::pin(async move {
+            self.0
+                .guard(id, params.as_ref(), Some(&request))
+                .await
+                .map(drop)
         })
     }
 

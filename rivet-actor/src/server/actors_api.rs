@@ -50,6 +50,14 @@ pub(crate) fn require_admin(
     }
 }
 
+/// What a guard sees of an actors API request: its headers.
+fn guard_request(headers: &http::HeaderMap) -> crate::conn::Request {
+    crate::conn::Request {
+        headers: headers.clone(),
+        ..Default::default()
+    }
+}
+
 /// The actor type's origin policy, as the gateway applies it: before anything is resolved.
 fn check_origin(
     registry: &Registry,
@@ -110,6 +118,7 @@ async fn create_or_get(
     registry: &Registry,
     body: CreateBody,
     create: bool,
+    headers: &http::HeaderMap,
 ) -> Result<(ActorRecord, bool), ActorError> {
     let actor = registry
         .actor_type(&body.name)
@@ -123,6 +132,16 @@ async fn create_or_get(
         ErasedLookup::GetOrCreate(key, input)
     };
     let (id, created) = actor.resolve(lookup).await?;
+    // The registry's guards, as on the gateway; a refusal leaves nothing it created.
+    let guarded = actor
+        .check_guards(&id, request::conn_params(headers)?, guard_request(headers))
+        .await;
+    if let Err(err) = guarded {
+        if created {
+            actor.discard_unused(&id).await;
+        }
+        return Err(err);
+    }
     let record = actor.record(&id).await?.ok_or_else(ActorError::not_found)?;
     Ok((record, created))
 }
@@ -133,7 +152,7 @@ pub(crate) async fn get_or_create(registry: &Registry, request: HttpRequest) -> 
     let result = async {
         let body: CreateBody = json_body(registry, request).await?;
         check_origin(registry, &body.name, &headers)?;
-        create_or_get(registry, body, false).await
+        create_or_get(registry, body, false, &headers).await
     };
     match result.await {
         Ok((record, created)) => json_response(
@@ -150,7 +169,7 @@ pub(crate) async fn create(registry: &Registry, request: HttpRequest) -> HttpRes
     let result = async {
         let body: CreateBody = json_body(registry, request).await?;
         check_origin(registry, &body.name, &headers)?;
-        create_or_get(registry, body, true).await
+        create_or_get(registry, body, true, &headers).await
     };
     match result.await {
         Ok((record, _)) => json_response(
@@ -194,6 +213,14 @@ pub(crate) async fn list(registry: &Registry, request: HttpRequest) -> HttpRespo
                 .await
                 .map_err(internal)?
             {
+                // The type's guards decide whether this caller may learn of it.
+                if let Some(actor) = registry.actor_type(name) {
+                    let id = ActorId::new(record.id.as_str());
+                    let params = request::conn_params(&headers)?;
+                    actor
+                        .check_guards(&id, params, guard_request(&headers))
+                        .await?;
+                }
                 records.push(record);
             }
         } else {
