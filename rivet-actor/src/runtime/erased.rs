@@ -430,7 +430,7 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
             let (reply, rx) = oneshot::channel();
             let cmd = Command::Raw(crate::runtime::raw::RawCommand::WebSocket {
                 connect,
-                socket,
+                socket: Box::new(socket),
                 reply,
             });
             self.0.send(id, cmd).await;

@@ -23,7 +23,8 @@ pub(crate) enum RawCommand<A: Actor> {
     /// sends `Disconnect`).
     WebSocket {
         connect: Connect<A>,
-        socket: RawWebSocket,
+        // Boxed, like a request: the socket's halves are larger than the other commands.
+        socket: Box<RawWebSocket>,
         reply: oneshot::Sender<Result<ConnId, ActorError>>,
     },
 }
@@ -81,7 +82,7 @@ impl<A: Actor> Instance<A> {
                 reply,
             } => {
                 let turn =
-                    async |inst: &mut Self, id: &ConnId| inst.raw_websocket(id, socket).await;
+                    async |inst: &mut Self, id: &ConnId| inst.raw_websocket(id, *socket).await;
                 match self.throwaway(connect, turn).await {
                     // The socket's connection stays until it closes.
                     Ok((conn_id, Ok(()))) => {
