@@ -1,6 +1,6 @@
 //! Connection-level limits over real sockets: a peer that sends half a request header is
 //! dropped (while `/metadata` keeps answering), a body that trickles in answers 408, and
-//! connections past the cap are refused as they arrive.
+//! connections past the cap are refused as they arrive, upgraded WebSockets among them.
 
 mod common;
 
@@ -129,5 +129,49 @@ async fn connections_past_the_cap_are_refused_as_they_arrive() {
     drop(held.pop());
     tokio::time::sleep(Duration::from_millis(200)).await;
     metadata_answers(&server).await;
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_websockets_hold_their_place_under_the_cap() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let server = serve(ServerConfig {
+        max_connections: 2,
+        ..Default::default()
+    })
+    .await;
+    let url = format!(
+        "ws://{}/gateway/chatRoom/connect?rvt-method=getOrCreate&rvt-key=capped&rvt-runner=default",
+        server.local_addr()
+    );
+    let open = || async {
+        let mut request = url.clone().into_client_request().unwrap();
+        request.headers_mut().insert(
+            "sec-websocket-protocol",
+            "rivet, rivet_encoding.json, rivet_conn_params.%7B%22auth_token%22%3A%22a%22%7D"
+                .parse()
+                .unwrap(),
+        );
+        tokio_tungstenite::connect_async(request)
+            .await
+            .map(|(socket, _)| socket)
+    };
+    let first = open().await.expect("first socket");
+    let second = open().await.expect("second socket");
+    // hyper has handed both connections over to their sockets; they still count.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut extra = TcpStream::connect(server.local_addr()).await.unwrap();
+    let _ = extra
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let answer = until_closed(&mut extra, Duration::from_secs(5))
+        .await
+        .expect("the connection past the cap was kept");
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+    // Closing a socket gives its place back.
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    metadata_answers(&server).await;
+    drop(second);
     server.shutdown().await.unwrap();
 }

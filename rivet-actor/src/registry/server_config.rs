@@ -33,7 +33,8 @@ pub struct ServerConfig {
     pub header_read_timeout: std::time::Duration,
     /// How long a request's body may take to arrive; slower answers 408 (default 30 s).
     pub body_read_timeout: std::time::Duration,
-    /// Connections served at once; more are refused as they arrive (default 10,000).
+    /// Connections served at once, open WebSockets included; more are refused as they
+    /// arrive (default 10,000).
     pub max_connections: usize,
     /// How long a shutdown waits for requests in flight (default 10 s).
     pub shutdown_deadline: std::time::Duration,

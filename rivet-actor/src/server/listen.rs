@@ -2,6 +2,10 @@
 //! connection with a deadline for its request headers (a slowloris peer that sends half a
 //! header and waits is dropped), at most `max_connections` at once (more are refused as
 //! they arrive), and a shutdown that lets requests in flight finish up to a deadline.
+//!
+//! A WebSocket outlives the HTTP connection hyper hands over on upgrade, so the place a
+//! connection holds is shared ([`ConnectionSlot`]) and the socket's session keeps it until
+//! the socket closes: upgraded sockets count against `max_connections` too.
 
 use std::sync::Arc;
 
@@ -10,9 +14,16 @@ use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, oneshot, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
+use tower::Layer;
 
 use crate::registry::ServerConfig;
+
+/// One connection's place under `max_connections`, in every request's extensions; an
+/// upgrade handler moves a clone into the socket's session so the place stays taken while
+/// the socket is open. The place frees when the last clone drops.
+#[derive(Clone)]
+pub(crate) struct ConnectionSlot(#[allow(dead_code)] Arc<OwnedSemaphorePermit>);
 
 /// Serves `app` on `listener` until `shutdown` fires; `closing` tells open WebSockets to
 /// close (1001) when it does.
@@ -43,11 +54,12 @@ pub(crate) async fn serve(
             drop(stream);
             continue;
         };
-        let service = TowerToHyperService::new(app.clone());
+        let slot = ConnectionSlot(Arc::new(permit));
+        let service = TowerToHyperService::new(axum::Extension(slot.clone()).layer(app.clone()));
         let mut closing = closing.subscribe();
         let header_timeout = config.header_read_timeout;
         tokio::spawn(async move {
-            let _permit = permit;
+            let _slot = slot;
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_timeout)

@@ -19,6 +19,7 @@ use crate::protocol::names::{
     SEGMENT_GATEWAY, SEGMENT_QUEUE, SEGMENT_REQUEST, SEGMENT_WEBSOCKET, WS_PROTOCOL_STANDARD,
 };
 use crate::registry::Registry;
+use crate::server::listen::ConnectionSlot;
 use crate::server::request::{self, HttpResponse};
 use crate::server::respond::{error_response, wire_error};
 use crate::server::ws::{AxumSocket, Closing};
@@ -174,6 +175,7 @@ async fn connect_upgrade(
     State(registry): State<Registry>,
     TypedPath(target): TypedPath<String>,
     closing: Option<axum::Extension<Closing>>,
+    slot: Option<axum::Extension<ConnectionSlot>>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     req: Request,
 ) -> Response {
@@ -197,7 +199,11 @@ async fn connect_upgrade(
         closing: closing.map(|axum::Extension(closing)| closing),
     };
     upgrade
-        .on_upgrade(move |socket| connect::session(AxumSocket::new(socket), accept))
+        .on_upgrade(move |socket| async move {
+            // The socket keeps its connection's place until it closes.
+            let _slot = slot;
+            connect::session(AxumSocket::new(socket), accept).await
+        })
         .into_response()
 }
 
@@ -207,6 +213,7 @@ async fn raw_upgrade(
     State(registry): State<Registry>,
     path: TypedPath<Vec<(String, String)>>,
     closing: Option<axum::Extension<Closing>>,
+    slot: Option<axum::Extension<ConnectionSlot>>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     req: Request,
 ) -> Response {
@@ -232,7 +239,10 @@ async fn raw_upgrade(
         closing: closing.map(|axum::Extension(closing)| closing),
     };
     upgrade
-        .on_upgrade(move |socket| raw::serve(AxumSocket::new(socket), accept))
+        .on_upgrade(move |socket| async move {
+            let _slot = slot;
+            raw::serve(AxumSocket::new(socket), accept).await
+        })
         .into_response()
 }
 
