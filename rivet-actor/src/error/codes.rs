@@ -16,6 +16,16 @@ impl ActorError {
         Self::new("auth", "forbidden", "Forbidden")
     }
 
+    /// `actor.storage_full`: the disk (or the storage's size limit) is full, so the turn's
+    /// changes were not saved and the actor is as it was before the turn.
+    pub fn storage_full() -> Self {
+        Self::new(
+            "actor",
+            "storage_full",
+            "The actor's storage is full; the change was not saved",
+        )
+    }
+
     /// `actor.not_found`: no actor with that key or id.
     pub fn not_found() -> Self {
         Self::new("actor", "not_found", "The actor does not exist")

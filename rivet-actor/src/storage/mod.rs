@@ -97,6 +97,13 @@ pub enum StorageError {
         /// What the lock file says of its holder (`process <pid>`).
         holder: String,
     },
+    /// The disk (or the size limit, [`SqliteStorage::limit_size`]) is full: the write was
+    /// not applied. Writes succeed again once there is room.
+    #[error("storage is full: {what}")]
+    Full {
+        /// What was being written.
+        what: String,
+    },
     /// The storage has shut down (its writer thread is gone); nothing more can be written.
     #[error("storage is closed")]
     Closed,

@@ -39,9 +39,7 @@ impl<A: Actor> Instance<A> {
                             self.rollback();
                         }
                         self.env.outbox.clear();
-                        return Err(Error::internal(format!(
-                            "committing the state failed: {err}"
-                        )));
+                        return Err(self.storage_failed(err).into());
                     }
                     if changed {
                         std::mem::swap(&mut self.saved, &mut self.scratch);
@@ -96,7 +94,7 @@ impl<A: Actor> Instance<A> {
             .storage
             .commit(&self.env.meta.id, write)
             .await
-            .map_err(|err| Error::internal(format!("committing the state failed: {err}")))?;
+            .map_err(|err| Error::from(self.storage_failed(err)))?;
         std::mem::swap(&mut self.saved, &mut self.scratch);
         self.env.outbox.committed();
         Ok(())

@@ -228,10 +228,15 @@ impl<A: Actor> Instance<A> {
             .map_err(|err| self.storage_failed(err))
     }
 
-    /// A storage failure, logged with the actor it hit; the client sees an internal error.
+    /// A storage failure, logged with the actor it hit; the client sees `actor.storage_full`
+    /// when the disk is full (it can retry once there is room) and an internal error
+    /// otherwise.
     pub(crate) fn storage_failed(&self, err: crate::storage::StorageError) -> ActorError {
         tracing::error!(actor = A::NAME, id = %self.env.meta.id, %err, "storage failed");
-        ActorError::internal()
+        match err {
+            crate::storage::StorageError::Full { .. } => ActorError::storage_full(),
+            _ => ActorError::internal(),
+        }
     }
 }
 

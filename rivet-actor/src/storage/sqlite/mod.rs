@@ -126,6 +126,27 @@ impl SqliteStorage {
         self.writer.crash_on_next_write();
     }
 
+    /// Caps the database file at `max_bytes` (`None` lifts the cap), from the next write on.
+    ///
+    /// A write that would grow the file past it fails with [`StorageError::Full`], as one on a
+    /// full disk does: nothing of it is applied, the actor keeps its last durable state, and
+    /// the client is answered `actor.storage_full`. Raising the cap (or freeing disk space)
+    /// lets writes succeed again without a restart. A cap below the current size keeps the
+    /// file at its current size.
+    ///
+    /// ```
+    /// # fn main() -> rivet_actor::storage::StorageResult<()> {
+    /// let dir = std::env::temp_dir().join(format!("rivet-actor-doc-limit-{}", std::process::id()));
+    /// let storage = rivet_actor::storage::SqliteStorage::open(&dir)?;
+    /// storage.limit_size(Some(64 * 1024 * 1024));
+    /// # drop(storage);
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok(()) }
+    /// ```
+    pub fn limit_size(&self, max_bytes: Option<u64>) {
+        self.writer.limit_size(max_bytes);
+    }
+
     /// The database file (`<dir>/actors.sqlite`).
     pub fn path(&self) -> &Path {
         &self.path

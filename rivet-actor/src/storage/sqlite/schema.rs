@@ -76,6 +76,9 @@ pub(crate) fn sql_error(context: &str, e: rusqlite::Error) -> StorageError {
         Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt) => StorageError::Corrupt {
             what: format!("{context}: {e}"),
         },
+        Some(ErrorCode::DiskFull) => StorageError::Full {
+            what: context.to_owned(),
+        },
         _ => StorageError::Backend(format!("{context}: {e}")),
     }
 }

@@ -113,6 +113,9 @@ pub(crate) struct Writer {
     thread: Option<JoinHandle<()>>,
     /// Fault injection for tests: the thread dies on its next operation, as on a bug.
     crash: Arc<std::sync::atomic::AtomicBool>,
+    /// A new size limit in bytes for the thread to apply before its next batch (0: none
+    /// pending, `u64::MAX`: no limit).
+    size_limit: Arc<AtomicU64>,
 }
 
 impl Writer {
@@ -121,9 +124,11 @@ impl Writer {
         let (sender, receiver) = mpsc::channel();
         let crash = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let crashing = crash.clone();
+        let size_limit = Arc::new(AtomicU64::new(0));
+        let limits = size_limit.clone();
         let thread = std::thread::Builder::new()
             .name("rivet-actor-storage-writer".into())
-            .spawn(move || run(conn, receiver, &counters, &crashing))
+            .spawn(move || run(conn, receiver, &counters, &crashing, &limits))
             .map_err(|e| {
                 StorageError::Backend(format!("starting the storage writer thread: {e}"))
             })?;
@@ -131,6 +136,7 @@ impl Writer {
             sender: Some(sender),
             thread: Some(thread),
             crash,
+            size_limit,
         })
     }
 
@@ -145,6 +151,12 @@ impl Writer {
     /// Makes the writer thread die on its next operation, as a bug would.
     pub(crate) fn crash_on_next_write(&self) {
         self.crash.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Limits the database file to `max_bytes` (`None`: no limit) from the next batch on.
+    pub(crate) fn limit_size(&self, max_bytes: Option<u64>) {
+        let limit = max_bytes.map_or(u64::MAX, |bytes| bytes.max(1));
+        self.size_limit.store(limit, Ordering::SeqCst);
     }
 
     /// Queues an operation now and returns a future of its answer.
@@ -187,6 +199,7 @@ fn run(
     receiver: mpsc::Receiver<Op>,
     counters: &Counters,
     crash: &std::sync::atomic::AtomicBool,
+    size_limit: &AtomicU64,
 ) {
     let mut batch = Vec::new();
     while let Ok(first) = receiver.recv() {
@@ -194,12 +207,34 @@ fn run(
             !crash.load(std::sync::atomic::Ordering::SeqCst),
             "storage writer: a crash was requested"
         );
+        match size_limit.swap(0, Ordering::SeqCst) {
+            0 => {}
+            max_bytes => apply_size_limit(&conn, max_bytes),
+        }
         batch.push(first);
         batch.extend(receiver.try_iter());
         tracing::trace!(ops = batch.len(), "storage writer: applying a batch");
         apply_batch(&conn, &mut batch, counters);
     }
     tracing::debug!("storage writer: channel closed, shutting down");
+}
+
+/// Sets SQLite's `max_page_count` so the file stays under `max_bytes`: a write past it fails
+/// with SQLITE_FULL, exactly as on a full disk. (SQLite keeps the current size if the file is
+/// already larger.)
+fn apply_size_limit(conn: &Connection, max_bytes: u64) {
+    let applied = conn
+        .query_row("PRAGMA page_size", [], |row| row.get::<_, i64>(0))
+        .and_then(|page_size| {
+            let pages = (max_bytes / page_size.max(1) as u64).clamp(1, i64::MAX as u64);
+            conn.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |row| {
+                row.get::<_, i64>(0)
+            })
+        });
+    match applied {
+        Ok(pages) => tracing::info!(max_bytes, pages, "storage size limit applied"),
+        Err(error) => tracing::error!(%error, max_bytes, "setting the storage size limit failed"),
+    }
 }
 
 fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
