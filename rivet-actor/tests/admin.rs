@@ -5,26 +5,16 @@
 mod common;
 
 use common::chat_room::ChatRoom;
-use common::server::{ADMIN_TOKEN, start};
+use common::server::{ADMIN_TOKEN, FetchJson, start, status_and_code};
 use rivet_actor::prelude::*;
 use rivet_actor::server::Server;
-
-async fn status_and_code(response: reqwest::Response) -> (u16, String) {
-    let status = response.status().as_u16();
-    let body: serde_json::Value = response.json().await.unwrap();
-    (status, body["code"].as_str().unwrap_or_default().to_owned())
-}
 
 async fn room_id(server: &Server, key: &str) -> String {
     let body: serde_json::Value = reqwest::Client::new()
         .put(format!("{}/actors", server.endpoint()))
         .json(&serde_json::json!({ "name": "chatRoom", "key": key }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     body["actor"]["actor_id"].as_str().unwrap().to_owned()
 }
 
@@ -50,14 +40,7 @@ async fn listing_and_destroying_need_the_admin_token() {
         );
     }
     // Still there after every refusal.
-    let found: serde_json::Value = list()
-        .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let found: serde_json::Value = list().bearer_auth(ADMIN_TOKEN).fetch_json().await;
     assert_eq!(found["actors"].as_array().unwrap().len(), 1, "{found}");
     assert_eq!(found["actors"][0]["actor_id"], id.as_str());
     let deleted = destroy().bearer_auth(ADMIN_TOKEN).send().await.unwrap();
@@ -89,21 +72,13 @@ async fn without_a_configured_token_the_management_api_is_refused() {
             "{}/actors?name=chatRoom&key=no-admin",
             server.endpoint()
         ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(by_key["actors"][0]["actor_id"], id.as_str());
     let by_id: serde_json::Value = http
         .get(format!("{}/actors?actor_ids={id}", server.endpoint()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(by_id["actors"][0]["actor_id"], id.as_str());
     let too_many = vec![id.as_str(); 101].join(",");
     let (status, code) = status_and_code(

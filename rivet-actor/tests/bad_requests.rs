@@ -6,7 +6,7 @@
 mod common;
 
 use common::chat_room::ChatRoom;
-use common::server::{ADMIN_TOKEN, params, start};
+use common::server::{ADMIN_TOKEN, FetchJson, params, start};
 use rivet_actor::prelude::*;
 use rivet_actor::server::Server;
 
@@ -142,11 +142,7 @@ async fn bad_actors_api_bodies_are_typed_and_create_nothing() {
     let listed: serde_json::Value = http
         .get(&actors)
         .bearer_auth(ADMIN_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(listed["actors"].as_array().unwrap().len(), 1, "{listed}");
 }

@@ -38,6 +38,18 @@ async fn until_closed(stream: &mut TcpStream, within: Duration) -> Option<Vec<u8
     .ok()
 }
 
+/// A connection that arrives while the server holds its maximum is closed unanswered.
+async fn refused_past_the_cap(server: &Server) {
+    let mut extra = TcpStream::connect(server.local_addr()).await.unwrap();
+    let _ = extra
+        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let answer = until_closed(&mut extra, Duration::from_secs(5))
+        .await
+        .expect("the connection past the cap was kept");
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+}
+
 async fn metadata_answers(server: &Server) {
     let started = Instant::now();
     let response = reqwest::get(format!("{}/metadata", server.endpoint()))
@@ -117,14 +129,7 @@ async fn connections_past_the_cap_are_refused_as_they_arrive() {
     }
     // Let the server take all three before the fourth arrives.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut extra = TcpStream::connect(server.local_addr()).await.unwrap();
-    let _ = extra
-        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await;
-    let answer = until_closed(&mut extra, Duration::from_secs(5))
-        .await
-        .expect("the connection past the cap was kept");
-    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+    refused_past_the_cap(&server).await;
     // A freed place is taken again.
     drop(held.pop());
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -160,14 +165,7 @@ async fn open_websockets_hold_their_place_under_the_cap() {
     let second = open().await.expect("second socket");
     // hyper has handed both connections over to their sockets; they still count.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let mut extra = TcpStream::connect(server.local_addr()).await.unwrap();
-    let _ = extra
-        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-        .await;
-    let answer = until_closed(&mut extra, Duration::from_secs(5))
-        .await
-        .expect("the connection past the cap was kept");
-    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+    refused_past_the_cap(&server).await;
     // Closing a socket gives its place back.
     drop(first);
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::chat_room::*;
-use common::server::{clients, params, start};
+use common::server::{FetchJson, clients, params, start};
 use rivet_actor::prelude::*;
 
 #[tokio::test]
@@ -173,35 +173,23 @@ async fn metadata_and_actors_api() {
     let http = reqwest::Client::new();
     let metadata: serde_json::Value = http
         .get(format!("{}/metadata?namespace=default", server.endpoint()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert!(metadata["actorNames"]["chatRoom"].is_object(), "{metadata}");
     let body = serde_json::json!({"name": "chatRoom", "key": "org/room", "runner_name_selector": "default", "crash_policy": "sleep"});
     let created: serde_json::Value = http
         .put(format!("{}/actors", server.endpoint()))
         .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(created["created"], true);
     assert_eq!(created["actor"]["key"], "org/room");
     let id = created["actor"]["actor_id"].as_str().unwrap().to_owned();
     let again: serde_json::Value = http
         .put(format!("{}/actors", server.endpoint()))
         .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(again["created"], false);
     assert_eq!(again["actor"]["actor_id"], id.as_str());
     let conflict = http
@@ -216,12 +204,8 @@ async fn metadata_and_actors_api() {
             "{}/actors?name=chatRoom&key=org%2Froom",
             server.endpoint()
         ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .fetch_json()
+        .await;
     assert_eq!(found["actors"][0]["actor_id"], id.as_str());
     // Calls by id work, then destroy removes the actor.
     let client = Client::new(server.endpoint());

@@ -12,18 +12,25 @@ use std::time::{Duration, Instant};
 use common::chat_room::ChatRoom;
 use common::server::params;
 use rivet_actor::prelude::*;
+use rivet_actor::server::Server;
 use rivet_actor::storage::SqliteStorage;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dead_writer_makes_health_unhealthy_and_writes_fail_fast() {
-    let dir = std::env::temp_dir().join(format!("rivet-actor-faults-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let storage = Arc::new(SqliteStorage::open(&dir).unwrap());
+/// A chat-room server on a fresh SQLite storage in `dir`, with the storage to inject faults.
+async fn serve_fresh(dir: &std::path::Path) -> (Arc<SqliteStorage>, Registry, Server) {
+    let _ = std::fs::remove_dir_all(dir);
+    let storage = Arc::new(SqliteStorage::open(dir).unwrap());
     let registry = Registry::builder()
         .shared_storage(storage.clone())
         .register::<ChatRoom>()
         .build();
     let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    (storage, registry, server)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_writer_makes_health_unhealthy_and_writes_fail_fast() {
+    let dir = std::env::temp_dir().join(format!("rivet-actor-faults-{}", std::process::id()));
+    let (storage, registry, server) = serve_fresh(&dir).await;
     let health = || reqwest::get(format!("{}/health", server.endpoint()));
     assert_eq!(health().await.unwrap().status(), 200);
     let room = Client::new(server.endpoint())
@@ -65,13 +72,7 @@ async fn a_dead_writer_makes_health_unhealthy_and_writes_fail_fast() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_fails_writes_with_a_typed_error_and_service_resumes_with_room() {
     let dir = std::env::temp_dir().join(format!("rivet-actor-full-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let storage = Arc::new(SqliteStorage::open(&dir).unwrap());
-    let registry = Registry::builder()
-        .shared_storage(storage.clone())
-        .register::<ChatRoom>()
-        .build();
-    let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (storage, registry, server) = serve_fresh(&dir).await;
     let room = Client::new(server.endpoint())
         .get_or_create::<ChatRoom>(["full"])
         .params(params("a"));

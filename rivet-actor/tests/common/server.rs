@@ -44,3 +44,22 @@ pub fn params(token: &str) -> ConnParams {
         auth_token: token.into(),
     }
 }
+
+/// Sends a request and reads its JSON answer, whatever the status.
+pub trait FetchJson {
+    /// The answer's body as JSON.
+    fn fetch_json(self) -> impl std::future::Future<Output = serde_json::Value>;
+}
+
+impl FetchJson for reqwest::RequestBuilder {
+    async fn fetch_json(self) -> serde_json::Value {
+        self.send().await.unwrap().json().await.unwrap()
+    }
+}
+
+/// The HTTP status of an answer and the `code` of its JSON error body.
+pub async fn status_and_code(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap();
+    (status, body["code"].as_str().unwrap_or_default().to_owned())
+}
