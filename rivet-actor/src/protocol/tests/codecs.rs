@@ -51,6 +51,25 @@ fn json_numbers() {
     assert_eq!(json_out(&Value::Float(f64::NEG_INFINITY)), "null");
 }
 
+// Found by fuzzing (`json_frames`, `cbor_frames`): without serde_json's `float_roundtrip`
+// these parsed one unit in the last place away from the nearest double, so a number written
+// by JavaScript (or by us) read back as another number.
+#[test]
+fn json_numbers_parse_to_the_nearest_double() {
+    for text in [
+        "9999999900000000000000000000000000000000000000000000000002009283842",
+        "1.612253100864882e265",
+        "9.9999999e+66",
+    ] {
+        let nearest: f64 = text.parse().unwrap();
+        assert_eq!(json_in(text).unwrap(), Value::Float(nearest), "{text}");
+        assert_eq!(
+            json_in(&json_out(&Value::Float(nearest))).unwrap(),
+            Value::Float(nearest)
+        );
+    }
+}
+
 #[test]
 fn json_bigint_both_ways() {
     assert_eq!(json_in(r#"["$BigInt","0"]"#).unwrap(), int(0));
