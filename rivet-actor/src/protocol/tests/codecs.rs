@@ -382,6 +382,22 @@ fn cbor_round_trips() {
     assert_eq!(cbor::to_value(&cbor::from_value(&long)).unwrap(), long);
 }
 
+// Found by fuzzing (`cbor_frames`): a tag's content was matched before it was normalized,
+// so `0(0("a"))` read as `0("a")`, which our encoder wrote back and read as `"a"`.
+#[test]
+fn cbor_nested_tags_normalize_from_the_inside_out() {
+    for (wire, expected) in [
+        ("c0c06161", text("a")),
+        ("d840d840420102", Value::Bytes(vec![1, 2])),
+        ("d90102d901028101", arr(vec![int(1)])),
+        ("d820c0c06161", Value::Tag(32, Box::new(text("a")))),
+    ] {
+        let value = cbor::to_value(&unhex(wire)).unwrap();
+        assert_eq!(value, expected, "{wire}");
+        assert_eq!(cbor::to_value(&cbor::from_value(&value)).unwrap(), value);
+    }
+}
+
 #[test]
 fn cbor_malformed() {
     for (bad, what) in [
