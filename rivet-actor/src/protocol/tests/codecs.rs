@@ -214,6 +214,23 @@ fn json_maps_and_keys() {
     assert_eq!(json_out(&text("a\"\n\u{e9}")), "\"a\\\"\\n\u{e9}\"");
 }
 
+// Found by fuzzing (`cbor_frames`, out of memory): a key that is a map whose key is a map
+// (and so on) was named by its JSON text quoted again at every level, doubling per level:
+// 317 bytes of CBOR, sent on to a JSON client, asked for more than 2 GB.
+#[test]
+fn json_keys_within_keys_stay_short() {
+    let inner = map(vec![("a", int(1))]);
+    let one = Value::Map(vec![(Value::Map(vec![(inner.clone(), int(2))]), int(3))]);
+    assert_eq!(json_out(&one), r#"{"{{\"a\":1}:2}":3}"#);
+    let mut key = inner;
+    for _ in 0..64 {
+        key = Value::Map(vec![(key, arr(vec![text("\"\\")]))]);
+    }
+    let deep = Value::Map(vec![(key, Value::Null)]);
+    assert!(json_out(&deep).len() < 2000, "{}", json_out(&deep).len());
+    assert!(value_to_json_value(&deep).to_string().len() < 2000);
+}
+
 #[test]
 fn json_malformed() {
     for bad in ["", "{", "[1,]", "{\"a\" 1}", "nul", "1 2", "\u{0}"] {
