@@ -52,6 +52,11 @@ pub mod value;
 #[path = "private.rs"]
 pub mod __private;
 
+/// Entry points of the fuzz targets in `fuzz/` and of the corpus replay test; not public API.
+#[doc(hidden)]
+#[path = "fuzz/mod.rs"]
+pub mod __fuzz;
+
 pub use actor::{ActionTarget, Actor, ActorCall, ActorReturn, Event, Invoke, Queue, Target};
 pub use client::{
     ActorConn, ActorHandle, Client, ConnStatus, EventStream, Invoker, LocalConn, LocalHandle,

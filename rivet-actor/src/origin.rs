@@ -134,13 +134,21 @@ fn split(text: &str) -> Option<(String, String, Option<u16>)> {
     }
     let scheme = scheme.to_ascii_lowercase();
     let (host, port) = match rest.rsplit_once(':') {
-        Some((host, port)) if !host.ends_with(']') || rest.starts_with('[') => {
-            let port: u16 = port.parse().ok()?;
-            (host, Some(port))
+        // After a `]` the last `:` is inside an IPv6 literal (`[::1]`), not before a port.
+        Some((host, port)) if !port.contains(']') => {
+            // Digits only: `u16::from_str` would also take a sign (`+80`).
+            if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            (host, Some(port.parse::<u16>().ok()?))
         }
         _ => (rest, None),
     };
     if host.is_empty() || host.starts_with('.') || host.ends_with('.') || host.contains("..") {
+        return None;
+    }
+    // A `:` in the host is only an IPv6 literal's: `a:b:80` would otherwise be host `a:b`.
+    if host.contains(':') && !(host.starts_with('[') && host.ends_with(']')) {
         return None;
     }
     let port = port.filter(|port| Some(*port) != default_port(&scheme));
@@ -291,6 +299,30 @@ mod tests {
             "https://*.com",
             "https://*",
         ] {
+            assert!(
+                OriginPolicy::allow([pattern]).is_err(),
+                "{pattern:?} must not parse"
+            );
+        }
+    }
+
+    // Found by fuzzing (`origins`): `http://[8::1]:080` displayed as `http://[8::1]`, which
+    // did not parse, because a `:` inside the brackets was taken for a port's.
+    #[test]
+    fn ipv6_literals_parse_with_and_without_a_port() {
+        let policy = OriginPolicy::allow(["http://[8::1]:080", "https://*.a.b.example"]).unwrap();
+        let shown = policy.to_string();
+        assert_eq!(shown, "http://[8::1], https://*.a.b.example");
+        assert_eq!(OriginPolicy::allow(shown.split(", ")).unwrap(), policy);
+        let local = OriginPolicy::allow(["http://[::1]"]).unwrap();
+        assert!(local.allows(Some("http://[::1]")));
+        assert!(local.allows(Some("http://[::1]:80")));
+        assert!(!local.allows(Some("http://[::1]:8080")));
+    }
+
+    #[test]
+    fn a_port_is_digits_and_a_host_has_no_bare_colon() {
+        for pattern in ["http://a:b:80", "http://a:+80", "http://a:", "http://::1"] {
             assert!(
                 OriginPolicy::allow([pattern]).is_err(),
                 "{pattern:?} must not parse"

@@ -71,16 +71,18 @@ fn normalize(value: Value) -> Value {
                 .collect(),
         ),
         Value::Float(f) if is_cbor_x_integer(f) => Value::Integer((f as i64).into()),
-        Value::Tag(tag, inner) => match (tag, *inner) {
+        // The content first, as cbor-x hands a tag its decoded content: a tag whose content
+        // is itself a tag (`0(0("…"))`) must see what the inner one became.
+        Value::Tag(tag, inner) => match (tag, normalize(*inner)) {
             (TAG_UINT8_ARRAY, Value::Bytes(bytes)) => Value::Bytes(bytes),
-            (TAG_SET, Value::Array(items)) => normalize(Value::Array(items)),
-            (TAG_MAP, Value::Map(entries)) => normalize(Value::Map(entries)),
-            (TAG_DATE_TEXT, Value::Text(text)) => Value::Text(text),
+            (TAG_SET, items @ Value::Array(_)) => items,
+            (TAG_MAP, entries @ Value::Map(_)) => entries,
+            (TAG_DATE_TEXT, text @ Value::Text(_)) => text,
             (TAG_DATE_EPOCH, epoch) => match epoch_seconds(&epoch).and_then(iso_date) {
                 Some(text) => Value::Text(text),
-                None => Value::Tag(TAG_DATE_EPOCH, Box::new(normalize(epoch))),
+                None => Value::Tag(TAG_DATE_EPOCH, Box::new(epoch)),
             },
-            (tag, inner) => Value::Tag(tag, Box::new(normalize(inner))),
+            (tag, inner) => Value::Tag(tag, Box::new(inner)),
         },
         other => other,
     }

@@ -51,6 +51,16 @@ fn malformed(error: serde_json::Error) -> ProtocolError {
 
 /// Appends the tagged JSON of `value` to `out`.
 pub(crate) fn write_value(out: &mut String, value: &Value) {
+    write_any(out, value, false);
+}
+
+/// Appends an array, escaping a genuine `["$x", v]` pair as `["$$x", v]`.
+pub(crate) fn write_array(out: &mut String, items: &[Value]) {
+    write_items(out, items, false);
+}
+
+/// [`write_value`], or with `in_key` the text of a map key (see [`key_text`]).
+fn write_any(out: &mut String, value: &Value, in_key: bool) {
     match value {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -64,38 +74,45 @@ pub(crate) fn write_value(out: &mut String, value: &Value) {
             write_str(out, &compat::encode_base64(bytes));
             out.push(']');
         }
-        Value::Array(items) => write_array(out, items),
+        Value::Array(items) => write_items(out, items, in_key),
         Value::Map(entries) => {
             out.push('{');
             for (i, (key, item)) in entries.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                write_str(out, &key_text(key));
+                let name = key_text(key);
+                // Inside a key, the text of a key that is not text goes in as it is:
+                // quoted again at each level of keys within keys, it would double in length
+                // per level (a few hundred bytes of CBOR asked for gigabytes).
+                if in_key && !matches!(key, Value::Text(_)) {
+                    out.push_str(&name);
+                } else {
+                    write_str(out, &name);
+                }
                 out.push(':');
-                write_value(out, item);
+                write_any(out, item, in_key);
             }
             out.push('}');
         }
-        Value::Tag(_, inner) => write_value(out, inner),
+        Value::Tag(_, inner) => write_any(out, inner, in_key),
         // `Value` is non-exhaustive; anything newer is written as null.
         _ => out.push_str("null"),
     }
 }
 
-/// Appends an array, escaping a genuine `["$x", v]` pair as `["$$x", v]`.
-pub(crate) fn write_array(out: &mut String, items: &[Value]) {
+fn write_items(out: &mut String, items: &[Value], in_key: bool) {
     out.push('[');
     if let Some(tag) = compat::needs_escape(items) {
         write_str(out, &format!("${tag}"));
         out.push(',');
-        write_value(out, &items[1]);
+        write_any(out, &items[1], in_key);
     } else {
         for (i, item) in items.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            write_value(out, item);
+            write_any(out, item, in_key);
         }
     }
     out.push(']');
@@ -127,7 +144,9 @@ pub(crate) fn write_str(out: &mut String, text: &str) {
 
 /// The text used for a map key that is not text, as JavaScript would name it: integers and
 /// floats in decimal (`1`, `1.5`, `NaN`, `Infinity`), `true`/`false`/`null`, bytes in base64,
-/// and arrays, maps and tags as their tagged JSON text.
+/// and arrays, maps and tags as their tagged JSON text, except that a key within such a key
+/// is not quoted (`{{"a":1}:2}`), which keeps the text as long as the value, not
+/// exponentially longer.
 pub fn key_text(key: &Value) -> String {
     match key {
         Value::Text(text) => text.clone(),
@@ -137,7 +156,11 @@ pub fn key_text(key: &Value) -> String {
         Value::Null => "null".to_owned(),
         Value::Bytes(bytes) => compat::encode_base64(bytes),
         Value::Tag(_, inner) => key_text(inner),
-        other => to_string(other),
+        other => {
+            let mut out = String::new();
+            write_any(&mut out, other, true);
+            out
+        }
     }
 }
 

@@ -35,7 +35,7 @@ pub struct ConnectProtocol {
 
 /// Reads a `Sec-WebSocket-Protocol` value (comma-separated; join repeated headers with `,`).
 ///
-/// Requires `rivet`. The encoding must be `json` or `cbor` (`bare` and unknown names are
+/// Requires `rivet`. The encoding must be `json`, `cbor` or `bare` (unknown names are
 /// errors, as is a repeated entry); conn params must be valid percent-encoding of UTF-8.
 /// Unknown entries are ignored.
 pub fn parse_subprotocols(header: &str) -> Result<ConnectProtocol, ProtocolError> {

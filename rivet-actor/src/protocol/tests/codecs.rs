@@ -51,6 +51,25 @@ fn json_numbers() {
     assert_eq!(json_out(&Value::Float(f64::NEG_INFINITY)), "null");
 }
 
+// Found by fuzzing (`json_frames`, `cbor_frames`): without serde_json's `float_roundtrip`
+// these parsed one unit in the last place away from the nearest double, so a number written
+// by JavaScript (or by us) read back as another number.
+#[test]
+fn json_numbers_parse_to_the_nearest_double() {
+    for text in [
+        "9999999900000000000000000000000000000000000000000000000002009283842",
+        "1.612253100864882e265",
+        "9.9999999e+66",
+    ] {
+        let nearest: f64 = text.parse().unwrap();
+        assert_eq!(json_in(text).unwrap(), Value::Float(nearest), "{text}");
+        assert_eq!(
+            json_in(&json_out(&Value::Float(nearest))).unwrap(),
+            Value::Float(nearest)
+        );
+    }
+}
+
 #[test]
 fn json_bigint_both_ways() {
     assert_eq!(json_in(r#"["$BigInt","0"]"#).unwrap(), int(0));
@@ -193,6 +212,23 @@ fn json_maps_and_keys() {
     );
     assert_eq!(json_out(&Value::Tag(1, Box::new(int(3)))), "3");
     assert_eq!(json_out(&text("a\"\n\u{e9}")), "\"a\\\"\\n\u{e9}\"");
+}
+
+// Found by fuzzing (`cbor_frames`, out of memory): a key that is a map whose key is a map
+// (and so on) was named by its JSON text quoted again at every level, doubling per level:
+// 317 bytes of CBOR, sent on to a JSON client, asked for more than 2 GB.
+#[test]
+fn json_keys_within_keys_stay_short() {
+    let inner = map(vec![("a", int(1))]);
+    let one = Value::Map(vec![(Value::Map(vec![(inner.clone(), int(2))]), int(3))]);
+    assert_eq!(json_out(&one), r#"{"{{\"a\":1}:2}":3}"#);
+    let mut key = inner;
+    for _ in 0..64 {
+        key = Value::Map(vec![(key, arr(vec![text("\"\\")]))]);
+    }
+    let deep = Value::Map(vec![(key, Value::Null)]);
+    assert!(json_out(&deep).len() < 2000, "{}", json_out(&deep).len());
+    assert!(value_to_json_value(&deep).to_string().len() < 2000);
 }
 
 #[test]
@@ -361,6 +397,22 @@ fn cbor_round_trips() {
     // Long strings and arrays use longer heads.
     let long = arr(vec![text(&"a".repeat(300)); 30]);
     assert_eq!(cbor::to_value(&cbor::from_value(&long)).unwrap(), long);
+}
+
+// Found by fuzzing (`cbor_frames`): a tag's content was matched before it was normalized,
+// so `0(0("a"))` read as `0("a")`, which our encoder wrote back and read as `"a"`.
+#[test]
+fn cbor_nested_tags_normalize_from_the_inside_out() {
+    for (wire, expected) in [
+        ("c0c06161", text("a")),
+        ("d840d840420102", Value::Bytes(vec![1, 2])),
+        ("d90102d901028101", arr(vec![int(1)])),
+        ("d820c0c06161", Value::Tag(32, Box::new(text("a")))),
+    ] {
+        let value = cbor::to_value(&unhex(wire)).unwrap();
+        assert_eq!(value, expected, "{wire}");
+        assert_eq!(cbor::to_value(&cbor::from_value(&value)).unwrap(), value);
+    }
 }
 
 #[test]
