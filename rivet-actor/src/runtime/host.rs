@@ -321,33 +321,27 @@ impl<A: Actor> Host<A> {
     /// Destroys actor `id`: its connections are closed, its instance stops and its data is
     /// removed. Whether it existed.
     pub(crate) async fn destroy(self: &Arc<Self>, id: &ActorId) -> Result<bool, ActorError> {
-        let (reply, rx) = tokio::sync::oneshot::channel();
-        let only_if_unused = false;
-        self.send(
-            id,
-            Command::Destroy {
-                only_if_unused,
-                reply,
-            },
-        )
-        .await;
-        rx.await.unwrap_or_else(|_| Err(ActorError::internal()))
+        self.send_destroy(id, false).await
     }
 
     /// Removes actor `id` if nothing has used it since it woke (see
     /// [`Command::Destroy`]); whether it was removed.
     pub(crate) async fn discard_unused(self: &Arc<Self>, id: &ActorId) -> bool {
+        matches!(self.send_destroy(id, true).await, Ok(true))
+    }
+
+    async fn send_destroy(
+        self: &Arc<Self>,
+        id: &ActorId,
+        only_if_unused: bool,
+    ) -> Result<bool, ActorError> {
         let (reply, rx) = tokio::sync::oneshot::channel();
-        let only_if_unused = true;
-        self.send(
-            id,
-            Command::Destroy {
-                only_if_unused,
-                reply,
-            },
-        )
-        .await;
-        matches!(rx.await, Ok(Ok(true)))
+        let destroy = Command::Destroy {
+            only_if_unused,
+            reply,
+        };
+        self.send(id, destroy).await;
+        rx.await.unwrap_or_else(|_| Err(ActorError::internal()))
     }
 
     /// The connection a request (or an in-process client) asks for, ready for the
