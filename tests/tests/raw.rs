@@ -6,7 +6,6 @@
 mod site;
 
 use futures_util::{SinkExt, StreamExt};
-use rivet_actor::OriginPolicy;
 use rivet_actor::prelude::*;
 use site::*;
 use std::time::Duration;
@@ -198,12 +197,7 @@ async fn refused_raw_websockets_close_with_the_reason() {
 
 #[tokio::test]
 async fn the_origin_policy_refuses_before_any_hook_or_actor() {
-    let registry = Registry::builder()
-        .in_memory()
-        .origins(OriginPolicy::allow(["https://ok.example"]).unwrap())
-        .register::<Site>()
-        .build();
-    let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (registry, server) = serve_for_ok_example().await;
     let site = Client::new(server.endpoint())
         .get_or_create::<Site>(["origin"])
         .params(pass("ann"))

@@ -6,8 +6,6 @@
 mod site;
 
 use futures_util::{SinkExt, StreamExt};
-use rivet_actor::OriginPolicy;
-use rivet_actor::prelude::*;
 use site::*;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
@@ -184,12 +182,7 @@ async fn an_actor_that_only_listens_keeps_the_socket_open() {
 
 #[tokio::test]
 async fn raw_request_preflights_allow_the_actors_methods_and_headers() {
-    let registry = Registry::builder()
-        .in_memory()
-        .origins(OriginPolicy::allow(["https://ok.example"]).unwrap())
-        .register::<Site>()
-        .build();
-    let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (registry, server) = serve_for_ok_example().await;
     let preflight = |path: &str, origin: &str| {
         reqwest::Client::new()
             .request(

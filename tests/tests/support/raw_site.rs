@@ -218,6 +218,17 @@ pub async fn serve_with(
     (registry, server, client)
 }
 
+/// A `Site` server whose registry admits only the origin `https://ok.example`.
+pub async fn serve_for_ok_example() -> (Registry, rivet_actor::server::Server) {
+    let registry = Registry::builder()
+        .in_memory()
+        .origins(rivet_actor::OriginPolicy::allow(["https://ok.example"]).unwrap())
+        .register::<Site>()
+        .build();
+    let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    (registry, server)
+}
+
 pub fn pass(user: &str) -> Pass {
     Pass { user: user.into() }
 }
