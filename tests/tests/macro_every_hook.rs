@@ -367,8 +367,7 @@ async fn struct_options_and_wire_names_through_the_erased_api() {
     let loud = erased
         .stateless(
             &id,
-            params.clone(),
-            Request::new(),
+            admit(erased, &id, params.clone()).await,
             "shout",
             vec![Value::Text("hey".into())],
         )
@@ -376,12 +375,17 @@ async fn struct_options_and_wire_names_through_the_erased_api() {
         .unwrap();
     assert_eq!(loud, Value::Text("HEY".into()));
     let err = erased
-        .stateless(&id, params.clone(), Request::new(), "sayLoudly", vec![])
+        .stateless(
+            &id,
+            admit(erased, &id, params.clone()).await,
+            "sayLoudly",
+            vec![],
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code, "action_not_found");
     let said = erased
-        .stateless(&id, params, Request::new(), "readSaid", vec![])
+        .stateless(&id, admit(erased, &id, params).await, "readSaid", vec![])
         .await
         .unwrap();
     assert_eq!(said, Value::Array(vec![Value::Text("HEY".into())]));
@@ -397,4 +401,16 @@ async fn as_user(
         .await
         .unwrap()
         .params(params(user))
+}
+
+/// The caller admitted to actor `id` with `params` (decoded, guards passed).
+async fn admit(
+    erased: &std::sync::Arc<dyn rivet_actor::runtime::ErasedActor>,
+    id: &rivet_actor::ActorId,
+    params: Option<Value>,
+) -> rivet_actor::runtime::Admission {
+    erased
+        .admit(id, params, Request::new())
+        .await
+        .expect("admitted")
 }

@@ -14,7 +14,7 @@ use crate::client::events::{EventItem, EventStream};
 use crate::conn::{ConnId, Request};
 use crate::error::{ActorError, ClientError};
 use crate::runtime::command::{CallAndReply, Command};
-use crate::runtime::host::Host;
+use crate::runtime::host::{Guards, Host};
 use crate::runtime::lookup::ActorId;
 use crate::runtime::{Outbound, erased::decode_params};
 
@@ -62,7 +62,13 @@ impl<A: Actor> Invoker<A> for LocalInvoker<A> {
             Mode::Stateless { params, request } => Command::Stateless {
                 connect: self
                     .host
-                    .connection(&self.id, None, params.clone()?, request.clone(), None)
+                    .connection(
+                        &self.id,
+                        Guards::Run(None),
+                        params.clone()?,
+                        request.clone(),
+                        None,
+                    )
                     .await?,
                 invocation,
             },
@@ -159,7 +165,7 @@ impl<A: Actor> LocalHandle<A> {
             .host
             .connection(
                 &self.id,
-                None,
+                Guards::Run(None),
                 params.clone(),
                 self.request.clone(),
                 Some(sink),
@@ -520,7 +526,7 @@ async fn local_queue_send<A: Actor, T: crate::actor::Queue<A>>(
     let body =
         crate::value::to_value(&message).map_err(|err| ClientError::Decode(err.to_string()))?;
     let connect = host
-        .connection(id, None, params, request.clone(), None)
+        .connection(id, Guards::Run(None), params, request.clone(), None)
         .await?;
     let result = host.queue_send(id, connect, T::TARGET, body, wait).await?;
     Ok(match result {

@@ -135,7 +135,7 @@ impl Registry {
         lookup: Lookup<InputSource<A>>,
     ) -> Result<LocalHandle<A>, ClientError> {
         let host = self.host::<A>()?;
-        let (id, _created) = host.resolve(lookup).await?;
+        let (id, _created) = host.resolve(lookup, None).await?;
         Ok(LocalHandle::new(host, id))
     }
 

@@ -9,9 +9,10 @@ use crate::actor::{Actor, Target};
 use crate::conn::{ConnId, Request};
 use crate::error::ActorError;
 use crate::runtime::Sink;
+use crate::runtime::admission::Admission;
 use crate::runtime::command::{CallAndReply, Command, Connect};
-use crate::runtime::host::{Host, InputSource};
-use crate::runtime::lookup::{ActorId, Key, Lookup};
+use crate::runtime::host::{Guards, Host, InputSource};
+use crate::runtime::lookup::{ActorId, Key, Lookup, Naming};
 use crate::storage::{ActorRecord, BoxFuture};
 use crate::value::Value;
 
@@ -36,8 +37,27 @@ pub trait ErasedActor: Send + Sync + 'static {
     fn awake(&self) -> usize;
     /// The type's actions, events and queues, and the declarations of their types.
     fn describe(&self) -> crate::typescript::Describe;
-    /// Finds or makes an actor; its id and whether this call created it.
-    fn resolve(&self, lookup: ErasedLookup) -> BoxFuture<'_, Result<(ActorId, bool), ActorError>>;
+    /// The id `lookup` names, changing nothing: the existing actor's (with `true`), or one
+    /// reserved for the actor [`ErasedActor::resolve`] would create (with `false`).
+    fn plan<'a>(
+        &'a self,
+        lookup: &'a ErasedLookup,
+    ) -> BoxFuture<'a, Result<(ActorId, bool), ActorError>>;
+    /// Finds or makes an actor; its id and whether this call created it. A created actor
+    /// takes the id [`ErasedActor::plan`] reserved, when given one.
+    fn resolve(
+        &self,
+        lookup: ErasedLookup,
+        reserved: Option<ActorId>,
+    ) -> BoxFuture<'_, Result<(ActorId, bool), ActorError>>;
+    /// Decodes the client's params for the type and runs the registry's guards of the type
+    /// for actor `id` (which need not exist yet): refused, or admitted to connect.
+    fn admit<'a>(
+        &'a self,
+        id: &'a ActorId,
+        params: Option<Value>,
+        request: Request,
+    ) -> BoxFuture<'a, Result<Admission, ActorError>>;
     /// Destroys an actor; whether it existed.
     fn destroy<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, Result<bool, ActorError>>;
     /// Removes an actor nothing has used since it woke (a refused request created it).
@@ -59,8 +79,7 @@ pub trait ErasedActor: Send + Sync + 'static {
     fn stateless<'a>(
         &'a self,
         id: &'a ActorId,
-        params: Option<Value>,
-        request: Request,
+        admission: Admission,
         action: &'a str,
         args: Vec<Value>,
     ) -> BoxFuture<'a, Result<Value, ActorError>>;
@@ -68,8 +87,7 @@ pub trait ErasedActor: Send + Sync + 'static {
     fn connect<'a>(
         &'a self,
         id: &'a ActorId,
-        params: Option<Value>,
-        request: Request,
+        admission: Admission,
         sink: Sink,
     ) -> BoxFuture<'a, Result<ConnId, ActorError>>;
     /// An action on an open connection. Awaiting the outer future queues the call in the
@@ -100,8 +118,7 @@ pub trait ErasedActor: Send + Sync + 'static {
     fn raw_request<'a>(
         &'a self,
         id: &'a ActorId,
-        params: Option<Value>,
-        request: Request,
+        admission: Admission,
         raw: crate::raw::RawRequest,
     ) -> BoxFuture<'a, Result<crate::raw::RawResponse, ActorError>>;
     /// A raw WebSocket: guards, connect pipeline, `can_invoke(WebSocket)`,
@@ -110,8 +127,7 @@ pub trait ErasedActor: Send + Sync + 'static {
     fn raw_websocket<'a>(
         &'a self,
         id: &'a ActorId,
-        params: Option<Value>,
-        request: Request,
+        admission: Admission,
         socket: crate::raw::RawWebSocket,
         sink: Sink,
     ) -> BoxFuture<'a, Result<ConnId, ActorError>>;
@@ -126,8 +142,7 @@ pub trait ErasedActor: Send + Sync + 'static {
     fn queue_send<'a>(
         &'a self,
         id: &'a ActorId,
-        params: Option<Value>,
-        request: Request,
+        admission: Admission,
         queue: &'a str,
         body: Value,
         wait: Option<std::time::Duration>,
@@ -163,19 +178,17 @@ async fn answer<T>(rx: oneshot::Receiver<Result<T, ActorError>>) -> Result<T, Ac
 pub(crate) struct HostedActor<A: Actor>(pub(crate) Arc<Host<A>>);
 
 impl<A: Actor> HostedActor<A> {
-    /// The registry's guards, then the params decoded for `A`: a connection ready for the
-    /// instance's connect pipeline.
+    /// An admitted caller's connection, ready for the instance's connect pipeline.
     async fn connection(
         &self,
         id: &ActorId,
-        params: Option<Value>,
-        request: Request,
+        admission: Admission,
         sink: Option<Sink>,
     ) -> Result<Connect<A>, ActorError> {
-        let decoded = decode_params::<A>(params.clone())?;
-        self.0
-            .connection(id, params.as_ref(), decoded, Some(Arc::new(request)), sink)
-            .await
+        let params = admission.params_for::<A>()?;
+        let guards = Guards::Ran(admission.extensions);
+        let request = Some(Arc::new(admission.request));
+        self.0.connection(id, guards, params, request, sink).await
     }
 }
 
@@ -206,7 +219,42 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
         })
     }
 
-    fn resolve(&self, lookup: ErasedLookup) -> BoxFuture<'_, Result<(ActorId, bool), ActorError>> {
+    fn plan<'a>(
+        &'a self,
+        lookup: &'a ErasedLookup,
+    ) -> BoxFuture<'a, Result<(ActorId, bool), ActorError>> {
+        let naming = match lookup {
+            ErasedLookup::Get(key) => Naming::Get(key),
+            ErasedLookup::GetOrCreate(key, _) => Naming::GetOrCreate(key),
+            ErasedLookup::Create(key, _) => Naming::Create(key),
+            ErasedLookup::Id(id) => Naming::Id(id),
+        };
+        Box::pin(self.0.plan(naming))
+    }
+
+    fn admit<'a>(
+        &'a self,
+        id: &'a ActorId,
+        params: Option<Value>,
+        request: Request,
+    ) -> BoxFuture<'a, Result<Admission, ActorError>> {
+        Box::pin(async move {
+            let decoded = decode_params::<A>(params.clone())?;
+            let extensions = self.0.guard(id, params.as_ref(), Some(&request)).await?;
+            Ok(Admission {
+                raw_params: params,
+                params: decoded,
+                extensions,
+                request,
+            })
+        })
+    }
+
+    fn resolve(
+        &self,
+        lookup: ErasedLookup,
+        reserved: Option<ActorId>,
+    ) -> BoxFuture<'_, Result<(ActorId, bool), ActorError>> {
         let lookup = match lookup {
             ErasedLookup::Get(key) => Lookup::Get(key),
             ErasedLookup::GetOrCreate(key, input) => {
@@ -215,7 +263,7 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
             ErasedLookup::Create(key, input) => Lookup::Create(key, input.map(InputSource::Value)),
             ErasedLookup::Id(id) => Lookup::Id(id),
         };
-        Box::pin(async move { self.0.resolve(lookup).await })
+        Box::pin(async move { self.0.resolve(lookup, reserved).await })
     }
 
     fn record<'a>(
@@ -250,14 +298,13 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
     fn stateless<'a>(
         &'a self,
         id: &'a ActorId,
-        params: Option<Value>,
-        request: Request,
+        admission: Admission,
         action: &'a str,
         args: Vec<Value>,
     ) -> BoxFuture<'a, Result<Value, ActorError>> {
         Box::pin(async move {
             let action = action_of::<A>(action)?;
-            let connect = self.connection(id, params, request, None).await?;
+            let connect = self.connection(id, admission, None).await?;
             let (reply, rx) = oneshot::channel();
             let cmd = Command::Stateless {
                 connect,
@@ -275,12 +322,11 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
     fn connect<'a>(
         &'a self,
         id: &'a ActorId,
-        params: Option<Value>,
-        request: Request,
+        admission: Admission,
         sink: Sink,
     ) -> BoxFuture<'a, Result<ConnId, ActorError>> {
         Box::pin(async move {
-            let connect = self.connection(id, params, request, Some(sink)).await?;
+            let connect = self.connection(id, admission, Some(sink)).await?;
             let conn_id = connect.conn_id.clone();
             let (reply, rx) = oneshot::channel();
             let cmd = Command::Connect { connect, reply };
@@ -369,8 +415,7 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
     fn queue_send<'a>(
         &'a self,
         id: &'a ActorId,
-        params: Option<Value>,
-        request: Request,
+        admission: Admission,
         queue: &'a str,
         body: Value,
         wait: Option<std::time::Duration>,
@@ -378,7 +423,7 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
         Box::pin(async move {
             let queue = A::Queue::from_name(queue)
                 .ok_or_else(|| ActorError::queue_not_found(A::NAME, queue))?;
-            let connect = self.connection(id, params, request, None).await?;
+            let connect = self.connection(id, admission, None).await?;
             self.0.queue_send(id, connect, queue, body, wait).await
         })
     }
@@ -394,15 +439,14 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
     fn raw_request<'a>(
         &'a self,
         id: &'a ActorId,
-        params: Option<Value>,
-        request: Request,
+        admission: Admission,
         raw: crate::raw::RawRequest,
     ) -> BoxFuture<'a, Result<crate::raw::RawResponse, ActorError>> {
         Box::pin(async move {
             if !A::HANDLES_REQUESTS {
                 return Err(ActorError::request_handler_not_found(A::NAME));
             }
-            let connect = self.connection(id, params, request, None).await?;
+            let connect = self.connection(id, admission, None).await?;
             let (reply, rx) = oneshot::channel();
             let cmd = Command::Raw(crate::runtime::raw::RawCommand::Request {
                 connect,
@@ -417,8 +461,7 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
     fn raw_websocket<'a>(
         &'a self,
         id: &'a ActorId,
-        params: Option<Value>,
-        request: Request,
+        admission: Admission,
         socket: crate::raw::RawWebSocket,
         sink: Sink,
     ) -> BoxFuture<'a, Result<ConnId, ActorError>> {
@@ -426,7 +469,7 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
             if !A::HANDLES_WEBSOCKETS {
                 return Err(ActorError::websocket_handler_not_found(A::NAME));
             }
-            let connect = self.connection(id, params, request, Some(sink)).await?;
+            let connect = self.connection(id, admission, Some(sink)).await?;
             let (reply, rx) = oneshot::channel();
             let cmd = Command::Raw(crate::runtime::raw::RawCommand::WebSocket {
                 connect,

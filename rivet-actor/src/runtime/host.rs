@@ -17,10 +17,23 @@ use crate::guard::{ErasedGuard, Extension, GuardCtx};
 use crate::runtime::command::{Command, Connect};
 use crate::runtime::instance;
 use crate::runtime::instance::mask;
-use crate::runtime::lookup::{ActorId, Key, Lookup};
+use crate::runtime::lookup::{ActorId, Key, Lookup, Naming};
 use crate::runtime::queue::Completion;
 use crate::storage::{ActorRecord, Storage};
 use tokio::sync::oneshot;
+
+/// The registry's guards for a connection: still to run (with the client's raw params), or
+/// already run before the actor was resolved (what they learned).
+pub(crate) enum Guards<'a> {
+    Run(Option<&'a crate::value::Value>),
+    Ran(Vec<Extension>),
+}
+
+/// A storage failure while naming an actor: logged, answered as internal.
+fn resolve_failed<A: Actor>(err: crate::storage::StorageError) -> ActorError {
+    tracing::error!(actor = A::NAME, %err, "storage failed while resolving an actor");
+    ActorError::internal()
+}
 
 /// Tunables of the executor.
 ///
@@ -163,59 +176,66 @@ impl<A: Actor> Host<A> {
         })
     }
 
-    /// Finds or makes the actor named by `lookup`; returns its id and whether it was created.
-    pub(crate) async fn resolve(
-        self: &Arc<Self>,
-        lookup: Lookup<InputSource<A>>,
-    ) -> Result<(ActorId, bool), ActorError> {
-        let storage_err = |err: crate::storage::StorageError| {
-            tracing::error!(actor = A::NAME, %err, "storage failed while resolving an actor");
-            ActorError::internal()
-        };
-        if let Lookup::Get(key) | Lookup::GetOrCreate(key, _) | Lookup::Create(key, _) = &lookup {
-            self.check_key(key)?;
-        }
-        let (key, input, must_create) = match lookup {
-            Lookup::Id(id) => {
-                return match self
+    /// The id `lookup` names, changing nothing: the existing actor's (with `true`), or a fresh
+    /// one reserved for the actor [`Host::resolve`] would create (with `false`), so a caller can
+    /// be checked against it before anything is stored.
+    pub(crate) async fn plan(&self, naming: Naming<'_>) -> Result<(ActorId, bool), ActorError> {
+        let (key, must_create) = match naming {
+            Naming::Id(id) => {
+                let record = self
                     .storage
                     .find_by_id(id.as_str())
                     .await
-                    .map_err(storage_err)?
-                {
-                    Some(record) if record.name == A::NAME => Ok((id, false)),
+                    .map_err(resolve_failed::<A>)?;
+                return match record {
+                    Some(record) if record.name == A::NAME => Ok((id.clone(), true)),
                     _ => Err(ActorError::not_found()),
                 };
             }
-            Lookup::Get(key) => {
-                return match self
-                    .storage
-                    .find_by_key(A::NAME, key.parts())
-                    .await
-                    .map_err(storage_err)?
-                {
-                    Some(record) => Ok((ActorId(record.id.into()), false)),
-                    None => Err(ActorError::not_found()),
-                };
-            }
+            Naming::Get(key) | Naming::GetOrCreate(key) => (key, false),
+            Naming::Create(key) => (key, true),
+        };
+        self.check_key(key)?;
+        let found = self
+            .storage
+            .find_by_key(A::NAME, key.parts())
+            .await
+            .map_err(resolve_failed::<A>)?;
+        match (found, naming) {
+            (Some(_), _) if must_create => Err(ActorError::already_exists()),
+            (Some(record), _) => Ok((ActorId(record.id.into()), true)),
+            (None, Naming::Get(_)) => Err(ActorError::not_found()),
+            (None, _) => Ok((ActorId(crate::ids::new_id().into()), false)),
+        }
+    }
+
+    /// Finds or makes the actor named by `lookup`; returns its id and whether it was created.
+    /// A created actor takes the `reserved` id when [`Host::plan`] gave one (the key was just
+    /// looked up, so it goes straight to the insert, which still yields to a concurrent
+    /// creator of the same key).
+    pub(crate) async fn resolve(
+        self: &Arc<Self>,
+        lookup: Lookup<InputSource<A>>,
+        reserved: Option<ActorId>,
+    ) -> Result<(ActorId, bool), ActorError> {
+        let reserved = match reserved {
+            Some(reserved) => reserved,
+            None => match self.plan(lookup.naming()).await? {
+                (id, true) => return Ok((id, false)),
+                (reserved, false) => reserved,
+            },
+        };
+        let (key, input, must_create) = match lookup {
+            // `plan` finds these or refuses them.
+            Lookup::Id(_) | Lookup::Get(_) => return Err(ActorError::not_found()),
             Lookup::GetOrCreate(key, input) => (key, input, false),
             Lookup::Create(key, input) => (key, input, true),
         };
-        if !must_create
-            && let Some(record) = self
-                .storage
-                .find_by_key(A::NAME, key.parts())
-                .await
-                .map_err(storage_err)?
-        {
-            return Ok((ActorId(record.id.into()), false));
-        }
-        let input = encode_input::<A>(input)?;
         let record = ActorRecord {
-            id: crate::ids::new_id(),
+            id: reserved.as_str().to_owned(),
             name: A::NAME.to_owned(),
             key: key.0,
-            input: Some(input),
+            input: Some(encode_input::<A>(input)?),
             created: false,
             created_at_ms: now_ms(),
         };
@@ -223,7 +243,7 @@ impl<A: Actor> Host<A> {
             .storage
             .insert_actor(record)
             .await
-            .map_err(storage_err)?;
+            .map_err(resolve_failed::<A>)?;
         if must_create && !inserted {
             return Err(ActorError::already_exists());
         }
@@ -350,12 +370,15 @@ impl<A: Actor> Host<A> {
     pub(crate) async fn connection(
         &self,
         id: &ActorId,
-        raw_params: Option<&crate::value::Value>,
+        guards: Guards<'_>,
         params: Arc<A::ConnParams>,
         request: Option<Arc<crate::conn::Request>>,
         sink: Option<crate::runtime::Sink>,
     ) -> Result<Connect<A>, ActorError> {
-        let extensions = self.guard(id, raw_params, request.as_deref()).await?;
+        let extensions = match guards {
+            Guards::Run(raw_params) => self.guard(id, raw_params, request.as_deref()).await?,
+            Guards::Ran(extensions) => extensions,
+        };
         let conn_id = ConnId::new();
         let conn_state = if A::BEFORE_CONNECT_DETACHED || A::CONN_STATE_DETACHED {
             let hooks = self.detached_hooks(id, &conn_id, &params, request.as_deref());

@@ -110,3 +110,24 @@ pub(crate) enum Lookup<I> {
     /// The actor with this id.
     Id(ActorId),
 }
+
+impl<I> Lookup<I> {
+    /// What the lookup names, without its input.
+    pub(crate) fn naming(&self) -> Naming<'_> {
+        match self {
+            Lookup::Get(key) => Naming::Get(key),
+            Lookup::GetOrCreate(key, _) => Naming::GetOrCreate(key),
+            Lookup::Create(key, _) => Naming::Create(key),
+            Lookup::Id(id) => Naming::Id(id),
+        }
+    }
+}
+
+/// What a lookup names and how, without the create input (which need not be `Sync`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Naming<'a> {
+    Get(&'a Key),
+    GetOrCreate(&'a Key),
+    Create(&'a Key),
+    Id(&'a ActorId),
+}

@@ -4,6 +4,7 @@
 //! tasks; `instance` runs a task's turns (connect pipeline, `can_invoke`, dispatch,
 //! persistence, event delivery) and survives panics in user code.
 
+pub(crate) mod admission;
 pub(crate) mod command;
 pub(crate) mod erased;
 pub(crate) mod host;
@@ -17,6 +18,7 @@ pub(crate) mod schedule;
 pub(crate) mod self_call;
 pub(crate) mod turn;
 
+pub use admission::Admission;
 pub use erased::{ErasedActor, ErasedLookup, Pending};
 pub use host::HostConfig;
 pub use lookup::{ActorId, Key};

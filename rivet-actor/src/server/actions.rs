@@ -47,16 +47,10 @@ async fn run(
     let params = request::conn_params(&parts.headers)?;
     let named = gateway::name(registry, target, &query).await?;
     named.check_origin(registry, request::origin(&parts.headers))?;
-    let target = named.resolve().await?;
+    let (target, admission) = named.enter(params, request::request_info(parts)).await?;
     let output = target
         .actor
-        .stateless(
-            &target.id,
-            params,
-            request::request_info(parts),
-            action,
-            args,
-        )
+        .stateless(&target.id, admission, action, args)
         .await;
     let output = target.unless_refused(output).await?;
     Ok((target.id, output))

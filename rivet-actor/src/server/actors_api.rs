@@ -131,16 +131,23 @@ async fn create_or_get(
     } else {
         ErasedLookup::GetOrCreate(key, input)
     };
-    let (id, created) = actor.resolve(lookup).await?;
-    // The registry's guards, as on the gateway; a refusal leaves nothing it created.
-    let guarded = actor
-        .check_guards(&id, request::conn_params(headers)?, guard_request(headers))
-        .await;
-    if let Err(err) = guarded {
-        if created {
-            actor.discard_unused(&id).await;
-        }
-        return Err(err);
+    // The registry's guards, as on the gateway, before anything is created: against the
+    // actor's id, or the one reserved for it.
+    let params = request::conn_params(headers)?;
+    let (planned, exists) = actor.plan(&lookup).await?;
+    actor
+        .check_guards(&planned, params.clone(), guard_request(headers))
+        .await?;
+    let (id, created) = if exists {
+        (planned.clone(), false)
+    } else {
+        actor.resolve(lookup, Some(planned.clone())).await?
+    };
+    if id != planned {
+        // Another request created it first, under its own id: check the one that exists.
+        actor
+            .check_guards(&id, params, guard_request(headers))
+            .await?;
     }
     let record = actor.record(&id).await?.ok_or_else(ActorError::not_found)?;
     Ok((record, created))

@@ -96,11 +96,8 @@ impl<S: FrameSocket> Session<S> {
             };
             let named = gateway::name(&registry, &target, &query).await?;
             named.check_origin(&registry, request.origin())?;
-            let target = named.resolve().await?;
-            let conn = target
-                .actor
-                .connect(&target.id, params, request, sink)
-                .await;
+            let (target, admission) = named.enter(params, request).await?;
+            let conn = target.actor.connect(&target.id, admission, sink).await;
             let conn = target.unless_refused(conn).await?;
             Ok::<_, ActorError>((target, conn))
         }

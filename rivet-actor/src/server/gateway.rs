@@ -9,7 +9,7 @@ use crate::protocol::names::{
 };
 use crate::protocol::{self, Value};
 use crate::registry::Registry;
-use crate::runtime::{ActorId, ErasedActor, ErasedLookup, Key};
+use crate::runtime::{ActorId, Admission, ErasedActor, ErasedLookup, Key};
 use crate::server::request::GatewayQuery;
 
 /// The actor a gateway request reaches, resolved: its type and its id.
@@ -43,14 +43,52 @@ pub(crate) struct Named {
 }
 
 impl Named {
-    /// Finds (or creates, for `getOrCreate`) the actor.
-    pub(crate) async fn resolve(self) -> Result<Resolved, ActorError> {
-        let (id, created) = self.actor.resolve(self.lookup).await?;
-        Ok(Resolved {
+    /// Admits the caller (params decoded, the registry's guards run), then finds or creates
+    /// the actor: a caller the guards refuse never creates or wakes one. The guards see the
+    /// id the actor has, or the one reserved for it if it is about to be created.
+    pub(crate) async fn enter(
+        self,
+        params: Option<Value>,
+        request: crate::conn::Request,
+    ) -> Result<(Resolved, Admission), ActorError> {
+        let (planned, exists) = match &self.lookup {
+            // Found by id when it was named: no second lookup.
+            ErasedLookup::Id(id) => (id.clone(), true),
+            lookup => self.actor.plan(lookup).await?,
+        };
+        let admission = self.actor.admit(&planned, params, request).await?;
+        if exists {
+            let resolved = Resolved {
+                actor: self.actor,
+                id: planned,
+                created: false,
+            };
+            return Ok((resolved, admission));
+        }
+        let (id, created) = self
+            .actor
+            .resolve(self.lookup, Some(planned.clone()))
+            .await?;
+        let resolved = Resolved {
             actor: self.actor,
             id,
             created,
-        })
+        };
+        if resolved.id == planned {
+            return Ok((resolved, admission));
+        }
+        // Another request created the actor first, under its own id: the guards check the
+        // actor that exists.
+        let Admission {
+            raw_params,
+            request,
+            ..
+        } = admission;
+        let admission = resolved
+            .actor
+            .admit(&resolved.id, raw_params, request)
+            .await?;
+        Ok((resolved, admission))
     }
 
     /// Refuses the request unless the actor type's origin policy admits its `Origin`.

@@ -78,20 +78,13 @@ async fn run(
         return Err(ActorError::queue_not_found(named.actor.name(), queue));
     }
     named.actor.check_queue_body(&send.body)?;
-    let target = named.resolve().await?;
+    let (target, admission) = named.enter(params, request::request_info(parts)).await?;
     let wait = send
         .wait
         .then(|| send.timeout_ms.map_or(DEFAULT_WAIT, Duration::from_millis));
     let result = target
         .actor
-        .queue_send(
-            &target.id,
-            params,
-            request::request_info(parts),
-            queue,
-            send.body,
-            wait,
-        )
+        .queue_send(&target.id, admission, queue, send.body, wait)
         .await;
     let result = target.unless_refused(result).await?;
     Ok((target.id, result))

@@ -42,15 +42,12 @@ pub(crate) async fn request(
         }
         let params = request::conn_params(&parts.headers)?;
         let body = request::read_body(body, registry.server_config()).await?;
-        let target = named.resolve().await?;
         let mut raw = http::Request::new(body);
         *raw.method_mut() = parts.method.clone();
         *raw.uri_mut() = actor_uri(&parts.uri);
         *raw.headers_mut() = parts.headers.clone();
-        let answer = target
-            .actor
-            .raw_request(&target.id, params, request::request_info(parts), raw)
-            .await;
+        let (target, admission) = named.enter(params, request::request_info(parts)).await?;
+        let answer = target.actor.raw_request(&target.id, admission, raw).await;
         target.unless_refused(answer).await
     }
     .await;
@@ -153,10 +150,10 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
         if !named.actor.handles_websockets() {
             return Err(ActorError::websocket_handler_not_found(named.actor.name()));
         }
-        let target = named.resolve().await?;
+        let (target, admission) = named.enter(params, request).await?;
         let conn = target
             .actor
-            .raw_websocket(&target.id, params, request, raw, sink)
+            .raw_websocket(&target.id, admission, raw, sink)
             .await;
         let conn = target.unless_refused(conn).await?;
         Ok::<_, ActorError>((target, conn))

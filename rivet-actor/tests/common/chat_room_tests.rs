@@ -165,8 +165,7 @@ async fn encoded_calls_check_argument_count_and_types() {
     let err = erased
         .stateless(
             &id,
-            params.clone(),
-            Request::new(),
+            admit(erased, &id, params.clone()).await,
             "sendMessage",
             vec![Value::Integer(3.into())],
         )
@@ -179,8 +178,7 @@ async fn encoded_calls_check_argument_count_and_types() {
     let err = erased
         .stateless(
             &id,
-            params.clone(),
-            Request::new(),
+            admit(erased, &id, params.clone()).await,
             "sendMessage",
             vec![Value::Null, Value::Null],
         )
@@ -188,24 +186,30 @@ async fn encoded_calls_check_argument_count_and_types() {
         .unwrap_err();
     assert_eq!(err.code, "invalid_args");
     let err = erased
-        .stateless(&id, params.clone(), Request::new(), "nope", vec![])
+        .stateless(&id, admit(erased, &id, params.clone()).await, "nope", vec![])
         .await
         .unwrap_err();
     assert_eq!(err.code, "action_not_found");
-    let err = erased
-        .stateless(&id, None, Request::new(), "getMessages", vec![])
-        .await
-        .unwrap_err();
+    // Params that do not decode are refused before any call is made.
+    let err = erased.admit(&id, None, Request::new()).await.err().unwrap();
     assert_eq!(err.code, "invalid_params");
     let ok = erased
         .stateless(
             &id,
-            params,
-            Request::new(),
+            admit(erased, &id, params).await,
             "sendMessage",
             vec![Value::Text("typed".into())],
         )
         .await
         .unwrap();
     assert_eq!(ok, Value::Null);
+}
+
+/// The caller admitted to actor `id` with `params` (decoded, guards passed).
+async fn admit(
+    erased: &std::sync::Arc<dyn rivet_actor::runtime::ErasedActor>,
+    id: &rivet_actor::ActorId,
+    params: Option<Value>,
+) -> rivet_actor::runtime::Admission {
+    erased.admit(id, params, Request::new()).await.expect("admitted")
 }
