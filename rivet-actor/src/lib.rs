@@ -32,6 +32,8 @@ pub mod auth;
 pub mod client;
 pub mod conn;
 pub mod context;
+#[cfg(feature = "engine")]
+pub mod engine;
 pub mod error;
 pub mod guard;
 mod ids;

@@ -61,6 +61,9 @@ struct Inner {
     actor_origins: HashMap<&'static str, OriginPolicy>,
     admin_token: Option<AdminToken>,
     metrics: Arc<Metrics>,
+    /// The storage, when it is the engine's (engine mode).
+    #[cfg(feature = "engine")]
+    engine: Option<Arc<crate::engine::EngineStorage>>,
 }
 
 type Registration = Box<
@@ -91,6 +94,9 @@ enum StorageChoice {
     Memory,
     /// A backend the caller made.
     Custom(Arc<dyn Storage>),
+    /// The engine's actor KV (engine mode).
+    #[cfg(feature = "engine")]
+    Engine,
 }
 
 /// Builds a [`Registry`].
@@ -226,6 +232,12 @@ impl Registry {
     }
 
     /// The storage this registry writes to.
+    /// The engine's storage, when the registry was built for engine mode.
+    #[cfg(feature = "engine")]
+    pub(crate) fn engine_storage(&self) -> Option<Arc<crate::engine::EngineStorage>> {
+        self.inner.engine.clone()
+    }
+
     pub fn storage(&self) -> &Arc<dyn Storage> {
         &self.inner.storage
     }
@@ -393,6 +405,22 @@ impl RegistryBuilder {
         self
     }
 
+    /// Keeps the actors in the Rivet Engine's actor KV, to be hosted there with
+    /// [`Registry::serve_engine`] (engine mode; the `engine` feature).
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Counter { count: i64 }
+    /// # #[actor] impl Counter { #[action] fn get(&self) -> i64 { self.count } }
+    /// let registry = Registry::builder().engine().register::<Counter>().build();
+    /// # let _ = registry;
+    /// ```
+    #[cfg(feature = "engine")]
+    pub fn engine(mut self) -> Self {
+        self.storage = StorageChoice::Engine;
+        self
+    }
+
     /// Executor settings.
     pub fn config(mut self, config: HostConfig) -> Self {
         self.config = config;
@@ -408,6 +436,12 @@ impl RegistryBuilder {
     /// # Panics
     /// When two registered actor types share a wire name: requests could not be routed.
     pub fn try_build(self) -> Result<Registry, StorageError> {
+        #[cfg(feature = "engine")]
+        let engine = matches!(self.storage, StorageChoice::Engine)
+            .then(|| Arc::new(crate::engine::EngineStorage::new()));
+        #[cfg(feature = "engine")]
+        let engine_storage: Option<Arc<dyn Storage>> =
+            engine.clone().map(|e| e as Arc<dyn Storage>);
         let storage: Arc<dyn Storage> = match self.storage {
             StorageChoice::Default => {
                 Arc::new(SqliteStorage::open(crate::storage::default_data_dir())?)
@@ -415,6 +449,8 @@ impl RegistryBuilder {
             StorageChoice::Dir(dir) => Arc::new(SqliteStorage::open(dir)?),
             StorageChoice::Memory => Arc::new(MemoryStorage::new()),
             StorageChoice::Custom(storage) => storage,
+            #[cfg(feature = "engine")]
+            StorageChoice::Engine => engine_storage.expect("made above"),
         };
         let mut by_name = HashMap::new();
         let mut by_type = HashMap::new();
@@ -450,6 +486,8 @@ impl RegistryBuilder {
                 actor_origins,
                 admin_token: AdminToken::configured(self.admin_token),
                 metrics,
+                #[cfg(feature = "engine")]
+                engine,
             }),
         })
     }

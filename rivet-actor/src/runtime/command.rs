@@ -89,6 +89,13 @@ pub(crate) enum Command<A: Actor> {
     Queue(crate::runtime::queue::QueueCommand<A>),
     /// Raw HTTP requests and raw WebSockets (`runtime/raw.rs`).
     Raw(crate::runtime::raw::RawCommand<A>),
+    /// Go to sleep now (`on_sleep`, connections closed): the placement that hosts the actor
+    /// (the engine) moves or sleeps it. Answers once the instance has left.
+    Stop { reply: oneshot::Sender<()> },
+    /// Answers once the instance has woken (created, if new): nothing else.
+    Ready {
+        reply: oneshot::Sender<Result<(), ActorError>>,
+    },
     /// Remove the actor and its data; answers whether it existed (was removed).
     Destroy {
         /// Only if nothing has used it since it woke: no write committed, no connection
@@ -113,15 +120,24 @@ impl<A: Actor> Command<A> {
                 Some(&connect.conn_id)
             }
             Command::Raw(cmd) => Some(cmd.conn_id()),
-            Command::Queue(_) | Command::Internal { .. } | Command::Destroy { .. } => None,
+            Command::Queue(_)
+            | Command::Internal { .. }
+            | Command::Destroy { .. }
+            | Command::Stop { .. }
+            | Command::Ready { .. } => None,
         }
     }
 
     /// Answers the command's caller with an error (the instance could not take it).
     pub(crate) fn fail(self, err: ActorError) {
         match self {
-            Command::Connect { reply, .. } | Command::Subscribe { reply, .. } => {
+            Command::Connect { reply, .. }
+            | Command::Subscribe { reply, .. }
+            | Command::Ready { reply } => {
                 let _ = reply.send(Err(err));
+            }
+            Command::Stop { reply } => {
+                let _ = reply.send(());
             }
             Command::Destroy { reply, .. } => {
                 let _ = reply.send(if err.is_not_found() {

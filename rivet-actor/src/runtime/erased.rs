@@ -60,6 +60,11 @@ pub trait ErasedActor: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<Admission, ActorError>>;
     /// Destroys an actor; whether it existed.
     fn destroy<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, Result<bool, ActorError>>;
+    /// Wakes the actor (creating it, if new) and answers once it is up.
+    fn ready<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, Result<(), ActorError>>;
+    /// Puts the actor to sleep now if it is awake (`on_sleep`, connections closed);
+    /// answers once it has left.
+    fn stop<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, ()>;
     /// Removes an actor nothing has used since it woke (a refused request created it).
     fn discard_unused<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, ()>;
     /// The actor's stored record.
@@ -209,6 +214,28 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
 
     fn destroy<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, Result<bool, ActorError>> {
         Box::pin(async move { self.0.destroy(id).await })
+    }
+
+    fn ready<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, Result<(), ActorError>> {
+        Box::pin(async move {
+            let (reply, rx) = oneshot::channel();
+            self.0.send(id, Command::Ready { reply }).await;
+            answer(rx).await
+        })
+    }
+
+    fn stop<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let (reply, rx) = oneshot::channel();
+            if self
+                .0
+                .send_if_live(id, Command::Stop { reply })
+                .await
+                .is_none()
+            {
+                let _ = rx.await;
+            }
+        })
     }
 
     fn discard_unused<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, ()> {

@@ -300,6 +300,22 @@ impl<A: Actor> Host<A> {
         cmd.fail(ActorError::stopped());
     }
 
+    /// Sends `cmd` to instance `id` only if it is awake; gives it back otherwise.
+    pub(crate) async fn send_if_live(&self, id: &ActorId, cmd: Command<A>) -> Option<Command<A>> {
+        let tx = {
+            let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+            live.get(id).filter(|tx| !tx.is_closed()).cloned()
+        };
+        match tx {
+            Some(tx) => tx
+                .send(cmd)
+                .await
+                .err()
+                .map(|mpsc::error::SendError(cmd)| cmd),
+            None => Some(cmd),
+        }
+    }
+
     /// Records that instance `id` failed to start with `err`.
     pub(crate) fn start_failed(&self, id: &ActorId, err: ActorError) {
         let mut failed = self.failed_starts.lock().unwrap_or_else(|p| p.into_inner());

@@ -8,16 +8,16 @@
 
 mod actions;
 mod actors_api;
-mod connect;
+pub(crate) mod connect;
 mod cors;
 mod gateway;
 mod listen;
 mod metadata;
 mod queue;
-mod raw;
+pub(crate) mod raw;
 pub mod request;
-mod respond;
-mod router;
+pub(crate) mod respond;
+pub(crate) mod router;
 pub mod ws;
 
 use std::net::SocketAddr;

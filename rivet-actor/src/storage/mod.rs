@@ -125,6 +125,14 @@ pub enum StorageError {
         /// The newest schema version this build understands.
         supported: i64,
     },
+    /// The write's outcome is unknown: the connection to a remote backend broke while it
+    /// was in flight, so it may or may not have been applied. The runtime answers the turn
+    /// as failed and reloads the actor from storage before its next turn.
+    #[error("the outcome of a storage write is unknown: {what}")]
+    Unknown {
+        /// What was being written, and what broke.
+        what: String,
+    },
     /// A write named an actor id that has no record (never inserted, or destroyed).
     #[error("no actor with id {id:?} in storage")]
     ActorNotFound {
@@ -318,6 +326,11 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Counters since the storage was opened.
     fn stats(&self) -> StorageStats;
+
+    /// The actor's instance left, to wake at `wake_at` for its next schedule if it has one:
+    /// on its own (`idle`) or because its placement asked. A backend that places actors (the
+    /// engine's) passes it on; the default does nothing.
+    fn actor_slept(&self, _id: &str, _wake_at: Option<std::time::SystemTime>, _idle: bool) {}
 
     /// Whether the backend can still write (`/health` says so). Default: always.
     fn healthy(&self) -> bool {

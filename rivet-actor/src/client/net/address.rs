@@ -28,14 +28,15 @@ impl ActorAddress {
 
     /// `{endpoint}/gateway/{name or id}{path}?rvt-…`. The key goes both as the npm client
     /// sends it (`rvt-key`, comma-joined) and collision-free (`rvt-key-json`), which our
-    /// server prefers, so `["a,b"]` and `["a","b"]` stay distinct.
+    /// server prefers, so `["a,b"]` and `["a","b"]` stay distinct. An engine's gateway takes
+    /// only the npm client's parameters (it refuses others), so it gets `rvt-key` alone.
     pub(crate) fn url(
         &self,
-        endpoint: &str,
+        client: &super::ClientInner,
         actor_name: &str,
         path: &[&str],
     ) -> Result<reqwest::Url, ClientError> {
-        let mut url = reqwest::Url::parse(endpoint)
+        let mut url = reqwest::Url::parse(&client.endpoint)
             .map_err(|err| ClientError::Transport(format!("invalid endpoint: {err}")))?;
         {
             let mut segments = url
@@ -50,19 +51,25 @@ impl ActorAddress {
         }
         if let ActorAddress::Query { method, key, input } = self {
             let mut query = url.query_pairs_mut();
+            let (namespace, pool) = match &client.engine {
+                Some((namespace, pool)) => (namespace.as_str(), pool.as_str()),
+                None => (names::DEFAULT_NAMESPACE, names::DEFAULT_RUNNER),
+            };
             query
-                .append_pair(names::QUERY_NAMESPACE, names::DEFAULT_NAMESPACE)
+                .append_pair(names::QUERY_NAMESPACE, namespace)
                 .append_pair(names::QUERY_METHOD, method);
             if *method == names::METHOD_GET_OR_CREATE {
-                query.append_pair(names::QUERY_RUNNER, names::DEFAULT_RUNNER);
+                query.append_pair(names::QUERY_RUNNER, pool);
             }
             if let Some(joined) = protocol::query_key::encode(key.parts()) {
                 query.append_pair(names::QUERY_KEY, &joined);
             }
-            query.append_pair(
-                names::QUERY_KEY_JSON,
-                &protocol::json_key::encode(key.parts()),
-            );
+            if client.engine.is_none() {
+                query.append_pair(
+                    names::QUERY_KEY_JSON,
+                    &protocol::json_key::encode(key.parts()),
+                );
+            }
             if let Some(input) = input {
                 query.append_pair(names::QUERY_INPUT, input);
             }

@@ -403,11 +403,10 @@ impl SocketTask {
     /// Opens the socket and waits for `Init`; a refused connection is the actor's error.
     async fn connect(&mut self) -> Result<Socket, ClientError> {
         let inner = &self.handle.client.inner;
-        let mut url = self.handle.address.url(
-            &inner.endpoint,
-            self.handle.actor_name,
-            &[names::SEGMENT_CONNECT],
-        )?;
+        let mut url =
+            self.handle
+                .address
+                .url(inner, self.handle.actor_name, &[names::SEGMENT_CONNECT])?;
         let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
         url.set_scheme(scheme)
             .map_err(|()| ClientError::Transport("cannot make a WebSocket URL".into()))?;

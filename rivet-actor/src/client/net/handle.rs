@@ -80,11 +80,9 @@ impl<A: Actor> Invoker<A> for HttpInvoker<A> {
         let args = call
             .to_args()
             .map_err(|err| ClientError::Decode(err.to_string()))?;
-        let url = shared.address.url(
-            &inner.endpoint,
-            shared.actor_name,
-            &[names::SEGMENT_ACTION, action],
-        )?;
+        let url = shared
+            .address
+            .url(inner, shared.actor_name, &[names::SEGMENT_ACTION, action])?;
         let mut request = inner
             .http
             .post(url)

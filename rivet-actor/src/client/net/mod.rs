@@ -45,6 +45,8 @@ pub(crate) struct ClientInner {
     pub(crate) endpoint: String,
     pub(crate) encoding: Encoding,
     pub(crate) headers: http::HeaderMap,
+    /// The engine's namespace and pool, when the endpoint is a Rivet Engine's gateway.
+    pub(crate) engine: Option<(String, String)>,
 }
 
 impl Client {
@@ -69,6 +71,7 @@ impl Client {
                 endpoint,
                 encoding: Encoding::Json,
                 headers: http::HeaderMap::new(),
+                engine: None,
             }),
         }
     }
@@ -79,11 +82,25 @@ impl Client {
             endpoint: self.inner.endpoint.clone(),
             encoding: self.inner.encoding,
             headers: self.inner.headers.clone(),
+            engine: self.inner.engine.clone(),
         };
         change(&mut inner);
         Self {
             inner: Arc::new(inner),
         }
+    }
+
+    /// Talks to actors through a Rivet Engine's gateway (engine mode): `getOrCreate` places
+    /// new actors in `pool` of `namespace`, and keys go as the engine reads them (`rvt-key`,
+    /// comma-joined, as the npm client sends them).
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// let client = Client::new("http://127.0.0.1:6420").engine("default", "rivet-actor");
+    /// # let _ = client;
+    /// ```
+    pub fn engine(self, namespace: &str, pool: &str) -> Self {
+        self.rebuild(|inner| inner.engine = Some((namespace.to_owned(), pool.to_owned())))
     }
 
     /// Speaks `encoding` (JSON or CBOR) on every call and connection.

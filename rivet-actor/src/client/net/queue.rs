@@ -192,11 +192,9 @@ async fn post_queue<A: Actor, T: Queue<A>>(
         wait: wait.is_some(),
         timeout_ms: wait.map(|w| u64::try_from(w.as_millis()).unwrap_or(u64::MAX)),
     };
-    let url = shared.address.url(
-        &inner.endpoint,
-        shared.actor_name,
-        &[names::SEGMENT_QUEUE, name],
-    )?;
+    let url = shared
+        .address
+        .url(inner, shared.actor_name, &[names::SEGMENT_QUEUE, name])?;
     let mut http = inner
         .http
         .post(url)

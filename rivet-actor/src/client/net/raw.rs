@@ -126,10 +126,9 @@ impl<A: Actor> ActorHandle<A> {
         query: Option<&str>,
     ) -> Result<reqwest::Url, ClientError> {
         let shared = &self.shared;
-        let mut url =
-            shared
-                .address
-                .url(&shared.client.inner.endpoint, shared.actor_name, &[kind])?;
+        let mut url = shared
+            .address
+            .url(&shared.client.inner, shared.actor_name, &[kind])?;
         // Appended as written: the URL parser escapes only what a path cannot hold, so the
         // actor sees the client's own escapes.
         let full = format!("{}{}", url.path(), resolve_dots(path));

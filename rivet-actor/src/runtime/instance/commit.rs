@@ -8,7 +8,7 @@ use crate::actor::{Actor, Target};
 use crate::error::Error;
 use crate::runtime::instance::Instance;
 use crate::runtime::outbound::approx_size;
-use crate::storage::ActorWrite;
+use crate::storage::{ActorWrite, StorageError};
 use crate::value::{from_cbor, to_cbor};
 
 impl<A: Actor> Instance<A> {
@@ -35,6 +35,8 @@ impl<A: Actor> Instance<A> {
                     let committed = self.host.storage.commit(&self.env.meta.id, write).await;
                     self.host.metrics.commit(started.elapsed());
                     if let Err(err) = committed {
+                        // Maybe applied, maybe not: reload from storage after this turn.
+                        self.reload |= matches!(err, StorageError::Unknown { .. });
                         if changed {
                             self.rollback();
                         }

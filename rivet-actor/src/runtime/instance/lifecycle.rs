@@ -96,6 +96,7 @@ impl<A: Actor> Instance<A> {
             run_loop: None,
             firing: None,
             used: false,
+            reload: false,
         };
         inst.load_queue().await?;
         inst.load_schedules().await?;
@@ -160,9 +161,44 @@ impl<A: Actor> Instance<A> {
         self.finish_turn(true, woke).await
     }
 
-    /// Goes to sleep: `on_sleep`, then hands anything that arrived meanwhile to a fresh
-    /// instance.
-    pub(crate) async fn sleep(mut self, mut rx: mpsc::Receiver<Command<A>>) {
+    /// Goes to sleep on its own (idle): `on_sleep`, then hands anything that arrived
+    /// meanwhile to a fresh instance. The storage hears of it (the engine's sleeps the actor
+    /// there and sets its alarm).
+    pub(crate) async fn sleep(mut self, rx: mpsc::Receiver<Command<A>>) {
+        self.run_on_sleep().await;
+        let wake_at = self.env.outbox.schedule.next_due();
+        self.host
+            .storage
+            .actor_slept(&self.env.meta.id, wake_at, true);
+        self.leave(rx).await;
+    }
+
+    /// Goes to sleep because its placement asked (the engine moves or sleeps it): open
+    /// connections are closed first (their clients reconnect and find it again), then as
+    /// [`Instance::sleep`]; the storage learns when it wants to wake.
+    pub(crate) async fn stop(mut self, rx: mpsc::Receiver<Command<A>>) {
+        self.close_all(ActorError::stopped());
+        self.run_on_sleep().await;
+        let wake_at = self.env.outbox.schedule.next_due();
+        self.host
+            .storage
+            .actor_slept(&self.env.meta.id, wake_at, false);
+        self.leave(rx).await;
+    }
+
+    /// Leaves without `on_sleep` after a write whose outcome is unknown: connections are
+    /// closed (they saw state that may not be stored) and the next command wakes a fresh
+    /// instance from what storage holds.
+    pub(crate) async fn restart(mut self, rx: mpsc::Receiver<Command<A>>) {
+        tracing::warn!(actor = A::NAME, id = %self.env.meta.id, "reloading the actor after a write of unknown outcome");
+        self.close_all(ActorError::internal());
+        self.stop_run_loop();
+        self.env.outbox.clear();
+        self.leave(rx).await;
+    }
+
+    /// `on_sleep` and its commit; a failure or panic is logged, and going to sleep goes on.
+    async fn run_on_sleep(&mut self) {
         self.stop_run_loop();
         let slept = AssertUnwindSafe(async {
             let mut ctx = self.env.actor_ctx();
@@ -184,6 +220,11 @@ impl<A: Actor> Instance<A> {
                 self.env.outbox.clear();
             }
         }
+    }
+
+    /// Arms the alarm, leaves the host's map and hands anything that arrived meanwhile to a
+    /// fresh instance.
+    async fn leave(self, mut rx: mpsc::Receiver<Command<A>>) {
         rx.close();
         self.arm_alarm();
         let id = self.id();

@@ -84,6 +84,11 @@ pub(crate) async fn run<A: Actor>(
             }
         };
         let Some(cmd) = next else { return };
+        if let Command::Stop { reply } = cmd {
+            inst.stop(rx).await;
+            let _ = reply.send(());
+            return;
+        }
         if let Command::Destroy {
             only_if_unused,
             reply,
@@ -109,6 +114,10 @@ pub(crate) async fn run<A: Actor>(
             .await;
         if turn.is_err() && !inst.recover_from_panic(&id).await {
             return refuse_all(&host, &id, rx, ActorError::internal()).await;
+        }
+        if inst.reload {
+            // A write's outcome is unknown: what is in memory may not be what is stored.
+            return inst.restart(rx).await;
         }
     }
 }
@@ -171,6 +180,9 @@ pub(crate) struct Instance<A: Actor> {
     /// Whether anything committed a write since the instance woke (a refused request's
     /// actor is discarded only if not).
     pub(crate) used: bool,
+    /// A write's outcome is unknown (`StorageError::Unknown`): the instance leaves after
+    /// this turn and the next command wakes a fresh one from storage.
+    pub(crate) reload: bool,
 }
 
 impl<A: Actor> Instance<A> {
@@ -209,6 +221,14 @@ impl<A: Actor> Instance<A> {
             Command::Destroy { reply, .. } => {
                 // Handled by the task loop before a turn starts.
                 let _ = reply.send(Err(ActorError::internal()));
+            }
+            Command::Stop { reply } => {
+                // Handled by the task loop before a turn starts.
+                let _ = reply.send(());
+            }
+            Command::Ready { reply } => {
+                // Only asks that the instance is up.
+                let _ = reply.send(Ok(()));
             }
         }
     }

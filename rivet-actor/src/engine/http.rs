@@ -1,0 +1,121 @@
+//! Requests the engine tunnels to this host, served by the same router as our own server.
+//!
+//! The engine's gateway strips `/gateway/{actor}` and every `rvt-*` query parameter; the
+//! request is put back under `/gateway/{actor_id}` so the router's handlers (origin policy,
+//! guards, hooks, every encoding, queues, raw handlers) serve it exactly as they serve a
+//! request by id to our own server.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use futures_util::StreamExt;
+use http::{HeaderName, HeaderValue};
+use rivet_envoy_client::config::{HttpRequest, HttpResponse};
+use tower::ServiceExt;
+
+use crate::protocol::names::SEGMENT_GATEWAY;
+
+/// `/gateway/{actor_id}{path}`: the path as our router knows it (`path` keeps its query).
+pub(crate) fn gateway_uri(actor_id: &str, path: &str) -> String {
+    let path = if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{path}")
+    };
+    format!("/{SEGMENT_GATEWAY}/{actor_id}{path}")
+}
+
+/// The engine's header map as `http` headers (names it cannot carry are dropped). `insert`,
+/// not `append`: the engine adds capitalised copies of some headers.
+pub(crate) fn headers(from: &HashMap<String, String>) -> http::HeaderMap {
+    let mut headers = http::HeaderMap::with_capacity(from.len());
+    for (name, value) in from {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    headers
+}
+
+/// Serves one tunnelled request through `router`.
+pub(crate) async fn serve(
+    router: axum::Router,
+    actor_id: &str,
+    request: HttpRequest,
+) -> anyhow::Result<HttpResponse> {
+    let method = http::Method::from_bytes(request.method.as_bytes())?;
+    let body = match (request.body, request.body_stream) {
+        (_, Some(mut stream)) => Body::from_stream(futures_util::stream::poll_fn(move |cx| {
+            // The stream is flow-controlled by the engine; our handlers bound what they read.
+            let next = std::pin::pin!(stream.recv());
+            next.poll(cx).map(|chunk| match chunk {
+                Ok(Some(bytes)) => Some(Ok(bytes)),
+                Ok(None) => None,
+                Err(err) => Some(Err(std::io::Error::other(err.to_string()))),
+            })
+        })),
+        (Some(bytes), None) => Body::from(bytes),
+        (None, None) => Body::empty(),
+    };
+    let mut forwarded = http::Request::builder()
+        .method(method)
+        .uri(gateway_uri(actor_id, &request.path))
+        .body(body)?;
+    *forwarded.headers_mut() = headers(&request.headers);
+    let response = router.oneshot(forwarded).await?;
+    let (parts, body) = response.into_parts();
+    // Our answers are made in memory (protocol replies, raw handlers' responses), so the
+    // body is whole already: it goes inline.
+    let mut bytes = Vec::new();
+    let mut frames = body.into_data_stream();
+    while let Some(chunk) = frames.next().await {
+        bytes.extend_from_slice(&chunk?);
+    }
+    let mut out: HashMap<String, String> = HashMap::with_capacity(parts.headers.len());
+    for (name, value) in &parts.headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        // One value per name crosses the tunnel: repeated headers are joined as HTTP allows.
+        out.entry(name.as_str().to_owned())
+            .and_modify(|joined| {
+                joined.push_str(", ");
+                joined.push_str(&value);
+            })
+            .or_insert(value);
+    }
+    Ok(HttpResponse {
+        status: parts.status.as_u16(),
+        headers: out,
+        body: Some(bytes),
+        body_stream: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_go_back_under_the_gateway() {
+        assert_eq!(
+            gateway_uri("abc", "/action/x?y=1"),
+            "/gateway/abc/action/x?y=1"
+        );
+        assert_eq!(gateway_uri("abc", "connect"), "/gateway/abc/connect");
+    }
+
+    #[test]
+    fn headers_are_lowercased_and_deduplicated() {
+        let from = HashMap::from([
+            ("Upgrade".to_owned(), "websocket".to_owned()),
+            ("x-rivet-encoding".to_owned(), "cbor".to_owned()),
+            ("bad header".to_owned(), "x".to_owned()),
+        ]);
+        let headers = headers(&from);
+        assert_eq!(headers.len(), 2);
+        assert_eq!(headers["upgrade"], "websocket");
+        assert_eq!(headers["x-rivet-encoding"], "cbor");
+    }
+}

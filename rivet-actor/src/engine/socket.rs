@@ -1,0 +1,200 @@
+//! WebSockets the engine tunnels to this host: an [`EnvoySocket`] is a [`FrameSocket`], so
+//! the protocol sessions and raw sockets of our own server run on it unchanged.
+//!
+//! The envoy calls a socket's callbacks inside its actor task, where nothing may wait: they
+//! only push frames into a channel the session reads. The engine accepted the upgrade and
+//! answers pings itself, so liveness is its business here.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use rivet_envoy_client::config::{BoxFuture, WebSocketHandler, WebSocketMessage, WebSocketSender};
+use tokio::sync::mpsc;
+
+use crate::conn::Request;
+use crate::protocol::names::{SEGMENT_CONNECT, SEGMENT_WEBSOCKET};
+use crate::registry::Registry;
+use crate::server::request;
+use crate::server::ws::{Frame, FrameSocket, RecvError};
+use crate::server::{connect, raw};
+
+/// What the engine's callbacks say of a socket.
+enum Incoming {
+    Frame(Frame),
+    Closed,
+}
+
+/// A WebSocket tunnelled through the engine.
+pub(crate) struct EnvoySocket {
+    incoming: mpsc::UnboundedReceiver<Incoming>,
+    sender: WebSocketSender,
+    limit: usize,
+    last_heard: std::time::Instant,
+    closed: bool,
+}
+
+impl FrameSocket for EnvoySocket {
+    async fn recv(&mut self) -> Option<Result<Frame, RecvError>> {
+        if self.closed {
+            return None;
+        }
+        match self.incoming.recv().await {
+            Some(Incoming::Frame(frame)) => {
+                self.last_heard = std::time::Instant::now();
+                let size = match &frame {
+                    Frame::Text(text) => text.len(),
+                    Frame::Binary(bytes) => bytes.len(),
+                };
+                if size > self.limit {
+                    return Some(Err(RecvError::TooLarge));
+                }
+                Some(Ok(frame))
+            }
+            Some(Incoming::Closed) | None => {
+                self.closed = true;
+                None
+            }
+        }
+    }
+
+    async fn send(&mut self, frame: Frame) -> bool {
+        if self.closed {
+            return false;
+        }
+        match frame {
+            Frame::Text(text) => self.sender.send(text.into_bytes(), false),
+            Frame::Binary(bytes) => self.sender.send(bytes.to_vec(), true),
+        }
+        true
+    }
+
+    async fn close(&mut self, code: u16, reason: String) {
+        self.sender.close(Some(code), Some(reason));
+        self.closed = true;
+    }
+
+    async fn finish(&mut self) {
+        self.sender.close(None, None);
+    }
+
+    async fn ping(&mut self) -> bool {
+        // The engine keeps the client's socket alive; this side hears of it by `on_close`.
+        !self.closed
+    }
+
+    fn last_heard(&self) -> std::time::Instant {
+        // Silence is not death here (see `ping`).
+        std::time::Instant::now()
+    }
+}
+
+/// The handler for a WebSocket the engine opened to actor `actor_id` at `path`: a protocol
+/// session (`/connect`) or the actor's raw socket (`/websocket/…`), started once the engine
+/// says the socket is open. A socket the handlers refuse is closed with the reason they give.
+pub(crate) fn handler(
+    registry: Registry,
+    actor_id: &str,
+    path: &str,
+    headers: &HashMap<String, String>,
+    sender: WebSocketSender,
+) -> WebSocketHandler {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let socket = EnvoySocket {
+        incoming: rx,
+        sender,
+        limit: registry.server_config().max_message_size,
+        last_heard: std::time::Instant::now(),
+        closed: false,
+    };
+    let uri = crate::engine::http::gateway_uri(actor_id, path);
+    let request = Request {
+        method: http::Method::GET,
+        uri: uri.parse().unwrap_or_else(|_| http::Uri::from_static("/")),
+        headers: crate::engine::http::headers(headers),
+    };
+    let serve = Arc::new(Mutex::new(Some((
+        registry,
+        actor_id.to_owned(),
+        socket,
+        request,
+    ))));
+    let on_message_tx = tx.clone();
+    WebSocketHandler {
+        on_open: Some(Box::new(move |_sender| -> BoxFuture<()> {
+            if let Some((registry, actor_id, socket, request)) =
+                serve.lock().unwrap_or_else(|p| p.into_inner()).take()
+            {
+                tokio::spawn(serve_socket(registry, actor_id, socket, request));
+            }
+            Box::pin(async {})
+        })),
+        on_message: Box::new(move |message: WebSocketMessage| -> BoxFuture<()> {
+            let frame = if message.binary {
+                Frame::Binary(Bytes::from(message.data))
+            } else {
+                Frame::Text(String::from_utf8_lossy(&message.data).into_owned())
+            };
+            let _ = on_message_tx.send(Incoming::Frame(frame));
+            Box::pin(async {})
+        }),
+        on_close: Box::new(move |_code, _reason| -> BoxFuture<()> {
+            let _ = tx.send(Incoming::Closed);
+            Box::pin(async {})
+        }),
+    }
+}
+
+/// Runs the session or raw socket the path names.
+async fn serve_socket(registry: Registry, actor_id: String, mut socket: EnvoySocket, req: Request) {
+    let path = req.uri.path().to_owned();
+    let after = path
+        .splitn(4, '/')
+        .nth(3)
+        .map(|rest| rest.split('/').next().unwrap_or(""))
+        .unwrap_or("");
+    let query = match request::query(&req.uri) {
+        Ok(query) => query,
+        Err(err) => return refuse(&mut socket, &err).await,
+    };
+    if after == SEGMENT_CONNECT {
+        let protocol = match connect::offered_protocol(&req.headers) {
+            Ok(protocol) => protocol,
+            Err(err) => return refuse(&mut socket, &err).await,
+        };
+        let accept = connect::Accept {
+            registry,
+            target: actor_id,
+            query,
+            protocol,
+            request: req,
+            closing: None,
+        };
+        connect::session(socket, accept).await;
+    } else if after == SEGMENT_WEBSOCKET {
+        let params = match raw::offered_params(&req.headers) {
+            Ok(params) => params,
+            Err(err) => return refuse(&mut socket, &err).await,
+        };
+        let accept = raw::Accept {
+            registry,
+            target: actor_id,
+            query,
+            params,
+            request: req,
+            closing: None,
+        };
+        raw::serve(socket, accept).await;
+    } else {
+        let err = crate::error::ActorError::no_such_endpoint(&path);
+        refuse(&mut socket, &err).await;
+    }
+}
+
+/// Closes a socket the handlers cannot take, 1011 with `group.code`.
+async fn refuse(socket: &mut EnvoySocket, err: &crate::error::ActorError) {
+    let reason = crate::server::respond::wire_error(err).close_reason();
+    let (code, reason) =
+        crate::server::ws::close_reason(crate::server::ws::close::INTERNAL, reason);
+    socket.close(code, reason).await;
+}

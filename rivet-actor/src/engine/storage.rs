@@ -1,0 +1,406 @@
+//! [`Storage`] over the engine's actor KV: the actors this host runs, as the engine started
+//! them, and their state and rows laid out as `layout.rs` says.
+//!
+//! The engine owns the actors' identities (it creates them, picks their host and wakes
+//! them), so this storage knows only the actors it was asked to run and refuses to create
+//! any. A write is acknowledged only after the engine acknowledged its put. A put whose
+//! answer was lost is [`StorageError::Unknown`]: the runtime reloads the actor rather than
+//! guess. While the connection to the engine is down, nothing is written (a host that lost
+//! its connection may have lost its actors to another host).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rivet_envoy_client::handle::EnvoyHandle;
+
+use crate::engine::layout::{self, Meta};
+use crate::storage::{
+    ActorRecord, ActorWrite, BoxFuture, KvPair, Storage, StorageError, StorageResult, StorageStats,
+};
+
+/// An actor this host runs: what the engine said of it, and its meta row as last committed.
+struct Hosted {
+    record: ActorRecord,
+    generation: u32,
+    meta: Meta,
+}
+
+/// The actors this host runs, kept in the engine's KV. Made by
+/// [`RegistryBuilder::engine`](crate::RegistryBuilder::engine); connected by
+/// [`Registry::serve_engine`](crate::Registry::serve_engine).
+#[derive(Default)]
+pub struct EngineStorage {
+    handle: OnceLock<EnvoyHandle>,
+    hosted: Mutex<HashMap<String, Hosted>>,
+    connected: AtomicBool,
+    commits: AtomicU64,
+    transactions: AtomicU64,
+}
+
+/// A failed KV request whose effect is known: nothing was applied.
+fn failed(what: &str, err: anyhow::Error) -> StorageError {
+    StorageError::Backend(format!("engine KV {what} failed: {err}"))
+}
+
+impl EngineStorage {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn attach(&self, handle: EnvoyHandle) {
+        let _ = self.handle.set(handle);
+        self.connected.store(true, Ordering::SeqCst);
+    }
+
+    pub(crate) fn set_connected(&self, connected: bool) {
+        self.connected.store(connected, Ordering::SeqCst);
+    }
+
+    fn handle(&self) -> StorageResult<&EnvoyHandle> {
+        self.handle.get().ok_or(StorageError::Closed)
+    }
+
+    fn hosted<T>(&self, f: impl FnOnce(&mut HashMap<String, Hosted>) -> T) -> T {
+        f(&mut self.hosted.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Starts hosting actor `id` (the engine started it here): reads its meta row.
+    pub(crate) async fn host(
+        &self,
+        id: &str,
+        generation: u32,
+        name: String,
+        key: Vec<String>,
+        input: Option<Vec<u8>>,
+        created_at_ms: i64,
+    ) -> StorageResult<()> {
+        let handle = self.handle()?;
+        let rows = handle
+            .kv_get(id.to_owned(), vec![layout::meta_key()])
+            .await
+            .map_err(|err| failed("read", err))?;
+        let meta = match rows.into_iter().next().flatten() {
+            Some(bytes) => Meta::decode(&bytes).ok_or_else(|| StorageError::Corrupt {
+                what: format!("the meta row of actor {id} was not written by rivet-actor"),
+            })?,
+            None => Meta::default(),
+        };
+        let record = ActorRecord {
+            id: id.to_owned(),
+            name,
+            key,
+            input,
+            created: meta.created,
+            created_at_ms,
+        };
+        self.hosted(|hosted| {
+            hosted.insert(
+                id.to_owned(),
+                Hosted {
+                    record,
+                    generation,
+                    meta,
+                },
+            )
+        });
+        Ok(())
+    }
+
+    /// The generation actor `id` runs here with, if it does.
+    pub(crate) fn generation(&self, id: &str) -> Option<u32> {
+        self.hosted(|hosted| hosted.get(id).map(|h| h.generation))
+    }
+
+    /// Stops hosting actor `id` (of `generation`, or any).
+    pub(crate) fn forget(&self, id: &str, generation: Option<u32>) {
+        self.hosted(|hosted| {
+            if hosted
+                .get(id)
+                .is_some_and(|h| generation.is_none_or(|g| g == h.generation))
+            {
+                hosted.remove(id);
+            }
+        });
+    }
+
+    /// The actor type's name of actor `id`, if it is hosted here.
+    pub(crate) fn find_by_id_now(&self, id: &str) -> Option<String> {
+        self.hosted(|hosted| hosted.get(id).map(|h| h.record.name.clone()))
+    }
+
+    async fn put(&self, id: &str, entries: Vec<(Vec<u8>, Vec<u8>)>) -> anyhow::Result<()> {
+        self.transactions.fetch_add(1, Ordering::Relaxed);
+        self.handle()?.kv_put(id.to_owned(), entries).await
+    }
+
+    /// The runtime's rows whose keys start with `prefix`, deleted ones included.
+    async fn stored_rows(&self, id: &str, prefix: &[u8]) -> StorageResult<Vec<KvPair>> {
+        self.handle()?
+            .kv_list_prefix(id.to_owned(), layout::row_key(prefix), None, None)
+            .await
+            .map_err(|err| failed("list", err))
+    }
+}
+
+impl Storage for EngineStorage {
+    fn find_by_key<'a>(
+        &'a self,
+        name: &'a str,
+        key: &'a [String],
+    ) -> BoxFuture<'a, StorageResult<Option<ActorRecord>>> {
+        let found = self.hosted(|hosted| {
+            hosted
+                .values()
+                .find(|h| h.record.name == name && h.record.key == key)
+                .map(|h| h.record.clone())
+        });
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<ActorRecord>>> {
+        let found = self.hosted(|hosted| hosted.get(id).map(|h| h.record.clone()));
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn insert_actor(
+        &self,
+        _record: ActorRecord,
+    ) -> BoxFuture<'_, StorageResult<(ActorRecord, bool)>> {
+        Box::pin(async {
+            Err(StorageError::Backend(
+                "in engine mode actors are created through the engine's gateway or API".into(),
+            ))
+        })
+    }
+
+    fn list_actors<'a>(
+        &'a self,
+        name: Option<&'a str>,
+    ) -> BoxFuture<'a, StorageResult<Vec<ActorRecord>>> {
+        let mut found: Vec<ActorRecord> = self.hosted(|hosted| {
+            hosted
+                .values()
+                .filter(|h| name.is_none_or(|n| h.record.name == n))
+                .map(|h| h.record.clone())
+                .collect()
+        });
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        Box::pin(async move { Ok(found) })
+    }
+
+    fn load_state<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<Vec<u8>>>> {
+        Box::pin(async move {
+            let meta = self.hosted(|hosted| hosted.get(id).map(|h| h.meta));
+            let Some(meta) = meta.filter(|m| m.version > 0) else {
+                return Ok(None);
+            };
+            let keys: Vec<Vec<u8>> = (0..meta.chunks)
+                .map(|index| layout::state_key(meta.version, index))
+                .collect();
+            let mut state = Vec::new();
+            for batch in keys.chunks(layout::MAX_KEYS) {
+                let values = self
+                    .handle()?
+                    .kv_get(id.to_owned(), batch.to_vec())
+                    .await
+                    .map_err(|err| failed("read", err))?;
+                for value in values {
+                    state.extend(value.ok_or_else(|| StorageError::Corrupt {
+                        what: format!("a chunk of actor {id}'s state is missing"),
+                    })?);
+                }
+            }
+            Ok(Some(state))
+        })
+    }
+
+    fn commit<'a>(&'a self, id: &'a str, write: ActorWrite) -> BoxFuture<'a, StorageResult<()>> {
+        Box::pin(async move {
+            let meta = self.hosted(|hosted| hosted.get(id).map(|h| h.meta));
+            let meta = meta.ok_or_else(|| StorageError::ActorNotFound { id: id.to_owned() })?;
+            if !self.connected.load(Ordering::SeqCst) {
+                return Err(StorageError::Backend(
+                    "not connected to the engine: nothing was written".into(),
+                ));
+            }
+            let mut next = meta;
+            next.created |= write.mark_created;
+            let chunks = match &write.state {
+                Some(state) => {
+                    next.version = meta.version + 1;
+                    let chunks = layout::state_chunks(next.version, state);
+                    next.chunks = chunks.len() as u32;
+                    chunks
+                }
+                None => Vec::new(),
+            };
+            // Deletes are rows marked deleted in the same put, so they commit with it.
+            let put_keys: HashSet<Vec<u8>> = write
+                .kv_put
+                .iter()
+                .map(|(k, _)| layout::row_key(k))
+                .collect();
+            let mut removed = Vec::new();
+            for prefix in &write.kv_delete_prefix {
+                for (key, value) in self.stored_rows(id, prefix).await? {
+                    if layout::row_value(&value).is_some() {
+                        removed.push(key);
+                    }
+                }
+            }
+            removed.extend(write.kv_delete.iter().map(|k| layout::row_key(k)));
+            removed.retain(|k| !put_keys.contains(k));
+            removed.sort();
+            removed.dedup();
+            let mut staged: Vec<(Vec<u8>, Vec<u8>)> = removed
+                .iter()
+                .map(|k| (k.clone(), layout::deleted()))
+                .collect();
+            staged.extend(
+                write
+                    .kv_put
+                    .iter()
+                    .map(|(k, v)| (layout::row_key(k), layout::live(v))),
+            );
+            if next != meta {
+                staged.push((layout::meta_key(), next.encode()));
+            }
+            let too_large = || {
+                StorageError::Backend(
+                    "a turn's writes exceed what one engine KV put can hold atomically".into(),
+                )
+            };
+            let mut together = chunks.clone();
+            together.extend(staged.iter().cloned());
+            let single = layout::batches(together).ok_or_else(too_large)?;
+            let commit_put = if single.len() <= 1 {
+                single.into_iter().next().unwrap_or_default()
+            } else {
+                // The new state's chunks first: nothing refers to them until the last put
+                // switches the meta row, so a failure here leaves the old state current.
+                for batch in layout::batches(chunks).ok_or_else(too_large)? {
+                    self.put(id, batch)
+                        .await
+                        .map_err(|err| failed("write", err))?;
+                }
+                let mut last = layout::batches(staged).ok_or_else(too_large)?;
+                if last.len() > 1 {
+                    return Err(too_large());
+                }
+                last.pop().unwrap_or_default()
+            };
+            self.put(id, commit_put)
+                .await
+                .map_err(|err| StorageError::Unknown {
+                    what: format!("engine KV write of actor {id}: {err}"),
+                })?;
+            self.commits.fetch_add(1, Ordering::Relaxed);
+            self.hosted(|hosted| {
+                if let Some(h) = hosted.get_mut(id) {
+                    h.meta = next;
+                    h.record.created = next.created;
+                }
+            });
+            // Garbage of the committed write: deleted rows and the old state. Best effort
+            // (what is left is never read), and before returning, so the next turn's writes
+            // cannot race it.
+            let handle = self.handle()?;
+            if !removed.is_empty()
+                && let Err(err) = handle.kv_delete(id.to_owned(), removed).await
+            {
+                tracing::debug!(%id, %err, "deleted rows stay marked in engine KV");
+            }
+            if next.version != meta.version && meta.version > 0 {
+                let (start, end) = layout::state_range(meta.version);
+                if let Err(err) = handle.kv_delete_range(id.to_owned(), start, end).await {
+                    tracing::debug!(%id, %err, "an old state version stays in engine KV");
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn kv_get<'a>(
+        &'a self,
+        id: &'a str,
+        key: &'a [u8],
+    ) -> BoxFuture<'a, StorageResult<Option<Vec<u8>>>> {
+        Box::pin(async move {
+            let values = self
+                .handle()?
+                .kv_get(id.to_owned(), vec![layout::row_key(key)])
+                .await
+                .map_err(|err| failed("read", err))?;
+            Ok(values
+                .into_iter()
+                .next()
+                .flatten()
+                .and_then(|stored| layout::row_value(&stored).map(<[u8]>::to_vec)))
+        })
+    }
+
+    fn kv_scan_prefix<'a>(
+        &'a self,
+        id: &'a str,
+        prefix: &'a [u8],
+    ) -> BoxFuture<'a, StorageResult<Vec<KvPair>>> {
+        Box::pin(async move {
+            let mut rows: Vec<KvPair> = self
+                .stored_rows(id, prefix)
+                .await?
+                .into_iter()
+                .filter_map(|(key, stored)| {
+                    let key = layout::row_key_of(&key)?.to_vec();
+                    let value = layout::row_value(&stored)?.to_vec();
+                    Some((key, value))
+                })
+                .collect();
+            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            Ok(rows)
+        })
+    }
+
+    fn actors_with_kv_prefix<'a>(
+        &'a self,
+        _name: &'a str,
+        _prefix: &'a [u8],
+    ) -> BoxFuture<'a, StorageResult<Vec<String>>> {
+        // The engine's alarms wake actors with schedules; a host starting up has none.
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    fn destroy<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
+        // The engine removes a destroyed actor's KV itself.
+        let existed = self.hosted(|hosted| hosted.remove(id).is_some());
+        Box::pin(async move { Ok(existed) })
+    }
+
+    fn stats(&self) -> StorageStats {
+        StorageStats {
+            commits: self.commits.load(Ordering::Relaxed),
+            transactions: self.transactions.load(Ordering::Relaxed),
+            syncs: 0,
+        }
+    }
+
+    fn actor_slept(&self, id: &str, wake_at: Option<SystemTime>, idle: bool) {
+        let (Ok(handle), Some(generation)) = (self.handle(), self.generation(id)) else {
+            return;
+        };
+        let at_ms = wake_at.map(|at| {
+            at.duration_since(UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        });
+        // The alarm wakes it on whichever host the engine picks.
+        handle.set_alarm(id.to_owned(), at_ms, Some(generation));
+        if idle {
+            handle.sleep_actor(id.to_owned(), Some(generation), None);
+        }
+    }
+
+    fn healthy(&self) -> bool {
+        self.connected.load(Ordering::SeqCst)
+    }
+}

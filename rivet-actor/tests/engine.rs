@@ -1,0 +1,128 @@
+//! Engine mode against a real Rivet Engine 2.3.19 (the binary the npm packages ship): our
+//! actors hosted as an envoy, reached through the engine's gateway by the npm client (every
+//! encoding) and by our typed client; state kept in the engine's KV across a graceful move
+//! to another host.
+
+mod common;
+#[path = "support/engine.rs"]
+mod engine;
+#[path = "support/js.rs"]
+mod js;
+
+use std::time::Duration;
+
+use common::chat_room::ChatRoom;
+use engine::{Engine, retry};
+use rivet_actor::engine::{EngineConfig, EngineHost};
+use rivet_actor::prelude::*;
+use rivet_actor::protocol::Encoding;
+
+/// The pool the npm client places actors in when given only an endpoint (`rvt-runner`).
+const POOL: &str = "default";
+
+#[derive(Default, Serialize, Deserialize)]
+pub struct Tally {
+    count: i64,
+    created: u32,
+}
+
+#[actor]
+impl Tally {
+    #[on_create]
+    fn created(&mut self) {
+        self.created += 1;
+    }
+
+    #[action]
+    fn add(&mut self, by: i64) -> i64 {
+        self.count += by;
+        self.count
+    }
+
+    #[action]
+    fn read(&self) -> (i64, u32) {
+        (self.count, self.created)
+    }
+}
+
+/// A host of `Tally` and `ChatRoom` on `engine`.
+async fn host(engine: &Engine) -> EngineHost {
+    let registry = Registry::builder()
+        .engine()
+        .register::<Tally>()
+        .register::<ChatRoom>()
+        .build();
+    registry
+        .serve_engine(EngineConfig::new(engine.endpoint(), "default", POOL))
+        .await
+        .expect("the engine accepts the host")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn npm_client_through_the_engine() {
+    js::install_node_modules();
+    let engine = Engine::start().await;
+    engine.upsert_pool(POOL).await;
+    let host = host(&engine).await;
+    let endpoint = engine.endpoint();
+    // The first actor the engine places can take a while on two cores.
+    let warm_up = Client::new(&endpoint)
+        .engine("default", POOL)
+        .get_or_create::<Tally>(["warm-up"]);
+    retry(
+        "the first actor through the engine",
+        Duration::from_secs(60),
+        || warm_up.add(1),
+    )
+    .await;
+    for &encoding in js::ENCODINGS {
+        let endpoint = endpoint.clone();
+        let run = tokio::task::spawn_blocking(move || {
+            js::run_js("chat_room.test.mjs", &endpoint, encoding, &[])
+        })
+        .await;
+        if let Err(failed) = run {
+            eprintln!("engine log:\n{}", engine.log_tail(120));
+            std::panic::resume_unwind(failed.into_panic());
+        }
+    }
+    host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_client_through_the_engine_and_state_moves_with_the_actor() {
+    js::install_node_modules();
+    let engine = Engine::start().await;
+    engine.upsert_pool(POOL).await;
+    let first = host(&engine).await;
+    let endpoint = engine.endpoint();
+    for encoding in [Encoding::Json, Encoding::Cbor, Encoding::Bare] {
+        let client = Client::new(&endpoint)
+            .engine("default", POOL)
+            .encoding(encoding);
+        let key = format!("tally-{encoding:?}");
+        let tally = client.get_or_create::<Tally>([key.as_str()]);
+        let first_add = retry("the first call", Duration::from_secs(60), || tally.add(5)).await;
+        assert_eq!(first_add, 5);
+        // Over a WebSocket through the engine, in the same encoding.
+        let conn = tally.connect().await.unwrap();
+        assert_eq!(conn.add(2).await.unwrap(), 7);
+        assert_eq!(conn.read().await.unwrap(), (7, 1));
+        conn.close().await;
+    }
+    // A graceful shutdown moves the actors; the next host finds their state in engine KV,
+    // and `on_create` does not run again.
+    first.shutdown().await;
+    let second = host(&engine).await;
+    let client = Client::new(&endpoint).engine("default", POOL);
+    let tally = client.get_or_create::<Tally>(["tally-Json"]);
+    let moved = retry(
+        "the actor on the next host",
+        Duration::from_secs(60),
+        || tally.read(),
+    )
+    .await;
+    assert_eq!(moved, (7, 1));
+    assert_eq!(tally.add(1).await.unwrap(), 8);
+    second.shutdown().await;
+}
