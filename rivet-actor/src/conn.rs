@@ -117,6 +117,8 @@ pub struct Request {
     pub uri: http::Uri,
     /// The request headers.
     pub headers: http::HeaderMap,
+    /// The engine's id of the request, when the engine may deliver it again (engine mode).
+    pub(crate) replay_id: Option<crate::runtime::replay::ReplayId>,
 }
 
 impl Request {

@@ -27,6 +27,10 @@
 //! # });
 //! ```
 
+// Unit tests define actors with the macro, whose expansion names `rivet_actor`.
+#[cfg(test)]
+extern crate self as rivet_actor;
+
 pub mod actor;
 pub mod auth;
 pub mod client;

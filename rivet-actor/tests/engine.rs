@@ -126,3 +126,52 @@ async fn typed_client_through_the_engine_and_state_moves_with_the_actor() {
     assert_eq!(tally.add(1).await.unwrap(), 8);
     second.shutdown().await;
 }
+
+/// The RivetKit 2.3.19 actor of `tests/js/engine_actor.mjs`, as our typed client sees it: the
+/// same wire name and actions. Never hosted here; it only gives the client its methods.
+mod reference {
+    use rivet_actor::prelude::*;
+
+    #[derive(Default, Serialize, Deserialize)]
+    pub struct JsCounter {
+        count: i64,
+    }
+
+    #[actor]
+    impl JsCounter {
+        #[action]
+        fn increment(&mut self, amount: i64) -> i64 {
+            self.count += amount;
+            self.count
+        }
+
+        #[action]
+        fn get_count(&self) -> i64 {
+            self.count
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typed_client_calls_a_rivetkit_actor_through_the_engine() {
+    js::install_node_modules();
+    let engine = Engine::start().await;
+    engine.upsert_pool("js").await;
+    let _js_host = engine::JsHost::start(&engine, "js").await;
+    for encoding in [Encoding::Json, Encoding::Cbor, Encoding::Bare] {
+        let client = Client::new(engine.endpoint())
+            .engine("default", "js")
+            .encoding(encoding);
+        let key = format!("counter-{encoding:?}");
+        let counter = client.get_or_create::<reference::JsCounter>([key.as_str()]);
+        let first = retry("the RivetKit actor", Duration::from_secs(60), || {
+            counter.increment(5)
+        })
+        .await;
+        assert_eq!(first, 5);
+        let conn = counter.connect().await.unwrap();
+        assert_eq!(conn.increment(2).await.unwrap(), 7);
+        assert_eq!(counter.get_count().await.unwrap(), 7);
+        conn.close().await;
+    }
+}

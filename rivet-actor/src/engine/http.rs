@@ -14,6 +14,10 @@ use rivet_envoy_client::config::{HttpRequest, HttpResponse};
 use tower::ServiceExt;
 
 use crate::protocol::names::SEGMENT_GATEWAY;
+use crate::server::request::ReplayId;
+
+/// The engine's id of a tunnelled request, the same when it delivers the request again.
+const HEADER_RAY_ID: &str = "x-rivet-ray-id";
 
 /// `/gateway/{actor_id}{path}`: the path as our router knows it (`path` keeps its query).
 pub(crate) fn gateway_uri(actor_id: &str, path: &str) -> String {
@@ -65,6 +69,13 @@ pub(crate) async fn serve(
         .uri(gateway_uri(actor_id, &request.path))
         .body(body)?;
     *forwarded.headers_mut() = headers(&request.headers);
+    // The engine delivers a request again (same ray id) to the actor's next host when the
+    // last one died before answering: the id lets the actor answer from its record.
+    if let Some(ray) = request.headers.get(HEADER_RAY_ID) {
+        forwarded
+            .extensions_mut()
+            .insert(ReplayId(std::sync::Arc::from(ray.as_str())));
+    }
     let response = router.oneshot(forwarded).await?;
     let (parts, body) = response.into_parts();
     // Our answers are made in memory (protocol replies, raw handlers' responses), so the

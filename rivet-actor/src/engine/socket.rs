@@ -112,6 +112,8 @@ pub(crate) fn handler(
         method: http::Method::GET,
         uri: uri.parse().unwrap_or_else(|_| http::Uri::from_static("/")),
         headers: crate::engine::http::headers(headers),
+        // A socket dies with its host; nothing on it is delivered again.
+        replay_id: None,
     };
     let serve = Arc::new(Mutex::new(Some((
         registry,

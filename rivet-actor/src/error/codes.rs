@@ -99,6 +99,17 @@ impl ActorError {
         )
     }
 
+    /// `actor.request_replayed`: the engine delivered a request again that this actor had
+    /// applied already; its answer was too large to keep, so only that it was applied is
+    /// known.
+    pub fn replayed() -> Self {
+        Self::new(
+            "actor",
+            "request_replayed",
+            "The request was applied before; its answer was not kept",
+        )
+    }
+
     /// `actor.stopped`: the instance went away while the call was in flight.
     pub fn stopped() -> Self {
         Self::new("actor", "stopped", "The actor stopped before answering")

@@ -45,6 +45,17 @@ impl<A: Actor> CallAndReply<A> {
     }
 
     /// Answers with an error, whichever side asked.
+    /// Answers an encoded call with `answer` (a typed call, made in-process, is never
+    /// replayed: it fails).
+    pub(crate) fn answer(self, answer: Result<crate::value::Value, ActorError>) {
+        match self {
+            CallAndReply::Encoded { reply, .. } => {
+                let _ = reply.send(answer);
+            }
+            typed => typed.fail(ActorError::internal()),
+        }
+    }
+
     pub(crate) fn fail(self, err: ActorError) {
         match self {
             CallAndReply::Typed { reply, .. } => {

@@ -13,6 +13,7 @@ pub(crate) mod lookup;
 pub(crate) mod outbound;
 pub(crate) mod queue;
 pub(crate) mod raw;
+pub(crate) mod replay;
 pub(crate) mod run_loop;
 pub(crate) mod schedule;
 pub(crate) mod self_call;

@@ -283,8 +283,26 @@ impl<A: Actor> Instance<A> {
                 reply,
             } => {
                 let conn_id = connect.conn_id.clone();
+                let replay = connect.request.as_ref().and_then(|r| r.replay_id.clone());
+                let replayed = match &replay {
+                    Some(id) => self.replayed(id).await,
+                    None => None,
+                };
+                if let Some(answer) = replayed {
+                    // Accepted before: the same message, not a second one.
+                    let result = answer.and_then(|seq| {
+                        let seq = crate::value::from_value::<u64>(seq)
+                            .map_err(|_| ActorError::internal())?;
+                        let completion =
+                            wait.then(|| self.host.wait_for(&self.env.outbox.actor, seq));
+                        Ok(Accepted { seq, completion })
+                    });
+                    let _ = reply.send(result);
+                    return;
+                }
                 let result = match self.connect(connect).await {
                     Ok(()) => {
+                        self.replaying = replay;
                         // `can_invoke`/`can_publish` are user code: a panic there must not
                         // leak the throwaway connection.
                         let enqueued = self
@@ -302,6 +320,7 @@ impl<A: Actor> Instance<A> {
                     }
                     Err(err) => Err(err),
                 };
+                self.replaying = None;
                 if let Err(Ok(accepted)) = reply.send(result)
                     && accepted.completion.is_some()
                 {
@@ -361,18 +380,26 @@ impl<A: Actor> Instance<A> {
         let mut row = Vec::new();
         to_cbor(&(queue.name(), created_at_ms, &body), &mut row)
             .map_err(|_| ActorError::internal())?;
-        let write = ActorWrite {
+        let mut write = ActorWrite {
             kv_put: vec![
                 (row_key(seq), row),
                 (NEXT_KEY.to_vec(), (seq + 1).to_be_bytes().to_vec()),
             ],
             ..Default::default()
         };
-        self.host
-            .storage
-            .commit(&self.env.meta.id, write)
-            .await
-            .map_err(|err| self.storage_failed(err))?;
+        // A send the engine may deliver again is recorded with the message (see replay.rs).
+        if let Some(request) = self.replaying.take() {
+            let answer = Value::Integer(seq.into());
+            self.env.outbox.replay.record(&request, &answer);
+            self.env.outbox.replay.stage(&mut write);
+        }
+        let committed = self.host.storage.commit(&self.env.meta.id, write).await;
+        if let Err(err) = committed {
+            self.env.outbox.replay.abort();
+            self.reload |= matches!(err, crate::storage::StorageError::Unknown { .. });
+            return Err(self.storage_failed(err));
+        }
+        self.env.outbox.replay.committed();
         self.used = true;
         self.env.outbox.queue.lock().ready.insert(
             seq,

@@ -39,6 +39,8 @@ pub(crate) struct Outbox<A: Actor> {
     pub(crate) actor: ActorId,
     pub(crate) queue: TurnQueue<A>,
     pub(crate) schedule: TurnSchedule<A>,
+    /// The request this turn applies, if the engine may deliver it again.
+    pub(crate) replay: crate::runtime::replay::TurnReplay,
 }
 
 impl<A: Actor> Outbox<A> {
@@ -48,6 +50,7 @@ impl<A: Actor> Outbox<A> {
             pending: Mutex::new(Vec::new()),
             queue: TurnQueue::new(Arc::clone(&host)),
             schedule: TurnSchedule::new(Arc::clone(&host)),
+            replay: Default::default(),
             host,
         }
     }
@@ -56,12 +59,14 @@ impl<A: Actor> Outbox<A> {
     pub(crate) fn stage(&self, write: &mut ActorWrite) {
         self.queue.stage(write);
         self.schedule.stage(write);
+        self.replay.stage(write);
     }
 
     /// The turn's write is durable: its staged effects take hold.
     pub(crate) fn committed(&self) {
         self.queue.committed(&self.actor);
         self.schedule.committed();
+        self.replay.committed();
     }
 
     /// The events of the turn, to deliver.
@@ -74,6 +79,7 @@ impl<A: Actor> Outbox<A> {
         self.lock().clear();
         self.queue.abort();
         self.schedule.abort();
+        self.replay.abort();
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<Emit<A>>> {

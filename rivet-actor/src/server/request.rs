@@ -71,8 +71,14 @@ pub(crate) fn origin(headers: &HeaderMap) -> Option<&str> {
 }
 
 /// What `before_connect` sees of the HTTP request.
+/// The engine's id of a request it may deliver again, put on the request by the engine's
+/// front end (our own server never does: a client cannot choose it).
+#[derive(Clone, Debug)]
+pub(crate) struct ReplayId(pub(crate) crate::runtime::replay::ReplayId);
+
 pub(crate) fn request_info(parts: http::request::Parts) -> Request {
     Request {
+        replay_id: parts.extensions.get::<ReplayId>().map(|id| id.0.clone()),
         method: parts.method,
         uri: parts.uri,
         headers: parts.headers,

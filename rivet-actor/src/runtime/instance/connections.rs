@@ -101,11 +101,21 @@ impl<A: Actor> Instance<A> {
     /// its disconnect.
     pub(crate) async fn stateless(&mut self, connect: Connect<A>, invocation: CallAndReply<A>) {
         let conn_id = connect.conn_id.clone();
+        // A request the engine delivers again after a failover is answered from its record.
+        let replay = connect.request.as_ref().and_then(|r| r.replay_id.clone());
+        if let Some(id) = &replay
+            && let Some(answer) = self.replayed(id).await
+        {
+            return invocation.answer(answer);
+        }
         if let Err(err) = self.connect(connect).await {
             return invocation.fail(err);
         }
+        // After the connect hooks: the record belongs to the action's turn.
+        self.replaying = replay;
         self.guarded(&conn_id, async |inst| inst.call(&conn_id, invocation).await)
             .await;
+        self.replaying = None;
         self.disconnect(&conn_id).await;
     }
 
@@ -229,6 +239,13 @@ impl<A: Actor> Instance<A> {
             Reply::Encoded(reply) => {
                 // Encode before committing: an output that cannot be encoded fails the turn.
                 let result = result.and_then(|ret| ret.to_value());
+                // Recorded with the turn's writes, so a replay finds it exactly when the
+                // action's changes are durable (a read-only action may simply run again).
+                if let (Some(request), Ok(answer)) = (self.replaying.take(), &result)
+                    && !action.is_read_only()
+                {
+                    self.env.outbox.replay.record(&request, answer);
+                }
                 let result = self.finish_turn(!action.is_read_only(), result).await;
                 let result = result.map_err(|err| mask::<A>(err, &id, during));
                 count(result.as_ref().map(drop));

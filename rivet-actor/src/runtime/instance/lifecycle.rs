@@ -97,6 +97,7 @@ impl<A: Actor> Instance<A> {
             firing: None,
             used: false,
             reload: false,
+            replaying: None,
         };
         inst.load_queue().await?;
         inst.load_schedules().await?;

@@ -183,6 +183,8 @@ pub(crate) struct Instance<A: Actor> {
     /// A write's outcome is unknown (`StorageError::Unknown`): the instance leaves after
     /// this turn and the next command wakes a fresh one from storage.
     pub(crate) reload: bool,
+    /// The engine's id of the stateless request whose turn runs, if it may come again.
+    pub(crate) replaying: Option<crate::runtime::replay::ReplayId>,
 }
 
 impl<A: Actor> Instance<A> {

@@ -1,0 +1,270 @@
+//! Requests the engine may deliver twice. When a host dies after committing a stateless
+//! action but before its answer got out, the engine's gateway sends the same request (same
+//! ray id) to the actor's next host. Each applied request's id is committed with the turn
+//! that applied it (kv `r/<id>`, with its answer when small), so the replay is answered from
+//! the record instead of running the action again: applied once, whatever the failover.
+//!
+//! Only requests the engine tunnelled carry an id (our own server never sets one). The
+//! record is bounded per actor ([`KEPT`]); the index of it is read on the first replayable
+//! request after a wake, so an actor that never sees one never reads it.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::actor::Actor;
+use crate::error::ActorError;
+use crate::runtime::instance::Instance;
+use crate::storage::ActorWrite;
+use crate::value::{Value, from_cbor, to_cbor};
+
+/// Row prefix of applied request ids.
+const PREFIX: &[u8] = b"r/";
+/// Applied request ids kept per actor (the engine replays within seconds of a failover).
+pub(crate) const KEPT: usize = 256;
+/// Answers up to this size are kept with their id (engine values hold 128 KiB).
+const ANSWER_KEPT: usize = 64 * 1024;
+/// Marks a row whose answer was too large to keep.
+const NO_ANSWER: u8 = 0;
+const ANSWER: u8 = 1;
+
+/// The id of a request that may be delivered again (the engine's ray id).
+pub(crate) type ReplayId = Arc<str>;
+
+#[derive(Default)]
+struct State {
+    /// Applied ids, oldest first; `None` until read from storage.
+    applied: Option<VecDeque<String>>,
+    /// This turn's record, and the ids it pushes out.
+    staged: Option<(String, Vec<u8>)>,
+    evicted: Vec<String>,
+}
+
+/// The turn's part of the replay record (inside the outbox).
+#[derive(Default)]
+pub(crate) struct TurnReplay {
+    state: Mutex<State>,
+}
+
+fn row_key(id: &str) -> Vec<u8> {
+    let mut key = PREFIX.to_vec();
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+impl TurnReplay {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Records that this turn applies request `id`, answering `answer`.
+    pub(crate) fn record(&self, id: &str, answer: &Value) {
+        let mut state = self.lock();
+        let mut encoded = Vec::new();
+        let row = if to_cbor(answer, &mut encoded).is_ok() && encoded.len() <= ANSWER_KEPT {
+            let mut row = vec![ANSWER];
+            row.extend_from_slice(&encoded);
+            row
+        } else {
+            vec![NO_ANSWER]
+        };
+        let applied = state.applied.get_or_insert_with(VecDeque::new);
+        let evicted: Vec<String> = applied
+            .iter()
+            .take((applied.len() + 1).saturating_sub(KEPT))
+            .cloned()
+            .collect();
+        state.evicted = evicted;
+        state.staged = Some((id.to_owned(), row));
+    }
+
+    /// Adds the turn's record to its storage write.
+    pub(crate) fn stage(&self, write: &mut ActorWrite) {
+        let state = self.lock();
+        if let Some((id, row)) = &state.staged {
+            write.kv_put.push((row_key(id), row.clone()));
+            write
+                .kv_delete
+                .extend(state.evicted.iter().map(|id| row_key(id)));
+        }
+    }
+
+    /// The turn committed: its record holds.
+    pub(crate) fn committed(&self) {
+        let mut state = self.lock();
+        let evicted = std::mem::take(&mut state.evicted);
+        if let Some((id, _)) = state.staged.take()
+            && let Some(applied) = state.applied.as_mut()
+        {
+            applied.retain(|kept| !evicted.contains(kept));
+            applied.push_back(id);
+        }
+    }
+
+    /// The turn failed: nothing of it was applied.
+    pub(crate) fn abort(&self) {
+        let mut state = self.lock();
+        state.staged = None;
+        state.evicted.clear();
+    }
+}
+
+impl<A: Actor> Instance<A> {
+    /// The answer of request `id` if this actor applied it already: `Some(Ok(answer))`, or
+    /// `Some(Err(..))` when the answer was too large to keep.
+    pub(crate) async fn replayed(&mut self, id: &str) -> Option<Result<Value, ActorError>> {
+        if self.env.outbox.replay.lock().applied.is_none() {
+            let rows = match self.kv_rows(PREFIX).await {
+                Ok(rows) => rows,
+                Err(err) => return Some(Err(err)),
+            };
+            let ids = rows
+                .iter()
+                .map(|(key, _)| String::from_utf8_lossy(&key[PREFIX.len()..]).into_owned());
+            // Row order is key order, not age: which old ones go first matters little.
+            self.env.outbox.replay.lock().applied = Some(ids.collect());
+        }
+        let known = self
+            .env
+            .outbox
+            .replay
+            .lock()
+            .applied
+            .as_ref()
+            .is_some_and(|applied| applied.iter().any(|kept| kept == id));
+        if !known {
+            return None;
+        }
+        let row = match self
+            .host
+            .storage
+            .kv_get(&self.env.meta.id, &row_key(id))
+            .await
+        {
+            Ok(Some(row)) => row,
+            Ok(None) => return None,
+            Err(err) => return Some(Err(self.storage_failed(err))),
+        };
+        tracing::info!(actor = A::NAME, id = %self.env.meta.id, request = id, "answered a replayed request from its record");
+        Some(match row.split_first() {
+            Some((&ANSWER, answer)) => from_cbor(answer).map_err(|_| ActorError::internal()),
+            _ => Err(ActorError::replayed()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tower::ServiceExt;
+
+    use crate::prelude::*;
+    use crate::server::request::ReplayId;
+
+    #[derive(Default, Serialize, Deserialize)]
+    pub struct Till {
+        total: i64,
+    }
+
+    #[actor(queues(coins = i64))]
+    impl Till {
+        #[action]
+        fn add(&mut self, by: i64) -> i64 {
+            self.total += by;
+            self.total
+        }
+
+        #[action]
+        fn total(&self) -> i64 {
+            self.total
+        }
+    }
+
+    /// Sends `body` to `path` of actor `id` through the server's router, as the engine's
+    /// front end hands it over: with the request's replay id.
+    async fn send(registry: &Registry, id: &str, path: &str, body: &str, ray: &str) -> String {
+        let mut request = http::Request::builder()
+            .method("POST")
+            .uri(format!("/gateway/{id}{path}"))
+            .header("x-rivet-encoding", "json")
+            .body(axum::body::Body::from(body.to_owned()))
+            .unwrap();
+        request.extensions_mut().insert(ReplayId(Arc::from(ray)));
+        let response = crate::server::router::router(registry.clone())
+            .oneshot(request)
+            .await
+            .unwrap();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_replayed_request_is_answered_from_its_record_and_applied_once() {
+        let registry = Registry::builder().in_memory().register::<Till>().build();
+        let till = registry.get_or_create::<Till>("t").await.unwrap();
+        let id = till.id().as_str().to_owned();
+        let add = r#"{"args":[5]}"#;
+        assert_eq!(
+            send(&registry, &id, "/action/add", add, "ray-1").await,
+            r#"{"output":5}"#
+        );
+        // The same request again: the recorded answer, nothing applied.
+        assert_eq!(
+            send(&registry, &id, "/action/add", add, "ray-1").await,
+            r#"{"output":5}"#
+        );
+        assert_eq!(till.total().await.unwrap(), 5);
+        // Another request applies.
+        assert_eq!(
+            send(&registry, &id, "/action/add", add, "ray-2").await,
+            r#"{"output":10}"#
+        );
+        // Queue sends: one message for two deliveries.
+        let coin = r#"{"body":1}"#;
+        let messages = async || {
+            let rows = registry.storage().kv_scan_prefix(&id, b"q/").await.unwrap();
+            rows.len()
+        };
+        send(&registry, &id, "/queue/coins", coin, "ray-3").await;
+        send(&registry, &id, "/queue/coins", coin, "ray-3").await;
+        assert_eq!(messages().await, 1);
+        send(&registry, &id, "/queue/coins", coin, "ray-4").await;
+        assert_eq!(messages().await, 2);
+    }
+
+    #[tokio::test]
+    async fn the_record_survives_a_restart_and_stays_bounded() {
+        let dir = std::env::temp_dir().join(format!("rivet-actor-replay-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let add = r#"{"args":[1]}"#;
+        let id = {
+            let registry = Registry::builder()
+                .data_dir(&dir)
+                .register::<Till>()
+                .build();
+            let till = registry.get_or_create::<Till>("t").await.unwrap();
+            let id = till.id().as_str().to_owned();
+            for n in 0..super::KEPT + 10 {
+                send(&registry, &id, "/action/add", add, &format!("ray-{n}")).await;
+            }
+            id
+        };
+        let registry = Registry::builder()
+            .data_dir(&dir)
+            .register::<Till>()
+            .build();
+        let last = format!("ray-{}", super::KEPT + 9);
+        let total = (super::KEPT + 10) as i64;
+        let replayed = send(&registry, &id, "/action/add", add, &last).await;
+        assert_eq!(replayed, format!(r#"{{"output":{total}}}"#));
+        let rows = registry
+            .storage()
+            .kv_scan_prefix(&id, super::PREFIX)
+            .await
+            .unwrap();
+        assert!(rows.len() <= super::KEPT, "{} rows kept", rows.len());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
