@@ -9,6 +9,11 @@
 //! the seed's three (e.g. where `examples/web/dist/` is served:
 //! `RIVET_ACTOR_WEB_ORIGINS=http://127.0.0.1:8080`).
 //!
+//! Engine mode (`--features engine`): with `RIVET_ENGINE_ENDPOINT` set (and optionally
+//! `RIVET_ENGINE_NAMESPACE`, `RIVET_ENGINE_POOL`, `RIVET_ENGINE_TOKEN`) the actors are
+//! hosted on that Rivet Engine instead of a port of our own; clients use the engine's
+//! endpoint. Without the variable nothing changes.
+//!
 //! `cargo run --example seeds -- --emit-ts actors.ts` writes the actors' TypeScript types
 //! instead (`createClient<Registry>("http://127.0.0.1:6420")` in TypeScript).
 //!
@@ -58,6 +63,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     // Checked here so that a mistyped RIVET_ACTOR_WEB_ORIGINS is an error, not a panic.
     seeds::origin_policy(&config.web_origins)?;
+    #[cfg(feature = "engine")]
+    if let Some(engine) = rivet_actor::engine::EngineConfig::from_env() {
+        // Engine mode: the engine's gateway serves clients; this process only hosts.
+        let registry = seeds::engine_registry(config);
+        let (endpoint, pool) = (engine.endpoint.clone(), engine.pool.clone());
+        let host = registry.serve_engine(engine).await?;
+        println!("hosting the seed actors for the engine at {endpoint} (pool {pool})");
+        println!("press Ctrl-C to leave (the engine moves the actors elsewhere)");
+        tokio::signal::ctrl_c().await?;
+        host.shutdown().await;
+        return Ok(());
+    }
     let data_dir = config.data_dir.clone();
     let registry = seeds::registry(config);
     let server = registry.bind(rivet_actor::server::default_addr()).await?;

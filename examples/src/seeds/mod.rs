@@ -141,13 +141,28 @@ pub fn origin_policy(web_origins: &[String]) -> Result<OriginPolicy, OriginError
 /// On a `web_origins` entry [`origin_policy`] refuses; check them with it first to report
 /// the mistake more gently.
 pub fn registry(config: SeedsConfig) -> Registry {
-    let origins = origin_policy(&config.web_origins).unwrap_or_else(|error| panic!("{error}"));
-    let builder = Registry::builder().data(Settings::new(&config));
     let builder = match &config.data_dir {
-        Some(dir) => builder.data_dir(dir),
-        None => builder.in_memory(),
+        Some(dir) => Registry::builder().data_dir(dir),
+        None => Registry::builder().in_memory(),
     };
+    register(builder, config).build()
+}
+
+/// The seed registry for engine mode: the actors kept in the Rivet Engine's KV, to be
+/// hosted with [`Registry::serve_engine`] (`config.data_dir` is not used).
+#[cfg(feature = "engine")]
+pub fn engine_registry(config: SeedsConfig) -> Registry {
+    register(Registry::builder().engine(), config).build()
+}
+
+/// Every seed actor, its origins and settings, on `builder`.
+fn register(
+    builder: rivet_actor::RegistryBuilder,
+    config: SeedsConfig,
+) -> rivet_actor::RegistryBuilder {
+    let origins = origin_policy(&config.web_origins).unwrap_or_else(|error| panic!("{error}"));
     let builder = builder
+        .data(Settings::new(&config))
         .origins(origins)
         .config(config.host)
         .register::<cors::MyActor>()
@@ -162,7 +177,7 @@ pub fn registry(config: SeedsConfig) -> Registry {
         .register::<access_control::GuardedChatRoom>()
         .register::<gates::ModerationBoard>()
         .register::<leaky::LeakyActor>();
-    agent_os::register(builder).build()
+    agent_os::register(builder)
 }
 
 /// Milliseconds since the Unix epoch (JavaScript's `Date.now()`).
