@@ -21,6 +21,7 @@ const POOL: &str = "default";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn npm_client_runs_the_seed_snippets_through_the_engine() {
+    let _turn = engine::serial().await;
     js::install_node_modules();
     let engine = Engine::start().await;
     engine.upsert_pool(POOL).await;

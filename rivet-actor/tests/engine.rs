@@ -60,6 +60,7 @@ async fn host(engine: &Engine) -> EngineHost {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn npm_client_through_the_engine() {
+    let _turn = engine::serial().await;
     js::install_node_modules();
     let engine = Engine::start().await;
     engine.upsert_pool(POOL).await;
@@ -91,6 +92,7 @@ async fn npm_client_through_the_engine() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typed_client_through_the_engine_and_state_moves_with_the_actor() {
+    let _turn = engine::serial().await;
     js::install_node_modules();
     let engine = Engine::start().await;
     engine.upsert_pool(POOL).await;
@@ -154,6 +156,7 @@ mod reference {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typed_client_calls_a_rivetkit_actor_through_the_engine() {
+    let _turn = engine::serial().await;
     js::install_node_modules();
     let engine = Engine::start().await;
     engine.upsert_pool("js").await;
@@ -174,4 +177,51 @@ async fn typed_client_calls_a_rivetkit_actor_through_the_engine() {
         assert_eq!(counter.get_count().await.unwrap(), 7);
         conn.close().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_cut_off_from_the_engine_writes_nothing_more() {
+    let _turn = engine::serial().await;
+    js::install_node_modules();
+    let mut engine = Engine::start().await;
+    engine.upsert_pool(POOL).await;
+    let registry = Registry::builder().engine().register::<Tally>().build();
+    let _host = registry
+        .serve_engine(EngineConfig::new(engine.endpoint(), "default", POOL))
+        .await
+        .unwrap();
+    let tally = Client::new(engine.endpoint())
+        .engine("default", POOL)
+        .get_or_create::<Tally>(["fenced"]);
+    retry("the first call", Duration::from_secs(60), || tally.add(5)).await;
+    // In-process calls reach the actors this host runs.
+    let local = registry.get::<Tally>(["fenced"]).await.unwrap();
+    assert_eq!(local.add(1).await.unwrap(), 6);
+
+    engine.kill();
+    let cut_off = std::time::Instant::now();
+    while registry.storage().healthy() {
+        assert!(
+            cut_off.elapsed() < Duration::from_secs(30),
+            "the host never noticed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Its actors stopped here: the call is refused rather than written anywhere.
+    assert!(local.add(100).await.is_err());
+
+    // The engine comes back on its data: the actor has what was acknowledged, nothing more.
+    let restarted = Engine::start_in(engine.data_dir().to_path_buf()).await;
+    let next = host(&restarted).await;
+    let tally = Client::new(restarted.endpoint())
+        .engine("default", POOL)
+        .get_or_create::<Tally>(["fenced"]);
+    let read = retry(
+        "the actor after the restart",
+        Duration::from_secs(60),
+        || tally.read(),
+    )
+    .await;
+    assert_eq!(read, (6, 1));
+    next.shutdown().await;
 }

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn engine_starts_keeps_pools_across_a_restart_and_runs_beside_another() {
+    let _turn = engine::serial().await;
     js::install_node_modules();
     let mut first = Engine::start().await;
     let health = first.health().await;
@@ -69,6 +70,7 @@ async fn increment(engine: &Engine, pool: &str, amount: i64) -> Result<Value, St
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn js_host_serves_actions_through_the_engine_gateway() {
+    let _turn = engine::serial().await;
     js::install_node_modules();
     let engine = Engine::start().await;
     engine.upsert_pool("js-pool").await;

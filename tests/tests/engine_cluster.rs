@@ -122,6 +122,7 @@ async fn spread(engine: &Engine, prefix: &str, count: usize) -> Vec<u32> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fifty_actors_spread_over_two_host_processes() {
+    let _turn = engine::serial().await;
     js::install_node_modules();
     let engine = Engine::start().await;
     engine.upsert_pool(POOL).await;
@@ -139,6 +140,7 @@ async fn fifty_actors_spread_over_two_host_processes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_host_loses_no_acknowledged_write() {
+    let _turn = engine::serial().await;
     js::install_node_modules();
     let engine = Engine::start().await;
     engine.upsert_pool(POOL).await;
@@ -211,6 +213,7 @@ async fn a_killed_host_loses_no_acknowledged_write() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_graceful_shutdown_moves_actors_and_an_engine_restart_keeps_them() {
+    let _turn = engine::serial().await;
     js::install_node_modules();
     let first = Engine::start().await;
     first.upsert_pool(POOL).await;

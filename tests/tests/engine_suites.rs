@@ -58,6 +58,7 @@ async fn run_suite(engine: &Engine, file: &'static str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn npm_client_raw_fetch_and_websocket_through_the_engine() {
+    let _turn = engine::serial().await;
     let (engine, host) = hosted().await;
     run_suite(&engine, "raw.test.mjs").await;
     host.shutdown().await;
@@ -65,6 +66,7 @@ async fn npm_client_raw_fetch_and_websocket_through_the_engine() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn npm_client_sends_to_queues_through_the_engine() {
+    let _turn = engine::serial().await;
     let (engine, host) = hosted().await;
     run_suite(&engine, "queues.test.mjs").await;
     host.shutdown().await;

@@ -24,17 +24,43 @@ pub(crate) struct Callbacks {
     pub(crate) router: axum::Router,
     /// Told when the envoy has shut down.
     pub(crate) shut_down: Arc<Notify>,
+    /// Actors fenced when the connection broke, handed back to the engine on reconnect.
+    pub(crate) fenced: std::sync::Mutex<Vec<(String, u32)>>,
+    /// How long an actor may take to start (`create_state`, `on_create`, `on_wake`).
+    pub(crate) start_timeout: std::time::Duration,
 }
 
 impl EnvoyCallbacks for Callbacks {
-    fn on_connect(&self, _handle: EnvoyHandle) {
+    fn on_connect(&self, handle: EnvoyHandle) {
         self.storage.set_connected(true);
+        // Actors fenced when the connection broke go back to the engine: it starts them
+        // again from their KV, here or elsewhere.
+        let fenced = std::mem::take(&mut *self.fenced.lock().unwrap_or_else(|p| p.into_inner()));
+        for (id, generation) in fenced {
+            handle.sleep_actor(id, Some(generation), None);
+        }
     }
 
     fn on_disconnect(&self, _handle: EnvoyHandle) {
-        // Writes stop until the connection is back: the engine may be moving our actors.
-        tracing::warn!("lost the connection to the engine; writes wait for it");
+        // The engine may give our actors to other hosts now: they stop here at once and
+        // write nothing more (their instances' writes find them gone).
         self.storage.set_connected(false);
+        let fenced = self.storage.fence_all();
+        if fenced.is_empty() {
+            return;
+        }
+        tracing::warn!(
+            actors = fenced.len(),
+            "lost the connection to the engine; its actors stop here"
+        );
+        let registry = self.registry.clone();
+        let mut remembered = self.fenced.lock().unwrap_or_else(|p| p.into_inner());
+        for (id, name, generation) in fenced {
+            remembered.push((id.clone(), generation));
+            if let Some(actor) = registry.actor_type(&name).cloned() {
+                tokio::spawn(async move { actor.stop(&ActorId::new(id.as_str())).await });
+            }
+        }
     }
 
     fn on_actor_start(
@@ -47,6 +73,7 @@ impl EnvoyCallbacks for Callbacks {
     ) -> BoxFuture<anyhow::Result<()>> {
         let registry = self.registry.clone();
         let storage = self.storage.clone();
+        let limit = self.start_timeout;
         Box::pin(async move {
             let Some(actor) = registry.actor_type(&config.name).cloned() else {
                 anyhow::bail!("this host has no actor type `{}`", config.name);
@@ -56,6 +83,19 @@ impl EnvoyCallbacks for Callbacks {
                     .map_err(|err| anyhow::anyhow!("the actor's key does not decode: {err}"))?,
                 None => Vec::new(),
             };
+            let id = ActorId::new(actor_id.as_str());
+            match storage.generation(&actor_id) {
+                Some(hosted) if hosted > generation => {
+                    anyhow::bail!("actor {actor_id} already runs here with generation {hosted}")
+                }
+                Some(hosted) if hosted == generation => {}
+                _ => {
+                    // An instance left from an earlier generation (fenced, or woken by a
+                    // late command) stops first, writing nothing: it is no longer hosted.
+                    storage.forget(&actor_id, None);
+                    actor.stop(&id).await;
+                }
+            }
             storage
                 .host(
                     &actor_id,
@@ -68,10 +108,14 @@ impl EnvoyCallbacks for Callbacks {
                 .await?;
             // Ready when woken: `create_state` and `on_create` (once per actor: the flag is
             // in KV) have run, so the engine routes requests only to a working actor.
-            let id = ActorId::new(actor_id.as_str());
-            if let Err(err) = actor.ready(&id).await {
+            let started = tokio::time::timeout(limit, actor.ready(&id)).await;
+            if let Err(reason) = started
+                .map_err(|_| "timed out".to_owned())
+                .and_then(|r| r.map_err(|err| format!("{}.{}", err.group, err.code)))
+            {
                 storage.forget(&actor_id, Some(generation));
-                anyhow::bail!("the actor failed to start: {}.{}", err.group, err.code);
+                actor.stop(&id).await;
+                anyhow::bail!("the actor failed to start: {reason}");
             }
             tracing::debug!(actor = %actor_id, generation, "started for the engine");
             Ok(())
@@ -92,16 +136,19 @@ impl EnvoyCallbacks for Callbacks {
         tokio::spawn(async move {
             if storage.generation(&actor_id) == Some(generation) {
                 let id = ActorId::new(actor_id.as_str());
-                let record = storage.find_by_id_now(&actor_id);
-                if let Some(actor) = record.and_then(|name| registry.actor_type(&name).cloned()) {
+                // From here nothing wakes it on this host; its instance may still finish.
+                storage.mark_stopping(&actor_id, generation);
+                let name = storage.name_of(&actor_id);
+                if let Some(actor) = name.and_then(|name| registry.actor_type(&name).cloned()) {
                     match reason {
                         protocol::StopActorReason::Destroy
                         | protocol::StopActorReason::StopIntent => {
-                            if let Err(err) = actor.destroy(&id).await {
-                                tracing::warn!(actor = %actor_id, code = %err.code, "destroy failed");
-                            }
+                            actor.destroy_if_awake(&id).await;
                         }
-                        _ => actor.stop(&id).await,
+                        _ => {
+                            actor.stop(&id).await;
+                            storage.alarm_settled(&actor_id).await;
+                        }
                     }
                 }
                 storage.forget(&actor_id, Some(generation));

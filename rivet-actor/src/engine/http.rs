@@ -52,15 +52,18 @@ pub(crate) async fn serve(
 ) -> anyhow::Result<HttpResponse> {
     let method = http::Method::from_bytes(request.method.as_bytes())?;
     let body = match (request.body, request.body_stream) {
-        (_, Some(mut stream)) => Body::from_stream(futures_util::stream::poll_fn(move |cx| {
-            // The stream is flow-controlled by the engine; our handlers bound what they read.
-            let next = std::pin::pin!(stream.recv());
-            next.poll(cx).map(|chunk| match chunk {
-                Ok(Some(bytes)) => Some(Ok(bytes)),
-                Ok(None) => None,
-                Err(err) => Some(Err(std::io::Error::other(err.to_string()))),
-            })
-        })),
+        // Flow-controlled by the engine; our handlers bound what they read. One `recv`
+        // future is kept until it yields (dropping it could lose its wake-up).
+        (_, Some(stream)) => Body::from_stream(futures_util::stream::unfold(
+            stream,
+            |mut stream| async move {
+                match stream.recv().await {
+                    Ok(Some(bytes)) => Some((Ok(bytes), stream)),
+                    Ok(None) => None,
+                    Err(err) => Some((Err(std::io::Error::other(err.to_string())), stream)),
+                }
+            },
+        )),
         (Some(bytes), None) => Body::from(bytes),
         (None, None) => Body::empty(),
     };

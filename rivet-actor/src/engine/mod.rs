@@ -180,6 +180,8 @@ impl Registry {
             storage: storage.clone(),
             router: crate::server::router::router(self.clone()),
             shut_down: shut_down.clone(),
+            fenced: Default::default(),
+            start_timeout: config.start_timeout,
         };
         let names: HashMap<String, ActorName> = self
             .actor_types()
@@ -200,6 +202,8 @@ impl Registry {
             debug_latency_ms: None,
             callbacks: Arc::new(callbacks),
         });
+        // Actors may start as soon as the engine accepts us: the storage needs the handle.
+        storage.attach(handle.clone());
         // `started` never fails on its own (a wrong namespace or an unreachable engine just
         // never answers), hence the deadline.
         match tokio::time::timeout(config.start_timeout, handle.started()).await {
@@ -212,18 +216,37 @@ impl Registry {
                 });
             }
         }
-        storage.attach(handle.clone());
         tracing::info!(endpoint = %config.endpoint, pool = %config.pool, "hosting actors for the engine");
         Ok(EngineHost { handle, shut_down })
     }
 }
 
-/// `PUT /runner-configs/{pool}`: a normal pool in the default datacenter, if it is not there.
+/// `PUT /runner-configs/{pool}`: a normal pool in the default datacenter, unless the pool
+/// is there already (an operator's configuration of it is left alone).
 async fn upsert_pool(config: &EngineConfig) -> Result<(), EngineError> {
     let refused = |message: String| EngineError::Pool {
         pool: config.pool.clone(),
         message,
     };
+    let http = reqwest::Client::new();
+    let mut list = reqwest::Url::parse(&config.endpoint).map_err(|err| refused(err.to_string()))?;
+    list.path_segments_mut()
+        .map_err(|()| refused("the endpoint cannot have a path".into()))?
+        .pop_if_empty()
+        .push("runner-configs");
+    list.query_pairs_mut()
+        .append_pair("namespace", &config.namespace);
+    let mut request = http.get(list);
+    if let Some(token) = &config.token {
+        request = request.bearer_auth(token);
+    }
+    if let Ok(response) = request.send().await
+        && response.status().is_success()
+        && let Ok(body) = response.json::<serde_json::Value>().await
+        && body["runner_configs"].get(&config.pool).is_some()
+    {
+        return Ok(());
+    }
     let mut url = reqwest::Url::parse(&config.endpoint).map_err(|err| refused(err.to_string()))?;
     url.path_segments_mut()
         .map_err(|()| refused("the endpoint cannot have a path".into()))?
@@ -231,7 +254,7 @@ async fn upsert_pool(config: &EngineConfig) -> Result<(), EngineError> {
         .extend(["runner-configs", config.pool.as_str()]);
     url.query_pairs_mut()
         .append_pair("namespace", &config.namespace);
-    let mut request = reqwest::Client::new()
+    let mut request = http
         .put(url)
         .json(&serde_json::json!({ "datacenters": { "default": { "normal": {} } } }));
     if let Some(token) = &config.token {

@@ -25,12 +25,20 @@ enum Incoming {
     Closed,
 }
 
+/// Frames a client may have waiting before the session reads them; past it the socket is
+/// closed (the envoy's callbacks cannot wait for room).
+const INCOMING_FRAMES: usize = 256;
+/// Bytes sent between two flushes: the session waits for the envoy to take what it sent, so
+/// a slow link slows the session down instead of queueing without bound.
+const FLUSH_EVERY: usize = 256 * 1024;
+
 /// A WebSocket tunnelled through the engine.
 pub(crate) struct EnvoySocket {
-    incoming: mpsc::UnboundedReceiver<Incoming>,
+    incoming: mpsc::Receiver<Incoming>,
     sender: WebSocketSender,
     limit: usize,
-    last_heard: std::time::Instant,
+    unflushed: usize,
+    write_timeout: std::time::Duration,
     closed: bool,
 }
 
@@ -41,7 +49,6 @@ impl FrameSocket for EnvoySocket {
         }
         match self.incoming.recv().await {
             Some(Incoming::Frame(frame)) => {
-                self.last_heard = std::time::Instant::now();
                 let size = match &frame {
                     Frame::Text(text) => text.len(),
                     Frame::Binary(bytes) => bytes.len(),
@@ -62,9 +69,23 @@ impl FrameSocket for EnvoySocket {
         if self.closed {
             return false;
         }
+        self.unflushed += match &frame {
+            Frame::Text(text) => text.len(),
+            Frame::Binary(bytes) => bytes.len(),
+        };
         match frame {
             Frame::Text(text) => self.sender.send(text.into_bytes(), false),
             Frame::Binary(bytes) => self.sender.send(bytes.to_vec(), true),
+        }
+        if self.unflushed >= FLUSH_EVERY {
+            self.unflushed = 0;
+            if tokio::time::timeout(self.write_timeout, self.sender.flush())
+                .await
+                .is_err()
+            {
+                self.closed = true;
+                return false;
+            }
         }
         true
     }
@@ -99,12 +120,13 @@ pub(crate) fn handler(
     headers: &HashMap<String, String>,
     sender: WebSocketSender,
 ) -> WebSocketHandler {
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = mpsc::channel(INCOMING_FRAMES);
     let socket = EnvoySocket {
         incoming: rx,
-        sender,
+        sender: sender.clone(),
         limit: registry.server_config().max_message_size,
-        last_heard: std::time::Instant::now(),
+        unflushed: 0,
+        write_timeout: registry.server_config().write_timeout,
         closed: false,
     };
     let uri = crate::engine::http::gateway_uri(actor_id, path);
@@ -137,11 +159,20 @@ pub(crate) fn handler(
             } else {
                 Frame::Text(String::from_utf8_lossy(&message.data).into_owned())
             };
-            let _ = on_message_tx.send(Incoming::Frame(frame));
+            if on_message_tx.try_send(Incoming::Frame(frame)).is_err() {
+                // Called inside the envoy's actor task: no waiting for room. A client that
+                // far ahead of the actor is cut off, like a slow consumer the other way.
+                let (code, reason) = crate::server::ws::close_reason(
+                    crate::server::ws::close::INTERNAL,
+                    "message.backlog".into(),
+                );
+                sender.close(Some(code), Some(reason));
+            }
             Box::pin(async {})
         }),
         on_close: Box::new(move |_code, _reason| -> BoxFuture<()> {
-            let _ = tx.send(Incoming::Closed);
+            // A full channel already ends the session; otherwise it ends with this.
+            let _ = tx.try_send(Incoming::Closed);
             Box::pin(async {})
         }),
     }

@@ -25,6 +25,9 @@ struct Hosted {
     record: ActorRecord,
     generation: u32,
     meta: Meta,
+    /// The engine asked it to stop: its instance may still finish (and commit), but nothing
+    /// wakes it here again.
+    stopping: bool,
 }
 
 /// The actors this host runs, kept in the engine's KV. Made by
@@ -34,6 +37,9 @@ struct Hosted {
 pub struct EngineStorage {
     handle: OnceLock<EnvoyHandle>,
     hosted: Mutex<HashMap<String, Hosted>>,
+    /// Alarms handed to the envoy for actors stopping here, acknowledged once queued to
+    /// the actor (so the stop does not complete before its alarm is set).
+    alarms: Mutex<HashMap<String, tokio::sync::oneshot::Receiver<()>>>,
     connected: AtomicBool,
     commits: AtomicU64,
     transactions: AtomicU64,
@@ -51,7 +57,6 @@ impl EngineStorage {
 
     pub(crate) fn attach(&self, handle: EnvoyHandle) {
         let _ = self.handle.set(handle);
-        self.connected.store(true, Ordering::SeqCst);
     }
 
     pub(crate) fn set_connected(&self, connected: bool) {
@@ -76,17 +81,16 @@ impl EngineStorage {
         input: Option<Vec<u8>>,
         created_at_ms: i64,
     ) -> StorageResult<()> {
-        let handle = self.handle()?;
-        let rows = handle
-            .kv_get(id.to_owned(), vec![layout::meta_key()])
-            .await
-            .map_err(|err| failed("read", err))?;
-        let meta = match rows.into_iter().next().flatten() {
-            Some(bytes) => Meta::decode(&bytes).ok_or_else(|| StorageError::Corrupt {
-                what: format!("the meta row of actor {id} was not written by rivet-actor"),
-            })?,
-            None => Meta::default(),
-        };
+        if self
+            .generation(id)
+            .is_some_and(|hosted| hosted > generation)
+        {
+            // A late start of an older generation must not replace the live one.
+            return Err(StorageError::Backend(format!(
+                "actor {id} runs here with a newer generation than {generation}"
+            )));
+        }
+        let meta = self.read_meta(id).await?;
         let record = ActorRecord {
             id: id.to_owned(),
             name,
@@ -102,10 +106,65 @@ impl EngineStorage {
                     record,
                     generation,
                     meta,
+                    stopping: false,
                 },
             )
         });
         Ok(())
+    }
+
+    /// The actor's meta row as the engine holds it.
+    async fn read_meta(&self, id: &str) -> StorageResult<Meta> {
+        let rows = self
+            .handle()?
+            .kv_get(id.to_owned(), vec![layout::meta_key()])
+            .await
+            .map_err(|err| failed("read", err))?;
+        match rows.into_iter().next().flatten() {
+            Some(bytes) => Meta::decode(&bytes).ok_or_else(|| StorageError::Corrupt {
+                what: format!("the meta row of actor {id} was not written by rivet-actor"),
+            }),
+            None => Ok(Meta::default()),
+        }
+    }
+
+    /// Actor `id` (of `generation`) is stopping: nothing wakes it here any more.
+    pub(crate) fn mark_stopping(&self, id: &str, generation: u32) {
+        self.hosted(|hosted| {
+            if let Some(h) = hosted.get_mut(id).filter(|h| h.generation == generation) {
+                h.stopping = true;
+            }
+        });
+    }
+
+    /// Whether actor `id` still runs here with `generation` (a write checks it before each
+    /// put: an actor that stopped or was fenced here writes nothing more).
+    fn still_hosted(&self, id: &str, generation: u32) -> bool {
+        self.connected.load(Ordering::SeqCst)
+            && self.hosted(|hosted| hosted.get(id).is_some_and(|h| h.generation == generation))
+    }
+
+    /// Stops hosting every actor at once (the connection to the engine broke: it may give
+    /// them to other hosts); the ids and generations, to stop locally and to hand back.
+    pub(crate) fn fence_all(&self) -> Vec<(String, String, u32)> {
+        self.hosted(|hosted| {
+            hosted
+                .drain()
+                .map(|(id, h)| (id, h.record.name, h.generation))
+                .collect()
+        })
+    }
+
+    /// Waits (briefly) until the alarm set for stopping actor `id` is queued to it.
+    pub(crate) async fn alarm_settled(&self, id: &str) {
+        let ack = self
+            .alarms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+        if let Some(ack) = ack {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), ack).await;
+        }
     }
 
     /// The generation actor `id` runs here with, if it does.
@@ -126,11 +185,20 @@ impl EngineStorage {
     }
 
     /// The actor type's name of actor `id`, if it is hosted here.
-    pub(crate) fn find_by_id_now(&self, id: &str) -> Option<String> {
+    pub(crate) fn name_of(&self, id: &str) -> Option<String> {
         self.hosted(|hosted| hosted.get(id).map(|h| h.record.name.clone()))
     }
 
-    async fn put(&self, id: &str, entries: Vec<(Vec<u8>, Vec<u8>)>) -> anyhow::Result<()> {
+    async fn put(
+        &self,
+        id: &str,
+        generation: u32,
+        entries: Vec<(Vec<u8>, Vec<u8>)>,
+    ) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.still_hosted(id, generation),
+            "actor {id} no longer runs here"
+        );
         self.transactions.fetch_add(1, Ordering::Relaxed);
         self.handle()?.kv_put(id.to_owned(), entries).await
     }
@@ -153,14 +221,19 @@ impl Storage for EngineStorage {
         let found = self.hosted(|hosted| {
             hosted
                 .values()
-                .find(|h| h.record.name == name && h.record.key == key)
+                .find(|h| !h.stopping && h.record.name == name && h.record.key == key)
                 .map(|h| h.record.clone())
         });
         Box::pin(async move { Ok(found) })
     }
 
     fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<ActorRecord>>> {
-        let found = self.hosted(|hosted| hosted.get(id).map(|h| h.record.clone()));
+        let found = self.hosted(|hosted| {
+            hosted
+                .get(id)
+                .filter(|h| !h.stopping)
+                .map(|h| h.record.clone())
+        });
         Box::pin(async move { Ok(found) })
     }
 
@@ -182,7 +255,7 @@ impl Storage for EngineStorage {
         let mut found: Vec<ActorRecord> = self.hosted(|hosted| {
             hosted
                 .values()
-                .filter(|h| name.is_none_or(|n| h.record.name == n))
+                .filter(|h| !h.stopping && name.is_none_or(|n| h.record.name == n))
                 .map(|h| h.record.clone())
                 .collect()
         });
@@ -192,10 +265,18 @@ impl Storage for EngineStorage {
 
     fn load_state<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<Vec<u8>>>> {
         Box::pin(async move {
-            let meta = self.hosted(|hosted| hosted.get(id).map(|h| h.meta));
-            let Some(meta) = meta.filter(|m| m.version > 0) else {
+            // Read afresh at every wake: after a write of unknown outcome, the engine's row
+            // is the truth, not what this host last committed.
+            let meta = self.read_meta(id).await?;
+            self.hosted(|hosted| {
+                if let Some(h) = hosted.get_mut(id) {
+                    h.meta = meta;
+                    h.record.created = meta.created;
+                }
+            });
+            if meta.version == 0 {
                 return Ok(None);
-            };
+            }
             let keys: Vec<Vec<u8>> = (0..meta.chunks)
                 .map(|index| layout::state_key(meta.version, index))
                 .collect();
@@ -218,8 +299,9 @@ impl Storage for EngineStorage {
 
     fn commit<'a>(&'a self, id: &'a str, write: ActorWrite) -> BoxFuture<'a, StorageResult<()>> {
         Box::pin(async move {
-            let meta = self.hosted(|hosted| hosted.get(id).map(|h| h.meta));
-            let meta = meta.ok_or_else(|| StorageError::ActorNotFound { id: id.to_owned() })?;
+            let hosted = self.hosted(|hosted| hosted.get(id).map(|h| (h.meta, h.generation)));
+            let (meta, generation) =
+                hosted.ok_or_else(|| StorageError::ActorNotFound { id: id.to_owned() })?;
             if !self.connected.load(Ordering::SeqCst) {
                 return Err(StorageError::Backend(
                     "not connected to the engine: nothing was written".into(),
@@ -281,7 +363,7 @@ impl Storage for EngineStorage {
                 // The new state's chunks first: nothing refers to them until the last put
                 // switches the meta row, so a failure here leaves the old state current.
                 for batch in layout::batches(chunks).ok_or_else(too_large)? {
-                    self.put(id, batch)
+                    self.put(id, generation, batch)
                         .await
                         .map_err(|err| failed("write", err))?;
                 }
@@ -291,7 +373,7 @@ impl Storage for EngineStorage {
                 }
                 last.pop().unwrap_or_default()
             };
-            self.put(id, commit_put)
+            self.put(id, generation, commit_put)
                 .await
                 .map_err(|err| StorageError::Unknown {
                     what: format!("engine KV write of actor {id}: {err}"),
@@ -393,11 +475,26 @@ impl Storage for EngineStorage {
             at.duration_since(UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         });
-        // The alarm wakes it on whichever host the engine picks.
-        handle.set_alarm(id.to_owned(), at_ms, Some(generation));
+        // The alarm wakes it on whichever host the engine picks. A stop completes only once
+        // the alarm is queued to the actor (see `alarm_settled`).
+        let (ack, acked) = tokio::sync::oneshot::channel();
+        handle.set_alarm_with_ack(id.to_owned(), at_ms, Some(generation), Some(ack));
+        self.alarms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_owned(), acked);
         if idle {
             handle.sleep_actor(id.to_owned(), Some(generation), None);
         }
+    }
+
+    fn places_actors(&self) -> bool {
+        true
+    }
+
+    fn max_rows_per_write(&self) -> usize {
+        // One put holds 128 keys; the rest leaves room for the turn's other rows.
+        100
     }
 
     fn healthy(&self) -> bool {

@@ -65,6 +65,9 @@ pub trait ErasedActor: Send + Sync + 'static {
     /// Puts the actor to sleep now if it is awake (`on_sleep`, connections closed);
     /// answers once it has left.
     fn stop<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, ()>;
+    /// Destroys the actor if it is awake here (connections closed with `actor.destroyed`);
+    /// an actor asleep here is not woken for it.
+    fn destroy_if_awake<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, ()>;
     /// Removes an actor nothing has used since it woke (a refused request created it).
     fn discard_unused<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, ()>;
     /// The actor's stored record.
@@ -218,6 +221,8 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
 
     fn ready<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, Result<(), ActorError>> {
         Box::pin(async move {
+            // Started anew by its placement: an earlier failed start is history.
+            self.0.clear_start_failure(id);
             let (reply, rx) = oneshot::channel();
             self.0.send(id, Command::Ready { reply }).await;
             answer(rx).await
@@ -233,6 +238,19 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
                 .await
                 .is_none()
             {
+                let _ = rx.await;
+            }
+        })
+    }
+
+    fn destroy_if_awake<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let (reply, rx) = oneshot::channel();
+            let destroy = Command::Destroy {
+                only_if_unused: false,
+                reply,
+            };
+            if self.0.send_if_live(id, destroy).await.is_none() {
                 let _ = rx.await;
             }
         })

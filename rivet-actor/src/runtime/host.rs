@@ -333,6 +333,11 @@ impl<A: Actor> Host<A> {
         }
     }
 
+    /// Forgets that instance `id` failed to start (its placement starts it anew).
+    pub(crate) fn clear_start_failure(&self, id: &ActorId) {
+        self.start_succeeded(id);
+    }
+
     fn recent_start_failure(&self, id: &ActorId) -> Option<ActorError> {
         let failed = self.failed_starts.lock().unwrap_or_else(|p| p.into_inner());
         failed

@@ -168,7 +168,12 @@ impl<A: Actor> TurnQueue<A> {
     /// turn.
     pub(crate) fn take_in_turn(&self, queue: Option<A::Queue>, max: usize) -> Vec<Taken> {
         let mut state = self.lock();
-        let seqs = matching(&state.ready, queue, max);
+        // A turn's writes commit in one storage write, which may hold only so many rows.
+        let seqs = matching(
+            &state.ready,
+            queue,
+            max.min(self.host.storage.max_rows_per_write()),
+        );
         let mut out = Vec::with_capacity(seqs.len());
         for seq in seqs {
             let message = state.ready.remove(&seq).expect("listed above");
@@ -393,11 +398,9 @@ impl<A: Actor> Instance<A> {
             self.env.outbox.replay.record(&request, &answer);
             self.env.outbox.replay.stage(&mut write);
         }
-        let committed = self.host.storage.commit(&self.env.meta.id, write).await;
-        if let Err(err) = committed {
+        if let Err(err) = self.write(write).await {
             self.env.outbox.replay.abort();
-            self.reload |= matches!(err, crate::storage::StorageError::Unknown { .. });
-            return Err(self.storage_failed(err));
+            return Err(err);
         }
         self.env.outbox.replay.committed();
         self.used = true;
@@ -442,7 +445,8 @@ impl<A: Actor> Instance<A> {
     async fn serve(&mut self, consumer: Consumer<A>) -> Result<(), Consumer<A>> {
         let taken: Vec<Stored<A>> = {
             let mut state = self.env.outbox.queue.lock();
-            let seqs = matching(&state.ready, consumer.queue, consumer.max);
+            let max = consumer.max.min(self.host.storage.max_rows_per_write());
+            let seqs = matching(&state.ready, consumer.queue, max);
             seqs.into_iter()
                 .filter_map(|seq| state.ready.remove(&seq))
                 .collect()
@@ -454,8 +458,7 @@ impl<A: Actor> Instance<A> {
             kv_delete: taken.iter().map(|m| row_key(m.seq)).collect(),
             ..Default::default()
         };
-        if let Err(err) = self.host.storage.commit(&self.env.meta.id, write).await {
-            self.storage_failed(err);
+        if self.write(write).await.is_err() {
             let mut state = self.env.outbox.queue.lock();
             for message in taken {
                 state.ready.insert(message.seq, message);

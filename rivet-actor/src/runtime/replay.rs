@@ -34,6 +34,8 @@ pub(crate) type ReplayId = Arc<str>;
 struct State {
     /// Applied ids, oldest first; `None` until read from storage.
     applied: Option<VecDeque<String>>,
+    /// The next record's sequence number (rows carry it, so age survives a restart).
+    next_seq: u64,
     /// This turn's record, and the ids it pushes out.
     staged: Option<(String, Vec<u8>)>,
     evicted: Vec<String>,
@@ -43,6 +45,13 @@ struct State {
 #[derive(Default)]
 pub(crate) struct TurnReplay {
     state: Mutex<State>,
+}
+
+/// The sequence number a record row carries (0 for a row too short to carry one).
+fn seq_of(row: &[u8]) -> u64 {
+    row.get(1..9)
+        .and_then(|bytes| bytes.try_into().ok())
+        .map_or(0, u64::from_be_bytes)
 }
 
 fn row_key(id: &str) -> Vec<u8> {
@@ -60,13 +69,12 @@ impl TurnReplay {
     pub(crate) fn record(&self, id: &str, answer: &Value) {
         let mut state = self.lock();
         let mut encoded = Vec::new();
-        let row = if to_cbor(answer, &mut encoded).is_ok() && encoded.len() <= ANSWER_KEPT {
-            let mut row = vec![ANSWER];
+        let kept = to_cbor(answer, &mut encoded).is_ok() && encoded.len() <= ANSWER_KEPT;
+        let mut row = vec![if kept { ANSWER } else { NO_ANSWER }];
+        row.extend_from_slice(&state.next_seq.to_be_bytes());
+        if kept {
             row.extend_from_slice(&encoded);
-            row
-        } else {
-            vec![NO_ANSWER]
-        };
+        }
         let applied = state.applied.get_or_insert_with(VecDeque::new);
         let evicted: Vec<String> = applied
             .iter()
@@ -92,11 +100,12 @@ impl TurnReplay {
     pub(crate) fn committed(&self) {
         let mut state = self.lock();
         let evicted = std::mem::take(&mut state.evicted);
-        if let Some((id, _)) = state.staged.take()
-            && let Some(applied) = state.applied.as_mut()
-        {
-            applied.retain(|kept| !evicted.contains(kept));
-            applied.push_back(id);
+        if let Some((id, _)) = state.staged.take() {
+            state.next_seq += 1;
+            if let Some(applied) = state.applied.as_mut() {
+                applied.retain(|kept| !evicted.contains(kept));
+                applied.push_back(id);
+            }
         }
     }
 
@@ -117,11 +126,18 @@ impl<A: Actor> Instance<A> {
                 Ok(rows) => rows,
                 Err(err) => return Some(Err(err)),
             };
-            let ids = rows
+            // Oldest first, by the sequence number each row carries.
+            let mut ids: Vec<(u64, String)> = rows
                 .iter()
-                .map(|(key, _)| String::from_utf8_lossy(&key[PREFIX.len()..]).into_owned());
-            // Row order is key order, not age: which old ones go first matters little.
-            self.env.outbox.replay.lock().applied = Some(ids.collect());
+                .map(|(key, row)| {
+                    let id = String::from_utf8_lossy(&key[PREFIX.len()..]).into_owned();
+                    (seq_of(row), id)
+                })
+                .collect();
+            ids.sort();
+            let mut state = self.env.outbox.replay.lock();
+            state.next_seq = ids.last().map_or(0, |(seq, _)| seq + 1);
+            state.applied = Some(ids.into_iter().map(|(_, id)| id).collect());
         }
         let known = self
             .env
@@ -146,7 +162,9 @@ impl<A: Actor> Instance<A> {
         };
         tracing::info!(actor = A::NAME, id = %self.env.meta.id, request = id, "answered a replayed request from its record");
         Some(match row.split_first() {
-            Some((&ANSWER, answer)) => from_cbor(answer).map_err(|_| ActorError::internal()),
+            Some((&ANSWER, rest)) if rest.len() >= 8 => {
+                from_cbor(&rest[8..]).map_err(|_| ActorError::internal())
+            }
             _ => Err(ActorError::replayed()),
         })
     }

@@ -282,14 +282,17 @@ impl<A: Actor> Instance<A> {
             kv_delete: vec![row_key(schedule)],
             ..Default::default()
         };
-        if let Err(err) = self.host.storage.commit(&self.env.meta.id, write).await {
-            self.storage_failed(err);
-        }
+        // Logged by `write`; the schedule is gone from memory either way.
+        let _ = self.write(write).await;
         self.env.outbox.schedule.forget(schedule);
     }
 
     /// Leaves an alarm with the host so that a sleeping actor wakes for its next schedule.
     pub(super) fn arm_alarm(&self) {
+        if self.host.storage.places_actors() {
+            // Its placement's alarm wakes it, wherever it then runs.
+            return;
+        }
         if let Some(due) = self.env.outbox.schedule.next_due() {
             self.host.arm_alarm(ActorId(self.env.meta.id.clone()), due);
         }

@@ -332,6 +332,18 @@ pub trait Storage: Send + Sync + 'static {
     /// engine's) passes it on; the default does nothing.
     fn actor_slept(&self, _id: &str, _wake_at: Option<std::time::SystemTime>, _idle: bool) {}
 
+    /// How many key/value rows one write may change; queue takes are clamped to it (the
+    /// rest wait for the next take). Default: no limit.
+    fn max_rows_per_write(&self) -> usize {
+        usize::MAX
+    }
+
+    /// Whether the backend's placement wakes sleeping actors for their schedules (the
+    /// engine's alarms); when it does, the runtime arms no timers of its own. Default: no.
+    fn places_actors(&self) -> bool {
+        false
+    }
+
     /// Whether the backend can still write (`/health` says so). Default: always.
     fn healthy(&self) -> bool {
         true

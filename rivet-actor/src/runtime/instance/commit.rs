@@ -32,16 +32,14 @@ impl<A: Actor> Instance<A> {
                 self.env.outbox.stage(&mut write);
                 if !write.is_empty() {
                     let started = std::time::Instant::now();
-                    let committed = self.host.storage.commit(&self.env.meta.id, write).await;
+                    let committed = self.write(write).await;
                     self.host.metrics.commit(started.elapsed());
                     if let Err(err) = committed {
-                        // Maybe applied, maybe not: reload from storage after this turn.
-                        self.reload |= matches!(err, StorageError::Unknown { .. });
                         if changed {
                             self.rollback();
                         }
                         self.env.outbox.clear();
-                        return Err(self.storage_failed(err).into());
+                        return Err(err.into());
                     }
                     if changed {
                         std::mem::swap(&mut self.saved, &mut self.scratch);
@@ -61,6 +59,22 @@ impl<A: Actor> Instance<A> {
                 }
                 self.env.outbox.clear();
                 Err(err)
+            }
+        }
+    }
+
+    /// Commits `write`. A write of unknown outcome (the storage lost its answer) marks the
+    /// instance for a reload from storage once the current turn is over: what is in memory
+    /// may not be what is stored.
+    pub(crate) async fn write(
+        &mut self,
+        write: ActorWrite,
+    ) -> Result<(), crate::error::ActorError> {
+        match self.host.storage.commit(&self.env.meta.id, write).await {
+            Ok(()) => Ok(()),
+            Err(err) => {
+                self.reload |= matches!(err, StorageError::Unknown { .. });
+                Err(self.storage_failed(err))
             }
         }
     }
@@ -92,11 +106,7 @@ impl<A: Actor> Instance<A> {
             ..Default::default()
         };
         self.env.outbox.stage(&mut write);
-        self.host
-            .storage
-            .commit(&self.env.meta.id, write)
-            .await
-            .map_err(|err| Error::from(self.storage_failed(err)))?;
+        self.write(write).await.map_err(Error::from)?;
         std::mem::swap(&mut self.saved, &mut self.scratch);
         self.env.outbox.committed();
         Ok(())

@@ -76,6 +76,9 @@ pub(crate) async fn run<A: Actor>(
                 if fired.is_err() && !inst.recover_from_panic(&id).await {
                     return refuse_all(&host, &id, rx, ActorError::internal()).await;
                 }
+                if inst.reload {
+                    return inst.restart(rx).await;
+                }
                 continue;
             }
             () = tokio::time::sleep(idle.unwrap_or_default()), if idle.is_some() => {
