@@ -5,6 +5,12 @@
 //! behaviour and error codes as the TypeScript originals. `cargo run --example seeds` serves
 //! them all; `examples/tests/` drives them with the generated Rust client and the npm client.
 
+//!
+//! [`ledger`] is engine mode's scale-out example: a counter that says which host process
+//! runs it (`src/bin/engine_host.rs` hosts it on a Rivet Engine; `examples/tests/engine_*`
+//! spread it over several hosts and kill some).
+
 #![warn(missing_docs)]
 
+pub mod ledger;
 pub mod seeds;

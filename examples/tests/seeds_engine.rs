@@ -40,7 +40,7 @@ async fn npm_client_runs_the_seed_snippets_through_the_engine() {
         counter.increment()
     })
     .await;
-    for &encoding in js::ENCODINGS {
+    for &encoding in js::ENGINE_ENCODINGS {
         let endpoint = endpoint.clone();
         let run = tokio::task::spawn_blocking(move || {
             js::run_js(

@@ -76,7 +76,7 @@ async fn npm_client_through_the_engine() {
         || warm_up.add(1),
     )
     .await;
-    for &encoding in js::ENCODINGS {
+    for &encoding in js::ENGINE_ENCODINGS {
         let endpoint = endpoint.clone();
         let run = tokio::task::spawn_blocking(move || {
             js::run_js("chat_room.test.mjs", &endpoint, encoding, &[])
@@ -224,4 +224,98 @@ async fn a_host_cut_off_from_the_engine_writes_nothing_more() {
     .await;
     assert_eq!(read, (6, 1));
     next.shutdown().await;
+}
+
+#[derive(Default, Serialize, Deserialize)]
+pub struct Bell {
+    rung: u32,
+}
+
+#[actor]
+impl Bell {
+    #[action]
+    fn arm(&mut self, c: &mut ActionCtx<'_, Self>, after_ms: u64) -> Result<(), Error> {
+        c.schedule()
+            .after(Duration::from_millis(after_ms), BellCall::Ring(()))?;
+        Ok(())
+    }
+
+    #[action]
+    fn ring(&mut self) {
+        self.rung += 1;
+    }
+
+    #[action]
+    fn rung(&self) -> u32 {
+        self.rung
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schedule_wakes_a_sleeping_actor_on_whichever_host_the_engine_picks() {
+    let _turn = engine::serial().await;
+    js::install_node_modules();
+    let engine = Engine::start().await;
+    engine.upsert_pool(POOL).await;
+    let config = || EngineConfig::new(engine.endpoint(), "default", POOL);
+    // Host A lets idle actors sleep quickly.
+    let sleepy = rivet_actor::HostConfig {
+        idle_timeout: Some(Duration::from_millis(300)),
+        ..Default::default()
+    };
+    let a = Registry::builder()
+        .engine()
+        .config(sleepy)
+        .register::<Bell>()
+        .build()
+        .serve_engine(config())
+        .await
+        .unwrap();
+    let bell = Client::new(engine.endpoint())
+        .engine("default", POOL)
+        .get_or_create::<Bell>(["bell"]);
+    retry("arming the bell", Duration::from_secs(60), || {
+        bell.arm(4_000)
+    })
+    .await;
+    // It sleeps (the engine stops it on host A), then host A leaves.
+    let asleep = std::time::Instant::now();
+    while a.actors() > 0 {
+        assert!(
+            asleep.elapsed() < Duration::from_secs(20),
+            "the actor never slept"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    a.shutdown().await;
+    // Host B: nobody calls the bell, yet at its time the engine starts it here and the
+    // schedule fires.
+    let b = Registry::builder()
+        .engine()
+        .register::<Bell>()
+        .build()
+        .serve_engine(config())
+        .await
+        .unwrap();
+    let woken = std::time::Instant::now();
+    while b.actors() == 0 {
+        assert!(
+            woken.elapsed() < Duration::from_secs(30),
+            "the alarm never woke it"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let rung = retry(
+        "the bell after its alarm",
+        Duration::from_secs(30),
+        || async {
+            match bell.rung().await {
+                Ok(1) => Ok(1),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
+    .await;
+    assert_eq!(rung, 1);
+    b.shutdown().await;
 }

@@ -52,6 +52,11 @@ pub fn install_node_modules_in(dir: &Path, markers: &[&str]) {
 /// client built as the seeds build it (`createClient(endpoint)`, no options: BARE).
 pub const ENCODINGS: &[&str] = &["json", "cbor", "bare", "default"];
 
+/// The encodings the suites run in through a Rivet Engine: every one the npm client speaks,
+/// BARE as the client's default (the way the seeds build it) rather than twice — actors are
+/// slower to create through the engine, and the engine passes frames through untouched.
+pub const ENGINE_ENCODINGS: &[&str] = &["json", "cbor", "default"];
+
 /// Runs one JS test file against `endpoint` in `encoding`, with extra environment; panics
 /// with node's output when a test fails.
 pub fn run_js(file: &str, endpoint: &str, encoding: &str, env: &[(&str, &str)]) {

@@ -165,13 +165,8 @@ impl<A: Actor> Instance<A> {
     /// Goes to sleep on its own (idle): `on_sleep`, then hands anything that arrived
     /// meanwhile to a fresh instance. The storage hears of it (the engine's sleeps the actor
     /// there and sets its alarm).
-    pub(crate) async fn sleep(mut self, rx: mpsc::Receiver<Command<A>>) {
-        self.run_on_sleep().await;
-        let wake_at = self.env.outbox.schedule.next_due();
-        self.host
-            .storage
-            .actor_slept(&self.env.meta.id, wake_at, true);
-        self.leave(rx).await;
+    pub(crate) async fn sleep(self, rx: mpsc::Receiver<Command<A>>) {
+        self.go_to_sleep(rx, true).await;
     }
 
     /// Goes to sleep because its placement asked (the engine moves or sleeps it): open
@@ -179,11 +174,16 @@ impl<A: Actor> Instance<A> {
     /// [`Instance::sleep`]; the storage learns when it wants to wake.
     pub(crate) async fn stop(mut self, rx: mpsc::Receiver<Command<A>>) {
         self.close_all(ActorError::stopped());
+        self.go_to_sleep(rx, false).await;
+    }
+
+    /// `on_sleep`, the storage told (`idle`: the actor chose to), then [`Instance::leave`].
+    async fn go_to_sleep(mut self, rx: mpsc::Receiver<Command<A>>, idle: bool) {
         self.run_on_sleep().await;
         let wake_at = self.env.outbox.schedule.next_due();
         self.host
             .storage
-            .actor_slept(&self.env.meta.id, wake_at, false);
+            .actor_slept(&self.env.meta.id, wake_at, idle);
         self.leave(rx).await;
     }
 

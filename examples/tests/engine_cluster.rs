@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use engine::{Engine, retry};
 use rivet_actor::prelude::*;
-use rivet_actor_tests::ledger::Ledger;
+use rivet_actor_examples::ledger::Ledger;
 
 const POOL: &str = "default";
 /// Long enough for the engine to notice a lost host (7 s here) and place its actors again.

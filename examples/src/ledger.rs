@@ -1,5 +1,6 @@
-//! `Ledger`: a counter that says which process hosts it, for tests that spread actors over
-//! several host processes (engine mode) and kill some of them.
+//! `Ledger`: a counter that says which process hosts it, for spreading actors over several
+//! host processes on a Rivet Engine (engine mode) and watching them move when a host leaves
+//! or dies.
 
 use rivet_actor::prelude::*;
 

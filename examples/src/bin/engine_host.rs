@@ -1,10 +1,12 @@
-//! A host process for engine-mode tests: serves [`Ledger`] for the engine that
+//! A host process for engine mode: serves [`Ledger`] for the engine that
 //! `RIVET_ENGINE_ENDPOINT` names (pool `RIVET_ENGINE_POOL`), prints `READY` once the engine
-//! accepted it, and leaves gracefully on SIGTERM (the engine moves its actors at once).
+//! accepted it, and leaves gracefully on SIGTERM (the engine moves its actors at once). Run
+//! several on one pool to spread actors over them:
+//! `RIVET_ENGINE_ENDPOINT=http://127.0.0.1:6420 cargo run -p rivet-actor-examples --features engine --bin engine-host`.
 
 use rivet_actor::Registry;
 use rivet_actor::engine::EngineConfig;
-use rivet_actor_tests::ledger::Ledger;
+use rivet_actor_examples::ledger::Ledger;
 use tokio::signal::unix::{SignalKind, signal};
 
 #[tokio::main]

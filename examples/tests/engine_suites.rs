@@ -6,9 +6,9 @@
 mod engine;
 #[path = "../../rivet-actor/tests/support/js.rs"]
 mod js;
-#[path = "support/queue_worker.rs"]
+#[path = "../../tests/tests/support/queue_worker.rs"]
 mod queue_worker;
-#[path = "support/raw_site.rs"]
+#[path = "../../tests/tests/support/raw_site.rs"]
 mod raw_site;
 
 use std::time::Duration;
@@ -45,7 +45,7 @@ async fn hosted() -> (Engine, EngineHost) {
 
 /// Runs `file` in every encoding against the engine's gateway.
 async fn run_suite(engine: &Engine, file: &'static str) {
-    for &encoding in js::ENCODINGS {
+    for &encoding in js::ENGINE_ENCODINGS {
         let endpoint = engine.endpoint();
         let run =
             tokio::task::spawn_blocking(move || js::run_js(file, &endpoint, encoding, &[])).await;
