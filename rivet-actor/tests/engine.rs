@@ -319,3 +319,60 @@ async fn a_schedule_wakes_a_sleeping_actor_on_whichever_host_the_engine_picks() 
     assert_eq!(rung, 1);
     b.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_actor_the_engine_destroys_is_gone_from_its_host_and_its_key() {
+    let _turn = engine::serial().await;
+    js::install_node_modules();
+    let engine = Engine::start().await;
+    engine.upsert_pool(POOL).await;
+    let host = host(&engine).await;
+    let client = Client::new(engine.endpoint()).engine("default", POOL);
+    let tally = client.get_or_create::<Tally>(["doomed"]);
+    retry("the first call", Duration::from_secs(60), || tally.add(3)).await;
+    let conn = tally.connect().await.unwrap();
+    assert_eq!(conn.read().await.unwrap(), (3, 1));
+
+    let ids = engine.actor_ids("tally").await;
+    assert_eq!(ids.len(), 1);
+    let deleted = reqwest::Client::new()
+        .delete(format!(
+            "{}/actors/{}?namespace=default",
+            engine.endpoint(),
+            ids[0]
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(deleted.status().is_success(), "{}", deleted.status());
+    // The host lets it go, and its connection learns the actor is gone.
+    let gone = std::time::Instant::now();
+    while host.actors() > 0 {
+        assert!(
+            gone.elapsed() < Duration::from_secs(30),
+            "the host kept the actor"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The connection loses the destroyed actor: it fails, or (reconnecting by its key, as
+    // our client does) reaches the new actor the key names now — never the old state.
+    retry(
+        "the connection after the destroy",
+        Duration::from_secs(30),
+        || async {
+            match conn.read().await {
+                Ok((3, _)) => Err("still the destroyed actor"),
+                _ => Ok(()),
+            }
+        },
+    )
+    .await;
+    // The key names a new actor now: `on_create` ran for it, nothing of the old one is left.
+    let again = client.get_or_create::<Tally>(["doomed"]);
+    let fresh = retry("a new actor under the key", Duration::from_secs(60), || {
+        again.read()
+    })
+    .await;
+    assert_eq!(fresh, (0, 1));
+    host.shutdown().await;
+}

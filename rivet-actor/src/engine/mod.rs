@@ -72,6 +72,9 @@ pub struct EngineConfig {
     pub version: u32,
     /// How long to wait for the engine to accept this host.
     pub start_timeout: Duration,
+    /// How long a graceful [`EngineHost::shutdown`] may wait for the engine to move this
+    /// host's actors before the host leaves at once.
+    pub shutdown_timeout: Duration,
 }
 
 impl EngineConfig {
@@ -88,6 +91,7 @@ impl EngineConfig {
             token: None,
             version: 1,
             start_timeout: Duration::from_secs(30),
+            shutdown_timeout: Duration::from_secs(30),
         }
     }
 
@@ -139,13 +143,25 @@ pub enum EngineError {
 pub struct EngineHost {
     handle: EnvoyHandle,
     shut_down: Arc<Notify>,
+    shutdown_timeout: Duration,
 }
 
 impl EngineHost {
     /// Leaves the engine gracefully: the engine moves this host's actors to other hosts at
-    /// once (each is stopped here first, `on_sleep` included). Returns when it is done.
+    /// once (each is stopped here first, `on_sleep` included). Returns when it is done, or
+    /// after [`EngineConfig::shutdown_timeout`], leaving at once (the envoy waits for every
+    /// actor's stop with no deadline of its own).
     pub async fn shutdown(self) {
-        self.handle.shutdown_and_wait(false).await;
+        let drained =
+            tokio::time::timeout(self.shutdown_timeout, self.handle.shutdown_and_wait(false)).await;
+        if drained.is_err() {
+            tracing::warn!(
+                timeout = ?self.shutdown_timeout,
+                "the engine did not take this host's actors in time; leaving at once"
+            );
+            self.handle.shutdown(true);
+            let _ = tokio::time::timeout(Duration::from_secs(5), self.handle.wait_stopped()).await;
+        }
     }
 
     /// Waits until the envoy stops (after [`EngineHost::shutdown`] or a fatal error).
@@ -217,7 +233,11 @@ impl Registry {
             }
         }
         tracing::info!(endpoint = %config.endpoint, pool = %config.pool, "hosting actors for the engine");
-        Ok(EngineHost { handle, shut_down })
+        Ok(EngineHost {
+            handle,
+            shut_down,
+            shutdown_timeout: config.shutdown_timeout,
+        })
     }
 }
 
