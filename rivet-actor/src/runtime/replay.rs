@@ -19,8 +19,12 @@ use crate::value::{Value, from_cbor, to_cbor};
 
 /// Row prefix of applied request ids.
 const PREFIX: &[u8] = b"r/";
-/// Applied request ids kept per actor (the engine replays within seconds of a failover).
+/// Applied request ids kept per actor at most (the engine replays within seconds of a
+/// failover).
 pub(crate) const KEPT: usize = 256;
+/// How many of the oldest go at once when the record is full: one cleanup for that many
+/// requests, not one per request (a delete is a round trip of its own in engine KV).
+const EVICTED_AT_ONCE: usize = 32;
 /// Answers up to this size are kept with their id (engine values hold 128 KiB).
 const ANSWER_KEPT: usize = 64 * 1024;
 /// Marks a row whose answer was too large to keep.
@@ -76,11 +80,12 @@ impl TurnReplay {
             row.extend_from_slice(&encoded);
         }
         let applied = state.applied.get_or_insert_with(VecDeque::new);
-        let evicted: Vec<String> = applied
-            .iter()
-            .take((applied.len() + 1).saturating_sub(KEPT))
-            .cloned()
-            .collect();
+        let full = applied.len() >= KEPT;
+        let evicted: Vec<String> = if full {
+            applied.iter().take(EVICTED_AT_ONCE).cloned().collect()
+        } else {
+            Vec::new()
+        };
         state.evicted = evicted;
         state.staged = Some((id.to_owned(), row));
     }
@@ -257,32 +262,56 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("rivet-actor-replay-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let add = r#"{"args":[1]}"#;
-        let id = {
-            let registry = Registry::builder()
+        let open = || {
+            Registry::builder()
                 .data_dir(&dir)
                 .register::<Till>()
-                .build();
+                .build()
+        };
+        let kept = async |registry: &Registry, id: &str| -> Vec<String> {
+            let rows = registry
+                .storage()
+                .kv_scan_prefix(id, super::PREFIX)
+                .await
+                .unwrap();
+            rows.iter()
+                .map(|(key, _)| String::from_utf8_lossy(&key[super::PREFIX.len()..]).into_owned())
+                .collect()
+        };
+        // A full record: KEPT applied requests.
+        let id = {
+            let registry = open();
             let till = registry.get_or_create::<Till>("t").await.unwrap();
             let id = till.id().as_str().to_owned();
-            for n in 0..super::KEPT + 10 {
+            for n in 0..super::KEPT {
                 send(&registry, &id, "/action/add", add, &format!("ray-{n}")).await;
             }
             id
         };
-        let registry = Registry::builder()
-            .data_dir(&dir)
-            .register::<Till>()
-            .build();
-        let last = format!("ray-{}", super::KEPT + 9);
-        let total = (super::KEPT + 10) as i64;
+        // After a restart a replay is answered from the record, applying nothing.
+        let registry = open();
+        let last = format!("ray-{}", super::KEPT - 1);
         let replayed = send(&registry, &id, "/action/add", add, &last).await;
-        assert_eq!(replayed, format!(r#"{{"output":{total}}}"#));
-        let rows = registry
-            .storage()
-            .kv_scan_prefix(&id, super::PREFIX)
-            .await
-            .unwrap();
-        assert!(rows.len() <= super::KEPT, "{} rows kept", rows.len());
+        assert_eq!(replayed, format!(r#"{{"output":{}}}"#, super::KEPT));
+        assert_eq!(kept(&registry, &id).await.len(), super::KEPT);
+        // One more request: the oldest go, by age (as written before the restart), not by
+        // key order ("ray-100" sorts before "ray-11").
+        send(&registry, &id, "/action/add", add, "new").await;
+        let kept = kept(&registry, &id).await;
+        assert!(kept.len() <= super::KEPT, "{} rows kept", kept.len());
+        let oldest_kept = super::EVICTED_AT_ONCE;
+        assert!(
+            !kept.contains(&format!("ray-{}", oldest_kept - 1)),
+            "the oldest go first"
+        );
+        for still in [
+            format!("ray-{oldest_kept}"),
+            "ray-100".into(),
+            last,
+            "new".into(),
+        ] {
+            assert!(kept.contains(&still), "{still} was dropped");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
