@@ -129,6 +129,20 @@ pub(crate) fn row_value(stored: &[u8]) -> Option<&[u8]> {
 /// One key/value entry of a put.
 pub(crate) type Entry = (Vec<u8>, Vec<u8>);
 
+/// Whether `entries` go in one put: each within the value and key limits, together within
+/// the key count and size of a put.
+pub(crate) fn fits_one_put<'a>(entries: impl IntoIterator<Item = &'a Entry>) -> bool {
+    let (mut keys, mut bytes) = (0, 0);
+    for (key, value) in entries {
+        if key.len() > MAX_KEY || value.len() > MAX_VALUE {
+            return false;
+        }
+        keys += 1;
+        bytes += key.len() + value.len();
+    }
+    keys <= MAX_KEYS && bytes <= MAX_PUT_BYTES
+}
+
 /// Splits entries into puts within the engine's limits, in order. `None` if one entry
 /// alone is over a limit.
 pub(crate) fn batches(entries: Vec<Entry>) -> Option<Vec<Vec<Entry>>> {
@@ -212,6 +226,11 @@ mod tests {
         );
         assert_eq!(split.iter().map(Vec::len).sum::<usize>(), 10);
         assert!(batches(vec![(vec![0; MAX_KEY + 1], vec![])]).is_none());
+        let few = vec![(vec![1], vec![0u8; 10]); MAX_KEYS];
+        assert!(fits_one_put(&few));
+        assert!(!fits_one_put(few.iter().chain(&few[..1])));
+        assert!(!fits_one_put(&vec![(vec![1], vec![0u8; STATE_CHUNK]); 8]));
+        assert!(!fits_one_put(&[(vec![1], vec![0u8; MAX_VALUE + 1])]));
         assert!(batches(vec![(vec![0], vec![0; MAX_VALUE + 1])]).is_none());
     }
 }

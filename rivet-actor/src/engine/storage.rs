@@ -28,6 +28,8 @@ struct Hosted {
     /// The engine asked it to stop: its instance may still finish (and commit), but nothing
     /// wakes it here again.
     stopping: bool,
+    /// A write's answer was lost: `meta` may be behind the engine's row (re-read at wake).
+    meta_stale: bool,
 }
 
 /// The actors this host runs, kept in the engine's KV. Made by
@@ -107,6 +109,7 @@ impl EngineStorage {
                     generation,
                     meta,
                     stopping: false,
+                    meta_stale: false,
                 },
             )
         });
@@ -265,15 +268,23 @@ impl Storage for EngineStorage {
 
     fn load_state<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<Vec<u8>>>> {
         Box::pin(async move {
-            // Read afresh at every wake: after a write of unknown outcome, the engine's row
-            // is the truth, not what this host last committed.
-            let meta = self.read_meta(id).await?;
-            self.hosted(|hosted| {
-                if let Some(h) = hosted.get_mut(id) {
-                    h.meta = meta;
-                    h.record.created = meta.created;
+            // The cached row is what this host last committed, unless a write's answer was
+            // lost: then the engine's row is the truth.
+            let cached = self.hosted(|hosted| hosted.get(id).map(|h| (h.meta, h.meta_stale)));
+            let meta = match cached {
+                Some((meta, false)) => meta,
+                _ => {
+                    let meta = self.read_meta(id).await?;
+                    self.hosted(|hosted| {
+                        if let Some(h) = hosted.get_mut(id) {
+                            h.meta = meta;
+                            h.meta_stale = false;
+                            h.record.created = meta.created;
+                        }
+                    });
+                    meta
                 }
-            });
+            };
             if meta.version == 0 {
                 return Ok(None);
             }
@@ -354,11 +365,10 @@ impl Storage for EngineStorage {
                     "a turn's writes exceed what one engine KV put can hold atomically".into(),
                 )
             };
-            let mut together = chunks.clone();
-            together.extend(staged.iter().cloned());
-            let single = layout::batches(together).ok_or_else(too_large)?;
-            let commit_put = if single.len() <= 1 {
-                single.into_iter().next().unwrap_or_default()
+            let commit_put = if layout::fits_one_put(chunks.iter().chain(&staged)) {
+                let mut together = chunks;
+                together.extend(staged);
+                together
             } else {
                 // The new state's chunks first: nothing refers to them until the last put
                 // switches the meta row, so a failure here leaves the old state current.
@@ -367,17 +377,21 @@ impl Storage for EngineStorage {
                         .await
                         .map_err(|err| failed("write", err))?;
                 }
-                let mut last = layout::batches(staged).ok_or_else(too_large)?;
-                if last.len() > 1 {
+                if !layout::fits_one_put(&staged) {
                     return Err(too_large());
                 }
-                last.pop().unwrap_or_default()
+                staged
             };
-            self.put(id, generation, commit_put)
-                .await
-                .map_err(|err| StorageError::Unknown {
+            if let Err(err) = self.put(id, generation, commit_put).await {
+                self.hosted(|hosted| {
+                    if let Some(h) = hosted.get_mut(id) {
+                        h.meta_stale = true;
+                    }
+                });
+                return Err(StorageError::Unknown {
                     what: format!("engine KV write of actor {id}: {err}"),
-                })?;
+                });
+            }
             self.commits.fetch_add(1, Ordering::Relaxed);
             self.hosted(|hosted| {
                 if let Some(h) = hosted.get_mut(id) {

@@ -341,12 +341,13 @@ fn spawn_engine(binary: &Path, dir: &Path, guard: u16, api_peer: u16, metrics: u
         .env("RIVET__METRICS__PORT", metrics.to_string())
         .env("RIVET__TELEMETRY__ENABLED", "false")
         // A lost envoy's actors move after 7 s instead of the default, so failover tests
-        // stay short. An envoy stays eligible for placement for a minute after its last
-        // ping: with a few seconds, pings delayed on a loaded two-core machine made the
-        // engine hold new actors back until the 15 s route timeout (a host whose socket
-        // closes leaves placement at once either way).
+        // stay short. An envoy stays eligible for placement 15 s after its last ping: long
+        // enough that pings delayed on a loaded two-core machine do not hold new actors
+        // back, short enough that after an engine restart the dead hosts it remembers (no
+        // socket closes for them) stop taking actors well within a test's deadline (a
+        // minute made restarted actors wait on a dead host).
         .env("RIVET__PEGBOARD__ENVOY_LOST_THRESHOLD", "7000")
-        .env("RIVET__PEGBOARD__ENVOY_ELIGIBLE_THRESHOLD", "60000")
+        .env("RIVET__PEGBOARD__ENVOY_ELIGIBLE_THRESHOLD", "15000")
         .current_dir(dir)
         .stdin(Stdio::null())
         .stdout(log.try_clone().expect("clone the log handle"))
