@@ -116,6 +116,11 @@ impl EngineConfig {
 }
 
 /// Why this host could not join the engine.
+///
+/// ```
+/// use rivet_actor::engine::EngineError;
+/// assert!(EngineError::NotEngineStorage.to_string().contains("RegistryBuilder::engine()"));
+/// ```
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
     /// The registry was not built with [`RegistryBuilder::engine`](crate::RegistryBuilder::engine).
@@ -140,6 +145,21 @@ pub enum EngineError {
 }
 
 /// A host serving a registry's actors for the engine; see [`Registry::serve_engine`].
+///
+/// ```no_run
+/// # use rivet_actor::prelude::*;
+/// # use rivet_actor::engine::EngineConfig;
+/// # #[derive(Default, Serialize, Deserialize)] pub struct Counter { n: i64 }
+/// # #[actor] impl Counter { #[action] fn get(&self) -> i64 { self.n } }
+/// # async fn run() -> Result<(), rivet_actor::engine::EngineError> {
+/// let registry = Registry::builder().engine().register::<Counter>().build();
+/// let host = registry
+///     .serve_engine(EngineConfig::from_env().expect("RIVET_ENGINE_ENDPOINT is set"))
+///     .await?;
+/// println!("{} actors run here", host.actors());
+/// host.shutdown().await;
+/// # Ok(()) }
+/// ```
 pub struct EngineHost {
     handle: EnvoyHandle,
     shut_down: Arc<Notify>,

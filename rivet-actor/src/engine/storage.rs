@@ -35,6 +35,15 @@ struct Hosted {
 /// The actors this host runs, kept in the engine's KV. Made by
 /// [`RegistryBuilder::engine`](crate::RegistryBuilder::engine); connected by
 /// [`Registry::serve_engine`](crate::Registry::serve_engine).
+///
+/// ```
+/// # use rivet_actor::prelude::*;
+/// # #[derive(Default, Serialize, Deserialize)] pub struct Counter { n: i64 }
+/// # #[actor] impl Counter { #[action] fn get(&self) -> i64 { self.n } }
+/// let registry = Registry::builder().engine().register::<Counter>().build();
+/// // Not connected to an engine yet: writes are refused, and /health says so.
+/// assert!(!registry.storage().healthy());
+/// ```
 #[derive(Default)]
 pub struct EngineStorage {
     handle: OnceLock<EnvoyHandle>,

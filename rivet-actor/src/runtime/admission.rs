@@ -14,6 +14,20 @@ use crate::value::Value;
 /// What [`ErasedActor::admit`](crate::runtime::ErasedActor::admit) made of a caller: the
 /// params decoded for the actor type, what the guards learned, and the request. A
 /// connection to the actor starts from it.
+///
+/// ```
+/// # use rivet_actor::prelude::*;
+/// # #[derive(Default, Serialize, Deserialize)] pub struct Counter { n: i64 }
+/// # #[actor] impl Counter { #[action] fn get(&self) -> i64 { self.n } }
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let registry = Registry::builder().in_memory().register::<Counter>().build();
+/// let id = registry.get_or_create::<Counter>("a").await.unwrap().id().clone();
+/// let counter = registry.actor_type("counter").unwrap();
+/// let admission = counter.admit(&id, None, rivet_actor::Request::new()).await.unwrap();
+/// let answer = counter.stateless(&id, admission, "get", vec![]).await.unwrap();
+/// assert_eq!(answer, rivet_actor::protocol::Value::Integer(0.into()));
+/// # });
+/// ```
 pub struct Admission {
     /// The params as the client sent them (kept for a second check, see `Named::enter`).
     pub(crate) raw_params: Option<Value>,
