@@ -105,11 +105,12 @@ impl ChatRoom {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let data_dir =
         std::env::temp_dir().join(format!("rivet-actor-quickstart-{}", std::process::id()));
-    let registry = Registry::builder()
-        .data_dir(&data_dir)
-        .register::<Counter>()
-        .register::<ChatRoom>()
-        .build();
+    // `RIVET_ACTOR_STORAGE=memory`: the same program without durability.
+    let builder = match rivet_actor::storage::default_storage_kind()? {
+        rivet_actor::storage::DefaultStorage::Memory => Registry::builder().in_memory(),
+        rivet_actor::storage::DefaultStorage::Sqlite => Registry::builder().data_dir(&data_dir),
+    };
+    let registry = builder.register::<Counter>().register::<ChatRoom>().build();
     let addr = rivet_actor::server::default_addr();
     let server = registry.bind(addr).await?;
     println!(

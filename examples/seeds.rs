@@ -2,7 +2,8 @@
 //! authentication) on one server. Run: `cargo run --example seeds`.
 //!
 //! Address from `RIVET_ACTOR_ADDR` (default 127.0.0.1:6420); data under
-//! `RIVET_ACTOR_DATA_DIR` (default: a temporary directory); `JWT_SECRET` (unset: `jwtActor`
+//! `RIVET_ACTOR_DATA_DIR` (default: a temporary directory), or in memory with
+//! `RIVET_ACTOR_STORAGE=memory` (nothing kept: to measure what durability costs); `JWT_SECRET` (unset: `jwtActor`
 //! refuses every token, rather than fall back to a known secret); `AUTH_SERVICE_URL`
 //! (default: a demo auth service started here, which knows the API keys `premium-key` and
 //! `free-key`); `RIVET_ACTOR_WEB_ORIGINS`, comma-separated browser origins allowed beside
@@ -50,7 +51,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let temp_dir = std::env::temp_dir().join(format!("rivet-actor-seeds-{}", std::process::id()));
-    if config.data_dir.is_none() {
+    // `RIVET_ACTOR_STORAGE=memory` runs the same binary without durability (to measure what
+    // storage costs); otherwise SQLite, in a fresh temporary directory unless one is given.
+    let in_memory = rivet_actor::storage::default_storage_kind()?
+        == rivet_actor::storage::DefaultStorage::Memory;
+    if in_memory {
+        config.data_dir = None;
+    } else if config.data_dir.is_none() {
         config.data_dir = Some(temp_dir.clone());
     }
     let _auth_service = if std::env::var_os("AUTH_SERVICE_URL").is_none() {

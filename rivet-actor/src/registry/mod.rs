@@ -22,7 +22,7 @@ use crate::origin::OriginPolicy;
 use crate::runtime::erased::{ErasedActor, HostedActor};
 use crate::runtime::host::{Host, HostConfig, InputSource};
 use crate::runtime::lookup::{ActorId, Key, Lookup};
-use crate::storage::{MemoryStorage, SqliteStorage, Storage, StorageError};
+use crate::storage::{DefaultStorage, MemoryStorage, SqliteStorage, Storage, StorageError};
 
 /// The actor types a process hosts, their storage and their instances.
 ///
@@ -86,7 +86,8 @@ struct Registered {
 
 /// Where a registry keeps its actors.
 enum StorageChoice {
-    /// SQLite under `RIVET_ACTOR_DATA_DIR`, else `./.rivet-actor/`.
+    /// SQLite under `RIVET_ACTOR_DATA_DIR`, else `./.rivet-actor/`; memory with
+    /// `RIVET_ACTOR_STORAGE=memory`.
     Default,
     /// SQLite under this directory.
     Dir(std::path::PathBuf),
@@ -114,7 +115,8 @@ pub struct RegistryBuilder {
 
 impl Registry {
     /// Starts a registry with the default, durable storage (a SQLite file under
-    /// `RIVET_ACTOR_DATA_DIR`, else `./.rivet-actor/`) and default settings.
+    /// `RIVET_ACTOR_DATA_DIR`, else `./.rivet-actor/`; `RIVET_ACTOR_STORAGE=memory` keeps
+    /// actors in memory instead) and default settings.
     pub fn builder() -> RegistryBuilder {
         RegistryBuilder {
             storage: StorageChoice::Default,
@@ -443,9 +445,17 @@ impl RegistryBuilder {
         let engine_storage: Option<Arc<dyn Storage>> =
             engine.clone().map(|e| e as Arc<dyn Storage>);
         let storage: Arc<dyn Storage> = match self.storage {
-            StorageChoice::Default => {
-                Arc::new(SqliteStorage::open(crate::storage::default_data_dir())?)
-            }
+            StorageChoice::Default => match crate::storage::default_storage_kind()? {
+                DefaultStorage::Sqlite => {
+                    Arc::new(SqliteStorage::open(crate::storage::default_data_dir())?)
+                }
+                DefaultStorage::Memory => {
+                    tracing::warn!(
+                        "RIVET_ACTOR_STORAGE=memory: actors are kept in memory only and lost at exit"
+                    );
+                    Arc::new(MemoryStorage::new())
+                }
+            },
             StorageChoice::Dir(dir) => Arc::new(SqliteStorage::open(dir)?),
             StorageChoice::Memory => Arc::new(MemoryStorage::new()),
             StorageChoice::Custom(storage) => storage,

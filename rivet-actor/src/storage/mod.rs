@@ -370,6 +370,40 @@ pub fn default_data_dir() -> PathBuf {
     }
 }
 
+/// Environment variable choosing the storage of a registry built without one:
+/// `sqlite` (the default) or `memory` (nothing survives the process: for measuring and
+/// trying things out).
+pub const STORAGE_ENV: &str = "RIVET_ACTOR_STORAGE";
+
+/// Which storage a registry built without an explicit choice uses, from [`STORAGE_ENV`].
+///
+/// ```
+/// use rivet_actor::storage::{DefaultStorage, default_storage_kind};
+///
+/// // Unset (as in this test) means SQLite.
+/// # unsafe { std::env::remove_var(rivet_actor::storage::STORAGE_ENV) };
+/// assert_eq!(default_storage_kind(), Ok(DefaultStorage::Sqlite));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DefaultStorage {
+    /// [`SqliteStorage`] in [`default_data_dir`].
+    Sqlite,
+    /// [`MemoryStorage`]: gone at exit.
+    Memory,
+}
+
+/// Reads [`STORAGE_ENV`]: unset or empty is SQLite; anything but `sqlite` or `memory` is an
+/// error naming the variable (a typo must not quietly lose durability or keep it).
+pub fn default_storage_kind() -> StorageResult<DefaultStorage> {
+    match std::env::var(STORAGE_ENV).as_deref() {
+        Err(_) | Ok("") | Ok("sqlite") => Ok(DefaultStorage::Sqlite),
+        Ok("memory") => Ok(DefaultStorage::Memory),
+        Ok(other) => Err(StorageError::Backend(format!(
+            "{STORAGE_ENV}={other:?} is not a storage: use `sqlite` (the default) or `memory`"
+        ))),
+    }
+}
+
 /// Opens the default embedded storage: a [`SqliteStorage`] in [`default_data_dir`], created on
 /// first run.
 ///

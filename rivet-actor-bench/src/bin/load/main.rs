@@ -8,6 +8,8 @@
 //!          [--secs 3] [--conns 1,64,1024] [--http-conc 64] [--handshake-conc 64]
 //!          [--fanout 10000] [--rounds 5] [--idle-actors 10000] [--ops N] [--only a,b]
 //!          [--open-conc 64] [--many-max N] [--setup-secs N] [--out FILE]
+//!          [--http-actor counter] [--http-action increment] [--http-body '{"args":[1]}']
+//!          [--http-header 'origin: http://localhost:3000'] [--http-actors N]
 //! load report FILE…
 //! ```
 //!
@@ -21,6 +23,10 @@
 //! actor shared by several connections is always created by one connection first, so no
 //! scenario races concurrent get-or-creates of one key. `--many-max` skips the "one actor
 //! per connection" rows above that many connections (for servers that create actors slowly).
+//! The HTTP row calls `--http-action` of `--http-actor` with `--http-body` (and
+//! `--http-header`), each worker on its own actor, or all on `--http-actors N` of them (1: one
+//! hot actor, e.g. `--http-actor myActor --http-body '{"args":[]}' --http-header 'origin:
+//! http://localhost:3000' --http-actors 1` against the seeds example).
 //! `--setup-secs` bounds how long a WebSocket row may spend creating actors and opening
 //! connections: the row then measures the connections that did open, and says in its cell how
 //! many of how many were set up in how long.

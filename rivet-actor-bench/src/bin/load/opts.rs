@@ -21,6 +21,13 @@ pub(crate) struct Opts {
     pub(crate) secs: f64,
     pub(crate) conns: Vec<usize>,
     pub(crate) http_conc: usize,
+    /// The HTTP row's actor type, action, JSON body, extra header and how many actors the
+    /// workers share (`None`: one each).
+    pub(crate) http_actor: String,
+    pub(crate) http_action: String,
+    pub(crate) http_body: String,
+    pub(crate) http_header: Option<(String, String)>,
+    pub(crate) http_actors: Option<usize>,
     pub(crate) handshake_conc: usize,
     pub(crate) fanout: usize,
     pub(crate) rounds: usize,
@@ -45,6 +52,11 @@ pub(crate) fn parse(args: &[String]) -> Result<Opts, Error> {
         secs: 3.0,
         conns: vec![1, 64, 1024],
         http_conc: 64,
+        http_actor: "counter".into(),
+        http_action: "increment".into(),
+        http_body: "{\"args\":[1]}".into(),
+        http_header: None,
+        http_actors: None,
         handshake_conc: 64,
         fanout: 10_000,
         rounds: 5,
@@ -79,6 +91,17 @@ pub(crate) fn parse(args: &[String]) -> Result<Opts, Error> {
                     .collect::<Result<_, _>>()?
             }
             "--http-conc" => opts.http_conc = value()?.parse()?,
+            "--http-actor" => opts.http_actor = value()?,
+            "--http-action" => opts.http_action = value()?,
+            "--http-body" => opts.http_body = value()?,
+            "--http-header" => {
+                let header = value()?;
+                let (name, val) = header
+                    .split_once(':')
+                    .ok_or("--http-header wants `name: value`")?;
+                opts.http_header = Some((name.trim().into(), val.trim().into()));
+            }
+            "--http-actors" => opts.http_actors = Some(value()?.parse()?),
             "--handshake-conc" => opts.handshake_conc = value()?.parse()?,
             "--fanout" => opts.fanout = value()?.parse()?,
             "--rounds" => opts.rounds = value()?.parse()?,

@@ -112,7 +112,8 @@ pub(crate) async fn ws_actions(opts: &Opts, conns: usize, one_actor: bool) -> Ro
     row
 }
 
-/// `conc` workers each sending stateless `increment(1)` over HTTP to its own actor.
+/// `conc` workers each sending a stateless action over HTTP (by default `increment(1)` to
+/// a counter of their own; see `--http-*`).
 pub(crate) async fn http_actions(opts: &Opts) -> Row {
     let conc = opts.http_conc;
     let client = reqwest::Client::builder()
@@ -122,18 +123,29 @@ pub(crate) async fn http_actions(opts: &Opts) -> Row {
         .timeout(TIMEOUT)
         .build()
         .expect("http client");
+    let actors = opts.http_actors.unwrap_or(conc).max(1);
     let urls: Vec<String> = (0..conc)
         .map(|i| {
             format!(
-                "{}/gateway/counter/action/increment?{}",
+                "{}/gateway/{}/action/{}?{}",
                 opts.url,
-                gateway_query(&format!("http-{}-{i}", opts.nonce))
+                opts.http_actor,
+                opts.http_action,
+                gateway_query(&format!("http-{}-{}", opts.nonce, i % actors))
             )
         })
         .collect();
+    let call = {
+        let (body, header) = (opts.http_body.clone(), opts.http_header.clone());
+        move |client: reqwest::Client, url: String| {
+            let (body, header) = (body.clone(), header.clone());
+            async move { http_call_with(&client, &url, &body, header.as_ref()).await }
+        }
+    };
     let mut warm_errors = 0;
-    for url in &urls {
-        if http_call(&client, url).await.is_err() {
+    // Warm: every actor exists (one worker per actor, so no key is created twice at once).
+    for url in urls.iter().take(actors) {
+        if call(client.clone(), url.clone()).await.is_err() {
             warm_errors += 1;
         }
     }
@@ -142,12 +154,12 @@ pub(crate) async fn http_actions(opts: &Opts) -> Row {
     let tasks = urls
         .into_iter()
         .map(|url| {
-            let (client, window) = (client.clone(), window.clone());
+            let (client, window, call) = (client.clone(), window.clone(), call.clone());
             tokio::spawn(async move {
                 let (mut lat, mut errors) = (Vec::new(), 0);
                 while window.next() {
                     let t = Instant::now();
-                    match http_call(&client, &url).await {
+                    match call(client.clone(), url.clone()).await {
                         Ok(()) => lat.push(t.elapsed().as_micros() as u32),
                         Err(err) => {
                             eprintln!("http action: {err}");
@@ -159,7 +171,16 @@ pub(crate) async fn http_actions(opts: &Opts) -> Row {
             })
         })
         .collect();
-    let mut row = collect(tasks, format!("http actions, {conc} concurrent"), start).await;
+    let scenario = match opts.http_actors {
+        None => format!("http actions, {conc} concurrent"),
+        Some(n) => format!(
+            "http {}.{}, {conc} concurrent, {n} actor{}",
+            opts.http_actor,
+            opts.http_action,
+            if n == 1 { "" } else { "s" }
+        ),
+    };
+    let mut row = collect(tasks, scenario, start).await;
     row.errors += warm_errors;
     row
 }

@@ -116,16 +116,30 @@ pub(crate) fn chat_params(i: usize) -> Value {
     json!({"authToken": format!("t{i}")})
 }
 
-pub(crate) async fn http_call(client: &reqwest::Client, url: &str) -> Result<(), Error> {
-    http_call_named(client, url, "{\"args\":[1]}").await
-}
-
 pub(crate) async fn http_call_named(
     client: &reqwest::Client,
     url: &str,
     body: &str,
 ) -> Result<(), Error> {
     http_call_params(client, url, body, None).await
+}
+
+/// A stateless call with `body` and one extra header (e.g. `origin`).
+pub(crate) async fn http_call_with(
+    client: &reqwest::Client,
+    url: &str,
+    body: &str,
+    header: Option<&(String, String)>,
+) -> Result<(), Error> {
+    let mut request = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-rivet-encoding", "json");
+    if let Some((name, value)) = header {
+        request = request.header(name.as_str(), value.as_str());
+    }
+    let response = request.body(body.to_string()).send().await?;
+    check_output(response).await
 }
 
 pub(crate) async fn http_call_params(
@@ -142,6 +156,11 @@ pub(crate) async fn http_call_params(
         request = request.header("x-rivet-conn-params", params.to_string());
     }
     let response = request.body(body.to_string()).send().await?;
+    check_output(response).await
+}
+
+/// A 2xx answer with an `output`.
+async fn check_output(response: reqwest::Response) -> Result<(), Error> {
     let status = response.status();
     let body = response.bytes().await?;
     if !status.is_success() {
