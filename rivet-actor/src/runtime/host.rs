@@ -100,6 +100,8 @@ pub(crate) struct Host<A: Actor> {
     /// The registry's counters.
     pub(crate) metrics: Arc<crate::registry::Metrics>,
     live: Mutex<HashMap<ActorId, mpsc::Sender<Command<A>>>>,
+    /// The keys of the awake instances (not kept when the storage places actors).
+    pub(crate) awake_keys: crate::runtime::awake_keys::AwakeKeys,
     /// Queue senders waiting for their message's completion, by actor and message. They
     /// live here, not in the instance, so a wait survives the actor sleeping and waking.
     waiters: Mutex<HashMap<(ActorId, u64), oneshot::Sender<Completion>>>,
@@ -173,6 +175,7 @@ impl<A: Actor> Host<A> {
             waiters: Mutex::new(HashMap::new()),
             alarms: Mutex::new(HashMap::new()),
             failed_starts: Mutex::new(HashMap::new()),
+            awake_keys: Default::default(),
         })
     }
 
@@ -196,6 +199,13 @@ impl<A: Actor> Host<A> {
             Naming::Create(key) => (key, true),
         };
         self.check_key(key)?;
+        if let Some(id) = self.awake_keys.get(key.parts()) {
+            return if must_create {
+                Err(ActorError::already_exists())
+            } else {
+                Ok((id, true))
+            };
+        }
         let found = self
             .storage
             .find_by_key(A::NAME, key.parts())
@@ -356,6 +366,7 @@ impl<A: Actor> Host<A> {
         let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
         if live.get(id).is_some_and(&tx_closed) {
             live.remove(id);
+            self.awake_keys.remove(id);
         }
     }
 

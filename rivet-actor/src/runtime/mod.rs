@@ -5,8 +5,10 @@
 //! persistence, event delivery) and survives panics in user code.
 
 pub(crate) mod admission;
+pub(crate) mod awake_keys;
 pub(crate) mod command;
 pub(crate) mod erased;
+pub(crate) mod gate;
 pub(crate) mod host;
 pub(crate) mod instance;
 pub(crate) mod lookup;

@@ -142,17 +142,20 @@ impl<A: Actor> TurnQueue<A> {
             .extend(state.taken.iter().map(|m| row_key(m.seq)));
     }
 
-    /// The turn's write is durable: taken messages are gone, their senders hear how they
-    /// ended.
-    pub(crate) fn committed(&self, actor: &ActorId) {
+    /// The turn's write is committed: taken messages are gone. Returns how each ended, for
+    /// their senders to hear once the write is durable.
+    pub(crate) fn committed(&self) -> Vec<(u64, Completion)> {
         let mut state = self.lock();
         let taken = std::mem::take(&mut state.taken);
         let mut replies = std::mem::take(&mut state.replies);
         drop(state);
-        for message in taken {
-            let outcome = replies.remove(&message.seq).unwrap_or(Ok(None));
-            self.host.complete(actor, message.seq, outcome);
-        }
+        taken
+            .into_iter()
+            .map(|message| {
+                let outcome = replies.remove(&message.seq).unwrap_or(Ok(None));
+                (message.seq, outcome)
+            })
+            .collect()
     }
 
     /// The turn failed: what it took is back in the queue, its completions are forgotten.

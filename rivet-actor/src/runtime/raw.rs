@@ -68,7 +68,7 @@ impl<A: Actor> Instance<A> {
                         // Answered before the disconnect: the handler's turn has ended
                         // (committed or rolled back), and nothing `on_disconnect` does, a
                         // panic included, can change what it answered.
-                        let _ = reply.send(answer);
+                        self.answer(reply, answer);
                         self.disconnect(&conn_id).await;
                     }
                     Err(refused) => {
@@ -86,11 +86,11 @@ impl<A: Actor> Instance<A> {
                 match self.throwaway(connect, turn).await {
                     // The socket's connection stays until it closes.
                     Ok((conn_id, Ok(()))) => {
-                        let _ = reply.send(Ok(conn_id));
+                        self.answer(reply, Ok(conn_id));
                     }
                     Ok((conn_id, Err(err))) => {
                         // Answered first, as a request is.
-                        let _ = reply.send(Err(err));
+                        self.answer(reply, Err(err));
                         self.disconnect(&conn_id).await;
                     }
                     Err(refused) => {

@@ -62,11 +62,14 @@ impl<A: Actor> Outbox<A> {
         self.replay.stage(write);
     }
 
-    /// The turn's write is durable: its staged effects take hold.
-    pub(crate) fn committed(&self) {
-        self.queue.committed(&self.actor);
+    /// The turn's write is committed (handed to the output gate): its staged effects take
+    /// hold. Returns the queue completions it gave, for their senders to hear once the write
+    /// is durable.
+    #[must_use]
+    pub(crate) fn committed(&self) -> Vec<(u64, crate::runtime::queue::Completion)> {
         self.schedule.committed();
         self.replay.committed();
+        self.queue.committed()
     }
 
     /// The events of the turn, to deliver.

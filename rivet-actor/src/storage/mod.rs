@@ -219,6 +219,58 @@ pub struct ActorWrite {
 }
 
 impl ActorWrite {
+    /// Folds `next` into this write: committing the result changes storage exactly as
+    /// committing this write and then `next` would. Every backend applies a write's prefix
+    /// deletes, then its deletes, then its puts, so the merged write keeps each key in at
+    /// most one of `kv_delete` / `kv_put` (its last operation) and drops puts that a later
+    /// prefix delete removes.
+    ///
+    /// ```
+    /// use rivet_actor::storage::ActorWrite;
+    ///
+    /// let mut write = ActorWrite {
+    ///     state: Some(b"1".to_vec()),
+    ///     kv_put: vec![(b"a".to_vec(), b"x".to_vec())],
+    ///     ..Default::default()
+    /// };
+    /// write.then(ActorWrite {
+    ///     state: Some(b"2".to_vec()),
+    ///     kv_delete: vec![b"a".to_vec()],
+    ///     ..Default::default()
+    /// });
+    /// assert_eq!(write.state.as_deref(), Some(&b"2"[..]));
+    /// assert!(write.kv_put.is_empty());
+    /// assert_eq!(write.kv_delete, vec![b"a".to_vec()]);
+    /// ```
+    pub fn then(&mut self, next: ActorWrite) {
+        if next.state.is_some() {
+            self.state = next.state;
+        }
+        self.mark_created |= next.mark_created;
+        for prefix in next.kv_delete_prefix {
+            self.kv_put.retain(|(key, _)| !key.starts_with(&prefix));
+            self.kv_delete.retain(|key| !key.starts_with(&prefix));
+            self.kv_delete_prefix.push(prefix);
+        }
+        if !next.kv_delete.is_empty() {
+            let deleted: std::collections::HashSet<&[u8]> =
+                next.kv_delete.iter().map(Vec::as_slice).collect();
+            self.kv_put
+                .retain(|(key, _)| !deleted.contains(key.as_slice()));
+            let known: std::collections::HashSet<Vec<u8>> =
+                self.kv_delete.iter().cloned().collect();
+            self.kv_delete
+                .extend(next.kv_delete.into_iter().filter(|k| !known.contains(k)));
+        }
+        if !next.kv_put.is_empty() {
+            let put: std::collections::HashSet<&[u8]> =
+                next.kv_put.iter().map(|(k, _)| k.as_slice()).collect();
+            self.kv_delete.retain(|key| !put.contains(key.as_slice()));
+            self.kv_put.retain(|(key, _)| !put.contains(key.as_slice()));
+            self.kv_put.extend(next.kv_put);
+        }
+    }
+
     /// Whether this write changes nothing (the runtime does not commit such writes).
     pub fn is_empty(&self) -> bool {
         self.state.is_none()

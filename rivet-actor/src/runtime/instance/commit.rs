@@ -1,22 +1,30 @@
-//! Ending a turn: persist or roll back, then deliver or drop the turn's events.
+//! Ending a turn: hand the write to the output gate or roll back, then release (or hold)
+//! what the turn says to the outside.
 
 use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt;
+use tokio::sync::oneshot;
 
 use crate::actor::{Actor, Target};
-use crate::error::Error;
+use crate::error::{ActorError, Error};
+use crate::runtime::Sink;
 use crate::runtime::instance::Instance;
 use crate::runtime::outbound::approx_size;
-use crate::storage::{ActorWrite, StorageError};
-use crate::value::{from_cbor, to_cbor};
+use crate::runtime::queue::Completion;
+use crate::storage::ActorWrite;
+use crate::value::{Value, from_cbor, to_cbor};
 
 impl<A: Actor> Instance<A> {
-    /// Ends a turn: persist or roll back, then deliver or drop the turn's events.
+    /// Ends a turn: hand its write to the output gate or roll back, then deliver or drop the
+    /// turn's events.
     ///
     /// The turn's writes are the state (if it changed) plus whatever the turn staged in the
     /// outbox's queue and schedule parts; they commit together in one storage write, so a
     /// consumed queue message or a new schedule is durable exactly when the state change is.
+    /// The actor does not wait for that write: the next turn sees this one's state at once,
+    /// and what the turn says to the outside (its events here, its reply through
+    /// [`answer`](Self::answer)) is held until the write is durable.
     pub(crate) async fn finish_turn<T>(
         &mut self,
         may_mutate: bool,
@@ -31,10 +39,9 @@ impl<A: Actor> Instance<A> {
                 };
                 self.env.outbox.stage(&mut write);
                 if !write.is_empty() {
-                    let started = std::time::Instant::now();
-                    let committed = self.write(write).await;
-                    self.host.metrics.commit(started.elapsed());
-                    if let Err(err) = committed {
+                    if let Err(err) = self.gate.submit(write).await {
+                        // An earlier write was lost: the instance reloads after this turn.
+                        self.reload = true;
                         if changed {
                             self.rollback();
                         }
@@ -46,7 +53,8 @@ impl<A: Actor> Instance<A> {
                     }
                     self.used = true;
                 }
-                self.env.outbox.committed();
+                let completions = self.env.outbox.committed();
+                self.complete_when_durable(completions);
                 self.deliver();
                 if changed {
                     self.notice_state_change().await;
@@ -63,25 +71,59 @@ impl<A: Actor> Instance<A> {
         }
     }
 
-    /// Commits `write`. A write of unknown outcome (the storage lost its answer) marks the
-    /// instance for a reload from storage once the current turn is over: what is in memory
-    /// may not be what is stored.
-    pub(crate) async fn write(
-        &mut self,
-        write: ActorWrite,
-    ) -> Result<(), crate::error::ActorError> {
-        match self.host.storage.commit(&self.env.meta.id, write).await {
-            Ok(()) => Ok(()),
-            Err(err) => {
-                self.reload |= matches!(err, StorageError::Unknown { .. });
-                Err(self.storage_failed(err))
-            }
-        }
+    /// Commits `write` and waits until it (and every write before it) is durable: for work
+    /// that must not go on before then (queue sends and takes, creation, migration). A lost
+    /// write marks the instance for a reload once the current turn is over: what is in
+    /// memory may not be what is stored.
+    pub(crate) async fn write(&mut self, write: ActorWrite) -> Result<(), ActorError> {
+        let durable = match self.gate.submit(write).await {
+            Ok(()) => self.gate.durable().await,
+            Err(err) => Err(err),
+        };
+        self.reload |= durable.is_err();
+        durable
     }
 
-    /// Runs `on_state_change` after a commit, then delivers what it broadcast. A panic in
-    /// it is caught and logged here: the change is durable and the caller is about to be
-    /// told so, and answering a failure instead would have a retrying client apply it twice.
+    /// Sends `answer` once everything the turn saw is durable (at once when nothing is
+    /// pending); the lost write's error instead if one it depends on is lost.
+    pub(crate) fn answer<T: Send + 'static>(
+        &self,
+        reply: oneshot::Sender<Result<T, ActorError>>,
+        answer: Result<T, ActorError>,
+    ) {
+        if self.gate.is_clear() {
+            let _ = reply.send(answer);
+            return;
+        }
+        self.gate.hold(Box::new(move |durable| {
+            let _ = reply.send(match durable {
+                Ok(()) => answer,
+                // A failed turn keeps its own error; a successful one was not stored.
+                Err(lost) => Err(answer.err().unwrap_or_else(|| lost.clone())),
+            });
+        }));
+    }
+
+    /// Queue senders waiting on messages this turn completed hear it once it is durable.
+    fn complete_when_durable(&self, completions: Vec<(u64, Completion)>) {
+        if completions.is_empty() {
+            return;
+        }
+        let (host, actor) = (self.host.clone(), self.id());
+        self.gate.hold(Box::new(move |durable| {
+            // Lost: the messages are still stored, and a fresh instance hands them out again.
+            if durable.is_ok() {
+                for (seq, outcome) in completions {
+                    host.complete(&actor, seq, outcome);
+                }
+            }
+        }));
+    }
+
+    /// Runs `on_state_change` after a turn changed the state, then delivers what it
+    /// broadcast (held like the turn's own events). A panic in it is caught and logged here:
+    /// the change is committed and the caller is about to be told so, and answering a
+    /// failure instead would have a retrying client apply it twice.
     /// The hook sees the state and vars read-only, so it cannot leave them half-changed and
     /// there is nothing to reload; what it staged (events, schedules) is dropped.
     async fn notice_state_change(&mut self) {
@@ -108,11 +150,13 @@ impl<A: Actor> Instance<A> {
         self.env.outbox.stage(&mut write);
         self.write(write).await.map_err(Error::from)?;
         std::mem::swap(&mut self.saved, &mut self.scratch);
-        self.env.outbox.committed();
+        let completions = self.env.outbox.committed();
+        self.complete_when_durable(completions);
         Ok(())
     }
 
-    /// Encodes the state into `scratch`; whether it differs from the last durable state.
+    /// Encodes the state into `scratch`; whether it differs from the state as of the last
+    /// turn that ended well (committed; its write may still be in flight).
     fn state_changed(&mut self) -> Result<bool, Error> {
         match to_cbor(&self.state, &mut self.scratch) {
             Ok(()) => Ok(self.scratch != self.saved),
@@ -126,7 +170,8 @@ impl<A: Actor> Instance<A> {
         }
     }
 
-    /// Puts the state back to its last durable value.
+    /// Puts the state back to what it was after the last turn that ended well. (If that
+    /// turn's write is lost, the gate fails and the instance reloads what is durable.)
     fn rollback(&mut self) {
         match from_cbor::<A>(&self.saved) {
             Ok(state) => self.state = state,
@@ -136,27 +181,51 @@ impl<A: Actor> Instance<A> {
     }
 
     /// Delivers the turn's events: broadcasts to subscribers, sends to their connection.
+    /// While writes are pending the receivers are chosen now (who was subscribed when the
+    /// turn ran) and the events leave once the writes are durable; a lost write drops them.
     pub(crate) fn deliver(&mut self) {
-        for emit in self.env.outbox.take() {
+        let emits = self.env.outbox.take();
+        if emits.is_empty() {
+            return;
+        }
+        let now = self.gate.is_clear();
+        let mut held: Vec<(Sink, &'static str, std::sync::Arc<Value>, usize)> = Vec::new();
+        for emit in emits {
             let name = emit.event.name();
             let size = approx_size(&emit.payload);
+            let mut send = |sink: &Sink| {
+                if now {
+                    sink.event(name, &emit.payload, size);
+                } else {
+                    held.push((sink.clone(), name, emit.payload.clone(), size));
+                }
+            };
             match &emit.to {
                 None => {
                     for slot in self.conns.values() {
                         if slot.subscriptions.contains(&emit.event)
                             && let Some(sink) = &slot.sink
                         {
-                            sink.event(name, &emit.payload, size);
+                            send(sink);
                         }
                     }
                 }
                 Some(conn_id) => {
                     if let Some(sink) = self.conns.get(conn_id).and_then(|slot| slot.sink.as_ref())
                     {
-                        sink.event(name, &emit.payload, size);
+                        send(sink);
                     }
                 }
             }
+        }
+        if !held.is_empty() {
+            self.gate.hold(Box::new(move |durable| {
+                if durable.is_ok() {
+                    for (sink, name, payload, size) in held {
+                        sink.event(name, &payload, size);
+                    }
+                }
+            }));
         }
     }
 }

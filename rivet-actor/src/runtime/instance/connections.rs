@@ -234,7 +234,7 @@ impl<A: Actor> Instance<A> {
                 let result = self.finish_turn(!action.is_read_only(), result).await;
                 let result = result.map_err(|err| mask::<A>(err, &id, during));
                 count(result.as_ref().map(drop));
-                let _ = reply.send(result);
+                self.answer(reply, result);
             }
             Reply::Encoded(reply) => {
                 // Encode before committing: an output that cannot be encoded fails the turn.
@@ -249,7 +249,7 @@ impl<A: Actor> Instance<A> {
                 let result = self.finish_turn(!action.is_read_only(), result).await;
                 let result = result.map_err(|err| mask::<A>(err, &id, during));
                 count(result.as_ref().map(drop));
-                let _ = reply.send(result);
+                self.answer(reply, result);
             }
         }
     }

@@ -86,7 +86,14 @@ impl<A: Actor> Instance<A> {
             .await
             .map_err(|err| mask::<A>(err, id.as_str(), "create_vars"))?;
         let outbox = Outbox::new(Arc::clone(&host), id.clone());
+        let gate = crate::runtime::gate::Gate::new(
+            host.storage.clone(),
+            host.metrics.clone(),
+            A::NAME,
+            id.as_str().to_owned(),
+        );
         let mut inst = Instance {
+            gate,
             host,
             state,
             env: TurnEnv { meta, vars, outbox },
@@ -173,6 +180,8 @@ impl<A: Actor> Instance<A> {
     /// connections are closed first (their clients reconnect and find it again), then as
     /// [`Instance::sleep`]; the storage learns when it wants to wake.
     pub(crate) async fn stop(mut self, rx: mpsc::Receiver<Command<A>>) {
+        // What earlier turns said reaches their connections before they are closed.
+        self.gate.settle().await;
         self.close_all(ActorError::stopped());
         self.go_to_sleep(rx, false).await;
     }
@@ -180,6 +189,9 @@ impl<A: Actor> Instance<A> {
     /// `on_sleep`, the storage told (`idle`: the actor chose to), then [`Instance::leave`].
     async fn go_to_sleep(mut self, rx: mpsc::Receiver<Command<A>>, idle: bool) {
         self.run_on_sleep().await;
+        // Durable before the storage hears the actor sleeps (the engine may start it
+        // elsewhere at once).
+        self.gate.settle().await;
         let wake_at = self.env.outbox.schedule.next_due();
         self.host
             .storage
@@ -187,12 +199,15 @@ impl<A: Actor> Instance<A> {
         self.leave(rx).await;
     }
 
-    /// Leaves without `on_sleep` after a write whose outcome is unknown: connections are
-    /// closed (they saw state that may not be stored) and the next command wakes a fresh
-    /// instance from what storage holds.
+    /// Leaves without `on_sleep` after a write was lost or its outcome is unknown:
+    /// connections are closed (they saw state that may not be stored; with the lost write's
+    /// error, e.g. `actor.storage_full`) and the next command wakes a fresh instance from
+    /// what storage holds.
     pub(crate) async fn restart(mut self, rx: mpsc::Receiver<Command<A>>) {
-        tracing::warn!(actor = A::NAME, id = %self.env.meta.id, "reloading the actor after a write of unknown outcome");
-        self.close_all(ActorError::internal());
+        tracing::warn!(actor = A::NAME, id = %self.env.meta.id, "reloading the actor after a lost write or one of unknown outcome");
+        self.gate.settle().await;
+        let err = self.gate.failed().unwrap_or_else(ActorError::internal);
+        self.close_all(err);
         self.stop_run_loop();
         self.env.outbox.clear();
         self.leave(rx).await;
@@ -226,6 +241,7 @@ impl<A: Actor> Instance<A> {
     /// Arms the alarm, leaves the host's map and hands anything that arrived meanwhile to a
     /// fresh instance.
     async fn leave(self, mut rx: mpsc::Receiver<Command<A>>) {
+        self.gate.settle().await;
         rx.close();
         self.arm_alarm();
         let id = self.id();
@@ -248,6 +264,10 @@ impl<A: Actor> Instance<A> {
         if let Some(alarm) = self.host.alarms().remove(&id) {
             alarm.abort();
         }
+        // Nothing in flight may land after the rows are removed, and the key no longer
+        // names this actor.
+        self.gate.settle().await;
+        self.host.awake_keys.remove(&id);
         let gone = ActorError::destroyed();
         self.close_all(gone.clone());
         let result = self.host.storage.destroy(id.as_str()).await.map_err(|err| {

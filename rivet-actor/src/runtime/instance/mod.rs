@@ -2,9 +2,11 @@
 //!
 //! Every command is one turn (a stateless call is three: connect, action, disconnect). A
 //! turn that may have changed state (`&mut self` action or hook) ends by encoding the state
-//! and comparing it with the last durable encoding: unchanged costs nothing; changed and
-//! successful is committed before the reply and the turn's events leave; changed and failed
-//! is rolled back to the last durable state and its events are dropped.
+//! and comparing it with the encoding after the previous turn: unchanged costs nothing;
+//! changed and successful is handed to the output gate (`runtime/gate.rs`), which commits
+//! in the background while the next turns run and releases the turn's reply and events once
+//! the write is durable; changed and failed is rolled back and its events are dropped. A
+//! lost write fails the outputs that waited on it and the instance reloads from storage.
 //!
 //! - `mod.rs`: the instance and its task loop;
 //! - `lifecycle.rs`: wake, migrate, recover, sleep, destroy;
@@ -60,6 +62,10 @@ pub(crate) async fn run<A: Actor>(
         }
     };
     host.start_succeeded(&id);
+    if !host.storage.places_actors() {
+        host.awake_keys
+            .insert(inst.env.meta.key.to_vec(), id.clone());
+    }
     loop {
         // Wait for a command, the next due schedule, or (without connections) the idle
         // timeout, whichever comes first.
@@ -70,17 +76,27 @@ pub(crate) async fn run<A: Actor>(
         });
         let idle = host.config.idle_timeout.filter(|_| inst.conns.is_empty());
         let next = tokio::select! {
-            next = rx.recv() => next,
+            // A lost write first: a command that arrives after the loss must reach a fresh
+            // instance, not fail with the loss.
+            biased;
+            () = inst.gate.lost() => {
+                // A write in the background was lost; its outputs have failed.
+                inst.reload = true;
+                return inst.restart(rx).await;
+            }
             () = tokio::time::sleep_until(due.unwrap_or_else(far_future)), if due.is_some() => {
                 let fired = AssertUnwindSafe(inst.fire_due()).catch_unwind().await;
                 if fired.is_err() && !inst.recover_from_panic(&id).await {
+                    inst.gate.settle().await;
                     return refuse_all(&host, &id, rx, ActorError::internal()).await;
                 }
-                if inst.reload {
+                if inst.reload || inst.gate.failed().is_some() {
                     return inst.restart(rx).await;
                 }
                 continue;
             }
+            // After due schedules, so a busy mailbox cannot starve them.
+            next = rx.recv() => next,
             () = tokio::time::sleep(idle.unwrap_or_default()), if idle.is_some() => {
                 inst.sleep(rx).await;
                 return;
@@ -116,10 +132,13 @@ pub(crate) async fn run<A: Actor>(
             .instrument(span)
             .await;
         if turn.is_err() && !inst.recover_from_panic(&id).await {
+            // Nothing this instance handed to storage may land after a fresh one woke.
+            inst.gate.settle().await;
             return refuse_all(&host, &id, rx, ActorError::internal()).await;
         }
-        if inst.reload {
-            // A write's outcome is unknown: what is in memory may not be what is stored.
+        if inst.reload || inst.gate.failed().is_some() {
+            // A write was lost or its outcome is unknown: what is in memory may not be what
+            // is stored.
             return inst.restart(rx).await;
         }
     }
@@ -169,8 +188,11 @@ pub(crate) struct Instance<A: Actor> {
     /// Who the actor is, its vars and the turn's staged effects.
     pub(crate) env: TurnEnv<A>,
     pub(crate) conns: HashMap<ConnId, ConnSlot<A>>,
-    /// The state's last durable encoding.
+    /// The state's encoding after the last turn that ended well (committed to the gate;
+    /// durable once the gate has written it).
     pub(crate) saved: Vec<u8>,
+    /// Commits in the background and holds what turns say until their writes are durable.
+    pub(crate) gate: crate::runtime::gate::Gate,
     /// Reused buffer for encoding the state after a turn.
     pub(crate) scratch: Vec<u8>,
     /// The `#[run]` loop's task and its stop signal.
@@ -183,8 +205,8 @@ pub(crate) struct Instance<A: Actor> {
     /// Whether anything committed a write since the instance woke (a refused request's
     /// actor is discarded only if not).
     pub(crate) used: bool,
-    /// A write's outcome is unknown (`StorageError::Unknown`): the instance leaves after
-    /// this turn and the next command wakes a fresh one from storage.
+    /// A write was lost or its outcome is unknown (`StorageError::Unknown`): the instance
+    /// leaves after this turn and the next command wakes a fresh one from storage.
     pub(crate) reload: bool,
     /// The engine's id of the stateless request whose turn runs, if it may come again.
     pub(crate) replaying: Option<crate::runtime::replay::ReplayId>,
@@ -200,7 +222,7 @@ impl<A: Actor> Instance<A> {
         match cmd {
             Command::Connect { connect, reply } => {
                 let result = self.connect(connect).await;
-                let _ = reply.send(result);
+                self.answer(reply, result);
             }
             Command::Call {
                 conn_id,
@@ -218,7 +240,7 @@ impl<A: Actor> Instance<A> {
                 reply,
             } => {
                 let result = self.subscribe(&conn_id, event, subscribe).await;
-                let _ = reply.send(result);
+                self.answer(reply, result);
             }
             Command::Disconnect { conn_id } => self.disconnect(&conn_id).await,
             Command::Queue(cmd) => self.handle_queue(cmd).await,
@@ -240,11 +262,13 @@ impl<A: Actor> Instance<A> {
 }
 
 impl<A: Actor> Instance<A> {
-    /// The actor's kv rows under `prefix` (queue messages, schedules), read at wake.
+    /// The actor's kv rows under `prefix` (queue messages, schedules, replay records), once
+    /// every write of this instance is durable.
     pub(crate) async fn kv_rows(
         &self,
         prefix: &[u8],
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, ActorError> {
+        self.gate.durable().await?;
         let id = &self.env.meta.id;
         self.host
             .storage

@@ -69,5 +69,6 @@ fn kv(pairs: &[(&[u8], &[u8])]) -> Vec<(Vec<u8>, Vec<u8>)> {
 }
 
 mod conformance;
+mod merge;
 mod sqlite;
 mod throughput;
