@@ -2,7 +2,8 @@
 //!
 //! - [`schema`]: connection setup, identity and version checks, migrations, row encoding.
 //! - [`writer`]: the writer thread that owns the write connection and batches commits.
-//! - [`reader`]: a small pool of read connections used on blocking threads.
+//! - [`reader`]: a bounded pool of read connections, read in place (`block_in_place`) on a
+//!   multi-threaded runtime.
 
 mod lock;
 mod reader;
@@ -27,8 +28,9 @@ use super::{
 /// The file runs in WAL mode with `synchronous=FULL`, so a [`Storage::commit`] that has
 /// resolved is on disk. All writes go through one writer thread that applies every write
 /// queued while the previous transaction was syncing in a single transaction: N concurrent
-/// commits cost one fsync. Reads use separate connections on blocking threads and never wait
-/// for the writer.
+/// commits cost one fsync. Reads use up to eight pooled connections of their own (in place,
+/// inside `tokio::task::block_in_place`, on a multi-threaded runtime; on a blocking thread
+/// otherwise) and never wait for the writer.
 ///
 /// Dropping the storage lets the writer finish every queued write, then closes the file.
 ///

@@ -375,3 +375,52 @@ fn a_data_directory_is_shared_within_one_process() {
     drop((first, second));
     SqliteStorage::open(dir.path()).unwrap();
 }
+
+/// Many more concurrent reads than the pool has connections all complete, with the right
+/// rows, on a multi-threaded runtime (reads in place, from its workers and from `block_on`'s
+/// own thread) as on a current-thread one (reads on blocking threads).
+#[test]
+fn sqlite_concurrent_reads_on_both_runtime_flavors() {
+    const ACTORS: usize = 20;
+    let dir = TempDir::new("readers");
+    let s = Arc::new(SqliteStorage::open(dir.path()).unwrap());
+    let multi = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let current = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    multi.block_on(async {
+        for i in 0..ACTORS {
+            let id = format!("r{i}");
+            let key = i.to_string();
+            s.insert_actor(record(&id, "reader", &[key.as_str()]))
+                .await
+                .unwrap();
+            s.commit(&id, state(id.as_bytes())).await.unwrap();
+        }
+    });
+    for runtime in [&multi, &current] {
+        runtime.block_on(async {
+            assert_eq!(s.load_state("r3").await.unwrap(), Some(b"r3".to_vec()));
+            let reads: Vec<_> = (0..200)
+                .map(|n| {
+                    let s = Arc::clone(&s);
+                    tokio::spawn(async move {
+                        let i = n % ACTORS;
+                        let found = s.find_by_key("reader", &[i.to_string()]).await.unwrap();
+                        let id = found.expect("inserted above").id;
+                        assert_eq!(id, format!("r{i}"));
+                        assert_eq!(s.load_state(&id).await.unwrap(), Some(id.into_bytes()));
+                    })
+                })
+                .collect();
+            for read in reads {
+                read.await.unwrap();
+            }
+        });
+    }
+}
