@@ -13,7 +13,7 @@ use crate::client::Invoker;
 use crate::client::events::{EventItem, EventStream};
 use crate::conn::{ConnId, Request};
 use crate::error::{ActorError, ClientError};
-use crate::runtime::command::{CallAndReply, Command};
+use crate::runtime::command::{CallAndReply, Command, Mail};
 use crate::runtime::host::{Guards, Host};
 use crate::runtime::lookup::ActorId;
 use crate::runtime::{Outbound, erased::decode_params};
@@ -33,15 +33,15 @@ enum Mode<A: Actor> {
 pub struct LocalInvoker<A: Actor> {
     host: Arc<Host<A>>,
     id: ActorId,
-    tx: mpsc::Sender<Command<A>>,
+    tx: mpsc::Sender<Mail<A>>,
     mode: Mode<A>,
 }
 
 impl<A: Actor> LocalInvoker<A> {
     async fn send(&self, cmd: Command<A>) {
-        if let Err(mpsc::error::SendError(cmd)) = self.tx.send(cmd).await {
+        if let Err(mpsc::error::SendError(cmd)) = self.tx.send(Box::new(cmd)).await {
             // The instance went to sleep or stopped: wake a fresh one.
-            self.host.send(&self.id, cmd).await;
+            self.host.send(&self.id, *cmd).await;
         }
     }
 }
@@ -102,7 +102,7 @@ impl<A: Actor> Invoker<A> for LocalInvoker<A> {
 pub struct LocalHandle<A: Actor> {
     host: Arc<Host<A>>,
     id: ActorId,
-    tx: mpsc::Sender<Command<A>>,
+    tx: mpsc::Sender<Mail<A>>,
     params: Result<Arc<A::ConnParams>, ActorError>,
     request: Option<Arc<Request>>,
     methods: A::Methods<LocalInvoker<A>>,
@@ -174,8 +174,8 @@ impl<A: Actor> LocalHandle<A> {
         let conn_id = connect.conn_id.clone();
         let (reply, rx) = oneshot::channel();
         let cmd = Command::Connect { connect, reply };
-        if let Err(mpsc::error::SendError(cmd)) = self.tx.send(cmd).await {
-            self.host.send(&self.id, cmd).await;
+        if let Err(mpsc::error::SendError(cmd)) = self.tx.send(Box::new(cmd)).await {
+            self.host.send(&self.id, *cmd).await;
         }
         match rx.await {
             Ok(Ok(())) => {}
@@ -233,7 +233,7 @@ async fn demultiplex(mut events: crate::runtime::Outlet, streams: Streams) {
 struct ConnShared<A: Actor> {
     host: Arc<Host<A>>,
     id: ActorId,
-    tx: mpsc::Sender<Command<A>>,
+    tx: mpsc::Sender<Mail<A>>,
     conn_id: ConnId,
     streams: Streams,
     /// For queue sends, which run on a throwaway connection of their own (as over HTTP).
@@ -246,8 +246,8 @@ impl<A: Actor> Drop for ConnShared<A> {
         let cmd = Command::Disconnect {
             conn_id: self.conn_id.clone(),
         };
-        if let Err(err) = self.tx.try_send(cmd) {
-            let cmd = err.into_inner();
+        if let Err(err) = self.tx.try_send(Box::new(cmd)) {
+            let cmd = *err.into_inner();
             let (host, id) = (self.host.clone(), self.id.clone());
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 rt.spawn(async move { host.send(&id, cmd).await });
@@ -299,11 +299,11 @@ impl<A: Actor> LocalConn<A> {
                 reply,
             };
             let shared = (self.shared.host.clone(), self.shared.id.clone());
-            let queued = self.shared.tx.try_send(cmd);
+            let queued = self.shared.tx.try_send(Box::new(cmd));
             let streams = self.shared.streams.clone();
             tokio::spawn(async move {
                 if let Err(err) = queued {
-                    shared.0.send(&shared.1, err.into_inner()).await;
+                    shared.0.send(&shared.1, *err.into_inner()).await;
                 }
                 let result = answer.await.unwrap_or_else(|_| Err(ActorError::internal()));
                 if let Err(err) = result {

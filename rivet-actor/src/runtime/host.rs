@@ -14,7 +14,7 @@ use crate::conn::ConnId;
 use crate::context::PreConnectCtx;
 use crate::error::ActorError;
 use crate::guard::{ErasedGuard, Extension, GuardCtx};
-use crate::runtime::command::{Command, Connect};
+use crate::runtime::command::{Command, Connect, Mail};
 use crate::runtime::instance;
 use crate::runtime::instance::mask;
 use crate::runtime::lookup::{ActorId, Key, Lookup, Naming};
@@ -99,7 +99,7 @@ pub(crate) struct Host<A: Actor> {
     pub(crate) data: Arc<crate::context::SharedData>,
     /// The registry's counters.
     pub(crate) metrics: Arc<crate::registry::Metrics>,
-    live: Mutex<HashMap<ActorId, mpsc::Sender<Command<A>>>>,
+    live: Mutex<HashMap<ActorId, mpsc::Sender<Mail<A>>>>,
     /// The keys of the awake instances (not kept when the storage places actors).
     pub(crate) awake_keys: crate::runtime::awake_keys::AwakeKeys,
     /// Queue senders waiting for their message's completion, by actor and message. They
@@ -279,7 +279,7 @@ impl<A: Actor> Host<A> {
     }
 
     /// The mailbox of the live instance `id`, starting the instance if it is not running.
-    pub(crate) fn sender(self: &Arc<Self>, id: &ActorId) -> mpsc::Sender<Command<A>> {
+    pub(crate) fn sender(self: &Arc<Self>, id: &ActorId) -> mpsc::Sender<Mail<A>> {
         let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(tx) = live.get(id)
             && !tx.is_closed()
@@ -298,9 +298,9 @@ impl<A: Actor> Host<A> {
         // An instance that stopped between lookup and send has closed its mailbox: start a
         // fresh one and try again.
         for _ in 0..3 {
-            match self.sender(id).send(cmd).await {
+            match self.sender(id).send(Box::new(cmd)).await {
                 Ok(()) => return,
-                Err(mpsc::error::SendError(back)) => cmd = back,
+                Err(mpsc::error::SendError(back)) => cmd = *back,
             }
             if let Some(err) = self.recent_start_failure(id) {
                 // The instance it reached failed to start; another would too.
@@ -318,10 +318,10 @@ impl<A: Actor> Host<A> {
         };
         match tx {
             Some(tx) => tx
-                .send(cmd)
+                .send(Box::new(cmd))
                 .await
                 .err()
-                .map(|mpsc::error::SendError(cmd)| cmd),
+                .map(|mpsc::error::SendError(cmd)| *cmd),
             None => Some(cmd),
         }
     }
@@ -358,11 +358,7 @@ impl<A: Actor> Host<A> {
 
     /// Called by an instance task as it exits: forget its mailbox if it is still the
     /// registered one.
-    pub(crate) fn forget(
-        &self,
-        id: &ActorId,
-        tx_closed: impl Fn(&mpsc::Sender<Command<A>>) -> bool,
-    ) {
+    pub(crate) fn forget(&self, id: &ActorId, tx_closed: impl Fn(&mpsc::Sender<Mail<A>>) -> bool) {
         let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
         if live.get(id).is_some_and(&tx_closed) {
             live.remove(id);

@@ -24,8 +24,9 @@ pub enum Outbound {
         size: usize,
     },
     /// The connection ends: the actor was destroyed or failed to restart, or the consumer
-    /// fell too far behind.
-    Close(ActorError),
+    /// fell too far behind. (Boxed: tokio allocates a channel's first block of 32 slots up
+    /// front, so the variant's size is paid 32 times by every idle connection.)
+    Close(Box<ActorError>),
 }
 
 /// The instance's end of a connection's outgoing channel.
@@ -70,7 +71,9 @@ impl Sink {
             self.cut.store(true, Ordering::Relaxed);
             let _ = self
                 .tx
-                .send(Outbound::Close(ActorError::slow_consumer(self.limit)));
+                .send(Outbound::Close(Box::new(ActorError::slow_consumer(
+                    self.limit,
+                ))));
             return;
         }
         let out = Outbound::Event {
@@ -86,7 +89,7 @@ impl Sink {
     /// Ends the connection with `err`.
     pub(crate) fn close(&self, err: ActorError) {
         self.cut.store(true, Ordering::Relaxed);
-        let _ = self.tx.send(Outbound::Close(err));
+        let _ = self.tx.send(Outbound::Close(Box::new(err)));
     }
 }
 

@@ -16,7 +16,7 @@ use crate::storage::BoxFuture;
 pub(crate) struct SelfCaller<A: Actor> {
     host: Arc<Host<A>>,
     id: ActorId,
-    tx: mpsc::Sender<Command<A>>,
+    tx: mpsc::Sender<crate::runtime::command::Mail<A>>,
 }
 
 impl<A: Actor> SelfCaller<A> {
@@ -36,9 +36,9 @@ impl<A: Actor> SelfCalls<A> for SelfCaller<A> {
         let id = self.id.clone();
         let tx = self.tx.clone();
         Box::pin(async move {
-            if let Err(mpsc::error::SendError(cmd)) = tx.send(cmd).await {
+            if let Err(mpsc::error::SendError(cmd)) = tx.send(Box::new(cmd)).await {
                 // The instance went to sleep or stopped: wake a fresh one.
-                host.send(&id, cmd).await;
+                host.send(&id, *cmd).await;
             }
             // A dropped reply is a turn that panicked.
             rx.await.unwrap_or_else(|_| Err(ActorError::internal()))

@@ -27,7 +27,7 @@ use crate::server::{actions, actors_api, connect, cors, metadata, queue, raw};
 
 /// tungstenite's default 128 KiB read buffer is most of an idle connection's memory and is
 /// zeroed on reads; protocol frames are small and larger ones still arrive whole.
-const READ_BUFFER: usize = 8 * 1024;
+const READ_BUFFER: usize = 4 * 1024;
 
 /// `/gateway/{target}` followed by `rest`, as an axum route.
 fn gateway(rest: &str) -> String {

@@ -161,7 +161,12 @@ impl<A: Actor> Instance<A> {
         let disconnect = Command::Disconnect {
             conn_id: conn_id.clone(),
         };
-        if self.host.sender(&self.id()).try_send(disconnect).is_err() {
+        if self
+            .host
+            .sender(&self.id())
+            .try_send(Box::new(disconnect))
+            .is_err()
+        {
             // A full mailbox: drop the connection without its hook rather than wait on
             // our own mailbox.
             self.conns.remove(&conn_id);

@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::actor::Actor;
 use crate::context::{ActorMeta, CreateCtx};
 use crate::error::{ActorError, Error};
-use crate::runtime::command::Command;
+use crate::runtime::command::Mail;
 use crate::runtime::host::Host;
 use crate::runtime::instance::{Instance, mask, refuse_all};
 use crate::runtime::lookup::ActorId;
@@ -172,14 +172,14 @@ impl<A: Actor> Instance<A> {
     /// Goes to sleep on its own (idle): `on_sleep`, then hands anything that arrived
     /// meanwhile to a fresh instance. The storage hears of it (the engine's sleeps the actor
     /// there and sets its alarm).
-    pub(crate) async fn sleep(self, rx: mpsc::Receiver<Command<A>>) {
+    pub(crate) async fn sleep(self, rx: mpsc::Receiver<Mail<A>>) {
         self.go_to_sleep(rx, true).await;
     }
 
     /// Goes to sleep because its placement asked (the engine moves or sleeps it): open
     /// connections are closed first (their clients reconnect and find it again), then as
     /// [`Instance::sleep`]; the storage learns when it wants to wake.
-    pub(crate) async fn stop(mut self, rx: mpsc::Receiver<Command<A>>) {
+    pub(crate) async fn stop(mut self, rx: mpsc::Receiver<Mail<A>>) {
         // What earlier turns said reaches their connections before they are closed.
         self.gate.settle().await;
         self.close_all(ActorError::stopped());
@@ -187,7 +187,7 @@ impl<A: Actor> Instance<A> {
     }
 
     /// `on_sleep`, the storage told (`idle`: the actor chose to), then [`Instance::leave`].
-    async fn go_to_sleep(mut self, rx: mpsc::Receiver<Command<A>>, idle: bool) {
+    async fn go_to_sleep(mut self, rx: mpsc::Receiver<Mail<A>>, idle: bool) {
         self.run_on_sleep().await;
         // Durable before the storage hears the actor sleeps (the engine may start it
         // elsewhere at once).
@@ -203,7 +203,7 @@ impl<A: Actor> Instance<A> {
     /// connections are closed (they saw state that may not be stored; with the lost write's
     /// error, e.g. `actor.storage_full`) and the next command wakes a fresh instance from
     /// what storage holds.
-    pub(crate) async fn restart(mut self, rx: mpsc::Receiver<Command<A>>) {
+    pub(crate) async fn restart(mut self, rx: mpsc::Receiver<Mail<A>>) {
         tracing::warn!(actor = A::NAME, id = %self.env.meta.id, "reloading the actor after a lost write or one of unknown outcome");
         self.gate.settle().await;
         let err = self.gate.failed().unwrap_or_else(ActorError::internal);
@@ -240,7 +240,7 @@ impl<A: Actor> Instance<A> {
 
     /// Arms the alarm, leaves the host's map and hands anything that arrived meanwhile to a
     /// fresh instance.
-    async fn leave(self, mut rx: mpsc::Receiver<Command<A>>) {
+    async fn leave(self, mut rx: mpsc::Receiver<Mail<A>>) {
         self.gate.settle().await;
         rx.close();
         self.arm_alarm();
@@ -249,14 +249,14 @@ impl<A: Actor> Instance<A> {
         let host = self.host.clone();
         drop(self);
         while let Some(cmd) = rx.recv().await {
-            host.send(&id, cmd).await;
+            host.send(&id, *cmd).await;
         }
     }
 
     /// Destroys the actor: connections closed, mailbox refused, data removed.
     pub(crate) async fn destroy(
         mut self,
-        rx: mpsc::Receiver<Command<A>>,
+        rx: mpsc::Receiver<Mail<A>>,
         reply: oneshot::Sender<Result<bool, ActorError>>,
     ) {
         self.stop_run_loop();

@@ -31,7 +31,7 @@ use tracing::Instrument;
 use crate::actor::Actor;
 use crate::conn::ConnId;
 use crate::error::{ActorError, Error};
-use crate::runtime::command::Command;
+use crate::runtime::command::{Command, Mail};
 use crate::runtime::host::Host;
 use crate::runtime::lookup::ActorId;
 use crate::runtime::turn::TurnEnv;
@@ -42,23 +42,25 @@ pub(crate) use connections::ConnSlot;
 pub(crate) async fn run<A: Actor>(
     host: Arc<Host<A>>,
     id: ActorId,
-    mut rx: mpsc::Receiver<Command<A>>,
+    mut rx: mpsc::Receiver<Mail<A>>,
 ) {
-    let woken = AssertUnwindSafe(Instance::wake(host.clone(), &id))
+    // Every long await of this loop is boxed: the task's future is allocated at its largest
+    // state for as long as the actor is awake, and an idle actor should cost little.
+    let woken = AssertUnwindSafe(Box::pin(Instance::wake(host.clone(), &id)))
         .catch_unwind()
         .await;
     let mut inst = match woken {
         Ok(Ok(inst)) => inst,
         Ok(Err(err)) => {
             host.start_failed(&id, err.clone());
-            forget_unfinished_creation(&host, &id).await;
-            return refuse_all(&host, &id, rx, err).await;
+            Box::pin(forget_unfinished_creation(&host, &id)).await;
+            return Box::pin(refuse_all(&host, &id, rx, err)).await;
         }
         Err(_) => {
             tracing::error!(actor = A::NAME, %id, "the actor panicked while starting");
             host.start_failed(&id, ActorError::internal());
-            forget_unfinished_creation(&host, &id).await;
-            return refuse_all(&host, &id, rx, ActorError::internal()).await;
+            Box::pin(forget_unfinished_creation(&host, &id)).await;
+            return Box::pin(refuse_all(&host, &id, rx, ActorError::internal())).await;
         }
     };
     host.start_succeeded(&id);
@@ -82,29 +84,30 @@ pub(crate) async fn run<A: Actor>(
             () = inst.gate.lost() => {
                 // A write in the background was lost; its outputs have failed.
                 inst.reload = true;
-                return inst.restart(rx).await;
+                return Box::pin(inst.restart(rx)).await;
             }
             () = tokio::time::sleep_until(due.unwrap_or_else(far_future)), if due.is_some() => {
-                let fired = AssertUnwindSafe(inst.fire_due()).catch_unwind().await;
-                if fired.is_err() && !inst.recover_from_panic(&id).await {
-                    inst.gate.settle().await;
-                    return refuse_all(&host, &id, rx, ActorError::internal()).await;
+                let fired = AssertUnwindSafe(Box::pin(inst.fire_due())).catch_unwind().await;
+                if fired.is_err() && !Box::pin(inst.recover_from_panic(&id)).await {
+                    Box::pin(inst.gate.settle()).await;
+                    return Box::pin(refuse_all(&host, &id, rx, ActorError::internal())).await;
                 }
                 if inst.reload || inst.gate.failed().is_some() {
-                    return inst.restart(rx).await;
+                    return Box::pin(inst.restart(rx)).await;
                 }
                 continue;
             }
             // After due schedules, so a busy mailbox cannot starve them.
             next = rx.recv() => next,
             () = tokio::time::sleep(idle.unwrap_or_default()), if idle.is_some() => {
-                inst.sleep(rx).await;
+                Box::pin(inst.sleep(rx)).await;
                 return;
             }
         };
         let Some(cmd) = next else { return };
+        let cmd = *cmd;
         if let Command::Stop { reply } = cmd {
-            inst.stop(rx).await;
+            Box::pin(inst.stop(rx)).await;
             let _ = reply.send(());
             return;
         }
@@ -117,7 +120,7 @@ pub(crate) async fn run<A: Actor>(
                 let _ = reply.send(Ok(false));
                 continue;
             }
-            return inst.destroy(rx, reply).await;
+            return Box::pin(inst.destroy(rx, reply)).await;
         }
         // Every turn's logs carry the actor and the connection it runs for.
         let span = tracing::info_span!(
@@ -127,19 +130,19 @@ pub(crate) async fn run<A: Actor>(
             actor_id = %inst.env.meta.id,
             conn = cmd.conn_id().map(ConnId::as_str),
         );
-        let turn = AssertUnwindSafe(inst.handle(cmd))
+        let turn = AssertUnwindSafe(Box::pin(inst.handle(cmd)))
             .catch_unwind()
             .instrument(span)
             .await;
-        if turn.is_err() && !inst.recover_from_panic(&id).await {
+        if turn.is_err() && !Box::pin(inst.recover_from_panic(&id)).await {
             // Nothing this instance handed to storage may land after a fresh one woke.
-            inst.gate.settle().await;
-            return refuse_all(&host, &id, rx, ActorError::internal()).await;
+            Box::pin(inst.gate.settle()).await;
+            return Box::pin(refuse_all(&host, &id, rx, ActorError::internal())).await;
         }
         if inst.reload || inst.gate.failed().is_some() {
             // A write was lost or its outcome is unknown: what is in memory may not be what
             // is stored.
-            return inst.restart(rx).await;
+            return Box::pin(inst.restart(rx)).await;
         }
     }
 }
@@ -170,7 +173,7 @@ fn far_future() -> tokio::time::Instant {
 async fn refuse_all<A: Actor>(
     host: &Host<A>,
     id: &ActorId,
-    mut rx: mpsc::Receiver<Command<A>>,
+    mut rx: mpsc::Receiver<Mail<A>>,
     err: ActorError,
 ) {
     rx.close();
@@ -295,4 +298,51 @@ pub(crate) fn mask<A: Actor>(err: Error, id: &str, during: &str) -> ActorError {
         tracing::error!(actor = A::NAME, id, during, error = %err, "internal error");
     }
     err.to_client()
+}
+
+#[cfg(test)]
+mod idle_size {
+    //! What an idle actor and an idle connection hold up front (issue: ≤ 2 KiB + state per
+    //! idle actor, ≤ 16 KiB per idle WebSocket): the task's future is allocated at its largest
+    //! state for as long as the actor is awake, and tokio allocates a channel's first block of
+    //! 32 slots when the channel is made.
+    use super::*;
+    use crate as rivet_actor;
+    use rivet_actor::prelude::*;
+
+    #[derive(Default, Serialize, Deserialize)]
+    pub struct Probe {
+        n: i64,
+    }
+
+    #[actor]
+    impl Probe {
+        #[action]
+        fn add(&mut self, by: i64) -> i64 {
+            self.n += by;
+            self.n
+        }
+    }
+
+    #[test]
+    fn the_task_and_the_channels_of_an_idle_actor_stay_small() {
+        let host = Host::<Probe>::new(
+            Arc::new(crate::storage::MemoryStorage::new()),
+            Default::default(),
+            Vec::new(),
+            Default::default(),
+            Default::default(),
+        );
+        let (_tx, rx) = mpsc::channel(1);
+        let task = run::<Probe>(host, ActorId("x".into()), rx);
+        // The instance itself plus the loop's wait; every turn and lifecycle step is boxed.
+        let instance = std::mem::size_of::<Instance<Probe>>();
+        assert!(
+            std::mem::size_of_val(&task) <= instance + 1536,
+            "the task future is {} bytes (instance {instance})",
+            std::mem::size_of_val(&task)
+        );
+        assert_eq!(std::mem::size_of::<Mail<Probe>>(), 8);
+        assert!(std::mem::size_of::<crate::runtime::Outbound>() <= 40);
+    }
 }
