@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use rivet_actor::storage::{
-    ActorRecord, ActorWrite, BoxFuture, KvPair, Storage, StorageResult, StorageStats,
+    ActorRecord, ActorWrite, BoxFuture, KvPair, Storage, StorageResult, StorageStats, WakeRead,
 };
 
 /// The storage methods [`Timed`] tells apart.
@@ -19,6 +19,7 @@ pub enum Method {
     InsertActor,
     ListActors,
     LoadState,
+    LoadForWake,
     Commit,
     KvGet,
     KvScanPrefix,
@@ -28,8 +29,9 @@ pub enum Method {
 
 impl Method {
     /// Every method, in the order reports list them.
-    pub const ALL: [Method; 10] = [
+    pub const ALL: [Method; 11] = [
         Method::FindByKey,
+        Method::LoadForWake,
         Method::FindById,
         Method::LoadState,
         Method::KvScanPrefix,
@@ -49,6 +51,7 @@ impl Method {
             Method::InsertActor => "insert_actor",
             Method::ListActors => "list_actors",
             Method::LoadState => "load_state",
+            Method::LoadForWake => "load_for_wake",
             Method::Commit => "commit",
             Method::KvGet => "kv_get",
             Method::KvScanPrefix => "kv_scan_prefix",
@@ -141,6 +144,14 @@ impl<S: Storage> Storage for Timed<S> {
 
     fn load_state<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<Vec<u8>>>> {
         self.timed(Method::LoadState, self.inner.load_state(id))
+    }
+
+    fn load_for_wake<'a>(
+        &'a self,
+        id: &'a str,
+        prefixes: &'a [&'a [u8]],
+    ) -> BoxFuture<'a, StorageResult<Option<WakeRead>>> {
+        self.timed(Method::LoadForWake, self.inner.load_for_wake(id, prefixes))
     }
 
     fn commit<'a>(&'a self, id: &'a str, write: ActorWrite) -> BoxFuture<'a, StorageResult<()>> {

@@ -204,12 +204,8 @@ impl<A: Actor> TurnSchedule<A> {
 }
 
 impl<A: Actor> Instance<A> {
-    /// Reads the actor's pending schedules (at wake).
-    pub(super) async fn load_schedules(&mut self) -> Result<(), ActorError> {
-        if A::Action::ALL.is_empty() {
-            return Ok(());
-        }
-        let rows = self.kv_rows(PREFIX).await?;
+    /// Takes in the actor's pending schedules, from the rows under `s/` read at wake.
+    pub(super) fn load_schedules(&mut self, rows: Vec<crate::storage::KvPair>) {
         let mut state = self.env.outbox.schedule.lock();
         for (key, value) in rows {
             let id = String::from_utf8_lossy(&key[PREFIX.len()..]).into_owned();
@@ -230,7 +226,6 @@ impl<A: Actor> Instance<A> {
                 }
             }
         }
-        Ok(())
     }
 
     /// Fires every due schedule, each as its own turn.

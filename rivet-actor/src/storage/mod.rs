@@ -281,6 +281,17 @@ impl ActorWrite {
     }
 }
 
+/// What [`Storage::load_for_wake`] reads for an actor about to wake.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WakeRead {
+    /// The actor's record.
+    pub record: ActorRecord,
+    /// Its encoded state, if it has one yet.
+    pub state: Option<Vec<u8>>,
+    /// Its kv rows under each prefix asked for, in key order.
+    pub rows: Vec<Vec<KvPair>>,
+}
+
 /// Counters describing the work a storage has done since it was opened.
 ///
 /// `syncs / commits` is the group-commit ratio: how many fsyncs each committed
@@ -341,6 +352,31 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Loads the actor's encoded state, `None` if it never committed one.
     fn load_state<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<Vec<u8>>>>;
+
+    /// What waking actor `id` reads: its record (`None` if there is none), its state and
+    /// its kv rows under each of `prefixes` (in that order). Backends that can answer in one
+    /// trip override it; the default makes the single reads one after another.
+    fn load_for_wake<'a>(
+        &'a self,
+        id: &'a str,
+        prefixes: &'a [&'a [u8]],
+    ) -> BoxFuture<'a, StorageResult<Option<WakeRead>>> {
+        Box::pin(async move {
+            let Some(record) = self.find_by_id(id).await? else {
+                return Ok(None);
+            };
+            let state = self.load_state(id).await?;
+            let mut rows = Vec::with_capacity(prefixes.len());
+            for prefix in prefixes {
+                rows.push(self.kv_scan_prefix(id, prefix).await?);
+            }
+            Ok(Some(WakeRead {
+                record,
+                state,
+                rows,
+            }))
+        })
+    }
 
     /// Applies one actor's writes atomically. Resolves only once the write is durable.
     /// Concurrent commits share one transaction and one fsync.

@@ -52,8 +52,20 @@ impl<A: Actor> Instance<A> {
             tracing::error!(actor = A::NAME, %id, %err, "storage failed while starting the actor");
             ActorError::start_failed()
         };
-        let record = match storage.find_by_id(id.as_str()).await.map_err(log_storage)? {
-            Some(record) if record.name == A::NAME => record,
+        // Record, state and schedule rows in one read (one trip to a SQLite reader).
+        let prefixes: &[&[u8]] = if <A::Action as crate::actor::Target>::ALL.is_empty() {
+            &[]
+        } else {
+            &[crate::runtime::schedule::PREFIX]
+        };
+        let read = storage
+            .load_for_wake(id.as_str(), prefixes)
+            .await
+            .map_err(log_storage)?;
+        let (record, saved, schedule_rows) = match read {
+            Some(read) if read.record.name == A::NAME => {
+                (read.record, read.state, read.rows.into_iter().next())
+            }
             _ => return Err(ActorError::not_found()),
         };
         let meta = ActorMeta {
@@ -62,7 +74,6 @@ impl<A: Actor> Instance<A> {
             key: record.key.clone().into(),
             data: host.data.clone(),
         };
-        let saved = storage.load_state(id.as_str()).await.map_err(log_storage)?;
         let create_ctx = CreateCtx { meta: &meta };
         let (state, saved) = match saved {
             Some(bytes) if record.created => match from_cbor::<A>(&bytes) {
@@ -107,7 +118,7 @@ impl<A: Actor> Instance<A> {
             replaying: None,
         };
         inst.load_queue().await?;
-        inst.load_schedules().await?;
+        inst.load_schedules(schedule_rows.unwrap_or_default());
         match saved {
             Some(bytes) => inst.saved = bytes,
             None if record.created => {

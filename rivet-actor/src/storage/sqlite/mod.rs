@@ -2,11 +2,13 @@
 //!
 //! - [`schema`]: connection setup, identity and version checks, migrations, row encoding.
 //! - [`writer`]: the writer thread that owns the write connection and batches commits.
+//! - [`reads`]: the point reads (record, state, kv rows) on a read connection.
 //! - [`reader`]: a bounded pool of read connections, read in place (`block_in_place`) on a
 //!   multi-threaded runtime.
 
 mod lock;
 mod reader;
+mod reads;
 mod schema;
 mod writer;
 
@@ -20,7 +22,7 @@ use self::schema::{ACTOR_COLUMNS, RawRecord, encode_key, sql_error};
 use self::writer::{Counters, Op, Writer};
 use super::{
     ActorRecord, ActorWrite, BoxFuture, KvPair, Storage, StorageError, StorageResult, StorageStats,
-    prefix_successor,
+    WakeRead, prefix_successor,
 };
 
 /// The default [`Storage`]: a SQLite file `actors.sqlite` in a data directory.
@@ -188,12 +190,31 @@ impl Storage for SqliteStorage {
 
     fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<ActorRecord>>> {
         let id = id.to_owned();
+        self.readers.run(move |conn| reads::record(conn, &id))
+    }
+
+    fn load_for_wake<'a>(
+        &'a self,
+        id: &'a str,
+        prefixes: &'a [&'a [u8]],
+    ) -> BoxFuture<'a, StorageResult<Option<WakeRead>>> {
+        let id = id.to_owned();
+        let prefixes: Vec<Vec<u8>> = prefixes.iter().map(|p| p.to_vec()).collect();
+        // One trip to a reader for what would be 2 + prefixes reads.
         self.readers.run(move |conn| {
-            conn.prepare_cached(&format!("SELECT {ACTOR_COLUMNS} FROM actors WHERE id = ?1"))
-                .and_then(|mut s| s.query_row([&id], RawRecord::from_row).optional())
-                .map_err(read_error("the record", &id))?
-                .map(RawRecord::decode)
-                .transpose()
+            let Some(record) = reads::record(conn, &id)? else {
+                return Ok(None);
+            };
+            let state = reads::state(conn, &id)?;
+            let rows = prefixes
+                .iter()
+                .map(|prefix| reads::rows(conn, &id, prefix))
+                .collect::<StorageResult<_>>()?;
+            Ok(Some(WakeRead {
+                record,
+                state,
+                rows,
+            }))
         })
     }
 
@@ -227,11 +248,7 @@ impl Storage for SqliteStorage {
 
     fn load_state<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<Vec<u8>>>> {
         let id = id.to_owned();
-        self.readers.run(move |conn| {
-            conn.prepare_cached("SELECT value FROM state WHERE id = ?1")
-                .and_then(|mut s| s.query_row([&id], |r| r.get(0)).optional())
-                .map_err(read_error("the state", &id))
-        })
+        self.readers.run(move |conn| reads::state(conn, &id))
     }
 
     fn commit<'a>(&'a self, id: &'a str, write: ActorWrite) -> BoxFuture<'a, StorageResult<()>> {
@@ -283,23 +300,8 @@ impl Storage for SqliteStorage {
     ) -> BoxFuture<'a, StorageResult<Vec<KvPair>>> {
         let id = id.to_owned();
         let prefix = prefix.to_vec();
-        self.readers.run(move |conn| {
-            let row = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?));
-            match prefix_successor(&prefix) {
-                Some(end) => conn
-                    .prepare_cached(
-                        "SELECT key, value FROM kv WHERE id = ?1 AND key >= ?2 AND key < ?3
-                         ORDER BY key",
-                    )
-                    .and_then(|mut s| s.query_map(params![id, prefix, end], row)?.collect()),
-                None => conn
-                    .prepare_cached(
-                        "SELECT key, value FROM kv WHERE id = ?1 AND key >= ?2 ORDER BY key",
-                    )
-                    .and_then(|mut s| s.query_map(params![id, prefix], row)?.collect()),
-            }
-            .map_err(read_error("kv rows", &id))
-        })
+        self.readers
+            .run(move |conn| reads::rows(conn, &id, &prefix))
     }
 
     fn destroy<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<bool>> {

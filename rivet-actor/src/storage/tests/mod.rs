@@ -72,3 +72,4 @@ mod conformance;
 mod merge;
 mod sqlite;
 mod throughput;
+mod wake_read;

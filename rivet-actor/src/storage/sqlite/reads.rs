@@ -1,0 +1,47 @@
+//! Point reads on a read connection, shared by the single reads of the [`Storage`] impl and
+//! the wake's combined read (one trip to a reader for record, state and rows).
+//!
+//! [`Storage`]: crate::storage::Storage
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::schema::{ACTOR_COLUMNS, RawRecord, sql_error};
+use crate::storage::{ActorRecord, KvPair, StorageError, StorageResult, prefix_successor};
+
+fn read_error(what: &str, id: &str) -> impl Fn(rusqlite::Error) -> StorageError {
+    let context = format!("reading {what} of actor {id:?}");
+    move |e| sql_error(&context, e)
+}
+
+/// The record of actor `id`.
+pub(super) fn record(conn: &Connection, id: &str) -> StorageResult<Option<ActorRecord>> {
+    conn.prepare_cached(&format!("SELECT {ACTOR_COLUMNS} FROM actors WHERE id = ?1"))
+        .and_then(|mut s| s.query_row([id], RawRecord::from_row).optional())
+        .map_err(read_error("the record", id))?
+        .map(RawRecord::decode)
+        .transpose()
+}
+
+/// The encoded state of actor `id`.
+pub(super) fn state(conn: &Connection, id: &str) -> StorageResult<Option<Vec<u8>>> {
+    conn.prepare_cached("SELECT value FROM state WHERE id = ?1")
+        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
+        .map_err(read_error("the state", id))
+}
+
+/// The kv rows of actor `id` whose keys start with `prefix`, in key order.
+pub(super) fn rows(conn: &Connection, id: &str, prefix: &[u8]) -> StorageResult<Vec<KvPair>> {
+    let row = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?));
+    match prefix_successor(prefix) {
+        Some(end) => conn
+            .prepare_cached(
+                "SELECT key, value FROM kv WHERE id = ?1 AND key >= ?2 AND key < ?3
+                 ORDER BY key",
+            )
+            .and_then(|mut s| s.query_map(params![id, prefix, end], row)?.collect()),
+        None => conn
+            .prepare_cached("SELECT key, value FROM kv WHERE id = ?1 AND key >= ?2 ORDER BY key")
+            .and_then(|mut s| s.query_map(params![id, prefix], row)?.collect()),
+    }
+    .map_err(read_error("kv rows", id))
+}
