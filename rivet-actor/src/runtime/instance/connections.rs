@@ -28,6 +28,21 @@ enum Reply<A: Actor> {
     Encoded(oneshot::Sender<Result<Value, ActorError>>),
 }
 
+/// `fut`'s output, or `Err(Elapsed)` once it has run `limit` past its first poll. A hook or
+/// action that finishes on its first poll — most do: they have nothing to await — costs no
+/// timer (registering and cancelling one is a good part of an in-process call).
+async fn within<F: std::future::Future>(
+    limit: std::time::Duration,
+    fut: F,
+) -> Result<F::Output, tokio::time::error::Elapsed> {
+    let mut fut = std::pin::pin!(fut);
+    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await;
+    match first {
+        std::task::Poll::Ready(out) => Ok(out),
+        std::task::Poll::Pending => tokio::time::timeout(limit, fut).await,
+    }
+}
+
 fn timed_out<A: Actor>(id: &str, hook: &str) -> ActorError {
     tracing::warn!(actor = A::NAME, id, hook, "a connect hook timed out");
     ActorError::hook_timed_out(hook)
@@ -49,14 +64,14 @@ impl<A: Actor> Instance<A> {
         let limit = self.host.config.connect_hook_timeout;
         // Hooks without `self` already ran, outside the turn (`Host::connection`).
         if !A::BEFORE_CONNECT_DETACHED {
-            tokio::time::timeout(limit, self.state.before_connect(&mut ctx, &params))
+            within(limit, self.state.before_connect(&mut ctx, &params))
                 .await
                 .map_err(|_| timed_out::<A>(&id, "before_connect"))?
                 .map_err(|err| mask::<A>(err, &id, "before_connect"))?;
         }
         let conn_state = match conn_state {
             Some(state) => state,
-            None => tokio::time::timeout(limit, self.state.conn_state(&mut ctx, &params))
+            None => within(limit, self.state.conn_state(&mut ctx, &params))
                 .await
                 .map_err(|_| timed_out::<A>(&id, "conn_state"))?
                 .map_err(|err| mask::<A>(err, &id, "conn_state"))?,
@@ -220,7 +235,7 @@ impl<A: Actor> Instance<A> {
         // An action that runs past the limit is cut off at its next `.await`; the turn then
         // fails like any other, so whatever it changed rolls back.
         let limit = self.host.config.action_timeout;
-        let result = match tokio::time::timeout(limit, self.state.dispatch(&mut ctx, call)).await {
+        let result = match within(limit, self.state.dispatch(&mut ctx, call)).await {
             Ok(result) => result,
             Err(_) => {
                 tracing::warn!(actor = A::NAME, id = %self.env.meta.id, action = action.name(), "an action timed out");
