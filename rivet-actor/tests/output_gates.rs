@@ -12,6 +12,7 @@ use rivet_actor::storage::{
     StorageError, StorageResult, StorageStats,
 };
 use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
 
 /// How many `add` and `read` turns ran (in memory, whatever became of their writes).
 static ADDS_RAN: AtomicUsize = AtomicUsize::new(0);
@@ -168,22 +169,14 @@ async fn serve(doorman: &Arc<Doorman>) -> (Registry, rivet_actor::server::Server
     (registry, server)
 }
 
-// The tests count `add` turns in one static: they take turns.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replies_wait_for_durability_while_the_actor_runs_on() {
-    let _turn = SERIAL.lock().await;
-    let doorman = Arc::new(Doorman::default());
-    let (_registry, server) = serve(&doorman).await;
-    let (client, key) = (Client::new(server.endpoint()), "gated");
-    let tally = client.get_or_create::<Tally>([key]);
-    assert_eq!(tally.add(1).await.unwrap(), 1);
-    let conn = tally.connect().await.unwrap();
-    let mut events = conn.events::<i64>();
-    // A call on the same connection is handled after the subscription: it is in place.
-    assert_eq!(conn.read().await.unwrap(), 1);
-
+/// With the door closed: `add(10)` (its write held at the door), then a read that sees it, then
+/// `add(100)` — each started once the one before has run in the actor, and the second add
+/// run although the first one's write is not durable.
+async fn three_turns_behind_a_held_write(
+    doorman: &Doorman,
+    client: &Client,
+    key: &'static str,
+) -> [JoinHandle<Result<i64, ClientError>>; 3] {
     doorman.closed.store(true, Ordering::SeqCst);
     let arrived = doorman.arrived.load(Ordering::SeqCst);
     let ran = ADDS_RAN.load(Ordering::SeqCst);
@@ -205,11 +198,31 @@ async fn replies_wait_for_durability_while_the_actor_runs_on() {
         let tally = client.get_or_create::<Tally>([key]);
         async move { tally.add(100).await }
     });
-    // The actor ran the second add although the first one's write is not durable...
     until("the second add runs", || {
         ADDS_RAN.load(Ordering::SeqCst) == ran + 2
     })
     .await;
+    [first, read, second]
+}
+
+// The tests count `add` turns in one static: they take turns.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_wait_for_durability_while_the_actor_runs_on() {
+    let _turn = SERIAL.lock().await;
+    let doorman = Arc::new(Doorman::default());
+    let (_registry, server) = serve(&doorman).await;
+    let (client, key) = (Client::new(server.endpoint()), "gated");
+    let tally = client.get_or_create::<Tally>([key]);
+    assert_eq!(tally.add(1).await.unwrap(), 1);
+    let conn = tally.connect().await.unwrap();
+    let mut events = conn.events::<i64>();
+    // A call on the same connection is handled after the subscription: it is in place.
+    assert_eq!(conn.read().await.unwrap(), 1);
+
+    // The actor runs the second add although the first one's write is not durable...
+    let [first, read, second] = three_turns_behind_a_held_write(&doorman, &client, key).await;
     // ...but nobody has heard of either, nor of the read that saw the first.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(!first.is_finished() && !read.is_finished() && !second.is_finished());
@@ -255,31 +268,7 @@ async fn a_lost_write_fails_every_turn_that_saw_it() {
     assert_eq!(conn.read().await.unwrap(), 1);
 
     doorman.fail.store(true, Ordering::SeqCst);
-    doorman.closed.store(true, Ordering::SeqCst);
-    let arrived = doorman.arrived.load(Ordering::SeqCst);
-    let ran = ADDS_RAN.load(Ordering::SeqCst);
-    let first = tokio::spawn({
-        let tally = client.get_or_create::<Tally>([key]);
-        async move { tally.add(10).await }
-    });
-    until("the first write reaches storage", || {
-        doorman.arrived.load(Ordering::SeqCst) > arrived
-    })
-    .await;
-    let reads = READS_RAN.load(Ordering::SeqCst);
-    let read = tokio::spawn({
-        let tally = client.get_or_create::<Tally>([key]);
-        async move { tally.read().await }
-    });
-    until("the read runs", || READS_RAN.load(Ordering::SeqCst) > reads).await;
-    let second = tokio::spawn({
-        let tally = client.get_or_create::<Tally>([key]);
-        async move { tally.add(100).await }
-    });
-    until("the second add runs", || {
-        ADDS_RAN.load(Ordering::SeqCst) == ran + 2
-    })
-    .await;
+    let [first, read, second] = three_turns_behind_a_held_write(&doorman, &client, key).await;
     tokio::time::sleep(Duration::from_millis(100)).await;
 
     // The first write fails: every turn that saw its state fails with it.
