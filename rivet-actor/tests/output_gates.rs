@@ -339,3 +339,49 @@ async fn turns_that_run_during_a_commit_share_the_next_one() {
     drop(reopened);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_write_holds_a_bounded_number_of_answers() {
+    let _turn = SERIAL.lock().await;
+    let doorman = Arc::new(Doorman::default());
+    let registry = Registry::builder()
+        .storage(Door(doorman.clone()))
+        .register::<Tally>()
+        .build();
+    let tally = Arc::new(registry.get_or_create::<Tally>("stalled").await.unwrap());
+    assert_eq!(tally.add(1).await.unwrap(), 1);
+    doorman.closed.store(true, Ordering::SeqCst);
+    let arrived = doorman.arrived.load(Ordering::SeqCst);
+    let first = tokio::spawn({
+        let tally = tally.clone();
+        async move { tally.add(10).await }
+    });
+    until("the write reaches storage", || {
+        doorman.arrived.load(Ordering::SeqCst) > arrived
+    })
+    .await;
+    // Reads behind the stuck write are held; past the gate's bound (4,096 answers) the actor
+    // takes no more commands, so the rest wait in the mailbox and in their senders.
+    let before = READS_RAN.load(Ordering::SeqCst);
+    let reads: Vec<_> = (0..6000)
+        .map(|_| {
+            let tally = tally.clone();
+            tokio::spawn(async move { tally.read().await })
+        })
+        .collect();
+    until("the gate fills", || {
+        READS_RAN.load(Ordering::SeqCst) - before >= 4000
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let ran = READS_RAN.load(Ordering::SeqCst) - before;
+    assert!(ran <= 4096, "{ran} reads ran behind a stuck write");
+    assert!(reads.iter().all(|read| !read.is_finished()));
+
+    doorman.closed.store(false, Ordering::SeqCst);
+    doorman.permits.add_permits(1);
+    assert_eq!(within("first", first).await.unwrap().unwrap(), 11);
+    for read in reads {
+        assert_eq!(within("a read", read).await.unwrap().unwrap(), 11);
+    }
+}

@@ -132,7 +132,7 @@ impl Gate {
                 let full = shared.queued.is_some()
                     && (shared.queued_rows + rows > max_rows
                         || shared.queued_bytes + bytes > MAX_QUEUED_BYTES
-                        || shared.queued_held.len() >= MAX_HELD);
+                        || shared.held() >= MAX_HELD);
                 if full {
                     None
                 } else {
@@ -173,6 +173,18 @@ impl Gate {
         }
     }
 
+    /// Waits while [`MAX_HELD`] outputs are held (a disk that stalls must not make an actor
+    /// hold answers without end: its mailbox fills instead, and senders wait).
+    pub(crate) async fn room(&self) {
+        loop {
+            let notified = self.inner.changed.notified();
+            if self.inner.lock().held() < MAX_HELD {
+                return;
+            }
+            notified.await;
+        }
+    }
+
     /// Waits until everything written so far is durable; the error of a lost write if not.
     pub(crate) async fn durable(&self) -> Result<(), ActorError> {
         let (tx, rx) = oneshot::channel();
@@ -203,6 +215,13 @@ impl Gate {
             }
             notified.await;
         }
+    }
+}
+
+impl Shared {
+    /// Outputs waiting, for the write in flight and the queued one.
+    fn held(&self) -> usize {
+        self.flying.len() + self.queued_held.len()
     }
 }
 
@@ -256,6 +275,8 @@ async fn commit_loop(inner: Arc<Inner>) {
                 for release in std::mem::take(&mut shared.flying) {
                     release(Ok(()));
                 }
+                drop(shared);
+                inner.changed.notify_waiters();
             }
             Err(err) => {
                 let err = inner.client_error(&err);

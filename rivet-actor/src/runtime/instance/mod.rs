@@ -77,6 +77,8 @@ pub(crate) async fn run<A: Actor>(
                     .unwrap_or_default()
         });
         let idle = host.config.idle_timeout.filter(|_| inst.conns.is_empty());
+        // No new command while the gate holds as many answers as it may.
+        Box::pin(inst.gate.room()).await;
         let next = tokio::select! {
             // A lost write first: a command that arrives after the loss must reach a fresh
             // instance, not fail with the loss.
