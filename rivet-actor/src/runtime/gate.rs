@@ -230,16 +230,6 @@ impl Inner {
         // Releases run under the lock but cannot panic halfway through our bookkeeping.
         self.shared.lock().unwrap_or_else(|p| p.into_inner())
     }
-
-    /// A storage failure as the client sees it: `actor.storage_full` when the disk is full
-    /// (it can retry once there is room), an internal error otherwise.
-    fn client_error(&self, err: &StorageError) -> ActorError {
-        tracing::error!(actor = self.actor, id = %self.id, %err, "storage failed");
-        match err {
-            StorageError::Full { .. } => ActorError::storage_full(),
-            _ => ActorError::internal(),
-        }
-    }
 }
 
 /// The committer: takes the queued write, commits it, releases what waited for it; again
@@ -279,7 +269,7 @@ async fn commit_loop(inner: Arc<Inner>) {
                 inner.changed.notify_waiters();
             }
             Err(err) => {
-                let err = inner.client_error(&err);
+                let err = storage_failed(inner.actor, &inner.id, &err);
                 shared.failed = Some(err.clone());
                 shared.queued = None;
                 let held = std::mem::take(&mut shared.queued_held);
@@ -292,6 +282,17 @@ async fn commit_loop(inner: Arc<Inner>) {
                 return;
             }
         }
+    }
+}
+
+/// A storage failure as the client sees it, logged with the actor it hit:
+/// `actor.storage_full` when the disk is full (it can retry once there is room), an internal
+/// error otherwise.
+pub(crate) fn storage_failed(actor: &str, id: &str, err: &StorageError) -> ActorError {
+    tracing::error!(actor, id, %err, "storage failed");
+    match err {
+        StorageError::Full { .. } => ActorError::storage_full(),
+        _ => ActorError::internal(),
     }
 }
 

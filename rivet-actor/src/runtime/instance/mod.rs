@@ -286,11 +286,7 @@ impl<A: Actor> Instance<A> {
     /// when the disk is full (it can retry once there is room) and an internal error
     /// otherwise.
     pub(crate) fn storage_failed(&self, err: crate::storage::StorageError) -> ActorError {
-        tracing::error!(actor = A::NAME, id = %self.env.meta.id, %err, "storage failed");
-        match err {
-            crate::storage::StorageError::Full { .. } => ActorError::storage_full(),
-            _ => ActorError::internal(),
-        }
+        crate::runtime::gate::storage_failed(A::NAME, &self.env.meta.id, &err)
     }
 }
 

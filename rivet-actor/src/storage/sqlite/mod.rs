@@ -18,6 +18,7 @@ use std::sync::Arc;
 use rusqlite::{OptionalExtension, params};
 
 use self::reader::Readers;
+use self::reads::read_error;
 use self::schema::{ACTOR_COLUMNS, RawRecord, encode_key, sql_error};
 use self::writer::{Counters, Op, Writer};
 use super::{
@@ -155,11 +156,6 @@ impl SqliteStorage {
     pub fn path(&self) -> &Path {
         &self.path
     }
-}
-
-fn read_error(what: &str, id: &str) -> impl Fn(rusqlite::Error) -> StorageError {
-    let context = format!("reading {what} of actor {id:?}");
-    move |e| sql_error(&context, e)
 }
 
 impl Storage for SqliteStorage {

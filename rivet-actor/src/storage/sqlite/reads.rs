@@ -8,7 +8,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::schema::{ACTOR_COLUMNS, RawRecord, sql_error};
 use crate::storage::{ActorRecord, KvPair, StorageError, StorageResult, prefix_successor};
 
-fn read_error(what: &str, id: &str) -> impl Fn(rusqlite::Error) -> StorageError {
+/// Maps a read's SQLite error to a storage error naming what was read, and of which actor.
+pub(super) fn read_error(what: &str, id: &str) -> impl Fn(rusqlite::Error) -> StorageError {
     let context = format!("reading {what} of actor {id:?}");
     move |e| sql_error(&context, e)
 }
