@@ -8,11 +8,14 @@ use std::time::Duration;
 
 use rivet_actor::prelude::*;
 use rivet_actor::storage::{
-    ActorRecord, ActorWrite, BoxFuture, KvPair, MemoryStorage, SqliteStorage, Storage,
-    StorageError, StorageResult, StorageStats,
+    ActorWrite, BoxFuture, MemoryStorage, SqliteStorage, Storage, StorageError, StorageResult,
 };
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
+
+#[path = "support/hooked_storage.rs"]
+mod hooked_storage;
+use hooked_storage::{CommitHook, Hooked};
 
 /// How many `add` and `read` turns ran (in memory, whatever became of their writes).
 static ADDS_RAN: AtomicUsize = AtomicUsize::new(0);
@@ -40,10 +43,9 @@ impl Tally {
     }
 }
 
-/// Memory storage whose commits can be stopped at the door (each then waits for a permit)
-/// and made to fail once let through.
+/// Commits stopped at the door when it is closed (each then waits for a permit), and
+/// failed once let through when `fail` is set.
 struct Doorman {
-    inner: MemoryStorage,
     closed: AtomicBool,
     permits: Semaphore,
     fail: AtomicBool,
@@ -54,7 +56,6 @@ struct Doorman {
 impl Default for Doorman {
     fn default() -> Self {
         Doorman {
-            inner: MemoryStorage::new(),
             closed: AtomicBool::new(false),
             permits: Semaphore::new(0),
             fail: AtomicBool::new(false),
@@ -63,82 +64,28 @@ impl Default for Doorman {
     }
 }
 
-/// The registry's handle on the shared doorman.
+/// The registry's handle on the test's doorman.
 struct Door(Arc<Doorman>);
 
-impl std::ops::Deref for Door {
-    type Target = Doorman;
-    fn deref(&self) -> &Doorman {
-        &self.0
-    }
-}
-
-impl Storage for Door {
-    fn find_by_key<'a>(
+impl CommitHook for Door {
+    fn commit<'a>(
         &'a self,
-        name: &'a str,
-        key: &'a [String],
-    ) -> BoxFuture<'a, StorageResult<Option<ActorRecord>>> {
-        self.inner.find_by_key(name, key)
-    }
-    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<ActorRecord>>> {
-        self.inner.find_by_id(id)
-    }
-    fn insert_actor(
-        &self,
-        record: ActorRecord,
-    ) -> BoxFuture<'_, StorageResult<(ActorRecord, bool)>> {
-        self.inner.insert_actor(record)
-    }
-    fn list_actors<'a>(
-        &'a self,
-        name: Option<&'a str>,
-    ) -> BoxFuture<'a, StorageResult<Vec<ActorRecord>>> {
-        self.inner.list_actors(name)
-    }
-    fn load_state<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<Vec<u8>>>> {
-        self.inner.load_state(id)
-    }
-    fn commit<'a>(&'a self, id: &'a str, write: ActorWrite) -> BoxFuture<'a, StorageResult<()>> {
+        inner: &'a MemoryStorage,
+        id: &'a str,
+        write: ActorWrite,
+    ) -> BoxFuture<'a, StorageResult<()>> {
         Box::pin(async move {
-            self.arrived.fetch_add(1, Ordering::SeqCst);
-            if self.closed.load(Ordering::SeqCst) {
-                self.permits.acquire().await.unwrap().forget();
-                if self.fail.load(Ordering::SeqCst) {
+            self.0.arrived.fetch_add(1, Ordering::SeqCst);
+            if self.0.closed.load(Ordering::SeqCst) {
+                self.0.permits.acquire().await.unwrap().forget();
+                if self.0.fail.load(Ordering::SeqCst) {
                     return Err(StorageError::Full {
                         what: "the test's full disk".into(),
                     });
                 }
             }
-            self.inner.commit(id, write).await
+            inner.commit(id, write).await
         })
-    }
-    fn kv_get<'a>(
-        &'a self,
-        id: &'a str,
-        key: &'a [u8],
-    ) -> BoxFuture<'a, StorageResult<Option<Vec<u8>>>> {
-        self.inner.kv_get(id, key)
-    }
-    fn kv_scan_prefix<'a>(
-        &'a self,
-        id: &'a str,
-        prefix: &'a [u8],
-    ) -> BoxFuture<'a, StorageResult<Vec<KvPair>>> {
-        self.inner.kv_scan_prefix(id, prefix)
-    }
-    fn actors_with_kv_prefix<'a>(
-        &'a self,
-        name: &'a str,
-        prefix: &'a [u8],
-    ) -> BoxFuture<'a, StorageResult<Vec<String>>> {
-        self.inner.actors_with_kv_prefix(name, prefix)
-    }
-    fn destroy<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
-        self.inner.destroy(id)
-    }
-    fn stats(&self) -> StorageStats {
-        self.inner.stats()
     }
 }
 
@@ -162,7 +109,7 @@ async fn until(what: &str, done: impl Fn() -> bool) {
 
 async fn serve(doorman: &Arc<Doorman>) -> (Registry, rivet_actor::server::Server) {
     let registry = Registry::builder()
-        .storage(Door(doorman.clone()))
+        .storage(Hooked::new(Door(doorman.clone())))
         .register::<Tally>()
         .build();
     let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
@@ -345,7 +292,7 @@ async fn a_stalled_write_holds_a_bounded_number_of_answers() {
     let _turn = SERIAL.lock().await;
     let doorman = Arc::new(Doorman::default());
     let registry = Registry::builder()
-        .storage(Door(doorman.clone()))
+        .storage(Hooked::new(Door(doorman.clone())))
         .register::<Tally>()
         .build();
     let tally = Arc::new(registry.get_or_create::<Tally>("stalled").await.unwrap());

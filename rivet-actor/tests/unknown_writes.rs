@@ -7,9 +7,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rivet_actor::prelude::*;
 use rivet_actor::storage::{
-    ActorRecord, ActorWrite, BoxFuture, KvPair, MemoryStorage, Storage, StorageError,
-    StorageResult, StorageStats,
+    ActorWrite, BoxFuture, MemoryStorage, Storage, StorageError, StorageResult,
 };
+
+#[path = "support/hooked_storage.rs"]
+mod hooked_storage;
+use hooked_storage::{CommitHook, Hooked};
 
 #[derive(Default, Serialize, Deserialize)]
 pub struct Tally {
@@ -30,42 +33,19 @@ impl Tally {
     }
 }
 
-/// Memory storage whose next commit is applied but answered as unknown, when armed.
-struct LostAnswers {
-    inner: MemoryStorage,
-    lose_next: Arc<AtomicBool>,
-}
+/// Applies every commit, but answers the next one as unknown when armed.
+struct LoseNextAnswer(Arc<AtomicBool>);
 
-impl Storage for LostAnswers {
-    fn find_by_key<'a>(
+impl CommitHook for LoseNextAnswer {
+    fn commit<'a>(
         &'a self,
-        name: &'a str,
-        key: &'a [String],
-    ) -> BoxFuture<'a, StorageResult<Option<ActorRecord>>> {
-        self.inner.find_by_key(name, key)
-    }
-    fn find_by_id<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<ActorRecord>>> {
-        self.inner.find_by_id(id)
-    }
-    fn insert_actor(
-        &self,
-        record: ActorRecord,
-    ) -> BoxFuture<'_, StorageResult<(ActorRecord, bool)>> {
-        self.inner.insert_actor(record)
-    }
-    fn list_actors<'a>(
-        &'a self,
-        name: Option<&'a str>,
-    ) -> BoxFuture<'a, StorageResult<Vec<ActorRecord>>> {
-        self.inner.list_actors(name)
-    }
-    fn load_state<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<Vec<u8>>>> {
-        self.inner.load_state(id)
-    }
-    fn commit<'a>(&'a self, id: &'a str, write: ActorWrite) -> BoxFuture<'a, StorageResult<()>> {
+        inner: &'a MemoryStorage,
+        id: &'a str,
+        write: ActorWrite,
+    ) -> BoxFuture<'a, StorageResult<()>> {
         Box::pin(async move {
-            self.inner.commit(id, write).await?;
-            if self.lose_next.swap(false, Ordering::SeqCst) {
+            inner.commit(id, write).await?;
+            if self.0.swap(false, Ordering::SeqCst) {
                 return Err(StorageError::Unknown {
                     what: "the answer was lost with the connection".into(),
                 });
@@ -73,43 +53,13 @@ impl Storage for LostAnswers {
             Ok(())
         })
     }
-    fn kv_get<'a>(
-        &'a self,
-        id: &'a str,
-        key: &'a [u8],
-    ) -> BoxFuture<'a, StorageResult<Option<Vec<u8>>>> {
-        self.inner.kv_get(id, key)
-    }
-    fn kv_scan_prefix<'a>(
-        &'a self,
-        id: &'a str,
-        prefix: &'a [u8],
-    ) -> BoxFuture<'a, StorageResult<Vec<KvPair>>> {
-        self.inner.kv_scan_prefix(id, prefix)
-    }
-    fn actors_with_kv_prefix<'a>(
-        &'a self,
-        name: &'a str,
-        prefix: &'a [u8],
-    ) -> BoxFuture<'a, StorageResult<Vec<String>>> {
-        self.inner.actors_with_kv_prefix(name, prefix)
-    }
-    fn destroy<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
-        self.inner.destroy(id)
-    }
-    fn stats(&self) -> StorageStats {
-        self.inner.stats()
-    }
 }
 
 #[tokio::test]
 async fn a_lost_answer_fails_the_turn_and_the_actor_reloads_what_was_stored() {
     let lose_next = Arc::new(AtomicBool::new(false));
     let registry = Registry::builder()
-        .storage(LostAnswers {
-            inner: MemoryStorage::new(),
-            lose_next: lose_next.clone(),
-        })
+        .storage(Hooked::new(LoseNextAnswer(lose_next.clone())))
         .register::<Tally>()
         .build();
     let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
