@@ -282,6 +282,28 @@ impl ActorWrite {
 }
 
 /// What [`Storage::load_for_wake`] reads for an actor about to wake.
+///
+/// ```
+/// use rivet_actor::storage::{ActorRecord, ActorWrite, MemoryStorage, Storage};
+///
+/// # #[tokio::main] async fn main() -> rivet_actor::storage::StorageResult<()> {
+/// let storage = MemoryStorage::new();
+/// let record = ActorRecord {
+///     id: "a1".into(), name: "counter".into(), key: vec!["k".into()],
+///     input: None, created: true, created_at_ms: 0,
+/// };
+/// storage.insert_actor(record).await?;
+/// let write = ActorWrite {
+///     state: Some(b"state".to_vec()),
+///     kv_put: vec![(b"s/one".to_vec(), b"row".to_vec())],
+///     ..Default::default()
+/// };
+/// storage.commit("a1", write).await?;
+/// let read = storage.load_for_wake("a1", &[b"s/"]).await?.expect("stored");
+/// assert_eq!(read.state.as_deref(), Some(&b"state"[..]));
+/// assert_eq!(read.rows, vec![vec![(b"s/one".to_vec(), b"row".to_vec())]]);
+/// # Ok(()) }
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WakeRead {
     /// The actor's record.
@@ -458,7 +480,8 @@ pub fn default_data_dir() -> PathBuf {
     }
 }
 
-/// Environment variable choosing the storage of a registry built without one:
+/// Environment variable choosing the storage of a registry built without one (read by
+/// [`default_storage_kind`]):
 /// `sqlite` (the default) or `memory` (nothing survives the process: for measuring and
 /// trying things out).
 pub const STORAGE_ENV: &str = "RIVET_ACTOR_STORAGE";
