@@ -41,6 +41,7 @@ pub mod engine;
 pub mod error;
 pub mod guard;
 mod ids;
+pub mod kv;
 pub mod origin;
 pub mod protocol;
 pub mod queue;

@@ -181,6 +181,25 @@ impl<'a, A: Actor> ActorCtx<'a, A> {
         self.effects.this()
     }
 
+    /// The actor's own ordered key/value storage, staged in this turn and committed with
+    /// it (see [`kv`](crate::kv)).
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Lamp;
+    /// # #[actor] impl Lamp {
+    /// #[action]
+    /// async fn remember(&self, c: &ActionCtx<'_, Self>, note: String) -> Result<Option<String>, Error> {
+    ///     let previous = c.kv().get("note").await?;
+    ///     c.kv().put("note", &note)?;
+    ///     Ok(previous)
+    /// }
+    /// # }
+    /// ```
+    pub fn kv(&self) -> crate::kv::Kv<'_> {
+        crate::kv::Kv::new(self.effects.kv())
+    }
+
     /// Sends a declared event to every connection subscribed to it, once this turn has
     /// succeeded. Broadcasting a type not declared in `#[actor(events(..))]` does not compile.
     ///

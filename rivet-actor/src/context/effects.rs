@@ -13,7 +13,7 @@ use crate::context::This;
 use crate::error::ActorError;
 use crate::queue::Taken;
 use crate::schedule::Scheduled;
-use crate::storage::BoxFuture;
+use crate::storage::{BoxFuture, KvPair, KvScan};
 use crate::value::Value;
 
 /// How a queue message ended, for a sender waiting on it: the consumer's response (if any),
@@ -45,6 +45,19 @@ pub(crate) trait TurnEffects<A: Actor>: Send + Sync {
     fn schedules(&self) -> Vec<Scheduled<A>>;
     /// The actor's typed client to itself.
     fn this(&self) -> This<A>;
+    /// The turn's view of the actor's key/value rows.
+    fn kv(&self) -> &dyn KvEffects;
+}
+
+/// What [`Kv`](crate::kv::Kv) asks of the executor: reads through the turn's staged writes,
+/// writes staged into the turn's commit (`runtime/kv.rs`). Keys are the user's encoded keys.
+pub(crate) trait KvEffects: Send + Sync {
+    fn get(&self, key: Vec<u8>) -> BoxFuture<'_, Result<Option<Vec<u8>>, ActorError>>;
+    fn scan(&self, scan: KvScan) -> BoxFuture<'_, Result<Vec<KvPair>, ActorError>>;
+    fn put(&self, key: Vec<u8>, value: Vec<u8>) -> Result<(), ActorError>;
+    fn delete(&self, key: Vec<u8>) -> Result<(), ActorError>;
+    /// Deletes `[start, end)` (no `end`: every key from `start` on).
+    fn delete_range(&self, start: Vec<u8>, end: Option<Vec<u8>>) -> Result<(), ActorError>;
 }
 
 /// Encodes `event` and stages it; an event that cannot be encoded is logged and dropped

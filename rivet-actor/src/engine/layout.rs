@@ -100,6 +100,11 @@ pub(crate) fn row_key(key: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The engine key after every runtime row (the end of a scan without an upper bound).
+pub(crate) fn rows_end() -> Vec<u8> {
+    vec![ROW + 1]
+}
+
 /// The runtime key of an engine row key (`None` if it is not a row).
 pub(crate) fn row_key_of(engine_key: &[u8]) -> Option<&[u8]> {
     engine_key.strip_prefix(&[ROW])

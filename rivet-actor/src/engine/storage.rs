@@ -17,7 +17,8 @@ use rivet_envoy_client::handle::EnvoyHandle;
 
 use crate::engine::layout::{self, Meta};
 use crate::storage::{
-    ActorRecord, ActorWrite, BoxFuture, KvPair, Storage, StorageError, StorageResult, StorageStats,
+    ActorRecord, ActorWrite, BoxFuture, KvPair, KvScan, Storage, StorageError, StorageResult,
+    StorageStats,
 };
 
 /// An actor this host runs: what the engine said of it, and its meta row as last committed.
@@ -216,6 +217,50 @@ impl EngineStorage {
     }
 
     /// The runtime's rows whose keys start with `prefix`, deleted ones included.
+    /// The live rows (runtime keys) in `scan`, a page of the engine's list at a time:
+    /// rows marked deleted but not yet removed are skipped, so a page may hold fewer.
+    async fn live_rows(&self, id: &str, scan: &KvScan) -> StorageResult<Vec<KvPair>> {
+        const PAGE: usize = 512;
+        let mut start = layout::row_key(&scan.start);
+        let mut end = match &scan.end {
+            Some(end) => layout::row_key(end),
+            None => layout::rows_end(),
+        };
+        let mut found = Vec::new();
+        while found.len() < scan.limit && start < end {
+            let page = (scan.limit - found.len()).min(PAGE);
+            let listed = self
+                .handle()?
+                .kv_list_range(
+                    id.to_owned(),
+                    start.clone(),
+                    end.clone(),
+                    true,
+                    Some(scan.reverse),
+                    Some(page as u64),
+                )
+                .await
+                .map_err(|err| failed("list", err))?;
+            let exhausted = listed.len() < page;
+            if let Some((last, _)) = listed.last() {
+                if scan.reverse {
+                    end = last.clone();
+                } else {
+                    start = [last.as_slice(), &[0]].concat();
+                }
+            }
+            found.extend(listed.into_iter().filter_map(|(key, stored)| {
+                let key = layout::row_key_of(&key)?.to_vec();
+                Some((key, layout::row_value(&stored)?.to_vec()))
+            }));
+            if exhausted {
+                break;
+            }
+        }
+        found.truncate(scan.limit);
+        Ok(found)
+    }
+
     async fn stored_rows(&self, id: &str, prefix: &[u8]) -> StorageResult<Vec<KvPair>> {
         self.handle()?
             .kv_list_prefix(id.to_owned(), layout::row_key(prefix), None, None)
@@ -352,6 +397,16 @@ impl Storage for EngineStorage {
                     }
                 }
             }
+            for (start, end) in &write.kv_delete_range {
+                let scan = KvScan {
+                    start: start.clone(),
+                    end: Some(end.clone()),
+                    limit: usize::MAX,
+                    reverse: false,
+                };
+                let live = self.live_rows(id, &scan).await?;
+                removed.extend(live.into_iter().map(|(key, _)| layout::row_key(&key)));
+            }
             removed.extend(write.kv_delete.iter().map(|k| layout::row_key(k)));
             removed.retain(|k| !put_keys.contains(k));
             removed.sort();
@@ -465,6 +520,14 @@ impl Storage for EngineStorage {
             rows.sort_by(|a, b| a.0.cmp(&b.0));
             Ok(rows)
         })
+    }
+
+    fn kv_range<'a>(
+        &'a self,
+        id: &'a str,
+        scan: &'a KvScan,
+    ) -> BoxFuture<'a, StorageResult<Vec<KvPair>>> {
+        Box::pin(self.live_rows(id, scan))
     }
 
     fn actors_with_kv_prefix<'a>(

@@ -288,6 +288,36 @@ impl ActorError {
         )
     }
 
+    /// `actor.kv_key_too_large`: a `c.kv()` key encodes to more than `max` bytes.
+    pub fn kv_key_too_large(size: usize, max: usize) -> Self {
+        Self::new(
+            "actor",
+            "kv_key_too_large",
+            format!("A kv key of {size} bytes is over the limit of {max} bytes"),
+        )
+    }
+
+    /// `actor.kv_value_too_large`: a `c.kv()` value encodes to more than `max` bytes.
+    pub fn kv_value_too_large(size: usize, max: usize) -> Self {
+        Self::new(
+            "actor",
+            "kv_value_too_large",
+            format!("A kv value of {size} bytes is over the limit of {max} bytes"),
+        )
+    }
+
+    /// `actor.kv_too_many_writes`: one turn staged more kv writes (rows or bytes) than one
+    /// commit may carry.
+    pub fn kv_too_many_writes(max_rows: usize, max_bytes: usize) -> Self {
+        Self::new(
+            "actor",
+            "kv_too_many_writes",
+            format!(
+                "A turn may write at most {max_rows} kv rows and {max_bytes} bytes; split the work over several turns"
+            ),
+        )
+    }
+
     /// `message.slow_consumer`: the connection fell more than `limit` bytes behind on its
     /// events and was cut off (the actor and other subscribers do not wait for it).
     pub fn slow_consumer(limit: usize) -> Self {

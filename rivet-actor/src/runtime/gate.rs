@@ -34,7 +34,9 @@ const MAX_HELD: usize = 4096;
 /// At most about this many bytes of merged writes wait before the actor waits too.
 const MAX_QUEUED_BYTES: usize = 16 << 20;
 
-/// One actor's gate. Shared with its committer task while a write is in flight.
+/// One actor's gate. Shared with its committer task while a write is in flight, and with
+/// the instance's `c.kv()` (whose reads wait for it).
+#[derive(Clone)]
 pub(crate) struct Gate {
     inner: Arc<Inner>,
 }
@@ -117,7 +119,7 @@ impl Gate {
     /// in flight). Waits only when the backlog is at its bound. `Err` when an earlier write
     /// was lost: the instance must reload.
     pub(crate) async fn submit(&self, write: ActorWrite) -> Result<(), ActorError> {
-        let rows = write.kv_put.len() + write.kv_delete.len() + write.kv_delete_prefix.len();
+        let rows = write.row_ops();
         let bytes = write_bytes(&write);
         let max_rows = self.inner.storage.max_rows_per_write();
         let mut write = Some(write);

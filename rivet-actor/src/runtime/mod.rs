@@ -11,6 +11,7 @@ pub(crate) mod erased;
 pub(crate) mod gate;
 pub(crate) mod host;
 pub(crate) mod instance;
+pub(crate) mod kv;
 pub(crate) mod lookup;
 pub(crate) mod outbound;
 pub(crate) mod queue;

@@ -8,11 +8,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::actor::{Actor, Target};
 use crate::conn::{Conn, ConnId, Request};
-use crate::context::effects::{Completion, TurnEffects};
+use crate::context::effects::{Completion, KvEffects, TurnEffects};
 use crate::context::{ActionCtx, ActorCtx, ActorMeta, ConnCtx, ConnectCtx, CreateCtx, This};
 use crate::error::ActorError;
 use crate::queue::Taken;
+use crate::runtime::gate::Gate;
 use crate::runtime::host::Host;
+use crate::runtime::kv::TurnKv;
 use crate::runtime::lookup::ActorId;
 use crate::runtime::queue::TurnQueue;
 use crate::runtime::schedule::TurnSchedule;
@@ -41,11 +43,19 @@ pub(crate) struct Outbox<A: Actor> {
     pub(crate) schedule: TurnSchedule<A>,
     /// The request this turn applies, if the engine may deliver it again.
     pub(crate) replay: crate::runtime::replay::TurnReplay,
+    /// The turn's `c.kv()` writes.
+    pub(crate) kv: TurnKv,
 }
 
 impl<A: Actor> Outbox<A> {
-    pub(crate) fn new(host: Arc<Host<A>>, actor: ActorId) -> Self {
+    pub(crate) fn new(host: Arc<Host<A>>, actor: ActorId, gate: Gate) -> Self {
         Self {
+            kv: TurnKv::new(
+                host.storage.clone(),
+                gate,
+                A::NAME,
+                actor.as_str().to_owned(),
+            ),
             actor,
             pending: Mutex::new(Vec::new()),
             queue: TurnQueue::new(Arc::clone(&host)),
@@ -60,6 +70,7 @@ impl<A: Actor> Outbox<A> {
         self.queue.stage(write);
         self.schedule.stage(write);
         self.replay.stage(write);
+        self.kv.stage(write);
     }
 
     /// The turn's write is committed (handed to the output gate): its staged effects take
@@ -83,6 +94,7 @@ impl<A: Actor> Outbox<A> {
         self.queue.abort();
         self.schedule.abort();
         self.replay.abort();
+        self.kv.abort();
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<Emit<A>>> {
@@ -151,6 +163,10 @@ impl<A: Actor> TurnEffects<A> for Outbox<A> {
             self.host.clone(),
             self.actor.clone(),
         )))
+    }
+
+    fn kv(&self) -> &dyn KvEffects {
+        &self.kv
     }
 }
 

@@ -5,8 +5,8 @@ use std::ops::Bound;
 use std::sync::{Mutex, MutexGuard};
 
 use super::{
-    ActorRecord, ActorWrite, BoxFuture, KvPair, Storage, StorageError, StorageResult, StorageStats,
-    prefix_successor,
+    ActorRecord, ActorWrite, BoxFuture, KvPair, KvScan, Storage, StorageError, StorageResult,
+    StorageStats, prefix_successor,
 };
 
 /// A [`Storage`] that keeps everything in a mutex-protected map. Nothing survives the process.
@@ -150,6 +150,7 @@ impl Storage for MemoryStorage {
         if write.mark_created {
             record.created = true;
         }
+        let touches_kv = write.row_ops() > 0;
         // Overwrite in place where a row exists: no key allocation on the hot path.
         if let Some(state) = write.state {
             match inner.state.get_mut(id) {
@@ -159,14 +160,20 @@ impl Storage for MemoryStorage {
                 }
             }
         }
-        let touches_kv = !(write.kv_delete_prefix.is_empty()
-            && write.kv_delete.is_empty()
-            && write.kv_put.is_empty());
         if touches_kv {
             let rows = inner.kv.entry(id.to_owned()).or_default();
             for prefix in &write.kv_delete_prefix {
                 let doomed: Vec<Vec<u8>> =
                     prefix_range(rows, prefix).map(|(k, _)| k.clone()).collect();
+                for key in doomed {
+                    rows.remove(&key);
+                }
+            }
+            for (start, end) in &write.kv_delete_range {
+                let doomed: Vec<Vec<u8>> = rows
+                    .range::<[u8], _>((Bound::Included(&start[..]), Bound::Excluded(&end[..])))
+                    .map(|(k, _)| k.clone())
+                    .collect();
                 for key in doomed {
                     rows.remove(&key);
                 }
@@ -209,6 +216,30 @@ impl Storage for MemoryStorage {
             })
             .unwrap_or_default();
         ready(Ok(rows))
+    }
+
+    fn kv_range<'a>(
+        &'a self,
+        id: &'a str,
+        scan: &'a KvScan,
+    ) -> BoxFuture<'a, StorageResult<Vec<KvPair>>> {
+        let inner = self.lock();
+        let Some(rows) = inner.kv.get(id) else {
+            return ready(Ok(Vec::new()));
+        };
+        let end = match &scan.end {
+            Some(end) if end.as_slice() <= scan.start.as_slice() => return ready(Ok(Vec::new())),
+            Some(end) => Bound::Excluded(&end[..]),
+            None => Bound::Unbounded,
+        };
+        let range = rows.range::<[u8], _>((Bound::Included(&scan.start[..]), end));
+        let pick = |(k, v): (&Vec<u8>, &Vec<u8>)| (k.clone(), v.clone());
+        let found = if scan.reverse {
+            range.rev().take(scan.limit).map(pick).collect()
+        } else {
+            range.take(scan.limit).map(pick).collect()
+        };
+        ready(Ok(found))
     }
 
     fn actors_with_kv_prefix<'a>(

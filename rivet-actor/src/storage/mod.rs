@@ -42,6 +42,7 @@
 
 mod memory;
 mod sqlite;
+mod write;
 
 #[cfg(test)]
 mod tests;
@@ -52,6 +53,7 @@ use std::pin::Pin;
 
 pub use memory::MemoryStorage;
 pub use sqlite::SqliteStorage;
+pub use write::{ActorWrite, KvScan};
 
 /// A boxed, `Send` future: the return type of every asynchronous [`Storage`] method.
 ///
@@ -183,102 +185,6 @@ pub struct ActorRecord {
     pub created: bool,
     /// Creation time, milliseconds since the Unix epoch.
     pub created_at_ms: i64,
-}
-
-/// One actor's writes from one turn, applied atomically by [`Storage::commit`].
-///
-/// Within one write the key/value operations are applied in this order: `kv_delete_prefix`,
-/// then `kv_delete`, then `kv_put`. A turn that deletes and later re-puts a key should
-/// therefore list the key only in `kv_put`; a put followed by a delete lists it only in
-/// `kv_delete`.
-///
-/// ```
-/// use rivet_actor::storage::ActorWrite;
-///
-/// let write = ActorWrite {
-///     state: Some(b"new state".to_vec()),
-///     kv_put: vec![(b"queue/0001".to_vec(), b"job".to_vec())],
-///     kv_delete_prefix: vec![b"cache/".to_vec()],
-///     ..Default::default()
-/// };
-/// assert!(!write.is_empty());
-/// assert!(ActorWrite::default().is_empty());
-/// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ActorWrite {
-    /// New encoded state, if it changed.
-    pub state: Option<Vec<u8>>,
-    /// Set the record's `created` flag.
-    pub mark_created: bool,
-    /// Key/value rows to insert or overwrite.
-    pub kv_put: Vec<(Vec<u8>, Vec<u8>)>,
-    /// Keys to delete.
-    pub kv_delete: Vec<Vec<u8>>,
-    /// Prefixes whose keys are all deleted (an empty prefix deletes every row of the actor).
-    pub kv_delete_prefix: Vec<Vec<u8>>,
-}
-
-impl ActorWrite {
-    /// Folds `next` into this write: committing the result changes storage exactly as
-    /// committing this write and then `next` would. Every backend applies a write's prefix
-    /// deletes, then its deletes, then its puts, so the merged write keeps each key in at
-    /// most one of `kv_delete` / `kv_put` (its last operation) and drops puts that a later
-    /// prefix delete removes.
-    ///
-    /// ```
-    /// use rivet_actor::storage::ActorWrite;
-    ///
-    /// let mut write = ActorWrite {
-    ///     state: Some(b"1".to_vec()),
-    ///     kv_put: vec![(b"a".to_vec(), b"x".to_vec())],
-    ///     ..Default::default()
-    /// };
-    /// write.then(ActorWrite {
-    ///     state: Some(b"2".to_vec()),
-    ///     kv_delete: vec![b"a".to_vec()],
-    ///     ..Default::default()
-    /// });
-    /// assert_eq!(write.state.as_deref(), Some(&b"2"[..]));
-    /// assert!(write.kv_put.is_empty());
-    /// assert_eq!(write.kv_delete, vec![b"a".to_vec()]);
-    /// ```
-    pub fn then(&mut self, next: ActorWrite) {
-        if next.state.is_some() {
-            self.state = next.state;
-        }
-        self.mark_created |= next.mark_created;
-        for prefix in next.kv_delete_prefix {
-            self.kv_put.retain(|(key, _)| !key.starts_with(&prefix));
-            self.kv_delete.retain(|key| !key.starts_with(&prefix));
-            self.kv_delete_prefix.push(prefix);
-        }
-        if !next.kv_delete.is_empty() {
-            let deleted: std::collections::HashSet<&[u8]> =
-                next.kv_delete.iter().map(Vec::as_slice).collect();
-            self.kv_put
-                .retain(|(key, _)| !deleted.contains(key.as_slice()));
-            let known: std::collections::HashSet<Vec<u8>> =
-                self.kv_delete.iter().cloned().collect();
-            self.kv_delete
-                .extend(next.kv_delete.into_iter().filter(|k| !known.contains(k)));
-        }
-        if !next.kv_put.is_empty() {
-            let put: std::collections::HashSet<&[u8]> =
-                next.kv_put.iter().map(|(k, _)| k.as_slice()).collect();
-            self.kv_delete.retain(|key| !put.contains(key.as_slice()));
-            self.kv_put.retain(|(key, _)| !put.contains(key.as_slice()));
-            self.kv_put.extend(next.kv_put);
-        }
-    }
-
-    /// Whether this write changes nothing (the runtime does not commit such writes).
-    pub fn is_empty(&self) -> bool {
-        self.state.is_none()
-            && !self.mark_created
-            && self.kv_put.is_empty()
-            && self.kv_delete.is_empty()
-            && self.kv_delete_prefix.is_empty()
-    }
 }
 
 /// What [`Storage::load_for_wake`] reads for an actor about to wake.
@@ -423,6 +329,29 @@ pub trait Storage: Send + Sync + 'static {
         prefix: &'a [u8],
     ) -> BoxFuture<'a, StorageResult<Vec<KvPair>>>;
 
+    /// Reads the actor's key/value rows in `scan`'s range, ordered by key (bytewise; largest
+    /// first when `reverse`), at most `scan.limit` of them. The default filters a scan of the
+    /// range's common prefix: backends that can seek override it.
+    fn kv_range<'a>(
+        &'a self,
+        id: &'a str,
+        scan: &'a KvScan,
+    ) -> BoxFuture<'a, StorageResult<Vec<KvPair>>> {
+        Box::pin(async move {
+            let common = match &scan.end {
+                Some(end) => common_prefix(&scan.start, end),
+                None => &[][..],
+            };
+            let mut rows = self.kv_scan_prefix(id, common).await?;
+            rows.retain(|(key, _)| scan.contains(key));
+            if scan.reverse {
+                rows.reverse();
+            }
+            rows.truncate(scan.limit);
+            Ok(rows)
+        })
+    }
+
     /// The ids of actors of type `name` that hold at least one kv row whose key starts with
     /// `prefix` (the runtime wakes actors with pending schedules this way after a restart).
     fn actors_with_kv_prefix<'a>(
@@ -537,4 +466,10 @@ pub(crate) fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
         }
     }
     None
+}
+
+/// The longest common prefix of `a` and `b`.
+fn common_prefix<'a>(a: &'a [u8], b: &[u8]) -> &'a [u8] {
+    let len = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    &a[..len]
 }

@@ -96,13 +96,13 @@ impl<A: Actor> Instance<A> {
             .create_vars(&create_ctx)
             .await
             .map_err(|err| mask::<A>(err, id.as_str(), "create_vars"))?;
-        let outbox = Outbox::new(Arc::clone(&host), id.clone());
         let gate = crate::runtime::gate::Gate::new(
             host.storage.clone(),
             host.metrics.clone(),
             A::NAME,
             id.as_str().to_owned(),
         );
+        let outbox = Outbox::new(Arc::clone(&host), id.clone(), gate.clone());
         let mut inst = Instance {
             gate,
             host,

@@ -22,8 +22,8 @@ use self::reads::read_error;
 use self::schema::{ACTOR_COLUMNS, RawRecord, encode_key, sql_error};
 use self::writer::{Counters, Op, Writer};
 use super::{
-    ActorRecord, ActorWrite, BoxFuture, KvPair, Storage, StorageError, StorageResult, StorageStats,
-    WakeRead, prefix_successor,
+    ActorRecord, ActorWrite, BoxFuture, KvPair, KvScan, Storage, StorageError, StorageResult,
+    StorageStats, WakeRead, prefix_successor,
 };
 
 /// The default [`Storage`]: a SQLite file `actors.sqlite` in a data directory.
@@ -298,6 +298,16 @@ impl Storage for SqliteStorage {
         let prefix = prefix.to_vec();
         self.readers
             .run(move |conn| reads::rows(conn, &id, &prefix))
+    }
+
+    fn kv_range<'a>(
+        &'a self,
+        id: &'a str,
+        scan: &'a KvScan,
+    ) -> BoxFuture<'a, StorageResult<Vec<KvPair>>> {
+        let id = id.to_owned();
+        let scan = scan.clone();
+        self.readers.run(move |conn| reads::range(conn, &id, &scan))
     }
 
     fn destroy<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<bool>> {

@@ -6,7 +6,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::schema::{ACTOR_COLUMNS, RawRecord, sql_error};
-use crate::storage::{ActorRecord, KvPair, StorageError, StorageResult, prefix_successor};
+use crate::storage::{ActorRecord, KvPair, KvScan, StorageError, StorageResult, prefix_successor};
 
 /// Maps a read's SQLite error to a storage error naming what was read, and of which actor.
 pub(super) fn read_error(what: &str, id: &str) -> impl Fn(rusqlite::Error) -> StorageError {
@@ -45,4 +45,24 @@ pub(super) fn rows(conn: &Connection, id: &str, prefix: &[u8]) -> StorageResult<
             .and_then(|mut s| s.query_map(params![id, prefix], row)?.collect()),
     }
     .map_err(read_error("kv rows", id))
+}
+
+/// The kv rows of actor `id` in `scan`'s range, in its order, at most `scan.limit`.
+pub(super) fn range(conn: &Connection, id: &str, scan: &KvScan) -> StorageResult<Vec<KvPair>> {
+    let row = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?));
+    // Both orders walk the (id, key) primary key; the limit stops the walk.
+    let sql = if scan.reverse {
+        "SELECT key, value FROM kv WHERE id = ?1 AND key >= ?2 AND (?3 IS NULL OR key < ?3)
+         ORDER BY key DESC LIMIT ?4"
+    } else {
+        "SELECT key, value FROM kv WHERE id = ?1 AND key >= ?2 AND (?3 IS NULL OR key < ?3)
+         ORDER BY key LIMIT ?4"
+    };
+    let limit = i64::try_from(scan.limit).unwrap_or(i64::MAX);
+    conn.prepare_cached(sql)
+        .and_then(|mut s| {
+            s.query_map(params![id, scan.start, scan.end, limit], row)?
+                .collect()
+        })
+        .map_err(read_error("kv rows", id))
 }

@@ -429,6 +429,11 @@ fn apply_commit(conn: &Connection, id: &str, write: &ActorWrite) -> StorageResul
         }
         .map_err(|e| sql_error(&ctx("deleting kv rows by prefix"), e))?;
     }
+    for (start, end) in &write.kv_delete_range {
+        conn.prepare_cached("DELETE FROM kv WHERE id = ?1 AND key >= ?2 AND key < ?3")
+            .and_then(|mut s| s.execute(params![id, start, end]))
+            .map_err(|e| sql_error(&ctx("deleting a range of kv rows"), e))?;
+    }
     if !write.kv_delete.is_empty() {
         let mut delete = conn
             .prepare_cached("DELETE FROM kv WHERE id = ?1 AND key = ?2")

@@ -236,6 +236,7 @@ async fn write_atomicity(s: &dyn Storage) {
         kv_put: kv(&[(b"new/1", b"n1"), (b"keep", b"k2")]),
         kv_delete: vec![b"old/1".to_vec()],
         kv_delete_prefix: vec![b"old/".to_vec()],
+        kv_delete_range: vec![(b"gone/".to_vec(), b"gone0".to_vec())],
     };
     s.commit("w1", write).await.unwrap();
     assert_eq!(s.load_state("w1").await.unwrap(), Some(b"S".to_vec()));

@@ -16,8 +16,8 @@ impl Lcg {
     }
 }
 
-/// A write of a few operations over a tiny key space, so that puts, deletes and prefix
-/// deletes of the same keys meet often.
+/// A write of a few operations over a tiny key space, so that puts, deletes, prefix and
+/// range deletes of the same keys meet often.
 fn random_write(rng: &mut Lcg, step: usize) -> ActorWrite {
     const KEYS: [&[u8]; 6] = [b"a", b"ab", b"abc", b"b", b"ba", b"c"];
     const PREFIXES: [&[u8]; 3] = [b"a", b"ab", b"b"];
@@ -32,6 +32,15 @@ fn random_write(rng: &mut Lcg, step: usize) -> ActorWrite {
             1 if rng.below(3) == 0 => write
                 .kv_delete_prefix
                 .push(PREFIXES[rng.below(3) as usize].to_vec()),
+            2 if rng.below(2) == 0 => {
+                let other = KEYS[rng.below(KEYS.len() as u64) as usize].to_vec();
+                let (start, end) = if key <= other {
+                    (key, other)
+                } else {
+                    (other, key)
+                };
+                write.kv_delete_range.push((start, end));
+            }
             _ => write.kv_put.push((key, format!("v{step}").into_bytes())),
         }
     }

@@ -70,6 +70,7 @@ fn kv(pairs: &[(&[u8], &[u8])]) -> Vec<(Vec<u8>, Vec<u8>)> {
 
 mod conformance;
 mod merge;
+mod range;
 mod sqlite;
 mod throughput;
 mod wake_read;

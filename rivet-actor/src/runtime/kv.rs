@@ -1,0 +1,269 @@
+//! `c.kv()` inside the executor: the actor's rows under [`USER_PREFIX`], a turn's writes
+//! staged in an overlay its reads look through, then added to the turn's storage write
+//! (`Outbox::stage`) or dropped with a failed turn.
+//!
+//! Reads that reach storage first wait for the writes the gate still holds (a row may be
+//! in one of them); a turn's own staged writes are answered from the overlay.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::context::effects::KvEffects;
+use crate::error::ActorError;
+use crate::kv::MAX_TURN_WRITES;
+use crate::runtime::gate::{Gate, storage_failed};
+use crate::storage::{ActorWrite, BoxFuture, KvPair, KvScan, Storage, prefix_successor};
+
+/// Where user rows live among the actor's kv rows (beside `q/`, `s/`, `r/`).
+pub(crate) const USER_PREFIX: &[u8] = b"u/";
+/// At most this many bytes of keys and values staged by one turn (the gate's bound for the
+/// writes it holds).
+const MAX_TURN_BYTES: usize = 16 << 20;
+
+/// The current turn's kv writes, keyed by their full (prefixed) keys.
+#[derive(Default)]
+struct Staged {
+    /// `Some`: put; `None`: deleted.
+    rows: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Ranges `[start, end)` deleted, applied before `rows`.
+    ranges: Vec<(Vec<u8>, Vec<u8>)>,
+    bytes: usize,
+}
+
+impl Staged {
+    fn deleted_by_range(&self, key: &[u8]) -> bool {
+        self.ranges
+            .iter()
+            .any(|(start, end)| key >= start.as_slice() && key < end.as_slice())
+    }
+
+    fn writes(&self) -> usize {
+        self.rows.len() + self.ranges.len()
+    }
+}
+
+/// One instance's `c.kv()`: shared by every turn of the instance, one turn at a time.
+pub(crate) struct TurnKv {
+    staged: Mutex<Staged>,
+    storage: Arc<dyn Storage>,
+    gate: Gate,
+    actor: &'static str,
+    id: String,
+    max_writes: usize,
+}
+
+impl TurnKv {
+    pub(crate) fn new(
+        storage: Arc<dyn Storage>,
+        gate: Gate,
+        actor: &'static str,
+        id: String,
+    ) -> Self {
+        // Leave room in one storage write for the turn's queue, schedule and replay rows.
+        let max_writes = MAX_TURN_WRITES.min(storage.max_rows_per_write().saturating_sub(28));
+        TurnKv {
+            staged: Mutex::default(),
+            storage,
+            gate,
+            actor,
+            id,
+            max_writes,
+        }
+    }
+
+    /// Moves the turn's writes into its storage write.
+    pub(crate) fn stage(&self, write: &mut ActorWrite) {
+        let staged = std::mem::take(&mut *self.lock());
+        write.kv_delete_range.extend(staged.ranges);
+        for (key, value) in staged.rows {
+            match value {
+                Some(value) => write.kv_put.push((key, value)),
+                None => write.kv_delete.push(key),
+            }
+        }
+    }
+
+    /// The turn failed: its writes are forgotten.
+    pub(crate) fn abort(&self) {
+        *self.lock() = Staged::default();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Staged> {
+        // Every update below leaves the overlay whole before it can panic.
+        self.staged
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Waits for the writes the gate holds: storage has every committed row after that.
+    async fn settled(&self) -> Result<(), ActorError> {
+        if !self.gate.is_clear() {
+            self.gate.durable().await?;
+        }
+        Ok(())
+    }
+
+    fn stage_write(&self, key: Vec<u8>, value: Option<Vec<u8>>) -> Result<(), ActorError> {
+        let mut staged = self.lock();
+        let size = key.len() + value.as_ref().map_or(0, Vec::len);
+        let new_row = !staged.rows.contains_key(&key);
+        if (new_row && staged.writes() >= self.max_writes) || staged.bytes + size > MAX_TURN_BYTES {
+            return Err(ActorError::kv_too_many_writes(
+                self.max_writes,
+                MAX_TURN_BYTES,
+            ));
+        }
+        staged.bytes += size;
+        staged.rows.insert(key, value);
+        Ok(())
+    }
+
+    /// Storage rows of `scan` (full keys) that the overlay leaves standing, a page at a
+    /// time until `scan.limit` of them are found or the range is read to its end.
+    async fn stored_rows(&self, scan: &KvScan) -> Result<(Vec<KvPair>, bool), ActorError> {
+        let mut cursor = scan.clone();
+        let mut kept = Vec::new();
+        loop {
+            let overridden = {
+                let staged = self.lock();
+                staged.rows.keys().filter(|k| cursor.contains(k)).count()
+            };
+            let want = (scan.limit - kept.len()).saturating_add(overridden).max(1);
+            cursor.limit = want;
+            let page = self
+                .storage
+                .kv_range(&self.id, &cursor)
+                .await
+                .map_err(|err| storage_failed(self.actor, &self.id, &err))?;
+            let exhausted = page.len() < want;
+            if let Some((last, _)) = page.last() {
+                if scan.reverse {
+                    cursor.end = Some(last.clone());
+                } else {
+                    cursor.start = [last.as_slice(), &[0]].concat();
+                }
+            }
+            {
+                let staged = self.lock();
+                kept.extend(page.into_iter().filter(|(key, _)| {
+                    !staged.rows.contains_key(key) && !staged.deleted_by_range(key)
+                }));
+            }
+            if exhausted || kept.len() >= scan.limit {
+                return Ok((kept, exhausted));
+            }
+        }
+    }
+}
+
+/// `key` under [`USER_PREFIX`].
+fn user_key(key: &[u8]) -> Vec<u8> {
+    [USER_PREFIX, key].concat()
+}
+
+/// The end of the user rows: a scan without an upper bound stops here.
+fn user_end() -> Vec<u8> {
+    prefix_successor(USER_PREFIX).expect("the prefix is not all 0xff")
+}
+
+impl KvEffects for TurnKv {
+    fn get(&self, key: Vec<u8>) -> BoxFuture<'_, Result<Option<Vec<u8>>, ActorError>> {
+        Box::pin(async move {
+            let key = user_key(&key);
+            {
+                let staged = self.lock();
+                if let Some(value) = staged.rows.get(&key) {
+                    return Ok(value.clone());
+                }
+                if staged.deleted_by_range(&key) {
+                    return Ok(None);
+                }
+            }
+            self.settled().await?;
+            self.storage
+                .kv_get(&self.id, &key)
+                .await
+                .map_err(|err| storage_failed(self.actor, &self.id, &err))
+        })
+    }
+
+    fn scan(&self, scan: KvScan) -> BoxFuture<'_, Result<Vec<KvPair>, ActorError>> {
+        Box::pin(async move {
+            let full = KvScan {
+                start: user_key(&scan.start),
+                end: Some(scan.end.as_deref().map_or_else(user_end, user_key)),
+                limit: scan.limit,
+                reverse: scan.reverse,
+            };
+            if full.limit == 0 || full.end.as_deref() <= Some(full.start.as_slice()) {
+                return Ok(Vec::new());
+            }
+            self.settled().await?;
+            let (stored, exhausted) = self.stored_rows(&full).await?;
+            // The boundary of what storage was read up to: staged puts past it wait for a
+            // later page (unless storage was read to the end).
+            let boundary = (!exhausted).then(|| stored.last().map(|(k, _)| k.clone()));
+            let mut rows: BTreeMap<Vec<u8>, Vec<u8>> = stored.into_iter().collect();
+            {
+                let staged = self.lock();
+                let range = (
+                    Bound::Included(full.start.clone()),
+                    Bound::Excluded(full.end.clone().unwrap_or_default()),
+                );
+                for (key, value) in staged.rows.range(range) {
+                    let within = match &boundary {
+                        Some(Some(last)) if full.reverse => key >= last,
+                        Some(Some(last)) => key <= last,
+                        _ => true,
+                    };
+                    if let (Some(value), true) = (value, within) {
+                        rows.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+            let strip =
+                |(key, value): (Vec<u8>, Vec<u8>)| (key[USER_PREFIX.len()..].to_vec(), value);
+            Ok(if full.reverse {
+                rows.into_iter().rev().take(full.limit).map(strip).collect()
+            } else {
+                rows.into_iter().take(full.limit).map(strip).collect()
+            })
+        })
+    }
+
+    fn put(&self, key: Vec<u8>, value: Vec<u8>) -> Result<(), ActorError> {
+        self.stage_write(user_key(&key), Some(value))
+    }
+
+    fn delete(&self, key: Vec<u8>) -> Result<(), ActorError> {
+        self.stage_write(user_key(&key), None)
+    }
+
+    fn delete_range(&self, start: Vec<u8>, end: Option<Vec<u8>>) -> Result<(), ActorError> {
+        let start = user_key(&start);
+        let end = end.as_deref().map_or_else(user_end, user_key);
+        if end <= start {
+            return Ok(());
+        }
+        let mut staged = self.lock();
+        if staged.writes() >= self.max_writes {
+            return Err(ActorError::kv_too_many_writes(
+                self.max_writes,
+                MAX_TURN_BYTES,
+            ));
+        }
+        // Earlier staged writes in the range are gone; later ones go in `rows` again.
+        let doomed: Vec<Vec<u8>> = staged
+            .rows
+            .range(start.clone()..end.clone())
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in doomed {
+            staged.rows.remove(&key);
+        }
+        staged.bytes += start.len() + end.len();
+        staged.ranges.push((start, end));
+        Ok(())
+    }
+}

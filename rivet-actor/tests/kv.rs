@@ -1,0 +1,311 @@
+//! `c.kv()` through a real server and the typed client, on SQLite: writes commit with the
+//! turn's state (or not at all, on an error or a panic), a turn reads its own writes,
+//! ranges and prefixes come back in key order, limits are typed errors, and everything
+//! acknowledged is there after a restart.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use rivet_actor::kv::Scan;
+use rivet_actor::prelude::*;
+
+#[derive(Default, Serialize, Deserialize)]
+pub struct Notebook {
+    count: u64,
+}
+
+#[actor]
+impl Notebook {
+    /// Appends a note under the next number; the note and the count commit together.
+    #[action]
+    async fn add(&mut self, c: &mut ActionCtx<'_, Self>, text: String) -> Result<u64, Error> {
+        self.count += 1;
+        c.kv().put(&key(self.count), &text)?;
+        let seen: Option<String> = c.kv().get(&key(self.count)).await?;
+        if seen.as_deref() != Some(text.as_str()) {
+            return Err(UserError::new("the turn did not read its own write").into());
+        }
+        Ok(self.count)
+    }
+
+    #[action]
+    fn add_then_fail(&mut self, c: &mut ActionCtx<'_, Self>, text: String) -> Result<u64, Error> {
+        self.count += 1;
+        c.kv().put(&key(self.count), &text)?;
+        c.kv().delete_range(key(0)..key(self.count))?;
+        Err(UserError::new("changed my mind").code("refused").into())
+    }
+
+    #[action]
+    fn add_then_panic(&mut self, c: &mut ActionCtx<'_, Self>, text: String) -> u64 {
+        self.count += 1;
+        c.kv().put(&key(self.count), &text).unwrap();
+        c.kv().delete(&key(1)).unwrap();
+        panic!("a bug after writing");
+    }
+
+    #[action]
+    fn count(&self) -> u64 {
+        self.count
+    }
+
+    #[action]
+    async fn note(&self, c: &ActionCtx<'_, Self>, n: u64) -> Result<Option<String>, Error> {
+        Ok(c.kv().get(&key(n)).await?)
+    }
+
+    #[action]
+    async fn latest(&self, c: &ActionCtx<'_, Self>, n: usize) -> Result<Vec<(u64, String)>, Error> {
+        let rows: Vec<(Note, String)> = c
+            .kv()
+            .prefix(&("n",), Scan::new().limit(n).reverse())
+            .await?;
+        Ok(numbered(rows))
+    }
+
+    #[action]
+    async fn between(
+        &self,
+        c: &ActionCtx<'_, Self>,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<(u64, String)>, Error> {
+        let rows = c.kv().range(key(from)..=key(to), Scan::new()).await?;
+        Ok(numbered(rows))
+    }
+
+    #[action]
+    fn forget_before(&self, c: &ActionCtx<'_, Self>, n: u64) -> Result<(), Error> {
+        Ok(c.kv().delete_range(..key(n))?)
+    }
+
+    /// Tags live under `("tag", name, n)`, a second key space beside the notes.
+    #[action]
+    fn tag(&self, c: &ActionCtx<'_, Self>, name: String, n: u64) -> Result<(), Error> {
+        Ok(c.kv().put(&("tag", name, n), &n)?)
+    }
+
+    #[action]
+    async fn tagged(&self, c: &ActionCtx<'_, Self>, name: String) -> Result<Vec<u64>, Error> {
+        let rows: Vec<((String, String, u64), u64)> =
+            c.kv().prefix(&("tag", name), Scan::new()).await?;
+        Ok(rows.into_iter().map(|(_, n)| n).collect())
+    }
+
+    /// Stages puts, a delete and a range delete over stored rows 1..=3, then reads: the
+    /// answer must be what storage will hold once the turn commits.
+    #[action]
+    async fn shuffle_and_read(
+        &self,
+        c: &ActionCtx<'_, Self>,
+    ) -> Result<(Numbered, Numbered, Option<String>), Error> {
+        let kv = c.kv();
+        kv.put(&key(10), "ten")?;
+        kv.put(&key(11), "eleven")?;
+        kv.delete(&key(10))?;
+        kv.delete_range(key(1)..key(3))?;
+        kv.put(&key(1), "one again")?;
+        let forward = kv.prefix(&("n",), Scan::new().limit(3)).await?;
+        let backward = kv
+            .range(key(0)..key(100), Scan::new().limit(2).reverse())
+            .await?;
+        Ok((
+            numbered(forward),
+            numbered(backward),
+            kv.get(&key(2)).await?,
+        ))
+    }
+
+    #[action]
+    fn oversized(&self, c: &ActionCtx<'_, Self>, what: String) -> Result<(), Error> {
+        let kv = c.kv();
+        match what.as_str() {
+            "key" => kv.put(&"k".repeat(3000), &1)?,
+            "value" => kv.put(&key(1), &"v".repeat(200 * 1024))?,
+            _ => {
+                for n in 0..20_000u64 {
+                    kv.put(&key(1_000_000 + n), &n)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Notes as `(number, text)`.
+type Numbered = Vec<(u64, String)>;
+
+/// Notes live under `("n", number)`, tags under `("tag", name, number)`.
+type Note = (String, u64);
+
+fn key(n: u64) -> Note {
+    ("n".to_owned(), n)
+}
+
+fn numbered(rows: Vec<(Note, String)>) -> Vec<(u64, String)> {
+    rows.into_iter().map(|((_, n), text)| (n, text)).collect()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "rivet-actor-kv-{name}-{}-{}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Runs `work` in a runtime of its own, as one process would: when it returns, every
+/// instance task is gone and the storage is closed.
+fn in_process<T>(work: impl std::future::Future<Output = T>) -> T {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let out = runtime.block_on(work);
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    out
+}
+
+async fn serve(dir: &PathBuf) -> (Registry, rivet_actor::server::Server, Client) {
+    let registry = Registry::builder()
+        .data_dir(dir)
+        .register::<Notebook>()
+        .build();
+    let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let client = Client::new(server.endpoint());
+    (registry, server, client)
+}
+
+fn notes(pairs: &[(u64, &str)]) -> Vec<(u64, String)> {
+    pairs.iter().map(|(n, t)| (*n, t.to_string())).collect()
+}
+
+#[test]
+fn writes_commit_with_the_turn_roll_back_with_it_and_survive_a_restart() {
+    let dir = temp_dir("commit");
+    in_process(async {
+        let (_registry, _server, client) = serve(&dir).await;
+        let book = client.get_or_create::<Notebook>(["main"]);
+        for text in ["a", "b", "c"] {
+            book.add(text.into()).await.unwrap();
+        }
+        assert_eq!(book.latest(2).await.unwrap(), notes(&[(3, "c"), (2, "b")]));
+        assert_eq!(
+            book.between(2, 3).await.unwrap(),
+            notes(&[(2, "b"), (3, "c")])
+        );
+
+        // A failed turn: neither the count nor its kv writes are kept.
+        let err = book.add_then_fail("d".into()).await.unwrap_err();
+        assert_eq!(err.code(), Some("refused"), "{err:?}");
+        assert_eq!(book.count().await.unwrap(), 3);
+        assert_eq!(book.note(4).await.unwrap(), None);
+        assert_eq!(book.note(1).await.unwrap().as_deref(), Some("a"));
+
+        // A panicking turn: the same.
+        let err = book.add_then_panic("e".into()).await.unwrap_err();
+        assert_eq!(err.code(), Some("internal_error"), "{err:?}");
+        assert_eq!(book.count().await.unwrap(), 3);
+        assert_eq!(book.note(4).await.unwrap(), None);
+        assert_eq!(book.note(1).await.unwrap().as_deref(), Some("a"));
+
+        book.tag("red".into(), 1).await.unwrap();
+        book.tag("red".into(), 3).await.unwrap();
+        book.tag("redder".into(), 2).await.unwrap();
+        assert_eq!(book.tagged("red".into()).await.unwrap(), [1, 3]);
+
+        book.forget_before(2).await.unwrap();
+        assert_eq!(book.note(1).await.unwrap(), None);
+    });
+    // A new process on the same data directory.
+    in_process(async {
+        let (_registry, _server, client) = serve(&dir).await;
+        let book = client.get_or_create::<Notebook>(["main"]);
+        assert_eq!(book.count().await.unwrap(), 3);
+        assert_eq!(book.latest(10).await.unwrap(), notes(&[(3, "c"), (2, "b")]));
+        assert_eq!(book.tagged("red".into()).await.unwrap(), [1, 3]);
+        assert_eq!(book.tagged("redder".into()).await.unwrap(), [2]);
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_turn_reads_its_own_writes_through_ranges() {
+    let dir = temp_dir("overlay");
+    in_process(async {
+        let (_registry, _server, client) = serve(&dir).await;
+        let book = client.get_or_create::<Notebook>(["overlay"]);
+        for text in ["a", "b", "c"] {
+            book.add(text.into()).await.unwrap();
+        }
+        let (forward, backward, two) = book.shuffle_and_read().await.unwrap();
+        // Stored 1..=3; staged: 1..3 deleted, 1 put again, 11 put (10 put then deleted).
+        assert_eq!(
+            forward,
+            notes(&[(1, "one again"), (3, "c"), (11, "eleven")])
+        );
+        assert_eq!(backward, notes(&[(11, "eleven"), (3, "c")]));
+        assert_eq!(two, None);
+        // Once committed, storage says the same.
+        assert_eq!(
+            book.latest(10).await.unwrap(),
+            notes(&[(11, "eleven"), (3, "c"), (1, "one again")])
+        );
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn limits_are_typed_errors_and_store_nothing() {
+    let dir = temp_dir("limits");
+    in_process(async {
+        let (_registry, _server, client) = serve(&dir).await;
+        let book = client.get_or_create::<Notebook>(["limits"]);
+        book.add("a".into()).await.unwrap();
+        for (what, code) in [
+            ("key", "kv_key_too_large"),
+            ("value", "kv_value_too_large"),
+            ("rows", "kv_too_many_writes"),
+        ] {
+            let err = book.oversized(what.into()).await.unwrap_err();
+            assert_eq!(err.code(), Some(code), "{what}: {err:?}");
+            let group = err.actor_error().map(|e| e.group.as_str());
+            assert_eq!(group, Some("actor"), "{what}: {err:?}");
+        }
+        assert_eq!(book.latest(100).await.unwrap(), notes(&[(1, "a")]));
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn concurrent_turns_share_commits_and_keep_every_write() {
+    let dir = temp_dir("concurrent");
+    in_process(async {
+        let (_registry, _server, client) = serve(&dir).await;
+        let calls: Vec<_> = (0..200)
+            .map(|i| {
+                let book = client.get_or_create::<Notebook>(["busy"]);
+                tokio::spawn(async move { book.add(format!("n{i}")).await })
+            })
+            .collect();
+        let mut numbers = Vec::new();
+        for call in calls {
+            numbers.push(call.await.unwrap().unwrap());
+        }
+        numbers.sort();
+        assert_eq!(numbers, (1..=200).collect::<Vec<u64>>());
+        let book = client.get_or_create::<Notebook>(["busy"]);
+        assert_eq!(book.latest(1000).await.unwrap().len(), 200);
+    });
+    in_process(async {
+        let (_registry, _server, client) = serve(&dir).await;
+        let book = client.get_or_create::<Notebook>(["busy"]);
+        let stored = book.latest(1000).await.unwrap();
+        assert_eq!(stored.len(), 200);
+        assert_eq!(stored[0].0, 200);
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
