@@ -6,11 +6,15 @@
 //! them all; `examples/tests/` drives them with the generated Rust client and the npm client.
 
 //!
+//! [`history`] is a chat room whose history lives in the actor's `c.kv()` rows, so a send
+//! costs the same with a million stored messages as with none.
+//!
 //! [`ledger`] is engine mode's scale-out example: a counter that says which host process
 //! runs it (`src/bin/engine_host.rs` hosts it on a Rivet Engine; `examples/tests/engine_*`
 //! spread it over several hosts and kill some).
 
 #![warn(missing_docs)]
 
+pub mod history;
 pub mod ledger;
 pub mod seeds;
