@@ -49,7 +49,7 @@ use proc_macro::TokenStream;
 /// | `#[create_state]` | none | `&CreateCtx<'_>` | optional `input: I` | `Self` or `Result<Self, E>` |
 /// | `#[on_migrate]` | none | none | `old: Value` | `Self` or `Result<Self, E>` |
 /// | `#[create_vars]` | `&self` or none | `&CreateCtx<'_>` | none | `V` or `Result<V, E>` |
-/// | `#[on_create]`, `#[on_wake]`, `#[on_sleep]` | `&mut self` | `&mut ActorCtx<'_, Self>` | none | `()` or `Result<(), E>` |
+/// | `#[on_create]`, `#[on_wake]`, `#[on_sleep]`, `#[on_destroy]` | `&mut self` | `&mut ActorCtx<'_, Self>` | none | `()` or `Result<(), E>` |
 /// | `#[on_state_change]` | `&self` | `&ActorCtx<'_, Self>` | none | `()` |
 /// | `#[before_connect]` | `&self` | `&mut ConnectCtx<'_, Self>` or `&ConnectCtx` | optional `params: &P` | `Result<(), E>` |
 /// | `#[conn_state]` | `&self` | same | optional `params: &P` | `S` or `Result<S, E>` |

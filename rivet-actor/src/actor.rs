@@ -220,6 +220,16 @@ pub trait Actor:
         async { Ok(()) }
     }
 
+    /// Runs once when the actor is destroyed, before its storage is removed (its
+    /// connections are still open; a failure is logged and the destroy goes on).
+    fn on_destroy(
+        &mut self,
+        ctx: &mut ActorCtx<'_, Self>,
+    ) -> impl Future<Output = Result<(), Error>> + Send {
+        let _ = ctx;
+        async { Ok(()) }
+    }
+
     /// Runs after a turn changed the state.
     fn on_state_change(&self, ctx: &ActorCtx<'_, Self>) -> impl Future<Output = ()> + Send {
         let _ = ctx;

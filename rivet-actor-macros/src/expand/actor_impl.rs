@@ -111,6 +111,7 @@ pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
         (Kind::OnCreate, quote!(on_create)),
         (Kind::OnWake, quote!(on_wake)),
         (Kind::OnSleep, quote!(on_sleep)),
+        (Kind::OnDestroy, quote!(on_destroy)),
     ] {
         if let Some(hook) = model.hook(kind) {
             let body = into_unit_result(hook, call_user(hook, Some(&ctx), &[]));

@@ -10,6 +10,7 @@ pub enum Kind {
     OnCreate,
     OnWake,
     OnSleep,
+    OnDestroy,
     OnStateChange,
     BeforeConnect,
     ConnState,
@@ -24,7 +25,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 19] = [
         Kind::Action,
         Kind::CreateState,
         Kind::CreateVars,
@@ -32,6 +33,7 @@ impl Kind {
         Kind::OnCreate,
         Kind::OnWake,
         Kind::OnSleep,
+        Kind::OnDestroy,
         Kind::OnStateChange,
         Kind::BeforeConnect,
         Kind::ConnState,
@@ -55,6 +57,7 @@ impl Kind {
             Kind::OnCreate => "on_create",
             Kind::OnWake => "on_wake",
             Kind::OnSleep => "on_sleep",
+            Kind::OnDestroy => "on_destroy",
             Kind::OnStateChange => "on_state_change",
             Kind::BeforeConnect => "before_connect",
             Kind::ConnState => "conn_state",

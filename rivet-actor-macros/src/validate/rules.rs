@@ -82,7 +82,7 @@ pub(super) fn rule(kind: Kind) -> Rule {
             Ret::Any,
         ),
         Kind::OnMigrate => (Recv::Absent, None, Extra::Old, Ret::Any),
-        Kind::OnCreate | Kind::OnWake | Kind::OnSleep => (
+        Kind::OnCreate | Kind::OnWake | Kind::OnSleep | Kind::OnDestroy => (
             Recv::Mutable,
             Some((C::Actor, true)),
             Extra::None,

@@ -200,6 +200,80 @@ impl<'a, A: Actor> ActorCtx<'a, A> {
         crate::kv::Kv::new(self.effects.kv())
     }
 
+    /// Puts the actor to sleep once this turn has committed (if it fails, nothing
+    /// happens): its connections are closed (clients reconnect and wake it again),
+    /// background work is awaited, `on_sleep` runs.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Lamp;
+    /// # #[actor] impl Lamp {
+    /// #[action]
+    /// fn rest(&self, c: &ActionCtx<'_, Self>) {
+    ///     c.sleep();
+    /// }
+    /// # }
+    /// ```
+    pub fn sleep(&self) {
+        self.effects.exit(crate::context::lifecycle::Exit::Sleep);
+    }
+
+    /// Destroys the actor once this turn has committed (if it fails, nothing happens):
+    /// background work is awaited, `#[on_destroy]` runs, connections are closed with
+    /// `actor.destroyed`, then its storage is removed and its key is free again.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Lamp;
+    /// # #[actor] impl Lamp {
+    /// #[action]
+    /// fn shut_down(&self, c: &ActionCtx<'_, Self>) {
+    ///     c.destroy();
+    /// }
+    /// # }
+    /// ```
+    pub fn destroy(&self) {
+        self.effects.exit(crate::context::lifecycle::Exit::Destroy);
+    }
+
+    /// Runs `work` in the background: the actor stays awake (it does not go idle) until the
+    /// work ends, and going to sleep or being destroyed waits for it, up to
+    /// [`HostConfig::wait_until_timeout`](crate::HostConfig::wait_until_timeout), after
+    /// which it is cut off. Work that should end early watches [`stopping`](Self::stopping).
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Lamp;
+    /// # #[actor] impl Lamp {
+    /// #[action]
+    /// fn report(&self, c: &ActionCtx<'_, Self>, line: String) {
+    ///     c.wait_until(async move {
+    ///         // e.g. ship `line` to a log service; the actor does not sleep before this ends
+    ///         let _ = line;
+    ///     });
+    /// }
+    /// # }
+    /// ```
+    pub fn wait_until(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.effects.wait_until(Box::pin(work));
+    }
+
+    /// The actor's stopping signal (see [`Stopping`](crate::context::Stopping)).
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Lamp;
+    /// # #[actor] impl Lamp {
+    /// #[action]
+    /// fn status(&self, c: &ActionCtx<'_, Self>) -> bool {
+    ///     c.stopping().is_stopping()
+    /// }
+    /// # }
+    /// ```
+    pub fn stopping(&self) -> crate::context::Stopping {
+        self.effects.stopping()
+    }
+
     /// Sends a declared event to every connection subscribed to it, once this turn has
     /// succeeded. Broadcasting a type not declared in `#[actor(events(..))]` does not compile.
     ///

@@ -10,6 +10,7 @@ use std::time::SystemTime;
 use crate::actor::{Actor, Event};
 use crate::conn::ConnId;
 use crate::context::This;
+use crate::context::lifecycle::{Background, Exit, Stopping};
 use crate::error::ActorError;
 use crate::queue::Taken;
 use crate::schedule::Scheduled;
@@ -47,6 +48,12 @@ pub(crate) trait TurnEffects<A: Actor>: Send + Sync {
     fn this(&self) -> This<A>;
     /// The turn's view of the actor's key/value rows.
     fn kv(&self) -> &dyn KvEffects;
+    /// Asks for the actor to sleep or be destroyed once this turn has committed.
+    fn exit(&self, exit: Exit);
+    /// Runs `work` in the background, keeping the actor awake until it ends.
+    fn wait_until(&self, work: Background);
+    /// The actor's stopping signal.
+    fn stopping(&self) -> Stopping;
 }
 
 /// What [`Kv`](crate::kv::Kv) asks of the executor: reads through the turn's staged writes,

@@ -5,7 +5,7 @@
 //! | context | hooks |
 //! |---|---|
 //! | [`CreateCtx`] | `#[create_state]`, `#[create_vars]` |
-//! | [`ActorCtx`] | `#[on_create]`, `#[on_wake]`, `#[on_sleep]`, `#[on_state_change]` |
+//! | [`ActorCtx`] | `#[on_create]`, `#[on_wake]`, `#[on_sleep]`, `#[on_destroy]`, `#[on_state_change]` |
 //! | [`ActionCtx`] | `#[action]`, `#[on_connect]`, `#[on_disconnect]`, `#[on_request]`, `#[on_websocket]` |
 //! | [`ConnectCtx`] | `#[before_connect]`, `#[conn_state]` with `&self` (in the turn) |
 //! | [`PreConnectCtx`] | `#[before_connect]`, `#[conn_state]` without `self` (outside the turn) |
@@ -16,6 +16,7 @@ mod actor;
 mod connect;
 mod create;
 pub(crate) mod effects;
+pub(crate) mod lifecycle;
 mod pre_connect;
 mod this;
 
@@ -27,6 +28,7 @@ pub use action::ActionCtx;
 pub use actor::ActorCtx;
 pub use connect::{ConnCtx, ConnectCtx};
 pub use create::CreateCtx;
+pub use lifecycle::Stopping;
 pub use pre_connect::PreConnectCtx;
 pub use this::{This, ThisInvoker};
 

@@ -231,6 +231,7 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
 
     fn stop<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, ()> {
         Box::pin(async move {
+            self.0.signal_stopping(id);
             let (reply, rx) = oneshot::channel();
             if self
                 .0
@@ -245,6 +246,7 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
 
     fn destroy_if_awake<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, ()> {
         Box::pin(async move {
+            self.0.signal_stopping(id);
             let (reply, rx) = oneshot::channel();
             let destroy = Command::Destroy {
                 only_if_unused: false,

@@ -72,6 +72,9 @@ pub struct HostConfig {
     pub max_key_parts: usize,
     /// The most bytes an actor key's parts may hold together. Default: 1 KiB.
     pub max_key_bytes: usize,
+    /// How long going to sleep or being destroyed waits for background work
+    /// (`c.wait_until`) before cutting it off. Default: 15 s.
+    pub wait_until_timeout: Duration,
 }
 
 impl Default for HostConfig {
@@ -87,6 +90,7 @@ impl Default for HostConfig {
             action_timeout: Duration::from_secs(60),
             max_key_parts: 16,
             max_key_bytes: 1024,
+            wait_until_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -105,6 +109,9 @@ pub(crate) struct Host<A: Actor> {
     /// Queue senders waiting for their message's completion, by actor and message. They
     /// live here, not in the instance, so a wait survives the actor sleeping and waking.
     waiters: Mutex<HashMap<(ActorId, u64), oneshot::Sender<Completion>>>,
+    /// The lives of awake instances: their stopping signal is raised from here when a
+    /// destroy or a stop is sent, so a turn still running hears it.
+    lives: Mutex<HashMap<ActorId, Arc<crate::context::lifecycle::Life>>>,
     /// Timers that wake sleeping actors for their next schedule.
     alarms: Mutex<HashMap<ActorId, tokio::task::JoinHandle<()>>>,
     /// Why an actor's last start failed, and when: a command that reaches the failed
@@ -173,6 +180,7 @@ impl<A: Actor> Host<A> {
             metrics,
             live: Mutex::new(HashMap::new()),
             waiters: Mutex::new(HashMap::new()),
+            lives: Mutex::new(HashMap::new()),
             alarms: Mutex::new(HashMap::new()),
             failed_starts: Mutex::new(HashMap::new()),
             awake_keys: Default::default(),
@@ -363,6 +371,24 @@ impl<A: Actor> Host<A> {
         if live.get(id).is_some_and(&tx_closed) {
             live.remove(id);
             self.awake_keys.remove(id);
+            self.lives
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(id);
+        }
+    }
+
+    /// Instance `id` is awake with this life.
+    pub(crate) fn alive(&self, id: &ActorId, life: Arc<crate::context::lifecycle::Life>) {
+        let mut lives = self.lives.lock().unwrap_or_else(|p| p.into_inner());
+        lives.insert(id.clone(), life);
+    }
+
+    /// Raises the stopping signal of instance `id`, if it is awake.
+    pub(crate) fn signal_stopping(&self, id: &ActorId) {
+        let lives = self.lives.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(life) = lives.get(id) {
+            life.stop();
         }
     }
 
@@ -383,6 +409,9 @@ impl<A: Actor> Host<A> {
         id: &ActorId,
         only_if_unused: bool,
     ) -> Result<bool, ActorError> {
+        if !only_if_unused {
+            self.signal_stopping(id);
+        }
         let (reply, rx) = tokio::sync::oneshot::channel();
         let destroy = Command::Destroy {
             only_if_unused,

@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::actor::{Actor, Target};
 use crate::conn::{Conn, ConnId, Request};
 use crate::context::effects::{Completion, KvEffects, TurnEffects};
+use crate::context::lifecycle::{Background, Exit, Life, Stopping};
 use crate::context::{ActionCtx, ActorCtx, ActorMeta, ConnCtx, ConnectCtx, CreateCtx, This};
 use crate::error::ActorError;
 use crate::queue::Taken;
@@ -45,6 +46,10 @@ pub(crate) struct Outbox<A: Actor> {
     pub(crate) replay: crate::runtime::replay::TurnReplay,
     /// The turn's `c.kv()` writes.
     pub(crate) kv: TurnKv,
+    /// The instance's stopping signal and background work.
+    pub(crate) life: Arc<Life>,
+    /// What the turn asked to happen once it has committed (sleep, destroy).
+    exit: Mutex<Option<Exit>>,
 }
 
 impl<A: Actor> Outbox<A> {
@@ -56,6 +61,8 @@ impl<A: Actor> Outbox<A> {
                 A::NAME,
                 actor.as_str().to_owned(),
             ),
+            life: Life::new(),
+            exit: Mutex::new(None),
             actor,
             pending: Mutex::new(Vec::new()),
             queue: TurnQueue::new(Arc::clone(&host)),
@@ -95,6 +102,12 @@ impl<A: Actor> Outbox<A> {
         self.schedule.abort();
         self.replay.abort();
         self.kv.abort();
+        *self.exit.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// What the committed turn asked to happen next, if anything (asked once).
+    pub(crate) fn take_exit(&self) -> Option<Exit> {
+        self.exit.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<Emit<A>>> {
@@ -167,6 +180,22 @@ impl<A: Actor> TurnEffects<A> for Outbox<A> {
 
     fn kv(&self) -> &dyn KvEffects {
         &self.kv
+    }
+
+    fn exit(&self, exit: Exit) {
+        let mut asked = self.exit.lock().unwrap_or_else(|p| p.into_inner());
+        // Destroy outranks sleep, whichever was asked first.
+        if *asked != Some(Exit::Destroy) {
+            *asked = Some(exit);
+        }
+    }
+
+    fn wait_until(&self, work: Background) {
+        self.life.spawn(work);
+    }
+
+    fn stopping(&self) -> Stopping {
+        self.life.signal()
     }
 }
 

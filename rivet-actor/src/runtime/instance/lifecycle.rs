@@ -9,6 +9,7 @@ use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::actor::Actor;
+use crate::context::lifecycle::Exit;
 use crate::context::{ActorMeta, CreateCtx};
 use crate::error::{ActorError, Error};
 use crate::runtime::command::Mail;
@@ -197,8 +198,36 @@ impl<A: Actor> Instance<A> {
         self.go_to_sleep(rx, false).await;
     }
 
+    /// What a committed turn asked for: `c.sleep()` closes the connections (their clients
+    /// reconnect and wake the actor again) and sleeps as if idle; `c.destroy()` destroys.
+    pub(crate) async fn exit(mut self, exit: Exit, rx: mpsc::Receiver<Mail<A>>) {
+        match exit {
+            Exit::Sleep => {
+                self.gate.settle().await;
+                self.close_all(ActorError::stopped());
+                self.go_to_sleep(rx, true).await;
+            }
+            Exit::Destroy => {
+                // Nobody waits for the answer: the turn that asked has had its own.
+                let (reply, _) = oneshot::channel();
+                self.destroy(rx, reply).await;
+            }
+        }
+    }
+
+    /// The stopping signal raised, background work awaited (up to its bound).
+    async fn wind_down(&self) {
+        self.env.outbox.life.stop();
+        self.env
+            .outbox
+            .life
+            .finish(self.host.config.wait_until_timeout)
+            .await;
+    }
+
     /// `on_sleep`, the storage told (`idle`: the actor chose to), then [`Instance::leave`].
     async fn go_to_sleep(mut self, rx: mpsc::Receiver<Mail<A>>, idle: bool) {
+        self.wind_down().await;
         self.run_on_sleep().await;
         // Durable before the storage hears the actor sleeps (the engine may start it
         // elsewhere at once).
@@ -227,23 +256,33 @@ impl<A: Actor> Instance<A> {
     /// `on_sleep` and its commit; a failure or panic is logged, and going to sleep goes on.
     async fn run_on_sleep(&mut self) {
         self.stop_run_loop();
-        let slept = AssertUnwindSafe(async {
+        self.run_leaving_hook(Leaving::Sleep).await;
+    }
+
+    /// `on_sleep` or `on_destroy` as a turn. A failure or panic is logged and leaving goes
+    /// on: what the hook changed is not committed and what it staged is undone, so the
+    /// alarm is still armed (or the data still removed) and whatever arrived meanwhile
+    /// reaches a fresh instance.
+    async fn run_leaving_hook(&mut self, hook: Leaving) {
+        let ran = AssertUnwindSafe(async {
             let mut ctx = self.env.actor_ctx();
-            let slept = self.state.on_sleep(&mut ctx).await;
-            self.finish_turn(true, slept).await
+            let ran = match hook {
+                Leaving::Sleep => self.state.on_sleep(&mut ctx).await,
+                Leaving::Destroy => self.state.on_destroy(&mut ctx).await,
+            };
+            self.finish_turn(true, ran).await
         })
         .catch_unwind()
         .await;
-        match slept {
+        // A leaving actor does not sleep or destroy itself twice.
+        self.env.outbox.take_exit();
+        match ran {
             Ok(Ok(())) => {}
             Ok(Err(err)) => {
-                mask::<A>(err, &self.env.meta.id, "on_sleep");
+                mask::<A>(err, &self.env.meta.id, hook.name());
             }
             Err(_) => {
-                // The instance is leaving anyway: what `on_sleep` changed is not committed
-                // and what it staged is undone, and going to sleep goes on, so the alarm
-                // is armed and whatever arrived meanwhile reaches a fresh instance.
-                tracing::error!(actor = A::NAME, id = %self.env.meta.id, "on_sleep panicked; the actor sleeps without its changes");
+                tracing::error!(actor = A::NAME, id = %self.env.meta.id, hook = hook.name(), "the hook panicked; the actor leaves without its changes");
                 self.env.outbox.clear();
             }
         }
@@ -270,7 +309,9 @@ impl<A: Actor> Instance<A> {
         rx: mpsc::Receiver<Mail<A>>,
         reply: oneshot::Sender<Result<bool, ActorError>>,
     ) {
+        self.wind_down().await;
         self.stop_run_loop();
+        self.run_leaving_hook(Leaving::Destroy).await;
         let id = self.id();
         if let Some(alarm) = self.host.alarms().remove(&id) {
             alarm.abort();
@@ -293,5 +334,21 @@ impl<A: Actor> Instance<A> {
         let host = self.host.clone();
         drop(self);
         refuse_all(&host, &id, rx, ActorError::not_found()).await;
+    }
+}
+
+/// A hook an instance runs as it leaves.
+#[derive(Clone, Copy)]
+enum Leaving {
+    Sleep,
+    Destroy,
+}
+
+impl Leaving {
+    fn name(self) -> &'static str {
+        match self {
+            Leaving::Sleep => "on_sleep",
+            Leaving::Destroy => "on_destroy",
+        }
     }
 }

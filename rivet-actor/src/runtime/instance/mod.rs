@@ -64,6 +64,7 @@ pub(crate) async fn run<A: Actor>(
         }
     };
     host.start_succeeded(&id);
+    host.alive(&id, inst.env.outbox.life.clone());
     if !host.storage.places_actors() {
         host.awake_keys
             .insert(inst.env.meta.key.to_vec(), id.clone());
@@ -76,7 +77,11 @@ pub(crate) async fn run<A: Actor>(
                 + at.duration_since(std::time::SystemTime::now())
                     .unwrap_or_default()
         });
-        let idle = host.config.idle_timeout.filter(|_| inst.conns.is_empty());
+        let busy = inst.env.outbox.life.busy();
+        let idle = host
+            .config
+            .idle_timeout
+            .filter(|_| inst.conns.is_empty() && !busy);
         // No new command while the gate holds as many answers as it may.
         Box::pin(inst.gate.room()).await;
         let next = tokio::select! {
@@ -97,6 +102,9 @@ pub(crate) async fn run<A: Actor>(
                 if inst.reload || inst.gate.failed().is_some() {
                     return Box::pin(inst.restart(rx)).await;
                 }
+                if let Some(exit) = inst.env.outbox.take_exit() {
+                    return Box::pin(inst.exit(exit, rx)).await;
+                }
                 continue;
             }
             // After due schedules, so a busy mailbox cannot starve them.
@@ -105,6 +113,8 @@ pub(crate) async fn run<A: Actor>(
                 Box::pin(inst.sleep(rx)).await;
                 return;
             }
+            // Background work ended: the idle timeout applies again.
+            () = inst.env.outbox.life.idle(), if busy => continue,
         };
         let Some(cmd) = next else { return };
         let cmd = *cmd;
@@ -145,6 +155,9 @@ pub(crate) async fn run<A: Actor>(
             // A write was lost or its outcome is unknown: what is in memory may not be what
             // is stored.
             return Box::pin(inst.restart(rx)).await;
+        }
+        if let Some(exit) = inst.env.outbox.take_exit() {
+            return Box::pin(inst.exit(exit, rx)).await;
         }
     }
 }

@@ -1,0 +1,154 @@
+//! What an actor controls of its own life: the stopping signal its long work can watch, and
+//! the background work (`wait_until`) that keeps it awake. Shared by the instance, its
+//! contexts and the host (which raises the signal from outside a running turn).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{Notify, watch};
+
+/// Raised when the actor starts to stop — it goes to sleep, is destroyed, or its host
+/// hands it elsewhere — so long async work can wind down (`c.stopping()`).
+///
+/// ```
+/// use rivet_actor::prelude::*;
+/// use std::time::Duration;
+///
+/// #[derive(Default, Serialize, Deserialize)]
+/// pub struct Crawler { pages: u32 }
+///
+/// #[actor]
+/// impl Crawler {
+///     /// Works until done or until the actor is stopping, whichever comes first.
+///     #[action]
+///     async fn crawl(&mut self, c: &mut ActionCtx<'_, Self>, pages: u32) -> u32 {
+///         let stopping = c.stopping();
+///         for _ in 0..pages {
+///             tokio::select! {
+///                 () = stopping.stopped() => break,
+///                 () = tokio::time::sleep(Duration::from_millis(1)) => self.pages += 1,
+///             }
+///         }
+///         self.pages
+///     }
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Stopping {
+    rx: watch::Receiver<bool>,
+}
+
+impl Stopping {
+    /// Whether the actor has started to stop.
+    pub fn is_stopping(&self) -> bool {
+        *self.rx.borrow()
+    }
+
+    /// Resolves once the actor starts to stop (at once if it has).
+    pub async fn stopped(&self) {
+        let mut rx = self.rx.clone();
+        // An error means the instance is gone: that is stopped too.
+        let _ = rx.wait_for(|stopping| *stopping).await;
+    }
+}
+
+/// A future handed to [`ActorCtx::wait_until`](crate::ActorCtx::wait_until).
+pub(crate) type Background = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// One instance's life: its stopping signal and its background work.
+pub(crate) struct Life {
+    stopping: watch::Sender<bool>,
+    /// `wait_until` futures still running.
+    running: AtomicUsize,
+    /// Woken each time one of them ends.
+    ended: Notify,
+    tasks: Mutex<Vec<tokio::task::AbortHandle>>,
+}
+
+impl Life {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::new(Life {
+            stopping: watch::channel(false).0,
+            running: AtomicUsize::new(0),
+            ended: Notify::new(),
+            tasks: Mutex::default(),
+        })
+    }
+
+    /// The signal, for a context to hand out.
+    pub(crate) fn signal(&self) -> Stopping {
+        Stopping {
+            rx: self.stopping.subscribe(),
+        }
+    }
+
+    /// The actor starts to stop: everyone watching hears it.
+    pub(crate) fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    /// Runs `work` in the background; the actor stays awake until it ends.
+    pub(crate) fn spawn(self: &Arc<Self>, work: Background) {
+        self.running.fetch_add(1, Ordering::SeqCst);
+        let life = Arc::downgrade(self);
+        let task = tokio::spawn(async move {
+            // Counted down however the work ends (finished, panicked, aborted).
+            let _done = Done(life);
+            work.await;
+        });
+        let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        tasks.retain(|task| !task.is_finished());
+        tasks.push(task.abort_handle());
+    }
+
+    /// Whether background work is still running.
+    pub(crate) fn busy(&self) -> bool {
+        self.running.load(Ordering::SeqCst) > 0
+    }
+
+    /// Resolves when the background work has ended.
+    pub(crate) async fn idle(&self) {
+        loop {
+            let ended = self.ended.notified();
+            if !self.busy() {
+                return;
+            }
+            ended.await;
+        }
+    }
+
+    /// Waits up to `limit` for the background work, then cuts off what is left.
+    pub(crate) async fn finish(&self, limit: std::time::Duration) {
+        if tokio::time::timeout(limit, self.idle()).await.is_err() {
+            let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+            tracing::warn!(
+                left = tasks.len(),
+                "background work (wait_until) did not finish in time; cut off"
+            );
+            for task in tasks {
+                task.abort();
+            }
+        }
+    }
+}
+
+/// Counts a background task down when it ends.
+struct Done(std::sync::Weak<Life>);
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        if let Some(life) = self.0.upgrade() {
+            life.running.fetch_sub(1, Ordering::SeqCst);
+            life.ended.notify_waiters();
+        }
+    }
+}
+
+/// What the current turn asked to happen once it has committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Exit {
+    Sleep,
+    Destroy,
+}

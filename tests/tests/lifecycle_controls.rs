@@ -1,0 +1,250 @@
+//! What an actor controls of its own life: `c.sleep()` and `c.destroy()` after the turn
+//! commits (and not at all when it fails), `#[on_destroy]` once before the data goes,
+//! `c.wait_until` keeping the actor awake (and cut off at its bound), and the stopping
+//! signal reaching an action that is still running.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::Duration;
+
+use rivet_actor::HostConfig;
+use rivet_actor::prelude::*;
+
+/// What the test watches, handed to the actor as registry data.
+#[derive(Default)]
+pub struct Seen {
+    slept: AtomicU32,
+    destroyed: AtomicU32,
+    background_done: AtomicU32,
+    /// `on_sleep` found the background work finished.
+    slept_after_background: AtomicBool,
+}
+
+fn seen<A: Actor>(c: &ActorCtx<'_, A>) -> Arc<Seen> {
+    c.data::<Arc<Seen>>().expect("the test's data").clone()
+}
+
+#[derive(Default, Serialize, Deserialize)]
+pub struct Worker {
+    n: u32,
+}
+
+#[actor]
+impl Worker {
+    #[on_sleep]
+    fn slept(&mut self, c: &mut ActorCtx<'_, Self>) {
+        let seen = seen(c);
+        seen.slept.fetch_add(1, Ordering::SeqCst);
+        let done = seen.background_done.load(Ordering::SeqCst) > 0;
+        seen.slept_after_background.store(done, Ordering::SeqCst);
+    }
+
+    #[on_destroy]
+    fn gone(&mut self, c: &mut ActorCtx<'_, Self>) {
+        seen(c).destroyed.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[action]
+    fn bump(&mut self) -> u32 {
+        self.n += 1;
+        self.n
+    }
+
+    #[action]
+    fn nap(&mut self, c: &mut ActionCtx<'_, Self>) -> u32 {
+        self.n += 1;
+        c.sleep();
+        self.n
+    }
+
+    #[action]
+    fn self_destruct(&self, c: &mut ActionCtx<'_, Self>) {
+        c.destroy();
+    }
+
+    #[action]
+    fn destroy_then_fail(&mut self, c: &mut ActionCtx<'_, Self>) -> Result<(), UserError> {
+        self.n += 100;
+        c.destroy();
+        Err(UserError::new("changed my mind"))
+    }
+
+    #[action]
+    fn background(&self, c: &mut ActionCtx<'_, Self>, ms: u64) {
+        let seen = seen(c);
+        c.wait_until(async move {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            seen.background_done.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+
+    /// Waits for the stopping signal (up to 10 s); whether it came.
+    #[action]
+    async fn wait_for_stop(&self, c: &mut ActionCtx<'_, Self>) -> bool {
+        let stopping = c.stopping();
+        tokio::time::timeout(Duration::from_secs(10), stopping.stopped())
+            .await
+            .is_ok()
+    }
+}
+
+fn registry(config: HostConfig) -> (Registry, Arc<Seen>) {
+    let seen = Arc::new(Seen::default());
+    let registry = Registry::builder()
+        .in_memory()
+        .config(config)
+        .data(seen.clone())
+        .register::<Worker>()
+        .build();
+    (registry, seen)
+}
+
+fn awake(registry: &Registry) -> usize {
+    registry.actor_type("worker").expect("registered").awake()
+}
+
+/// Polls `done` until it holds (within 10 s).
+async fn until(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..1000 {
+        if done() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+fn no_idle_sleep() -> HostConfig {
+    HostConfig {
+        idle_timeout: None,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn sleep_takes_effect_after_the_turn_and_closes_connections() {
+    let (registry, seen) = registry(no_idle_sleep());
+    let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let client = Client::new(server.endpoint());
+    let worker = client.get_or_create::<Worker>(["napper"]);
+    assert_eq!(worker.bump().await.unwrap(), 1);
+    let conn = worker.connect().await.unwrap();
+    let mut status = conn.status_changes();
+    // The turn that asked is answered (and committed) before the actor sleeps.
+    assert_eq!(conn.nap().await.unwrap(), 2);
+    until("the actor sleeps", || {
+        seen.slept.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        status.wait_for(|s| *s != rivet_actor::ConnStatus::Connected),
+    )
+    .await
+    .expect("the connection was closed")
+    .unwrap();
+    // The connection was closed; it reconnects (waking the actor) and finds what the nap
+    // committed.
+    assert_eq!(conn.bump().await.unwrap(), 3);
+    assert_eq!(worker.bump().await.unwrap(), 4);
+    assert_eq!(seen.destroyed.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn destroy_takes_effect_after_the_turn_and_runs_on_destroy_once() {
+    let (registry, seen) = registry(no_idle_sleep());
+    let worker = registry.get_or_create::<Worker>(["doomed"]).await.unwrap();
+    assert_eq!(worker.bump().await.unwrap(), 1);
+    worker.self_destruct().await.unwrap();
+    until("on_destroy runs", || {
+        seen.destroyed.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    until("the instance is gone", || awake(&registry) == 0).await;
+    match registry.get::<Worker>(["doomed"]).await {
+        Err(err) => assert!(err.is_not_found(), "{err:?}"),
+        Ok(_) => panic!("a destroyed actor was found"),
+    }
+    // The key is free: a new actor starts from scratch.
+    let fresh = registry.get_or_create::<Worker>(["doomed"]).await.unwrap();
+    assert_eq!(fresh.bump().await.unwrap(), 1);
+    assert_eq!(seen.destroyed.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_failed_turn_does_not_destroy() {
+    let (registry, seen) = registry(no_idle_sleep());
+    let worker = registry.get_or_create::<Worker>(["kept"]).await.unwrap();
+    assert!(worker.destroy_then_fail().await.is_err());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(seen.destroyed.load(Ordering::SeqCst), 0);
+    assert_eq!(
+        worker.bump().await.unwrap(),
+        1,
+        "the failed turn left nothing"
+    );
+}
+
+#[tokio::test]
+async fn wait_until_keeps_the_actor_awake_until_the_work_ends() {
+    let (registry, seen) = registry(HostConfig {
+        idle_timeout: Some(Duration::from_millis(100)),
+        ..Default::default()
+    });
+    let worker = registry.get_or_create::<Worker>(["busy"]).await.unwrap();
+    worker.background(600).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert_eq!(awake(&registry), 1, "slept with background work running");
+    assert_eq!(seen.slept.load(Ordering::SeqCst), 0);
+    until("the actor sleeps once idle", || {
+        seen.slept.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    assert_eq!(seen.background_done.load(Ordering::SeqCst), 1);
+    assert!(seen.slept_after_background.load(Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn background_work_is_cut_off_at_its_bound() {
+    let (registry, seen) = registry(HostConfig {
+        idle_timeout: None,
+        wait_until_timeout: Duration::from_millis(200),
+        ..Default::default()
+    });
+    let worker = registry.get_or_create::<Worker>(["slow"]).await.unwrap();
+    worker.background(60_000).await.unwrap();
+    worker.nap().await.unwrap();
+    until("the actor sleeps", || {
+        seen.slept.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    assert_eq!(seen.background_done.load(Ordering::SeqCst), 0);
+    assert!(!seen.slept_after_background.load(Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn a_running_action_hears_the_stopping_signal() {
+    let (registry, seen) = registry(no_idle_sleep());
+    let worker = registry.get_or_create::<Worker>(["long"]).await.unwrap();
+    let id = worker.id().clone();
+    let waiting = tokio::spawn({
+        let worker = registry.get_for_id::<Worker>(&id).await.unwrap();
+        async move { worker.wait_for_stop().await }
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!waiting.is_finished());
+    // Destroyed from outside while the action runs: the action hears it, ends, and the
+    // destroy goes on after it.
+    let kind = registry.actor_type("worker").unwrap().clone();
+    let destroyed = tokio::spawn(async move { kind.destroy(&id).await });
+    let heard = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("the action ended")
+        .unwrap();
+    assert!(
+        heard.unwrap(),
+        "the action timed out instead of hearing the signal"
+    );
+    assert!(destroyed.await.unwrap().unwrap());
+    assert_eq!(seen.destroyed.load(Ordering::SeqCst), 1);
+}
