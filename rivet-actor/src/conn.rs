@@ -24,6 +24,14 @@ impl ConnId {
     }
 }
 
+// Connections are looked up by the id's text (`ActionCtx::find_conn`); the derived `Hash`
+// and `Eq` of `Arc<str>` are those of `str`.
+impl std::borrow::Borrow<str> for ConnId {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Debug for ConnId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -101,6 +109,71 @@ impl<'a, A: Actor> ConnRef<'a, A> {
     pub fn send<E: Event<A>>(&self, event: E) {
         effects::emit(self.effects, Some(self.conn.id.clone()), event);
     }
+
+    /// Closes this connection once the turn has committed (not at all if it fails): what
+    /// the turn answered reaches the client first, then the socket closes with code 1000
+    /// and `reason`, and `#[on_disconnect]` runs with [`DisconnectReason::Kicked`].
+    ///
+    /// The npm client reports a reason of the form `group.code` (e.g. `"room.kicked"`) to
+    /// its `onError` handlers as an `ActorError`; like RivetKit's, it then reconnects, so a
+    /// connection that must stay out is refused by `before_connect` as well.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Room;
+    /// # #[actor] impl Room {
+    /// #[action]
+    /// fn kick(&self, c: &ActionCtx<'_, Self>, id: String) -> bool {
+    ///     match c.find_conn(&id) {
+    ///         Some(conn) => { conn.disconnect("room.kicked"); true }
+    ///         None => false,
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn disconnect(&self, reason: impl Into<String>) {
+        self.effects.kick(self.conn.id.clone(), reason.into());
+    }
+}
+
+/// Why a connection ended, as `#[on_disconnect]` learns it from
+/// [`ActionCtx::disconnect_reason`](crate::ActionCtx::disconnect_reason).
+///
+/// ```
+/// use rivet_actor::prelude::*;
+/// use rivet_actor::conn::DisconnectReason;
+///
+/// #[derive(Default, Serialize, Deserialize)]
+/// pub struct Room { left: Vec<String> }
+///
+/// #[actor]
+/// impl Room {
+///     #[on_disconnect]
+///     fn left(&mut self, c: &mut ActionCtx<'_, Self>) {
+///         let why = match c.disconnect_reason() {
+///             Some(DisconnectReason::Kicked(reason)) => format!("kicked: {reason}"),
+///             Some(other) => format!("{other:?}"),
+///             None => "unknown".into(),
+///         };
+///         self.left.push(why);
+///     }
+/// }
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DisconnectReason {
+    /// The client closed the connection (for a stateless call: its request ended).
+    ClientClosed,
+    /// The actor closed it with [`ConnRef::disconnect`], giving this reason.
+    Kicked(String),
+    /// The client stopped answering pings.
+    TimedOut,
+    /// The connection fell too far behind on its events and was cut off.
+    SlowConsumer,
+    /// The actor is going to sleep or being destroyed, or the server is shutting down.
+    ActorStopping,
+    /// The connection failed (a frame over the size limit, a broken socket).
+    Failed,
 }
 
 /// The HTTP request behind a connection: what `before_connect` sees of headers and origin.

@@ -105,11 +105,11 @@ impl Scan {
 
 /// The actor's key/value storage as a turn sees it: `c.kv()` (see the [module](self) docs).
 pub struct Kv<'a> {
-    effects: &'a dyn KvEffects,
+    effects: Box<dyn KvEffects + 'a>,
 }
 
 impl<'a> Kv<'a> {
-    pub(crate) fn new(effects: &'a dyn KvEffects) -> Self {
+    pub(crate) fn new(effects: Box<dyn KvEffects + 'a>) -> Self {
         Kv { effects }
     }
 

@@ -224,7 +224,7 @@ async fn demultiplex(mut events: crate::runtime::Outlet, streams: Streams) {
                     list.retain(|tx| tx.send(EventItem::Event(payload.clone())).is_ok());
                 }
             }
-            Outbound::Close(_) => break,
+            Outbound::Close(_) | Outbound::Disconnect(_) => break,
         }
     }
     streams.lock().unwrap_or_else(|p| p.into_inner()).clear();
@@ -245,6 +245,7 @@ impl<A: Actor> Drop for ConnShared<A> {
     fn drop(&mut self) {
         let cmd = Command::Disconnect {
             conn_id: self.conn_id.clone(),
+            reason: crate::conn::DisconnectReason::ClientClosed,
         };
         if let Err(err) = self.tx.try_send(Box::new(cmd)) {
             let cmd = *err.into_inner();

@@ -265,7 +265,7 @@ impl<'a, A: Actor> ActorCtx<'a, A> {
     /// # #[derive(Default, Serialize, Deserialize)] pub struct Lamp;
     /// # #[actor] impl Lamp {
     /// #[action]
-    /// fn status(&self, c: &ActionCtx<'_, Self>) -> bool {
+    /// fn winding_down(&self, c: &ActionCtx<'_, Self>) -> bool {
     ///     c.stopping().is_stopping()
     /// }
     /// # }

@@ -8,7 +8,7 @@
 use std::time::SystemTime;
 
 use crate::actor::{Actor, Event};
-use crate::conn::ConnId;
+use crate::conn::{Conn, ConnId};
 use crate::context::This;
 use crate::context::lifecycle::{Background, Exit, Stopping};
 use crate::error::ActorError;
@@ -47,13 +47,23 @@ pub(crate) trait TurnEffects<A: Actor>: Send + Sync {
     /// The actor's typed client to itself.
     fn this(&self) -> This<A>;
     /// The turn's view of the actor's key/value rows.
-    fn kv(&self) -> &dyn KvEffects;
+    fn kv(&self) -> Box<dyn KvEffects + '_>;
     /// Asks for the actor to sleep or be destroyed once this turn has committed.
     fn exit(&self, exit: Exit);
     /// Runs `work` in the background, keeping the actor awake until it ends.
     fn wait_until(&self, work: Background);
     /// The actor's stopping signal.
     fn stopping(&self) -> Stopping;
+    /// Closes connection `conn` with `reason` once this turn has committed.
+    fn kick(&self, conn: ConnId, reason: String);
+}
+
+/// The actor's connections as a turn sees them (`runtime/instance/connections.rs` keeps
+/// them).
+pub(crate) trait ConnTable<A: Actor>: Send + Sync {
+    fn get(&self, id: &str) -> Option<&Conn<A>>;
+    fn get_mut(&mut self, id: &str) -> Option<&mut Conn<A>>;
+    fn all(&self) -> Box<dyn Iterator<Item = &Conn<A>> + '_>;
 }
 
 /// What [`Kv`](crate::kv::Kv) asks of the executor: reads through the turn's staged writes,

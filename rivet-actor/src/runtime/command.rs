@@ -100,7 +100,10 @@ pub(crate) enum Command<A: Actor> {
         reply: oneshot::Sender<Result<(), ActorError>>,
     },
     /// A connection went away.
-    Disconnect { conn_id: ConnId },
+    Disconnect {
+        conn_id: ConnId,
+        reason: crate::conn::DisconnectReason,
+    },
     /// Queue sends, takes and completions (`runtime/queue.rs`).
     Queue(crate::runtime::queue::QueueCommand<A>),
     /// Raw HTTP requests and raw WebSockets (`runtime/raw.rs`).
@@ -131,7 +134,7 @@ impl<A: Actor> Command<A> {
             }
             Command::Call { conn_id, .. }
             | Command::Subscribe { conn_id, .. }
-            | Command::Disconnect { conn_id } => Some(conn_id),
+            | Command::Disconnect { conn_id, .. } => Some(conn_id),
             Command::Queue(crate::runtime::queue::QueueCommand::Send { connect, .. }) => {
                 Some(&connect.conn_id)
             }

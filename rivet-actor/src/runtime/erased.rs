@@ -6,7 +6,7 @@ use std::sync::Arc;
 use tokio::sync::oneshot;
 
 use crate::actor::{Actor, Target};
-use crate::conn::{ConnId, Request};
+use crate::conn::{ConnId, DisconnectReason, Request};
 use crate::error::ActorError;
 use crate::runtime::Sink;
 use crate::runtime::admission::Admission;
@@ -115,8 +115,13 @@ pub trait ErasedActor: Send + Sync + 'static {
         event: &'a str,
         subscribe: bool,
     ) -> BoxFuture<'a, Pending<()>>;
-    /// Closes a connection (runs `on_disconnect`).
-    fn disconnect<'a>(&'a self, id: &'a ActorId, conn: &'a ConnId) -> BoxFuture<'a, ()>;
+    /// Closes a connection (runs `on_disconnect`, which learns `reason`).
+    fn disconnect<'a>(
+        &'a self,
+        id: &'a ActorId,
+        conn: &'a ConnId,
+        reason: DisconnectReason,
+    ) -> BoxFuture<'a, ()>;
     /// Whether the actor type has an `#[on_request]` handler.
     fn handles_requests(&self) -> bool;
     /// Whether the actor type has an `#[on_websocket]` handler.
@@ -442,10 +447,16 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
         })
     }
 
-    fn disconnect<'a>(&'a self, id: &'a ActorId, conn: &'a ConnId) -> BoxFuture<'a, ()> {
+    fn disconnect<'a>(
+        &'a self,
+        id: &'a ActorId,
+        conn: &'a ConnId,
+        reason: DisconnectReason,
+    ) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             let cmd = Command::Disconnect {
                 conn_id: conn.clone(),
+                reason,
             };
             self.0.send(id, cmd).await;
         })

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
 use crate::context::effects::KvEffects;
 use crate::error::ActorError;
@@ -43,38 +43,36 @@ impl Staged {
     }
 }
 
-/// One instance's `c.kv()`: shared by every turn of the instance, one turn at a time.
+/// One instance's `c.kv()` staging: shared by every turn of the instance, one turn at a
+/// time. Small while unused (an idle actor pays two words): the overlay is allocated on a
+/// turn's first write. The storage and the actor's id come from the turn's outbox
+/// ([`KvAccess`]).
 pub(crate) struct TurnKv {
-    staged: Mutex<Staged>,
-    storage: Arc<dyn Storage>,
+    staged: Mutex<Option<Box<Staged>>>,
     gate: Gate,
-    actor: &'static str,
-    id: String,
-    max_writes: usize,
+}
+
+/// What a kv read or write needs beside the staging: where the rows are stored.
+pub(crate) struct KvAccess<'a> {
+    pub(crate) kv: &'a TurnKv,
+    pub(crate) storage: &'a dyn Storage,
+    pub(crate) actor: &'static str,
+    pub(crate) id: &'a str,
 }
 
 impl TurnKv {
-    pub(crate) fn new(
-        storage: Arc<dyn Storage>,
-        gate: Gate,
-        actor: &'static str,
-        id: String,
-    ) -> Self {
-        // Leave room in one storage write for the turn's queue, schedule and replay rows.
-        let max_writes = MAX_TURN_WRITES.min(storage.max_rows_per_write().saturating_sub(28));
+    pub(crate) fn new(gate: Gate) -> Self {
         TurnKv {
-            staged: Mutex::default(),
-            storage,
+            staged: Mutex::new(None),
             gate,
-            actor,
-            id,
-            max_writes,
         }
     }
 
     /// Moves the turn's writes into its storage write.
     pub(crate) fn stage(&self, write: &mut ActorWrite) {
-        let staged = std::mem::take(&mut *self.lock());
+        let Some(staged) = self.lock().take() else {
+            return;
+        };
         write.kv_delete_range.extend(staged.ranges);
         for (key, value) in staged.rows {
             match value {
@@ -86,37 +84,58 @@ impl TurnKv {
 
     /// The turn failed: its writes are forgotten.
     pub(crate) fn abort(&self) {
-        *self.lock() = Staged::default();
+        *self.lock() = None;
     }
 
-    fn lock(&self) -> MutexGuard<'_, Staged> {
+    fn lock(&self) -> MutexGuard<'_, Option<Box<Staged>>> {
         // Every update below leaves the overlay whole before it can panic.
         self.staged
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
     }
+}
+
+impl KvAccess<'_> {
+    fn failed(&self, err: &crate::storage::StorageError) -> ActorError {
+        storage_failed(self.actor, self.id, err)
+    }
+
+    /// At most this many rows one turn may write: leaves room in one storage write for the
+    /// turn's queue, schedule and replay rows.
+    fn max_writes(&self) -> usize {
+        MAX_TURN_WRITES.min(self.storage.max_rows_per_write().saturating_sub(28))
+    }
 
     /// Waits for the writes the gate holds: storage has every committed row after that.
     async fn settled(&self) -> Result<(), ActorError> {
-        if !self.gate.is_clear() {
-            self.gate.durable().await?;
+        if !self.kv.gate.is_clear() {
+            self.kv.gate.durable().await?;
         }
         Ok(())
     }
 
     fn stage_write(&self, key: Vec<u8>, value: Option<Vec<u8>>) -> Result<(), ActorError> {
-        let mut staged = self.lock();
+        let max_writes = self.max_writes();
+        let mut guard = self.kv.lock();
+        let staged = guard.get_or_insert_with(Box::default);
         let size = key.len() + value.as_ref().map_or(0, Vec::len);
         let new_row = !staged.rows.contains_key(&key);
-        if (new_row && staged.writes() >= self.max_writes) || staged.bytes + size > MAX_TURN_BYTES {
-            return Err(ActorError::kv_too_many_writes(
-                self.max_writes,
-                MAX_TURN_BYTES,
-            ));
+        if (new_row && staged.writes() >= max_writes) || staged.bytes + size > MAX_TURN_BYTES {
+            return Err(ActorError::kv_too_many_writes(max_writes, MAX_TURN_BYTES));
         }
         staged.bytes += size;
         staged.rows.insert(key, value);
         Ok(())
+    }
+
+    /// Whether the overlay decides `key`: `Some(value)` if so (`Some(None)`: deleted).
+    fn staged_value(&self, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        let guard = self.kv.lock();
+        let staged = guard.as_ref()?;
+        if let Some(value) = staged.rows.get(key) {
+            return Some(value.clone());
+        }
+        staged.deleted_by_range(key).then_some(None)
     }
 
     /// Storage rows of `scan` (full keys) that the overlay leaves standing, a page at a
@@ -125,17 +144,16 @@ impl TurnKv {
         let mut cursor = scan.clone();
         let mut kept = Vec::new();
         loop {
-            let overridden = {
-                let staged = self.lock();
+            let overridden = self.kv.lock().as_ref().map_or(0, |staged| {
                 staged.rows.keys().filter(|k| cursor.contains(k)).count()
-            };
+            });
             let want = (scan.limit - kept.len()).saturating_add(overridden).max(1);
             cursor.limit = want;
             let page = self
                 .storage
-                .kv_range(&self.id, &cursor)
+                .kv_range(self.id, &cursor)
                 .await
-                .map_err(|err| storage_failed(self.actor, &self.id, &err))?;
+                .map_err(|err| self.failed(&err))?;
             let exhausted = page.len() < want;
             if let Some((last, _)) = page.last() {
                 if scan.reverse {
@@ -145,9 +163,11 @@ impl TurnKv {
                 }
             }
             {
-                let staged = self.lock();
+                let guard = self.kv.lock();
                 kept.extend(page.into_iter().filter(|(key, _)| {
-                    !staged.rows.contains_key(key) && !staged.deleted_by_range(key)
+                    guard.as_ref().is_none_or(|staged| {
+                        !staged.rows.contains_key(key) && !staged.deleted_by_range(key)
+                    })
                 }));
             }
             if exhausted || kept.len() >= scan.limit {
@@ -167,24 +187,18 @@ fn user_end() -> Vec<u8> {
     prefix_successor(USER_PREFIX).expect("the prefix is not all 0xff")
 }
 
-impl KvEffects for TurnKv {
+impl KvEffects for KvAccess<'_> {
     fn get(&self, key: Vec<u8>) -> BoxFuture<'_, Result<Option<Vec<u8>>, ActorError>> {
         Box::pin(async move {
             let key = user_key(&key);
-            {
-                let staged = self.lock();
-                if let Some(value) = staged.rows.get(&key) {
-                    return Ok(value.clone());
-                }
-                if staged.deleted_by_range(&key) {
-                    return Ok(None);
-                }
+            if let Some(decided) = self.staged_value(&key) {
+                return Ok(decided);
             }
             self.settled().await?;
             self.storage
-                .kv_get(&self.id, &key)
+                .kv_get(self.id, &key)
                 .await
-                .map_err(|err| storage_failed(self.actor, &self.id, &err))
+                .map_err(|err| self.failed(&err))
         })
     }
 
@@ -205,8 +219,7 @@ impl KvEffects for TurnKv {
             // later page (unless storage was read to the end).
             let boundary = (!exhausted).then(|| stored.last().map(|(k, _)| k.clone()));
             let mut rows: BTreeMap<Vec<u8>, Vec<u8>> = stored.into_iter().collect();
-            {
-                let staged = self.lock();
+            if let Some(staged) = self.kv.lock().as_ref() {
                 let range = (
                     Bound::Included(full.start.clone()),
                     Bound::Excluded(full.end.clone().unwrap_or_default()),
@@ -246,12 +259,11 @@ impl KvEffects for TurnKv {
         if end <= start {
             return Ok(());
         }
-        let mut staged = self.lock();
-        if staged.writes() >= self.max_writes {
-            return Err(ActorError::kv_too_many_writes(
-                self.max_writes,
-                MAX_TURN_BYTES,
-            ));
+        let max_writes = self.max_writes();
+        let mut guard = self.kv.lock();
+        let staged = guard.get_or_insert_with(Box::default);
+        if staged.writes() >= max_writes {
+            return Err(ActorError::kv_too_many_writes(max_writes, MAX_TURN_BYTES));
         }
         // Earlier staged writes in the range are gone; later ones go in `rows` again.
         let doomed: Vec<Vec<u8>> = staged

@@ -27,6 +27,9 @@ pub enum Outbound {
     /// fell too far behind. (Boxed: tokio allocates a channel's first block of 32 slots up
     /// front, so the variant's size is paid 32 times by every idle connection.)
     Close(Box<ActorError>),
+    /// The actor closed the connection (`conn.disconnect(reason)`): a normal close with
+    /// this reason.
+    Disconnect(Box<str>),
 }
 
 /// The instance's end of a connection's outgoing channel.
@@ -90,6 +93,12 @@ impl Sink {
     pub(crate) fn close(&self, err: ActorError) {
         self.cut.store(true, Ordering::Relaxed);
         let _ = self.tx.send(Outbound::Close(Box::new(err)));
+    }
+
+    /// Ends the connection normally, with `reason` (the actor asked).
+    pub(crate) fn disconnect(&self, reason: String) {
+        self.cut.store(true, Ordering::Relaxed);
+        let _ = self.tx.send(Outbound::Disconnect(reason.into_boxed_str()));
     }
 }
 

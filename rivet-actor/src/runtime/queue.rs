@@ -323,7 +323,8 @@ impl<A: Actor> Instance<A> {
                                 wait.then(|| self.host.wait_for(&self.env.outbox.actor, seq));
                             Accepted { seq, completion }
                         });
-                        self.disconnect(&conn_id).await;
+                        self.disconnect(&conn_id, crate::conn::DisconnectReason::ClientClosed)
+                            .await;
                         result
                     }
                     Err(err) => Err(err),

@@ -4,7 +4,7 @@
 use tokio::sync::oneshot;
 
 use crate::actor::{Actor, Invoke};
-use crate::conn::ConnId;
+use crate::conn::{ConnId, DisconnectReason};
 use crate::error::ActorError;
 use crate::raw::{RawRequest, RawResponse, RawWebSocket};
 use crate::runtime::command::Connect;
@@ -69,7 +69,8 @@ impl<A: Actor> Instance<A> {
                         // (committed or rolled back), and nothing `on_disconnect` does, a
                         // panic included, can change what it answered.
                         self.answer(reply, answer);
-                        self.disconnect(&conn_id).await;
+                        self.disconnect(&conn_id, DisconnectReason::ClientClosed)
+                            .await;
                     }
                     Err(refused) => {
                         let _ = reply.send(Err(refused));
@@ -91,7 +92,8 @@ impl<A: Actor> Instance<A> {
                     Ok((conn_id, Err(err))) => {
                         // Answered first, as a request is.
                         self.answer(reply, Err(err));
-                        self.disconnect(&conn_id).await;
+                        self.disconnect(&conn_id, DisconnectReason::ClientClosed)
+                            .await;
                     }
                     Err(refused) => {
                         let _ = reply.send(Err(refused));
@@ -118,8 +120,10 @@ impl<A: Actor> Instance<A> {
         request: RawRequest,
     ) -> Result<RawResponse, ActorError> {
         self.allowed(conn_id, Invoke::Request).await?;
-        let slot = self.conns.get(conn_id).ok_or_else(ActorError::internal)?;
-        let mut ctx = self.env.action_ctx(Some(&slot.conn));
+        if !self.conns.contains_key(conn_id) {
+            return Err(ActorError::internal());
+        }
+        let mut ctx = self.env.action_ctx(&mut self.conns, Some(conn_id), None);
         let result = self.state.on_request(&mut ctx, request).await;
         let id = self.env.meta.id.clone();
         self.finish_turn(true, result)
@@ -133,8 +137,10 @@ impl<A: Actor> Instance<A> {
         socket: RawWebSocket,
     ) -> Result<(), ActorError> {
         self.allowed(conn_id, Invoke::WebSocket).await?;
-        let slot = self.conns.get(conn_id).ok_or_else(ActorError::internal)?;
-        let mut ctx = self.env.action_ctx(Some(&slot.conn));
+        if !self.conns.contains_key(conn_id) {
+            return Err(ActorError::internal());
+        }
+        let mut ctx = self.env.action_ctx(&mut self.conns, Some(conn_id), None);
         let result = self.state.on_websocket(&mut ctx, socket).await;
         let id = self.env.meta.id.clone();
         self.finish_turn(true, result)

@@ -7,15 +7,15 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::actor::{Actor, Target};
-use crate::conn::{Conn, ConnId, Request};
-use crate::context::effects::{Completion, KvEffects, TurnEffects};
+use crate::conn::{Conn, ConnId, DisconnectReason, Request};
+use crate::context::effects::{Completion, ConnTable, KvEffects, TurnEffects};
 use crate::context::lifecycle::{Background, Exit, Life, Stopping};
 use crate::context::{ActionCtx, ActorCtx, ActorMeta, ConnCtx, ConnectCtx, CreateCtx, This};
 use crate::error::ActorError;
 use crate::queue::Taken;
 use crate::runtime::gate::Gate;
 use crate::runtime::host::Host;
-use crate::runtime::kv::TurnKv;
+use crate::runtime::kv::{KvAccess, TurnKv};
 use crate::runtime::lookup::ActorId;
 use crate::runtime::queue::TurnQueue;
 use crate::runtime::schedule::TurnSchedule;
@@ -50,19 +50,17 @@ pub(crate) struct Outbox<A: Actor> {
     pub(crate) life: Arc<Life>,
     /// What the turn asked to happen once it has committed (sleep, destroy).
     exit: Mutex<Option<Exit>>,
+    /// Connections the turn closes once it has committed, with their reasons.
+    kicks: Mutex<Vec<(ConnId, String)>>,
 }
 
 impl<A: Actor> Outbox<A> {
     pub(crate) fn new(host: Arc<Host<A>>, actor: ActorId, gate: Gate) -> Self {
         Self {
-            kv: TurnKv::new(
-                host.storage.clone(),
-                gate,
-                A::NAME,
-                actor.as_str().to_owned(),
-            ),
+            kv: TurnKv::new(gate),
             life: Life::new(),
             exit: Mutex::new(None),
+            kicks: Mutex::new(Vec::new()),
             actor,
             pending: Mutex::new(Vec::new()),
             queue: TurnQueue::new(Arc::clone(&host)),
@@ -103,6 +101,12 @@ impl<A: Actor> Outbox<A> {
         self.replay.abort();
         self.kv.abort();
         *self.exit.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.kicks.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// The connections the committed turn closes (asked once).
+    pub(crate) fn take_kicks(&self) -> Vec<(ConnId, String)> {
+        std::mem::take(&mut *self.kicks.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// What the committed turn asked to happen next, if anything (asked once).
@@ -178,8 +182,13 @@ impl<A: Actor> TurnEffects<A> for Outbox<A> {
         )))
     }
 
-    fn kv(&self) -> &dyn KvEffects {
-        &self.kv
+    fn kv(&self) -> Box<dyn KvEffects + '_> {
+        Box::new(KvAccess {
+            kv: &self.kv,
+            storage: &*self.host.storage,
+            actor: A::NAME,
+            id: self.actor.as_str(),
+        })
     }
 
     fn exit(&self, exit: Exit) {
@@ -196,6 +205,13 @@ impl<A: Actor> TurnEffects<A> for Outbox<A> {
 
     fn stopping(&self) -> Stopping {
         self.life.signal()
+    }
+
+    fn kick(&self, conn: ConnId, reason: String) {
+        self.kicks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((conn, reason));
     }
 }
 
@@ -219,9 +235,15 @@ impl<A: Actor> TurnEnv<A> {
         ActorCtx::new(&self.meta, &mut self.vars, &self.outbox)
     }
 
-    /// For actions, `on_connect`/`on_disconnect` and raw handlers, on behalf of `conn`.
-    pub(crate) fn action_ctx<'a>(&'a mut self, conn: Option<&'a Conn<A>>) -> ActionCtx<'a, A> {
-        ActionCtx::new(self.actor_ctx(), conn)
+    /// For actions, `on_connect`/`on_disconnect` and raw handlers, on behalf of `caller`
+    /// (`None`: the actor itself), seeing every connection in `conns`.
+    pub(crate) fn action_ctx<'a>(
+        &'a mut self,
+        conns: &'a mut dyn ConnTable<A>,
+        caller: Option<&ConnId>,
+        reason: Option<&'a DisconnectReason>,
+    ) -> ActionCtx<'a, A> {
+        ActionCtx::new(self.actor_ctx(), conns, caller.cloned(), reason)
     }
 
     /// For `before_connect` and `conn_state`.

@@ -8,12 +8,12 @@
 
 use std::sync::Arc;
 
-use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use http::HeaderMap;
 use http::header::SEC_WEBSOCKET_PROTOCOL;
 
-use crate::conn::{ConnId, Request};
+use crate::conn::{ConnId, DisconnectReason, Request};
 use crate::error::ActorError;
 use crate::protocol::{self, ConnectProtocol, Encoding, ToClient, ToServer, Value};
 use crate::registry::Registry;
@@ -109,12 +109,14 @@ impl<S: FrameSocket> Session<S> {
                     actor_id: target.id.as_str().to_owned(),
                     connection_id: conn.as_str().to_owned(),
                 };
-                if self.send(&init).await {
+                let why = if self.send(&init).await {
                     let limit = registry.server_config().max_message_size;
                     self.serve(&target.actor, &target.id, &conn, events, limit, closing)
-                        .await;
-                }
-                target.actor.disconnect(&target.id, &conn).await;
+                        .await
+                } else {
+                    DisconnectReason::ClientClosed
+                };
+                target.actor.disconnect(&target.id, &conn, why).await;
             }
             Err(err) => self.reject(&err).await,
         }
@@ -158,7 +160,7 @@ impl<S: FrameSocket> Session<S> {
         mut events: Outlet,
         limit: usize,
         closing: Option<Closing>,
-    ) {
+    ) -> DisconnectReason {
         let mut closing = closing;
         let mut liveness = ws::Liveness::new(self.ping_interval);
         // Answers of calls in flight, polled here in completion order: no task or channel
@@ -170,10 +172,12 @@ impl<S: FrameSocket> Session<S> {
                     let bytes = match incoming {
                         Some(Ok(Frame::Text(text))) => Bytes::from(text),
                         Some(Ok(Frame::Binary(bytes))) => bytes,
-                        None | Some(Err(RecvError::Broken)) => return,
+                        None => return DisconnectReason::ClientClosed,
+                        Some(Err(RecvError::Broken)) => return DisconnectReason::Failed,
                         Some(Err(RecvError::TooLarge)) => {
                             let reason = format!("message.too_large: limit is {limit} bytes");
-                            return self.close(close::TOO_BIG, reason).await;
+                            self.close(close::TOO_BIG, reason).await;
+                            return DisconnectReason::Failed;
                         }
                     };
                     match protocol::decode_to_server(self.encoding, &bytes) {
@@ -186,7 +190,7 @@ impl<S: FrameSocket> Session<S> {
                             // error, and the connection stays open.
                             let err = ActorError::malformed(err);
                             if !self.send(&ToClient::Error(wire_error(&err))).await {
-                                return;
+                                return DisconnectReason::Failed;
                             }
                         }
                     }
@@ -195,27 +199,59 @@ impl<S: FrameSocket> Session<S> {
                     if let Some(answer) = answer
                         && !self.send(&answer).await
                     {
-                        return;
+                        return DisconnectReason::Failed;
                     }
                 }
                 () = ws::shutting_down(&mut closing) => {
-                    return self.close(close::GOING_AWAY, "server shutting down".to_owned()).await;
+                    self.close(close::GOING_AWAY, "server shutting down".to_owned()).await;
+                    return DisconnectReason::ActorStopping;
                 }
                 () = liveness.tick() => {
                     if !liveness.check(&mut self.socket).await {
-                        return self.close(close::GOING_AWAY, "no answer to pings".to_owned()).await;
+                        self.close(close::GOING_AWAY, "no answer to pings".to_owned()).await;
+                        return DisconnectReason::TimedOut;
                     }
                 }
                 event = events.recv() => match event {
                     Some(Outbound::Event { name, payload, .. }) => {
                         let event = ToClient::Event { name: name.to_owned(), args: vec![(*payload).clone()] };
                         if !self.send(&event).await {
-                            return;
+                            return DisconnectReason::Failed;
                         }
                     }
-                    Some(Outbound::Close(err)) => return self.reject(&err).await,
-                    None => return self.close(close::NORMAL, String::new()).await,
+                    Some(Outbound::Close(err)) => {
+                        // What the actor answered before it closed the connection goes first.
+                        self.flush_answers(&mut in_flight).await;
+                        let why = if err.code == "slow_consumer" {
+                            DisconnectReason::SlowConsumer
+                        } else {
+                            DisconnectReason::ActorStopping
+                        };
+                        self.reject(&err).await;
+                        return why;
+                    }
+                    Some(Outbound::Disconnect(reason)) => {
+                        self.flush_answers(&mut in_flight).await;
+                        self.close(close::NORMAL, reason.to_string()).await;
+                        return DisconnectReason::Kicked(reason.into());
+                    }
+                    None => {
+                        self.close(close::NORMAL, String::new()).await;
+                        return DisconnectReason::ActorStopping;
+                    }
                 },
+            }
+        }
+    }
+
+    /// Sends the answers that are ready (the actor answered them before it closed the
+    /// connection).
+    async fn flush_answers(&mut self, in_flight: &mut FuturesUnordered<Answer>) {
+        while let Some(Some(answer)) = in_flight.next().now_or_never() {
+            if let Some(answer) = answer
+                && !self.send(&answer).await
+            {
+                return;
             }
         }
     }

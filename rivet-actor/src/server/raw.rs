@@ -10,7 +10,7 @@
 use http::HeaderMap;
 use http::header::SEC_WEBSOCKET_PROTOCOL;
 
-use crate::conn::Request;
+use crate::conn::{DisconnectReason, Request};
 use crate::error::ActorError;
 use crate::protocol::names::{QUERY_PREFIX, WS_PROTOCOL_CONN_PARAMS};
 use crate::protocol::{self, Encoding, Value};
@@ -176,6 +176,8 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
     // Whether the actor still holds a sending half: a socket whose actor only listens stays
     // open until the actor drops its receiving half too.
     let mut actor_sends = true;
+    // Why the connection ended, for `on_disconnect`; set beside each `break`.
+    let mut why = DisconnectReason::ClientClosed;
     let close = loop {
         tokio::select! {
             permit = incoming.reserve(), if waiting.is_some() => {
@@ -189,8 +191,12 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
                 Some(Ok(Frame::Text(text))) => waiting = Some(RawMessage::Text(text)),
                 Some(Ok(Frame::Binary(bytes))) => waiting = Some(RawMessage::Binary(bytes)),
                 None => break None,
-                Some(Err(RecvError::Broken)) => break Some(None),
+                Some(Err(RecvError::Broken)) => {
+                    why = DisconnectReason::Failed;
+                    break Some(None);
+                }
                 Some(Err(RecvError::TooLarge)) => {
+                    why = DisconnectReason::Failed;
                     break Some(Some((close::TOO_BIG, format!("message.too_large: limit is {limit} bytes"))));
                 }
             },
@@ -204,23 +210,39 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
                     // let go.
                     let sent = tokio::time::timeout(write_timeout, socket.send(frame)).await;
                     if !sent.unwrap_or(false) {
+                        why = DisconnectReason::Failed;
                         break Some(None);
                     }
                 }
-                Some(Outgoing::Close(code, reason)) => break Some(Some((code, reason))),
+                Some(Outgoing::Close(code, reason)) => {
+                    why = DisconnectReason::Kicked(reason.clone());
+                    break Some(Some((code, reason)));
+                }
                 None => actor_sends = false,
             },
-            () = incoming.closed(), if !actor_sends => break Some(Some((close::NORMAL, String::new()))),
+            () = incoming.closed(), if !actor_sends => {
+                why = DisconnectReason::Kicked(String::new());
+                break Some(Some((close::NORMAL, String::new())));
+            }
             event = events.recv() => match event {
                 // A raw socket has no framing for events: `conn.send` to it is dropped.
                 Some(Outbound::Event { .. }) => {}
                 Some(Outbound::Close(err)) => {
+                    why = DisconnectReason::ActorStopping;
                     break Some(Some((close::INTERNAL, wire_error(&err).close_reason())));
                 }
+                Some(Outbound::Disconnect(reason)) => {
+                    why = DisconnectReason::Kicked(reason.to_string());
+                    break Some(Some((close::NORMAL, reason.into())));
+                }
                 // The instance is gone without a word (it could not recover from a panic).
-                None => break Some(Some((close::INTERNAL, wire_error(&ActorError::internal()).close_reason()))),
+                None => {
+                    why = DisconnectReason::Failed;
+                    break Some(Some((close::INTERNAL, wire_error(&ActorError::internal()).close_reason())));
+                }
             },
             () = ws::shutting_down(&mut closing) => {
+                why = DisconnectReason::ActorStopping;
                 break Some(Some((close::GOING_AWAY, "server shutting down".into())));
             }
             () = liveness.tick() => {
@@ -232,6 +254,7 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
                     socket.ping().await
                 };
                 if !alive {
+                    why = DisconnectReason::TimedOut;
                     break Some(Some((close::GOING_AWAY, "no answer to pings".into())));
                 }
             }
@@ -249,7 +272,7 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
     }
     // The actor's receiving half ends (`recv` answers `None`), then `on_disconnect` runs.
     drop(incoming);
-    target.actor.disconnect(&target.id, &conn).await;
+    target.actor.disconnect(&target.id, &conn, why).await;
 }
 
 #[cfg(test)]

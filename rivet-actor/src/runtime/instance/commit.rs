@@ -172,7 +172,7 @@ impl<A: Actor> Instance<A> {
 
     /// Puts the state back to what it was after the last turn that ended well. (If that
     /// turn's write is lost, the gate fails and the instance reloads what is durable.)
-    fn rollback(&mut self) {
+    pub(super) fn rollback(&mut self) {
         match from_cbor::<A>(&self.saved) {
             Ok(state) => self.state = state,
             // Only reachable if the state type's serde impls do not round-trip.

@@ -1,14 +1,15 @@
 //! Connections inside an instance: the connect pipeline, actions on behalf of a
 //! connection (or of the actor itself), subscriptions and disconnects.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 
 use futures_util::FutureExt;
 use tokio::sync::oneshot;
 
 use crate::actor::{ActionTarget, Actor, ActorCall, ActorReturn, Invoke, Target};
-use crate::conn::{Conn, ConnId};
+use crate::conn::{Conn, ConnId, DisconnectReason};
+use crate::context::effects::ConnTable;
 use crate::error::ActorError;
 use crate::runtime::Sink;
 use crate::runtime::command::{CallAndReply, Command, Connect};
@@ -86,12 +87,8 @@ impl<A: Actor> Instance<A> {
             subscriptions: HashSet::new(),
             sink,
         };
-        let slot = self
-            .conns
-            .entry(conn_id.clone())
-            .insert_entry(slot)
-            .into_mut();
-        let mut ctx = self.env.action_ctx(Some(&slot.conn));
+        self.conns.insert(conn_id.clone(), slot);
+        let mut ctx = self.env.action_ctx(&mut self.conns, Some(&conn_id), None);
         let connected = match AssertUnwindSafe(self.state.on_connect(&mut ctx))
             .catch_unwind()
             .await
@@ -131,7 +128,8 @@ impl<A: Actor> Instance<A> {
         self.guarded(&conn_id, async |inst| inst.call(&conn_id, invocation).await)
             .await;
         self.replaying = None;
-        self.disconnect(&conn_id).await;
+        self.disconnect(&conn_id, DisconnectReason::ClientClosed)
+            .await;
     }
 
     /// Accepts a connection for one turn alone (a raw request or socket), then runs `turn`
@@ -175,6 +173,7 @@ impl<A: Actor> Instance<A> {
     fn disconnect_after_recovery(&mut self, conn_id: ConnId) {
         let disconnect = Command::Disconnect {
             conn_id: conn_id.clone(),
+            reason: DisconnectReason::Failed,
         };
         if self
             .host
@@ -207,16 +206,10 @@ impl<A: Actor> Instance<A> {
     /// actor itself), once it has been allowed.
     pub(crate) async fn dispatch(&mut self, conn_id: Option<&ConnId>, invocation: CallAndReply<A>) {
         let action = invocation.action();
-        let conn = match conn_id {
-            Some(conn_id) => match self.conns.get(conn_id) {
-                Some(slot) => Some(&slot.conn),
-                None => {
-                    invocation.fail(ActorError::connection_not_found());
-                    return;
-                }
-            },
-            None => None,
-        };
+        if conn_id.is_some_and(|conn_id| !self.conns.contains_key(conn_id)) {
+            invocation.fail(ActorError::connection_not_found());
+            return;
+        }
         let (call, reply) = match invocation {
             CallAndReply::Typed { call, reply } => (call, Reply::<A>::Typed(reply)),
             CallAndReply::Encoded {
@@ -231,7 +224,7 @@ impl<A: Actor> Instance<A> {
                 }
             },
         };
-        let mut ctx = self.env.action_ctx(conn);
+        let mut ctx = self.env.action_ctx(&mut self.conns, conn_id, None);
         // An action that runs past the limit is cut off at its next `.await`; the turn then
         // fails like any other, so whatever it changed rolls back.
         let limit = self.host.config.action_timeout;
@@ -301,11 +294,13 @@ impl<A: Actor> Instance<A> {
         Ok(())
     }
 
-    pub(crate) async fn disconnect(&mut self, conn_id: &ConnId) {
-        let Some(slot) = self.conns.get(conn_id) else {
+    pub(crate) async fn disconnect(&mut self, conn_id: &ConnId, reason: DisconnectReason) {
+        if !self.conns.contains_key(conn_id) {
             return;
-        };
-        let mut ctx = self.env.action_ctx(Some(&slot.conn));
+        }
+        let mut ctx = self
+            .env
+            .action_ctx(&mut self.conns, Some(conn_id), Some(&reason));
         let result = match AssertUnwindSafe(self.state.on_disconnect(&mut ctx))
             .catch_unwind()
             .await
@@ -326,6 +321,51 @@ impl<A: Actor> Instance<A> {
     }
 
     /// Tells every connection the actor is gone.
+    /// Closes what the committed turn asked to close (`conn.disconnect(reason)`): once what
+    /// it answered has left, each socket closes with its reason and `on_disconnect` runs.
+    pub(crate) async fn kick_asked(&mut self) {
+        let kicks = self.env.outbox.take_kicks();
+        if kicks.is_empty() {
+            return;
+        }
+        // The turn's answer is held until durable: it leaves before the close.
+        self.gate.settle().await;
+        for (conn_id, reason) in kicks {
+            let Some(slot) = self.conns.get(&conn_id) else {
+                continue;
+            };
+            if let Some(sink) = &slot.sink {
+                sink.disconnect(reason.clone());
+            }
+            self.disconnect(&conn_id, DisconnectReason::Kicked(reason))
+                .await;
+        }
+    }
+
+    /// Runs `on_disconnect` for every connection (the actor is going to sleep or being
+    /// destroyed), then closes them with `err`. A hook that fails is logged; one that panics
+    /// is rolled back and the remaining hooks are skipped (the actor is leaving: it is not
+    /// recovered to run them).
+    pub(crate) async fn disconnect_all(&mut self, err: ActorError) {
+        let ids: Vec<ConnId> = self.conns.keys().cloned().collect();
+        for conn_id in ids {
+            let sink = self.conns.get(&conn_id).and_then(|slot| slot.sink.clone());
+            let ran = AssertUnwindSafe(self.disconnect(&conn_id, DisconnectReason::ActorStopping))
+                .catch_unwind()
+                .await;
+            if let Some(sink) = sink {
+                sink.close(err.clone());
+            }
+            if ran.is_err() {
+                tracing::error!(actor = A::NAME, id = %self.env.meta.id, "on_disconnect panicked while the actor was leaving");
+                self.env.outbox.clear();
+                self.rollback();
+                break;
+            }
+        }
+        self.close_all(err);
+    }
+
     pub(crate) fn close_all(&mut self, err: ActorError) {
         for slot in self.conns.values() {
             if let Some(sink) = &slot.sink {
@@ -333,5 +373,19 @@ impl<A: Actor> Instance<A> {
             }
         }
         self.conns.clear();
+    }
+}
+
+impl<A: Actor> ConnTable<A> for HashMap<ConnId, ConnSlot<A>> {
+    fn get(&self, id: &str) -> Option<&Conn<A>> {
+        HashMap::get(self, id).map(|slot| &slot.conn)
+    }
+
+    fn get_mut(&mut self, id: &str) -> Option<&mut Conn<A>> {
+        HashMap::get_mut(self, id).map(|slot| &mut slot.conn)
+    }
+
+    fn all(&self) -> Box<dyn Iterator<Item = &Conn<A>> + '_> {
+        Box::new(self.values().map(|slot| &slot.conn))
     }
 }

@@ -194,7 +194,7 @@ impl<A: Actor> Instance<A> {
     pub(crate) async fn stop(mut self, rx: mpsc::Receiver<Mail<A>>) {
         // What earlier turns said reaches their connections before they are closed.
         self.gate.settle().await;
-        self.close_all(ActorError::stopped());
+        self.disconnect_all(ActorError::stopped()).await;
         self.go_to_sleep(rx, false).await;
     }
 
@@ -204,7 +204,7 @@ impl<A: Actor> Instance<A> {
         match exit {
             Exit::Sleep => {
                 self.gate.settle().await;
-                self.close_all(ActorError::stopped());
+                self.disconnect_all(ActorError::stopped()).await;
                 self.go_to_sleep(rx, true).await;
             }
             Exit::Destroy => {
@@ -312,6 +312,8 @@ impl<A: Actor> Instance<A> {
         self.wind_down().await;
         self.stop_run_loop();
         self.run_leaving_hook(Leaving::Destroy).await;
+        let gone = ActorError::destroyed();
+        self.disconnect_all(gone.clone()).await;
         let id = self.id();
         if let Some(alarm) = self.host.alarms().remove(&id) {
             alarm.abort();
@@ -320,8 +322,6 @@ impl<A: Actor> Instance<A> {
         // names this actor.
         self.gate.settle().await;
         self.host.awake_keys.remove(&id);
-        let gone = ActorError::destroyed();
-        self.close_all(gone.clone());
         let result = self.host.storage.destroy(id.as_str()).await.map_err(|err| {
             tracing::error!(actor = A::NAME, %id, %err, "storage failed while destroying the actor");
             ActorError::internal()
