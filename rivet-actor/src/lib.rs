@@ -42,6 +42,7 @@ pub mod error;
 pub mod guard;
 mod ids;
 pub mod kv;
+pub(crate) mod naming;
 pub mod origin;
 pub mod protocol;
 pub mod queue;

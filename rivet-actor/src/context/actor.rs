@@ -157,8 +157,8 @@ impl<'a, A: Actor> ActorCtx<'a, A> {
     /// (no connection, no `can_invoke`), queued behind the current turn.
     ///
     /// For tasks the actor spawns (a raw WebSocket's task, a timer) and its `#[run]` loop.
-    /// Awaiting such a call *inside* a turn waits for a turn that cannot start until this
-    /// one ends: spawn the call instead.
+    /// Awaiting such a call *inside* a turn would wait for a turn that cannot start until
+    /// this one ends: it fails at once with `actor.call_cycle` instead. Spawn the call.
     ///
     /// ```
     /// # use rivet_actor::prelude::*;
@@ -179,6 +179,28 @@ impl<'a, A: Actor> ActorCtx<'a, A> {
     /// ```
     pub fn this(&self) -> This<A> {
         self.effects.this()
+    }
+
+    /// The actor's typed client to the other actors of its registry: in-process calls that
+    /// run their connect hooks and `can_invoke` as any in-process caller's would. A call
+    /// back into an actor whose turn waits for it fails with `actor.call_cycle` (see
+    /// [`ActorClient`](crate::context::ActorClient)).
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Counter { n: u32 }
+    /// # #[actor] impl Counter { #[action] fn bump(&mut self) -> u32 { self.n += 1; self.n } }
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Lamp;
+    /// # #[actor] impl Lamp {
+    /// #[action]
+    /// async fn count_visit(&self, c: &ActionCtx<'_, Self>) -> Result<u32, Error> {
+    ///     let counter = c.client().get_or_create::<Counter>(["visits"]).await?;
+    ///     Ok(counter.bump().await?)
+    /// }
+    /// # }
+    /// ```
+    pub fn client(&self) -> crate::context::ActorClient {
+        self.effects.client()
     }
 
     /// The actor's own ordered key/value storage, staged in this turn and committed with

@@ -10,8 +10,10 @@ use std::time::SystemTime;
 use crate::actor::{Actor, Event};
 use crate::conn::{Conn, ConnId};
 use crate::context::This;
+use crate::context::client::{ActorClient, Origin};
 use crate::context::lifecycle::{Background, Exit, Stopping};
 use crate::error::ActorError;
+use crate::naming::{ActorId, Lookup};
 use crate::queue::Taken;
 use crate::schedule::Scheduled;
 use crate::storage::{BoxFuture, KvPair, KvScan};
@@ -56,6 +58,32 @@ pub(crate) trait TurnEffects<A: Actor>: Send + Sync {
     fn stopping(&self) -> Stopping;
     /// Closes connection `conn` with `reason` once this turn has committed.
     fn kick(&self, conn: ConnId, reason: String);
+    /// The actor's client to the other actors of its registry, made in this turn.
+    fn client(&self) -> ActorClient;
+}
+
+/// The actor types of a registry, for `c.client()` (`runtime/peer.rs`).
+pub(crate) trait PeerDirectory: Send + Sync {
+    /// The resolver of the actor type with this id: an `Arc<dyn PeerResolver<B>>`.
+    fn resolver(&self, type_id: std::any::TypeId) -> Option<&(dyn std::any::Any + Send + Sync)>;
+}
+
+/// Finds actors of type `B` and calls them.
+pub(crate) trait PeerResolver<B: Actor>: Send + Sync {
+    fn resolve(&self, lookup: Lookup<B::Input>) -> BoxFuture<'_, Result<ActorId, ActorError>>;
+    /// Calls to actor `id` with `params` (none: what a missing params value decodes to),
+    /// made from `origin`.
+    fn calls(
+        &self,
+        id: ActorId,
+        params: Option<std::sync::Arc<B::ConnParams>>,
+        origin: Option<Origin>,
+    ) -> std::sync::Arc<dyn PeerCalls<B>>;
+}
+
+/// Typed calls into another actor.
+pub(crate) trait PeerCalls<B: Actor>: Send + Sync {
+    fn call(&self, call: B::Call) -> BoxFuture<'static, Result<B::Return, ActorError>>;
 }
 
 /// The actor's connections as a turn sees them (`runtime/instance/connections.rs` keeps

@@ -13,6 +13,7 @@
 
 mod action;
 mod actor;
+pub(crate) mod client;
 mod connect;
 mod create;
 pub(crate) mod effects;
@@ -26,6 +27,7 @@ use std::sync::Arc;
 
 pub use action::ActionCtx;
 pub use actor::ActorCtx;
+pub use client::{ActorClient, Peer, PeerInvoker};
 pub use connect::{ConnCtx, ConnectCtx};
 pub use create::CreateCtx;
 pub use lifecycle::Stopping;
@@ -69,6 +71,8 @@ pub(crate) struct ActorMeta {
 #[derive(Default)]
 pub struct SharedData {
     values: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
+    /// The registry's actor types, for `c.client()` (set once every type is registered).
+    pub(crate) peers: std::sync::OnceLock<Arc<dyn effects::PeerDirectory>>,
 }
 
 impl SharedData {

@@ -288,6 +288,18 @@ impl ActorError {
         )
     }
 
+    /// `actor.call_cycle`: a call from inside a turn would enter an actor whose turn waits
+    /// for it (itself, or an actor upstream of the call): it could never be answered.
+    pub fn call_cycle(actor_id: &str) -> Self {
+        Self::new(
+            "actor",
+            "call_cycle",
+            format!(
+                "Calling actor {actor_id} here would wait for a turn that waits for this call; spawn the call or restructure the calls"
+            ),
+        )
+    }
+
     /// `actor.kv_key_too_large`: a `c.kv()` key encodes to more than `max` bytes.
     pub fn kv_key_too_large(size: usize, max: usize) -> Self {
         Self::new(

@@ -1,7 +1,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 
-use crate::error::{ActorError, UserError};
+use crate::error::{ActorError, ClientError, UserError};
 
 /// The error type of hooks and actions.
 ///
@@ -69,6 +69,23 @@ impl<E: StdError + Send + Sync + 'static> From<E> for Error {
                     repr: Repr::Public(*actor),
                 };
             }
+            Err(any) => any,
+        };
+        // Another actor's answer (a call through `c.client()`): passed on as it is, so its
+        // user errors reach this actor's caller; anything not public is masked later.
+        let any = match any.downcast::<ClientError>() {
+            Ok(client) => match *client {
+                ClientError::Actor(actor) => {
+                    return Self {
+                        repr: Repr::Public(actor),
+                    };
+                }
+                other => {
+                    return Self {
+                        repr: Repr::Internal(Box::new(other)),
+                    };
+                }
+            },
             Err(any) => any,
         };
         match any.downcast::<E>() {

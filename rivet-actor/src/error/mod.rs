@@ -47,6 +47,14 @@ mod tests {
     }
 
     #[test]
+    fn another_actors_answer_passes_through_and_transport_failures_are_masked() {
+        let answered: Error = ClientError::Actor(UserError::new("no").code("nope").into()).into();
+        assert_eq!(answered.to_client().code, "nope");
+        let lost: Error = ClientError::Transport("secret socket detail".into()).into();
+        assert!(lost.to_client().is_internal());
+    }
+
+    #[test]
     fn non_public_actor_error_is_masked() {
         let err: Error = ActorError::new("driver", "boom", "secret").into();
         assert!(err.to_client().is_internal());

@@ -81,6 +81,8 @@ struct Registered {
     type_id: TypeId,
     erased: Arc<dyn ErasedActor>,
     typed: Arc<dyn Any + Send + Sync>,
+    /// Its resolver for `c.client()` (`runtime/peer.rs`).
+    peer: Box<dyn Any + Send + Sync>,
     origins: Option<OriginPolicy>,
 }
 
@@ -298,6 +300,7 @@ impl RegistryBuilder {
                 Registered {
                     name: A::NAME,
                     type_id: TypeId::of::<A>(),
+                    peer: crate::runtime::peer::resolver(&host),
                     erased: Arc::new(HostedActor(host.clone())),
                     typed: host,
                     origins: <A as crate::__private::ActorOptions>::ORIGINS.map(|patterns| {
@@ -467,6 +470,7 @@ impl RegistryBuilder {
         let mut actor_origins = HashMap::new();
         let data = Arc::new(self.data);
         let metrics = Arc::new(Metrics::default());
+        let mut peers = crate::runtime::peer::Directory::default();
         for (type_id, registration) in self.registrations {
             let guards = self
                 .guards
@@ -482,10 +486,13 @@ impl RegistryBuilder {
                 );
             }
             by_type.insert(registered.type_id, registered.typed);
+            peers.resolvers.insert(registered.type_id, registered.peer);
             if let Some(policy) = registered.origins {
                 actor_origins.insert(registered.name, policy);
             }
         }
+        // Set once: every type is registered, and no actor has run yet.
+        let _ = data.peers.set(Arc::new(peers));
         Ok(Registry {
             inner: Arc::new(Inner {
                 by_name,

@@ -25,6 +25,8 @@ pub(crate) struct Connect<A: Actor> {
     pub(crate) extensions: Vec<crate::guard::Extension>,
     /// The state a `#[conn_state]` without `self` made outside the turn.
     pub(crate) conn_state: Option<A::ConnState>,
+    /// For a call from another actor's turn (`c.client()`): the turns waiting on it.
+    pub(crate) chain: Option<crate::context::client::Chain>,
 }
 
 /// One action invocation, typed (in-process) or encoded (from the wire), with the matching

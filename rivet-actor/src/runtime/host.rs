@@ -457,6 +457,7 @@ impl<A: Actor> Host<A> {
             sink,
             extensions,
             conn_state,
+            chain: None,
         })
     }
 

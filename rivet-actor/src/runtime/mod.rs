@@ -14,6 +14,7 @@ pub(crate) mod instance;
 pub(crate) mod kv;
 pub(crate) mod lookup;
 pub(crate) mod outbound;
+pub(crate) mod peer;
 pub(crate) mod queue;
 pub(crate) mod raw;
 pub(crate) mod replay;

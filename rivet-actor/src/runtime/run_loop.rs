@@ -99,9 +99,11 @@ impl<A: Actor> RunLoopEffects<A> for RunLoop<A> {
     }
 
     fn this(&self) -> This<A> {
+        // The loop is not a turn: its calls queue behind the actor's turns.
         This::new(Arc::new(SelfCaller::new(
             self.host.clone(),
             self.id.clone(),
+            None,
         )))
     }
 }

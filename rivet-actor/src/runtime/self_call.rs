@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::actor::Actor;
+use crate::context::client::{Origin, check_cycle};
 use crate::context::effects::SelfCalls;
 use crate::error::ActorError;
 use crate::runtime::command::{CallAndReply, Command};
@@ -17,17 +18,28 @@ pub(crate) struct SelfCaller<A: Actor> {
     host: Arc<Host<A>>,
     id: ActorId,
     tx: mpsc::Sender<crate::runtime::command::Mail<A>>,
+    /// The turn that made it: a call awaited inside that turn could never be answered.
+    origin: Option<Origin>,
 }
 
 impl<A: Actor> SelfCaller<A> {
-    pub(crate) fn new(host: Arc<Host<A>>, id: ActorId) -> Self {
+    pub(crate) fn new(host: Arc<Host<A>>, id: ActorId, origin: Option<Origin>) -> Self {
         let tx = host.sender(&id);
-        Self { host, id, tx }
+        Self {
+            host,
+            id,
+            tx,
+            origin,
+        }
     }
 }
 
 impl<A: Actor> SelfCalls<A> for SelfCaller<A> {
     fn call(&self, call: A::Call) -> BoxFuture<'static, Result<A::Return, ActorError>> {
+        let chain = self.origin.as_ref().and_then(Origin::current);
+        if let Err(cycle) = check_cycle(chain.as_ref(), &self.id) {
+            return Box::pin(std::future::ready(Err(cycle)));
+        }
         let (reply, rx) = oneshot::channel();
         let cmd = Command::Internal {
             invocation: CallAndReply::Typed { call, reply },

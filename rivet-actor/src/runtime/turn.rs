@@ -3,11 +3,13 @@
 //! reach them through [`TurnEffects`]; the instance stages them into the turn's storage
 //! write and makes them take hold (or undoes them) when the commit ends.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::actor::{Actor, Target};
 use crate::conn::{Conn, ConnId, DisconnectReason, Request};
+use crate::context::client::{ActorClient, Chain, Link, Origin};
 use crate::context::effects::{Completion, ConnTable, KvEffects, TurnEffects};
 use crate::context::lifecycle::{Background, Exit, Life, Stopping};
 use crate::context::{ActionCtx, ActorCtx, ActorMeta, ConnCtx, ConnectCtx, CreateCtx, This};
@@ -52,6 +54,16 @@ pub(crate) struct Outbox<A: Actor> {
     exit: Mutex<Option<Exit>>,
     /// Connections the turn closes once it has committed, with their reasons.
     kicks: Mutex<Vec<(ConnId, String)>>,
+    /// The calls this turn makes (`c.client()`, `c.this()`): the turns waiting upstream of
+    /// it, and whether it still runs (made on first use, lowered when the turn ends).
+    calls: Mutex<TurnCalls>,
+}
+
+/// What the calls a turn makes need to know to refuse a cycle.
+#[derive(Default)]
+struct TurnCalls {
+    upstream: Option<Chain>,
+    running: Option<Arc<AtomicBool>>,
 }
 
 impl<A: Actor> Outbox<A> {
@@ -61,6 +73,7 @@ impl<A: Actor> Outbox<A> {
             life: Life::new(),
             exit: Mutex::new(None),
             kicks: Mutex::new(Vec::new()),
+            calls: Mutex::default(),
             actor,
             pending: Mutex::new(Vec::new()),
             queue: TurnQueue::new(Arc::clone(&host)),
@@ -83,6 +96,7 @@ impl<A: Actor> Outbox<A> {
     /// is durable.
     #[must_use]
     pub(crate) fn committed(&self) -> Vec<(u64, crate::runtime::queue::Completion)> {
+        self.turn_ended();
         self.schedule.committed();
         self.replay.committed();
         self.queue.committed()
@@ -95,6 +109,7 @@ impl<A: Actor> Outbox<A> {
 
     /// The turn failed: its events are dropped and its staged effects undone.
     pub(crate) fn clear(&self) {
+        self.turn_ended();
         self.lock().clear();
         self.queue.abort();
         self.schedule.abort();
@@ -107,6 +122,41 @@ impl<A: Actor> Outbox<A> {
     /// The connections the committed turn closes (asked once).
     pub(crate) fn take_kicks(&self) -> Vec<(ConnId, String)> {
         std::mem::take(&mut *self.kicks.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Calls made by the turns to come answer to these waiting turns (a call from another
+    /// actor's turn), or to none.
+    pub(crate) fn set_upstream(&self, chain: Option<Chain>) {
+        self.calls_lock().upstream = chain;
+    }
+
+    /// The turn is over: calls it made no longer wait in its name.
+    fn turn_ended(&self) {
+        if let Some(running) = self.calls_lock().running.take() {
+            running.store(false, Ordering::SeqCst);
+        }
+    }
+
+    /// Where calls made now come from: this task, the current turn and the turns upstream.
+    fn origin(&self) -> Origin {
+        let mut calls = self.calls_lock();
+        let running = calls
+            .running
+            .get_or_insert_with(|| Arc::new(AtomicBool::new(true)))
+            .clone();
+        let mut chain: Vec<Link> = calls.upstream.as_deref().unwrap_or_default().to_vec();
+        chain.push(Link {
+            actor: self.actor.clone(),
+            running,
+        });
+        Origin {
+            task: tokio::task::try_id(),
+            chain: chain.into(),
+        }
+    }
+
+    fn calls_lock(&self) -> MutexGuard<'_, TurnCalls> {
+        self.calls.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// What the committed turn asked to happen next, if anything (asked once).
@@ -179,7 +229,19 @@ impl<A: Actor> TurnEffects<A> for Outbox<A> {
         This::new(Arc::new(SelfCaller::new(
             self.host.clone(),
             self.actor.clone(),
+            Some(self.origin()),
         )))
+    }
+
+    fn client(&self) -> ActorClient {
+        let directory = self
+            .host
+            .data
+            .peers
+            .get()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(crate::runtime::peer::Directory::default()));
+        ActorClient::new(directory, Some(self.origin()))
     }
 
     fn kv(&self) -> Box<dyn KvEffects + '_> {

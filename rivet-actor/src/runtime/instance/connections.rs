@@ -59,6 +59,7 @@ impl<A: Actor> Instance<A> {
             sink,
             extensions,
             conn_state,
+            chain: _,
         } = connect;
         let id = self.env.meta.id.clone();
         let mut ctx = self.env.connect_ctx(request.as_deref(), &conn_id);
@@ -111,7 +112,14 @@ impl<A: Actor> Instance<A> {
 
     /// A stateless call: the connect pipeline for a throwaway connection, the action, then
     /// its disconnect.
-    pub(crate) async fn stateless(&mut self, connect: Connect<A>, invocation: CallAndReply<A>) {
+    pub(crate) async fn stateless(&mut self, mut connect: Connect<A>, invocation: CallAndReply<A>) {
+        // A call from another actor's turn: the calls its turns make extend that chain.
+        self.env.outbox.set_upstream(connect.chain.take());
+        self.stateless_turns(connect, invocation).await;
+        self.env.outbox.set_upstream(None);
+    }
+
+    async fn stateless_turns(&mut self, connect: Connect<A>, invocation: CallAndReply<A>) {
         let conn_id = connect.conn_id.clone();
         // A request the engine delivers again after a failover is answered from its record.
         let replay = connect.request.as_ref().and_then(|r| r.replay_id.clone());

@@ -49,19 +49,22 @@ pub(crate) async fn run<A: Actor>(
     let woken = AssertUnwindSafe(Box::pin(Instance::wake(host.clone(), &id)))
         .catch_unwind()
         .await;
+    // On the heap: the task's future then holds a pointer, not the instance. Converted
+    // before any other await, so no await keeps the unboxed result alive in the future.
+    let woken = match woken {
+        Ok(Ok(inst)) => Ok(Box::new(inst)),
+        Ok(Err(err)) => Err(err),
+        Err(_) => {
+            tracing::error!(actor = A::NAME, %id, "the actor panicked while starting");
+            Err(ActorError::internal())
+        }
+    };
     let mut inst = match woken {
-        // On the heap: the task's future then holds a pointer, not the instance.
-        Ok(Ok(inst)) => Box::new(inst),
-        Ok(Err(err)) => {
+        Ok(inst) => inst,
+        Err(err) => {
             host.start_failed(&id, err.clone());
             Box::pin(forget_unfinished_creation(&host, &id)).await;
             return Box::pin(refuse_all(&host, &id, rx, err)).await;
-        }
-        Err(_) => {
-            tracing::error!(actor = A::NAME, %id, "the actor panicked while starting");
-            host.start_failed(&id, ActorError::internal());
-            Box::pin(forget_unfinished_creation(&host, &id)).await;
-            return Box::pin(refuse_all(&host, &id, rx, ActorError::internal())).await;
         }
     };
     host.start_succeeded(&id);
@@ -118,23 +121,31 @@ pub(crate) async fn run<A: Actor>(
             }
         };
         let Some(cmd) = next else { return };
-        let cmd = *cmd;
-        if let Command::Stop { reply } = cmd {
-            Box::pin(inst.stop(rx)).await;
-            let _ = reply.send(());
-            return;
-        }
-        if let Command::Destroy {
-            only_if_unused,
-            reply,
-        } = cmd
-        {
-            if only_if_unused && (inst.used || !inst.conns.is_empty()) {
-                let _ = reply.send(Ok(false));
-                continue;
+        // The command stays boxed until a turn takes it: the task's future keeps no
+        // command-sized slot across its awaits.
+        let leaving = matches!(*cmd, Command::Stop { .. } | Command::Destroy { .. });
+        let cmd = if !leaving {
+            cmd
+        } else {
+            match *cmd {
+                Command::Stop { reply } => {
+                    Box::pin(inst.stop(rx)).await;
+                    let _ = reply.send(());
+                    return;
+                }
+                Command::Destroy {
+                    only_if_unused,
+                    reply,
+                } => {
+                    if only_if_unused && (inst.used || !inst.conns.is_empty()) {
+                        let _ = reply.send(Ok(false));
+                        continue;
+                    }
+                    return Box::pin(inst.destroy(rx, reply)).await;
+                }
+                _ => unreachable!("matched above"),
             }
-            return Box::pin(inst.destroy(rx, reply)).await;
-        }
+        };
         // Every turn's logs carry the actor and the connection it runs for.
         let span = tracing::info_span!(
             "turn",
@@ -143,7 +154,7 @@ pub(crate) async fn run<A: Actor>(
             actor_id = %inst.env.meta.id,
             conn = cmd.conn_id().map(ConnId::as_str),
         );
-        let turn = AssertUnwindSafe(Box::pin(inst.handle(cmd)))
+        let turn = AssertUnwindSafe(Box::pin(inst.handle(*cmd)))
             .catch_unwind()
             .instrument(span)
             .await;

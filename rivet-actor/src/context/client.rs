@@ -1,0 +1,242 @@
+//! `c.client()`: an actor's typed client to the other actors of its registry.
+//!
+//! Calls go in-process (the generated `Call` enum into the other actor's mailbox, never
+//! serialized) and run as a stateless call of an in-process client would: the connect
+//! hooks and `can_invoke` of the called actor run, with the params given by
+//! [`Peer::with_params`] (none by default).
+//!
+//! **Cycles.** An actor's turns run one at a time, so a turn that awaits a call which
+//! (directly or through other actors) calls back into the same actor would wait for ever.
+//! Every call made from inside a turn carries the chain of turns waiting on it; a call that
+//! would enter an actor whose turn is waiting upstream fails at once with
+//! `actor.call_cycle` instead. So does a call an actor makes to itself from inside its
+//! turn (through `c.client()` or [`This`](crate::context::This)). Calls made from a task
+//! the turn spawned are not part of the chain: they queue behind the turn, as any
+//! outside caller's would.
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::de::DeserializeOwned;
+
+use crate::actor::{Actor, Invoker};
+use crate::context::effects::{PeerCalls, PeerDirectory, PeerResolver};
+use crate::error::{ActorError, ClientError};
+use crate::naming::{ActorId, Key, Lookup};
+
+/// A turn waiting on the calls made from it: the actor, and whether the turn still runs.
+#[derive(Clone)]
+pub(crate) struct Link {
+    pub(crate) actor: ActorId,
+    pub(crate) running: Arc<AtomicBool>,
+}
+
+/// The turns waiting upstream of a call, outermost first.
+pub(crate) type Chain = Arc<[Link]>;
+
+/// Where a client was made: the turn's task and its chain (the turn itself last).
+#[derive(Clone)]
+pub(crate) struct Origin {
+    pub(crate) task: Option<tokio::task::Id>,
+    pub(crate) chain: Chain,
+}
+
+impl Origin {
+    /// The chain a call made now belongs to: the origin's, when the call is made from the
+    /// turn that made the client (its task, while it runs); none from any other task.
+    pub(crate) fn current(&self) -> Option<Chain> {
+        let turn = self.chain.last()?;
+        let same_task = self.task.is_some() && tokio::task::try_id() == self.task;
+        (same_task && turn.running.load(Ordering::SeqCst)).then(|| self.chain.clone())
+    }
+}
+
+/// Whether a call into `target` made within `chain` would wait for a turn that waits for
+/// it: `actor.call_cycle` if so.
+pub(crate) fn check_cycle(chain: Option<&Chain>, target: &ActorId) -> Result<(), ActorError> {
+    let waiting = chain.is_some_and(|chain| {
+        chain
+            .iter()
+            .any(|link| link.actor == *target && link.running.load(Ordering::SeqCst))
+    });
+    if waiting {
+        Err(ActorError::call_cycle(target.as_str()))
+    } else {
+        Ok(())
+    }
+}
+
+/// The actor's typed client to the other actors of its registry (`c.client()`).
+///
+/// ```
+/// use rivet_actor::prelude::*;
+///
+/// #[derive(Default, Serialize, Deserialize)]
+/// pub struct Inventory { stock: u32 }
+///
+/// #[actor]
+/// impl Inventory {
+///     #[action]
+///     fn take(&mut self, n: u32) -> bool {
+///         let ok = self.stock >= n;
+///         if ok { self.stock -= n; }
+///         ok
+///     }
+/// }
+///
+/// #[derive(Default, Serialize, Deserialize)]
+/// pub struct Checkout { orders: u32 }
+///
+/// #[actor]
+/// impl Checkout {
+///     #[action]
+///     async fn order(&mut self, c: &mut ActionCtx<'_, Self>, n: u32) -> Result<bool, Error> {
+///         let inventory = c.client().get_or_create::<Inventory>(["main"]).await?;
+///         let taken = inventory.take(n).await?;
+///         if taken { self.orders += 1; }
+///         Ok(taken)
+///     }
+/// }
+/// ```
+#[derive(Clone)]
+pub struct ActorClient {
+    directory: Arc<dyn PeerDirectory>,
+    origin: Option<Origin>,
+}
+
+impl ActorClient {
+    pub(crate) fn new(directory: Arc<dyn PeerDirectory>, origin: Option<Origin>) -> Self {
+        ActorClient { directory, origin }
+    }
+
+    fn resolver<B: Actor>(&self) -> Result<Arc<dyn PeerResolver<B>>, ClientError> {
+        self.directory
+            .resolver(std::any::TypeId::of::<B>())
+            .and_then(|any| any.downcast_ref::<Arc<dyn PeerResolver<B>>>())
+            .cloned()
+            .ok_or_else(|| ClientError::Actor(ActorError::unknown_actor(B::NAME)))
+    }
+
+    async fn peer<B: Actor>(&self, lookup: Lookup<B::Input>) -> Result<Peer<B>, ClientError> {
+        let resolver = self.resolver::<B>()?;
+        let id = resolver.resolve(lookup).await?;
+        Ok(Peer::new(id, resolver, None, self.origin.clone()))
+    }
+
+    /// The actor of type `B` with this key; `actor.not_found` if there is none.
+    pub async fn get<B: Actor>(&self, key: impl Into<Key>) -> Result<Peer<B>, ClientError> {
+        self.peer(Lookup::Get(key.into())).await
+    }
+
+    /// The actor of type `B` with this key, created (without input) if there is none.
+    pub async fn get_or_create<B: Actor>(
+        &self,
+        key: impl Into<Key>,
+    ) -> Result<Peer<B>, ClientError> {
+        self.peer(Lookup::GetOrCreate(key.into(), None)).await
+    }
+
+    /// The actor of type `B` with this key, created with `input` if there is none.
+    pub async fn get_or_create_with<B: Actor>(
+        &self,
+        key: impl Into<Key>,
+        input: B::Input,
+    ) -> Result<Peer<B>, ClientError> {
+        self.peer(Lookup::GetOrCreate(key.into(), Some(input)))
+            .await
+    }
+
+    /// A new actor of type `B` with this key and input; `actor.already_exists` if taken.
+    pub async fn create<B: Actor>(
+        &self,
+        key: impl Into<Key>,
+        input: B::Input,
+    ) -> Result<Peer<B>, ClientError> {
+        self.peer(Lookup::Create(key.into(), Some(input))).await
+    }
+
+    /// The actor of type `B` with this id.
+    pub async fn get_for_id<B: Actor>(&self, id: &ActorId) -> Result<Peer<B>, ClientError> {
+        self.peer(Lookup::Id(id.clone())).await
+    }
+}
+
+/// Another actor as `c.client()` found it: its generated methods through `Deref`.
+pub struct Peer<B: Actor> {
+    id: ActorId,
+    resolver: Arc<dyn PeerResolver<B>>,
+    origin: Option<Origin>,
+    methods: B::Methods<PeerInvoker<B>>,
+}
+
+impl<B: Actor> Peer<B> {
+    fn new(
+        id: ActorId,
+        resolver: Arc<dyn PeerResolver<B>>,
+        params: Option<Arc<B::ConnParams>>,
+        origin: Option<Origin>,
+    ) -> Self {
+        let calls = resolver.calls(id.clone(), params, origin.clone());
+        Peer {
+            id,
+            resolver,
+            origin,
+            methods: B::Methods::from(PeerInvoker { calls }),
+        }
+    }
+
+    /// The actor's id.
+    pub fn id(&self) -> &ActorId {
+        &self.id
+    }
+
+    /// Calls with these connection params (what the called actor's connect hooks see).
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Deserialize)] pub struct Pass { token: String }
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Vault;
+    /// # #[actor] impl Vault {
+    /// # #[before_connect] fn check(&self, params: &Pass) -> Result<(), UserError> {
+    /// #     if params.token == "open" { Ok(()) } else { Err(UserError::new("no")) } }
+    /// # #[action] fn peek(&self) -> u32 { 7 } }
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Thief;
+    /// # #[actor] impl Thief {
+    /// #[action]
+    /// async fn steal(&self, c: &ActionCtx<'_, Self>) -> Result<u32, Error> {
+    ///     let vault = c.client().get_or_create::<Vault>(["v"]).await?;
+    ///     Ok(vault.with_params(Pass { token: "open".into() }).peek().await?)
+    /// }
+    /// # }
+    /// ```
+    pub fn with_params(self, params: B::ConnParams) -> Self {
+        Peer::new(self.id, self.resolver, Some(Arc::new(params)), self.origin)
+    }
+}
+
+impl<B: Actor> Deref for Peer<B> {
+    type Target = B::Methods<PeerInvoker<B>>;
+    fn deref(&self) -> &Self::Target {
+        &self.methods
+    }
+}
+
+/// The [`Invoker`] behind [`Peer`]: typed calls into the other actor's mailbox.
+pub struct PeerInvoker<B: Actor> {
+    calls: Arc<dyn PeerCalls<B>>,
+}
+
+impl<B: Actor> Invoker<B> for PeerInvoker<B> {
+    async fn invoke<R: DeserializeOwned + Send + 'static>(
+        &self,
+        call: B::Call,
+        unwrap: fn(B::Return) -> Option<R>,
+    ) -> Result<R, ClientError> {
+        match self.calls.call(call).await {
+            Ok(ret) => unwrap(ret)
+                .ok_or_else(|| ClientError::Decode("the actor answered another action".into())),
+            Err(err) => Err(ClientError::Actor(err)),
+        }
+    }
+}
