@@ -36,6 +36,7 @@ pub mod auth;
 pub mod client;
 pub mod conn;
 pub mod context;
+pub mod db;
 #[cfg(feature = "engine")]
 pub mod engine;
 pub mod error;

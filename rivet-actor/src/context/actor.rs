@@ -203,6 +203,24 @@ impl<'a, A: Actor> ActorCtx<'a, A> {
         self.effects.client()
     }
 
+    /// The actor's own SQL database, its changes committed with this turn (see
+    /// [`db`](crate::db)).
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Lamp;
+    /// # #[actor] impl Lamp {
+    /// #[action]
+    /// fn log(&self, c: &ActionCtx<'_, Self>, line: String) -> Result<usize, Error> {
+    ///     c.db().execute_batch("CREATE TABLE IF NOT EXISTS log (line TEXT)")?;
+    ///     Ok(c.db().execute("INSERT INTO log (line) VALUES (?1)", [line])?)
+    /// }
+    /// # }
+    /// ```
+    pub fn db(&self) -> crate::db::Db<'_> {
+        crate::db::Db::new(self.effects.db())
+    }
+
     /// The actor's own ordered key/value storage, staged in this turn and committed with
     /// it (see [`kv`](crate::kv)).
     ///

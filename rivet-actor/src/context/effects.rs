@@ -60,6 +60,17 @@ pub(crate) trait TurnEffects<A: Actor>: Send + Sync {
     fn kick(&self, conn: ConnId, reason: String);
     /// The actor's client to the other actors of its registry, made in this turn.
     fn client(&self) -> ActorClient;
+    /// The turn's view of the actor's SQL database.
+    fn db(&self) -> Box<dyn DbEffects + '_>;
+}
+
+/// What [`Db`](crate::db::Db) asks of the executor (`runtime/db.rs`): run statements on
+/// the actor's database inside the turn's savepoint.
+pub(crate) trait DbEffects: Send + Sync {
+    fn run(
+        &self,
+        f: &mut dyn FnMut(&rusqlite::Connection) -> rusqlite::Result<()>,
+    ) -> Result<(), ActorError>;
 }
 
 /// The actor types of a registry, for `c.client()` (`runtime/peer.rs`).

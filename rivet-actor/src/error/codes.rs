@@ -300,6 +300,25 @@ impl ActorError {
         )
     }
 
+    /// `actor.db_full`: the actor's database reached its size limit; the turn's changes
+    /// were not kept.
+    pub fn db_full(max: usize) -> Self {
+        Self::new(
+            "actor",
+            "db_full",
+            format!("The actor's database is full (at most {max} bytes)"),
+        )
+    }
+
+    /// `actor.db_unsupported`: `c.db()` in engine mode, which does not offer it yet.
+    pub fn db_unsupported() -> Self {
+        Self::new(
+            "actor",
+            "db_unsupported",
+            "c.db() is not available in engine mode yet; use c.kv() or the state",
+        )
+    }
+
     /// `actor.kv_key_too_large`: a `c.kv()` key encodes to more than `max` bytes.
     pub fn kv_key_too_large(size: usize, max: usize) -> Self {
         Self::new(

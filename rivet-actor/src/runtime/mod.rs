@@ -7,6 +7,7 @@
 pub(crate) mod admission;
 pub(crate) mod awake_keys;
 pub(crate) mod command;
+pub(crate) mod db;
 pub(crate) mod erased;
 pub(crate) mod gate;
 pub(crate) mod host;

@@ -10,11 +10,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::actor::{Actor, Target};
 use crate::conn::{Conn, ConnId, DisconnectReason, Request};
 use crate::context::client::{ActorClient, Chain, Link, Origin};
-use crate::context::effects::{Completion, ConnTable, KvEffects, TurnEffects};
+use crate::context::effects::{Completion, ConnTable, DbEffects, KvEffects, TurnEffects};
 use crate::context::lifecycle::{Background, Exit, Life, Stopping};
 use crate::context::{ActionCtx, ActorCtx, ActorMeta, ConnCtx, ConnectCtx, CreateCtx, This};
 use crate::error::ActorError;
 use crate::queue::Taken;
+use crate::runtime::db::{DbAccess, DbSlot};
 use crate::runtime::gate::Gate;
 use crate::runtime::host::Host;
 use crate::runtime::kv::{KvAccess, TurnKv};
@@ -48,6 +49,8 @@ pub(crate) struct Outbox<A: Actor> {
     pub(crate) replay: crate::runtime::replay::TurnReplay,
     /// The turn's `c.kv()` writes.
     pub(crate) kv: TurnKv,
+    /// The actor's `c.db()` database, if it has one.
+    pub(crate) db: DbSlot,
     /// The instance's stopping signal and background work.
     pub(crate) life: Arc<Life>,
     /// What the turn asked to happen once it has committed (sleep, destroy).
@@ -70,6 +73,7 @@ impl<A: Actor> Outbox<A> {
     pub(crate) fn new(host: Arc<Host<A>>, actor: ActorId, gate: Gate) -> Self {
         Self {
             kv: TurnKv::new(gate),
+            db: DbSlot::default(),
             life: Life::new(),
             exit: Mutex::new(None),
             kicks: Mutex::new(Vec::new()),
@@ -89,6 +93,7 @@ impl<A: Actor> Outbox<A> {
         self.schedule.stage(write);
         self.replay.stage(write);
         self.kv.stage(write);
+        self.db.stage(write);
     }
 
     /// The turn's write is committed (handed to the output gate): its staged effects take
@@ -115,6 +120,7 @@ impl<A: Actor> Outbox<A> {
         self.schedule.abort();
         self.replay.abort();
         self.kv.abort();
+        self.db.abort();
         *self.exit.lock().unwrap_or_else(|p| p.into_inner()) = None;
         self.kicks.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
@@ -231,6 +237,13 @@ impl<A: Actor> TurnEffects<A> for Outbox<A> {
             self.actor.clone(),
             Some(self.origin()),
         )))
+    }
+
+    fn db(&self) -> Box<dyn DbEffects + '_> {
+        Box::new(DbAccess {
+            slot: &self.db,
+            supported: !self.host.storage.places_actors(),
+        })
     }
 
     fn client(&self) -> ActorClient {

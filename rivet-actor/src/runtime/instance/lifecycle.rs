@@ -53,19 +53,21 @@ impl<A: Actor> Instance<A> {
             tracing::error!(actor = A::NAME, %id, %err, "storage failed while starting the actor");
             ActorError::start_failed()
         };
-        // Record, state and schedule rows in one read (one trip to a SQLite reader).
+        // Record, state, database and schedule rows in one read (one trip to a SQLite
+        // reader).
         let prefixes: &[&[u8]] = if <A::Action as crate::actor::Target>::ALL.is_empty() {
-            &[]
+            &[crate::runtime::db::PREFIX]
         } else {
-            &[crate::runtime::schedule::PREFIX]
+            &[crate::runtime::db::PREFIX, crate::runtime::schedule::PREFIX]
         };
         let read = storage
             .load_for_wake(id.as_str(), prefixes)
             .await
             .map_err(log_storage)?;
-        let (record, saved, schedule_rows) = match read {
+        let (record, saved, db_rows, schedule_rows) = match read {
             Some(read) if read.record.name == A::NAME => {
-                (read.record, read.state, read.rows.into_iter().next())
+                let mut rows = read.rows.into_iter();
+                (read.record, read.state, rows.next(), rows.next())
             }
             _ => return Err(ActorError::not_found()),
         };
@@ -104,6 +106,10 @@ impl<A: Actor> Instance<A> {
             id.as_str().to_owned(),
         );
         let outbox = Outbox::new(Arc::clone(&host), id.clone(), gate.clone());
+        outbox.db.load(&db_rows.unwrap_or_default()).map_err(|err| {
+            tracing::error!(actor = A::NAME, %id, %err, "the actor's database could not be loaded");
+            ActorError::start_failed()
+        })?;
         let mut inst = Instance {
             gate,
             host,

@@ -1,0 +1,194 @@
+//! `c.db()` inside the executor: one in-memory SQLite database per actor (SQLite's `memdb`
+//! VFS, so its image can be read without a copy), stored as the actor's kv rows one page
+//! each. A turn's statements run in a savepoint; when the turn commits, the pages that
+//! differ from the image at the last commit go into the turn's storage write; when it
+//! fails, the savepoint is rolled back.
+
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, MAIN_DB, OpenFlags};
+
+use crate::context::effects::DbEffects;
+use crate::db::MAX_DB_BYTES;
+use crate::error::ActorError;
+use crate::storage::{ActorWrite, KvPair};
+
+/// Where the database's rows live among the actor's kv rows.
+pub(crate) const PREFIX: &[u8] = b"d/";
+/// `d/p/<page index, 4 bytes big-endian>`: one page each.
+const PAGES: &[u8] = b"d/p/";
+/// `d/n`: how many pages the database has (4 bytes big-endian).
+const COUNT: &[u8] = b"d/n";
+const PAGE: usize = 4096;
+
+/// The database of one awake actor.
+pub(crate) struct ActorDb {
+    conn: Connection,
+    /// The database as the last committed turn left it (what storage holds, or will once
+    /// the gate has written it).
+    image: Vec<u8>,
+    /// A turn's savepoint is open.
+    in_turn: bool,
+}
+
+fn page_key(index: usize) -> Vec<u8> {
+    [PAGES, &(index as u32).to_be_bytes()].concat()
+}
+
+fn sql_failed(err: rusqlite::Error) -> ActorError {
+    match err.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DiskFull) => ActorError::db_full(MAX_DB_BYTES),
+        _ => ActorError::new("db", "sql", err.to_string()),
+    }
+}
+
+impl ActorDb {
+    /// The database stored in `rows` (the actor's rows under [`PREFIX`]); empty if none.
+    pub(crate) fn open(rows: &[KvPair]) -> Result<Self, ActorError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let mut conn =
+            Connection::open_with_flags("file:actor?vfs=memdb", flags).map_err(sql_failed)?;
+        let count = rows
+            .iter()
+            .find(|(key, _)| key.as_slice() == COUNT)
+            .and_then(|(_, value)| value.as_slice().try_into().ok())
+            .map_or(0, |n: [u8; 4]| u32::from_be_bytes(n) as usize);
+        let mut image = vec![0; count * PAGE];
+        for (key, page) in rows {
+            let Some(index) = key.strip_prefix(PAGES) else {
+                continue;
+            };
+            let index = index
+                .try_into()
+                .map(|n: [u8; 4]| u32::from_be_bytes(n) as usize)
+                .ok()
+                .filter(|index| *index < count && page.len() == PAGE)
+                .ok_or_else(|| {
+                    ActorError::new("db", "corrupt", "a stored database page is damaged")
+                })?;
+            image[index * PAGE..(index + 1) * PAGE].copy_from_slice(page);
+        }
+        if count > 0 {
+            conn.deserialize_read_exact(MAIN_DB, &image[..], image.len(), false)
+                .map_err(sql_failed)?;
+        }
+        conn.pragma_update(None, "max_page_count", (MAX_DB_BYTES / PAGE) as i64)
+            .map_err(sql_failed)?;
+        Ok(ActorDb {
+            conn,
+            image,
+            in_turn: false,
+        })
+    }
+
+    /// Moves the turn's changes into its storage write: the pages that differ from the
+    /// image at the last commit, and the page count if it changed.
+    pub(crate) fn stage(&mut self, write: &mut ActorWrite) {
+        if !std::mem::take(&mut self.in_turn) {
+            return;
+        }
+        if let Err(err) = self.conn.execute_batch("RELEASE rivet_turn") {
+            // Cannot happen for a savepoint we opened; if it did, the image is unchanged.
+            tracing::error!(%err, "the database's savepoint could not be released");
+            return;
+        }
+        let data = match self.conn.serialize(MAIN_DB) {
+            Ok(data) => data,
+            Err(err) => {
+                tracing::error!(%err, "the database could not be read for its commit");
+                return;
+            }
+        };
+        let (old, new) = (self.image.len() / PAGE, data.len() / PAGE);
+        for index in 0..new {
+            let page = &data[index * PAGE..(index + 1) * PAGE];
+            if index >= old || self.image[index * PAGE..(index + 1) * PAGE] != *page {
+                write.kv_put.push((page_key(index), page.to_vec()));
+            }
+        }
+        if new != old {
+            write
+                .kv_put
+                .push((COUNT.to_vec(), (new as u32).to_be_bytes().to_vec()));
+            if new < old {
+                write.kv_delete_range.push((page_key(new), page_key(old)));
+            }
+        }
+        self.image.resize(data.len(), 0);
+        self.image.copy_from_slice(&data);
+    }
+
+    /// The turn failed: its statements are undone.
+    pub(crate) fn abort(&mut self) {
+        if std::mem::take(&mut self.in_turn)
+            && let Err(err) = self
+                .conn
+                .execute_batch("ROLLBACK TO rivet_turn; RELEASE rivet_turn")
+        {
+            tracing::error!(%err, "the database's savepoint could not be rolled back");
+        }
+    }
+}
+
+/// One instance's database slot: empty until a stored database is loaded or a turn first
+/// uses `c.db()`.
+#[derive(Default)]
+pub(crate) struct DbSlot(Mutex<Option<Box<ActorDb>>>);
+
+impl DbSlot {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Option<Box<ActorDb>>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Loads the database stored in `rows` at wake (nothing if there are none).
+    pub(crate) fn load(&self, rows: &[KvPair]) -> Result<(), ActorError> {
+        if !rows.is_empty() {
+            *self.lock() = Some(Box::new(ActorDb::open(rows)?));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn stage(&self, write: &mut ActorWrite) {
+        if let Some(db) = self.lock().as_mut() {
+            db.stage(write);
+        }
+    }
+
+    pub(crate) fn abort(&self) {
+        if let Some(db) = self.lock().as_mut() {
+            db.abort();
+        }
+    }
+}
+
+/// A turn's `c.db()`: refused where the storage places actors (engine mode).
+pub(crate) struct DbAccess<'a> {
+    pub(crate) slot: &'a DbSlot,
+    pub(crate) supported: bool,
+}
+
+impl DbEffects for DbAccess<'_> {
+    fn run(
+        &self,
+        f: &mut dyn FnMut(&Connection) -> rusqlite::Result<()>,
+    ) -> Result<(), ActorError> {
+        if !self.supported {
+            return Err(ActorError::db_unsupported());
+        }
+        let mut slot = self.slot.lock();
+        let db = match slot.as_mut() {
+            Some(db) => db,
+            None => slot.insert(Box::new(ActorDb::open(&[])?)),
+        };
+        if !db.in_turn {
+            db.conn
+                .execute_batch("SAVEPOINT rivet_turn")
+                .map_err(sql_failed)?;
+            db.in_turn = true;
+        }
+        f(&db.conn).map_err(sql_failed)
+    }
+}

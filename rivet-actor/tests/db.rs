@@ -1,0 +1,328 @@
+//! `c.db()` through a real server and the typed client, on SQLite: migrations run once,
+//! statements commit with the turn (or not at all, on an error or a panic), what is
+//! acknowledged survives a restart and a SIGKILL of the server process, and a turn writes
+//! only the pages it changed.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rivet_actor::prelude::*;
+use rivet_actor::storage::SqliteStorage;
+
+#[derive(Default, Serialize, Deserialize)]
+pub struct Ledger {
+    /// Changed with every entry: the state commits with the rows, or neither does.
+    entries: u64,
+}
+
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    id: i64,
+    memo: String,
+    cents: i64,
+}
+
+#[actor]
+impl Ledger {
+    #[on_wake]
+    fn schema(&mut self, c: &mut ActorCtx<'_, Self>) -> Result<(), Error> {
+        c.db().migrate(&[
+            "CREATE TABLE entries (id INTEGER PRIMARY KEY, memo TEXT NOT NULL)",
+            "ALTER TABLE entries ADD COLUMN cents INTEGER NOT NULL DEFAULT 0",
+        ])?;
+        Ok(())
+    }
+
+    #[action]
+    fn record(
+        &mut self,
+        c: &mut ActionCtx<'_, Self>,
+        memo: String,
+        cents: i64,
+    ) -> Result<u64, Error> {
+        c.db().execute(
+            "INSERT INTO entries (memo, cents) VALUES (?1, ?2)",
+            (&memo, cents),
+        )?;
+        self.entries += 1;
+        Ok(self.entries)
+    }
+
+    #[action]
+    fn record_then_fail(&mut self, c: &mut ActionCtx<'_, Self>, memo: String) -> Result<(), Error> {
+        c.db()
+            .execute("INSERT INTO entries (memo) VALUES (?1)", [&memo])?;
+        c.db().execute("DELETE FROM entries WHERE id = 1", ())?;
+        self.entries += 1;
+        Err(UserError::new("changed my mind").code("refused").into())
+    }
+
+    #[action]
+    fn record_then_panic(&mut self, c: &mut ActionCtx<'_, Self>, memo: String) -> u64 {
+        c.db()
+            .execute("INSERT INTO entries (memo) VALUES (?1)", [&memo])
+            .unwrap();
+        self.entries += 1;
+        panic!("a bug after writing");
+    }
+
+    #[action]
+    fn entries(&self, c: &ActionCtx<'_, Self>) -> Result<Vec<Entry>, Error> {
+        Ok(c.db()
+            .query("SELECT id, memo, cents FROM entries ORDER BY id", ())?)
+    }
+
+    #[action]
+    fn count(&self, c: &ActionCtx<'_, Self>) -> Result<(u64, i64), Error> {
+        let rows = c
+            .db()
+            .query_row::<i64, _>("SELECT count(*) FROM entries", ())?;
+        Ok((self.entries, rows.unwrap_or(0)))
+    }
+
+    #[action]
+    fn version(&self, c: &ActionCtx<'_, Self>) -> Result<i64, Error> {
+        Ok(c.db()
+            .query_row::<i64, _>("PRAGMA user_version", ())?
+            .unwrap_or(0))
+    }
+
+    #[action]
+    fn bad_sql(&self, c: &ActionCtx<'_, Self>) -> Result<(), Error> {
+        c.db().execute("INSERT INTO nowhere VALUES (1)", ())?;
+        Ok(())
+    }
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "rivet-actor-db-{name}-{}-{}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// Runs `work` in a runtime of its own, as one process would.
+fn in_process<T>(work: impl std::future::Future<Output = T>) -> T {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let out = runtime.block_on(work);
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    out
+}
+
+async fn serve(dir: &Path) -> (Registry, rivet_actor::server::Server, Client) {
+    let registry = Registry::builder()
+        .data_dir(dir)
+        .register::<Ledger>()
+        .build();
+    let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let client = Client::new(server.endpoint());
+    (registry, server, client)
+}
+
+#[test]
+fn statements_commit_with_the_turn_and_survive_a_restart() {
+    let dir = temp_dir("restart");
+    in_process(async {
+        let (_registry, _server, client) = serve(&dir).await;
+        let ledger = client.get_or_create::<Ledger>(["books"]);
+        assert_eq!(ledger.version().await.unwrap(), 2, "both migrations ran");
+        assert_eq!(ledger.record("rent".into(), -1200).await.unwrap(), 1);
+        assert_eq!(ledger.record("pay".into(), 3000).await.unwrap(), 2);
+
+        let err = ledger.record_then_fail("lost".into()).await.unwrap_err();
+        assert_eq!(err.code(), Some("refused"));
+        let err = ledger.record_then_panic("lost".into()).await.unwrap_err();
+        assert_eq!(err.code(), Some("internal_error"));
+        // A bad statement is masked for the client (its text is logged).
+        let err = ledger.bad_sql().await.unwrap_err();
+        assert_eq!(err.code(), Some("internal_error"));
+        assert_eq!(ledger.count().await.unwrap(), (2, 2));
+    });
+    in_process(async {
+        let (_registry, _server, client) = serve(&dir).await;
+        let ledger = client.get_or_create::<Ledger>(["books"]);
+        assert_eq!(ledger.version().await.unwrap(), 2, "no migration ran twice");
+        let entries = ledger.entries().await.unwrap();
+        let expected = [(1, "rent", -1200), (2, "pay", 3000)].map(|(id, memo, cents)| Entry {
+            id,
+            memo: memo.into(),
+            cents,
+        });
+        assert_eq!(entries, expected);
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_turn_writes_only_the_pages_it_changed() {
+    let dir = temp_dir("pages");
+    in_process(async {
+        let (registry, _server, client) = serve(&dir).await;
+        let ledger = client.get_or_create::<Ledger>(["big"]);
+        let memo = "x".repeat(1000);
+        for _ in 0..400 {
+            ledger.record(memo.clone(), 1).await.unwrap();
+        }
+        // ~100 pages now; one more entry changes a few of them.
+        let storage = registry.storage().clone();
+        let record = storage
+            .find_by_key("ledger", &["big".into()])
+            .await
+            .unwrap();
+        let id = record.expect("stored").id;
+        let pages_before = storage.kv_scan_prefix(&id, b"d/p/").await.unwrap();
+        assert!(pages_before.len() > 90, "{} pages", pages_before.len());
+        ledger.record("small".into(), 1).await.unwrap();
+        let pages_after = storage.kv_scan_prefix(&id, b"d/p/").await.unwrap();
+        let changed = pages_after
+            .iter()
+            .filter(|page| !pages_before.contains(page))
+            .count();
+        assert!(
+            (1..=6).contains(&changed),
+            "{changed} of {} pages changed",
+            pages_after.len()
+        );
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const CHILD_DIR: &str = "RIVET_DB_CHILD_DIR";
+const CHILD_ADDR_FILE: &str = "RIVET_DB_CHILD_ADDR_FILE";
+
+/// Not a test on its own: the server process the SIGKILL test starts and kills. Without the
+/// environment variables it returns at once.
+#[test]
+fn db_child_server() {
+    let (Ok(dir), Ok(addr_file)) = (std::env::var(CHILD_DIR), std::env::var(CHILD_ADDR_FILE))
+    else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async move {
+        let (_registry, server, _client) = serve(Path::new(&dir)).await;
+        let tmp = format!("{addr_file}.tmp");
+        std::fs::write(&tmp, server.endpoint()).unwrap();
+        std::fs::rename(&tmp, &addr_file).unwrap();
+        server.wait().await.unwrap();
+    });
+}
+
+// The child is returned to the caller, which kills and waits for it.
+#[allow(clippy::zombie_processes)]
+fn spawn_child(dir: &Path, addr_file: &Path) -> (Child, String) {
+    let _ = std::fs::remove_file(addr_file);
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "db_child_server",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_DIR, dir)
+        .env(CHILD_ADDR_FILE, addr_file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(endpoint) = std::fs::read_to_string(addr_file) {
+            return (child, endpoint);
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server child did not start");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn acknowledged_rows_survive_sigkill() {
+    let dir = temp_dir("sigkill");
+    let addr_file = dir.with_extension("addr");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut acked: HashSet<String> = HashSet::new();
+    let mut maybe: HashSet<String> = HashSet::new();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for cycle in 0..3 {
+        let (mut child, endpoint) = spawn_child(&dir, &addr_file);
+        let results = runtime.block_on(async {
+            let client = Client::new(endpoint);
+            let mut tasks = Vec::new();
+            for writer in 0..4 {
+                let ledger = client.get_or_create::<Ledger>([format!("l{}", writer % 2)]);
+                tasks.push(tokio::spawn(async move {
+                    let (mut acked, mut maybe) = (Vec::new(), Vec::new());
+                    for seq in 0.. {
+                        let memo = format!("c{cycle}-w{writer}-{seq}");
+                        match ledger.record(memo.clone(), 1).await {
+                            Ok(_) => acked.push(memo),
+                            Err(_) => {
+                                maybe.push(memo);
+                                break;
+                            }
+                        }
+                    }
+                    (acked, maybe)
+                }));
+            }
+            tokio::time::sleep(Duration::from_millis(300 + 100 * cycle)).await;
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            let mut results = Vec::new();
+            for task in tasks {
+                results.push(task.await.unwrap());
+            }
+            results
+        });
+        let before = acked.len();
+        for (a, m) in results {
+            acked.extend(a);
+            maybe.extend(m);
+        }
+        assert!(
+            acked.len() > before,
+            "cycle {cycle}: nothing was acknowledged"
+        );
+    }
+    let (mut child, endpoint) = spawn_child(&dir, &addr_file);
+    let stored: Vec<String> = runtime.block_on(async {
+        let client = Client::new(endpoint);
+        let mut stored = Vec::new();
+        for key in ["l0", "l1"] {
+            let ledger = client.get::<Ledger>([key]);
+            stored.extend(ledger.entries().await.unwrap().into_iter().map(|e| e.memo));
+        }
+        stored
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let unique: HashSet<&String> = stored.iter().collect();
+    assert_eq!(unique.len(), stored.len(), "a row was applied twice");
+    let lost: Vec<_> = acked.iter().filter(|m| !unique.contains(m)).collect();
+    assert!(
+        lost.is_empty(),
+        "acknowledged rows lost after SIGKILL: {lost:?}"
+    );
+    let unknown: Vec<_> = unique
+        .iter()
+        .filter(|m| !acked.contains(**m) && !maybe.contains(**m))
+        .collect();
+    assert!(unknown.is_empty(), "rows nobody wrote: {unknown:?}");
+    // The storage is closed with the child; the files are consistent to open.
+    SqliteStorage::open(&dir).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&addr_file);
+}
