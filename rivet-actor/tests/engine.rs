@@ -14,6 +14,7 @@ use std::time::Duration;
 use common::chat_room::ChatRoom;
 use engine::{Engine, retry};
 use rivet_actor::engine::{EngineConfig, EngineHost};
+use rivet_actor::kv::Scan;
 use rivet_actor::prelude::*;
 use rivet_actor::protocol::Encoding;
 
@@ -42,6 +43,39 @@ impl Tally {
     #[action]
     fn read(&self) -> (i64, u32) {
         (self.count, self.created)
+    }
+
+    /// `c.kv()` rows in engine KV: notes by number.
+    #[action]
+    fn note(&self, c: &ActionCtx<'_, Self>, n: u64, text: String) -> Result<(), Error> {
+        Ok(c.kv().put(&n, &text)?)
+    }
+
+    /// The newest `limit` notes, then everything from `from` on in key order.
+    #[action]
+    async fn notes(
+        &self,
+        c: &ActionCtx<'_, Self>,
+        limit: usize,
+        from: u64,
+    ) -> Result<(Vec<(u64, String)>, Vec<(u64, String)>), Error> {
+        let newest = c.kv().range(.., Scan::new().limit(limit).reverse()).await?;
+        let from = c.kv().range(from.., Scan::new()).await?;
+        Ok((newest, from))
+    }
+
+    #[action]
+    fn forget_before(&self, c: &ActionCtx<'_, Self>, n: u64) -> Result<(), Error> {
+        Ok(c.kv().delete_range(..n)?)
+    }
+
+    /// `c.db()` is refused in engine mode: the error's code.
+    #[action]
+    fn try_db(&self, c: &ActionCtx<'_, Self>) -> String {
+        match c.db().execute_batch("CREATE TABLE t (x)") {
+            Ok(()) => "ok".into(),
+            Err(err) => err.code,
+        }
     }
 }
 
@@ -112,6 +146,20 @@ async fn typed_client_through_the_engine_and_state_moves_with_the_actor() {
         assert_eq!(conn.read().await.unwrap(), (7, 1));
         conn.close().await;
     }
+    // kv rows in engine KV: written in turns, read back in both orders, a range deleted.
+    let notes = Client::new(&endpoint)
+        .engine("default", POOL)
+        .get_or_create::<Tally>(["tally-Json"]);
+    for n in 1..=6 {
+        notes.note(n, format!("n{n}")).await.unwrap();
+    }
+    notes.forget_before(3).await.unwrap();
+    let note = |n: u64| (n, format!("n{n}"));
+    assert_eq!(
+        notes.notes(2, 5).await.unwrap(),
+        (vec![note(6), note(5)], vec![note(5), note(6)])
+    );
+    assert_eq!(notes.try_db().await.unwrap(), "db_unsupported");
     // A graceful shutdown moves the actors; the next host finds their state in engine KV,
     // and `on_create` does not run again.
     first.shutdown().await;
@@ -126,6 +174,11 @@ async fn typed_client_through_the_engine_and_state_moves_with_the_actor() {
     .await;
     assert_eq!(moved, (7, 1));
     assert_eq!(tally.add(1).await.unwrap(), 8);
+    let all = tally.notes(10, 0).await.unwrap().1;
+    assert_eq!(
+        all.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        [3, 4, 5, 6]
+    );
     second.shutdown().await;
 }
 
