@@ -4,10 +4,10 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::{Notify, watch};
+use tokio::sync::Notify;
 
 /// Raised when the actor starts to stop — it goes to sleep, is destroyed, or its host
 /// hands it elsewhere — so long async work can wind down (`c.stopping()`).
@@ -37,56 +37,60 @@ use tokio::sync::{Notify, watch};
 /// ```
 #[derive(Clone)]
 pub struct Stopping {
-    rx: watch::Receiver<bool>,
+    life: Arc<Life>,
 }
 
 impl Stopping {
     /// Whether the actor has started to stop.
     pub fn is_stopping(&self) -> bool {
-        *self.rx.borrow()
+        self.life.stopping.load(Ordering::SeqCst)
     }
 
     /// Resolves once the actor starts to stop (at once if it has).
     pub async fn stopped(&self) {
-        let mut rx = self.rx.clone();
-        // An error means the instance is gone: that is stopped too.
-        let _ = rx.wait_for(|stopping| *stopping).await;
+        loop {
+            let changed = self.life.changed.notified();
+            if self.is_stopping() {
+                return;
+            }
+            changed.await;
+        }
     }
 }
 
 /// A future handed to [`ActorCtx::wait_until`](crate::ActorCtx::wait_until).
 pub(crate) type Background = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
-/// One instance's life: its stopping signal and its background work.
+/// One instance's life: its stopping signal and its background work. Made on first use
+/// (most actors never ask), so an idle actor pays nothing for it.
 pub(crate) struct Life {
-    stopping: watch::Sender<bool>,
+    stopping: AtomicBool,
     /// `wait_until` futures still running.
     running: AtomicUsize,
-    /// Woken each time one of them ends.
-    ended: Notify,
+    /// Woken when the actor starts to stop and each time background work ends.
+    changed: Notify,
     tasks: Mutex<Vec<tokio::task::AbortHandle>>,
 }
 
 impl Life {
     pub(crate) fn new() -> Arc<Self> {
         Arc::new(Life {
-            stopping: watch::channel(false).0,
+            stopping: AtomicBool::new(false),
             running: AtomicUsize::new(0),
-            ended: Notify::new(),
+            changed: Notify::new(),
             tasks: Mutex::default(),
         })
     }
 
     /// The signal, for a context to hand out.
-    pub(crate) fn signal(&self) -> Stopping {
-        Stopping {
-            rx: self.stopping.subscribe(),
-        }
+    pub(crate) fn signal(self: &Arc<Self>) -> Stopping {
+        Stopping { life: self.clone() }
     }
 
     /// The actor starts to stop: everyone watching hears it.
     pub(crate) fn stop(&self) {
-        self.stopping.send_replace(true);
+        self.stopping.store(true, Ordering::SeqCst);
+        self.changed.notify_waiters();
     }
 
     /// Runs `work` in the background; the actor stays awake until it ends.
@@ -111,7 +115,7 @@ impl Life {
     /// Resolves when the background work has ended.
     pub(crate) async fn idle(&self) {
         loop {
-            let ended = self.ended.notified();
+            let ended = self.changed.notified();
             if !self.busy() {
                 return;
             }
@@ -141,7 +145,7 @@ impl Drop for Done {
     fn drop(&mut self) {
         if let Some(life) = self.0.upgrade() {
             life.running.fetch_sub(1, Ordering::SeqCst);
-            life.ended.notify_waiters();
+            life.changed.notify_waiters();
         }
     }
 }

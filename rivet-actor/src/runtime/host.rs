@@ -378,17 +378,31 @@ impl<A: Actor> Host<A> {
         }
     }
 
-    /// Instance `id` is awake with this life.
-    pub(crate) fn alive(&self, id: &ActorId, life: Arc<crate::context::lifecycle::Life>) {
+    /// The life of awake instance `id` (made on first use: by its first turn that asks, or
+    /// by a stop signalled before that).
+    pub(crate) fn life(&self, id: &ActorId) -> Arc<crate::context::lifecycle::Life> {
         let mut lives = self.lives.lock().unwrap_or_else(|p| p.into_inner());
-        lives.insert(id.clone(), life);
+        lives
+            .entry(id.clone())
+            .or_insert_with(crate::context::lifecycle::Life::new)
+            .clone()
     }
 
-    /// Raises the stopping signal of instance `id`, if it is awake.
+    /// A new instance of `id` started: a life a leaving one left behind is not its own.
+    pub(crate) fn forget_life(&self, id: &ActorId) {
+        let mut lives = self.lives.lock().unwrap_or_else(|p| p.into_inner());
+        lives.remove(id);
+    }
+
+    /// Raises the stopping signal of instance `id`, if it is awake (a turn that asks for
+    /// the signal later still sees it raised).
     pub(crate) fn signal_stopping(&self, id: &ActorId) {
-        let lives = self.lives.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(life) = lives.get(id) {
-            life.stop();
+        let awake = {
+            let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+            live.get(id).is_some_and(|tx| !tx.is_closed())
+        };
+        if awake {
+            self.life(id).stop();
         }
     }
 

@@ -51,21 +51,24 @@ pub(crate) struct Outbox<A: Actor> {
     pub(crate) kv: TurnKv,
     /// The actor's `c.db()` database, if it has one.
     pub(crate) db: DbSlot,
-    /// The instance's stopping signal and background work.
-    pub(crate) life: Arc<Life>,
-    /// What the turn asked to happen once it has committed (sleep, destroy).
-    exit: Mutex<Option<Exit>>,
-    /// Connections the turn closes once it has committed, with their reasons.
-    kicks: Mutex<Vec<(ConnId, String)>>,
-    /// The calls this turn makes (`c.client()`, `c.this()`): the turns waiting upstream of
-    /// it, and whether it still runs (made on first use, lowered when the turn ends).
+    /// The instance's stopping signal and background work, made on first use.
+    life: std::sync::OnceLock<Arc<Life>>,
+    /// What the turn asked for beyond its write, and what its calls need to know (one lock:
+    /// every idle actor carries it).
     calls: Mutex<TurnCalls>,
 }
 
-/// What the calls a turn makes need to know to refuse a cycle.
+/// The turn's requests for after its commit, and what the calls it makes (`c.client()`,
+/// `c.this()`) need to know to refuse a cycle.
 #[derive(Default)]
 struct TurnCalls {
+    /// Sleep or destroy once the turn has committed.
+    exit: Option<Exit>,
+    /// Connections to close once the turn has committed, with their reasons.
+    kicks: Vec<(ConnId, String)>,
+    /// The turns waiting upstream of this one (a call from another actor's turn).
     upstream: Option<Chain>,
+    /// Whether this turn still runs (made on first use, lowered when the turn ends).
     running: Option<Arc<AtomicBool>>,
 }
 
@@ -74,9 +77,7 @@ impl<A: Actor> Outbox<A> {
         Self {
             kv: TurnKv::new(gate),
             db: DbSlot::default(),
-            life: Life::new(),
-            exit: Mutex::new(None),
-            kicks: Mutex::new(Vec::new()),
+            life: std::sync::OnceLock::new(),
             calls: Mutex::default(),
             actor,
             pending: Mutex::new(Vec::new()),
@@ -121,13 +122,14 @@ impl<A: Actor> Outbox<A> {
         self.replay.abort();
         self.kv.abort();
         self.db.abort();
-        *self.exit.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        self.kicks.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        let mut calls = self.calls_lock();
+        calls.exit = None;
+        calls.kicks.clear();
     }
 
     /// The connections the committed turn closes (asked once).
     pub(crate) fn take_kicks(&self) -> Vec<(ConnId, String)> {
-        std::mem::take(&mut *self.kicks.lock().unwrap_or_else(|p| p.into_inner()))
+        std::mem::take(&mut self.calls_lock().kicks)
     }
 
     /// Calls made by the turns to come answer to these waiting turns (a call from another
@@ -165,9 +167,20 @@ impl<A: Actor> Outbox<A> {
         self.calls.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The instance's life, made (and handed to the host, which raises its stopping
+    /// signal from outside a running turn) on first use.
+    pub(crate) fn life(&self) -> &Arc<Life> {
+        self.life.get_or_init(|| self.host.life(&self.actor))
+    }
+
+    /// The instance's life, if a turn has asked for it.
+    pub(crate) fn life_if_made(&self) -> Option<&Arc<Life>> {
+        self.life.get()
+    }
+
     /// What the committed turn asked to happen next, if anything (asked once).
     pub(crate) fn take_exit(&self) -> Option<Exit> {
-        self.exit.lock().unwrap_or_else(|p| p.into_inner()).take()
+        self.calls_lock().exit.take()
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<Emit<A>>> {
@@ -267,26 +280,23 @@ impl<A: Actor> TurnEffects<A> for Outbox<A> {
     }
 
     fn exit(&self, exit: Exit) {
-        let mut asked = self.exit.lock().unwrap_or_else(|p| p.into_inner());
+        let mut calls = self.calls_lock();
         // Destroy outranks sleep, whichever was asked first.
-        if *asked != Some(Exit::Destroy) {
-            *asked = Some(exit);
+        if calls.exit != Some(Exit::Destroy) {
+            calls.exit = Some(exit);
         }
     }
 
     fn wait_until(&self, work: Background) {
-        self.life.spawn(work);
+        self.life().spawn(work);
     }
 
     fn stopping(&self) -> Stopping {
-        self.life.signal()
+        self.life().signal()
     }
 
     fn kick(&self, conn: ConnId, reason: String) {
-        self.kicks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((conn, reason));
+        self.calls_lock().kicks.push((conn, reason));
     }
 }
 

@@ -221,19 +221,22 @@ impl<S: FrameSocket> Session<S> {
                     }
                     Some(Outbound::Close(err)) => {
                         // What the actor answered before it closed the connection goes first.
-                        self.flush_answers(&mut in_flight).await;
+                        // (The rare ways out are boxed: the session's future, kept per open
+                        // connection, stays its steady-state size.)
+                        Box::pin(self.flush_answers(&mut in_flight)).await;
                         let why = if err.code == "slow_consumer" {
                             DisconnectReason::SlowConsumer
                         } else {
                             DisconnectReason::ActorStopping
                         };
-                        self.reject(&err).await;
+                        Box::pin(self.reject(&err)).await;
                         return why;
                     }
                     Some(Outbound::Disconnect(reason)) => {
-                        self.flush_answers(&mut in_flight).await;
-                        self.close(close::NORMAL, reason.to_string()).await;
-                        return DisconnectReason::Kicked(reason.into());
+                        Box::pin(self.flush_answers(&mut in_flight)).await;
+                        let why = DisconnectReason::Kicked(reason.to_string());
+                        Box::pin(self.close(close::NORMAL, reason.into())).await;
+                        return why;
                     }
                     None => {
                         self.close(close::NORMAL, String::new()).await;

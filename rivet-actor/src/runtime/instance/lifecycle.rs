@@ -223,12 +223,10 @@ impl<A: Actor> Instance<A> {
 
     /// The stopping signal raised, background work awaited (up to its bound).
     async fn wind_down(&self) {
-        self.env.outbox.life.stop();
-        self.env
-            .outbox
-            .life
-            .finish(self.host.config.wait_until_timeout)
-            .await;
+        if let Some(life) = self.env.outbox.life_if_made() {
+            life.stop();
+            life.finish(self.host.config.wait_until_timeout).await;
+        }
     }
 
     /// `on_sleep`, the storage told (`idle`: the actor chose to), then [`Instance::leave`].

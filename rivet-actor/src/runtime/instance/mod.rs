@@ -68,7 +68,7 @@ pub(crate) async fn run<A: Actor>(
         }
     };
     host.start_succeeded(&id);
-    host.alive(&id, inst.env.outbox.life.clone());
+    host.forget_life(&id);
     if !host.storage.places_actors() {
         host.awake_keys
             .insert(inst.env.meta.key.to_vec(), id.clone());
@@ -113,7 +113,7 @@ pub(crate) async fn run<A: Actor>(
             () = tokio::time::sleep(idle.unwrap_or_default()), if idle.is_some() => {
                 // Background work (`wait_until`) keeps the actor awake: idle again only a
                 // full timeout after it (no extra branch here: the task stays small).
-                if inst.env.outbox.life.busy() {
+                if inst.env.outbox.life_if_made().is_some_and(|life| life.busy()) {
                     continue;
                 }
                 Box::pin(inst.sleep(rx)).await;
