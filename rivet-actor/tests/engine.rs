@@ -58,7 +58,7 @@ impl Tally {
         c: &ActionCtx<'_, Self>,
         limit: usize,
         from: u64,
-    ) -> Result<(Vec<(u64, String)>, Vec<(u64, String)>), Error> {
+    ) -> Result<(Notes, Notes), Error> {
         let newest = c.kv().range(.., Scan::new().limit(limit).reverse()).await?;
         let from = c.kv().range(from.., Scan::new()).await?;
         Ok((newest, from))
@@ -78,6 +78,9 @@ impl Tally {
         }
     }
 }
+
+/// Notes as `(number, text)`.
+type Notes = Vec<(u64, String)>;
 
 /// A host of `Tally` and `ChatRoom` on `engine`.
 async fn host(engine: &Engine) -> EngineHost {
