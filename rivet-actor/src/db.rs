@@ -44,8 +44,9 @@
 //! (`d/p/<page>`, beside the page count `d/n`), in whatever storage the registry uses: the
 //! actors' SQLite file by default. Waking reads the pages with the actor's other rows. A
 //! turn that wrote finds the pages it changed by comparing the database with its image at
-//! the last commit (a memory compare, about 1 ms per 10 MB; the image doubles the memory
-//! while awake) and writes only those pages: what is written follows what changed.
+//! the last commit, and writes only those pages: what is written follows what changed,
+//! while the compare's CPU follows the database's size (a memory compare of all of it), and
+//! the image doubles the memory the database takes while the actor is awake.
 //! Engine mode does not offer `c.db()` yet (`actor.db_unsupported`): a turn's pages must
 //! fit the engine's one atomic put, which this layout does not guarantee.
 

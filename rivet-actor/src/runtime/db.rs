@@ -103,10 +103,13 @@ impl ActorDb {
             }
         };
         let (old, new) = (self.image.len() / PAGE, data.len() / PAGE);
+        self.image.resize(data.len(), 0);
         for index in 0..new {
-            let page = &data[index * PAGE..(index + 1) * PAGE];
-            if index >= old || self.image[index * PAGE..(index + 1) * PAGE] != *page {
+            let span = index * PAGE..(index + 1) * PAGE;
+            let page = &data[span.clone()];
+            if index >= old || self.image[span.clone()] != *page {
                 write.kv_put.push((page_key(index), page.to_vec()));
+                self.image[span].copy_from_slice(page);
             }
         }
         if new != old {
@@ -117,8 +120,6 @@ impl ActorDb {
                 write.kv_delete_range.push((page_key(new), page_key(old)));
             }
         }
-        self.image.resize(data.len(), 0);
-        self.image.copy_from_slice(&data);
     }
 
     /// The turn failed: its statements are undone.
