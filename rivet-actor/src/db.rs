@@ -104,17 +104,53 @@ impl<'a> Db<'a> {
     }
 
     /// Runs one statement; how many rows it changed.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Notes;
+    /// # #[actor] impl Notes {
+    /// #[action]
+    /// fn add(&self, c: &ActionCtx<'_, Self>, text: String) -> Result<usize, Error> {
+    ///     c.db().execute_batch("CREATE TABLE IF NOT EXISTS notes (text TEXT)")?;
+    ///     Ok(c.db().execute("INSERT INTO notes (text) VALUES (?1)", [text])?)
+    /// }
+    /// # }
+    /// ```
     pub fn execute(&self, sql: &str, params: impl rusqlite::Params) -> Result<usize, ActorError> {
         self.with(|conn| conn.execute(sql, params))
     }
 
     /// Runs statements separated by `;` (no parameters).
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Notes;
+    /// # #[actor] impl Notes {
+    /// #[action]
+    /// fn reset(&self, c: &ActionCtx<'_, Self>) -> Result<(), Error> {
+    ///     Ok(c.db().execute_batch("DROP TABLE IF EXISTS notes; CREATE TABLE notes (text TEXT)")?)
+    /// }
+    /// # }
+    /// ```
     pub fn execute_batch(&self, sql: &str) -> Result<(), ActorError> {
         self.with(|conn| conn.execute_batch(sql))
     }
 
     /// Runs a query; each row becomes a `T`, its columns read by name (a struct's fields):
     /// integers, reals, text, blobs and nulls as serde sees them.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Notes;
+    /// # #[derive(Serialize, Deserialize)] pub struct Note { id: i64, text: String }
+    /// # #[actor] impl Notes {
+    /// #[action]
+    /// fn all(&self, c: &ActionCtx<'_, Self>) -> Result<Vec<Note>, Error> {
+    ///     c.db().execute_batch("CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, text TEXT)")?;
+    ///     Ok(c.db().query("SELECT id, text FROM notes ORDER BY id", ())?)
+    /// }
+    /// # }
+    /// ```
     pub fn query<T: DeserializeOwned>(
         &self,
         sql: &str,
@@ -136,6 +172,18 @@ impl<'a> Db<'a> {
     }
 
     /// The first column of the first row, as `R` (`None` without rows).
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Notes;
+    /// # #[actor] impl Notes {
+    /// #[action]
+    /// fn count(&self, c: &ActionCtx<'_, Self>) -> Result<i64, Error> {
+    ///     c.db().execute_batch("CREATE TABLE IF NOT EXISTS notes (text TEXT)")?;
+    ///     Ok(c.db().query_row::<i64, _>("SELECT count(*) FROM notes", ())?.unwrap_or(0))
+    /// }
+    /// # }
+    /// ```
     pub fn query_row<R: rusqlite::types::FromSql, P: rusqlite::Params>(
         &self,
         sql: &str,
@@ -149,6 +197,17 @@ impl<'a> Db<'a> {
     /// this database has not run yet (counted in `PRAGMA user_version`), each once, in the
     /// turn's savepoint. Call it from `#[on_wake]`; append new migrations, never edit old
     /// ones.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Notes;
+    /// # #[actor] impl Notes {
+    /// #[on_wake]
+    /// fn schema(&mut self, c: &mut ActorCtx<'_, Self>) -> Result<(), Error> {
+    ///     Ok(c.db().migrate(&["CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)"])?)
+    /// }
+    /// # }
+    /// ```
     pub fn migrate(&self, migrations: &[&str]) -> Result<(), ActorError> {
         self.with(|conn| {
             let done: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;

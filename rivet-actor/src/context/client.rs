@@ -125,11 +125,41 @@ impl ActorClient {
     }
 
     /// The actor of type `B` with this key; `actor.not_found` if there is none.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Counter { n: u32 }
+    /// # #[actor] impl Counter { #[action] fn bump(&mut self) -> u32 { self.n += 1; self.n } }
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Caller;
+    /// # #[actor] impl Caller {
+    /// #[action]
+    /// async fn bump_if_there(&self, c: &ActionCtx<'_, Self>) -> Result<Option<u32>, Error> {
+    ///     match c.client().get::<Counter>(["shared"]).await {
+    ///         Ok(counter) => Ok(Some(counter.bump().await?)),
+    ///         Err(err) if err.is_not_found() => Ok(None),
+    ///         Err(err) => Err(err.into()),
+    ///     }
+    /// }
+    /// # }
+    /// ```
     pub async fn get<B: Actor>(&self, key: impl Into<Key>) -> Result<Peer<B>, ClientError> {
         self.peer(Lookup::Get(key.into())).await
     }
 
     /// The actor of type `B` with this key, created (without input) if there is none.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Counter { n: u32 }
+    /// # #[actor] impl Counter { #[action] fn bump(&mut self) -> u32 { self.n += 1; self.n } }
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Caller;
+    /// # #[actor] impl Caller {
+    /// #[action]
+    /// async fn bump(&self, c: &ActionCtx<'_, Self>) -> Result<u32, Error> {
+    ///     Ok(c.client().get_or_create::<Counter>(["shared"]).await?.bump().await?)
+    /// }
+    /// # }
+    /// ```
     pub async fn get_or_create<B: Actor>(
         &self,
         key: impl Into<Key>,
@@ -138,6 +168,20 @@ impl ActorClient {
     }
 
     /// The actor of type `B` with this key, created with `input` if there is none.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Counter { n: u32 }
+    /// # #[actor] impl Counter { #[action] fn bump(&mut self) -> u32 { self.n += 1; self.n } }
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Caller;
+    /// # #[actor] impl Caller {
+    /// #[action]
+    /// async fn bump(&self, c: &ActionCtx<'_, Self>) -> Result<u32, Error> {
+    ///     let counter = c.client().get_or_create_with::<Counter>(["shared"], NoParams).await?;
+    ///     Ok(counter.bump().await?)
+    /// }
+    /// # }
+    /// ```
     pub async fn get_or_create_with<B: Actor>(
         &self,
         key: impl Into<Key>,
@@ -148,6 +192,19 @@ impl ActorClient {
     }
 
     /// A new actor of type `B` with this key and input; `actor.already_exists` if taken.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Counter { n: u32 }
+    /// # #[actor] impl Counter { #[action] fn bump(&mut self) -> u32 { self.n += 1; self.n } }
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Caller;
+    /// # #[actor] impl Caller {
+    /// #[action]
+    /// async fn start_fresh(&self, c: &ActionCtx<'_, Self>, key: String) -> Result<u32, Error> {
+    ///     Ok(c.client().create::<Counter>([key.as_str()], NoParams).await?.bump().await?)
+    /// }
+    /// # }
+    /// ```
     pub async fn create<B: Actor>(
         &self,
         key: impl Into<Key>,
@@ -157,6 +214,20 @@ impl ActorClient {
     }
 
     /// The actor of type `B` with this id.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Counter { n: u32 }
+    /// # #[actor] impl Counter { #[action] fn bump(&mut self) -> u32 { self.n += 1; self.n } }
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Caller;
+    /// # #[actor] impl Caller {
+    /// #[action]
+    /// async fn bump_by_id(&self, c: &ActionCtx<'_, Self>, id: String) -> Result<u32, Error> {
+    ///     let id = rivet_actor::ActorId::new(id);
+    ///     Ok(c.client().get_for_id::<Counter>(&id).await?.bump().await?)
+    /// }
+    /// # }
+    /// ```
     pub async fn get_for_id<B: Actor>(&self, id: &ActorId) -> Result<Peer<B>, ClientError> {
         self.peer(Lookup::Id(id.clone())).await
     }
@@ -187,6 +258,19 @@ impl<B: Actor> Peer<B> {
     }
 
     /// The actor's id.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Counter { n: u32 }
+    /// # #[actor] impl Counter { #[action] fn bump(&mut self) -> u32 { self.n += 1; self.n } }
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Caller;
+    /// # #[actor] impl Caller {
+    /// #[action]
+    /// async fn counter_id(&self, c: &ActionCtx<'_, Self>) -> Result<String, Error> {
+    ///     Ok(c.client().get_or_create::<Counter>(["shared"]).await?.id().to_string())
+    /// }
+    /// # }
+    /// ```
     pub fn id(&self) -> &ActorId {
         &self.id
     }
