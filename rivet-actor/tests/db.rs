@@ -4,10 +4,13 @@
 //! only the pages it changed.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
+#[path = "support/process.rs"]
+mod process;
+
+use process::{in_process, spawn_child, temp_dir};
 use rivet_actor::prelude::*;
 use rivet_actor::storage::SqliteStorage;
 
@@ -96,28 +99,6 @@ impl Ledger {
     }
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "rivet-actor-db-{name}-{}-{}",
-        std::process::id(),
-        Instant::now().elapsed().as_nanos()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// Runs `work` in a runtime of its own, as one process would.
-fn in_process<T>(work: impl std::future::Future<Output = T>) -> T {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let out = runtime.block_on(work);
-    runtime.shutdown_timeout(Duration::from_secs(5));
-    out
-}
-
 async fn serve(dir: &Path) -> (Registry, rivet_actor::server::Server, Client) {
     let registry = Registry::builder()
         .data_dir(dir)
@@ -196,56 +177,19 @@ fn a_turn_writes_only_the_pages_it_changed() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-const CHILD_DIR: &str = "RIVET_DB_CHILD_DIR";
-const CHILD_ADDR_FILE: &str = "RIVET_DB_CHILD_ADDR_FILE";
-
 /// Not a test on its own: the server process the SIGKILL test starts and kills. Without the
 /// environment variables it returns at once.
 #[test]
 fn db_child_server() {
-    let (Ok(dir), Ok(addr_file)) = (std::env::var(CHILD_DIR), std::env::var(CHILD_ADDR_FILE))
-    else {
+    let Some((dir, addr_file)) = process::child_env() else {
         return;
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async move {
         let (_registry, server, _client) = serve(Path::new(&dir)).await;
-        let tmp = format!("{addr_file}.tmp");
-        std::fs::write(&tmp, server.endpoint()).unwrap();
-        std::fs::rename(&tmp, &addr_file).unwrap();
+        process::announce(&addr_file, &server.endpoint());
         server.wait().await.unwrap();
     });
-}
-
-// The child is returned to the caller, which kills and waits for it.
-#[allow(clippy::zombie_processes)]
-fn spawn_child(dir: &Path, addr_file: &Path) -> (Child, String) {
-    let _ = std::fs::remove_file(addr_file);
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "db_child_server",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_DIR, dir)
-        .env(CHILD_ADDR_FILE, addr_file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(endpoint) = std::fs::read_to_string(addr_file) {
-            return (child, endpoint);
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the server child did not start");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[test]
@@ -257,7 +201,7 @@ fn acknowledged_rows_survive_sigkill() {
     let mut maybe: HashSet<String> = HashSet::new();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     for cycle in 0..3 {
-        let (mut child, endpoint) = spawn_child(&dir, &addr_file);
+        let (mut child, endpoint) = spawn_child("db_child_server", &dir, &addr_file);
         let results = runtime.block_on(async {
             let client = Client::new(endpoint);
             let mut tasks = Vec::new();
@@ -297,7 +241,7 @@ fn acknowledged_rows_survive_sigkill() {
             "cycle {cycle}: nothing was acknowledged"
         );
     }
-    let (mut child, endpoint) = spawn_child(&dir, &addr_file);
+    let (mut child, endpoint) = spawn_child("db_child_server", &dir, &addr_file);
     let stored: Vec<String> = runtime.block_on(async {
         let client = Client::new(endpoint);
         let mut stored = Vec::new();

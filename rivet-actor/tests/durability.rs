@@ -2,25 +2,15 @@
 //! process killed with SIGKILL while clients stream acknowledged writes.
 
 mod common;
+#[path = "support/process.rs"]
+mod process;
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::chat_room::*;
 use rivet_actor::prelude::*;
 use rivet_actor::storage::{ActorWrite, SqliteStorage, Storage};
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "rivet-actor-{name}-{}-{}",
-        std::process::id(),
-        Instant::now().elapsed().as_nanos()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
 
 fn params(token: &str) -> ConnParams {
     ConnParams {
@@ -28,22 +18,10 @@ fn params(token: &str) -> ConnParams {
     }
 }
 
-/// Runs `work` in a runtime of its own, as one "process" would: when it returns, every
-/// instance task is gone and the storage is closed.
-fn in_process<T>(work: impl std::future::Future<Output = T>) -> T {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let out = runtime.block_on(work);
-    runtime.shutdown_timeout(Duration::from_secs(5));
-    out
-}
-
 #[test]
 fn ids_keys_and_state_survive_a_restart() {
-    let dir = temp_dir("restart");
-    let first_id = in_process(async {
+    let dir = process::temp_dir("restart");
+    let first_id = process::in_process(async {
         let registry = Registry::builder()
             .data_dir(&dir)
             .register::<ChatRoom>()
@@ -58,7 +36,7 @@ fn ids_keys_and_state_survive_a_restart() {
         let _ = room.send_message("fail-after-mutating".into()).await;
         room.id().clone()
     });
-    in_process(async {
+    process::in_process(async {
         let registry = Registry::builder()
             .data_dir(&dir)
             .register::<ChatRoom>()
@@ -83,8 +61,8 @@ fn ids_keys_and_state_survive_a_restart() {
 
 #[test]
 fn undecodable_state_fails_that_actor_only_and_keeps_its_bytes() {
-    let dir = temp_dir("corrupt");
-    let broken_id = in_process(async {
+    let dir = process::temp_dir("corrupt");
+    let broken_id = process::in_process(async {
         let registry = Registry::builder()
             .data_dir(&dir)
             .register::<ChatRoom>()
@@ -100,7 +78,7 @@ fn undecodable_state_fails_that_actor_only_and_keeps_its_bytes() {
     });
     // Replace the stored state with CBOR of the wrong shape (a text string).
     let garbage = vec![0x63, b'b', b'a', b'd'];
-    in_process(async {
+    process::in_process(async {
         let storage = SqliteStorage::open(&dir).unwrap();
         let write = ActorWrite {
             state: Some(garbage.clone()),
@@ -108,7 +86,7 @@ fn undecodable_state_fails_that_actor_only_and_keeps_its_bytes() {
         };
         storage.commit(broken_id.as_str(), write).await.unwrap();
     });
-    in_process(async {
+    process::in_process(async {
         let registry = Registry::builder()
             .data_dir(&dir)
             .register::<ChatRoom>()
@@ -142,15 +120,11 @@ fn undecodable_state_fails_that_actor_only_and_keeps_its_bytes() {
 
 // ------------------------------------------------------------------ the crash test
 
-const CHILD_DIR: &str = "RIVET_CRASH_CHILD_DIR";
-const CHILD_ADDR_FILE: &str = "RIVET_CRASH_CHILD_ADDR_FILE";
-
 /// Not a test on its own: the server process the crash test starts and kills. Without the
 /// environment variables it returns at once.
 #[test]
 fn crash_child_server() {
-    let (Ok(dir), Ok(addr_file)) = (std::env::var(CHILD_DIR), std::env::var(CHILD_ADDR_FILE))
-    else {
+    let Some((dir, addr_file)) = process::child_env() else {
         return;
     };
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -160,51 +134,9 @@ fn crash_child_server() {
             .register::<ChatRoom>()
             .build();
         let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
-        let tmp = format!("{addr_file}.tmp");
-        std::fs::write(&tmp, server.endpoint()).unwrap();
-        std::fs::rename(&tmp, &addr_file).unwrap();
+        process::announce(&addr_file, &server.endpoint());
         server.wait().await.unwrap();
     });
-}
-
-// The child is returned to the caller, which kills and waits for it.
-#[allow(clippy::zombie_processes)]
-fn spawn_child(dir: &Path, addr_file: &Path) -> (Child, String) {
-    let _ = std::fs::remove_file(addr_file);
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "crash_child_server",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_DIR, dir)
-        .env(CHILD_ADDR_FILE, addr_file)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Ok(endpoint) = std::fs::read_to_string(addr_file) {
-            return (child, endpoint);
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the server child did not start");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// A pseudo-random number from the clock, for the kill moment (no RNG crate needed).
-fn jitter(max_ms: u64) -> u64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64;
-    nanos % max_ms
 }
 
 #[test]
@@ -214,7 +146,7 @@ fn acknowledged_writes_survive_sigkill() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(4);
     let clients = 6;
-    let dir = temp_dir("crash");
+    let dir = process::temp_dir("crash");
     let addr_file = dir.with_extension("addr");
     std::fs::create_dir_all(&dir).unwrap();
     // Every acknowledged message, and every message whose answer never came.
@@ -222,8 +154,8 @@ fn acknowledged_writes_survive_sigkill() {
     let mut maybe: HashSet<String> = HashSet::new();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     for cycle in 0..cycles {
-        let (mut child, endpoint) = spawn_child(&dir, &addr_file);
-        let kill_after = Duration::from_millis(150 + jitter(400));
+        let (mut child, endpoint) = process::spawn_child("crash_child_server", &dir, &addr_file);
+        let kill_after = Duration::from_millis(150 + process::jitter(400));
         let results = runtime.block_on(async {
             let client = Client::new(endpoint);
             let mut tasks = Vec::new();
@@ -268,7 +200,7 @@ fn acknowledged_writes_survive_sigkill() {
         );
     }
     // Restart once more and read everything back.
-    let (mut child, endpoint) = spawn_child(&dir, &addr_file);
+    let (mut child, endpoint) = process::spawn_child("crash_child_server", &dir, &addr_file);
     let stored = runtime.block_on(async {
         let client = Client::new(endpoint);
         let mut stored: HashMap<String, usize> = HashMap::new();

@@ -4,8 +4,11 @@
 //! acknowledged is there after a restart.
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
+#[path = "support/process.rs"]
+mod process;
+
+use process::{in_process, temp_dir};
 use rivet_actor::kv::Scan;
 use rivet_actor::prelude::*;
 
@@ -144,29 +147,6 @@ fn key(n: u64) -> Note {
 
 fn numbered(rows: Vec<(Note, String)>) -> Vec<(u64, String)> {
     rows.into_iter().map(|((_, n), text)| (n, text)).collect()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "rivet-actor-kv-{name}-{}-{}",
-        std::process::id(),
-        Instant::now().elapsed().as_nanos()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-/// Runs `work` in a runtime of its own, as one process would: when it returns, every
-/// instance task is gone and the storage is closed.
-fn in_process<T>(work: impl std::future::Future<Output = T>) -> T {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let out = runtime.block_on(work);
-    runtime.shutdown_timeout(Duration::from_secs(5));
-    out
 }
 
 async fn serve(dir: &PathBuf) -> (Registry, rivet_actor::server::Server, Client) {
