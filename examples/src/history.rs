@@ -10,8 +10,8 @@
 //! use rivet_actor_examples::history::ChatHistory;
 //!
 //! # #[tokio::main] async fn main() {
-//! let test = ActorTest::new::<ChatHistory>();
-//! let room = test.get_or_create::<ChatHistory>(["lobby"]).await.unwrap();
+//! let test = ActorTest::<ChatHistory>::new();
+//! let room = test.get_or_create("lobby").await.unwrap();
 //! room.send_message("ada".into(), "hello".into()).await.unwrap();
 //! room.send_message("bob".into(), "hi ada".into()).await.unwrap();
 //! let last = room.get_messages(1, None).await.unwrap();

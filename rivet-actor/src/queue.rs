@@ -288,6 +288,28 @@ impl<A: Actor> RunCtx<A> {
         self.effects.this()
     }
 
+    /// The actor's typed client to the other actors of its registry (see
+    /// [`ActorClient`](crate::context::ActorClient)). The loop is not a turn: its calls
+    /// wait in line like any outside caller's.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Audit { n: u32 }
+    /// # #[actor] impl Audit { #[action] fn record(&mut self) -> u32 { self.n += 1; self.n } }
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Worker;
+    /// # #[actor] impl Worker {
+    /// #[run]
+    /// async fn run(c: RunCtx<Self>) -> Result<(), Error> {
+    ///     let audit = c.client().get_or_create::<Audit>(["log"]).await?;
+    ///     audit.record().await?;
+    ///     Ok(())
+    /// }
+    /// # }
+    /// ```
+    pub fn client(&self) -> crate::context::ActorClient {
+        self.effects.client()
+    }
+
     /// The actor's queues, from the loop.
     pub fn queue(&self) -> RunQueues<'_, A> {
         RunQueues {

@@ -69,6 +69,34 @@ impl Tally {
         Ok(c.kv().delete_range(..n)?)
     }
 
+    /// `c.client()` through the engine: adds 1 to the tally `other`.
+    #[action]
+    async fn poke(&self, c: &ActionCtx<'_, Self>, other: String) -> Result<i64, Error> {
+        let peer = c.client().get_or_create::<Tally>([other.as_str()]).await?;
+        Ok(peer.add(1).await?)
+    }
+
+    /// Asks `other` to call this actor (`back`) from inside its turn: a cycle.
+    #[action]
+    async fn ping_back(
+        &self,
+        c: &ActionCtx<'_, Self>,
+        other: String,
+        back: String,
+    ) -> Result<String, Error> {
+        let peer = c.client().get_or_create::<Tally>([other.as_str()]).await?;
+        Ok(peer.echo_back(back).await?)
+    }
+
+    #[action]
+    async fn echo_back(&self, c: &ActionCtx<'_, Self>, back: String) -> Result<String, Error> {
+        let peer = c.client().get_or_create::<Tally>([back.as_str()]).await?;
+        Ok(match peer.read().await {
+            Ok(_) => "answered".into(),
+            Err(err) => format!("refused: {}", err.code().unwrap_or("?")),
+        })
+    }
+
     /// `c.db()` is refused in engine mode: the error's code.
     #[action]
     fn try_db(&self, c: &ActionCtx<'_, Self>) -> String {
@@ -163,6 +191,16 @@ async fn typed_client_through_the_engine_and_state_moves_with_the_actor() {
         (vec![note(6), note(5)], vec![note(5), note(6)])
     );
     assert_eq!(notes.try_db().await.unwrap(), "db_unsupported");
+    // c.client() to an actor not hosted yet goes through the engine; a call back into the
+    // caller from inside that turn is refused, not hung.
+    assert_eq!(notes.poke("poked".into()).await.unwrap(), 1);
+    let cycle = tokio::time::timeout(
+        Duration::from_secs(20),
+        notes.ping_back("ponger".into(), "tally-Json".into()),
+    )
+    .await
+    .expect("the cycle hung");
+    assert_eq!(cycle.unwrap(), "refused: call_cycle");
     // A graceful shutdown moves the actors; the next host finds their state in engine KV,
     // and `on_create` does not run again.
     first.shutdown().await;

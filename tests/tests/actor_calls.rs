@@ -157,12 +157,32 @@ impl Node {
     }
 }
 
+/// Its `#[run]` loop calls another actor once it starts.
+#[derive(Default, Serialize, Deserialize)]
+pub struct Reporter;
+
+#[actor]
+impl Reporter {
+    #[run]
+    async fn run(c: RunCtx<Self>) -> Result<(), Error> {
+        let node = c.client().get_or_create::<Node>(["from-run"]).await?;
+        node.echo().await?;
+        Ok(())
+    }
+
+    #[action]
+    fn ping(&self) -> bool {
+        true
+    }
+}
+
 fn registry() -> Registry {
     Registry::builder()
         .in_memory()
         .register::<Inventory>()
         .register::<Checkout>()
         .register::<Node>()
+        .register::<Reporter>()
         .build()
 }
 
@@ -244,4 +264,19 @@ async fn a_call_back_from_a_spawned_task_queues_and_runs() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("the call from the spawned task never ran");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_run_loop_calls_other_actors() {
+    let registry = registry();
+    let reporter = registry.get_or_create::<Reporter>(["r"]).await.unwrap();
+    assert!(reporter.ping().await.unwrap());
+    let node = registry.get_or_create::<Node>(["from-run"]).await.unwrap();
+    for _ in 0..100 {
+        if node.echoes().await.unwrap() == 1 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the run loop's call never ran");
 }

@@ -5,6 +5,10 @@
 //! hooks and `can_invoke` of the called actor run, with the params given by
 //! [`Peer::with_params`] (none by default).
 //!
+//! In engine mode an actor this host does not run is called through the engine's gateway
+//! (by name and key, or id; connection params cannot be given there yet), carrying the
+//! chain of waiting turns in a header, so a cycle across hosts is refused too.
+//!
 //! **Cycles.** An actor's turns run one at a time, so a turn that awaits a call which
 //! (directly or through other actors) calls back into the same actor would wait for ever.
 //! Every call made from inside a turn carries the chain of turns waiting on it; a call that
@@ -21,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::de::DeserializeOwned;
 
 use crate::actor::{Actor, Invoker};
-use crate::context::effects::{PeerCalls, PeerDirectory, PeerResolver};
+use crate::context::effects::{PeerAnswer, PeerCalls, PeerDirectory, PeerResolver, PeerTarget};
 use crate::error::{ActorError, ClientError};
 use crate::naming::{ActorId, Key, Lookup};
 
@@ -120,8 +124,8 @@ impl ActorClient {
 
     async fn peer<B: Actor>(&self, lookup: Lookup<B::Input>) -> Result<Peer<B>, ClientError> {
         let resolver = self.resolver::<B>()?;
-        let id = resolver.resolve(lookup).await?;
-        Ok(Peer::new(id, resolver, None, self.origin.clone()))
+        let target = resolver.resolve(lookup).await?;
+        Ok(Peer::new(target, resolver, None, self.origin.clone()))
     }
 
     /// The actor of type `B` with this key; `actor.not_found` if there is none.
@@ -235,7 +239,7 @@ impl ActorClient {
 
 /// Another actor as `c.client()` found it: its generated methods through `Deref`.
 pub struct Peer<B: Actor> {
-    id: ActorId,
+    target: PeerTarget,
     resolver: Arc<dyn PeerResolver<B>>,
     origin: Option<Origin>,
     methods: B::Methods<PeerInvoker<B>>,
@@ -243,21 +247,22 @@ pub struct Peer<B: Actor> {
 
 impl<B: Actor> Peer<B> {
     fn new(
-        id: ActorId,
+        target: PeerTarget,
         resolver: Arc<dyn PeerResolver<B>>,
         params: Option<Arc<B::ConnParams>>,
         origin: Option<Origin>,
     ) -> Self {
-        let calls = resolver.calls(id.clone(), params, origin.clone());
+        let calls = resolver.calls(&target, params, origin.clone());
         Peer {
-            id,
+            target,
             resolver,
             origin,
             methods: B::Methods::from(PeerInvoker { calls }),
         }
     }
 
-    /// The actor's id.
+    /// The actor's id; `None` for an actor on another host of the engine (its id is the
+    /// engine's, and the call goes by name and key).
     ///
     /// ```
     /// # use rivet_actor::prelude::*;
@@ -267,12 +272,16 @@ impl<B: Actor> Peer<B> {
     /// # #[actor] impl Caller {
     /// #[action]
     /// async fn counter_id(&self, c: &ActionCtx<'_, Self>) -> Result<String, Error> {
-    ///     Ok(c.client().get_or_create::<Counter>(["shared"]).await?.id().to_string())
+    ///     let counter = c.client().get_or_create::<Counter>(["shared"]).await?;
+    ///     Ok(counter.id().map(ToString::to_string).unwrap_or_default())
     /// }
     /// # }
     /// ```
-    pub fn id(&self) -> &ActorId {
-        &self.id
+    pub fn id(&self) -> Option<&ActorId> {
+        match &self.target {
+            PeerTarget::Local(id) => Some(id),
+            PeerTarget::Remote(_) => None,
+        }
     }
 
     /// Calls with these connection params (what the called actor's connect hooks see).
@@ -295,7 +304,12 @@ impl<B: Actor> Peer<B> {
     /// # }
     /// ```
     pub fn with_params(self, params: B::ConnParams) -> Self {
-        Peer::new(self.id, self.resolver, Some(Arc::new(params)), self.origin)
+        Peer::new(
+            self.target,
+            self.resolver,
+            Some(Arc::new(params)),
+            self.origin,
+        )
     }
 }
 
@@ -318,8 +332,11 @@ impl<B: Actor> Invoker<B> for PeerInvoker<B> {
         unwrap: fn(B::Return) -> Option<R>,
     ) -> Result<R, ClientError> {
         match self.calls.call(call).await {
-            Ok(ret) => unwrap(ret)
+            Ok(PeerAnswer::Typed(ret)) => unwrap(ret)
                 .ok_or_else(|| ClientError::Decode("the actor answered another action".into())),
+            Ok(PeerAnswer::Encoded(value)) => {
+                crate::value::from_value(value).map_err(|err| ClientError::Decode(err.to_string()))
+            }
             Err(err) => Err(ClientError::Actor(err)),
         }
     }

@@ -81,20 +81,35 @@ pub(crate) trait PeerDirectory: Send + Sync {
 
 /// Finds actors of type `B` and calls them.
 pub(crate) trait PeerResolver<B: Actor>: Send + Sync {
-    fn resolve(&self, lookup: Lookup<B::Input>) -> BoxFuture<'_, Result<ActorId, ActorError>>;
-    /// Calls to actor `id` with `params` (none: what a missing params value decodes to),
+    fn resolve(&self, lookup: Lookup<B::Input>) -> BoxFuture<'_, Result<PeerTarget, ActorError>>;
+    /// Calls to `target` with `params` (none: what a missing params value decodes to),
     /// made from `origin`.
     fn calls(
         &self,
-        id: ActorId,
+        target: &PeerTarget,
         params: Option<std::sync::Arc<B::ConnParams>>,
         origin: Option<Origin>,
     ) -> std::sync::Arc<dyn PeerCalls<B>>;
 }
 
+/// Where another actor is: awake or stored here, or on another host of the engine (named
+/// as its lookup, its input encoded).
+#[derive(Clone, Debug)]
+pub(crate) enum PeerTarget {
+    Local(ActorId),
+    Remote(Lookup<crate::value::Value>),
+}
+
+/// What a call into another actor answered: typed (in-process) or encoded (from another
+/// host).
+pub(crate) enum PeerAnswer<B: Actor> {
+    Typed(B::Return),
+    Encoded(crate::value::Value),
+}
+
 /// Typed calls into another actor.
 pub(crate) trait PeerCalls<B: Actor>: Send + Sync {
-    fn call(&self, call: B::Call) -> BoxFuture<'static, Result<B::Return, ActorError>>;
+    fn call(&self, call: B::Call) -> BoxFuture<'static, Result<PeerAnswer<B>, ActorError>>;
 }
 
 /// The actor's connections as a turn sees them (`runtime/instance/connections.rs` keeps
@@ -147,6 +162,9 @@ pub(crate) trait RunLoopEffects<A: Actor>: Send + Sync {
     fn complete(&self, seq: u64, outcome: Completion);
     /// The actor's typed client to itself.
     fn this(&self) -> This<A>;
+    /// The actor's client to the other actors of its registry (calls from the loop are
+    /// part of no turn).
+    fn client(&self) -> ActorClient;
 }
 
 /// Runs typed calls as the actor itself (no connection, no `can_invoke`), each a turn of

@@ -26,6 +26,7 @@
 mod callbacks;
 mod http;
 pub(crate) mod layout;
+mod peer;
 mod socket;
 mod storage;
 
@@ -37,6 +38,7 @@ use rivet_envoy_client::config::{ActorName, EnvoyConfig};
 use rivet_envoy_client::handle::EnvoyHandle;
 use tokio::sync::Notify;
 
+use crate::client::Client;
 use crate::registry::Registry;
 
 pub use storage::EngineStorage;
@@ -210,6 +212,11 @@ impl Registry {
     pub async fn serve_engine(&self, config: EngineConfig) -> Result<EngineHost, EngineError> {
         let storage = self.engine_storage().ok_or(EngineError::NotEngineStorage)?;
         upsert_pool(&config).await?;
+        // `c.client()` reaches actors on other hosts through this engine's gateway.
+        let peers = peer::EnginePeers {
+            client: Client::new(&config.endpoint).engine(&config.namespace, &config.pool),
+        };
+        let _ = self.remote_slot().set(Arc::new(peers));
         let shut_down = Arc::new(Notify::new());
         let callbacks = callbacks::Callbacks {
             registry: self.clone(),

@@ -300,6 +300,15 @@ impl ActorError {
         )
     }
 
+    /// `actor.not_supported`: something this build or mode does not offer yet.
+    pub fn not_supported(what: &str) -> Self {
+        Self::new(
+            "actor",
+            "not_supported",
+            format!("Not supported yet: {what}"),
+        )
+    }
+
     /// `actor.db_full`: the actor's database reached its size limit; the turn's changes
     /// were not kept.
     pub fn db_full(max: usize) -> Self {

@@ -61,6 +61,8 @@ struct Inner {
     actor_origins: HashMap<&'static str, OriginPolicy>,
     admin_token: Option<AdminToken>,
     metrics: Arc<Metrics>,
+    /// Calls to actors on other hosts, for `c.client()` (engine mode sets it).
+    remote: crate::runtime::peer::RemoteSlot,
     /// The storage, when it is the engine's (engine mode).
     #[cfg(feature = "engine")]
     engine: Option<Arc<crate::engine::EngineStorage>>,
@@ -73,6 +75,7 @@ type Registration = Box<
         Vec<Arc<dyn ErasedGuard>>,
         &Arc<SharedData>,
         &Arc<Metrics>,
+        &crate::runtime::peer::RemoteSlot,
     ) -> Registered,
 >;
 
@@ -190,6 +193,12 @@ impl Registry {
         self.resolve(Lookup::Id(id.clone())).await
     }
 
+    /// Where engine mode puts its calls to actors on other hosts (`c.client()`).
+    #[cfg_attr(not(feature = "engine"), allow(dead_code))]
+    pub(crate) fn remote_slot(&self) -> &crate::runtime::peer::RemoteSlot {
+        &self.inner.remote
+    }
+
     /// The registered actor type with this wire name (what the network server drives).
     pub fn actor_type(&self, name: &str) -> Option<&Arc<dyn ErasedActor>> {
         self.inner.by_name.get(name)
@@ -282,7 +291,7 @@ impl RegistryBuilder {
     pub fn register<A: Actor>(mut self) -> Self {
         self.registrations.push((
             TypeId::of::<A>(),
-            Box::new(|storage, config, guards, data, metrics| {
+            Box::new(|storage, config, guards, data, metrics, remote| {
                 let host = Host::<A>::new(
                     storage.clone(),
                     config.clone(),
@@ -300,7 +309,7 @@ impl RegistryBuilder {
                 Registered {
                     name: A::NAME,
                     type_id: TypeId::of::<A>(),
-                    peer: crate::runtime::peer::resolver(&host),
+                    peer: crate::runtime::peer::resolver(&host, remote.clone()),
                     erased: Arc::new(HostedActor(host.clone())),
                     typed: host,
                     origins: <A as crate::__private::ActorOptions>::ORIGINS.map(|patterns| {
@@ -471,6 +480,7 @@ impl RegistryBuilder {
         let data = Arc::new(self.data);
         let metrics = Arc::new(Metrics::default());
         let mut peers = crate::runtime::peer::Directory::default();
+        let remote = crate::runtime::peer::RemoteSlot::default();
         for (type_id, registration) in self.registrations {
             let guards = self
                 .guards
@@ -478,7 +488,7 @@ impl RegistryBuilder {
                 .filter(|(guarded, _)| *guarded == type_id)
                 .map(|(_, guard)| guard.clone())
                 .collect();
-            let registered = registration(&storage, &self.config, guards, &data, &metrics);
+            let registered = registration(&storage, &self.config, guards, &data, &metrics, &remote);
             if by_name.insert(registered.name, registered.erased).is_some() {
                 panic!(
                     "two actor types are registered under the name `{}`",
@@ -503,6 +513,7 @@ impl RegistryBuilder {
                 actor_origins,
                 admin_token: AdminToken::configured(self.admin_token),
                 metrics,
+                remote,
                 #[cfg(feature = "engine")]
                 engine,
             }),

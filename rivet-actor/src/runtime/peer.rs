@@ -1,23 +1,44 @@
 //! `c.client()` inside the executor: the registry's actor types as a directory of
 //! resolvers, and calls into another actor as in-process stateless calls that carry the
 //! chain of turns waiting on them (a call back into one of those fails with
-//! `actor.call_cycle` rather than wait for ever).
+//! `actor.call_cycle` rather than wait for ever). In engine mode an actor this host does
+//! not run is called through the engine ([`RemotePeers`], set by `engine/`), the chain
+//! going along as a header.
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
-use std::sync::{Arc, Weak};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, OnceLock, Weak};
 
 use tokio::sync::oneshot;
 
-use crate::actor::Actor;
-use crate::context::client::{Origin, check_cycle};
-use crate::context::effects::{PeerCalls, PeerDirectory, PeerResolver};
+use crate::actor::{Actor, ActorCall, Target};
+use crate::context::client::{Chain, Link, Origin, check_cycle};
+use crate::context::effects::{PeerAnswer, PeerCalls, PeerDirectory, PeerResolver, PeerTarget};
 use crate::error::ActorError;
 use crate::naming::{ActorId, Lookup};
 use crate::runtime::command::{CallAndReply, Command};
 use crate::runtime::erased::decode_params;
 use crate::runtime::host::{Guards, Host, InputSource};
 use crate::storage::BoxFuture;
+use crate::value::Value;
+
+/// Calls to actors on other hosts, by wire names and values: what engine mode provides.
+pub(crate) trait RemotePeers: Send + Sync {
+    /// Runs `action(args)` on the actor of type `actor` that `lookup` names, as part of
+    /// `chain` (the ids of the actors whose turns wait on it).
+    fn call(
+        &self,
+        actor: &'static str,
+        lookup: Lookup<Value>,
+        action: &'static str,
+        args: Vec<Value>,
+        chain: Vec<String>,
+    ) -> BoxFuture<'static, Result<Value, ActorError>>;
+}
+
+/// Where engine mode puts its [`RemotePeers`] (shared by every type's resolver).
+pub(crate) type RemoteSlot = Arc<OnceLock<Arc<dyn RemotePeers>>>;
 
 /// Every actor type of a registry, by type: each an `Arc<dyn PeerResolver<B>>`.
 #[derive(Default)]
@@ -33,15 +54,54 @@ impl PeerDirectory for Directory {
 
 /// The resolver of actor type `B`, as the directory keeps it. Weak: the hosts own the
 /// registry's shared data, which owns the directory.
-pub(crate) fn resolver<B: Actor>(host: &Arc<Host<B>>) -> Box<dyn Any + Send + Sync> {
+pub(crate) fn resolver<B: Actor>(
+    host: &Arc<Host<B>>,
+    remote: RemoteSlot,
+) -> Box<dyn Any + Send + Sync> {
     let resolver: Arc<dyn PeerResolver<B>> = Arc::new(HostResolver {
         host: Arc::downgrade(host),
+        remote,
     });
     Box::new(resolver)
 }
 
+/// The client `c.client()` hands out: the registry's directory (an empty one for a host
+/// made without a registry) and where its calls come from.
+pub(crate) fn client_for<B: Actor>(
+    host: &Host<B>,
+    origin: Option<Origin>,
+) -> crate::context::ActorClient {
+    let directory = host
+        .data
+        .peers
+        .get()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(Directory::default()));
+    crate::context::ActorClient::new(directory, origin)
+}
+
+/// The request header carrying a call's chain across hosts: the ids of the actors whose
+/// turns wait on it, comma-separated.
+pub(crate) const CHAIN_HEADER: &str = "x-actor-call-chain";
+
+/// The chain a request from another host carries (its turns wait while this request runs).
+pub(crate) fn chain_from(request: &crate::conn::Request) -> Option<Chain> {
+    let ids = request.header_str(CHAIN_HEADER)?;
+    let links: Vec<Link> = ids
+        .split(',')
+        .filter(|id| !id.is_empty())
+        .take(64)
+        .map(|id| Link {
+            actor: ActorId::new(id),
+            running: Arc::new(AtomicBool::new(true)),
+        })
+        .collect();
+    (!links.is_empty()).then(|| links.into())
+}
+
 struct HostResolver<B: Actor> {
     host: Weak<Host<B>>,
+    remote: RemoteSlot,
 }
 
 impl<B: Actor> HostResolver<B> {
@@ -49,12 +109,54 @@ impl<B: Actor> HostResolver<B> {
         // Gone only while the registry is being dropped.
         self.host.upgrade().ok_or_else(ActorError::stopped)
     }
+
+    /// In engine mode: whether this host runs the actor named by `key` or `id`.
+    async fn hosted_here(
+        host: &Host<B>,
+        key: Option<crate::naming::Key>,
+        id: Option<ActorId>,
+    ) -> Result<Option<ActorId>, ActorError> {
+        let found = match (key, id) {
+            (_, Some(id)) => host.storage.find_by_id(id.as_str()).await,
+            (Some(key), None) => host.storage.find_by_key(B::NAME, key.parts()).await,
+            (None, None) => Ok(None),
+        };
+        let found = found.map_err(|_| ActorError::internal())?;
+        Ok(found.map(|record| ActorId::new(record.id)))
+    }
 }
 
 impl<B: Actor> PeerResolver<B> for HostResolver<B> {
-    fn resolve(&self, lookup: Lookup<B::Input>) -> BoxFuture<'_, Result<ActorId, ActorError>> {
+    fn resolve(&self, lookup: Lookup<B::Input>) -> BoxFuture<'_, Result<PeerTarget, ActorError>> {
         Box::pin(async move {
             let host = self.host()?;
+            if host.storage.places_actors() {
+                let (key, id) = match &lookup {
+                    Lookup::Id(id) => (None, Some(id.clone())),
+                    Lookup::Get(key) | Lookup::GetOrCreate(key, _) | Lookup::Create(key, _) => {
+                        (Some(key.clone()), None)
+                    }
+                };
+                if let Some(id) = Self::hosted_here(&host, key, id).await? {
+                    if matches!(lookup, Lookup::Create(..)) {
+                        return Err(ActorError::already_exists());
+                    }
+                    return Ok(PeerTarget::Local(id));
+                }
+                let encode = |input: B::Input| {
+                    crate::value::to_value(&input).map_err(ActorError::invalid_input)
+                };
+                return Ok(PeerTarget::Remote(match lookup {
+                    Lookup::Get(key) => Lookup::Get(key),
+                    Lookup::GetOrCreate(key, input) => {
+                        Lookup::GetOrCreate(key, input.map(encode).transpose()?)
+                    }
+                    Lookup::Create(key, input) => {
+                        Lookup::Create(key, input.map(encode).transpose()?)
+                    }
+                    Lookup::Id(id) => Lookup::Id(id),
+                }));
+            }
             let lookup = match lookup {
                 Lookup::Get(key) => Lookup::Get(key),
                 Lookup::GetOrCreate(key, input) => {
@@ -64,26 +166,36 @@ impl<B: Actor> PeerResolver<B> for HostResolver<B> {
                 Lookup::Id(id) => Lookup::Id(id),
             };
             let (id, _created) = host.resolve(lookup, None).await?;
-            Ok(id)
+            Ok(PeerTarget::Local(id))
         })
     }
 
     fn calls(
         &self,
-        id: ActorId,
+        target: &PeerTarget,
         params: Option<Arc<B::ConnParams>>,
         origin: Option<Origin>,
     ) -> Arc<dyn PeerCalls<B>> {
-        let params = match params {
-            Some(params) => Ok(params),
-            None => decode_params::<B>(None),
-        };
-        Arc::new(PeerCaller {
-            host: self.host.clone(),
-            id,
-            params,
-            origin,
-        })
+        match target {
+            PeerTarget::Local(id) => {
+                let params = match params {
+                    Some(params) => Ok(params),
+                    None => decode_params::<B>(None),
+                };
+                Arc::new(PeerCaller {
+                    host: self.host.clone(),
+                    id: id.clone(),
+                    params,
+                    origin,
+                })
+            }
+            PeerTarget::Remote(lookup) => Arc::new(RemoteCaller {
+                remote: self.remote.get().cloned(),
+                lookup: lookup.clone(),
+                with_params: params.is_some(),
+                origin,
+            }),
+        }
     }
 }
 
@@ -95,7 +207,7 @@ struct PeerCaller<B: Actor> {
 }
 
 impl<B: Actor> PeerCalls<B> for PeerCaller<B> {
-    fn call(&self, call: B::Call) -> BoxFuture<'static, Result<B::Return, ActorError>> {
+    fn call(&self, call: B::Call) -> BoxFuture<'static, Result<PeerAnswer<B>, ActorError>> {
         // Decided here, on the caller's task: whether the call is part of its turn.
         let chain = self.origin.as_ref().and_then(Origin::current);
         let checked = check_cycle(chain.as_ref(), &self.id);
@@ -115,7 +227,46 @@ impl<B: Actor> PeerCalls<B> for PeerCaller<B> {
             };
             host.send(&id, cmd).await;
             // A dropped reply is a turn that panicked.
-            rx.await.unwrap_or_else(|_| Err(ActorError::internal()))
+            let ret = rx.await.unwrap_or_else(|_| Err(ActorError::internal()))?;
+            Ok(PeerAnswer::Typed(ret))
+        })
+    }
+}
+
+/// Calls to an actor on another host of the engine.
+struct RemoteCaller {
+    remote: Option<Arc<dyn RemotePeers>>,
+    lookup: Lookup<Value>,
+    with_params: bool,
+    origin: Option<Origin>,
+}
+
+impl<B: Actor> PeerCalls<B> for RemoteCaller {
+    fn call(&self, call: B::Call) -> BoxFuture<'static, Result<PeerAnswer<B>, ActorError>> {
+        let chain: Vec<String> = self
+            .origin
+            .as_ref()
+            .and_then(Origin::current)
+            .map(|chain| {
+                chain
+                    .iter()
+                    .map(|link| link.actor.as_str().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (remote, lookup, with_params) =
+            (self.remote.clone(), self.lookup.clone(), self.with_params);
+        Box::pin(async move {
+            if with_params {
+                return Err(ActorError::not_supported(
+                    "connection params for an actor on another engine host",
+                ));
+            }
+            let remote = remote.ok_or_else(ActorError::not_found)?;
+            let action = call.action().name();
+            let args = call.to_args().map_err(ActorError::invalid_input)?;
+            let value = remote.call(B::NAME, lookup, action, args, chain).await?;
+            Ok(PeerAnswer::Encoded(value))
         })
     }
 }

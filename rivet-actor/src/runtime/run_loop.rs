@@ -106,6 +106,10 @@ impl<A: Actor> RunLoopEffects<A> for RunLoop<A> {
             None,
         )))
     }
+
+    fn client(&self) -> crate::context::ActorClient {
+        crate::runtime::peer::client_for(&self.host, None)
+    }
 }
 
 /// Held by the loop's task: when the task ends (or is cancelled), the senders of messages

@@ -260,14 +260,7 @@ impl<A: Actor> TurnEffects<A> for Outbox<A> {
     }
 
     fn client(&self) -> ActorClient {
-        let directory = self
-            .host
-            .data
-            .peers
-            .get()
-            .cloned()
-            .unwrap_or_else(|| Arc::new(crate::runtime::peer::Directory::default()));
-        ActorClient::new(directory, Some(self.origin()))
+        crate::runtime::peer::client_for(&self.host, Some(self.origin()))
     }
 
     fn kv(&self) -> Box<dyn KvEffects + '_> {

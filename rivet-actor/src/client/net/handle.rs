@@ -73,38 +73,51 @@ impl<A: Actor> Invoker<A> for HttpInvoker<A> {
         call: A::Call,
         _unwrap: fn(A::Return) -> Option<R>,
     ) -> Result<R, ClientError> {
-        let shared = &self.shared;
-        let inner = &shared.client.inner;
-        let encoding = inner.encoding;
         let action = call.action().name();
         let args = call
             .to_args()
             .map_err(|err| ClientError::Decode(err.to_string()))?;
-        let url = shared
-            .address
-            .url(inner, shared.actor_name, &[names::SEGMENT_ACTION, action])?;
-        let mut request = inner
-            .http
-            .post(url)
-            .header(names::HEADER_ENCODING, encoding.name())
-            .header(http::header::CONTENT_TYPE, encoding.content_type())
-            .body(protocol::encode_action_request(encoding, &args));
-        for (name, value) in inner.headers.iter().chain(shared.headers.iter()) {
-            request = request.header(name, value);
-        }
-        if let Some(params) = shared.params.current()? {
-            request = request.header(names::HEADER_CONN_PARAMS, params);
-        }
-        let response = request.send().await.map_err(transport)?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(transport)?;
-        if !status.is_success() {
-            return Err(error_from_body(encoding, status.as_u16(), &bytes));
-        }
-        let output = protocol::decode_action_response(encoding, &bytes)
-            .map_err(|err| ClientError::Decode(err.to_string()))?;
+        let output = post_action(&self.shared, action, &args, &[]).await?;
         crate::value::from_value(output).map_err(|err| ClientError::Decode(err.to_string()))
     }
+}
+
+/// One stateless call by wire names and values: `POST …/action/{action}` with the handle's
+/// params and headers, and `extra` headers; the answer's output.
+pub(crate) async fn post_action(
+    shared: &HandleShared,
+    action: &str,
+    args: &[crate::value::Value],
+    extra: &[(&str, String)],
+) -> Result<crate::value::Value, ClientError> {
+    let inner = &shared.client.inner;
+    let encoding = inner.encoding;
+    let url = shared
+        .address
+        .url(inner, shared.actor_name, &[names::SEGMENT_ACTION, action])?;
+    let mut request = inner
+        .http
+        .post(url)
+        .header(names::HEADER_ENCODING, encoding.name())
+        .header(http::header::CONTENT_TYPE, encoding.content_type())
+        .body(protocol::encode_action_request(encoding, args));
+    for (name, value) in inner.headers.iter().chain(shared.headers.iter()) {
+        request = request.header(name, value);
+    }
+    for (name, value) in extra {
+        request = request.header(*name, value);
+    }
+    if let Some(params) = shared.params.current()? {
+        request = request.header(names::HEADER_CONN_PARAMS, params);
+    }
+    let response = request.send().await.map_err(transport)?;
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(transport)?;
+    if !status.is_success() {
+        return Err(error_from_body(encoding, status.as_u16(), &bytes));
+    }
+    protocol::decode_action_response(encoding, &bytes)
+        .map_err(|err| ClientError::Decode(err.to_string()))
 }
 
 /// A handle to one actor on a server: typed stateless calls (through `Deref` to the

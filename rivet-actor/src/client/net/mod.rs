@@ -319,6 +319,40 @@ impl Client {
     }
 }
 
+/// One stateless call to the actor of type `actor` that `lookup` names, by wire names and
+/// values (engine mode's calls between hosts, `engine/peer.rs`), with `extra` headers.
+pub(crate) async fn call_erased(
+    client: &Client,
+    actor: &'static str,
+    lookup: crate::naming::Lookup<crate::value::Value>,
+    action: &str,
+    args: &[crate::value::Value],
+    extra: &[(&str, String)],
+) -> Result<crate::value::Value, ClientError> {
+    use crate::naming::Lookup;
+    let input = |value: &crate::value::Value| crate::protocol::input::encode_query_input(value);
+    let address = match lookup {
+        Lookup::Get(key) => address::ActorAddress::query("get", key, None),
+        Lookup::GetOrCreate(key, value) => {
+            address::ActorAddress::query("getOrCreate", key, value.as_ref().map(input))
+        }
+        Lookup::Create(..) => {
+            return Err(ClientError::Actor(crate::error::ActorError::not_supported(
+                "creating an actor on another engine host (use get_or_create)",
+            )));
+        }
+        Lookup::Id(id) => address::ActorAddress::Id(id.as_str().to_owned()),
+    };
+    let shared = handle::HandleShared {
+        client: client.clone(),
+        address,
+        actor_name: actor,
+        params: handle::ParamsSource::None,
+        headers: http::HeaderMap::new(),
+    };
+    handle::post_action(&shared, action, args, extra).await
+}
+
 pub(crate) fn transport(err: impl std::fmt::Display) -> ClientError {
     ClientError::Transport(err.to_string())
 }
