@@ -103,7 +103,7 @@ pub(crate) struct Host<A: Actor> {
     pub(crate) data: Arc<crate::context::SharedData>,
     /// The registry's counters.
     pub(crate) metrics: Arc<crate::registry::Metrics>,
-    live: Mutex<HashMap<ActorId, mpsc::Sender<Mail<A>>>>,
+    pub(super) live: Mutex<HashMap<ActorId, mpsc::Sender<Mail<A>>>>,
     /// The keys of the awake instances (not kept when the storage places actors).
     pub(crate) awake_keys: crate::runtime::awake_keys::AwakeKeys,
     /// Queue senders waiting for their message's completion, by actor and message. They
@@ -111,7 +111,7 @@ pub(crate) struct Host<A: Actor> {
     waiters: Mutex<HashMap<(ActorId, u64), oneshot::Sender<Completion>>>,
     /// The lives of awake instances: their stopping signal is raised from here when a
     /// destroy or a stop is sent, so a turn still running hears it.
-    lives: Mutex<HashMap<ActorId, Arc<crate::context::lifecycle::Life>>>,
+    pub(super) lives: Mutex<HashMap<ActorId, Arc<crate::context::lifecycle::Life>>>,
     /// Timers that wake sleeping actors for their next schedule.
     alarms: Mutex<HashMap<ActorId, tokio::task::JoinHandle<()>>>,
     /// Why an actor's last start failed, and when: a command that reaches the failed
@@ -375,34 +375,6 @@ impl<A: Actor> Host<A> {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .remove(id);
-        }
-    }
-
-    /// The life of awake instance `id` (made on first use: by its first turn that asks, or
-    /// by a stop signalled before that).
-    pub(crate) fn life(&self, id: &ActorId) -> Arc<crate::context::lifecycle::Life> {
-        let mut lives = self.lives.lock().unwrap_or_else(|p| p.into_inner());
-        lives
-            .entry(id.clone())
-            .or_insert_with(crate::context::lifecycle::Life::new)
-            .clone()
-    }
-
-    /// A new instance of `id` started: a life a leaving one left behind is not its own.
-    pub(crate) fn forget_life(&self, id: &ActorId) {
-        let mut lives = self.lives.lock().unwrap_or_else(|p| p.into_inner());
-        lives.remove(id);
-    }
-
-    /// Raises the stopping signal of instance `id`, if it is awake (a turn that asks for
-    /// the signal later still sees it raised).
-    pub(crate) fn signal_stopping(&self, id: &ActorId) {
-        let awake = {
-            let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
-            live.get(id).is_some_and(|tx| !tx.is_closed())
-        };
-        if awake {
-            self.life(id).stop();
         }
     }
 

@@ -13,6 +13,7 @@ pub(crate) mod gate;
 pub(crate) mod host;
 pub(crate) mod instance;
 pub(crate) mod kv;
+pub(crate) mod lives;
 pub(crate) mod lookup;
 pub(crate) mod outbound;
 pub(crate) mod peer;
