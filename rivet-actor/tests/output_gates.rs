@@ -20,6 +20,8 @@ use hooked_storage::{CommitHook, Hooked};
 /// How many `add` and `read` turns ran (in memory, whatever became of their writes).
 static ADDS_RAN: AtomicUsize = AtomicUsize::new(0);
 static READS_RAN: AtomicUsize = AtomicUsize::new(0);
+/// How many `noted` reads got past their `c.kv()` read.
+static KV_READS_DONE: AtomicUsize = AtomicUsize::new(0);
 
 #[derive(Default, Serialize, Deserialize)]
 pub struct Tally {
@@ -40,6 +42,18 @@ impl Tally {
     fn read(&self) -> i64 {
         READS_RAN.fetch_add(1, Ordering::SeqCst);
         self.count
+    }
+
+    #[action]
+    fn note(&self, c: &ActionCtx<'_, Self>, text: String) -> Result<(), Error> {
+        Ok(c.kv().put("note", &text)?)
+    }
+
+    #[action]
+    async fn noted(&self, c: &ActionCtx<'_, Self>) -> Result<Option<String>, Error> {
+        let note = c.kv().get("note").await?;
+        KV_READS_DONE.fetch_add(1, Ordering::SeqCst);
+        Ok(note)
     }
 }
 
@@ -331,4 +345,76 @@ async fn a_stalled_write_holds_a_bounded_number_of_answers() {
     for read in reads {
         assert_eq!(within("a read", read).await.unwrap().unwrap(), 11);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kv_read_waits_only_for_pending_kv_writes() {
+    let _turn = SERIAL.lock().await;
+    let doorman = Arc::new(Doorman::default());
+    let registry = Registry::builder()
+        .storage(Hooked::new(Door(doorman.clone())))
+        .register::<Tally>()
+        .build();
+    let tally = Arc::new(registry.get_or_create::<Tally>("kv-reads").await.unwrap());
+    tally.note("first".into()).await.unwrap();
+
+    // A state write is stuck: a kv read runs past it (its answer is still held).
+    doorman.closed.store(true, Ordering::SeqCst);
+    let arrived = doorman.arrived.load(Ordering::SeqCst);
+    let add = tokio::spawn({
+        let tally = tally.clone();
+        async move { tally.add(1).await }
+    });
+    until("the state write reaches storage", || {
+        doorman.arrived.load(Ordering::SeqCst) > arrived
+    })
+    .await;
+    let done = KV_READS_DONE.load(Ordering::SeqCst);
+    let read = tokio::spawn({
+        let tally = tally.clone();
+        async move { tally.noted().await }
+    });
+    until("the kv read gets past a pending state write", || {
+        KV_READS_DONE.load(Ordering::SeqCst) > done
+    })
+    .await;
+    assert!(
+        !read.is_finished(),
+        "answered before the write it may depend on"
+    );
+    doorman.permits.add_permits(1);
+    assert_eq!(within("add", add).await.unwrap().unwrap(), 1);
+    assert_eq!(
+        within("read", read).await.unwrap().unwrap().as_deref(),
+        Some("first")
+    );
+
+    // A kv write is stuck: a kv read waits for it, then sees it.
+    let arrived = doorman.arrived.load(Ordering::SeqCst);
+    let note = tokio::spawn({
+        let tally = tally.clone();
+        async move { tally.note("second".into()).await }
+    });
+    until("the kv write reaches storage", || {
+        doorman.arrived.load(Ordering::SeqCst) > arrived
+    })
+    .await;
+    let done = KV_READS_DONE.load(Ordering::SeqCst);
+    let read = tokio::spawn({
+        let tally = tally.clone();
+        async move { tally.noted().await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        KV_READS_DONE.load(Ordering::SeqCst),
+        done,
+        "read past a pending kv write"
+    );
+    doorman.closed.store(false, Ordering::SeqCst);
+    doorman.permits.add_permits(1);
+    within("note", note).await.unwrap().unwrap();
+    assert_eq!(
+        within("read", read).await.unwrap().unwrap().as_deref(),
+        Some("second")
+    );
 }

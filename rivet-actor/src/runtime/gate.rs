@@ -65,6 +65,10 @@ struct Shared {
     running: bool,
     /// The error of a lost write: every later output fails with it.
     failed: Option<ActorError>,
+    /// Whether the queued write, or the one in flight, changes `c.kv()` rows: a kv read
+    /// that reaches storage waits only then.
+    queued_user_rows: bool,
+    flying_user_rows: bool,
 }
 
 impl Gate {
@@ -90,6 +94,13 @@ impl Gate {
     pub(crate) fn is_clear(&self) -> bool {
         let shared = self.inner.lock();
         shared.queued.is_none() && !shared.running && shared.failed.is_none()
+    }
+
+    /// Whether a write not yet durable changes the actor's `c.kv()` rows (a read of them
+    /// from storage must wait for it; reads of other rows need not).
+    pub(crate) fn user_rows_pending(&self) -> bool {
+        let shared = self.inner.lock();
+        shared.queued_user_rows || shared.flying_user_rows
     }
 
     /// The error of a lost write, once one was lost.
@@ -121,6 +132,7 @@ impl Gate {
     pub(crate) async fn submit(&self, write: ActorWrite) -> Result<(), ActorError> {
         let rows = write.row_ops();
         let bytes = write_bytes(&write);
+        let user_rows = touches_user_rows(&write);
         let max_rows = self.inner.storage.max_rows_per_write();
         let mut write = Some(write);
         loop {
@@ -145,6 +157,7 @@ impl Gate {
                     }
                     shared.queued_rows += rows;
                     shared.queued_bytes += bytes;
+                    shared.queued_user_rows |= user_rows;
                     let start = !shared.running;
                     shared.running = true;
                     Some(start)
@@ -253,6 +266,7 @@ async fn commit_loop(inner: Arc<Inner>) {
             };
             shared.queued_rows = 0;
             shared.queued_bytes = 0;
+            shared.flying_user_rows = std::mem::take(&mut shared.queued_user_rows);
             let held = std::mem::take(&mut shared.queued_held);
             shared.flying.extend(held);
             write
@@ -264,6 +278,7 @@ async fn commit_loop(inner: Arc<Inner>) {
         let mut shared = inner.lock();
         match committed {
             Ok(()) => {
+                shared.flying_user_rows = false;
                 for release in std::mem::take(&mut shared.flying) {
                     release(Ok(()));
                 }
@@ -296,6 +311,24 @@ pub(crate) fn storage_failed(actor: &str, id: &str, err: &StorageError) -> Actor
         StorageError::Full { .. } => ActorError::storage_full(),
         _ => ActorError::internal(),
     }
+}
+
+/// Whether `write` changes any `c.kv()` row (a prefix delete of all rows counts).
+fn touches_user_rows(write: &ActorWrite) -> bool {
+    use crate::runtime::kv::USER_PREFIX;
+    /// The first key after every user row (`u/` → `u0`).
+    const USER_END: &[u8] = b"u0";
+    let user = |key: &[u8]| key.starts_with(USER_PREFIX);
+    write.kv_put.iter().any(|(key, _)| user(key))
+        || write.kv_delete.iter().any(|key| user(key))
+        || write.kv_delete_range.iter().any(|(start, end)| {
+            // [start, end) overlaps [USER_PREFIX, its successor).
+            start.as_slice() < USER_END && end.as_slice() > USER_PREFIX
+        })
+        || write
+            .kv_delete_prefix
+            .iter()
+            .any(|prefix| USER_PREFIX.starts_with(prefix) || user(prefix))
 }
 
 /// About how many bytes a write carries.

@@ -2,8 +2,9 @@
 //! staged in an overlay its reads look through, then added to the turn's storage write
 //! (`Outbox::stage`) or dropped with a failed turn.
 //!
-//! Reads that reach storage first wait for the writes the gate still holds (a row may be
-//! in one of them); a turn's own staged writes are answered from the overlay.
+//! Reads that reach storage first wait for the writes the gate still holds that change kv
+//! rows (a row may be in one of them); a turn's own staged writes are answered from the
+//! overlay.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -106,9 +107,11 @@ impl KvAccess<'_> {
         MAX_TURN_WRITES.min(self.storage.max_rows_per_write().saturating_sub(28))
     }
 
-    /// Waits for the writes the gate holds: storage has every committed row after that.
+    /// Waits for the writes the gate holds that change kv rows: storage has every row
+    /// committed so far after that. (A pending write of the state alone does not hold a
+    /// kv read up.)
     async fn settled(&self) -> Result<(), ActorError> {
-        if !self.kv.gate.is_clear() {
+        if self.kv.gate.user_rows_pending() {
             self.kv.gate.durable().await?;
         }
         Ok(())

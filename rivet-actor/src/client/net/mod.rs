@@ -321,6 +321,7 @@ impl Client {
 
 /// One stateless call to the actor of type `actor` that `lookup` names, by wire names and
 /// values (engine mode's calls between hosts, `engine/peer.rs`), with `extra` headers.
+#[cfg(feature = "engine")]
 pub(crate) async fn call_erased(
     client: &Client,
     actor: &'static str,
