@@ -4,7 +4,7 @@
 //! included).
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use rivet_actor::storage::{
@@ -70,6 +70,10 @@ pub struct Timed<S> {
     inner: S,
     recording: AtomicBool,
     samples: Mutex<[Vec<Duration>; Method::ALL.len()]>,
+    /// Bytes of state and row values handed to `commit` (recorded or not).
+    written: AtomicU64,
+    /// Answer `chunked_state() == false`: every state written whole, as before chunking.
+    whole_state: bool,
 }
 
 impl<S: Storage> Timed<S> {
@@ -79,7 +83,21 @@ impl<S: Storage> Timed<S> {
             inner,
             recording: AtomicBool::new(false),
             samples: Mutex::new(Default::default()),
+            written: AtomicU64::new(0),
+            whole_state: false,
         }
+    }
+
+    /// Has the runtime write every state whole (no chunk rows): the baseline that chunked
+    /// states are compared with.
+    pub fn whole_state(mut self) -> Self {
+        self.whole_state = true;
+        self
+    }
+
+    /// Bytes of state and key/value rows committed so far.
+    pub fn bytes_written(&self) -> u64 {
+        self.written.load(Ordering::Relaxed)
     }
 
     /// Starts or stops recording.
@@ -155,6 +173,13 @@ impl<S: Storage> Storage for Timed<S> {
     }
 
     fn commit<'a>(&'a self, id: &'a str, write: ActorWrite) -> BoxFuture<'a, StorageResult<()>> {
+        let bytes = write.state.as_ref().map_or(0, Vec::len)
+            + write
+                .kv_put
+                .iter()
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>();
+        self.written.fetch_add(bytes as u64, Ordering::Relaxed);
         self.timed(Method::Commit, self.inner.commit(id, write))
     }
 
@@ -203,6 +228,10 @@ impl<S: Storage> Storage for Timed<S> {
 
     fn places_actors(&self) -> bool {
         self.inner.places_actors()
+    }
+
+    fn chunked_state(&self) -> bool {
+        !self.whole_state && self.inner.chunked_state()
     }
 
     fn healthy(&self) -> bool {

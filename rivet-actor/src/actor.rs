@@ -271,6 +271,20 @@ pub trait Actor:
         async { Ok(()) }
     }
 
+    /// Whether `on_connect` may change the state (`#[on_connect]` takes `&mut self`). Only
+    /// then is the state encoded and compared after a connect turn: with a large state that
+    /// is most of a stateless HTTP call's cost.
+    const ON_CONNECT_MUTATES: bool = false;
+
+    /// Whether `on_disconnect` may change the state (as [`Actor::ON_CONNECT_MUTATES`]).
+    const ON_DISCONNECT_MUTATES: bool = false;
+
+    /// Whether `on_request` may change the state (as [`Actor::ON_CONNECT_MUTATES`]).
+    const ON_REQUEST_MUTATES: bool = false;
+
+    /// Whether `on_websocket` may change the state (as [`Actor::ON_CONNECT_MUTATES`]).
+    const ON_WEBSOCKET_MUTATES: bool = false;
+
     /// Whether `#[before_connect]` takes no `self` and so runs outside the turn
     /// ([`Actor::before_connect_detached`]).
     const BEFORE_CONNECT_DETACHED: bool = false;

@@ -40,6 +40,7 @@ pub mod db;
 #[cfg(feature = "engine")]
 pub mod engine;
 pub mod error;
+pub mod frozen;
 pub mod guard;
 mod ids;
 pub mod kv;
@@ -73,6 +74,7 @@ pub use client::{
 pub use conn::{Conn, ConnId, ConnRef, NoParams, Request};
 pub use context::{ActionCtx, ActorCtx, ConnCtx, ConnectCtx, CreateCtx};
 pub use error::{ActorError, ClientError, Error, UserError};
+pub use frozen::Frozen;
 pub use origin::OriginPolicy;
 pub use registry::{Registry, RegistryBuilder};
 pub use runtime::{ActorId, HostConfig, Key};
@@ -127,7 +129,8 @@ pub mod prelude {
     pub use crate::raw::{RawRequest, RawResponse, RawWebSocket};
     pub use crate::{
         ActionCtx, Actor, ActorCtx, ActorError, ActorTest, Client, ClientError, ConnCtx,
-        ConnectCtx, CreateCtx, Error, Invoke, Key, NoParams, Registry, Request, UserError, actor,
+        ConnectCtx, CreateCtx, Error, Frozen, Invoke, Key, NoParams, Registry, Request, UserError,
+        actor,
     };
     pub use serde::{Deserialize, Serialize};
 }

@@ -185,6 +185,13 @@ pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
     ] {
         if let Some(hook) = model.hook(kind) {
             let body = into_unit_result(hook, call_user(hook, Some(&ctx), &[]));
+            if mutates(hook) {
+                let flag = match kind {
+                    Kind::OnConnect => quote!(ON_CONNECT_MUTATES),
+                    _ => quote!(ON_DISCONNECT_MUTATES),
+                };
+                hooks.push(quote!(const #flag: bool = true;));
+            }
             hooks.push(quote! {
                 async fn #name(
                     &mut self,
@@ -255,6 +262,11 @@ pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
     }
     if let Some(hook) = model.hook(Kind::OnRequest) {
         let body = into_result(hook, call_user(hook, Some(&ctx), &[quote!(request)]));
+        if mutates(hook) {
+            hooks.push(quote!(
+                const ON_REQUEST_MUTATES: bool = true;
+            ));
+        }
         hooks.push(quote! {
             const HANDLES_REQUESTS: bool = true;
 
@@ -270,6 +282,11 @@ pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
     }
     if let Some(hook) = model.hook(Kind::OnWebSocket) {
         let body = into_unit_result(hook, call_user(hook, Some(&ctx), &[quote!(socket)]));
+        if mutates(hook) {
+            hooks.push(quote!(
+                const ON_WEBSOCKET_MUTATES: bool = true;
+            ));
+        }
         hooks.push(quote! {
             const HANDLES_WEBSOCKETS: bool = true;
 
@@ -381,4 +398,13 @@ pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
 /// Whether a connect hook takes no `self`: it then runs outside the actor's turn.
 fn detached(hook: &crate::model::Method) -> bool {
     matches!(hook.sig.receiver, crate::model::sig::Receiver::None)
+}
+
+/// Whether the hook takes `&mut self`: only then can its turn change the state, and the
+/// runtime encodes and compares the state after it.
+fn mutates(hook: &crate::model::Method) -> bool {
+    matches!(
+        hook.sig.receiver,
+        crate::model::sig::Receiver::Ref { mutable: true, .. }
+    )
 }

@@ -578,6 +578,12 @@ impl Storage for EngineStorage {
         true
     }
 
+    /// One engine put holds at most 976 KiB atomically; a state is written whole, as
+    /// versioned chunks the meta row switches to.
+    fn chunked_state(&self) -> bool {
+        false
+    }
+
     fn max_rows_per_write(&self) -> usize {
         // One put holds 128 keys; the rest leaves room for the turn's other rows.
         100

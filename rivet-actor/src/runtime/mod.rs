@@ -6,6 +6,7 @@
 
 pub(crate) mod admission;
 pub(crate) mod awake_keys;
+pub(crate) mod chunks;
 pub(crate) mod command;
 pub(crate) mod db;
 pub(crate) mod erased;

@@ -126,7 +126,7 @@ impl<A: Actor> Instance<A> {
         let mut ctx = self.env.action_ctx(&mut self.conns, Some(conn_id), None);
         let result = self.state.on_request(&mut ctx, request).await;
         let id = self.env.meta.id.clone();
-        self.finish_turn(true, result)
+        self.finish_turn(A::ON_REQUEST_MUTATES, result)
             .await
             .map_err(|err| mask::<A>(err, &id, "on_request"))
     }
@@ -143,7 +143,7 @@ impl<A: Actor> Instance<A> {
         let mut ctx = self.env.action_ctx(&mut self.conns, Some(conn_id), None);
         let result = self.state.on_websocket(&mut ctx, socket).await;
         let id = self.env.meta.id.clone();
-        self.finish_turn(true, result)
+        self.finish_turn(A::ON_WEBSOCKET_MUTATES, result)
             .await
             .map_err(|err| mask::<A>(err, &id, "on_websocket"))
     }

@@ -377,6 +377,14 @@ pub trait Storage: Send + Sync + 'static {
         usize::MAX
     }
 
+    /// Whether a large state may be stored as chunk rows beside a small manifest, so a turn
+    /// that changes part of it writes only the changed chunks. This needs a commit to apply
+    /// however many rows it carries atomically; a backend that cannot (the engine's KV caps
+    /// one atomic put) answers `false` and every state is written whole.
+    fn chunked_state(&self) -> bool {
+        true
+    }
+
     /// Whether the backend's placement wakes sleeping actors for their schedules (the
     /// engine's alarms); when it does, the runtime arms no timers of its own. Default: no.
     fn places_actors(&self) -> bool {

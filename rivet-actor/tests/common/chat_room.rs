@@ -354,6 +354,8 @@ impl rivet_actor::__private::ActorOptions for ChatRoom {}
 impl Actor for ChatRoom {
     const NAME: &'static str = "chatRoom";
     const READS_PARAMS: bool = true;
+    const ON_CONNECT_MUTATES: bool = true;
+    const ON_DISCONNECT_MUTATES: bool = true;
     type Input = rivet_actor::NoParams;
     type ConnParams = ConnParams;
     type ConnState = ConnState;

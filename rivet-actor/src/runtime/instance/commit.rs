@@ -10,10 +10,11 @@ use crate::actor::{Actor, Target};
 use crate::error::{ActorError, Error};
 use crate::runtime::Sink;
 use crate::runtime::instance::Instance;
+use crate::runtime::instance::state_change::split;
 use crate::runtime::outbound::approx_size;
 use crate::runtime::queue::Completion;
 use crate::storage::ActorWrite;
-use crate::value::{Value, from_cbor, to_cbor};
+use crate::value::{Value, from_cbor};
 
 impl<A: Actor> Instance<A> {
     /// Ends a turn: hand its write to the output gate or roll back, then deliver or drop the
@@ -30,13 +31,14 @@ impl<A: Actor> Instance<A> {
         may_mutate: bool,
         outcome: Result<T, Error>,
     ) -> Result<T, Error> {
-        let changed = may_mutate && self.state_changed()?;
+        let change = match may_mutate {
+            true => self.state_change()?,
+            false => None,
+        };
+        let changed = change.is_some();
         match outcome {
             Ok(value) => {
-                let mut write = ActorWrite {
-                    state: changed.then(|| self.scratch.clone()),
-                    ..Default::default()
-                };
+                let (mut write, adopt) = split(change);
                 self.env.outbox.stage(&mut write);
                 if !write.is_empty() {
                     if let Err(err) = self.gate.submit(write).await {
@@ -48,8 +50,8 @@ impl<A: Actor> Instance<A> {
                         self.env.outbox.clear();
                         return Err(err.into());
                     }
-                    if changed {
-                        std::mem::swap(&mut self.saved, &mut self.scratch);
+                    if let Some(adopt) = adopt {
+                        self.adopt(adopt);
                     }
                     self.used = true;
                 }
@@ -105,7 +107,7 @@ impl<A: Actor> Instance<A> {
     }
 
     /// Queue senders waiting on messages this turn completed hear it once it is durable.
-    fn complete_when_durable(&self, completions: Vec<(u64, Completion)>) {
+    pub(super) fn complete_when_durable(&self, completions: Vec<(u64, Completion)>) {
         if completions.is_empty() {
             return;
         }
@@ -138,41 +140,13 @@ impl<A: Actor> Instance<A> {
         self.deliver();
     }
 
-    /// Encodes and commits the whole state (after creation or migration).
-    pub(crate) async fn commit_whole_state(&mut self, mark_created: bool) -> Result<(), Error> {
-        to_cbor(&self.state, &mut self.scratch)
-            .map_err(|err| Error::internal(format!("the state cannot be encoded: {err}")))?;
-        let mut write = ActorWrite {
-            state: Some(self.scratch.clone()),
-            mark_created,
-            ..Default::default()
-        };
-        self.env.outbox.stage(&mut write);
-        self.write(write).await.map_err(Error::from)?;
-        std::mem::swap(&mut self.saved, &mut self.scratch);
-        let completions = self.env.outbox.committed();
-        self.complete_when_durable(completions);
-        Ok(())
-    }
-
-    /// Encodes the state into `scratch`; whether it differs from the state as of the last
-    /// turn that ended well (committed; its write may still be in flight).
-    fn state_changed(&mut self) -> Result<bool, Error> {
-        match to_cbor(&self.state, &mut self.scratch) {
-            Ok(()) => Ok(self.scratch != self.saved),
-            Err(err) => {
-                self.rollback();
-                self.env.outbox.clear();
-                Err(Error::internal(format!(
-                    "the state cannot be encoded: {err}"
-                )))
-            }
-        }
-    }
-
     /// Puts the state back to what it was after the last turn that ended well. (If that
     /// turn's write is lost, the gate fails and the instance reloads what is durable.)
     pub(super) fn rollback(&mut self) {
+        if let Some(chunked) = self.chunks.as_mut() {
+            // Frozen values of the state being dropped need not be kept alive any longer.
+            chunked.frozen = Default::default();
+        }
         match from_cbor::<A>(&self.saved) {
             Ok(state) => self.state = state,
             // Only reachable if the state type's serde impls do not round-trip.

@@ -103,7 +103,7 @@ impl<A: Actor> Instance<A> {
                 std::panic::resume_unwind(panic)
             }
         };
-        if let Err(err) = self.finish_turn(true, connected).await {
+        if let Err(err) = self.finish_turn(A::ON_CONNECT_MUTATES, connected).await {
             self.conns.remove(&conn_id);
             return Err(mask::<A>(err, &id, "on_connect"));
         }
@@ -328,7 +328,7 @@ impl<A: Actor> Instance<A> {
                 std::panic::resume_unwind(panic)
             }
         };
-        let result = self.finish_turn(true, result).await;
+        let result = self.finish_turn(A::ON_DISCONNECT_MUTATES, result).await;
         self.conns.remove(conn_id);
         if let Err(err) = result {
             mask::<A>(err, &self.env.meta.id, "on_disconnect");

@@ -12,8 +12,10 @@ use crate::actor::Actor;
 use crate::context::lifecycle::Exit;
 use crate::context::{ActorMeta, CreateCtx};
 use crate::error::{ActorError, Error};
+use crate::runtime::chunks;
 use crate::runtime::command::Mail;
 use crate::runtime::host::Host;
+use crate::runtime::instance::state_change::Chunked;
 use crate::runtime::instance::{Instance, mask, refuse_all};
 use crate::runtime::lookup::ActorId;
 use crate::runtime::turn::{Outbox, TurnEnv};
@@ -46,6 +48,16 @@ async fn migrate<A: Actor>(
     }
 }
 
+/// How an instance's state came to be.
+enum Start {
+    /// Decoded from storage.
+    Woken,
+    /// Stored in an older shape, converted by `#[on_migrate]`.
+    Migrated,
+    /// New: `create_state` (nothing stored, or a creation that did not finish).
+    Created,
+}
+
 impl<A: Actor> Instance<A> {
     pub(crate) async fn wake(host: Arc<Host<A>>, id: &ActorId) -> Result<Self, ActorError> {
         let storage = host.storage.clone();
@@ -53,24 +65,49 @@ impl<A: Actor> Instance<A> {
             tracing::error!(actor = A::NAME, %id, %err, "storage failed while starting the actor");
             ActorError::start_failed()
         };
-        // Record, state, database and schedule rows in one read (one trip to a SQLite
-        // reader).
-        let prefixes: &[&[u8]] = if <A::Action as crate::actor::Target>::ALL.is_empty() {
-            &[crate::runtime::db::PREFIX]
-        } else {
-            &[crate::runtime::db::PREFIX, crate::runtime::schedule::PREFIX]
-        };
+        // Record, state (and its chunks), database and schedule rows in one read (one trip
+        // to a SQLite reader). Chunk rows only where the storage chunks states; schedule rows
+        // only for an actor with actions to schedule.
+        let chunked = storage.chunked_state();
+        let all: [&[u8]; 3] = [
+            chunks::PREFIX,
+            crate::runtime::db::PREFIX,
+            crate::runtime::schedule::PREFIX,
+        ];
+        let schedules = !<A::Action as crate::actor::Target>::ALL.is_empty();
+        let prefixes = &all[usize::from(!chunked)..if schedules { 3 } else { 2 }];
         let read = storage
             .load_for_wake(id.as_str(), prefixes)
             .await
             .map_err(log_storage)?;
-        let (record, saved, db_rows, schedule_rows) = match read {
+        let (record, saved, chunk_rows, db_rows, schedule_rows) = match read {
             Some(read) if read.record.name == A::NAME => {
                 let mut rows = read.rows.into_iter();
-                (read.record, read.state, rows.next(), rows.next())
+                let chunk_rows = match chunked {
+                    true => rows.next().unwrap_or_default(),
+                    false => Vec::new(),
+                };
+                (
+                    read.record,
+                    read.state,
+                    chunk_rows,
+                    rows.next(),
+                    rows.next(),
+                )
             }
             _ => return Err(ActorError::not_found()),
         };
+        let (saved, layout) = match saved {
+            Some(value) => match chunks::assemble(value, &chunk_rows) {
+                Ok((bytes, layout)) => (Some(bytes), layout),
+                Err(cause) => {
+                    tracing::error!(actor = A::NAME, %id, %cause, "the actor's stored state is damaged");
+                    return Err(ActorError::start_failed());
+                }
+            },
+            None => (None, None),
+        };
+        drop(chunk_rows);
         let meta = ActorMeta {
             id: id.0.clone(),
             name: A::NAME,
@@ -78,10 +115,13 @@ impl<A: Actor> Instance<A> {
             data: host.data.clone(),
         };
         let create_ctx = CreateCtx { meta: &meta };
-        let (state, saved) = match saved {
-            Some(bytes) if record.created => match from_cbor::<A>(&bytes) {
-                Ok(state) => (state, Some(bytes)),
-                Err(err) => (migrate::<A>(&record, &bytes, err).await?, None),
+        // What is stored becomes `saved` (with its layout) even when it is not this state's
+        // shape (`Start::Migrated`) or not yet created: the first commit below is written
+        // against it, so chunks it leaves behind are deleted.
+        let (state, start) = match &saved {
+            Some(bytes) if record.created => match from_cbor::<A>(bytes) {
+                Ok(state) => (state, Start::Woken),
+                Err(err) => (migrate::<A>(&record, bytes, err).await?, Start::Migrated),
             },
             _ => {
                 let input: A::Input = match &record.input {
@@ -92,7 +132,7 @@ impl<A: Actor> Instance<A> {
                 let state = A::create_state(&create_ctx, input)
                     .await
                     .map_err(|err| mask::<A>(err, id.as_str(), "create_state"))?;
-                (state, None)
+                (state, Start::Created)
             }
         };
         let vars = state
@@ -117,6 +157,7 @@ impl<A: Actor> Instance<A> {
             env: TurnEnv { meta, vars, outbox },
             conns: HashMap::new(),
             saved: Vec::new(),
+            chunks: None,
             scratch: Vec::new(),
             run_loop: None,
             firing: None,
@@ -126,15 +167,22 @@ impl<A: Actor> Instance<A> {
         };
         inst.load_queue().await?;
         inst.load_schedules(schedule_rows.unwrap_or_default());
-        match saved {
-            Some(bytes) => inst.saved = bytes,
-            None if record.created => {
-                // Migrated: store the new shape now, so the migration runs once.
+        inst.saved = saved.unwrap_or_default();
+        inst.chunks = layout.map(|layout| {
+            Box::new(Chunked {
+                layout: *layout,
+                frozen: Default::default(),
+            })
+        });
+        match start {
+            Start::Woken => {}
+            Start::Migrated => {
+                // Store the new shape now, so the migration runs once.
                 inst.commit_whole_state(false)
                     .await
                     .map_err(|err| mask::<A>(err, id.as_str(), "on_migrate"))?;
             }
-            None => {
+            Start::Created => {
                 let mut ctx = inst.env.actor_ctx();
                 inst.state
                     .on_create(&mut ctx)

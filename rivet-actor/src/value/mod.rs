@@ -47,3 +47,5 @@ pub(crate) fn to_cbor<T: Serialize + ?Sized>(
 pub(crate) fn from_cbor<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ValueError> {
     ciborium::from_reader(bytes).map_err(|err| ValueError(err.to_string()))
 }
+
+pub(crate) mod diff;
