@@ -18,7 +18,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// `Frozen<T>` encodes exactly as `T` (in storage and on the wire), so a field can change
 /// from `Vec<T>` to `Vec<Frozen<T>>` without a migration. It is cheap to clone (shared),
 /// and derefs to `T`; to change one, build a new one (`*item = Frozen::new(edited)`). `T`'s
-/// encoding must depend on its value only (no interior mutability that changes it).
+/// encoding must depend on its value only (no interior mutability that changes it). In a
+/// type that derives `ts_rs::TS`, mark such a field `#[ts(as = "T")]` (its TypeScript form
+/// is `T`'s).
 ///
 /// ```
 /// use rivet_actor::prelude::*;

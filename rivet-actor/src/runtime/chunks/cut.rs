@@ -96,15 +96,7 @@ pub(crate) struct Plan {
 /// points are content-defined, so after a change the cuts resynchronise with the old ones.
 /// Old chunks are only reused in order, each once.
 pub(crate) fn plan(layout: &Layout, old: &[u8], new: &[u8]) -> Plan {
-    let starts: Vec<usize> = layout
-        .chunks
-        .iter()
-        .scan(0usize, |at, chunk| {
-            let start = *at;
-            *at += chunk.len as usize;
-            Some(start)
-        })
-        .collect();
+    let starts = layout.starts();
     let count = layout.chunks.len();
     let mut plan = Plan {
         chunks: Vec::with_capacity(count + 4),

@@ -200,6 +200,18 @@ pub(crate) fn assemble(
 }
 
 impl Layout {
+    /// Where each chunk starts in the encoding.
+    pub(super) fn starts(&self) -> Vec<usize> {
+        self.chunks
+            .iter()
+            .scan(0usize, |at, chunk| {
+                let start = *at;
+                *at += chunk.len as usize;
+                Some(start)
+            })
+            .collect()
+    }
+
     /// The state value that stands for this layout.
     pub(super) fn manifest(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(MAGIC.len() + 10 + self.chunks.len() * 5);

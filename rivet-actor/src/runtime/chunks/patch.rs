@@ -20,15 +20,7 @@ pub(crate) fn write_for_patched(
     kept: usize,
     tail: &[u8],
 ) -> StateWrite {
-    let starts: Vec<usize> = layout
-        .chunks
-        .iter()
-        .scan(0usize, |at, chunk| {
-            let start = *at;
-            *at += chunk.len as usize;
-            Some(start)
-        })
-        .collect();
+    let starts = layout.starts();
     let count = layout.chunks.len();
     let recut = if kept == old.len() {
         if tail.is_empty() {

@@ -41,17 +41,22 @@ impl Stored {
                 "chunk ids are never reused"
             );
         }
-        self.value = write.value;
-        self.layout = write.layout;
+        self.took(write.value, write.layout, new);
+        written
+    }
+
+    /// The write of `new` was applied: keep what the runtime keeps, and check that a wake
+    /// reads back what was stored, with the same layout and no chunk row left behind.
+    fn took(&mut self, value: Vec<u8>, layout: Option<Box<Layout>>, new: &[u8]) {
+        self.value = value;
+        self.layout = layout;
         self.saved = new.to_vec();
-        // What a wake reads back is what was stored, and so is the layout.
         let rows: Vec<_> = self.rows.clone().into_iter().collect();
         let (state, layout) = assemble(self.value.clone(), &rows).expect("assembles");
         assert_eq!(state, new);
         assert_eq!(layout, self.layout);
         let used = self.layout.as_ref().map_or(0, |l| l.chunks.len());
         assert_eq!(self.rows.len(), used, "no chunk row is left behind");
-        written
     }
 }
 
@@ -79,13 +84,7 @@ impl Stored {
                 "chunk ids are never reused"
             );
         }
-        self.value = write.value;
-        self.layout = write.layout;
-        self.saved = new.clone();
-        let rows: Vec<_> = self.rows.clone().into_iter().collect();
-        let (state, layout) = assemble(self.value.clone(), &rows).expect("assembles");
-        assert_eq!(state, new);
-        assert_eq!(layout, self.layout);
+        self.took(write.value, write.layout, &new);
         written
     }
 }
