@@ -72,12 +72,14 @@ struct Opts {
     idle: Duration,
     seed: u64,
     plain: bool,
+    /// States written whole, so a wake reads no chunk rows (the layout before chunked states).
+    whole_state: bool,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: wake [--actors N (1000000)] [--small N (10000)] [--samples N (2000)] \
-         [--dir DIR (/tmp/wake-data)] [--concurrency N (256)] [--idle-ms N (5)] [--seed N] [--plain]"
+         [--dir DIR (/tmp/wake-data)] [--concurrency N (256)] [--idle-ms N (5)] [--seed N] [--plain] [--whole-state]"
     );
     std::process::exit(2)
 }
@@ -92,11 +94,16 @@ fn opts() -> Opts {
         idle: Duration::from_millis(5),
         seed: 0x5eed,
         plain: false,
+        whole_state: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--plain" {
             o.plain = true;
+            continue;
+        }
+        if arg == "--whole-state" {
+            o.whole_state = true;
             continue;
         }
         let Some(value) = args.next() else { usage() };
@@ -277,7 +284,10 @@ async fn run_stage(o: &Opts, actors: usize) -> Stage {
         (builder.data_dir(&dir).build(), None)
     } else {
         let storage = SqliteStorage::open(&dir).expect("opening the data directory");
-        let timed = Arc::new(Timed::new(storage));
+        let timed = Arc::new(match o.whole_state {
+            true => Timed::new(storage).whole_state(),
+            false => Timed::new(storage),
+        });
         let shared: Arc<dyn Storage> = timed.clone();
         (builder.shared_storage(shared).build(), Some(timed))
     };
