@@ -66,6 +66,12 @@ impl<A: Actor> Instance<A> {
         let chunking = self.host.storage.chunked_state();
         if let Some(chunked) = self.chunks.as_mut() {
             match diff::encode(&self.state, &mut self.saved, &mut chunked.frozen) {
+                Ok(Some((Diff::Same, frozen))) => {
+                    // Nothing to write; where the frozen values stand is still worth
+                    // knowing (they may be other values with the same bytes).
+                    chunked.frozen = frozen;
+                    return Ok(None);
+                }
                 Ok(Some((diff, frozen))) => {
                     let write =
                         chunks::write_for_diff(&chunked.layout, &self.saved, &diff, chunking);
