@@ -15,6 +15,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// at it again: appending a `Frozen` message to a `Vec<Frozen<Message>>` costs about the
 /// message, however many the state already holds.
 ///
+/// It pays off for values of a few hundred bytes or more (messages, documents, records): each
+/// frozen value costs a commit a map entry, more than encoding a number would. The runtime
+/// only diffs states larger than 64 KiB; below that, a `Frozen` value encodes as `T` does.
+///
 /// `Frozen<T>` encodes exactly as `T` (in storage and on the wire), so a field can change
 /// from `Vec<T>` to `Vec<Frozen<T>>` without a migration. It is cheap to clone (shared),
 /// and derefs to `T`; to change one, build a new one (`*item = Frozen::new(edited)`). `T`'s
