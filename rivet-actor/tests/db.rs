@@ -99,11 +99,15 @@ impl Ledger {
     }
 }
 
-async fn serve(dir: &Path) -> (Registry, rivet_actor::server::Server, Client) {
-    let registry = Registry::builder()
+fn registry(dir: &Path) -> Registry {
+    Registry::builder()
         .data_dir(dir)
         .register::<Ledger>()
-        .build();
+        .build()
+}
+
+async fn serve(dir: &Path) -> (Registry, rivet_actor::server::Server, Client) {
+    let registry = registry(dir);
     let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let client = Client::new(server.endpoint());
     (registry, server, client)
@@ -181,15 +185,7 @@ fn a_turn_writes_only_the_pages_it_changed() {
 /// environment variables it returns at once.
 #[test]
 fn db_child_server() {
-    let Some((dir, addr_file)) = process::child_env() else {
-        return;
-    };
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async move {
-        let (_registry, server, _client) = serve(Path::new(&dir)).await;
-        process::announce(&addr_file, &server.endpoint());
-        server.wait().await.unwrap();
-    });
+    process::serve_child(registry);
 }
 
 #[test]
@@ -201,41 +197,22 @@ fn acknowledged_rows_survive_sigkill() {
     let mut maybe: HashSet<String> = HashSet::new();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     for cycle in 0..3 {
-        let (mut child, endpoint) = spawn_child("db_child_server", &dir, &addr_file);
-        let results = runtime.block_on(async {
-            let client = Client::new(endpoint);
-            let mut tasks = Vec::new();
-            for writer in 0..4 {
+        let kill_after = Duration::from_millis(300 + 100 * cycle as u64);
+        let written = process::write_until_killed(
+            &runtime,
+            "db_child_server",
+            &dir,
+            cycle,
+            4,
+            kill_after,
+            |client, writer, memo| async move {
                 let ledger = client.get_or_create::<Ledger>([format!("l{}", writer % 2)]);
-                tasks.push(tokio::spawn(async move {
-                    let (mut acked, mut maybe) = (Vec::new(), Vec::new());
-                    for seq in 0.. {
-                        let memo = format!("c{cycle}-w{writer}-{seq}");
-                        match ledger.record(memo.clone(), 1).await {
-                            Ok(_) => acked.push(memo),
-                            Err(_) => {
-                                maybe.push(memo);
-                                break;
-                            }
-                        }
-                    }
-                    (acked, maybe)
-                }));
-            }
-            tokio::time::sleep(Duration::from_millis(300 + 100 * cycle)).await;
-            child.kill().unwrap(); // SIGKILL
-            child.wait().unwrap();
-            let mut results = Vec::new();
-            for task in tasks {
-                results.push(task.await.unwrap());
-            }
-            results
-        });
+                ledger.record(memo, 1).await.is_ok()
+            },
+        );
         let before = acked.len();
-        for (a, m) in results {
-            acked.extend(a);
-            maybe.extend(m);
-        }
+        acked.extend(written.acked);
+        maybe.extend(written.maybe);
         assert!(
             acked.len() > before,
             "cycle {cycle}: nothing was acknowledged"

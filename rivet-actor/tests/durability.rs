@@ -124,18 +124,11 @@ fn undecodable_state_fails_that_actor_only_and_keeps_its_bytes() {
 /// environment variables it returns at once.
 #[test]
 fn crash_child_server() {
-    let Some((dir, addr_file)) = process::child_env() else {
-        return;
-    };
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async move {
-        let registry = Registry::builder()
-            .data_dir(&dir)
+    process::serve_child(|dir| {
+        Registry::builder()
+            .data_dir(dir)
             .register::<ChatRoom>()
-            .build();
-        let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
-        process::announce(&addr_file, &server.endpoint());
-        server.wait().await.unwrap();
+            .build()
     });
 }
 
@@ -154,46 +147,25 @@ fn acknowledged_writes_survive_sigkill() {
     let mut maybe: HashSet<String> = HashSet::new();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     for cycle in 0..cycles {
-        let (mut child, endpoint) = process::spawn_child("crash_child_server", &dir, &addr_file);
         let kill_after = Duration::from_millis(150 + process::jitter(400));
-        let results = runtime.block_on(async {
-            let client = Client::new(endpoint);
-            let mut tasks = Vec::new();
-            for c in 0..clients {
-                // Two clients per actor: concurrent writers to one actor and to several.
+        // Two clients per actor: concurrent writers to one actor and to several.
+        let written = process::write_until_killed(
+            &runtime,
+            "crash_child_server",
+            &dir,
+            cycle,
+            clients,
+            kill_after,
+            |client, c, text| async move {
                 let room = client
                     .get_or_create::<ChatRoom>([format!("room-{}", c % 3)])
                     .params(params("a"));
-                tasks.push(tokio::spawn(async move {
-                    let mut acked = Vec::new();
-                    let mut maybe = Vec::new();
-                    for seq in 0.. {
-                        let text = format!("cycle{cycle}-client{c}-{seq}");
-                        match room.send_message(text.clone()).await {
-                            Ok(()) => acked.push(text),
-                            Err(_) => {
-                                maybe.push(text);
-                                break;
-                            }
-                        }
-                    }
-                    (acked, maybe)
-                }));
-            }
-            tokio::time::sleep(kill_after).await;
-            child.kill().unwrap(); // SIGKILL
-            child.wait().unwrap();
-            let mut results = Vec::new();
-            for task in tasks {
-                results.push(task.await.unwrap());
-            }
-            results
-        });
+                room.send_message(text).await.is_ok()
+            },
+        );
         let before = acked.len();
-        for (a, m) in results {
-            acked.extend(a);
-            maybe.extend(m);
-        }
+        acked.extend(written.acked);
+        maybe.extend(written.maybe);
         assert!(
             acked.len() > before,
             "cycle {cycle}: no write was acknowledged before the kill"

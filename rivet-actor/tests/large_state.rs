@@ -153,12 +153,16 @@ impl FrozenJournal {
     }
 }
 
-async fn serve(dir: &Path) -> (Registry, rivet_actor::server::Server, Client) {
-    let registry = Registry::builder()
+fn registry(dir: &Path) -> Registry {
+    Registry::builder()
         .data_dir(dir)
         .register::<Journal>()
         .register::<FrozenJournal>()
-        .build();
+        .build()
+}
+
+async fn serve(dir: &Path) -> (Registry, rivet_actor::server::Server, Client) {
+    let registry = registry(dir);
     let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let client = Client::new(server.endpoint());
     (registry, server, client)
@@ -281,15 +285,7 @@ fn a_state_that_shrinks_is_stored_whole_again() {
 /// environment variables it returns at once.
 #[test]
 fn large_state_child_server() {
-    let Some((dir, addr_file)) = process::child_env() else {
-        return;
-    };
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async move {
-        let (_registry, server, _client) = serve(Path::new(&dir)).await;
-        process::announce(&addr_file, &server.endpoint());
-        server.wait().await.unwrap();
-    });
+    process::serve_child(registry);
 }
 
 #[test]
@@ -300,36 +296,22 @@ fn acknowledged_appends_to_a_large_state_survive_sigkill() {
     let mut acked: HashSet<String> = HashSet::new();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     for cycle in 0..3 {
-        let (mut child, endpoint) = spawn_child("large_state_child_server", &dir, &addr_file);
-        let results = runtime.block_on(async {
-            let client = Client::new(endpoint);
-            let mut tasks = Vec::new();
-            for writer in 0..4 {
+        let kill_after = Duration::from_millis(400 + 150 * cycle as u64);
+        let written = process::write_until_killed(
+            &runtime,
+            "large_state_child_server",
+            &dir,
+            cycle,
+            4,
+            kill_after,
+            |client, writer, name| async move {
                 let journal = client.get_or_create::<Journal>([format!("j{}", writer % 2)]);
-                tasks.push(tokio::spawn(async move {
-                    let mut acked = Vec::new();
-                    for seq in 0.. {
-                        let name = format!("c{cycle}-w{writer}-{seq}");
-                        // Large entries: both journals pass 64 KiB in the first cycle.
-                        match journal.append(name.clone(), 6000).await {
-                            Ok(_) => acked.push(name),
-                            Err(_) => break,
-                        }
-                    }
-                    acked
-                }));
-            }
-            tokio::time::sleep(Duration::from_millis(400 + 150 * cycle)).await;
-            child.kill().unwrap(); // SIGKILL
-            child.wait().unwrap();
-            let mut results = Vec::new();
-            for task in tasks {
-                results.push(task.await.unwrap());
-            }
-            results
-        });
+                // Large entries: both journals pass 64 KiB in the first cycle.
+                journal.append(name, 6000).await.is_ok()
+            },
+        );
         let before = acked.len();
-        acked.extend(results.into_iter().flatten());
+        acked.extend(written.acked);
         assert!(
             acked.len() > before + 12,
             "cycle {cycle}: too little was acknowledged"

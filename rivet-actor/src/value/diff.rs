@@ -60,16 +60,19 @@ impl Diff {
                 patches,
                 kept,
                 tail,
-            } => {
-                for (offset, bytes) in patches {
-                    old[offset..offset + bytes.len()].copy_from_slice(&bytes);
-                }
-                old.truncate(kept);
-                old.extend_from_slice(&tail);
-            }
+            } => patch(old, &patches, kept, &tail),
             Diff::Whole(new) => *old = new,
         }
     }
+}
+
+/// Applies same-length `patches` to `bytes`, cuts it to `kept` bytes and appends `tail`.
+pub(crate) fn patch(bytes: &mut Vec<u8>, patches: &[(usize, Vec<u8>)], kept: usize, tail: &[u8]) {
+    for (offset, patch) in patches {
+        bytes[*offset..offset + patch.len()].copy_from_slice(patch);
+    }
+    bytes.truncate(kept);
+    bytes.extend_from_slice(tail);
 }
 
 /// Encodes `value` against `old` (its last encoding, whose frozen values stood at `last`).
@@ -320,12 +323,7 @@ impl Session {
         let kept = self.pos.min(self.old.len());
         let mut new = Vec::with_capacity(self.old.len().max(self.pos) + 64);
         new.extend_from_slice(&self.old[..kept]);
-        Diff::Patched {
-            patches,
-            kept,
-            tail,
-        }
-        .apply(&mut new);
+        patch(&mut new, &patches, kept, &tail);
         self.out = Out::Whole(new);
     }
 }

@@ -88,3 +88,78 @@ pub fn jitter(max_ms: u64) -> u64 {
         .subsec_nanos() as u64;
     nanos % max_ms
 }
+
+/// In the child: serves the registry `build` makes on the child's data directory until the
+/// parent kills it. Without the child's environment (a normal test run) it returns at once.
+pub fn serve_child(build: impl FnOnce(&Path) -> rivet_actor::Registry) {
+    let Some((dir, addr_file)) = child_env() else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async move {
+        let registry = build(Path::new(&dir));
+        let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        announce(&addr_file, &server.endpoint());
+        server.wait().await.unwrap();
+    });
+}
+
+/// What writers saw during one life of a child server: the names acknowledged, and the
+/// one each writer tried last, whose answer never came.
+#[derive(Default)]
+pub struct Written {
+    pub acked: std::collections::HashSet<String>,
+    pub maybe: std::collections::HashSet<String>,
+}
+
+/// One cycle of a SIGKILL test: starts the child server `test` on `dir`, runs `writers`
+/// writers against it — each writes `c{cycle}-w{writer}-{seq}` with `write` (true:
+/// acknowledged) until a write fails — and SIGKILLs the child after `kill_after`.
+pub fn write_until_killed<W, F>(
+    runtime: &tokio::runtime::Runtime,
+    test: &str,
+    dir: &Path,
+    cycle: usize,
+    writers: usize,
+    kill_after: Duration,
+    write: W,
+) -> Written
+where
+    W: Fn(rivet_actor::Client, usize, String) -> F + Send + Sync + 'static,
+    F: std::future::Future<Output = bool> + Send + 'static,
+{
+    let addr_file = dir.with_extension("addr");
+    let (mut child, endpoint) = spawn_child(test, dir, &addr_file);
+    let write = std::sync::Arc::new(write);
+    runtime.block_on(async {
+        let client = rivet_actor::Client::new(endpoint);
+        let tasks: Vec<_> = (0..writers)
+            .map(|writer| {
+                let (client, write) = (client.clone(), write.clone());
+                tokio::spawn(async move {
+                    let mut written = Written::default();
+                    for seq in 0.. {
+                        let name = format!("c{cycle}-w{writer}-{seq}");
+                        if write(client.clone(), writer, name.clone()).await {
+                            written.acked.insert(name);
+                        } else {
+                            written.maybe.insert(name);
+                            break;
+                        }
+                    }
+                    written
+                })
+            })
+            .collect();
+        tokio::time::sleep(kill_after).await;
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let mut all = Written::default();
+        for task in tasks {
+            let written = task.await.unwrap();
+            all.acked.extend(written.acked);
+            all.maybe.extend(written.maybe);
+        }
+        all
+    })
+}

@@ -133,11 +133,7 @@ pub(crate) fn write_for_diff(
             }
             // Small again, or a storage without chunks: the new encoding whole.
             let mut new = old.to_vec();
-            for (offset, bytes) in patches {
-                new[*offset..offset + bytes.len()].copy_from_slice(bytes);
-            }
-            new.truncate(*kept);
-            new.extend_from_slice(tail);
+            crate::value::diff::patch(&mut new, patches, *kept, tail);
             write_for(Some(layout), old, &new, chunking)
         }
     }
