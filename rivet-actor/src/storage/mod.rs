@@ -381,6 +381,12 @@ pub trait Storage: Send + Sync + 'static {
     /// that changes part of it writes only the changed chunks. This needs a commit to apply
     /// however many rows it carries atomically; a backend that cannot (the engine's KV caps
     /// one atomic put) answers `false` and every state is written whole.
+    ///
+    /// ```
+    /// use rivet_actor::storage::{MemoryStorage, Storage};
+    ///
+    /// assert!(MemoryStorage::new().chunked_state());
+    /// ```
     fn chunked_state(&self) -> bool {
         true
     }
