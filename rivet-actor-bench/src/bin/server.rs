@@ -2,10 +2,11 @@
 //! with `before_connect` and `conn_state` hooks. The load generator (`--bin load`) drives it
 //! over loopback; `rivetkit/actors.ts` holds the same two actors for RivetKit.
 //!
-//! Run: `cargo run --release -p rivet-actor-bench --bin server -- [ADDR] [memory|sqlite]`
-//! (default `127.0.0.1:0` and `memory`). Prints `listening http://ADDR` once it accepts
-//! connections. Instances never go to sleep here, so "idle actor" memory is measured on
-//! awake instances.
+//! Run: `cargo run --release -p rivet-actor-bench --bin server -- [ADDR] [memory|sqlite]
+//! [park|no-park]` (default `127.0.0.1:0`, `memory` and `park`). Prints
+//! `listening http://ADDR` once it accepts connections. Instances never go to sleep here, so
+//! "idle actor" memory is measured on awake instances: parked ones (the default), or with
+//! `no-park` every one keeping its task, for comparison.
 
 use std::time::Duration;
 
@@ -111,8 +112,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| "127.0.0.1:0".into())
         .parse()?;
     let storage = args.next().unwrap_or_else(|| "memory".into());
+    let park = args.next().unwrap_or_else(|| "park".into());
     let config = HostConfig {
         idle_timeout: None,
+        park_after: match park.as_str() {
+            "park" => HostConfig::default().park_after,
+            "no-park" => None,
+            other => return Err(format!("expected `park` or `no-park`, not `{other}`").into()),
+        },
         ..Default::default()
     };
     let builder = Registry::builder()

@@ -67,7 +67,7 @@ impl Metrics {
     /// counters read by the caller.
     pub(crate) fn render(
         &self,
-        awake: &[(&'static str, usize)],
+        awake: &[(&'static str, usize, usize)],
         storage: crate::storage::StorageStats,
     ) -> String {
         let mut out = String::new();
@@ -91,8 +91,17 @@ impl Metrics {
             "gauge",
             "Actor instances in memory, by type.",
         );
-        for (actor, count) in awake {
+        for (actor, count, _) in awake {
             let _ = writeln!(out, "rivet_actors_awake{{actor=\"{actor}\"}} {count}");
+        }
+        metric(
+            &mut out,
+            "rivet_actors_parked",
+            "gauge",
+            "Of the actor instances in memory, those parked (quiet: no task), by type.",
+        );
+        for (actor, _, parked) in awake {
+            let _ = writeln!(out, "rivet_actors_parked{{actor=\"{actor}\"}} {parked}");
         }
         metric(
             &mut out,

@@ -35,6 +35,9 @@ pub trait ErasedActor: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// How many of its actors are awake (in memory).
     fn awake(&self) -> usize;
+    /// How many of its awake actors are parked: quiet, kept in memory without a task
+    /// ([`HostConfig::park_after`](crate::HostConfig::park_after)).
+    fn parked(&self) -> usize;
     /// The type's actions, events and queues, and the declarations of their types.
     fn describe(&self) -> crate::typescript::Describe;
     /// The id `lookup` names, changing nothing: the existing actor's (with `true`), or one
@@ -208,6 +211,10 @@ impl<A: Actor> HostedActor<A> {
 impl<A: Actor> ErasedActor for HostedActor<A> {
     fn awake(&self) -> usize {
         self.0.live_count()
+    }
+
+    fn parked(&self) -> usize {
+        self.0.parked_count()
     }
 
     fn describe(&self) -> crate::typescript::Describe {

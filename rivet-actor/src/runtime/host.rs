@@ -7,15 +7,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::FutureExt;
-use tokio::sync::mpsc;
 
 use crate::actor::Actor;
 use crate::conn::ConnId;
 use crate::context::PreConnectCtx;
 use crate::error::ActorError;
 use crate::guard::{ErasedGuard, Extension, GuardCtx};
-use crate::runtime::command::{Command, Connect, Mail};
-use crate::runtime::instance;
+use crate::runtime::command::{Command, Connect};
 use crate::runtime::instance::mask;
 use crate::runtime::lookup::{ActorId, Key, Lookup, Naming};
 use crate::runtime::queue::Completion;
@@ -75,6 +73,11 @@ pub struct HostConfig {
     /// How long going to sleep or being destroyed waits for background work
     /// (`c.wait_until`) before cutting it off. Default: 15 s.
     pub wait_until_timeout: Duration,
+    /// How long an awake instance without connections stays quiet before it *parks*: gives
+    /// up its task and mailbox and keeps only its memory (about a third of what a running
+    /// one holds) until its next command, which costs a task spawn and nothing from
+    /// storage. `None` keeps every awake instance's task. Default: 100 ms.
+    pub park_after: Option<Duration>,
 }
 
 impl Default for HostConfig {
@@ -91,6 +94,7 @@ impl Default for HostConfig {
             max_key_parts: 16,
             max_key_bytes: 1024,
             wait_until_timeout: Duration::from_secs(15),
+            park_after: Some(Duration::from_millis(100)),
         }
     }
 }
@@ -103,7 +107,10 @@ pub(crate) struct Host<A: Actor> {
     pub(crate) data: Arc<crate::context::SharedData>,
     /// The registry's counters.
     pub(crate) metrics: Arc<crate::registry::Metrics>,
-    pub(super) live: Mutex<HashMap<ActorId, mpsc::Sender<Mail<A>>>>,
+    /// The awake instances: running (their mailbox) or parked (`park.rs`).
+    pub(super) live: Mutex<HashMap<ActorId, crate::runtime::mailbox::Slot<A>>>,
+    /// When parked instances are due to sleep or fire a schedule.
+    pub(super) deadlines: Arc<crate::runtime::park::Deadlines>,
     /// The keys of the awake instances (not kept when the storage places actors).
     pub(crate) awake_keys: crate::runtime::awake_keys::AwakeKeys,
     /// Queue senders waiting for their message's completion, by actor and message. They
@@ -179,6 +186,7 @@ impl<A: Actor> Host<A> {
             data,
             metrics,
             live: Mutex::new(HashMap::new()),
+            deadlines: Arc::default(),
             waiters: Mutex::new(HashMap::new()),
             lives: Mutex::new(HashMap::new()),
             alarms: Mutex::new(HashMap::new()),
@@ -286,54 +294,6 @@ impl<A: Actor> Host<A> {
         Ok(())
     }
 
-    /// The mailbox of the live instance `id`, starting the instance if it is not running.
-    pub(crate) fn sender(self: &Arc<Self>, id: &ActorId) -> mpsc::Sender<Mail<A>> {
-        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(tx) = live.get(id)
-            && !tx.is_closed()
-        {
-            return tx.clone();
-        }
-        let (tx, rx) = mpsc::channel(self.config.mailbox);
-        live.insert(id.clone(), tx.clone());
-        tokio::spawn(instance::run(self.clone(), id.clone(), rx));
-        tx
-    }
-
-    /// Delivers a command to instance `id`, starting it if needed.
-    pub(crate) async fn send(self: &Arc<Self>, id: &ActorId, cmd: Command<A>) {
-        let mut cmd = cmd;
-        // An instance that stopped between lookup and send has closed its mailbox: start a
-        // fresh one and try again.
-        for _ in 0..3 {
-            match self.sender(id).send(Box::new(cmd)).await {
-                Ok(()) => return,
-                Err(mpsc::error::SendError(back)) => cmd = *back,
-            }
-            if let Some(err) = self.recent_start_failure(id) {
-                // The instance it reached failed to start; another would too.
-                return cmd.fail(err);
-            }
-        }
-        cmd.fail(ActorError::stopped());
-    }
-
-    /// Sends `cmd` to instance `id` only if it is awake; gives it back otherwise.
-    pub(crate) async fn send_if_live(&self, id: &ActorId, cmd: Command<A>) -> Option<Command<A>> {
-        let tx = {
-            let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
-            live.get(id).filter(|tx| !tx.is_closed()).cloned()
-        };
-        match tx {
-            Some(tx) => tx
-                .send(Box::new(cmd))
-                .await
-                .err()
-                .map(|mpsc::error::SendError(cmd)| *cmd),
-            None => Some(cmd),
-        }
-    }
-
     /// Records that instance `id` failed to start with `err`.
     pub(crate) fn start_failed(&self, id: &ActorId, err: ActorError) {
         let mut failed = self.failed_starts.lock().unwrap_or_else(|p| p.into_inner());
@@ -356,26 +316,12 @@ impl<A: Actor> Host<A> {
         self.start_succeeded(id);
     }
 
-    fn recent_start_failure(&self, id: &ActorId) -> Option<ActorError> {
+    pub(super) fn recent_start_failure(&self, id: &ActorId) -> Option<ActorError> {
         let failed = self.failed_starts.lock().unwrap_or_else(|p| p.into_inner());
         failed
             .get(id)
             .filter(|(_, at)| at.elapsed() < FAILED_START_MEMORY)
             .map(|(err, _)| err.clone())
-    }
-
-    /// Called by an instance task as it exits: forget its mailbox if it is still the
-    /// registered one.
-    pub(crate) fn forget(&self, id: &ActorId, tx_closed: impl Fn(&mpsc::Sender<Mail<A>>) -> bool) {
-        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
-        if live.get(id).is_some_and(&tx_closed) {
-            live.remove(id);
-            self.awake_keys.remove(id);
-            self.lives
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(id);
-        }
     }
 
     /// Destroys actor `id`: its connections are closed, its instance stops and its data is
@@ -572,10 +518,5 @@ impl<A: Actor> Host<A> {
                 let _ = waiter.send(Err(err.clone()));
             }
         }
-    }
-
-    /// Number of live instances.
-    pub(crate) fn live_count(&self) -> usize {
-        self.live.lock().unwrap_or_else(|p| p.into_inner()).len()
     }
 }

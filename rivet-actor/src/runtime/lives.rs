@@ -27,11 +27,7 @@ impl<A: Actor> Host<A> {
     /// Raises the stopping signal of instance `id`, if it is awake (a turn that asks for
     /// the signal later still sees it raised).
     pub(crate) fn signal_stopping(&self, id: &ActorId) {
-        let awake = {
-            let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
-            live.get(id).is_some_and(|tx| !tx.is_closed())
-        };
-        if awake {
+        if self.is_awake(id) {
             self.life(id).stop();
         }
     }

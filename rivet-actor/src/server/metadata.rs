@@ -35,7 +35,7 @@ pub(crate) fn metrics(registry: &Registry, headers: &http::HeaderMap) -> HttpRes
     }
     let awake: Vec<_> = registry
         .actor_types()
-        .map(|actor| (actor.name(), actor.awake()))
+        .map(|actor| (actor.name(), actor.awake(), actor.parked()))
         .collect();
     let text = registry
         .metrics()
