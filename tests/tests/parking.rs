@@ -24,7 +24,7 @@ pub struct Quiet {
     n: u64,
 }
 
-#[actor]
+#[actor(queues(jobs = String))]
 impl Quiet {
     #[create_vars]
     fn vars(&self, c: &CreateCtx<'_>) -> Arc<Seen> {
@@ -68,6 +68,13 @@ impl Quiet {
     #[action]
     fn self_destruct(&self, c: &mut ActionCtx<'_, Self>) {
         c.destroy();
+    }
+
+    /// Takes every waiting job; their ids and bodies.
+    #[action]
+    fn work(&mut self, c: &mut ActionCtx<'_, Self>) -> Vec<(u64, String)> {
+        let jobs = c.queue().try_next_batch::<String>(100);
+        jobs.into_iter().map(|job| (job.id, job.body)).collect()
     }
 }
 
@@ -201,6 +208,32 @@ async fn a_parked_actor_can_be_destroyed() {
     quiet.self_destruct().await.unwrap();
     until("the actor is gone", || counts(&registry) == (0, 0)).await;
     assert_eq!(seen.destroyed.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_parked_actor_keeps_its_queue_and_its_message_ids_go_on() {
+    let (registry, _) = registry(parks_after(10, None));
+    let quiet = registry.get_or_create::<Quiet>(["queued"]).await.unwrap();
+    for job in ["a", "b"] {
+        quiet.send(job.to_owned()).await.unwrap();
+    }
+    until("the actor parks with its messages", || {
+        counts(&registry) == (1, 1)
+    })
+    .await;
+    let first = quiet.work().await.unwrap();
+    let bodies: Vec<_> = first.iter().map(|(_, body)| body.as_str()).collect();
+    assert_eq!(bodies, ["a", "b"]);
+    // Parked again with an empty queue: the next message still gets a new id.
+    until("the actor parks again", || counts(&registry) == (1, 1)).await;
+    quiet.send("c".to_owned()).await.unwrap();
+    until("and again", || counts(&registry) == (1, 1)).await;
+    let second = quiet.work().await.unwrap();
+    assert_eq!(second.len(), 1);
+    assert!(
+        second[0].0 > first[1].0,
+        "a message id was used twice: {second:?} after {first:?}"
+    );
 }
 
 /// Calls from one handle (which keeps the mailbox it first found) and from tasks of their

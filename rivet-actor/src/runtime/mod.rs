@@ -17,6 +17,7 @@ pub(crate) mod kv;
 pub(crate) mod lives;
 pub(crate) mod lookup;
 pub(crate) mod mailbox;
+pub(crate) mod on_demand;
 pub(crate) mod outbound;
 pub(crate) mod park;
 pub(crate) mod peer;

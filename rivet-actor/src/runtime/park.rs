@@ -218,10 +218,15 @@ impl<A: Actor> Instance<A> {
                 .is_some_and(|life| life.busy())
     }
 
-    /// Lets go of what a quiet instance keeps only to be quick: its encoding buffer.
+    /// Lets go of what a quiet instance keeps only to be quick: its encoding buffer, and
+    /// the parts of its outbox that hold nothing.
     pub(crate) fn shed(&mut self) {
         self.scratch = Vec::new();
         self.conns.shrink_to_fit();
+        let outbox = &self.env.outbox;
+        outbox.queue.shed();
+        outbox.schedule.shed();
+        outbox.replay.shed();
     }
 
     /// When a parked instance needs a task again without a command: its idle timeout

@@ -11,7 +11,9 @@
 //! receives it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+
+use crate::runtime::on_demand::{Locked, OnDemand, Vacant};
 
 use tokio::sync::oneshot;
 
@@ -108,30 +110,51 @@ struct State<A: Actor> {
     consumers: Vec<Consumer<A>>,
 }
 
+impl<A: Actor> Default for State<A> {
+    fn default() -> Self {
+        Self {
+            next_seq: 0,
+            ready: BTreeMap::new(),
+            taken: Vec::new(),
+            replies: HashMap::new(),
+            consumers: Vec::new(),
+        }
+    }
+}
+
+impl<A: Actor> Vacant for State<A> {
+    fn is_vacant(&self) -> bool {
+        // `next_seq` is kept once a message was ever sent: it must never go back.
+        self.next_seq == 0
+            && self.ready.is_empty()
+            && self.taken.is_empty()
+            && self.replies.is_empty()
+            && self.consumers.is_empty()
+    }
+}
+
 /// The queue part of an instance: the index of waiting messages, and what the current turn
 /// took and completed, staged until the turn commits.
 pub(crate) struct TurnQueue<A: Actor> {
     host: Arc<Host<A>>,
-    state: Mutex<State<A>>,
+    state: OnDemand<State<A>>,
 }
 
 impl<A: Actor> TurnQueue<A> {
     pub(crate) fn new(host: Arc<Host<A>>) -> Self {
         Self {
             host,
-            state: Mutex::new(State {
-                next_seq: 0,
-                ready: BTreeMap::new(),
-                taken: Vec::new(),
-                replies: HashMap::new(),
-                consumers: Vec::new(),
-            }),
+            state: OnDemand::default(),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State<A>> {
-        // Nothing panics while the lock is held but user code cannot run under it either.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> Locked<'_, State<A>> {
+        self.state.lock()
+    }
+
+    /// Lets go of the index if it holds nothing (the instance parks).
+    pub(crate) fn shed(&self) {
+        self.state.shed();
     }
 
     /// Adds this turn's queue writes to the turn's storage write.

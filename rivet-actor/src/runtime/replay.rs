@@ -9,7 +9,9 @@
 //! request after a wake, so an actor that never sees one never reads it.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+
+use crate::runtime::on_demand::{Locked, OnDemand, Vacant};
 
 use crate::actor::Actor;
 use crate::error::ActorError;
@@ -45,10 +47,19 @@ struct State {
     evicted: Vec<String>,
 }
 
+impl Vacant for State {
+    fn is_vacant(&self) -> bool {
+        self.applied.is_none()
+            && self.next_seq == 0
+            && self.staged.is_none()
+            && self.evicted.is_empty()
+    }
+}
+
 /// The turn's part of the replay record (inside the outbox).
 #[derive(Default)]
 pub(crate) struct TurnReplay {
-    state: Mutex<State>,
+    state: OnDemand<State>,
 }
 
 /// The sequence number a record row carries (0 for a row too short to carry one).
@@ -65,8 +76,13 @@ fn row_key(id: &str) -> Vec<u8> {
 }
 
 impl TurnReplay {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> Locked<'_, State> {
+        self.state.lock()
+    }
+
+    /// Lets go of the record's part if it holds nothing (the instance parks).
+    pub(crate) fn shed(&self) {
+        self.state.shed();
     }
 
     /// Records that this turn applies request `id`, answering `answer`.

@@ -9,7 +9,9 @@
 //! retried.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+
+use crate::runtime::on_demand::{Locked, OnDemand, Vacant};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::oneshot;
@@ -63,23 +65,34 @@ struct State {
     removed: Vec<String>,
 }
 
+impl Vacant for State {
+    fn is_vacant(&self) -> bool {
+        self.pending.is_empty() && self.added.is_empty() && self.removed.is_empty()
+    }
+}
+
 /// The schedule part of an instance: its pending calls, and what the current turn added or
 /// cancelled, staged until the turn commits.
 pub(crate) struct TurnSchedule<A: Actor> {
     host: Arc<Host<A>>,
-    state: Mutex<State>,
+    state: OnDemand<State>,
 }
 
 impl<A: Actor> TurnSchedule<A> {
     pub(crate) fn new(host: Arc<Host<A>>) -> Self {
         Self {
             host,
-            state: Mutex::new(State::default()),
+            state: OnDemand::default(),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    fn lock(&self) -> Locked<'_, State> {
+        self.state.lock()
+    }
+
+    /// Lets go of the schedules' part if it holds nothing (the instance parks).
+    pub(crate) fn shed(&self) {
+        self.state.shed();
     }
 
     /// Adds this turn's schedule writes to the turn's storage write.

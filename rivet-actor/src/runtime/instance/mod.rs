@@ -427,7 +427,7 @@ mod idle_size {
         eprintln!("task future {task} bytes (loop {serve}), instance {instance} bytes");
         assert!(task <= 512, "the task future is {task} bytes");
         assert!(serve <= 640, "the loop's future is {serve} bytes");
-        assert!(instance <= 784, "the instance is {instance} bytes");
+        assert!(instance <= 512, "the instance is {instance} bytes");
         assert_eq!(std::mem::size_of::<Mail<Probe>>(), 8);
         assert!(std::mem::size_of::<crate::runtime::Outbound>() <= 40);
     }
