@@ -2,7 +2,9 @@
 //! burst of running tasks once took): `--actors N` counters are created in-process, each
 //! answers one action, and once every one is quiet the live heap is read again. Compared in
 //! the same run with parking off (every actor keeps its task), on memory storage and on
-//! SQLite (whose page cache is bounded, not per actor).
+//! SQLite (whose page cache is bounded, not per actor). Then one more call to each of the
+//! first 2,000 idle actors, through a new handle, is timed: what answering costs a parked
+//! actor (a task spawned for it) against one that kept its task.
 //!
 //! Run: `cargo run --release -p rivet-actor-bench --bin idle_heap -- [--actors 10000]`
 
@@ -59,8 +61,9 @@ impl Counter {
     }
 }
 
-/// Heap bytes per idle actor for one configuration.
-async fn per_actor(actors: usize, park: bool, sqlite: Option<&std::path::Path>) -> f64 {
+/// Heap bytes per idle actor for one configuration, and the p50 / p99 of a call to an idle
+/// actor (µs).
+async fn per_actor(actors: usize, park: bool, sqlite: Option<&std::path::Path>) -> (f64, f64, f64) {
     let config = HostConfig {
         idle_timeout: None,
         park_after: park.then(|| Duration::from_millis(50)),
@@ -87,7 +90,19 @@ async fn per_actor(actors: usize, park: bool, sqlite: Option<&std::path::Path>) 
     }
     settle(&registry, actors + 1, park).await;
     let after = LIVE.load(Ordering::Relaxed);
-    (after - before) as f64 / actors as f64
+    let mut took = Vec::new();
+    for i in 0..actors.min(2_000) {
+        let counter = registry
+            .get::<Counter>([format!("idle-{i}")])
+            .await
+            .unwrap();
+        let start = std::time::Instant::now();
+        counter.get_count().await.unwrap();
+        took.push(start.elapsed().as_secs_f64() * 1e6);
+    }
+    took.sort_by(f64::total_cmp);
+    let at = |q: f64| took[((took.len() - 1) as f64 * q) as usize];
+    ((after - before) as f64 / actors as f64, at(0.5), at(0.99))
 }
 
 /// Waits until `awake` actors are in memory and, when parking, all parked.
@@ -122,10 +137,11 @@ async fn main() {
                 let _ = std::fs::remove_dir_all(dir);
                 std::fs::create_dir_all(dir).unwrap();
             }
-            let bytes = per_actor(actors, park, sqlite).await;
+            let (bytes, p50, p99) = per_actor(actors, park, sqlite).await;
             let mode = if park { "parked" } else { "with its task" };
             println!(
-                "{storage:>6}  {mode:<13}  {bytes:>7.0} heap bytes per idle actor ({actors} actors)"
+                "{storage:>6}  {mode:<13}  {bytes:>7.0} heap bytes per idle actor ({actors} actors); \
+                 a call to one: p50 {p50:.1} µs, p99 {p99:.1} µs"
             );
         }
     }

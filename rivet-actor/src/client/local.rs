@@ -120,7 +120,7 @@ impl<A: Actor> LocalHandle<A> {
         params: Result<Arc<A::ConnParams>, ActorError>,
         request: Option<Arc<Request>>,
     ) -> Self {
-        let tx = host.sender(&id);
+        let tx = host.handle_sender(&id);
         let methods = A::Methods::from(LocalInvoker {
             host: host.clone(),
             id: id.clone(),

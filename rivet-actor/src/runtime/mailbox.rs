@@ -30,7 +30,7 @@ impl<A: Actor> Host<A> {
         let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
         match live.get_mut(id) {
             Some(Slot::Running(tx)) if !tx.is_closed() => return tx.clone(),
-            Some(slot @ Slot::Parked(_)) => return self.unpark(id, slot),
+            Some(slot @ Slot::Parked(_)) => return self.unpark(id, slot, None),
             _ => {}
         }
         let (tx, rx) = mpsc::channel(self.config.mailbox);
@@ -39,13 +39,45 @@ impl<A: Actor> Host<A> {
         tx
     }
 
+    /// A mailbox for a handle to keep: as [`Host::sender`], except that a parked instance
+    /// stays parked (the handle gets a closed mailbox; its first send finds it closed and
+    /// goes through [`Host::send`], which gives the instance a task with that command).
+    pub(crate) fn handle_sender(self: &Arc<Self>, id: &ActorId) -> mpsc::Sender<Mail<A>> {
+        let parked = {
+            let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+            matches!(live.get(id), Some(Slot::Parked(_)))
+        };
+        if parked {
+            let (closed, _) = mpsc::channel(1);
+            return closed;
+        }
+        self.sender(id)
+    }
+
+    /// Hands `mail` to instance `id` if it is parked: it is first in the new mailbox before
+    /// the new task starts (so the task cannot park again before it arrives). Gives it back
+    /// otherwise.
+    fn deliver_if_parked(self: &Arc<Self>, id: &ActorId, mail: Mail<A>) -> Option<Mail<A>> {
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        match live.get_mut(id) {
+            Some(slot @ Slot::Parked(_)) => {
+                self.unpark(id, slot, Some(mail));
+                None
+            }
+            _ => Some(mail),
+        }
+    }
+
     /// Delivers a command to instance `id`, starting it if needed.
     pub(crate) async fn send(self: &Arc<Self>, id: &ActorId, cmd: Command<A>) {
         let mut cmd = cmd;
         // An instance that stopped or parked between lookup and send has closed its
         // mailbox: look again (a parked one gets a task, a stopped one a fresh instance).
         for _ in 0..3 {
-            match self.sender(id).send(Box::new(cmd)).await {
+            let Some(mail) = self.deliver_if_parked(id, Box::new(cmd)) else {
+                return;
+            };
+            match self.sender(id).send(mail).await {
                 Ok(()) => return,
                 Err(mpsc::error::SendError(back)) => cmd = *back,
             }
@@ -71,7 +103,10 @@ impl<A: Actor> Host<A> {
                 let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
                 match live.get_mut(id) {
                     Some(Slot::Running(tx)) if !tx.is_closed() => tx.clone(),
-                    Some(slot @ Slot::Parked(_)) => self.unpark(id, slot),
+                    Some(slot @ Slot::Parked(_)) => {
+                        self.unpark(id, slot, Some(Box::new(cmd)));
+                        return None;
+                    }
                     _ => return Some(cmd),
                 }
             };

@@ -10,7 +10,7 @@
 //! their next schedule.
 //!
 //! Only an instance with nothing in flight parks: no connections, no `#[run]` loop, no
-//! background work, no write its gate still holds. In engine mode instances do not park.
+//! background work, no write its gate still holds.
 //!
 //! [`HostConfig::park_after`]: crate::HostConfig::park_after
 
@@ -117,13 +117,22 @@ impl<A: Actor> Host<A> {
         Ok(())
     }
 
-    /// Starts a task for the parked instance in `slot` (of actor `id`); its new mailbox.
+    /// Starts a task for the parked instance in `slot` (of actor `id`), with `first` already
+    /// in its new mailbox; the mailbox.
     pub(crate) fn unpark(
         self: &Arc<Self>,
         id: &ActorId,
         slot: &mut Slot<A>,
+        first: Option<Mail<A>>,
     ) -> mpsc::Sender<Mail<A>> {
         let (tx, rx) = mpsc::channel(self.config.mailbox);
+        if let Some(Err(err)) = first.map(|mail| tx.try_send(mail)) {
+            // An empty mailbox whose receiver is here: this cannot fail, but a command is
+            // never dropped unanswered.
+            let (mpsc::error::TrySendError::Full(mail) | mpsc::error::TrySendError::Closed(mail)) =
+                err;
+            mail.fail(crate::error::ActorError::internal());
+        }
         if let Slot::Parked(parked) = std::mem::replace(slot, Slot::Running(tx.clone())) {
             if let Some(at) = parked.deadline {
                 self.deadlines.remove(at, id);
@@ -147,7 +156,7 @@ impl<A: Actor> Host<A> {
         if let Some(slot) = live.get_mut(id)
             && matches!(slot, Slot::Parked(parked) if parked.deadline == Some(at))
         {
-            self.unpark(id, slot);
+            self.unpark(id, slot, None);
         }
     }
 
@@ -205,10 +214,7 @@ impl<A: Actor> Instance<A> {
     /// Whether nothing of the instance needs its task: no connection, no `#[run]` loop, no
     /// background work, no write in flight.
     pub(crate) fn can_park(&self) -> bool {
-        // Engine mode keeps its tasks: the engine's stops and fencing reach instances
-        // through their running tasks (not yet worked through for parked ones).
-        !self.host.storage.places_actors()
-            && self.conns.is_empty()
+        self.conns.is_empty()
             && self.run_loop.is_none()
             && self.gate.is_clear()
             && !self

@@ -82,14 +82,17 @@ pub(crate) async fn serve<A: Actor>(
     mut rx: mpsc::Receiver<Mail<A>>,
     mut quiet_since: Instant,
 ) {
-    // Parking is tried once per quiet spell: a failed try waits for the next command.
+    // Parking is tried once per quiet spell: a failed try waits for the next command. It is
+    // counted from the last command or from this task's start, whichever is later: an
+    // instance given a task again does not park before its command is taken.
     let mut may_park = true;
+    let mut park_from = Instant::now();
     loop {
         // Wait for a command, the next due schedule, or (without connections) the moment
         // to park or the idle timeout, whichever comes first.
         let due = inst.due();
         let quiet = if inst.conns.is_empty() {
-            quiet_check(&host.config, quiet_since, may_park)
+            quiet_check(&host.config, quiet_since, park_from, may_park)
         } else {
             None
         };
@@ -117,7 +120,7 @@ pub(crate) async fn serve<A: Actor>(
                 if let Some(exit) = inst.env.outbox.take_exit() {
                     return Box::pin(inst.exit(exit, rx)).await;
                 }
-                (quiet_since, may_park) = (Instant::now(), true);
+                (quiet_since, park_from, may_park) = (Instant::now(), Instant::now(), true);
                 continue;
             }
             // After due schedules, so a busy mailbox cannot starve them.
@@ -151,7 +154,7 @@ pub(crate) async fn serve<A: Actor>(
                 continue;
             }
         };
-        (quiet_since, may_park) = (Instant::now(), true);
+        (quiet_since, park_from, may_park) = (Instant::now(), Instant::now(), true);
         let Some(cmd) = next else { return };
         // The command stays boxed until a turn takes it: the task's future keeps no
         // command-sized slot across its awaits.
@@ -224,18 +227,20 @@ async fn forget_unfinished_creation<A: Actor>(host: &Host<A>, id: &ActorId) {
     }
 }
 
-/// When a quiet instance (no connections) should next look at itself: to park, or to go to
-/// sleep, whichever comes first; never when it does neither.
+/// When a quiet instance (no connections) should next look at itself: to park (counted
+/// from `park_from`), or to go to sleep (from `quiet_since`), whichever comes first; never
+/// when it does neither.
 fn quiet_check(
     config: &crate::runtime::host::HostConfig,
     quiet_since: Instant,
+    park_from: Instant,
     may_park: bool,
 ) -> Option<Instant> {
     let idle = config.idle_timeout.map(|idle| quiet_since + idle);
     let park = config
         .park_after
         .filter(|_| may_park)
-        .map(|park| quiet_since + park);
+        .map(|park| park_from + park);
     match (idle, park) {
         (Some(idle), Some(park)) => Some(idle.min(park)),
         (idle, park) => idle.or(park),
