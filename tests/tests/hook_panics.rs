@@ -23,6 +23,10 @@ use rivet_actor::prelude::*;
 use rivet_actor::{HostConfig, RegistryBuilder};
 use tokio_tungstenite::tungstenite::Message;
 
+#[path = "support/until.rs"]
+mod support_until;
+use support_until::until;
+
 /// What one registry's hooks report, and which of them are to panic (each `fail_*` counts
 /// the panics still to come).
 #[derive(Default)]
@@ -205,15 +209,6 @@ async fn serve() -> (Arc<Probe>, rivet_actor::server::Server, Client) {
     let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let client = Client::new(server.endpoint());
     (probe, server, client)
-}
-
-/// Waits (up to 5 s) until `done` holds.
-async fn until(what: &str, done: impl Fn() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while !done() {
-        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// The actor sleeps again: `on_sleep` has run more than `before` times. Each test reads

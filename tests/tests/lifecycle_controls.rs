@@ -10,6 +10,10 @@ use std::time::Duration;
 use rivet_actor::HostConfig;
 use rivet_actor::prelude::*;
 
+#[path = "support/until.rs"]
+mod support_until;
+use support_until::until;
+
 /// What the test watches, handed to the actor as registry data.
 #[derive(Default)]
 pub struct Seen {
@@ -101,17 +105,6 @@ fn registry(config: HostConfig) -> (Registry, Arc<Seen>) {
 
 fn awake(registry: &Registry) -> usize {
     registry.actor_type("worker").expect("registered").awake()
-}
-
-/// Polls `done` until it holds (within 10 s).
-async fn until(what: &str, done: impl Fn() -> bool) {
-    for _ in 0..1000 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("never happened: {what}");
 }
 
 fn no_idle_sleep() -> HostConfig {

@@ -11,6 +11,10 @@ use std::time::Duration;
 use rivet_actor::HostConfig;
 use rivet_actor::prelude::*;
 
+#[path = "support/until.rs"]
+mod support_until;
+use support_until::until;
+
 #[derive(Default)]
 pub struct Seen {
     woke: AtomicU32,
@@ -101,17 +105,6 @@ fn parks_after(ms: u64, idle: Option<Duration>) -> HostConfig {
 fn counts(registry: &Registry) -> (usize, usize) {
     let actors = registry.actor_type("quiet").expect("registered");
     (actors.awake(), actors.parked())
-}
-
-/// Polls `done` until it holds (within 10 s).
-async fn until(what: &str, done: impl Fn() -> bool) {
-    for _ in 0..1000 {
-        if done() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("never happened: {what}");
 }
 
 #[tokio::test]

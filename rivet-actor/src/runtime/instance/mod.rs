@@ -87,6 +87,8 @@ pub(crate) async fn serve<A: Actor>(
     // instance given a task again does not park before its command is taken.
     let mut may_park = true;
     let mut park_from = Instant::now();
+    // The deadline of a disabled timer branch (`select!` builds every branch's future).
+    let never = far_future();
     loop {
         // Wait for a command, the next due schedule, or (without connections) the moment
         // to park or the idle timeout, whichever comes first.
@@ -107,7 +109,7 @@ pub(crate) async fn serve<A: Actor>(
                 inst.reload = true;
                 return Box::pin(inst.restart(rx)).await;
             }
-            () = tokio::time::sleep_until(due.unwrap_or_else(far_future)), if due.is_some() => {
+            () = tokio::time::sleep_until(due.unwrap_or(never)), if due.is_some() => {
                 let fired = AssertUnwindSafe(Box::pin(inst.fire_due())).catch_unwind().await;
                 if fired.is_err() && !Box::pin(inst.recover_from_panic(&id)).await {
                     Box::pin(inst.gate.settle()).await;
@@ -120,12 +122,13 @@ pub(crate) async fn serve<A: Actor>(
                 if let Some(exit) = inst.env.outbox.take_exit() {
                     return Box::pin(inst.exit(exit, rx)).await;
                 }
-                (quiet_since, park_from, may_park) = (Instant::now(), Instant::now(), true);
+                let now = Instant::now();
+                (quiet_since, park_from, may_park) = (now, now, true);
                 continue;
             }
             // After due schedules, so a busy mailbox cannot starve them.
             next = rx.recv() => next,
-            () = tokio::time::sleep_until(quiet.unwrap_or_else(far_future)), if quiet.is_some() => {
+            () = tokio::time::sleep_until(quiet.unwrap_or(never)), if quiet.is_some() => {
                 let now = Instant::now();
                 if host.config.idle_timeout.is_some_and(|idle| now >= quiet_since + idle) {
                     // Background work (`wait_until`) keeps the actor awake: idle again only
@@ -154,7 +157,8 @@ pub(crate) async fn serve<A: Actor>(
                 continue;
             }
         };
-        (quiet_since, park_from, may_park) = (Instant::now(), Instant::now(), true);
+        let now = Instant::now();
+        (quiet_since, park_from, may_park) = (now, now, true);
         let Some(cmd) = next else { return };
         // The command stays boxed until a turn takes it: the task's future keeps no
         // command-sized slot across its awaits.
