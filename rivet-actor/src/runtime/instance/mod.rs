@@ -89,6 +89,10 @@ pub(crate) async fn serve<A: Actor>(
     let mut park_from = Instant::now();
     // The deadline of a disabled timer branch (`select!` builds every branch's future).
     let never = far_future();
+    // One timer for parking and the idle timeout, moved after each command rather than
+    // made anew: tokio moves a deadline later with a store, not a timer-wheel insert and
+    // removal per turn.
+    let mut quiet_timer = Box::pin(tokio::time::sleep_until(never));
     loop {
         // Wait for a command, the next due schedule, or (without connections) the moment
         // to park or the idle timeout, whichever comes first.
@@ -98,6 +102,11 @@ pub(crate) async fn serve<A: Actor>(
         } else {
             None
         };
+        if let Some(at) = quiet
+            && quiet_timer.deadline() != at
+        {
+            quiet_timer.as_mut().reset(at);
+        }
         // No new command while the gate holds as many answers as it may.
         Box::pin(inst.gate.room()).await;
         let next = tokio::select! {
@@ -128,7 +137,7 @@ pub(crate) async fn serve<A: Actor>(
             }
             // After due schedules, so a busy mailbox cannot starve them.
             next = rx.recv() => next,
-            () = tokio::time::sleep_until(quiet.unwrap_or(never)), if quiet.is_some() => {
+            () = &mut quiet_timer, if quiet.is_some() => {
                 let now = Instant::now();
                 if host.config.idle_timeout.is_some_and(|idle| now >= quiet_since + idle) {
                     // Background work (`wait_until`) keeps the actor awake: idle again only
