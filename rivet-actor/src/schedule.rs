@@ -33,7 +33,7 @@
 //! together, so it takes effect exactly once; a call that fails is logged and not retried.
 
 use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::actor::{Actor, ActorCall};
 use crate::context::ActorCtx;
@@ -107,7 +107,10 @@ impl<A: Actor> Schedules<'_, A> {
     /// [`HostConfig::max_schedules`](crate::HostConfig::max_schedules) schedules; an
     /// internal error if the arguments cannot be encoded.
     pub fn after(&self, delay: Duration, call: A::Call) -> Result<ScheduleId, Error> {
-        self.at(SystemTime::now() + delay, call)
+        // A delay past what the clock holds is as good as never (the latest moment stored).
+        let latest = UNIX_EPOCH + Duration::from_millis(i64::MAX as u64);
+        let when = SystemTime::now().checked_add(delay).unwrap_or(latest);
+        self.at(when, call)
     }
 
     /// Calls `call` at `when` (at once if `when` has passed), as a turn of the actor itself.

@@ -28,7 +28,10 @@ pub struct Quiet {
     n: u64,
 }
 
-#[actor(queues(jobs = String))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Bumped(u64);
+
+#[actor(events(bumped = Bumped), queues(jobs = String))]
 impl Quiet {
     #[create_vars]
     fn vars(&self, c: &CreateCtx<'_>) -> Arc<Seen> {
@@ -51,8 +54,9 @@ impl Quiet {
     }
 
     #[action]
-    fn bump(&mut self) -> u64 {
+    fn bump(&mut self, c: &mut ActionCtx<'_, Self>) -> u64 {
         self.n += 1;
+        c.broadcast(Bumped(self.n));
         self.n
     }
 
@@ -137,6 +141,28 @@ async fn without_park_after_a_quiet_actor_keeps_its_task() {
     quiet.bump().await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(counts(&registry), (1, 0));
+}
+
+#[tokio::test]
+async fn durations_too_long_for_the_clock_mean_never() {
+    let config = HostConfig {
+        park_after: Some(Duration::MAX),
+        idle_timeout: Some(Duration::MAX),
+        ..Default::default()
+    };
+    let (registry, seen) = registry(config);
+    let quiet = registry.get_or_create::<Quiet>(["forever"]).await.unwrap();
+    assert_eq!(quiet.bump().await.unwrap(), 1);
+    // A schedule too far ahead to count in milliseconds is never due (not long past).
+    quiet.remind(u64::MAX).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(quiet.bump().await.unwrap(), 2);
+    assert_eq!(counts(&registry), (1, 0));
+    assert_eq!(
+        seen.woke.load(Ordering::SeqCst),
+        1,
+        "the actor was restarted"
+    );
 }
 
 #[tokio::test]
@@ -227,6 +253,59 @@ async fn a_parked_actor_keeps_its_queue_and_its_message_ids_go_on() {
         second[0].0 > first[1].0,
         "a message id was used twice: {second:?} after {first:?}"
     );
+}
+
+/// A handle kept across a park holds a closed mailbox: the connection it opens must still
+/// queue its subscription before the calls made after it, and its disconnect when dropped.
+#[tokio::test]
+async fn a_connection_opened_from_a_handle_kept_across_a_park_hears_its_events() {
+    let (registry, _) = registry(parks_after(10, None));
+    let quiet = registry.get_or_create::<Quiet>(["heard"]).await.unwrap();
+    assert_eq!(quiet.bump().await.unwrap(), 1);
+    until("the actor parks", || counts(&registry) == (1, 1)).await;
+    let conn = quiet.connect().await.unwrap();
+    let mut bumped = conn.events::<Bumped>();
+    assert_eq!(conn.bump().await.unwrap(), 2);
+    let heard = tokio::time::timeout(Duration::from_secs(5), bumped.next())
+        .await
+        .expect("the event never came")
+        .expect("the stream ended")
+        .expect("the subscription was refused");
+    assert_eq!(heard, Bumped(2));
+    drop(bumped);
+    drop(conn);
+    until("the actor parks once its connection is gone", || {
+        counts(&registry) == (1, 1)
+    })
+    .await;
+}
+
+/// The sweeper of the deadlines dies with its runtime; a registry used from another runtime
+/// afterwards must start a new one, or its parked actors would never sleep.
+#[test]
+fn a_registry_outliving_its_runtime_still_sleeps_its_parked_actors() {
+    let (registry, seen) = registry(parks_after(10, Some(Duration::from_millis(400))));
+    let runtime = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    };
+    let first = runtime();
+    first.block_on(async {
+        let quiet = registry.get_or_create::<Quiet>(["first"]).await.unwrap();
+        quiet.bump().await.unwrap();
+        until("the first actor parks", || counts(&registry) == (1, 1)).await;
+    });
+    drop(first);
+    runtime().block_on(async {
+        let quiet = registry.get_or_create::<Quiet>(["second"]).await.unwrap();
+        quiet.bump().await.unwrap();
+        until("both actors sleep", || {
+            seen.slept.load(Ordering::SeqCst) == 2 && counts(&registry) == (0, 0)
+        })
+        .await;
+    });
 }
 
 /// Calls from one handle (which keeps the mailbox it first found) and from tasks of their

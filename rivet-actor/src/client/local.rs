@@ -184,17 +184,24 @@ impl<A: Actor> LocalHandle<A> {
         }
         let streams: Streams = Arc::default();
         tokio::spawn(demultiplex(events, streams.clone()));
+        // The connected instance's own mailbox: the handle's may have been closed by a park
+        // (or was never open, for a parked actor), and a connection's subscriptions and
+        // disconnect are queued into it synchronously. A connected instance does not park.
+        let tx = self
+            .host
+            .running_sender(&self.id)
+            .unwrap_or_else(|| self.tx.clone());
         let invoker = LocalInvoker {
             host: self.host.clone(),
             id: self.id.clone(),
-            tx: self.tx.clone(),
+            tx: tx.clone(),
             mode: Mode::Conn(conn_id.clone()),
         };
         Ok(LocalConn {
             shared: Arc::new(ConnShared {
                 host: self.host.clone(),
                 id: self.id.clone(),
-                tx: self.tx.clone(),
+                tx,
                 conn_id,
                 streams,
                 params,

@@ -39,6 +39,15 @@ impl<A: Actor> Host<A> {
         tx
     }
 
+    /// The mailbox of instance `id` if its task runs (starting nothing, unparking nothing).
+    pub(crate) fn running_sender(&self, id: &ActorId) -> Option<mpsc::Sender<Mail<A>>> {
+        let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        match live.get(id) {
+            Some(Slot::Running(tx)) if !tx.is_closed() => Some(tx.clone()),
+            _ => None,
+        }
+    }
+
     /// A mailbox for a handle to keep: as [`Host::sender`], except that a parked instance
     /// stays parked (the handle gets a closed mailbox; its first send finds it closed and
     /// goes through [`Host::send`], which gives the instance a task with that command).

@@ -30,6 +30,12 @@ impl<T: Default + Vacant> OnDemand<T> {
         Locked(guard)
     }
 
+    /// What `read` says of the part, without making it (`None` when there is none).
+    pub(crate) fn peek<R>(&self, read: impl FnOnce(&T) -> R) -> Option<R> {
+        let guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        guard.as_deref().map(read)
+    }
+
     /// Lets the part go if it holds nothing.
     pub(crate) fn shed(&self) {
         let mut guard = self.0.lock().unwrap_or_else(|p| p.into_inner());

@@ -51,7 +51,10 @@ pub(crate) struct Deadlines {
 #[derive(Default)]
 struct DeadlineSet {
     due: BTreeSet<(Instant, ActorId)>,
-    sweeping: bool,
+    /// The running sweeper's number, if one runs.
+    sweeper: Option<u64>,
+    /// The number the next sweeper gets.
+    next_sweeper: u64,
 }
 
 impl Deadlines {
@@ -80,6 +83,13 @@ impl<A: Actor> Host<A> {
         // Under the map's lock, so a sender that finds the mailbox closed and asks the host
         // again sees either the parked instance or the mailbox made here.
         let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        // Only an empty mailbox that no sender holds a slot of (nor waits for one): a sender
+        // waiting for a slot may not be polled again until this thread lets go of the map.
+        // What can still start after this check is a sender filling the slot it takes in
+        // the same poll, which the drain below waits out.
+        if rx.capacity() != rx.max_capacity() {
+            return Err((inst, rx));
+        }
         rx.close();
         let mut arrived = Vec::new();
         loop {
@@ -165,25 +175,49 @@ impl<A: Actor> Host<A> {
         let mut set = self.deadlines.lock();
         let earliest = set.due.first().is_none_or(|(first, _)| at < *first);
         set.due.insert((at, id));
-        if !set.sweeping {
-            set.sweeping = true;
-            tokio::spawn(sweep(Arc::downgrade(self), self.deadlines.clone()));
+        if set.sweeper.is_none() {
+            let number = set.next_sweeper;
+            set.next_sweeper += 1;
+            set.sweeper = Some(number);
+            let sweeper = Sweeper {
+                deadlines: self.deadlines.clone(),
+                number,
+            };
+            tokio::spawn(sweep(Arc::downgrade(self), sweeper));
         } else if earliest {
             self.deadlines.earlier.notify_one();
         }
     }
 }
 
+/// A running sweeper's claim on its deadlines: however its task ends (no deadline left,
+/// the host gone, the task dropped with its runtime), the next deadline starts a new one.
+struct Sweeper {
+    deadlines: Arc<Deadlines>,
+    number: u64,
+}
+
+impl Drop for Sweeper {
+    fn drop(&mut self) {
+        let mut set = self.deadlines.lock();
+        if set.sweeper == Some(self.number) {
+            set.sweeper = None;
+        }
+    }
+}
+
 /// Gives parked instances a task at their deadlines; ends when none is left (the next park
 /// starts it again) or the host is gone. Holds the host only while it acts.
-async fn sweep<A: Actor>(host: Weak<Host<A>>, deadlines: Arc<Deadlines>) {
+async fn sweep<A: Actor>(host: Weak<Host<A>>, sweeper: Sweeper) {
+    let deadlines = &sweeper.deadlines;
     loop {
         let next = {
             let mut set = deadlines.lock();
             match set.due.first() {
                 Some(first) => first.clone(),
                 None => {
-                    set.sweeping = false;
+                    // Given up under the lock: a deadline added after this starts another.
+                    set.sweeper = None;
                     return;
                 }
             }
@@ -204,11 +238,12 @@ async fn sweep<A: Actor>(host: Weak<Host<A>>, deadlines: Arc<Deadlines>) {
 impl<A: Actor> Instance<A> {
     /// When its next schedule is due, on the runtime's clock.
     pub(crate) fn due(&self) -> Option<Instant> {
-        self.env.outbox.schedule.next_due().map(|at| {
-            Instant::now()
-                + at.duration_since(std::time::SystemTime::now())
-                    .unwrap_or_default()
-        })
+        let at = self.env.outbox.schedule.next_due()?;
+        let wait = at
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default();
+        // A schedule too far ahead for the clock is one the instance never waits for.
+        Instant::now().checked_add(wait)
     }
 
     /// Whether nothing of the instance needs its task: no connection, no `#[run]` loop, no
@@ -242,7 +277,9 @@ impl<A: Actor> Instance<A> {
         config: &crate::runtime::host::HostConfig,
         quiet_since: Instant,
     ) -> Option<Instant> {
-        let idle = config.idle_timeout.map(|idle| quiet_since + idle);
+        let idle = config
+            .idle_timeout
+            .and_then(|idle| quiet_since.checked_add(idle));
         match (idle, self.due()) {
             (Some(idle), Some(due)) => Some(idle.min(due)),
             (idle, due) => idle.or(due),

@@ -188,11 +188,10 @@ impl<A: Actor> TurnSchedule<A> {
 
     /// When the earliest durable schedule is due.
     pub(crate) fn next_due(&self) -> Option<SystemTime> {
-        self.lock()
-            .pending
-            .values()
-            .map(|e| e.run_at_ms)
-            .min()
+        // Asked by the task loop before every wait: an actor with no schedules keeps none.
+        self.state
+            .peek(|state| state.pending.values().map(|e| e.run_at_ms).min())
+            .flatten()
             .map(|ms| UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64))
     }
 

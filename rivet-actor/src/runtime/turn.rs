@@ -220,7 +220,8 @@ impl<A: Actor> TurnEffects<A> for Outbox<A> {
     ) -> Result<String, ActorError> {
         let run_at_ms = run_at
             .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
+            // Saturated: a moment past what milliseconds hold is never, not long ago.
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
             .unwrap_or(0);
         self.schedule.add(action.name(), args, run_at_ms)
     }

@@ -139,7 +139,8 @@ pub(crate) async fn serve<A: Actor>(
             next = rx.recv() => next,
             () = &mut quiet_timer, if quiet.is_some() => {
                 let now = Instant::now();
-                if host.config.idle_timeout.is_some_and(|idle| now >= quiet_since + idle) {
+                let idle_at = host.config.idle_timeout.and_then(|idle| quiet_since.checked_add(idle));
+                if idle_at.is_some_and(|at| now >= at) {
                     // Background work (`wait_until`) keeps the actor awake: idle again only
                     // a full timeout after it.
                     if inst.env.outbox.life_if_made().is_some_and(|life| life.busy()) {
@@ -249,11 +250,14 @@ fn quiet_check(
     park_from: Instant,
     may_park: bool,
 ) -> Option<Instant> {
-    let idle = config.idle_timeout.map(|idle| quiet_since + idle);
+    // A duration too long for the clock (`Duration::MAX`) is a moment that never comes.
+    let idle = config
+        .idle_timeout
+        .and_then(|idle| quiet_since.checked_add(idle));
     let park = config
         .park_after
         .filter(|_| may_park)
-        .map(|park| park_from + park);
+        .and_then(|park| park_from.checked_add(park));
     match (idle, park) {
         (Some(idle), Some(park)) => Some(idle.min(park)),
         (idle, park) => idle.or(park),
