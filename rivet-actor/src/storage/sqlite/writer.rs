@@ -116,6 +116,22 @@ pub(crate) struct Writer {
     /// A new size limit in bytes for the thread to apply before its next batch (0: none
     /// pending, `u64::MAX`: no limit).
     size_limit: Arc<AtomicU64>,
+    /// Raised by the thread as it dies, before the answers it held are dropped: whoever
+    /// hears its write failed and then asks `alive` is told the truth (the thread itself
+    /// finishes a moment later).
+    dead: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Raises the writer's `dead` flag when the thread's loop ends, however it ends. Made after
+/// the loop's batch, so it is dropped (and the flag raised) before the batch's answers are;
+/// an operation the loop holds outside the batch as it dies is answered first (a moment of
+/// `alive` still saying yes, as before the flag).
+struct DeathNotice<'a>(&'a std::sync::atomic::AtomicBool);
+
+impl Drop for DeathNotice<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
 
 impl Writer {
@@ -126,9 +142,11 @@ impl Writer {
         let crashing = crash.clone();
         let size_limit = Arc::new(AtomicU64::new(0));
         let limits = size_limit.clone();
+        let dead = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let dying = dead.clone();
         let thread = std::thread::Builder::new()
             .name("rivet-actor-storage-writer".into())
-            .spawn(move || run(conn, receiver, &counters, &crashing, &limits))
+            .spawn(move || run(conn, receiver, &counters, &crashing, &limits, &dying))
             .map_err(|e| {
                 StorageError::Backend(format!("starting the storage writer thread: {e}"))
             })?;
@@ -137,15 +155,18 @@ impl Writer {
             thread: Some(thread),
             crash,
             size_limit,
+            dead,
         })
     }
 
     /// Whether the writer thread still runs (it ends only when the storage is dropped, or
     /// by a bug).
     pub(crate) fn alive(&self) -> bool {
-        self.thread
-            .as_ref()
-            .is_some_and(|thread| !thread.is_finished())
+        !self.dead.load(Ordering::SeqCst)
+            && self
+                .thread
+                .as_ref()
+                .is_some_and(|thread| !thread.is_finished())
     }
 
     /// Makes the writer thread die on its next operation, as a bug would.
@@ -200,13 +221,16 @@ fn run(
     counters: &Counters,
     crash: &std::sync::atomic::AtomicBool,
     size_limit: &AtomicU64,
+    dead: &std::sync::atomic::AtomicBool,
 ) {
     let mut batch = Vec::new();
+    let _notice = DeathNotice(dead);
     while let Ok(first) = receiver.recv() {
-        assert!(
-            !crash.load(std::sync::atomic::Ordering::SeqCst),
-            "storage writer: a crash was requested"
-        );
+        if crash.load(std::sync::atomic::Ordering::SeqCst) {
+            // Dead before `first`'s answer is dropped by the unwinding.
+            dead.store(true, Ordering::SeqCst);
+            panic!("storage writer: a crash was requested");
+        }
         match size_limit.swap(0, Ordering::SeqCst) {
             0 => {}
             max_bytes => apply_size_limit(&conn, max_bytes),
