@@ -27,16 +27,28 @@ impl<A: Actor> Host<A> {
     /// The mailbox of the awake instance `id`: its task's, a new task for a parked
     /// instance, or a fresh instance's when it is asleep.
     pub(crate) fn sender(self: &Arc<Self>, id: &ActorId) -> mpsc::Sender<Mail<A>> {
+        self.route(id, None).0
+    }
+
+    /// Under one lock of the map: the running instance's mailbox with `first` given back
+    /// to send, or a task started for a parked or sleeping instance with `first` already in
+    /// its new mailbox (so a parked one cannot park again before it arrives).
+    fn route(
+        self: &Arc<Self>,
+        id: &ActorId,
+        first: Option<Mail<A>>,
+    ) -> (mpsc::Sender<Mail<A>>, Option<Mail<A>>) {
         let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
         match live.get_mut(id) {
-            Some(Slot::Running(tx)) if !tx.is_closed() => return tx.clone(),
-            Some(slot @ Slot::Parked(_)) => return self.unpark(id, slot, None),
+            Some(Slot::Running(tx)) if !tx.is_closed() => return (tx.clone(), first),
+            Some(slot @ Slot::Parked(_)) => return (self.unpark(id, slot, first), None),
             _ => {}
         }
         let (tx, rx) = mpsc::channel(self.config.mailbox);
+        preload(&tx, first);
         live.insert(id.clone(), Slot::Running(tx.clone()));
         tokio::spawn(instance::run(self.clone(), id.clone(), rx));
-        tx
+        (tx, None)
     }
 
     /// The mailbox of instance `id` if its task runs (starting nothing, unparking nothing).
@@ -63,30 +75,15 @@ impl<A: Actor> Host<A> {
         self.sender(id)
     }
 
-    /// Hands `mail` to instance `id` if it is parked: it is first in the new mailbox before
-    /// the new task starts (so the task cannot park again before it arrives). Gives it back
-    /// otherwise.
-    fn deliver_if_parked(self: &Arc<Self>, id: &ActorId, mail: Mail<A>) -> Option<Mail<A>> {
-        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
-        match live.get_mut(id) {
-            Some(slot @ Slot::Parked(_)) => {
-                self.unpark(id, slot, Some(mail));
-                None
-            }
-            _ => Some(mail),
-        }
-    }
-
     /// Delivers a command to instance `id`, starting it if needed.
     pub(crate) async fn send(self: &Arc<Self>, id: &ActorId, cmd: Command<A>) {
         let mut cmd = cmd;
         // An instance that stopped or parked between lookup and send has closed its
         // mailbox: look again (a parked one gets a task, a stopped one a fresh instance).
         for _ in 0..3 {
-            let Some(mail) = self.deliver_if_parked(id, Box::new(cmd)) else {
-                return;
-            };
-            match self.sender(id).send(mail).await {
+            let (tx, mail) = self.route(id, Some(Box::new(cmd)));
+            let Some(mail) = mail else { return };
+            match tx.send(mail).await {
                 Ok(()) => return,
                 Err(mpsc::error::SendError(back)) => cmd = *back,
             }
@@ -162,5 +159,15 @@ impl<A: Actor> Host<A> {
     /// Number of awake instances (running or parked).
     pub(crate) fn live_count(&self) -> usize {
         self.live.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+/// Puts `first` into a mailbox just made (with room for it, its receiver not yet handed to a
+/// task).
+pub(crate) fn preload<A: Actor>(tx: &mpsc::Sender<Mail<A>>, first: Option<Mail<A>>) {
+    if let Some(Err(err)) = first.map(|mail| tx.try_send(mail)) {
+        // Room and a receiver: this cannot fail, but a command is never dropped unanswered.
+        let (mpsc::error::TrySendError::Full(mail) | mpsc::error::TrySendError::Closed(mail)) = err;
+        mail.fail(ActorError::internal());
     }
 }

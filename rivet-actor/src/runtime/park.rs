@@ -103,14 +103,9 @@ impl<A: Actor> Host<A> {
         }
         if !arrived.is_empty() {
             let (tx, rx) = mpsc::channel(self.config.mailbox.max(arrived.len()));
+            // Room for all of them: the old mailbox held them.
             for mail in arrived {
-                // Room for all of them (the old mailbox held them) and the receiver is here:
-                // this cannot fail, but a command is never dropped unanswered.
-                if let Err(err) = tx.try_send(mail) {
-                    let (mpsc::error::TrySendError::Full(mail)
-                    | mpsc::error::TrySendError::Closed(mail)) = err;
-                    mail.fail(crate::error::ActorError::internal());
-                }
+                crate::runtime::mailbox::preload(&tx, Some(mail));
             }
             live.insert(id.clone(), Slot::Running(tx));
             return Err((inst, rx));
@@ -136,13 +131,7 @@ impl<A: Actor> Host<A> {
         first: Option<Mail<A>>,
     ) -> mpsc::Sender<Mail<A>> {
         let (tx, rx) = mpsc::channel(self.config.mailbox);
-        if let Some(Err(err)) = first.map(|mail| tx.try_send(mail)) {
-            // An empty mailbox whose receiver is here: this cannot fail, but a command is
-            // never dropped unanswered.
-            let (mpsc::error::TrySendError::Full(mail) | mpsc::error::TrySendError::Closed(mail)) =
-                err;
-            mail.fail(crate::error::ActorError::internal());
-        }
+        crate::runtime::mailbox::preload(&tx, first);
         if let Slot::Parked(parked) = std::mem::replace(slot, Slot::Running(tx.clone())) {
             if let Some(at) = parked.deadline {
                 self.deadlines.remove(at, id);
