@@ -53,6 +53,9 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 fn round_trips(c: &mut Criterion) {
+    if let Some((what, calls)) = profile_calls() {
+        return profile_one_thread(&what, calls);
+    }
     let rt = runtime();
     let raw = rt.block_on(async { raw_counter() });
     let test = rt.block_on(async { ActorTest::<Counter>::new() });
@@ -107,6 +110,43 @@ fn round_trips(c: &mut Criterion) {
         mut_ns / raw_ns,
         read_ns / raw_ns
     );
+}
+
+/// `PROFILE_ROUND_TRIP=<what>:<calls>` (`what`: `raw`, `increment` or `get`): only that many
+/// one-thread round trips, so a profiler (`perf record -g`, `valgrind --tool=callgrind`) sees
+/// one pipeline and nothing else.
+fn profile_calls() -> Option<(String, u64)> {
+    let spec = std::env::var("PROFILE_ROUND_TRIP").ok()?;
+    let (what, calls) = spec.split_once(':')?;
+    Some((what.to_owned(), calls.parse().ok()?))
+}
+
+fn profile_one_thread(what: &str, calls: u64) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let raw = raw_counter();
+        let test = ActorTest::<Counter>::new();
+        let handle = test.get_or_create("bench").await.unwrap();
+        let conn = handle.connect().await.unwrap();
+        for _ in 0..calls {
+            match what {
+                "raw" => {
+                    let (reply, answer) = oneshot::channel();
+                    raw.send((1, reply)).await.unwrap();
+                    answer.await.unwrap();
+                }
+                "increment" => {
+                    conn.increment(1).await.unwrap();
+                }
+                _ => {
+                    conn.get().await.unwrap();
+                }
+            }
+        }
+    });
 }
 
 /// Per-call nanoseconds of the raw hop, `increment` and `get`, interleaved over five rounds.

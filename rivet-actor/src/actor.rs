@@ -377,6 +377,10 @@ pub trait Actor:
     /// Whether the actor has a `#[run]` loop.
     const HAS_RUN: bool = false;
 
+    /// Whether the actor has an `#[on_state_change]` hook (a turn that changed the state
+    /// runs nothing more when it has none).
+    const HAS_ON_STATE_CHANGE: bool = false;
+
     /// The actor's background loop (`#[run]`): started after every wake, beside the turns,
     /// stopped before the actor sleeps. It reaches the state only through turns it asks for.
     fn run(ctx: crate::queue::RunCtx<Self>) -> impl Future<Output = Result<(), Error>> + Send {

@@ -128,6 +128,8 @@ pub fn expand(model: &ActorModel, names: &Names) -> TokenStream {
     if let Some(hook) = model.hook(Kind::OnStateChange) {
         let call = call_user(hook, Some(&ctx), &[]);
         hooks.push(quote! {
+            const HAS_ON_STATE_CHANGE: bool = true;
+
             async fn on_state_change(&self, ctx: &#krate::ActorCtx<'_, Self>) {
                 #call;
             }

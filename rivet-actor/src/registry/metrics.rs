@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::error::ActorError;
@@ -18,21 +18,46 @@ const COMMIT_BUCKETS: [f64; 10] = [
 #[derive(Default, Debug)]
 pub struct Metrics {
     connections: AtomicI64,
-    actions: Mutex<BTreeMap<(&'static str, &'static str), u64>>,
+    /// Each actor type's counters, taken once by its host: a turn counts its action with one
+    /// atomic add, not a lock of a map shared by every actor.
+    actions: Mutex<BTreeMap<&'static str, Arc<ActionCounts>>>,
+    /// Commits by the first bucket they fall in (summed into Prometheus' cumulative
+    /// buckets when rendered).
     commit_buckets: [AtomicU64; COMMIT_BUCKETS.len()],
     commit_count: AtomicU64,
     commit_micros: AtomicU64,
 }
 
-/// What became of an action, as the metrics name it.
-pub(crate) fn outcome(result: Result<(), &ActorError>) -> &'static str {
+/// What can become of an action, as the metrics name it (in the order they are listed).
+const OUTCOMES: [&str; 6] = [
+    "internal_error",
+    "ok",
+    "other_error",
+    "refused",
+    "timed_out",
+    "user_error",
+];
+
+/// The index in [`OUTCOMES`] of what became of an action.
+fn outcome(result: Result<(), &ActorError>) -> usize {
     match result {
-        Ok(()) => "ok",
-        Err(err) if err.group == "user" => "user_error",
-        Err(err) if err.group == "auth" => "refused",
-        Err(err) if err.is_internal() => "internal_error",
-        Err(err) if err.code == "action_timed_out" => "timed_out",
-        Err(_) => "other_error",
+        Ok(()) => 1,
+        Err(err) if err.group == "user" => 5,
+        Err(err) if err.group == "auth" => 3,
+        Err(err) if err.is_internal() => 0,
+        Err(err) if err.code == "action_timed_out" => 4,
+        Err(_) => 2,
+    }
+}
+
+/// One actor type's actions, by outcome.
+#[derive(Default, Debug)]
+pub(crate) struct ActionCounts([AtomicU64; OUTCOMES.len()]);
+
+impl ActionCounts {
+    /// One action ended with `result`.
+    pub(crate) fn count(&self, result: Result<(), &ActorError>) {
+        self.0[outcome(result)].fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -44,19 +69,17 @@ impl Metrics {
         ConnectionGuard(self)
     }
 
-    /// One action of `actor` ended with `outcome`.
-    pub(crate) fn action(&self, actor: &'static str, outcome: &'static str) {
+    /// The action counters of actor type `actor` (made on first use, shared after).
+    pub(crate) fn actions_of(&self, actor: &'static str) -> Arc<ActionCounts> {
         let mut actions = self.actions.lock().unwrap_or_else(|p| p.into_inner());
-        *actions.entry((actor, outcome)).or_default() += 1;
+        actions.entry(actor).or_default().clone()
     }
 
     /// One turn's commit took `took`.
     pub(crate) fn commit(&self, took: Duration) {
         let seconds = took.as_secs_f64();
-        for (bucket, bound) in self.commit_buckets.iter().zip(COMMIT_BUCKETS) {
-            if seconds <= bound {
-                bucket.fetch_add(1, Ordering::Relaxed);
-            }
+        if let Some(bucket) = COMMIT_BUCKETS.iter().position(|&bound| seconds <= bound) {
+            self.commit_buckets[bucket].fetch_add(1, Ordering::Relaxed);
         }
         self.commit_count.fetch_add(1, Ordering::Relaxed);
         let micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
@@ -110,11 +133,16 @@ impl Metrics {
             "Actions run, by actor type and outcome.",
         );
         let actions = self.actions.lock().unwrap_or_else(|p| p.into_inner());
-        for ((actor, outcome), count) in actions.iter() {
-            let _ = writeln!(
-                out,
-                "rivet_actions_total{{actor=\"{actor}\",outcome=\"{outcome}\"}} {count}"
-            );
+        for (actor, counts) in actions.iter() {
+            for (outcome, count) in OUTCOMES.iter().zip(&counts.0) {
+                let count = count.load(Ordering::Relaxed);
+                if count > 0 {
+                    let _ = writeln!(
+                        out,
+                        "rivet_actions_total{{actor=\"{actor}\",outcome=\"{outcome}\"}} {count}"
+                    );
+                }
+            }
         }
         drop(actions);
         metric(
@@ -123,12 +151,10 @@ impl Metrics {
             "histogram",
             "Time to make a turn's writes durable.",
         );
+        let mut below = 0;
         for (bucket, bound) in self.commit_buckets.iter().zip(COMMIT_BUCKETS) {
-            let _ = writeln!(
-                out,
-                "rivet_commit_seconds_bucket{{le=\"{bound}\"}} {}",
-                bucket.load(Ordering::Relaxed)
-            );
+            below += bucket.load(Ordering::Relaxed);
+            let _ = writeln!(out, "rivet_commit_seconds_bucket{{le=\"{bound}\"}} {below}");
         }
         let count = self.commit_count.load(Ordering::Relaxed);
         let seconds = self.commit_micros.load(Ordering::Relaxed) as f64 / 1e6;

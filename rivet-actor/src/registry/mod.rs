@@ -6,7 +6,7 @@ mod server_config;
 
 pub use admin::ADMIN_TOKEN_ENV;
 pub(crate) use admin::AdminToken;
-pub(crate) use metrics::{Metrics, outcome};
+pub(crate) use metrics::{ActionCounts, Metrics};
 pub use server_config::ServerConfig;
 
 use std::any::{Any, TypeId};

@@ -9,15 +9,20 @@
 //! nothing is held only behind writes that are not yet durable (it may have read their
 //! state), never behind later ones.
 //!
+//! A storage with nothing to wait for (memory) commits in the turn itself when nothing is in
+//! flight ([`Gate::commit_now`]): no committer task, nothing held.
+//!
 //! A write that fails fails every output still held (they may have seen its state) and the
 //! gate stays failed: the instance reloads from the last durable state, so nothing is ever
 //! acknowledged that is not stored.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
+use futures_util::task::AtomicWaker;
 use tokio::sync::{Notify, oneshot};
 
 use crate::error::ActorError;
@@ -45,6 +50,10 @@ struct Inner {
     shared: Mutex<Shared>,
     /// Woken when the committer takes a batch, finishes or fails.
     changed: Notify,
+    /// Raised with `Shared::failed`, so the task loop can look without the lock; the loop's
+    /// waker waits in `lost_waker` (woken by a loss only, not by every commit).
+    lost: AtomicBool,
+    lost_waker: AtomicWaker,
     storage: Arc<dyn Storage>,
     metrics: Arc<Metrics>,
     actor: &'static str,
@@ -82,6 +91,8 @@ impl Gate {
             inner: Arc::new(Inner {
                 shared: Mutex::default(),
                 changed: Notify::new(),
+                lost: AtomicBool::new(false),
+                lost_waker: AtomicWaker::new(),
                 storage,
                 metrics,
                 actor,
@@ -101,6 +112,11 @@ impl Gate {
     pub(crate) fn user_rows_pending(&self) -> bool {
         let shared = self.inner.lock();
         shared.queued_user_rows || shared.flying_user_rows
+    }
+
+    /// Whether a write was lost (without the lock: the task loop asks after every turn).
+    pub(crate) fn is_lost(&self) -> bool {
+        self.inner.lost.load(Ordering::Acquire)
     }
 
     /// The error of a lost write, once one was lost.
@@ -129,7 +145,10 @@ impl Gate {
     /// Hands a turn's write to the committer (merged with the writes of other turns not yet
     /// in flight). Waits only when the backlog is at its bound. `Err` when an earlier write
     /// was lost: the instance must reload.
-    pub(crate) async fn submit(&self, write: ActorWrite) -> Result<(), ActorError> {
+    pub(crate) async fn submit(&self, mut write: ActorWrite) -> Result<(), ActorError> {
+        if let Some(committed) = self.commit_now(&mut write) {
+            return committed;
+        }
         let rows = write.row_ops();
         let bytes = write_bytes(&write);
         let user_rows = touches_user_rows(&write);
@@ -172,6 +191,34 @@ impl Gate {
                 }
                 // Full: wait for the committer to take the queued write.
                 None => notified.await,
+            }
+        }
+    }
+
+    /// Commits `write` here and now if nothing is in flight and the storage has nothing to
+    /// wait for (memory): no committer to start and nothing to hold. `None` leaves `write`
+    /// as it was.
+    pub(crate) fn commit_now(&self, write: &mut ActorWrite) -> Option<Result<(), ActorError>> {
+        let mut shared = self.inner.lock();
+        if let Some(err) = &shared.failed {
+            return Some(Err(err.clone()));
+        }
+        if shared.queued.is_some() || shared.running {
+            return None;
+        }
+        // Under the lock: no output can be held meanwhile.
+        let started = Instant::now();
+        match self.inner.storage.commit_now(&self.inner.id, write)? {
+            Ok(()) => {
+                self.inner.metrics.commit(started.elapsed());
+                Some(Ok(()))
+            }
+            Err(err) => {
+                let err = storage_failed(self.inner.actor, &self.inner.id, &err);
+                shared.failed = Some(err.clone());
+                drop(shared);
+                self.inner.signal_lost();
+                Some(Err(err))
             }
         }
     }
@@ -221,15 +268,18 @@ impl Gate {
         }
     }
 
-    /// Resolves once a write is lost (for the instance's task loop, which then reloads).
-    pub(crate) async fn lost(&self) {
-        loop {
-            let notified = self.inner.changed.notified();
-            if self.inner.lock().failed.is_some() {
-                return;
-            }
-            notified.await;
+    /// Ready once a write is lost (for the instance's task loop, which then reloads).
+    pub(crate) fn poll_lost(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.inner.lost_waker.register(cx.waker());
+        match self.inner.lost.load(Ordering::Acquire) {
+            true => Poll::Ready(()),
+            false => Poll::Pending,
         }
+    }
+
+    /// Whether the actor may take a new command: fewer than [`MAX_HELD`] outputs are held.
+    pub(crate) fn has_room(&self) -> bool {
+        self.inner.lock().held() < MAX_HELD
     }
 }
 
@@ -244,6 +294,13 @@ impl Inner {
     fn lock(&self) -> MutexGuard<'_, Shared> {
         // Releases run under the lock but cannot panic halfway through our bookkeeping.
         self.shared.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A write was lost (`Shared::failed` is set): wake whoever waits on the gate.
+    fn signal_lost(&self) {
+        self.lost.store(true, Ordering::Release);
+        self.lost_waker.wake();
+        self.changed.notify_waiters();
     }
 }
 
@@ -295,7 +352,7 @@ async fn commit_loop(inner: Arc<Inner>) {
                 }
                 shared.running = false;
                 drop(shared);
-                inner.changed.notify_waiters();
+                inner.signal_lost();
                 return;
             }
         }

@@ -107,6 +107,8 @@ pub(crate) struct Host<A: Actor> {
     pub(crate) data: Arc<crate::context::SharedData>,
     /// The registry's counters.
     pub(crate) metrics: Arc<crate::registry::Metrics>,
+    /// This actor type's action counters (in `metrics`).
+    pub(crate) actions: Arc<crate::registry::ActionCounts>,
     /// The awake instances: running (their mailbox) or parked (`park.rs`).
     pub(super) live: Mutex<HashMap<ActorId, crate::runtime::mailbox::Slot<A>>>,
     /// When parked instances are due to sleep or fire a schedule.
@@ -184,6 +186,7 @@ impl<A: Actor> Host<A> {
             config,
             guards,
             data,
+            actions: metrics.actions_of(A::NAME),
             metrics,
             live: Mutex::new(HashMap::new()),
             deadlines: Arc::default(),

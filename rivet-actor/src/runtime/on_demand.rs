@@ -3,6 +3,7 @@
 //! instance parks, so a parked instance carries a pointer for each instead of the part.
 
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 /// A part that can tell it holds nothing worth keeping (dropping it and starting again from
@@ -12,11 +13,19 @@ pub(crate) trait Vacant {
 }
 
 /// A lock around a part made on first use.
-pub(crate) struct OnDemand<T>(Mutex<Option<Box<T>>>);
+pub(crate) struct OnDemand<T> {
+    part: Mutex<Option<Box<T>>>,
+    /// Whether the part is there (changed under the lock): the end of every turn asks each
+    /// part for its writes, and a part never made answers without a lock.
+    made: AtomicBool,
+}
 
 impl<T> Default for OnDemand<T> {
     fn default() -> Self {
-        Self(Mutex::new(None))
+        Self {
+            part: Mutex::new(None),
+            made: AtomicBool::new(false),
+        }
     }
 }
 
@@ -25,22 +34,35 @@ impl<T: Default + Vacant> OnDemand<T> {
     pub(crate) fn lock(&self) -> Locked<'_, T> {
         // Only the part's own methods run under the lock, never user code: a panic cannot
         // leave it half-written.
-        let mut guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        guard.get_or_insert_with(Box::default);
+        let mut guard = self.part.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            *guard = Some(Box::default());
+            self.made.store(true, Ordering::Release);
+        }
         Locked(guard)
     }
 
     /// What `read` says of the part, without making it (`None` when there is none).
     pub(crate) fn peek<R>(&self, read: impl FnOnce(&T) -> R) -> Option<R> {
-        let guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if !self.made.load(Ordering::Acquire) {
+            return None;
+        }
+        let guard = self.part.lock().unwrap_or_else(|p| p.into_inner());
         guard.as_deref().map(read)
+    }
+
+    /// Whether the part is there: a part never made has nothing staged or to commit, and
+    /// the end of a turn need not lock it to learn so.
+    pub(crate) fn is_made(&self) -> bool {
+        self.made.load(Ordering::Acquire)
     }
 
     /// Lets the part go if it holds nothing.
     pub(crate) fn shed(&self) {
-        let mut guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = self.part.lock().unwrap_or_else(|p| p.into_inner());
         if guard.as_deref().is_some_and(T::is_vacant) {
             *guard = None;
+            self.made.store(false, Ordering::Release);
         }
     }
 }
@@ -86,7 +108,16 @@ mod tests {
         assert_eq!(part.lock().bytes, [7], "a part holding something is kept");
         part.lock().bytes.clear();
         part.shed();
-        assert!(part.0.lock().unwrap().is_none(), "a vacant part is let go");
+        assert!(
+            part.part.lock().unwrap().is_none(),
+            "a vacant part is let go"
+        );
+        assert!(!part.is_made());
+        assert_eq!(
+            part.peek(|part| part.bytes.len()),
+            None,
+            "and not made by a look"
+        );
         assert!(part.lock().bytes.is_empty(), "and made again on use");
     }
 }

@@ -159,6 +159,9 @@ impl<A: Actor> TurnQueue<A> {
 
     /// Adds this turn's queue writes to the turn's storage write.
     pub(crate) fn stage(&self, write: &mut ActorWrite) {
+        if !self.state.is_made() {
+            return;
+        }
         let state = self.lock();
         write
             .kv_delete
@@ -168,6 +171,9 @@ impl<A: Actor> TurnQueue<A> {
     /// The turn's write is committed: taken messages are gone. Returns how each ended, for
     /// their senders to hear once the write is durable.
     pub(crate) fn committed(&self) -> Vec<(u64, Completion)> {
+        if !self.state.is_made() {
+            return Vec::new();
+        }
         let mut state = self.lock();
         let taken = std::mem::take(&mut state.taken);
         let mut replies = std::mem::take(&mut state.replies);
@@ -183,6 +189,9 @@ impl<A: Actor> TurnQueue<A> {
 
     /// The turn failed: what it took is back in the queue, its completions are forgotten.
     pub(crate) fn abort(&self) {
+        if !self.state.is_made() {
+            return;
+        }
         let mut state = self.lock();
         for message in std::mem::take(&mut state.taken) {
             state.ready.insert(message.seq, message);

@@ -108,6 +108,9 @@ impl TurnReplay {
 
     /// Adds the turn's record to its storage write.
     pub(crate) fn stage(&self, write: &mut ActorWrite) {
+        if !self.state.is_made() {
+            return;
+        }
         let state = self.lock();
         if let Some((id, row)) = &state.staged {
             write.kv_put.push((row_key(id), row.clone()));
@@ -119,6 +122,9 @@ impl TurnReplay {
 
     /// The turn committed: its record holds.
     pub(crate) fn committed(&self) {
+        if !self.state.is_made() {
+            return;
+        }
         let mut state = self.lock();
         let evicted = std::mem::take(&mut state.evicted);
         if let Some((id, _)) = state.staged.take() {
@@ -132,6 +138,9 @@ impl TurnReplay {
 
     /// The turn failed: nothing of it was applied.
     pub(crate) fn abort(&self) {
+        if !self.state.is_made() {
+            return;
+        }
         let mut state = self.lock();
         state.staged = None;
         state.evicted.clear();

@@ -97,6 +97,9 @@ impl<A: Actor> TurnSchedule<A> {
 
     /// Adds this turn's schedule writes to the turn's storage write.
     pub(crate) fn stage(&self, write: &mut ActorWrite) {
+        if !self.state.is_made() {
+            return;
+        }
         let state = self.lock();
         for entry in &state.added {
             if state.removed.contains(&entry.id) {
@@ -113,6 +116,9 @@ impl<A: Actor> TurnSchedule<A> {
 
     /// The turn's write is durable: its additions and cancellations take hold.
     pub(crate) fn committed(&self) {
+        if !self.state.is_made() {
+            return;
+        }
         let mut state = self.lock();
         let added = std::mem::take(&mut state.added);
         let removed = std::mem::take(&mut state.removed);
@@ -126,6 +132,9 @@ impl<A: Actor> TurnSchedule<A> {
 
     /// The turn failed: nothing it scheduled or cancelled happened.
     pub(crate) fn abort(&self) {
+        if !self.state.is_made() {
+            return;
+        }
         let mut state = self.lock();
         state.added.clear();
         state.removed.clear();

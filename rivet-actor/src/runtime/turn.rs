@@ -127,6 +127,11 @@ impl<A: Actor> Outbox<A> {
         calls.kicks.clear();
     }
 
+    /// Whether the committed turn asked to close connections.
+    pub(crate) fn has_kicks(&self) -> bool {
+        !self.calls_lock().kicks.is_empty()
+    }
+
     /// The connections the committed turn closes (asked once).
     pub(crate) fn take_kicks(&self) -> Vec<(ConnId, String)> {
         std::mem::take(&mut self.calls_lock().kicks)

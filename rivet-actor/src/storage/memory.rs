@@ -45,8 +45,9 @@ struct Inner {
     actors: BTreeMap<String, ActorRecord>,
     /// `(name, key)` -> id.
     by_key: HashMap<(String, Vec<String>), String>,
-    state: HashMap<String, Vec<u8>>,
-    kv: HashMap<String, BTreeMap<Vec<u8>, Vec<u8>>>,
+    /// By actor id (ids are ours, not a client's: a fast hasher, as a commit looks one up).
+    state: HashMap<String, Vec<u8>, foldhash::fast::RandomState>,
+    kv: HashMap<String, BTreeMap<Vec<u8>, Vec<u8>>, foldhash::fast::RandomState>,
     stats: StorageStats,
 }
 
@@ -67,6 +68,57 @@ impl MemoryStorage {
         self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Applies one actor's writes (there is nothing to wait for in memory).
+    fn apply(&self, id: &str, write: ActorWrite) -> StorageResult<()> {
+        let mut guard = self.lock();
+        let inner = &mut *guard;
+        let Some(record) = inner.actors.get_mut(id) else {
+            return Err(StorageError::ActorNotFound { id: id.to_owned() });
+        };
+        if write.mark_created {
+            record.created = true;
+        }
+        let touches_kv = write.row_ops() > 0;
+        // Overwrite in place where a row exists: no key allocation on the hot path.
+        if let Some(state) = write.state {
+            match inner.state.get_mut(id) {
+                Some(slot) => *slot = state,
+                None => {
+                    inner.state.insert(id.to_owned(), state);
+                }
+            }
+        }
+        if touches_kv {
+            let rows = inner.kv.entry(id.to_owned()).or_default();
+            for prefix in &write.kv_delete_prefix {
+                let doomed: Vec<Vec<u8>> =
+                    prefix_range(rows, prefix).map(|(k, _)| k.clone()).collect();
+                for key in doomed {
+                    rows.remove(&key);
+                }
+            }
+            for (start, end) in &write.kv_delete_range {
+                let doomed: Vec<Vec<u8>> = rows
+                    .range::<[u8], _>((Bound::Included(&start[..]), Bound::Excluded(&end[..])))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                for key in doomed {
+                    rows.remove(&key);
+                }
+            }
+            for key in &write.kv_delete {
+                rows.remove(key);
+            }
+            rows.extend(write.kv_put);
+            if rows.is_empty() {
+                inner.kv.remove(id);
+            }
+        }
+        inner.stats.commits += 1;
+        inner.stats.transactions += 1;
+        Ok(())
     }
 }
 
@@ -142,53 +194,11 @@ impl Storage for MemoryStorage {
     }
 
     fn commit<'a>(&'a self, id: &'a str, write: ActorWrite) -> BoxFuture<'a, StorageResult<()>> {
-        let mut guard = self.lock();
-        let inner = &mut *guard;
-        let Some(record) = inner.actors.get_mut(id) else {
-            return ready(Err(StorageError::ActorNotFound { id: id.to_owned() }));
-        };
-        if write.mark_created {
-            record.created = true;
-        }
-        let touches_kv = write.row_ops() > 0;
-        // Overwrite in place where a row exists: no key allocation on the hot path.
-        if let Some(state) = write.state {
-            match inner.state.get_mut(id) {
-                Some(slot) => *slot = state,
-                None => {
-                    inner.state.insert(id.to_owned(), state);
-                }
-            }
-        }
-        if touches_kv {
-            let rows = inner.kv.entry(id.to_owned()).or_default();
-            for prefix in &write.kv_delete_prefix {
-                let doomed: Vec<Vec<u8>> =
-                    prefix_range(rows, prefix).map(|(k, _)| k.clone()).collect();
-                for key in doomed {
-                    rows.remove(&key);
-                }
-            }
-            for (start, end) in &write.kv_delete_range {
-                let doomed: Vec<Vec<u8>> = rows
-                    .range::<[u8], _>((Bound::Included(&start[..]), Bound::Excluded(&end[..])))
-                    .map(|(k, _)| k.clone())
-                    .collect();
-                for key in doomed {
-                    rows.remove(&key);
-                }
-            }
-            for key in &write.kv_delete {
-                rows.remove(key);
-            }
-            rows.extend(write.kv_put);
-            if rows.is_empty() {
-                inner.kv.remove(id);
-            }
-        }
-        inner.stats.commits += 1;
-        inner.stats.transactions += 1;
-        ready(Ok(()))
+        ready(self.apply(id, write))
+    }
+
+    fn commit_now(&self, id: &str, write: &mut ActorWrite) -> Option<StorageResult<()>> {
+        Some(self.apply(id, std::mem::take(write)))
     }
 
     fn kv_get<'a>(

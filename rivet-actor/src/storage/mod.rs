@@ -314,6 +314,22 @@ pub trait Storage: Send + Sync + 'static {
     /// future is dropped.
     fn commit<'a>(&'a self, id: &'a str, write: ActorWrite) -> BoxFuture<'a, StorageResult<()>>;
 
+    /// Applies one actor's writes here and now when the backend has nothing to wait for
+    /// (memory): takes `write` and gives the outcome, as [`commit`](Self::commit) would
+    /// resolve. `None` leaves `write` untouched when the backend must wait (a disk, the
+    /// network); the caller then commits through `commit`. Default: never at once.
+    ///
+    /// ```
+    /// use rivet_actor::storage::{ActorWrite, MemoryStorage, Storage};
+    ///
+    /// let storage = MemoryStorage::new();
+    /// // No such actor: the outcome is the error `commit` would give.
+    /// assert!(matches!(storage.commit_now("nobody", &mut ActorWrite::default()), Some(Err(_))));
+    /// ```
+    fn commit_now(&self, _id: &str, _write: &mut ActorWrite) -> Option<StorageResult<()>> {
+        None
+    }
+
     /// Reads one key/value row of the actor.
     fn kv_get<'a>(
         &'a self,

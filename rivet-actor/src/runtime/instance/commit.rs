@@ -41,7 +41,13 @@ impl<A: Actor> Instance<A> {
                 let (mut write, adopt) = split(change);
                 self.env.outbox.stage(&mut write);
                 if !write.is_empty() {
-                    if let Err(err) = self.gate.submit(write).await {
+                    // Committed here when it can be (memory, nothing in flight); the wait
+                    // for a committer is boxed, so a turn's future does not carry it.
+                    let submitted = match self.gate.commit_now(&mut write) {
+                        Some(submitted) => submitted,
+                        None => Box::pin(self.gate.submit(write)).await,
+                    };
+                    if let Err(err) = submitted {
                         // An earlier write was lost: the instance reloads after this turn.
                         self.reload = true;
                         if changed {
@@ -58,8 +64,8 @@ impl<A: Actor> Instance<A> {
                 let completions = self.env.outbox.committed();
                 self.complete_when_durable(completions);
                 self.deliver();
-                if changed {
-                    self.notice_state_change().await;
+                if changed && A::HAS_ON_STATE_CHANGE {
+                    Box::pin(self.notice_state_change()).await;
                 }
                 Ok(value)
             }

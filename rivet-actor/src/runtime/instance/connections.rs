@@ -16,6 +16,10 @@ use crate::runtime::command::{CallAndReply, Command, Connect};
 use crate::runtime::instance::{Instance, mask};
 use crate::value::Value;
 
+/// An instance's connections by id, looked up on every call: hashed with a fast seeded
+/// hasher (SipHash was a few hundred instructions of each in-process call).
+pub(crate) type ConnMap<A> = HashMap<ConnId, ConnSlot<A>, foldhash::fast::RandomState>;
+
 /// A live connection's slot inside an instance.
 pub(crate) struct ConnSlot<A: Actor> {
     pub(crate) conn: Conn<A>,
@@ -250,18 +254,12 @@ impl<A: Actor> Instance<A> {
                 Err(ActorError::action_timed_out(action.name(), limit).into())
             }
         };
-        let id = self.env.meta.id.clone();
         let during = action.name();
-        let host = self.host.clone();
-        let count = |result: Result<(), &ActorError>| {
-            host.metrics
-                .action(A::NAME, crate::registry::outcome(result));
-        };
         match reply {
             Reply::Typed(reply) => {
                 let result = self.finish_turn(!action.is_read_only(), result).await;
-                let result = result.map_err(|err| mask::<A>(err, &id, during));
-                count(result.as_ref().map(drop));
+                let result = result.map_err(|err| mask::<A>(err, &self.env.meta.id, during));
+                self.host.actions.count(result.as_ref().map(drop));
                 self.answer(reply, result);
             }
             Reply::Encoded(reply) => {
@@ -275,8 +273,8 @@ impl<A: Actor> Instance<A> {
                     self.env.outbox.replay.record(&request, answer);
                 }
                 let result = self.finish_turn(!action.is_read_only(), result).await;
-                let result = result.map_err(|err| mask::<A>(err, &id, during));
-                count(result.as_ref().map(drop));
+                let result = result.map_err(|err| mask::<A>(err, &self.env.meta.id, during));
+                self.host.actions.count(result.as_ref().map(drop));
                 self.answer(reply, result);
             }
         }
@@ -391,7 +389,7 @@ impl<A: Actor> Instance<A> {
     }
 }
 
-impl<A: Actor> ConnTable<A> for HashMap<ConnId, ConnSlot<A>> {
+impl<A: Actor> ConnTable<A> for ConnMap<A> {
     fn get(&self, id: &str) -> Option<&Conn<A>> {
         HashMap::get(self, id).map(|slot| &slot.conn)
     }

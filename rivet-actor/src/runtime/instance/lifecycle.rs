@@ -1,7 +1,6 @@
 //! An instance's life: wake (create or load, migrate, `on_create`, `on_wake`), recovery
 //! after a panicked turn, sleep and destroy.
 
-use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
@@ -16,7 +15,7 @@ use crate::runtime::chunks;
 use crate::runtime::command::Mail;
 use crate::runtime::host::Host;
 use crate::runtime::instance::state_change::Chunked;
-use crate::runtime::instance::{Instance, mask, refuse_all};
+use crate::runtime::instance::{ConnMap, Instance, mask, refuse_all};
 use crate::runtime::lookup::ActorId;
 use crate::runtime::turn::{Outbox, TurnEnv};
 use crate::storage::{ActorRecord, StorageError};
@@ -155,7 +154,7 @@ impl<A: Actor> Instance<A> {
             host,
             state,
             env: TurnEnv { meta, vars, outbox },
-            conns: HashMap::new(),
+            conns: ConnMap::default(),
             saved: Vec::new(),
             chunks: None,
             scratch: Vec::new(),

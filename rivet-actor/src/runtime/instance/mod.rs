@@ -21,13 +21,14 @@ mod connections;
 mod lifecycle;
 pub(crate) mod state_change;
 
-use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::Poll;
 
 use futures_util::FutureExt;
 use tokio::sync::mpsc;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 use tracing::Instrument;
 
 use crate::actor::Actor;
@@ -38,7 +39,7 @@ use crate::runtime::host::Host;
 use crate::runtime::lookup::ActorId;
 use crate::runtime::turn::TurnEnv;
 
-pub(crate) use connections::ConnSlot;
+pub(crate) use connections::ConnMap;
 
 /// The task of instance `id`: wake, take turns until idle or unrecoverable, then leave.
 pub(crate) async fn run<A: Actor>(host: Arc<Host<A>>, id: ActorId, rx: mpsc::Receiver<Mail<A>>) {
@@ -87,12 +88,11 @@ pub(crate) async fn serve<A: Actor>(
     // instance given a task again does not park before its command is taken.
     let mut may_park = true;
     let mut park_from = Instant::now();
-    // The deadline of a disabled timer branch (`select!` builds every branch's future).
-    let never = far_future();
-    // One timer for parking and the idle timeout, moved after each command rather than
-    // made anew: tokio moves a deadline later with a store, not a timer-wheel insert and
-    // removal per turn.
-    let mut quiet_timer = Box::pin(tokio::time::sleep_until(never));
+    // One timer for parking and the idle timeout, one for the next due schedule (made when
+    // first needed), each moved when its deadline changes rather than made anew per turn:
+    // tokio moves a deadline with a store, not a timer-wheel insert and removal.
+    let mut quiet_timer = Box::pin(tokio::time::sleep_until(far_future()));
+    let mut due_timer: Option<Pin<Box<Sleep>>> = None;
     loop {
         // Wait for a command, the next due schedule, or (without connections) the moment
         // to park or the idle timeout, whichever comes first.
@@ -107,27 +107,57 @@ pub(crate) async fn serve<A: Actor>(
         {
             quiet_timer.as_mut().reset(at);
         }
+        if let Some(at) = due {
+            let timer = due_timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
+            if timer.deadline() != at {
+                timer.as_mut().reset(at);
+            }
+        }
         // No new command while the gate holds as many answers as it may.
-        Box::pin(inst.gate.room()).await;
-        let next = tokio::select! {
-            // A lost write first: a command that arrives after the loss must reach a fresh
-            // instance, not fail with the loss.
-            biased;
-            () = inst.gate.lost() => {
+        if !inst.gate.has_room() {
+            Box::pin(inst.gate.room()).await;
+        }
+        // In this order: a lost write first (a command that arrives after the loss must
+        // reach a fresh instance, not fail with the loss), then due schedules (a busy
+        // mailbox cannot starve them), then commands, then the quiet timer.
+        let next = std::future::poll_fn(|cx| {
+            if inst.gate.poll_lost(cx).is_ready() {
+                return Poll::Ready(Wakeup::Lost);
+            }
+            if let (Some(_), Some(timer)) = (due, due_timer.as_mut())
+                && timer.as_mut().poll(cx).is_ready()
+            {
+                return Poll::Ready(Wakeup::Due);
+            }
+            if let Poll::Ready(mail) = rx.poll_recv(cx) {
+                return Poll::Ready(Wakeup::Mail(mail));
+            }
+            if quiet.is_some() && quiet_timer.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Wakeup::Quiet);
+            }
+            Poll::Pending
+        })
+        .await;
+        let next = match next {
+            Wakeup::Lost => {
                 // A write in the background was lost; its outputs have failed.
                 inst.reload = true;
                 return Box::pin(inst.restart(rx)).await;
             }
-            () = tokio::time::sleep_until(due.unwrap_or(never)), if due.is_some() => {
-                let fired = AssertUnwindSafe(Box::pin(inst.fire_due())).catch_unwind().await;
+            Wakeup::Due => {
+                let fired = AssertUnwindSafe(Box::pin(inst.fire_due()))
+                    .catch_unwind()
+                    .await;
                 if fired.is_err() && !Box::pin(inst.recover_from_panic(&id)).await {
                     Box::pin(inst.gate.settle()).await;
                     return Box::pin(refuse_all(&host, &id, rx, ActorError::internal())).await;
                 }
-                if inst.reload || inst.gate.failed().is_some() {
+                if inst.reload || inst.gate.is_lost() {
                     return Box::pin(inst.restart(rx)).await;
                 }
-                Box::pin(inst.kick_asked()).await;
+                if inst.env.outbox.has_kicks() {
+                    Box::pin(inst.kick_asked()).await;
+                }
                 if let Some(exit) = inst.env.outbox.take_exit() {
                     return Box::pin(inst.exit(exit, rx)).await;
                 }
@@ -135,15 +165,22 @@ pub(crate) async fn serve<A: Actor>(
                 (quiet_since, park_from, may_park) = (now, now, true);
                 continue;
             }
-            // After due schedules, so a busy mailbox cannot starve them.
-            next = rx.recv() => next,
-            () = &mut quiet_timer, if quiet.is_some() => {
+            Wakeup::Mail(next) => next,
+            Wakeup::Quiet => {
                 let now = Instant::now();
-                let idle_at = host.config.idle_timeout.and_then(|idle| quiet_since.checked_add(idle));
+                let idle_at = host
+                    .config
+                    .idle_timeout
+                    .and_then(|idle| quiet_since.checked_add(idle));
                 if idle_at.is_some_and(|at| now >= at) {
                     // Background work (`wait_until`) keeps the actor awake: idle again only
                     // a full timeout after it.
-                    if inst.env.outbox.life_if_made().is_some_and(|life| life.busy()) {
+                    if inst
+                        .env
+                        .outbox
+                        .life_if_made()
+                        .is_some_and(|life| life.busy())
+                    {
                         quiet_since = now;
                         continue;
                     }
@@ -196,32 +233,53 @@ pub(crate) async fn serve<A: Actor>(
             }
         };
         // Every turn's logs carry the actor and the connection it runs for.
-        let span = tracing::info_span!(
+        // Only when a subscriber is set: without one, tracing turns a span's fields into a
+        // `log` record at every turn even when no logger wants it.
+        let span = match tracing::dispatcher::has_been_set() {
+            false => tracing::Span::none(),
+            true => tracing::info_span!(
             "turn",
             actor = A::NAME,
             key = ?inst.env.meta.key,
             actor_id = %inst.env.meta.id,
             conn = cmd.conn_id().map(ConnId::as_str),
-        );
-        let turn = AssertUnwindSafe(Box::pin(inst.handle(*cmd)))
-            .catch_unwind()
-            .instrument(span)
-            .await;
+            ),
+        };
+        let turn = AssertUnwindSafe(Box::pin(inst.handle(*cmd))).catch_unwind();
+        // Entering a span that no subscriber wants still costs at every poll.
+        let turn = match span.is_disabled() {
+            true => turn.await,
+            false => turn.instrument(span).await,
+        };
         if turn.is_err() && !Box::pin(inst.recover_from_panic(&id)).await {
             // Nothing this instance handed to storage may land after a fresh one woke.
             Box::pin(inst.gate.settle()).await;
             return Box::pin(refuse_all(&host, &id, rx, ActorError::internal())).await;
         }
-        if inst.reload || inst.gate.failed().is_some() {
+        if inst.reload || inst.gate.is_lost() {
             // A write was lost or its outcome is unknown: what is in memory may not be what
             // is stored.
             return Box::pin(inst.restart(rx)).await;
         }
-        Box::pin(inst.kick_asked()).await;
+        if inst.env.outbox.has_kicks() {
+            Box::pin(inst.kick_asked()).await;
+        }
         if let Some(exit) = inst.env.outbox.take_exit() {
             return Box::pin(inst.exit(exit, rx)).await;
         }
     }
+}
+
+/// What woke the task loop.
+enum Wakeup<A: Actor> {
+    /// A write in the background was lost.
+    Lost,
+    /// A schedule is due.
+    Due,
+    /// A command, or `None` when every sender is gone.
+    Mail(Option<Mail<A>>),
+    /// Time to park or to sleep.
+    Quiet,
 }
 
 /// An actor whose creation never completed (`create_state`, `create_vars` or `on_create`
@@ -264,7 +322,7 @@ fn quiet_check(
     }
 }
 
-/// A deadline that never comes (for a disabled `select!` branch).
+/// A deadline that never comes (for a timer not yet needed).
 fn far_future() -> tokio::time::Instant {
     tokio::time::Instant::now() + std::time::Duration::from_secs(86_400 * 365)
 }
@@ -290,7 +348,7 @@ pub(crate) struct Instance<A: Actor> {
     pub(crate) state: A,
     /// Who the actor is, its vars and the turn's staged effects.
     pub(crate) env: TurnEnv<A>,
-    pub(crate) conns: HashMap<ConnId, ConnSlot<A>>,
+    pub(crate) conns: ConnMap<A>,
     /// The state's encoding after the last turn that ended well (committed to the gate;
     /// durable once the gate has written it).
     pub(crate) saved: Vec<u8>,
@@ -323,33 +381,37 @@ impl<A: Actor> Instance<A> {
         ActorId(self.env.meta.id.clone())
     }
 
+    /// One turn. Only a call's future is kept inline; every other kind of turn is boxed,
+    /// so the future made (and moved into its box) for each call stays the size of a call.
     async fn handle(&mut self, cmd: Command<A>) {
         match cmd {
-            Command::Connect { connect, reply } => {
-                let result = self.connect(connect).await;
-                self.answer(reply, result);
-            }
             Command::Call {
                 conn_id,
                 invocation,
             } => self.call(&conn_id, invocation).await,
+            Command::Connect { connect, reply } => {
+                let result = Box::pin(self.connect(connect)).await;
+                self.answer(reply, result);
+            }
             Command::Stateless {
                 connect,
                 invocation,
-            } => self.stateless(connect, invocation).await,
-            Command::Internal { invocation } => self.dispatch(None, invocation).await,
+            } => Box::pin(self.stateless(connect, invocation)).await,
+            Command::Internal { invocation } => Box::pin(self.dispatch(None, invocation)).await,
             Command::Subscribe {
                 conn_id,
                 event,
                 subscribe,
                 reply,
             } => {
-                let result = self.subscribe(&conn_id, event, subscribe).await;
+                let result = Box::pin(self.subscribe(&conn_id, event, subscribe)).await;
                 self.answer(reply, result);
             }
-            Command::Disconnect { conn_id, reason } => self.disconnect(&conn_id, reason).await,
-            Command::Queue(cmd) => self.handle_queue(cmd).await,
-            Command::Raw(cmd) => self.handle_raw(cmd).await,
+            Command::Disconnect { conn_id, reason } => {
+                Box::pin(self.disconnect(&conn_id, reason)).await
+            }
+            Command::Queue(cmd) => Box::pin(self.handle_queue(cmd)).await,
+            Command::Raw(cmd) => Box::pin(self.handle_raw(cmd)).await,
             Command::Destroy { reply, .. } => {
                 // Handled by the task loop before a turn starts.
                 let _ = reply.send(Err(ActorError::internal()));
@@ -446,10 +508,19 @@ mod idle_size {
         let serve = output_size(&|(inst, rx)| {
             serve::<Probe>(host.clone(), ActorId("x".into()), inst, rx, Instant::now())
         });
-        eprintln!("task future {task} bytes (loop {serve}), instance {instance} bytes");
+        // A call's turn: made and moved into its box for every call.
+        async fn turn(mut inst: Box<Instance<Probe>>, cmd: Command<Probe>) {
+            inst.handle(cmd).await
+        }
+        let turn = output_size(&|(inst, cmd)| turn(inst, cmd));
+        eprintln!(
+            "task future {task} bytes (loop {serve}), instance {instance} bytes, turn {turn} bytes"
+        );
         assert!(task <= 512, "the task future is {task} bytes");
         assert!(serve <= 640, "the loop's future is {serve} bytes");
         assert!(instance <= 512, "the instance is {instance} bytes");
+        // Moved into its box once per call: every byte of it is copied (1,872 unoptimized).
+        assert!(turn <= 2048, "a call's turn is {turn} bytes");
         assert_eq!(std::mem::size_of::<Mail<Probe>>(), 8);
         assert!(std::mem::size_of::<crate::runtime::Outbound>() <= 40);
     }
