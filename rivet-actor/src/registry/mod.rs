@@ -193,6 +193,30 @@ impl Registry {
         self.resolve(Lookup::Id(id.clone())).await
     }
 
+    /// Shuts the actors down: no actor wakes any more (a call to one that is not awake fails
+    /// with `actor.stopped`), and every awake actor, running or parked, stops the way it
+    /// goes to sleep: its turn ends, its writes settle, its connections close with
+    /// `actor.stopped`, and its `on_sleep` runs. Returns once they have all left. What they
+    /// stored is kept: a registry built again on the same storage wakes them from it. Stop
+    /// serving first ([`Server::shutdown`](crate::server::Server::shutdown)), so no request
+    /// arrives meanwhile.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let registry = Registry::builder().in_memory().register::<Counter>().build();
+    /// let counter = registry.get_or_create::<Counter>(["mine"]).await.unwrap();
+    /// counter.increment(1).await.unwrap();
+    /// registry.shutdown().await;
+    /// assert!(counter.increment(1).await.is_err()); // actor.stopped
+    /// # });
+    /// ```
+    pub async fn shutdown(&self) {
+        futures_util::future::join_all(self.actor_types().map(|actor| actor.shutdown())).await;
+    }
+
     /// Where engine mode puts its calls to actors on other hosts (`c.client()`).
     #[cfg_attr(not(feature = "engine"), allow(dead_code))]
     pub(crate) fn remote_slot(&self) -> &crate::runtime::peer::RemoteSlot {

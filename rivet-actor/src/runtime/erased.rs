@@ -68,6 +68,8 @@ pub trait ErasedActor: Send + Sync + 'static {
     /// Puts the actor to sleep now if it is awake (`on_sleep`, connections closed);
     /// answers once it has left.
     fn stop<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, ()>;
+    /// Starts no new instance and stops every awake one (`Registry::shutdown`).
+    fn shutdown(&self) -> BoxFuture<'_, ()>;
     /// Destroys the actor if it is awake here (connections closed with `actor.destroyed`);
     /// an actor asleep here is not woken for it.
     fn destroy_if_awake<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, ()>;
@@ -242,18 +244,11 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
     }
 
     fn stop<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, ()> {
-        Box::pin(async move {
-            self.0.signal_stopping(id);
-            let (reply, rx) = oneshot::channel();
-            if self
-                .0
-                .send_if_live(id, Command::Stop { reply })
-                .await
-                .is_none()
-            {
-                let _ = rx.await;
-            }
-        })
+        Box::pin(self.0.stop(id))
+    }
+
+    fn shutdown(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.0.shutdown())
     }
 
     fn destroy_if_awake<'a>(&'a self, id: &'a ActorId) -> BoxFuture<'a, ()> {

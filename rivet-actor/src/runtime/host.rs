@@ -127,6 +127,8 @@ pub(crate) struct Host<A: Actor> {
     /// instance's mailbox just after it closed is answered with this, rather than started
     /// again and again into the same failure.
     failed_starts: Mutex<HashMap<ActorId, (ActorError, std::time::Instant)>>,
+    /// Raised by [`Host::shutdown`]: no new instance starts.
+    pub(super) closed: std::sync::atomic::AtomicBool,
 }
 
 /// How long a start failure answers racing commands (the time a command can be in flight
@@ -195,6 +197,7 @@ impl<A: Actor> Host<A> {
             alarms: Mutex::new(HashMap::new()),
             failed_starts: Mutex::new(HashMap::new()),
             awake_keys: Default::default(),
+            closed: Default::default(),
         })
     }
 

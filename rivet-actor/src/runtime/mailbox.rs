@@ -44,6 +44,11 @@ impl<A: Actor> Host<A> {
             Some(slot @ Slot::Parked(_)) => return (self.unpark(id, slot, first), None),
             _ => {}
         }
+        if self.is_closed() {
+            // Shut down: a closed mailbox, so the sender hears `actor.stopped`.
+            let (closed, _) = mpsc::channel(1);
+            return (closed, first);
+        }
         let (tx, rx) = mpsc::channel(self.config.mailbox);
         preload(&tx, first);
         live.insert(id.clone(), Slot::Running(tx.clone()));

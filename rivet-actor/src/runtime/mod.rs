@@ -27,6 +27,7 @@ pub(crate) mod replay;
 pub(crate) mod run_loop;
 pub(crate) mod schedule;
 pub(crate) mod self_call;
+pub(crate) mod shutdown;
 pub(crate) mod turn;
 
 pub use admission::Admission;
