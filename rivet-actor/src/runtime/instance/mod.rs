@@ -232,17 +232,17 @@ pub(crate) async fn serve<A: Actor>(
                 _ => unreachable!("matched above"),
             }
         };
-        // Every turn's logs carry the actor and the connection it runs for.
-        // Only when a subscriber is set: without one, tracing turns a span's fields into a
-        // `log` record at every turn even when no logger wants it.
+        // Every turn's logs carry the actor and the connection it runs for, once a
+        // subscriber is set: without one, tracing turns a span's fields into a `log` record
+        // at every turn even when no logger wants it.
         let span = match tracing::dispatcher::has_been_set() {
             false => tracing::Span::none(),
             true => tracing::info_span!(
-            "turn",
-            actor = A::NAME,
-            key = ?inst.env.meta.key,
-            actor_id = %inst.env.meta.id,
-            conn = cmd.conn_id().map(ConnId::as_str),
+                "turn",
+                actor = A::NAME,
+                key = ?inst.env.meta.key,
+                actor_id = %inst.env.meta.id,
+                conn = cmd.conn_id().map(ConnId::as_str),
             ),
         };
         let turn = AssertUnwindSafe(Box::pin(inst.handle(*cmd))).catch_unwind();
