@@ -374,11 +374,13 @@ pub trait Actor:
         async { Err(Error::internal("this actor has no #[on_websocket] handler")) }
     }
 
-    /// Whether the actor has a `#[run]` loop.
+    /// Whether the actor has a `#[run]` loop. Set by `#[actor]`: [`Actor::run`] is started
+    /// only when this is `true`.
     const HAS_RUN: bool = false;
 
     /// Whether the actor has an `#[on_state_change]` hook (a turn that changed the state
-    /// runs nothing more when it has none).
+    /// runs nothing more when it has none). Set by `#[actor]`: [`Actor::on_state_change`]
+    /// is called only when this is `true`.
     const HAS_ON_STATE_CHANGE: bool = false;
 
     /// The actor's background loop (`#[run]`): started after every wake, beside the turns,

@@ -130,7 +130,7 @@ async fn over_the_network_the_open_connection_closes_and_a_call_is_refused() {
     let dir = temp_dir("network");
     let (registry, slept) = registry(&dir);
     let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let client = Client::new(server.endpoint());
+    let client = Client::new(server.endpoint()).reconnect_wait(Duration::from_secs(1));
     let keeper = client.get_or_create::<Keeper>(["net"]);
     let conn = keeper.connect().await.unwrap();
     assert_eq!(conn.bump().await.unwrap(), 1);
@@ -139,11 +139,15 @@ async fn over_the_network_the_open_connection_closes_and_a_call_is_refused() {
     assert_eq!(slept.0.load(Ordering::SeqCst), 1);
     assert_eq!(counts(&registry), (0, 0));
     // The socket is closed (the client keeps trying to reconnect, as it does while an
-    // actor moves; a call made meanwhile waits for it) and a stateless call wakes nothing.
+    // actor moves; a call made meanwhile waits for it up to the client's reconnect wait,
+    // then fails unsent, naming why the last try failed), and a stateless call wakes nothing.
     until("the connection drops", || {
         conn.status() != rivet_actor::ConnStatus::Connected
     })
     .await;
+    let err = conn.bump().await.unwrap_err();
+    assert!(err.is_unavailable(), "{err:?}");
+    assert!(err.to_string().contains("stopped"), "{err}");
     assert!(is_stopped(keeper.bump().await));
     assert_eq!(counts(&registry), (0, 0));
     drop(conn);

@@ -14,9 +14,15 @@ pub enum ClientError {
     /// The actor (or the server on its behalf) answered with an error.
     #[error("{0}")]
     Actor(ActorError),
-    /// The request or connection failed before an answer arrived.
+    /// The request or connection failed before an answer arrived, or no answer came in
+    /// time ([`crate::Client::timeout`]): the call may or may not have run.
     #[error("transport error: {0}")]
     Transport(String),
+    /// The server could not be reached (no connection was made, or a connection did not
+    /// come back within [`crate::Client::reconnect_wait`]): the call was not sent, so it is
+    /// safe to retry.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// The answer arrived but could not be decoded into the expected type.
     #[error("could not decode the answer: {0}")]
     Decode(String),
@@ -47,6 +53,25 @@ impl ClientError {
     /// Whether the actor does not exist.
     pub fn is_not_found(&self) -> bool {
         self.actor_error().is_some_and(ActorError::is_not_found)
+    }
+
+    /// Whether the call was not sent because the server could not be reached (safe to
+    /// retry).
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+    /// // A port nothing listens on any more.
+    /// let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    /// let client = Client::new(format!("http://127.0.0.1:{port}"));
+    /// let err = client.get_or_create::<Counter>("a").increment(1).await.unwrap_err();
+    /// assert!(err.is_unavailable());
+    /// # });
+    /// ```
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, ClientError::Unavailable(_))
     }
 
     /// Whether the actor failed internally (the details stay on the server).

@@ -149,6 +149,12 @@ impl Gate {
         if let Some(committed) = self.commit_now(&mut write) {
             return committed;
         }
+        self.submit_queued(write).await
+    }
+
+    /// [`Gate::submit`] for a write that [`Gate::commit_now`] just declined: queued for the
+    /// committer without asking again.
+    pub(crate) async fn submit_queued(&self, write: ActorWrite) -> Result<(), ActorError> {
         let rows = write.row_ops();
         let bytes = write_bytes(&write);
         let user_rows = touches_user_rows(&write);
@@ -240,7 +246,7 @@ impl Gate {
     pub(crate) async fn room(&self) {
         loop {
             let notified = self.inner.changed.notified();
-            if self.inner.lock().held() < MAX_HELD {
+            if self.has_room() {
                 return;
             }
             notified.await;

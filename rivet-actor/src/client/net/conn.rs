@@ -1,32 +1,32 @@
 //! A persistent connection: one WebSocket, actions multiplexed by id, typed event streams,
 //! status changes, and reconnection that re-subscribes every event being listened to.
 //!
-//! One task owns the socket. Calls and subscriptions reach it through a channel that it only
-//! drains while connected, so nothing is sent before `Init` and calls made during a
-//! reconnect go out once it succeeds. A call already sent when the socket drops fails with
-//! a transport error (it may or may not have run).
+//! One task owns the socket (`socket.rs`). Calls and subscriptions reach it through a channel
+//! that it only drains while connected, so nothing is sent before `Init` and calls made
+//! during a reconnect go out once it succeeds. Every wait is bounded: a call that is not sent
+//! within the client's reconnect wait fails unsent (`ClientError::Unavailable`, and it never
+//! goes out later); one sent and not answered within the client's timeout fails with a
+//! transport error, as does one already sent when the socket drops (it may or may not have
+//! run).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, VecDeque};
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
 use serde::de::DeserializeOwned;
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio::time::Instant;
 
 use crate::actor::{Actor, ActorCall, Event, Target as _};
 use crate::client::Invoker;
 use crate::client::events::{EventItem, EventStream};
 use crate::client::net::handle::HandleShared;
-use crate::client::net::{actor_error, transport};
+use crate::client::net::socket::SocketTask;
 use crate::error::ClientError;
-use crate::protocol::names;
-use crate::protocol::{self, Encoding, ToClient, ToServer, Value};
+use crate::protocol::Value;
 
 /// Where a connection is in its life.
 ///
@@ -57,9 +57,14 @@ pub enum ConnStatus {
     Closed,
 }
 
-type Reply = oneshot::Sender<Result<Value, ClientError>>;
+/// A call waiting for its answer.
+pub(super) struct Waiting {
+    pub(super) reply: oneshot::Sender<Result<Value, ClientError>>,
+    /// When it went out on a socket; `None` while it waits for one.
+    pub(super) sent_at: Option<Instant>,
+}
 
-enum Outgoing {
+pub(super) enum Outgoing {
     Call {
         id: u64,
         name: &'static str,
@@ -69,15 +74,83 @@ enum Outgoing {
     Close,
 }
 
-type Streams = Arc<Mutex<HashMap<&'static str, Vec<mpsc::UnboundedSender<EventItem>>>>>;
+pub(super) type Streams = Arc<Mutex<HashMap<&'static str, Vec<mpsc::UnboundedSender<EventItem>>>>>;
 
-struct ConnShared {
+pub(super) struct ConnShared {
     outgoing: mpsc::UnboundedSender<Outgoing>,
-    pending: Mutex<HashMap<u64, Reply>>,
+    pub(super) pending: Mutex<HashMap<u64, Waiting>>,
     streams: Streams,
     next_id: AtomicU64,
     status: watch::Receiver<ConnStatus>,
-    ids: Mutex<Option<(String, String)>>,
+    pub(super) ids: Mutex<Option<(String, String)>>,
+    /// Why the last try to reconnect failed (for the error of a call that waited on it).
+    pub(super) last_failure: Mutex<Option<String>>,
+    /// The client's timeout for an answer, counted from when the call went out.
+    timeout: Duration,
+    /// The client's wait for a connection to come back, counted from when the call was made.
+    reconnect_wait: Duration,
+}
+
+impl ConnShared {
+    /// The answer to call `id`, made at `made`: its own, or an error once a bound passes
+    /// (unsent after the reconnect wait; unanswered after the timeout since it went out).
+    async fn answer(
+        &self,
+        id: u64,
+        mut answer: oneshot::Receiver<Result<Value, ClientError>>,
+        made: Instant,
+    ) -> Result<Value, ClientError> {
+        // The earliest moment either bound can pass; each wake-up moves it to the bound
+        // that applies then.
+        let mut deadline = made + self.reconnect_wait.min(self.timeout);
+        loop {
+            tokio::select! {
+                biased;
+                answer = &mut answer => return answer.map_err(|_| ClientError::Closed)?,
+                () = tokio::time::sleep_until(deadline) => {}
+            }
+            let decided = {
+                let mut pending = lock(&self.pending);
+                match pending.get(&id).map(|waiting| waiting.sent_at) {
+                    // Answered (or failed) just now: the reply is on its way.
+                    None => None,
+                    Some(sent_at) => {
+                        let limit = match sent_at {
+                            None => made + self.reconnect_wait,
+                            Some(at) => at + self.timeout,
+                        };
+                        if Instant::now() < limit {
+                            deadline = limit;
+                            continue;
+                        }
+                        // Removed under the lock the socket task marks a call sent under:
+                        // an unsent call removed here is never sent.
+                        pending.remove(&id);
+                        Some(sent_at)
+                    }
+                }
+            };
+            let Some(sent_at) = decided else {
+                return answer.await.map_err(|_| ClientError::Closed)?;
+            };
+            return Err(match sent_at {
+                None => {
+                    let why = match lock(&self.last_failure).as_deref() {
+                        Some(failure) => format!(" (last try: {failure})"),
+                        None => String::new(),
+                    };
+                    ClientError::Unavailable(format!(
+                        "no connection to the actor within {:?}{why}; the call was not sent",
+                        self.reconnect_wait
+                    ))
+                }
+                Some(_) => ClientError::Transport(format!(
+                    "no answer within {:?} (the call may have run)",
+                    self.timeout
+                )),
+            });
+        }
+    }
 }
 
 impl Drop for ConnShared {
@@ -118,7 +191,12 @@ impl<A: Actor> Invoker<A> for ConnInvoker<A> {
             .map_err(|err| ClientError::Decode(err.to_string()))?;
         let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();
-        lock(&self.shared.pending).insert(id, reply);
+        let made = Instant::now();
+        let waiting = Waiting {
+            reply,
+            sent_at: None,
+        };
+        lock(&self.shared.pending).insert(id, waiting);
         let outgoing = Outgoing::Call {
             id,
             name: call.action().name(),
@@ -128,12 +206,12 @@ impl<A: Actor> Invoker<A> for ConnInvoker<A> {
             lock(&self.shared.pending).remove(&id);
             return Err(ClientError::Closed);
         }
-        let output = answer.await.map_err(|_| ClientError::Closed)??;
+        let output = self.shared.answer(id, answer, made).await?;
         crate::value::from_value(output).map_err(|err| ClientError::Decode(err.to_string()))
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -171,6 +249,9 @@ impl<A: Actor> ActorConn<A> {
             next_id: AtomicU64::new(0),
             status,
             ids: Mutex::new(None),
+            last_failure: Mutex::new(None),
+            timeout: handle.client.inner.timeout,
+            reconnect_wait: handle.client.inner.reconnect_wait,
         });
         let (first, opened) = oneshot::channel();
         let task = SocketTask {
@@ -180,6 +261,7 @@ impl<A: Actor> ActorConn<A> {
             status: status_tx,
             queue,
             first: Some(first),
+            backlog: VecDeque::new(),
         };
         tokio::spawn(task.run());
         opened.await.map_err(|_| ClientError::Closed)??;
@@ -313,285 +395,4 @@ impl<A: Actor> Deref for ActorConn<A> {
     fn deref(&self) -> &Self::Target {
         &self.methods
     }
-}
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// How a socket's life ended.
-enum Ended {
-    /// Closed on purpose: stop.
-    Closed,
-    /// Lost: reconnect.
-    Lost,
-}
-
-struct SocketTask {
-    handle: Arc<HandleShared>,
-    shared: std::sync::Weak<ConnShared>,
-    streams: Streams,
-    status: watch::Sender<ConnStatus>,
-    queue: mpsc::UnboundedReceiver<Outgoing>,
-    first: Option<oneshot::Sender<Result<(), ClientError>>>,
-}
-
-impl SocketTask {
-    async fn run(mut self) {
-        let mut backoff = Duration::from_millis(100);
-        loop {
-            let _ = self.status.send(ConnStatus::Connecting);
-            match self.connect().await {
-                Ok(socket) => {
-                    backoff = Duration::from_millis(100);
-                    // Connected before `connect()` returns, so its caller never sees
-                    // `Connecting` on a connection it was told is open.
-                    let _ = self.status.send(ConnStatus::Connected);
-                    if let Some(first) = self.first.take() {
-                        let _ = first.send(Ok(()));
-                    }
-                    if let Ended::Closed = self.pump(socket).await {
-                        break;
-                    }
-                }
-                Err(err) => {
-                    if let Some(first) = self.first.take() {
-                        let _ = first.send(Err(err));
-                        break;
-                    }
-                    tracing::debug!(%err, "reconnect failed");
-                }
-            }
-            if self.shared.strong_count() == 0 {
-                break;
-            }
-            let _ = self.status.send(ConnStatus::Disconnected);
-            // Wait out the backoff; a call made meanwhile ends it early, a close ends the task.
-            tokio::select! {
-                () = tokio::time::sleep(backoff) => {}
-                next = self.queue.recv() => match next {
-                    None | Some(Outgoing::Close) => return self.finish(),
-                    // Keep it for when the connection is back.
-                    Some(other) => self.requeue(other),
-                }
-            }
-            backoff = (backoff * 2).min(Duration::from_secs(5));
-        }
-        self.finish();
-    }
-
-    fn requeue(&mut self, outgoing: Outgoing) {
-        // The queue's sender lives in ConnShared; re-send through it if it still exists.
-        if let Some(shared) = self.shared.upgrade() {
-            let _ = shared.outgoing.send(outgoing);
-        }
-    }
-
-    fn finish(&mut self) {
-        if let Some(shared) = self.shared.upgrade() {
-            for (_, reply) in lock(&shared.pending).drain() {
-                let _ = reply.send(Err(ClientError::Closed));
-            }
-        }
-        lock(&self.streams).clear();
-        let _ = self.status.send(ConnStatus::Closed);
-    }
-
-    fn encoding(&self) -> Encoding {
-        self.handle.client.inner.encoding
-    }
-
-    /// Opens the socket and waits for `Init`; a refused connection is the actor's error.
-    async fn connect(&mut self) -> Result<Socket, ClientError> {
-        let inner = &self.handle.client.inner;
-        let mut url =
-            self.handle
-                .address
-                .url(inner, self.handle.actor_name, &[names::SEGMENT_CONNECT])?;
-        let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
-        url.set_scheme(scheme)
-            .map_err(|()| ClientError::Transport("cannot make a WebSocket URL".into()))?;
-        let params = self.handle.params.current()?;
-        let protocols = protocol::build_subprotocols(self.encoding(), params.as_deref(), None);
-        let mut request = url.as_str().into_client_request().map_err(transport)?;
-        request.headers_mut().insert(
-            http::header::SEC_WEBSOCKET_PROTOCOL,
-            http::HeaderValue::from_str(&protocols).map_err(transport)?,
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .map_err(transport)?;
-        loop {
-            let Some(frame) = socket.next().await else {
-                return Err(ClientError::Transport(
-                    "the connection closed before Init".into(),
-                ));
-            };
-            let bytes = match frame.map_err(transport)? {
-                Message::Text(text) => text.as_bytes().to_vec(),
-                Message::Binary(bytes) => bytes.to_vec(),
-                Message::Close(frame) => {
-                    let reason = frame.map(|f| f.reason.to_string()).unwrap_or_default();
-                    return Err(ClientError::Transport(format!(
-                        "the connection closed before Init: {reason}"
-                    )));
-                }
-                _ => continue,
-            };
-            match protocol::decode_to_client(self.encoding(), &bytes)
-                .map_err(|err| ClientError::Decode(err.to_string()))?
-            {
-                ToClient::Init {
-                    actor_id,
-                    connection_id,
-                } => {
-                    if let Some(shared) = self.shared.upgrade() {
-                        *lock(&shared.ids) = Some((actor_id, connection_id));
-                    }
-                    break;
-                }
-                ToClient::Error(wire) => {
-                    let _ = socket.close(None).await;
-                    return Err(ClientError::Actor(actor_error(wire)));
-                }
-                // Nothing else may come before Init; ignore it if it does.
-                _ => continue,
-            }
-        }
-        // Re-subscribe everything being listened to.
-        let names: Vec<&'static str> = lock(&self.streams).keys().copied().collect();
-        for name in names {
-            let message = ToServer::SubscriptionRequest {
-                event_name: name.to_owned(),
-                subscribe: true,
-            };
-            send(&mut socket, self.encoding(), &message).await?;
-        }
-        Ok(socket)
-    }
-
-    /// Moves messages both ways until the socket ends.
-    async fn pump(&mut self, mut socket: Socket) -> Ended {
-        let encoding = self.encoding();
-        let mut sent: HashSet<u64> = HashSet::new();
-        let ended = loop {
-            tokio::select! {
-                next = self.queue.recv() => match next {
-                    None | Some(Outgoing::Close) => {
-                        let _ = socket.close(None).await;
-                        // Let the server see the close before we report Closed.
-                        while let Some(Ok(_)) = socket.next().await {}
-                        break Ended::Closed;
-                    }
-                    Some(Outgoing::Subscribe(name)) => {
-                        let message = ToServer::SubscriptionRequest { event_name: name.to_owned(), subscribe: true };
-                        if send(&mut socket, encoding, &message).await.is_err() {
-                            break Ended::Lost;
-                        }
-                    }
-                    Some(Outgoing::Call { id, name, args }) => {
-                        let message = ToServer::ActionRequest { id, name: name.to_owned(), args };
-                        sent.insert(id);
-                        if send(&mut socket, encoding, &message).await.is_err() {
-                            break Ended::Lost;
-                        }
-                    }
-                },
-                frame = socket.next() => {
-                    let bytes = match frame {
-                        Some(Ok(Message::Text(text))) => text.as_bytes().to_vec(),
-                        Some(Ok(Message::Binary(bytes))) => bytes.to_vec(),
-                        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break Ended::Lost,
-                        Some(Ok(_)) => continue,
-                    };
-                    match protocol::decode_to_client(encoding, &bytes) {
-                        Ok(message) => self.route(message, &mut sent),
-                        Err(err) => tracing::warn!(%err, "undecodable message from the server"),
-                    }
-                }
-            }
-        };
-        // Calls sent on this socket have no answer coming.
-        if let Some(shared) = self.shared.upgrade() {
-            let mut pending = lock(&shared.pending);
-            for id in sent {
-                if let Some(reply) = pending.remove(&id) {
-                    let _ = reply.send(Err(ClientError::Transport(
-                        "the connection was lost".into(),
-                    )));
-                }
-            }
-        }
-        ended
-    }
-
-    fn route(&mut self, message: ToClient, sent: &mut HashSet<u64>) {
-        let Some(shared) = self.shared.upgrade() else {
-            return;
-        };
-        match message {
-            ToClient::ActionResponse { id, output } => {
-                sent.remove(&id);
-                if let Some(reply) = lock(&shared.pending).remove(&id) {
-                    let _ = reply.send(Ok(output));
-                }
-            }
-            ToClient::Error(wire) => match wire.action_id {
-                Some(id) => {
-                    sent.remove(&id);
-                    if let Some(reply) = lock(&shared.pending).remove(&id) {
-                        let _ = reply.send(Err(ClientError::Actor(actor_error(wire))));
-                    }
-                }
-                None => {
-                    let err = actor_error(wire);
-                    // A refused subscription names its event; deliver the refusal there.
-                    let event = err
-                        .metadata
-                        .as_ref()
-                        .and_then(|m| m.get("eventName"))
-                        .and_then(|e| e.as_str())
-                        .map(str::to_owned);
-                    let mut streams = lock(&self.streams);
-                    match event.and_then(|name| streams.remove_entry(name.as_str())) {
-                        Some((_, list)) => {
-                            for tx in list {
-                                let _ = tx.send(EventItem::Denied(err.clone()));
-                            }
-                        }
-                        None => {
-                            drop(streams);
-                            // A connection-level error fails the calls in flight, as RivetKit does.
-                            let mut pending = lock(&shared.pending);
-                            for id in sent.drain() {
-                                if let Some(reply) = pending.remove(&id) {
-                                    let _ = reply.send(Err(ClientError::Actor(err.clone())));
-                                }
-                            }
-                        }
-                    }
-                }
-            },
-            ToClient::Event { name, args } => {
-                let payload = Arc::new(args.into_iter().next().unwrap_or(Value::Null));
-                let mut streams = lock(&self.streams);
-                if let Some(list) = streams.get_mut(name.as_str()) {
-                    list.retain(|tx| tx.send(EventItem::Event(payload.clone())).is_ok());
-                }
-            }
-            ToClient::Init { .. } => {}
-        }
-    }
-}
-
-async fn send(
-    socket: &mut Socket,
-    encoding: Encoding,
-    message: &ToServer,
-) -> Result<(), ClientError> {
-    let bytes = protocol::encode_to_server(encoding, message);
-    let frame = match encoding {
-        Encoding::Json => Message::Text(String::from_utf8_lossy(&bytes).into_owned().into()),
-        Encoding::Cbor | Encoding::Bare => Message::Binary(bytes.into()),
-    };
-    socket.send(frame).await.map_err(transport)
 }

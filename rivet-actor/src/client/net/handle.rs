@@ -11,7 +11,7 @@ use crate::actor::{Actor, ActorCall, Target as _};
 use crate::client::Invoker;
 use crate::client::net::address::ActorAddress;
 use crate::client::net::conn::ActorConn;
-use crate::client::net::{Client, error_from_body, transport};
+use crate::client::net::{Client, error_from_body, request_failed, transport};
 use crate::error::ClientError;
 use crate::protocol;
 use crate::protocol::names;
@@ -110,7 +110,11 @@ pub(crate) async fn post_action(
     if let Some(params) = shared.params.current()? {
         request = request.header(names::HEADER_CONN_PARAMS, params);
     }
-    let response = request.send().await.map_err(transport)?;
+    let response = request
+        .timeout(inner.timeout)
+        .send()
+        .await
+        .map_err(request_failed)?;
     let status = response.status();
     let bytes = response.bytes().await.map_err(transport)?;
     if !status.is_success() {

@@ -6,8 +6,10 @@ mod conn;
 mod handle;
 mod queue;
 pub(crate) mod raw;
+mod socket;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::actor::Actor;
 use crate::error::{ActorError, ClientError};
@@ -47,7 +49,18 @@ pub(crate) struct ClientInner {
     pub(crate) headers: http::HeaderMap,
     /// The engine's namespace and pool, when the endpoint is a Rivet Engine's gateway.
     pub(crate) engine: Option<(String, String)>,
+    /// How long a call waits for its answer, and opening a connection may take.
+    pub(crate) timeout: Duration,
+    /// How long a call through a reconnecting connection waits for it to come back.
+    pub(crate) reconnect_wait: Duration,
 }
+
+/// The default [`Client::timeout`]: longer than the server's default action timeout (60 s),
+/// so that a slow action's own `actor.action_timed_out` reaches the caller first.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// The default [`Client::reconnect_wait`].
+pub const DEFAULT_RECONNECT_WAIT: Duration = Duration::from_secs(30);
 
 impl Client {
     /// A client of the server at `endpoint` (e.g. `http://127.0.0.1:6420`), speaking JSON.
@@ -72,6 +85,8 @@ impl Client {
                 encoding: Encoding::Json,
                 headers: http::HeaderMap::new(),
                 engine: None,
+                timeout: DEFAULT_TIMEOUT,
+                reconnect_wait: DEFAULT_RECONNECT_WAIT,
             }),
         }
     }
@@ -83,6 +98,8 @@ impl Client {
             encoding: self.inner.encoding,
             headers: self.inner.headers.clone(),
             engine: self.inner.engine.clone(),
+            timeout: self.inner.timeout,
+            reconnect_wait: self.inner.reconnect_wait,
         };
         change(&mut inner);
         Self {
@@ -153,6 +170,55 @@ impl Client {
                 inner.headers.append(name, value);
             }
         })
+    }
+
+    /// How long a call waits for its answer (default [`DEFAULT_TIMEOUT`], 90 s), counted
+    /// from when it goes out; also how long opening a connection may take. A call that gets
+    /// no answer in time fails with [`ClientError::Transport`]: it may have run. Queue sends
+    /// that wait for completion wait as long as they ask instead.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] struct Clock;
+    /// # #[actor] impl Clock {
+    /// #     #[action] async fn slow(&self) { tokio::time::sleep(std::time::Duration::from_secs(5)).await }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Clock>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// use std::time::Duration;
+    /// let client = Client::new(server.endpoint()).timeout(Duration::from_millis(200));
+    /// let err = client.get_or_create::<Clock>("a").slow().await.unwrap_err();
+    /// assert!(matches!(err, ClientError::Transport(_)));
+    /// # });
+    /// ```
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.rebuild(|inner| inner.timeout = timeout)
+    }
+
+    /// How long a call through an [`ActorConn`] that is reconnecting waits for the
+    /// connection to come back (default [`DEFAULT_RECONNECT_WAIT`], 30 s). After that it
+    /// fails with [`ClientError::Unavailable`] and is never sent, so it is safe to retry;
+    /// the connection goes on reconnecting.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }
+    /// # #[actor] impl Counter { #[action] fn increment(&mut self, by: u64) -> u64 { self.n += by; self.n } }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Counter>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// use std::time::Duration;
+    /// let client = Client::new(server.endpoint()).reconnect_wait(Duration::from_millis(200));
+    /// let conn = client.get_or_create::<Counter>("a").connect().await.unwrap();
+    /// let mut status = conn.status_changes();
+    /// server.shutdown().await.unwrap(); // the server is gone for good
+    /// status.wait_for(|s| *s != rivet_actor::ConnStatus::Connected).await.unwrap();
+    /// assert!(conn.increment(1).await.unwrap_err().is_unavailable());
+    /// # });
+    /// ```
+    pub fn reconnect_wait(self, wait: Duration) -> Self {
+        self.rebuild(|inner| inner.reconnect_wait = wait)
     }
 
     /// The endpoint this client talks to (without a trailing `/`).
@@ -280,9 +346,10 @@ impl Client {
             .http
             .post(format!("{}{}", self.inner.endpoint, names::PATH_ACTORS))
             .json(&body)
+            .timeout(self.inner.timeout)
             .send()
             .await
-            .map_err(transport)?;
+            .map_err(request_failed)?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(transport)?;
         if !status.is_success() {
@@ -356,6 +423,16 @@ pub(crate) async fn call_erased(
 
 pub(crate) fn transport(err: impl std::fmt::Display) -> ClientError {
     ClientError::Transport(err.to_string())
+}
+
+/// A failed HTTP request: [`ClientError::Unavailable`] when no connection was made (nothing
+/// was sent), a transport error otherwise.
+pub(crate) fn request_failed(err: reqwest::Error) -> ClientError {
+    match err.is_connect() {
+        true => ClientError::Unavailable(err.to_string()),
+        false if err.is_timeout() => ClientError::Transport(format!("no answer in time: {err}")),
+        false => transport(err),
+    }
 }
 
 /// The client-side form of a wire error.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::actor::{Actor, Queue, Target as _};
 use crate::client::net::conn::ActorConn;
 use crate::client::net::handle::{ActorHandle, HandleShared};
-use crate::client::net::{error_from_body, transport};
+use crate::client::net::{error_from_body, request_failed, transport};
 use crate::error::ClientError;
 use crate::protocol::names;
 use crate::protocol::{self, QueueSendRequest, QueueSendStatus};
@@ -211,7 +211,7 @@ async fn post_queue<A: Actor, T: Queue<A>>(
     if let Some(params) = shared.params.current()? {
         http = http.header(names::HEADER_CONN_PARAMS, params);
     }
-    let response = http.send().await.map_err(transport)?;
+    let response = http.send().await.map_err(request_failed)?;
     let status = response.status();
     let bytes = response.bytes().await.map_err(transport)?;
     if !status.is_success() {

@@ -5,7 +5,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::actor::Actor;
 use crate::client::net::handle::ActorHandle;
-use crate::client::net::transport;
+use crate::client::net::{request_failed, transport};
 use crate::error::ClientError;
 use crate::protocol;
 use crate::protocol::names;
@@ -59,7 +59,11 @@ impl<A: Actor> ActorHandle<A> {
         if let Some(params) = shared.params.current()? {
             http = http.header(names::HEADER_CONN_PARAMS, params);
         }
-        let response = http.send().await.map_err(transport)?;
+        let response = http
+            .timeout(inner.timeout)
+            .send()
+            .await
+            .map_err(request_failed)?;
         let mut out = http::Response::builder().status(response.status());
         for (name, value) in response.headers() {
             out = out.header(name, value);
@@ -112,9 +116,12 @@ impl<A: Actor> ActorHandle<A> {
             http::header::SEC_WEBSOCKET_PROTOCOL,
             http::HeaderValue::from_str(&protocols).map_err(transport)?,
         );
-        let (socket, _) = tokio_tungstenite::connect_async(request)
+        let opened = tokio::time::timeout(inner.timeout, tokio_tungstenite::connect_async(request))
             .await
-            .map_err(transport)?;
+            .map_err(|_| {
+                ClientError::Unavailable(format!("no connection within {:?}", inner.timeout))
+            })?;
+        let (socket, _) = opened.map_err(transport)?;
         Ok(socket)
     }
 

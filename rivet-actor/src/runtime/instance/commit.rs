@@ -45,7 +45,7 @@ impl<A: Actor> Instance<A> {
                     // for a committer is boxed, so a turn's future does not carry it.
                     let submitted = match self.gate.commit_now(&mut write) {
                         Some(submitted) => submitted,
-                        None => Box::pin(self.gate.submit(write)).await,
+                        None => Box::pin(self.gate.submit_queued(write)).await,
                     };
                     if let Err(err) = submitted {
                         // An earlier write was lost: the instance reloads after this turn.

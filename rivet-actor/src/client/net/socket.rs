@@ -1,0 +1,373 @@
+//! The task that owns a connection's WebSocket: it opens the socket (within the client's
+//! timeout), moves calls, subscriptions and events both ways, and reconnects with backoff
+//! when the socket drops.
+//!
+//! Calls made while the socket is down wait in the task's backlog, in order, and go out once
+//! it is back. A call whose caller stopped waiting (its reconnect wait passed) is dropped
+//! from the backlog and never goes out: the caller was told it was not sent.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::client::net::conn::{ConnShared, ConnStatus, Outgoing, Streams, lock};
+use crate::client::net::handle::HandleShared;
+use crate::client::net::{actor_error, transport};
+use crate::error::ClientError;
+use crate::protocol::names;
+use crate::protocol::{self, Encoding, ToClient, ToServer, Value};
+
+/// The first pause before a reconnect; it doubles after each failed try.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+
+/// The longest pause between two reconnect tries.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// How a socket's life ended.
+enum Ended {
+    /// Closed on purpose: stop.
+    Closed,
+    /// Lost: reconnect.
+    Lost,
+}
+
+pub(super) struct SocketTask {
+    pub(super) handle: Arc<HandleShared>,
+    pub(super) shared: Weak<ConnShared>,
+    pub(super) streams: Streams,
+    pub(super) status: watch::Sender<ConnStatus>,
+    pub(super) queue: mpsc::UnboundedReceiver<Outgoing>,
+    /// Told how the first connect went (`ActorConn::open` waits on it).
+    pub(super) first: Option<oneshot::Sender<Result<(), ClientError>>>,
+    /// Calls taken from the queue while the socket was down, in the order they were made.
+    pub(super) backlog: VecDeque<Outgoing>,
+}
+
+impl SocketTask {
+    pub(super) async fn run(mut self) {
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            let _ = self.status.send(ConnStatus::Connecting);
+            let timeout = self.handle.client.inner.timeout;
+            let opened = match tokio::time::timeout(timeout, self.connect()).await {
+                Ok(opened) => opened,
+                Err(_) => Err(ClientError::Unavailable(format!(
+                    "no connection within {timeout:?}"
+                ))),
+            };
+            match opened {
+                Ok(socket) => {
+                    backoff = FIRST_BACKOFF;
+                    if let Some(shared) = self.shared.upgrade() {
+                        *lock(&shared.last_failure) = None;
+                    }
+                    // Connected before `connect()` returns, so its caller never sees
+                    // `Connecting` on a connection it was told is open.
+                    let _ = self.status.send(ConnStatus::Connected);
+                    if let Some(first) = self.first.take() {
+                        let _ = first.send(Ok(()));
+                    }
+                    if let Ended::Closed = self.pump(socket).await {
+                        break;
+                    }
+                }
+                Err(err) => {
+                    if let Some(first) = self.first.take() {
+                        let _ = first.send(Err(err));
+                        break;
+                    }
+                    tracing::debug!(%err, "reconnect failed");
+                    if let Some(shared) = self.shared.upgrade() {
+                        *lock(&shared.last_failure) = Some(err.to_string());
+                    }
+                }
+            }
+            if self.shared.strong_count() == 0 {
+                break;
+            }
+            let _ = self.status.send(ConnStatus::Disconnected);
+            // Wait out the backoff. Calls made meanwhile wait in the backlog for the next try
+            // rather than cut the pause short: a server that is down would otherwise be
+            // asked again at every call. A close ends the task.
+            let next_try = Instant::now() + backoff;
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep_until(next_try) => break,
+                    next = self.queue.recv() => match next {
+                        None | Some(Outgoing::Close) => return self.finish(),
+                        // Every event listened to is subscribed again on connect.
+                        Some(Outgoing::Subscribe(_)) => {}
+                        Some(call) => self.keep(call),
+                    }
+                }
+            }
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+        self.finish();
+    }
+
+    /// Keeps `call` for when the socket is back, dropping the calls whose callers stopped
+    /// waiting (so the backlog holds no more than the calls still waited on).
+    fn keep(&mut self, call: Outgoing) {
+        if let Some(shared) = self.shared.upgrade() {
+            let pending = lock(&shared.pending);
+            self.backlog.retain(|kept| match kept {
+                Outgoing::Call { id, .. } => pending.contains_key(id),
+                _ => true,
+            });
+        }
+        self.backlog.push_back(call);
+    }
+
+    fn finish(&mut self) {
+        if let Some(shared) = self.shared.upgrade() {
+            for (_, waiting) in lock(&shared.pending).drain() {
+                let _ = waiting.reply.send(Err(ClientError::Closed));
+            }
+        }
+        lock(&self.streams).clear();
+        let _ = self.status.send(ConnStatus::Closed);
+    }
+
+    fn encoding(&self) -> Encoding {
+        self.handle.client.inner.encoding
+    }
+
+    /// Opens the socket and waits for `Init`; a refused connection is the actor's error.
+    async fn connect(&mut self) -> Result<Socket, ClientError> {
+        let inner = &self.handle.client.inner;
+        let mut url =
+            self.handle
+                .address
+                .url(inner, self.handle.actor_name, &[names::SEGMENT_CONNECT])?;
+        let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+        url.set_scheme(scheme)
+            .map_err(|()| ClientError::Transport("cannot make a WebSocket URL".into()))?;
+        let params = self.handle.params.current()?;
+        let protocols = protocol::build_subprotocols(self.encoding(), params.as_deref(), None);
+        let mut request = url.as_str().into_client_request().map_err(transport)?;
+        request.headers_mut().insert(
+            http::header::SEC_WEBSOCKET_PROTOCOL,
+            http::HeaderValue::from_str(&protocols).map_err(transport)?,
+        );
+        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .map_err(transport)?;
+        loop {
+            let Some(frame) = socket.next().await else {
+                return Err(ClientError::Transport(
+                    "the connection closed before Init".into(),
+                ));
+            };
+            let bytes = match frame.map_err(transport)? {
+                Message::Text(text) => text.as_bytes().to_vec(),
+                Message::Binary(bytes) => bytes.to_vec(),
+                Message::Close(frame) => {
+                    let reason = frame.map(|f| f.reason.to_string()).unwrap_or_default();
+                    return Err(ClientError::Transport(format!(
+                        "the connection closed before Init: {reason}"
+                    )));
+                }
+                _ => continue,
+            };
+            match protocol::decode_to_client(self.encoding(), &bytes)
+                .map_err(|err| ClientError::Decode(err.to_string()))?
+            {
+                ToClient::Init {
+                    actor_id,
+                    connection_id,
+                } => {
+                    if let Some(shared) = self.shared.upgrade() {
+                        *lock(&shared.ids) = Some((actor_id, connection_id));
+                    }
+                    break;
+                }
+                ToClient::Error(wire) => {
+                    let _ = socket.close(None).await;
+                    return Err(ClientError::Actor(actor_error(wire)));
+                }
+                // Nothing else may come before Init; ignore it if it does.
+                _ => continue,
+            }
+        }
+        // Re-subscribe everything being listened to.
+        let names: Vec<&'static str> = lock(&self.streams).keys().copied().collect();
+        for name in names {
+            let message = ToServer::SubscriptionRequest {
+                event_name: name.to_owned(),
+                subscribe: true,
+            };
+            send(&mut socket, self.encoding(), &message).await?;
+        }
+        Ok(socket)
+    }
+
+    /// Moves messages both ways until the socket ends: first the backlog, then the queue.
+    async fn pump(&mut self, mut socket: Socket) -> Ended {
+        let mut sent: HashSet<u64> = HashSet::new();
+        let ended = loop {
+            let next = match self.backlog.pop_front() {
+                Some(kept) => Some(kept),
+                None => tokio::select! {
+                    next = self.queue.recv() => next,
+                    frame = socket.next() => {
+                        let bytes = match frame {
+                            Some(Ok(Message::Text(text))) => text.as_bytes().to_vec(),
+                            Some(Ok(Message::Binary(bytes))) => bytes.to_vec(),
+                            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break Ended::Lost,
+                            Some(Ok(_)) => continue,
+                        };
+                        match protocol::decode_to_client(self.encoding(), &bytes) {
+                            Ok(message) => self.route(message, &mut sent),
+                            Err(err) => tracing::warn!(%err, "undecodable message from the server"),
+                        }
+                        continue;
+                    }
+                },
+            };
+            let message = match next {
+                None | Some(Outgoing::Close) => {
+                    let _ = socket.close(None).await;
+                    // Let the server see the close before we report Closed (but do not
+                    // wait for ever on a server that never answers it).
+                    let drained = async { while let Some(Ok(_)) = socket.next().await {} };
+                    let _ = tokio::time::timeout(self.handle.client.inner.timeout, drained).await;
+                    break Ended::Closed;
+                }
+                Some(Outgoing::Subscribe(name)) => ToServer::SubscriptionRequest {
+                    event_name: name.to_owned(),
+                    subscribe: true,
+                },
+                Some(Outgoing::Call { id, name, args }) => {
+                    if !self.mark_sent(id) {
+                        // Its caller stopped waiting before it went out: it never does.
+                        continue;
+                    }
+                    sent.insert(id);
+                    ToServer::ActionRequest {
+                        id,
+                        name: name.to_owned(),
+                        args,
+                    }
+                }
+            };
+            if send(&mut socket, self.encoding(), &message).await.is_err() {
+                break Ended::Lost;
+            }
+        };
+        // Calls sent on this socket have no answer coming.
+        if let Some(shared) = self.shared.upgrade() {
+            let mut pending = lock(&shared.pending);
+            for id in sent {
+                if let Some(waiting) = pending.remove(&id) {
+                    let _ = waiting.reply.send(Err(ClientError::Transport(
+                        "the connection was lost".into(),
+                    )));
+                }
+            }
+        }
+        ended
+    }
+
+    /// Notes that call `id` goes out now; `false` if its caller no longer waits for it.
+    fn mark_sent(&self, id: u64) -> bool {
+        let Some(shared) = self.shared.upgrade() else {
+            return false;
+        };
+        let mut pending = lock(&shared.pending);
+        match pending.get_mut(&id) {
+            Some(waiting) => {
+                waiting.sent_at = Some(Instant::now());
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn route(&mut self, message: ToClient, sent: &mut HashSet<u64>) {
+        let Some(shared) = self.shared.upgrade() else {
+            return;
+        };
+        match message {
+            ToClient::ActionResponse { id, output } => {
+                sent.remove(&id);
+                if let Some(waiting) = lock(&shared.pending).remove(&id) {
+                    let _ = waiting.reply.send(Ok(output));
+                }
+            }
+            ToClient::Error(wire) => match wire.action_id {
+                Some(id) => {
+                    sent.remove(&id);
+                    if let Some(waiting) = lock(&shared.pending).remove(&id) {
+                        let _ = waiting
+                            .reply
+                            .send(Err(ClientError::Actor(actor_error(wire))));
+                    }
+                }
+                None => {
+                    let err = actor_error(wire);
+                    // A refused subscription names its event; deliver the refusal there.
+                    let event = err
+                        .metadata
+                        .as_ref()
+                        .and_then(|m| m.get("eventName"))
+                        .and_then(|e| e.as_str())
+                        .map(str::to_owned);
+                    let mut streams = lock(&self.streams);
+                    match event.and_then(|name| streams.remove_entry(name.as_str())) {
+                        Some((_, list)) => {
+                            for tx in list {
+                                let _ =
+                                    tx.send(crate::client::events::EventItem::Denied(err.clone()));
+                            }
+                        }
+                        None => {
+                            drop(streams);
+                            // A connection-level error fails the calls in flight, as RivetKit does.
+                            let mut pending = lock(&shared.pending);
+                            for id in sent.drain() {
+                                if let Some(waiting) = pending.remove(&id) {
+                                    let _ =
+                                        waiting.reply.send(Err(ClientError::Actor(err.clone())));
+                                }
+                            }
+                        }
+                    }
+                }
+            },
+            ToClient::Event { name, args } => {
+                let payload = Arc::new(args.into_iter().next().unwrap_or(Value::Null));
+                let mut streams = lock(&self.streams);
+                if let Some(list) = streams.get_mut(name.as_str()) {
+                    list.retain(|tx| {
+                        tx.send(crate::client::events::EventItem::Event(payload.clone()))
+                            .is_ok()
+                    });
+                }
+            }
+            ToClient::Init { .. } => {}
+        }
+    }
+}
+
+async fn send(
+    socket: &mut Socket,
+    encoding: Encoding,
+    message: &ToServer,
+) -> Result<(), ClientError> {
+    let bytes = protocol::encode_to_server(encoding, message);
+    let frame = match encoding {
+        Encoding::Json => Message::Text(String::from_utf8_lossy(&bytes).into_owned().into()),
+        Encoding::Cbor | Encoding::Bare => Message::Binary(bytes.into()),
+    };
+    socket.send(frame).await.map_err(transport)
+}

@@ -1,0 +1,208 @@
+//! Every wait of the typed network client is bounded: a call through a connection whose
+//! server is gone fails unsent after the reconnect wait (and never runs later, when the
+//! server is back), an answer that does not come fails after the timeout, and a connection
+//! that reconnects does not hammer a server that is down, however many calls wait.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use rivet_actor::prelude::*;
+use rivet_actor::server::Server;
+use rivet_actor::storage::{MemoryStorage, Storage};
+use rivet_actor::{ConnStatus, Registry};
+
+#[derive(Default, Serialize, Deserialize)]
+pub struct Ledger {
+    entries: Vec<String>,
+}
+
+#[actor]
+impl Ledger {
+    #[action]
+    fn record(&mut self, entry: String) -> usize {
+        self.entries.push(entry);
+        self.entries.len()
+    }
+
+    #[action]
+    fn entries(&self) -> Vec<String> {
+        self.entries.clone()
+    }
+
+    #[action]
+    async fn linger(&self, millis: u64) -> u64 {
+        tokio::time::sleep(Duration::from_millis(millis)).await;
+        millis
+    }
+}
+
+/// A server for `Ledger` on `addr`, over `storage` (shared, so a restart keeps the state).
+async fn serve(storage: &Arc<dyn Storage>, addr: SocketAddr) -> Server {
+    let registry = Registry::builder()
+        .shared_storage(storage.clone())
+        .register::<Ledger>()
+        .build();
+    registry.bind(addr).await.unwrap()
+}
+
+fn any_port() -> SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_call_waiting_for_a_server_that_is_gone_fails_unsent_and_never_runs_later() {
+    let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+    let first = serve(&storage, any_port()).await;
+    let addr = first.local_addr();
+    let client = Client::new(first.endpoint()).reconnect_wait(Duration::from_millis(300));
+    let ledger = client.get_or_create::<Ledger>("books");
+    let conn = ledger.connect().await.unwrap();
+    assert_eq!(conn.record("kept".into()).await.unwrap(), 1);
+
+    first.shutdown().await.unwrap();
+    let mut status = conn.status_changes();
+    status
+        .wait_for(|s| *s != ConnStatus::Connected)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = conn.record("never".into()).await.unwrap_err();
+    assert!(err.is_unavailable(), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "it waited {:?}",
+        started.elapsed()
+    );
+    // A stateless call to a server that is not there is not sent either.
+    assert!(ledger.entries().await.unwrap_err().is_unavailable());
+
+    // The server comes back: the connection reconnects, and the call that was given up on
+    // does not go out with the ones made now.
+    let second = serve(&storage, addr).await;
+    status
+        .wait_for(|s| *s == ConnStatus::Connected)
+        .await
+        .unwrap();
+    assert_eq!(conn.record("after".into()).await.unwrap(), 2);
+    assert_eq!(conn.entries().await.unwrap(), ["kept", "after"]);
+    conn.close().await;
+    second.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn calls_made_during_a_short_outage_go_out_in_order_once_it_is_over() {
+    let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+    let first = serve(&storage, any_port()).await;
+    let addr = first.local_addr();
+    let client = Client::new(first.endpoint());
+    let conn = Arc::new(
+        client
+            .get_or_create::<Ledger>("outage")
+            .connect()
+            .await
+            .unwrap(),
+    );
+    first.shutdown().await.unwrap();
+    let mut status = conn.status_changes();
+    status
+        .wait_for(|s| *s != ConnStatus::Connected)
+        .await
+        .unwrap();
+    // Made one after another while the server is down: each waits in the backlog.
+    let mut waiting = Vec::new();
+    for n in 0..5 {
+        let conn = conn.clone();
+        waiting.push(tokio::spawn(
+            async move { conn.record(format!("{n}")).await },
+        ));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let second = serve(&storage, addr).await;
+    for call in waiting {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(conn.entries().await.unwrap(), ["0", "1", "2", "3", "4"]);
+    second.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_answer_that_does_not_come_in_time_fails_and_the_connection_goes_on() {
+    let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+    let server = serve(&storage, any_port()).await;
+    let client = Client::new(server.endpoint()).timeout(Duration::from_millis(300));
+    // Over HTTP…
+    let err = client
+        .get_or_create::<Ledger>("slow-http")
+        .linger(2_000)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ClientError::Transport(_)), "{err:?}");
+    // …and over a connection, which stays usable: the late answer is dropped when it comes
+    // (the actor's turn lasts a second: the next calls wait until it is over).
+    let conn = client
+        .get_or_create::<Ledger>("slow-conn")
+        .connect()
+        .await
+        .unwrap();
+    let err = conn.linger(1_000).await.unwrap_err();
+    assert!(matches!(err, ClientError::Transport(_)), "{err:?}");
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert_eq!(conn.linger(10).await.unwrap(), 10);
+    assert_eq!(conn.record("still here".into()).await.unwrap(), 1);
+    assert_eq!(conn.status(), ConnStatus::Connected);
+    conn.close().await;
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn reconnecting_with_calls_waiting_backs_off_instead_of_spinning() {
+    let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+    let server = serve(&storage, any_port()).await;
+    let addr = server.local_addr();
+    let client = Client::new(server.endpoint()).reconnect_wait(Duration::from_secs(3));
+    let conn = Arc::new(
+        client
+            .get_or_create::<Ledger>("spin")
+            .connect()
+            .await
+            .unwrap(),
+    );
+    server.shutdown().await.unwrap();
+    let mut status = conn.status_changes();
+    status
+        .wait_for(|s| *s != ConnStatus::Connected)
+        .await
+        .unwrap();
+    // Something on the port that takes every connection and drops it at once: each of the
+    // client's tries is counted.
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let tries = Arc::new(AtomicUsize::new(0));
+    let counter = tokio::spawn({
+        let tries = tries.clone();
+        async move {
+            loop {
+                let Ok((socket, _)) = listener.accept().await else {
+                    return;
+                };
+                tries.fetch_add(1, Ordering::SeqCst);
+                drop(socket);
+            }
+        }
+    });
+    let calls: Vec<_> = (0..20)
+        .map(|n| {
+            let conn = conn.clone();
+            tokio::spawn(async move { conn.record(format!("{n}")).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    // Backoff from 100 ms, doubling: about four tries in 1.5 s, whatever the calls waiting.
+    let seen = tries.load(Ordering::SeqCst);
+    assert!((1..=8).contains(&seen), "{seen} connection tries in 1.5 s");
+    for call in calls {
+        assert!(call.await.unwrap().unwrap_err().is_unavailable());
+    }
+    counter.abort();
+}
