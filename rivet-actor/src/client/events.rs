@@ -1,17 +1,134 @@
-//! Typed event streams of a connection.
+//! Typed event streams of a connection, and the table that routes a connection's events to
+//! them (shared by the network and the in-process client).
+//!
+//! Every stream holds at most [`EVENT_STREAM_CAPACITY`] events its reader has not taken. A
+//! stream that falls further behind loses the newest events, not the connection: the
+//! connection goes on (its calls are answered, its other streams fed), and the reader gets
+//! [`ClientError::Lagged`] with the number lost, where they were lost, then the events that
+//! came after.
 
+use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::mpsc;
 
 use crate::error::{ActorError, ClientError};
 use crate::value::Value;
 
+/// How many events one [`EventStream`] holds before it drops new ones (and reports how many
+/// with [`ClientError::Lagged`]).
+pub const EVENT_STREAM_CAPACITY: usize = 1024;
+
 /// What a connection's event demultiplexer hands a stream.
 pub(crate) enum EventItem {
     Event(Arc<Value>),
     Denied(ActorError),
+    /// This many events were dropped here: the reader fell too far behind.
+    Lagged(u64),
+}
+
+/// The feeding end of one stream.
+pub(crate) struct StreamTx {
+    tx: mpsc::Sender<EventItem>,
+    /// Events dropped and not yet reported, shared with the reader. Drops happen only while
+    /// the stream is full, so the gap sits after everything it holds: whoever takes the
+    /// count reports it there, the feeder before its next event or the reader once it has
+    /// taken everything.
+    dropped: Arc<AtomicU64>,
+}
+
+impl StreamTx {
+    /// Hands `payload` to the stream; `false` once its reader is gone.
+    fn deliver(&self, payload: &Arc<Value>) -> bool {
+        let dropped = self.dropped.swap(0, Ordering::AcqRel);
+        if dropped > 0 {
+            match self.tx.try_send(EventItem::Lagged(dropped)) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    self.dropped.fetch_add(dropped + 1, Ordering::AcqRel);
+                    return true;
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => return false,
+            }
+        }
+        match self.tx.try_send(EventItem::Event(payload.clone())) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.dropped.fetch_add(1, Ordering::AcqRel);
+                true
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+}
+
+/// A connection's streams by event name.
+#[derive(Clone, Default)]
+pub(crate) struct Streams(Arc<Mutex<HashMap<&'static str, Vec<StreamTx>>>>);
+
+impl Streams {
+    fn lock(&self) -> MutexGuard<'_, HashMap<&'static str, Vec<StreamTx>>> {
+        // Only pushes, removals and channel sends run under it: nothing half-written.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A new stream of `name`'s events; `true` when it is the first one (the connection
+    /// must subscribe).
+    pub(crate) fn open<E>(&self, name: &'static str) -> (EventStream<E>, bool) {
+        let (tx, rx) = mpsc::channel(EVENT_STREAM_CAPACITY);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let mut streams = self.lock();
+        let list = streams.entry(name).or_default();
+        list.push(StreamTx {
+            tx,
+            dropped: dropped.clone(),
+        });
+        let first = list.len() == 1;
+        let stream = EventStream {
+            rx,
+            dropped,
+            _event: PhantomData,
+        };
+        (stream, first)
+    }
+
+    /// Hands an event of `name` to every stream of it, forgetting the streams dropped.
+    pub(crate) fn deliver(&self, name: &str, payload: &Arc<Value>) {
+        if let Some(list) = self.lock().get_mut(name) {
+            list.retain(|stream| stream.deliver(payload));
+        }
+    }
+
+    /// Ends every stream of `name` with the refusal `err`; `false` if it has none.
+    pub(crate) fn deny(&self, name: &str, err: &ActorError) -> bool {
+        let Some(list) = self.lock().remove(name) else {
+            return false;
+        };
+        for stream in list {
+            // Behind a full stream, the refusal waits its turn: sent from a task.
+            if let Err(mpsc::error::TrySendError::Full(item)) =
+                stream.tx.try_send(EventItem::Denied(err.clone()))
+            {
+                let tx = stream.tx.clone();
+                if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                    rt.spawn(async move { tx.send(item).await });
+                }
+            }
+        }
+        true
+    }
+
+    /// The names listened to (re-subscribed after a reconnect).
+    pub(crate) fn names(&self) -> Vec<&'static str> {
+        self.lock().keys().copied().collect()
+    }
+
+    /// Ends every stream (the connection is closed).
+    pub(crate) fn clear(&self) {
+        self.lock().clear();
+    }
 }
 
 /// The events of one declared type arriving on a connection.
@@ -38,15 +155,32 @@ pub(crate) enum EventItem {
 /// # });
 /// ```
 pub struct EventStream<E> {
-    pub(crate) rx: mpsc::UnboundedReceiver<EventItem>,
-    pub(crate) _event: PhantomData<fn() -> E>,
+    rx: mpsc::Receiver<EventItem>,
+    /// Events dropped and not yet reported (see `StreamTx`).
+    dropped: Arc<AtomicU64>,
+    _event: PhantomData<fn() -> E>,
 }
 
 impl<E: serde::de::DeserializeOwned> EventStream<E> {
     /// The next event; `None` once the connection is closed. A refused subscription yields
-    /// its error once, then `None`.
+    /// its error once, then `None`. A reader more than [`EVENT_STREAM_CAPACITY`] events
+    /// behind gets [`ClientError::Lagged`] where events were dropped, then the next ones.
     pub async fn next(&mut self) -> Option<Result<E, ClientError>> {
-        match self.rx.recv().await? {
+        let item = match self.rx.try_recv() {
+            Ok(item) => item,
+            Err(empty_or_closed) => {
+                // Everything held is taken: a gap, if there is one, is here.
+                let dropped = self.dropped.swap(0, Ordering::AcqRel);
+                if dropped > 0 {
+                    return Some(Err(ClientError::Lagged(dropped)));
+                }
+                match empty_or_closed {
+                    mpsc::error::TryRecvError::Empty => self.rx.recv().await?,
+                    mpsc::error::TryRecvError::Disconnected => return None,
+                }
+            }
+        };
+        match item {
             EventItem::Event(payload) => Some(
                 crate::value::from_value((*payload).clone())
                     .map_err(|err| ClientError::Decode(err.to_string())),
@@ -55,6 +189,7 @@ impl<E: serde::de::DeserializeOwned> EventStream<E> {
                 self.rx.close();
                 Some(Err(ClientError::Actor(err)))
             }
+            EventItem::Lagged(dropped) => Some(Err(ClientError::Lagged(dropped))),
         }
     }
 }

@@ -1,16 +1,14 @@
 //! The in-process transport: typed calls go straight into the instance's mailbox as the
 //! generated `Call` enum and come back as the `Return` enum, never serialized.
 
-use std::collections::HashMap;
-use std::marker::PhantomData;
 use std::ops::Deref;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
 use crate::actor::{Actor, Event, Target};
 use crate::client::Invoker;
-use crate::client::events::{EventItem, EventStream};
+use crate::client::events::{EventStream, Streams};
 use crate::conn::{ConnId, Request};
 use crate::error::{ActorError, ClientError};
 use crate::runtime::command::{CallAndReply, Command, Mail};
@@ -182,7 +180,7 @@ impl<A: Actor> LocalHandle<A> {
             Ok(Err(err)) => return Err(ClientError::Actor(err)),
             Err(_) => return Err(ClientError::Actor(ActorError::internal())),
         }
-        let streams: Streams = Arc::default();
+        let streams = Streams::default();
         tokio::spawn(demultiplex(events, streams.clone()));
         // The connected instance's own mailbox: the handle's may have been closed by a park
         // (or was never open, for a parked actor), and a connection's subscriptions and
@@ -219,22 +217,15 @@ impl<A: Actor> Deref for LocalHandle<A> {
     }
 }
 
-type Streams = Arc<Mutex<HashMap<&'static str, Vec<mpsc::UnboundedSender<EventItem>>>>>;
-
 /// Routes a connection's events to the typed streams subscribed to them.
 async fn demultiplex(mut events: crate::runtime::Outlet, streams: Streams) {
     while let Some(out) = events.recv().await {
         match out {
-            Outbound::Event { name, payload, .. } => {
-                let mut streams = streams.lock().unwrap_or_else(|p| p.into_inner());
-                if let Some(list) = streams.get_mut(name) {
-                    list.retain(|tx| tx.send(EventItem::Event(payload.clone())).is_ok());
-                }
-            }
+            Outbound::Event { name, payload, .. } => streams.deliver(name, &payload),
             Outbound::Close(_) | Outbound::Disconnect(_) => break,
         }
     }
-    streams.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    streams.clear();
 }
 
 struct ConnShared<A: Actor> {
@@ -286,18 +277,8 @@ impl<A: Actor> LocalConn<A> {
     /// after this returns, so no event of a later call is missed. A subscription that
     /// `can_invoke` refuses yields `auth.forbidden` on the stream.
     pub fn events<E: Event<A>>(&self) -> EventStream<E> {
-        let (tx, rx) = mpsc::unbounded_channel();
         let name = E::TARGET.name();
-        let first = {
-            let mut streams = self
-                .shared
-                .streams
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
-            let list = streams.entry(name).or_default();
-            list.push(tx);
-            list.len() == 1
-        };
+        let (stream, first) = self.shared.streams.open(name);
         if first {
             let (reply, answer) = oneshot::channel();
             let cmd = Command::Subscribe {
@@ -315,17 +296,11 @@ impl<A: Actor> LocalConn<A> {
                 }
                 let result = answer.await.unwrap_or_else(|_| Err(ActorError::internal()));
                 if let Err(err) = result {
-                    let mut streams = streams.lock().unwrap_or_else(|p| p.into_inner());
-                    for tx in streams.remove(name).unwrap_or_default() {
-                        let _ = tx.send(EventItem::Denied(err.clone()));
-                    }
+                    streams.deny(name, &err);
                 }
             });
         }
-        EventStream {
-            rx,
-            _event: PhantomData,
-        }
+        stream
     }
 
     /// Closes the connection and waits until `on_disconnect` has been queued.

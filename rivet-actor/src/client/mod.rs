@@ -12,6 +12,6 @@ pub mod net;
 
 pub use crate::actor::Invoker;
 pub use crate::context::This;
-pub use events::EventStream;
+pub use events::{EVENT_STREAM_CAPACITY, EventStream};
 pub use local::{LocalConn, LocalHandle, LocalInvoker};
 pub use net::{ActorConn, ActorHandle, Client, ConnStatus};

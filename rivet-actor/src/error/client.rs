@@ -29,6 +29,11 @@ pub enum ClientError {
     /// The connection was closed.
     #[error("the connection is closed")]
     Closed,
+    /// An event stream's reader fell more than
+    /// [`EVENT_STREAM_CAPACITY`](crate::client::EVENT_STREAM_CAPACITY) events
+    /// behind: this many were dropped at this point of the stream.
+    #[error("the event stream fell behind: {0} events were dropped")]
+    Lagged(u64),
 }
 
 impl ClientError {

@@ -22,7 +22,7 @@ use tokio::time::Instant;
 
 use crate::actor::{Actor, ActorCall, Event, Target as _};
 use crate::client::Invoker;
-use crate::client::events::{EventItem, EventStream};
+use crate::client::events::{EventStream, Streams};
 use crate::client::net::handle::HandleShared;
 use crate::client::net::socket::SocketTask;
 use crate::error::ClientError;
@@ -74,12 +74,10 @@ pub(super) enum Outgoing {
     Close,
 }
 
-pub(super) type Streams = Arc<Mutex<HashMap<&'static str, Vec<mpsc::UnboundedSender<EventItem>>>>>;
-
 pub(super) struct ConnShared {
     outgoing: mpsc::UnboundedSender<Outgoing>,
     pub(super) pending: Mutex<HashMap<u64, Waiting>>,
-    streams: Streams,
+    pub(super) streams: Streams,
     next_id: AtomicU64,
     status: watch::Receiver<ConnStatus>,
     pub(super) ids: Mutex<Option<(String, String)>>,
@@ -245,7 +243,7 @@ impl<A: Actor> ActorConn<A> {
         let shared = Arc::new(ConnShared {
             outgoing,
             pending: Mutex::new(HashMap::new()),
-            streams: Arc::default(),
+            streams: Streams::default(),
             next_id: AtomicU64::new(0),
             status,
             ids: Mutex::new(None),
@@ -351,21 +349,12 @@ impl<A: Actor> ActorConn<A> {
     /// # });
     /// ```
     pub fn events<E: Event<A>>(&self) -> EventStream<E> {
-        let (tx, rx) = mpsc::unbounded_channel();
         let name = E::TARGET.name();
-        let first = {
-            let mut streams = lock(&self.shared.streams);
-            let list = streams.entry(name).or_default();
-            list.push(tx);
-            list.len() == 1
-        };
+        let (stream, first) = self.shared.streams.open(name);
         if first {
             let _ = self.shared.outgoing.send(Outgoing::Subscribe(name));
         }
-        EventStream {
-            rx,
-            _event: PhantomData,
-        }
+        stream
     }
 
     /// Closes the connection (the actor's `on_disconnect` runs) and waits until it is closed.

@@ -16,7 +16,8 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::client::net::conn::{ConnShared, ConnStatus, Outgoing, Streams, lock};
+use crate::client::events::Streams;
+use crate::client::net::conn::{ConnShared, ConnStatus, Outgoing, lock};
 use crate::client::net::handle::HandleShared;
 use crate::client::net::{actor_error, transport};
 use crate::error::ClientError;
@@ -134,7 +135,7 @@ impl SocketTask {
                 let _ = waiting.reply.send(Err(ClientError::Closed));
             }
         }
-        lock(&self.streams).clear();
+        self.streams.clear();
         let _ = self.status.send(ConnStatus::Closed);
     }
 
@@ -200,8 +201,7 @@ impl SocketTask {
             }
         }
         // Re-subscribe everything being listened to.
-        let names: Vec<&'static str> = lock(&self.streams).keys().copied().collect();
-        for name in names {
+        for name in self.streams.names() {
             let message = ToServer::SubscriptionRequest {
                 event_name: name.to_owned(),
                 subscribe: true,
@@ -322,23 +322,13 @@ impl SocketTask {
                         .and_then(|m| m.get("eventName"))
                         .and_then(|e| e.as_str())
                         .map(str::to_owned);
-                    let mut streams = lock(&self.streams);
-                    match event.and_then(|name| streams.remove_entry(name.as_str())) {
-                        Some((_, list)) => {
-                            for tx in list {
-                                let _ =
-                                    tx.send(crate::client::events::EventItem::Denied(err.clone()));
-                            }
-                        }
-                        None => {
-                            drop(streams);
-                            // A connection-level error fails the calls in flight, as RivetKit does.
-                            let mut pending = lock(&shared.pending);
-                            for id in sent.drain() {
-                                if let Some(waiting) = pending.remove(&id) {
-                                    let _ =
-                                        waiting.reply.send(Err(ClientError::Actor(err.clone())));
-                                }
+                    let denied = event.is_some_and(|name| self.streams.deny(&name, &err));
+                    if !denied {
+                        // A connection-level error fails the calls in flight, as RivetKit does.
+                        let mut pending = lock(&shared.pending);
+                        for id in sent.drain() {
+                            if let Some(waiting) = pending.remove(&id) {
+                                let _ = waiting.reply.send(Err(ClientError::Actor(err.clone())));
                             }
                         }
                     }
@@ -346,13 +336,7 @@ impl SocketTask {
             },
             ToClient::Event { name, args } => {
                 let payload = Arc::new(args.into_iter().next().unwrap_or(Value::Null));
-                let mut streams = lock(&self.streams);
-                if let Some(list) = streams.get_mut(name.as_str()) {
-                    list.retain(|tx| {
-                        tx.send(crate::client::events::EventItem::Event(payload.clone()))
-                            .is_ok()
-                    });
-                }
+                self.streams.deliver(&name, &payload);
             }
             ToClient::Init { .. } => {}
         }
