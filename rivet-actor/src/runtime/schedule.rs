@@ -120,6 +120,9 @@ impl<A: Actor> TurnSchedule<A> {
             return;
         }
         let mut state = self.lock();
+        if state.added.is_empty() && state.removed.is_empty() {
+            return;
+        }
         let added = std::mem::take(&mut state.added);
         let removed = std::mem::take(&mut state.removed);
         for entry in added {
@@ -227,6 +230,10 @@ impl<A: Actor> TurnSchedule<A> {
 impl<A: Actor> Instance<A> {
     /// Takes in the actor's pending schedules, from the rows under `s/` read at wake.
     pub(super) fn load_schedules(&mut self, rows: Vec<crate::storage::KvPair>) {
+        if rows.is_empty() {
+            // The schedules' part is made on first use, not for an actor that has none.
+            return;
+        }
         let mut state = self.env.outbox.schedule.lock();
         for (key, value) in rows {
             let id = String::from_utf8_lossy(&key[PREFIX.len()..]).into_owned();

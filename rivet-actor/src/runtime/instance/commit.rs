@@ -10,7 +10,7 @@ use crate::actor::{Actor, Target};
 use crate::error::{ActorError, Error};
 use crate::runtime::Sink;
 use crate::runtime::instance::Instance;
-use crate::runtime::instance::state_change::split;
+use crate::runtime::instance::state_change::{Adopt, split};
 use crate::runtime::outbound::approx_size;
 use crate::runtime::queue::Completion;
 use crate::storage::ActorWrite;
@@ -31,52 +31,94 @@ impl<A: Actor> Instance<A> {
         may_mutate: bool,
         outcome: Result<T, Error>,
     ) -> Result<T, Error> {
+        // The work is done by plain functions and the rare waits are boxed: this future is
+        // part of every call's turn, made and moved into its box per call, and a turn's
+        // future under a kilobyte is one the allocator hands out from its fast path.
+        let value = match outcome {
+            Ok(value) => value,
+            Err(err) => {
+                self.turn_failed(may_mutate)?;
+                return Err(err);
+            }
+        };
+        let (changed, queued) = self.commit_turn(may_mutate)?;
+        if let Some(queued) = queued {
+            Box::pin(self.commit_queued(*queued, changed)).await?;
+        }
+        if changed && A::HAS_ON_STATE_CHANGE {
+            Box::pin(self.notice_state_change()).await;
+        }
+        Ok(value)
+    }
+
+    /// A turn that failed: its state change is rolled back and what it staged is dropped.
+    fn turn_failed(&mut self, may_mutate: bool) -> Result<(), Error> {
+        let changed = may_mutate && self.state_change()?.is_some();
+        if changed {
+            self.rollback();
+        }
+        self.env.outbox.clear();
+        Ok(())
+    }
+
+    /// A turn that ended well: its write (state change and staged rows) committed here when
+    /// it can be (memory, nothing in flight), or given back to be queued for the committer.
+    /// Whether the state changed, and the write if it waits for the committer.
+    fn commit_turn(&mut self, may_mutate: bool) -> Result<(bool, Option<Box<Queued>>), Error> {
         let change = match may_mutate {
             true => self.state_change()?,
             false => None,
         };
         let changed = change.is_some();
-        match outcome {
-            Ok(value) => {
-                let (mut write, adopt) = split(change);
-                self.env.outbox.stage(&mut write);
-                if !write.is_empty() {
-                    // Committed here when it can be (memory, nothing in flight); the wait
-                    // for a committer is boxed, so a turn's future does not carry it.
-                    let submitted = match self.gate.commit_now(&mut write) {
-                        Some(submitted) => submitted,
-                        None => Box::pin(self.gate.submit_queued(write)).await,
-                    };
-                    if let Err(err) = submitted {
-                        // An earlier write was lost: the instance reloads after this turn.
-                        self.reload = true;
-                        if changed {
-                            self.rollback();
-                        }
-                        self.env.outbox.clear();
-                        return Err(err.into());
-                    }
-                    if let Some(adopt) = adopt {
-                        self.adopt(adopt);
-                    }
-                    self.used = true;
-                }
-                let completions = self.env.outbox.committed();
-                self.complete_when_durable(completions);
-                self.deliver();
-                if changed && A::HAS_ON_STATE_CHANGE {
-                    Box::pin(self.notice_state_change()).await;
-                }
-                Ok(value)
-            }
-            Err(err) => {
-                if changed {
-                    self.rollback();
-                }
-                self.env.outbox.clear();
-                Err(err)
+        let (mut write, adopt) = split(change);
+        self.env.outbox.stage(&mut write);
+        if !write.is_empty() {
+            match self.gate.commit_now(&mut write) {
+                None => return Ok((changed, Some(Box::new(Queued { write, adopt })))),
+                Some(committed) => self.submitted(committed, adopt, changed)?,
             }
         }
+        self.turn_committed();
+        Ok((changed, None))
+    }
+
+    /// [`Instance::commit_turn`]'s write, queued for the committer.
+    async fn commit_queued(&mut self, queued: Queued, changed: bool) -> Result<(), Error> {
+        let Queued { write, adopt } = queued;
+        let submitted = self.gate.submit_queued(write).await;
+        self.submitted(submitted, adopt, changed)?;
+        self.turn_committed();
+        Ok(())
+    }
+
+    /// The gate took the turn's write (`Ok`), or an earlier write was lost (`Err`: the
+    /// instance reloads after this turn, and this turn fails).
+    fn submitted(
+        &mut self,
+        submitted: Result<(), ActorError>,
+        adopt: Option<Adopt>,
+        changed: bool,
+    ) -> Result<(), Error> {
+        if let Err(err) = submitted {
+            self.reload = true;
+            if changed {
+                self.rollback();
+            }
+            self.env.outbox.clear();
+            return Err(err.into());
+        }
+        if let Some(adopt) = adopt {
+            self.adopt(adopt);
+        }
+        self.used = true;
+        Ok(())
+    }
+
+    /// What the turn staged takes hold, and what it says leaves once its write is durable.
+    fn turn_committed(&mut self) {
+        let completions = self.env.outbox.committed();
+        self.complete_when_durable(completions);
+        self.deliver();
     }
 
     /// Commits `write` and waits until it (and every write before it) is durable: for work
@@ -208,4 +250,10 @@ impl<A: Actor> Instance<A> {
             }));
         }
     }
+}
+
+/// A turn's write that waits for the committer, and what to take on once it is accepted.
+struct Queued {
+    write: ActorWrite,
+    adopt: Option<Adopt>,
 }

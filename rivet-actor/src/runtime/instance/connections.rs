@@ -218,17 +218,23 @@ impl<A: Actor> Instance<A> {
             invocation.fail(ActorError::forbidden());
             return;
         }
-        self.dispatch(Some(conn_id), invocation).await;
+        // Looked up above, and `can_invoke` cannot close it: no second lookup.
+        self.run_action(Some(conn_id), invocation).await;
     }
 
     /// Decodes, runs, persists and answers one action on behalf of `conn_id` (`None`: the
     /// actor itself), once it has been allowed.
     pub(crate) async fn dispatch(&mut self, conn_id: Option<&ConnId>, invocation: CallAndReply<A>) {
-        let action = invocation.action();
         if conn_id.is_some_and(|conn_id| !self.conns.contains_key(conn_id)) {
             invocation.fail(ActorError::connection_not_found());
             return;
         }
+        self.run_action(conn_id, invocation).await;
+    }
+
+    /// [`Instance::dispatch`] for a connection known to be open (or none).
+    async fn run_action(&mut self, conn_id: Option<&ConnId>, invocation: CallAndReply<A>) {
+        let action = invocation.action();
         let (call, reply) = match invocation {
             CallAndReply::Typed { call, reply } => (call, Reply::<A>::Typed(reply)),
             CallAndReply::Encoded {
