@@ -1,5 +1,5 @@
 //! Parked actors (`HostConfig::park_after`): a quiet actor gives up its task and mailbox and
-//! keeps its memory; the next command — over the network, in-process through a handle
+//! keeps its memory (and its open connections); the next command — over the network, in-process through a handle
 //! that still holds the closed mailbox, or a schedule coming due — gives it a task again
 //! without waking it from storage; it still sleeps at its idle timeout; commands racing the
 //! park are all answered, in order.
@@ -21,6 +21,7 @@ pub struct Seen {
     slept: AtomicU32,
     rung: AtomicU32,
     destroyed: AtomicU32,
+    left: AtomicU32,
 }
 
 #[derive(Default, Serialize, Deserialize)]
@@ -51,6 +52,11 @@ impl Quiet {
     #[on_destroy]
     fn gone(&mut self, c: &mut ActorCtx<'_, Self>) {
         c.vars().destroyed.fetch_add(1, Ordering::SeqCst);
+    }
+
+    #[on_disconnect]
+    fn left(&self, c: &mut ActionCtx<'_, Self>) {
+        c.vars().left.fetch_add(1, Ordering::SeqCst);
     }
 
     #[action]
@@ -198,23 +204,54 @@ async fn a_parked_actor_fires_its_schedule() {
 }
 
 #[tokio::test]
-async fn a_connected_actor_does_not_park() {
-    let (registry, _) = registry(parks_after(10, None));
+async fn a_connected_actor_parks_keeps_its_connections_and_does_not_sleep() {
+    let (registry, seen) = registry(parks_after(10, Some(Duration::from_millis(300))));
     let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let client = Client::new(server.endpoint());
-    let conn = client
+    let remote = client
         .get_or_create::<Quiet>(["connected"])
         .connect()
         .await
         .unwrap();
-    assert_eq!(conn.bump().await.unwrap(), 1);
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(counts(&registry), (1, 0));
-    drop(conn);
-    until("the actor parks once the connection is gone", || {
-        counts(&registry) == (1, 1)
+    let mut heard_remote = remote.events::<Bumped>();
+    let local = registry
+        .get_or_create::<Quiet>(["connected"])
+        .await
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut heard_local = local.events::<Bumped>();
+    assert_eq!(remote.bump().await.unwrap(), 1);
+    until("the connected actor parks", || counts(&registry) == (1, 1)).await;
+    // Well past the idle timeout: a connected actor stays awake, parked.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(counts(&registry), (1, 1));
+    assert_eq!(seen.slept.load(Ordering::SeqCst), 0);
+    // Both connections still work: calls give it a task again, events reach both.
+    assert_eq!(local.bump().await.unwrap(), 2);
+    until("it parks again", || counts(&registry) == (1, 1)).await;
+    assert_eq!(remote.bump().await.unwrap(), 3);
+    for heard in [&mut heard_remote, &mut heard_local] {
+        for expected in 1..=3 {
+            assert_eq!(heard.next().await.unwrap().unwrap(), Bumped(expected));
+        }
+    }
+    until("it parks again", || counts(&registry) == (1, 1)).await;
+    // A connection that closes while the actor is parked is heard (`on_disconnect`); once
+    // the last one is gone the actor sleeps at its idle timeout again.
+    drop((heard_remote, remote));
+    until("the closed connection is heard", || {
+        seen.left.load(Ordering::SeqCst) == 1
     })
     .await;
+    drop((heard_local, local));
+    until("the actor sleeps once nobody is connected", || {
+        seen.slept.load(Ordering::SeqCst) == 1 && counts(&registry) == (0, 0)
+    })
+    .await;
+    assert_eq!(seen.left.load(Ordering::SeqCst), 2);
+    assert_eq!(seen.woke.load(Ordering::SeqCst), 1);
     server.shutdown().await.unwrap();
 }
 

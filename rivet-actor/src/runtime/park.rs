@@ -9,8 +9,11 @@
 //! parked instances at their deadline: the idle timeout (they then go to sleep as before) or
 //! their next schedule.
 //!
-//! Only an instance with nothing in flight parks: no connections, no `#[run]` loop, no
-//! background work, no write its gate still holds.
+//! Only an instance with nothing in flight parks: no `#[run]` loop, no background work, no
+//! write its gate still holds. Its connections stay open: each is an entry of the instance
+//! (its sink for events), and what the client sends next goes through the host like any
+//! command. A connected actor does not sleep, parked or not: its deadline is only its next
+//! schedule.
 //!
 //! [`HostConfig::park_after`]: crate::HostConfig::park_after
 
@@ -238,8 +241,7 @@ impl<A: Actor> Instance<A> {
     /// Whether nothing of the instance needs its task: no connection, no `#[run]` loop, no
     /// background work, no write in flight.
     pub(crate) fn can_park(&self) -> bool {
-        self.conns.is_empty()
-            && self.run_loop.is_none()
+        self.run_loop.is_none()
             && self.gate.is_clear()
             && !self
                 .env
@@ -260,7 +262,8 @@ impl<A: Actor> Instance<A> {
     }
 
     /// When a parked instance needs a task again without a command: its idle timeout
-    /// (counted from `quiet_since`) or its next schedule, whichever comes first.
+    /// (counted from `quiet_since`; none while connections are open) or its next schedule,
+    /// whichever comes first.
     pub(crate) fn park_deadline(
         &self,
         config: &crate::runtime::host::HostConfig,
@@ -268,6 +271,7 @@ impl<A: Actor> Instance<A> {
     ) -> Option<Instant> {
         let idle = config
             .idle_timeout
+            .filter(|_| self.conns.is_empty())
             .and_then(|idle| quiet_since.checked_add(idle));
         match (idle, self.due()) {
             (Some(idle), Some(due)) => Some(idle.min(due)),

@@ -94,14 +94,12 @@ pub(crate) async fn serve<A: Actor>(
     let mut quiet_timer = Box::pin(tokio::time::sleep_until(far_future()));
     let mut due_timer: Option<Pin<Box<Sleep>>> = None;
     loop {
-        // Wait for a command, the next due schedule, or (without connections) the moment
-        // to park or the idle timeout, whichever comes first.
+        // Wait for a command, the next due schedule, the moment to park or (without
+        // connections: an actor someone is connected to stays awake) the idle timeout,
+        // whichever comes first.
         let due = inst.due();
-        let quiet = if inst.conns.is_empty() {
-            quiet_check(&host.config, quiet_since, park_from, may_park)
-        } else {
-            None
-        };
+        let may_sleep = inst.conns.is_empty();
+        let quiet = quiet_check(&host.config, quiet_since, park_from, may_park, may_sleep);
         if let Some(at) = quiet
             && quiet_timer.deadline() != at
         {
@@ -172,7 +170,7 @@ pub(crate) async fn serve<A: Actor>(
                     .config
                     .idle_timeout
                     .and_then(|idle| quiet_since.checked_add(idle));
-                if idle_at.is_some_and(|at| now >= at) {
+                if inst.conns.is_empty() && idle_at.is_some_and(|at| now >= at) {
                     // Background work (`wait_until`) keeps the actor awake: idle again only
                     // a full timeout after it.
                     if inst
@@ -299,18 +297,20 @@ async fn forget_unfinished_creation<A: Actor>(host: &Host<A>, id: &ActorId) {
     }
 }
 
-/// When a quiet instance (no connections) should next look at itself: to park (counted
-/// from `park_from`), or to go to sleep (from `quiet_since`), whichever comes first; never
-/// when it does neither.
+/// When a quiet instance should next look at itself: to park (counted from `park_from`),
+/// or, if it `may_sleep` (no connections), to go to sleep (from `quiet_since`), whichever
+/// comes first; never when it does neither.
 fn quiet_check(
     config: &crate::runtime::host::HostConfig,
     quiet_since: Instant,
     park_from: Instant,
     may_park: bool,
+    may_sleep: bool,
 ) -> Option<Instant> {
     // A duration too long for the clock (`Duration::MAX`) is a moment that never comes.
     let idle = config
         .idle_timeout
+        .filter(|_| may_sleep)
         .and_then(|idle| quiet_since.checked_add(idle));
     let park = config
         .park_after
