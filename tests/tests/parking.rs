@@ -222,18 +222,39 @@ async fn a_connected_actor_parks_keeps_its_connections_and_does_not_sleep() {
         .await
         .unwrap();
     let mut heard_local = local.events::<Bumped>();
+    // Connected but not listening yet.
+    let late = registry
+        .get_or_create::<Quiet>(["connected"])
+        .await
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
     assert_eq!(remote.bump().await.unwrap(), 1);
     until("the connected actor parks", || counts(&registry) == (1, 1)).await;
+    // A subscription made while it is parked is in place before the call made after it.
+    let mut heard_late = late.events::<Bumped>();
+    assert_eq!(late.bump().await.unwrap(), 2);
+    let heard = tokio::time::timeout(Duration::from_secs(5), heard_late.next())
+        .await
+        .expect("the event of the call after the subscription never came");
+    assert_eq!(heard.unwrap().unwrap(), Bumped(2));
+    drop((heard_late, late));
+    until("the late connection is heard leaving", || {
+        seen.left.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    until("it parks again", || counts(&registry) == (1, 1)).await;
     // Well past the idle timeout: a connected actor stays awake, parked.
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert_eq!(counts(&registry), (1, 1));
     assert_eq!(seen.slept.load(Ordering::SeqCst), 0);
     // Both connections still work: calls give it a task again, events reach both.
-    assert_eq!(local.bump().await.unwrap(), 2);
+    assert_eq!(local.bump().await.unwrap(), 3);
     until("it parks again", || counts(&registry) == (1, 1)).await;
-    assert_eq!(remote.bump().await.unwrap(), 3);
+    assert_eq!(remote.bump().await.unwrap(), 4);
     for heard in [&mut heard_remote, &mut heard_local] {
-        for expected in 1..=3 {
+        for expected in 1..=4 {
             assert_eq!(heard.next().await.unwrap().unwrap(), Bumped(expected));
         }
     }
@@ -242,7 +263,7 @@ async fn a_connected_actor_parks_keeps_its_connections_and_does_not_sleep() {
     // the last one is gone the actor sleeps at its idle timeout again.
     drop((heard_remote, remote));
     until("the closed connection is heard", || {
-        seen.left.load(Ordering::SeqCst) == 1
+        seen.left.load(Ordering::SeqCst) == 2
     })
     .await;
     drop((heard_local, local));
@@ -250,7 +271,7 @@ async fn a_connected_actor_parks_keeps_its_connections_and_does_not_sleep() {
         seen.slept.load(Ordering::SeqCst) == 1 && counts(&registry) == (0, 0)
     })
     .await;
-    assert_eq!(seen.left.load(Ordering::SeqCst), 2);
+    assert_eq!(seen.left.load(Ordering::SeqCst), 3);
     assert_eq!(seen.woke.load(Ordering::SeqCst), 1);
     server.shutdown().await.unwrap();
 }

@@ -9,9 +9,10 @@ use tokio::sync::{mpsc, oneshot};
 use crate::actor::{Actor, Event, Target};
 use crate::client::Invoker;
 use crate::client::events::{EventStream, Streams};
+use crate::client::kept_mailbox::KeptMailbox;
 use crate::conn::{ConnId, Request};
 use crate::error::{ActorError, ClientError};
-use crate::runtime::command::{CallAndReply, Command, Mail};
+use crate::runtime::command::{CallAndReply, Command};
 use crate::runtime::host::{Guards, Host};
 use crate::runtime::lookup::ActorId;
 use crate::runtime::{Outbound, erased::decode_params};
@@ -31,16 +32,13 @@ enum Mode<A: Actor> {
 pub struct LocalInvoker<A: Actor> {
     host: Arc<Host<A>>,
     id: ActorId,
-    tx: mpsc::Sender<Mail<A>>,
+    mailbox: Arc<KeptMailbox<A>>,
     mode: Mode<A>,
 }
 
 impl<A: Actor> LocalInvoker<A> {
     async fn send(&self, cmd: Command<A>) {
-        if let Err(mpsc::error::SendError(cmd)) = self.tx.send(Box::new(cmd)).await {
-            // The instance went to sleep or stopped: wake a fresh one.
-            self.host.send(&self.id, *cmd).await;
-        }
+        self.mailbox.send(cmd).await;
     }
 }
 
@@ -100,7 +98,7 @@ impl<A: Actor> Invoker<A> for LocalInvoker<A> {
 pub struct LocalHandle<A: Actor> {
     host: Arc<Host<A>>,
     id: ActorId,
-    tx: mpsc::Sender<Mail<A>>,
+    mailbox: Arc<KeptMailbox<A>>,
     params: Result<Arc<A::ConnParams>, ActorError>,
     request: Option<Arc<Request>>,
     methods: A::Methods<LocalInvoker<A>>,
@@ -119,10 +117,11 @@ impl<A: Actor> LocalHandle<A> {
         request: Option<Arc<Request>>,
     ) -> Self {
         let tx = host.handle_sender(&id);
+        let mailbox = Arc::new(KeptMailbox::new(host.clone(), id.clone(), tx));
         let methods = A::Methods::from(LocalInvoker {
             host: host.clone(),
             id: id.clone(),
-            tx: tx.clone(),
+            mailbox: mailbox.clone(),
             mode: Mode::Stateless {
                 params: params.clone(),
                 request: request.clone(),
@@ -131,7 +130,7 @@ impl<A: Actor> LocalHandle<A> {
         Self {
             host,
             id,
-            tx,
+            mailbox,
             params,
             request,
             methods,
@@ -172,9 +171,7 @@ impl<A: Actor> LocalHandle<A> {
         let conn_id = connect.conn_id.clone();
         let (reply, rx) = oneshot::channel();
         let cmd = Command::Connect { connect, reply };
-        if let Err(mpsc::error::SendError(cmd)) = self.tx.send(Box::new(cmd)).await {
-            self.host.send(&self.id, *cmd).await;
-        }
+        self.mailbox.send(cmd).await;
         match rx.await {
             Ok(Ok(())) => {}
             Ok(Err(err)) => return Err(ClientError::Actor(err)),
@@ -182,24 +179,25 @@ impl<A: Actor> LocalHandle<A> {
         }
         let streams = Streams::default();
         tokio::spawn(demultiplex(events, streams.clone()));
-        // The connected instance's own mailbox: the handle's may have been closed by a park
-        // (or was never open, for a parked actor), and a connection's subscriptions and
-        // disconnect are queued into it synchronously. A connected instance does not park.
-        let tx = self
-            .host
-            .running_sender(&self.id)
-            .unwrap_or_else(|| self.tx.clone());
+        // The connected instance's own mailbox (the handle's may have been closed by a
+        // park, or never open for a parked actor), kept by the connection's calls,
+        // subscriptions and disconnect; asked for again whenever the instance parks.
+        let tx = self.host.running_sender(&self.id).unwrap_or_else(|| {
+            let (closed, _) = mpsc::channel(1);
+            closed
+        });
+        let mailbox = Arc::new(KeptMailbox::new(self.host.clone(), self.id.clone(), tx));
         let invoker = LocalInvoker {
             host: self.host.clone(),
             id: self.id.clone(),
-            tx: tx.clone(),
+            mailbox: mailbox.clone(),
             mode: Mode::Conn(conn_id.clone()),
         };
         Ok(LocalConn {
             shared: Arc::new(ConnShared {
                 host: self.host.clone(),
                 id: self.id.clone(),
-                tx,
+                mailbox,
                 conn_id,
                 streams,
                 params,
@@ -231,7 +229,7 @@ async fn demultiplex(mut events: crate::runtime::Outlet, streams: Streams) {
 struct ConnShared<A: Actor> {
     host: Arc<Host<A>>,
     id: ActorId,
-    tx: mpsc::Sender<Mail<A>>,
+    mailbox: Arc<KeptMailbox<A>>,
     conn_id: ConnId,
     streams: Streams,
     /// For queue sends, which run on a throwaway connection of their own (as over HTTP).
@@ -245,9 +243,8 @@ impl<A: Actor> Drop for ConnShared<A> {
             conn_id: self.conn_id.clone(),
             reason: crate::conn::DisconnectReason::ClientClosed,
         };
-        if let Err(err) = self.tx.try_send(Box::new(cmd)) {
-            let cmd = *err.into_inner();
-            let (host, id) = (self.host.clone(), self.id.clone());
+        if let Err(cmd) = self.mailbox.send_now(cmd) {
+            let (host, id) = self.mailbox.host();
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 rt.spawn(async move { host.send(&id, cmd).await });
             }
@@ -288,11 +285,11 @@ impl<A: Actor> LocalConn<A> {
                 reply,
             };
             let shared = (self.shared.host.clone(), self.shared.id.clone());
-            let queued = self.shared.tx.try_send(Box::new(cmd));
+            let queued = self.shared.mailbox.send_now(cmd);
             let streams = self.shared.streams.clone();
             tokio::spawn(async move {
-                if let Err(err) = queued {
-                    shared.0.send(&shared.1, *err.into_inner()).await;
+                if let Err(cmd) = queued {
+                    shared.0.send(&shared.1, cmd).await;
                 }
                 let result = answer.await.unwrap_or_else(|_| Err(ActorError::internal()));
                 if let Err(err) = result {

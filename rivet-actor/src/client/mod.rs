@@ -7,6 +7,7 @@
 //!   (connect hooks, `can_invoke`, dispatch), with typed calls that are never serialized.
 
 mod events;
+mod kept_mailbox;
 mod local;
 pub mod net;
 

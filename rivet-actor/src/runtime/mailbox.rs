@@ -56,6 +56,22 @@ impl<A: Actor> Host<A> {
         (tx, None)
     }
 
+    /// Puts `mail` into the mailbox of instance `id` at once, in order with every command
+    /// sent after this returns (a parked or sleeping instance gets a task with it first in
+    /// its new mailbox); the mailbox, and `mail` back if it was full or is closing.
+    pub(crate) fn send_now(
+        self: &Arc<Self>,
+        id: &ActorId,
+        mail: Mail<A>,
+    ) -> (mpsc::Sender<Mail<A>>, Result<(), Mail<A>>) {
+        let (tx, back) = self.route(id, Some(mail));
+        let queued = match back {
+            None => Ok(()),
+            Some(mail) => tx.try_send(mail).map_err(|err| err.into_inner()),
+        };
+        (tx, queued)
+    }
+
     /// The mailbox of instance `id` if its task runs (starting nothing, unparking nothing).
     pub(crate) fn running_sender(&self, id: &ActorId) -> Option<mpsc::Sender<Mail<A>>> {
         let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
