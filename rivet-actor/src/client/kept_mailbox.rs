@@ -60,15 +60,15 @@ impl<A: Actor> KeptMailbox<A> {
     /// is dropped): into the kept mailbox, or into a new one the host makes for a parked or
     /// sleeping instance. Given back only when the mailbox is full or the instance is on
     /// its way out.
-    pub(crate) fn send_now(&self, cmd: Command<A>) -> Result<(), Command<A>> {
+    pub(crate) fn send_now(&self, cmd: Command<A>) -> Result<(), Mail<A>> {
         let mail = match self.tx().try_send(Box::new(cmd)) {
             Ok(()) => return Ok(()),
-            Err(TrySendError::Full(mail)) => return Err(*mail),
+            Err(TrySendError::Full(mail)) => return Err(mail),
             Err(TrySendError::Closed(mail)) => mail,
         };
         let (tx, queued) = self.host.send_now(&self.id, mail);
         *self.tx() = tx;
-        queued.map_err(|mail| *mail)
+        queued
     }
 
     /// The host and the actor, for a command given back by [`KeptMailbox::send_now`].

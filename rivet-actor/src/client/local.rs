@@ -246,7 +246,7 @@ impl<A: Actor> Drop for ConnShared<A> {
         if let Err(cmd) = self.mailbox.send_now(cmd) {
             let (host, id) = self.mailbox.host();
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
-                rt.spawn(async move { host.send(&id, cmd).await });
+                rt.spawn(async move { host.send(&id, *cmd).await });
             }
         }
     }
@@ -288,8 +288,8 @@ impl<A: Actor> LocalConn<A> {
             let queued = self.shared.mailbox.send_now(cmd);
             let streams = self.shared.streams.clone();
             tokio::spawn(async move {
-                if let Err(cmd) = queued {
-                    shared.0.send(&shared.1, cmd).await;
+                if let Err(mail) = queued {
+                    shared.0.send(&shared.1, *mail).await;
                 }
                 let result = answer.await.unwrap_or_else(|_| Err(ActorError::internal()));
                 if let Err(err) = result {
