@@ -91,7 +91,13 @@ pub(crate) async fn serve<A: Actor>(
     // One timer for parking and the idle timeout, one for the next due schedule (made when
     // first needed), each moved when its deadline changes rather than made anew per turn:
     // tokio moves a deadline with a store, not a timer-wheel insert and removal.
+    //
+    // The quiet moment moves with every command, so its timer is moved only when it comes
+    // sooner; when the timer fires early the loop moves it on then. It is polled only after
+    // a move or once it has fired: a timer polled once wakes this task, whose waker stays
+    // the same for the whole loop.
     let mut quiet_timer = Box::pin(tokio::time::sleep_until(far_future()));
+    let mut quiet_polled = false;
     let mut due_timer: Option<Pin<Box<Sleep>>> = None;
     loop {
         // Wait for a command, the next due schedule, the moment to park or (without
@@ -101,9 +107,10 @@ pub(crate) async fn serve<A: Actor>(
         let may_sleep = inst.conns.is_empty();
         let quiet = quiet_check(&host.config, quiet_since, park_from, may_park, may_sleep);
         if let Some(at) = quiet
-            && quiet_timer.deadline() != at
+            && at < quiet_timer.deadline()
         {
             quiet_timer.as_mut().reset(at);
+            quiet_polled = false;
         }
         if let Some(at) = due {
             let timer = due_timer.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(at)));
@@ -130,8 +137,11 @@ pub(crate) async fn serve<A: Actor>(
             if let Poll::Ready(mail) = rx.poll_recv(cx) {
                 return Poll::Ready(Wakeup::Mail(mail));
             }
-            if quiet.is_some() && quiet_timer.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(Wakeup::Quiet);
+            if quiet.is_some() && (!quiet_polled || quiet_timer.is_elapsed()) {
+                if quiet_timer.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Wakeup::Quiet);
+                }
+                quiet_polled = true;
             }
             Poll::Pending
         })
@@ -166,6 +176,12 @@ pub(crate) async fn serve<A: Actor>(
             Wakeup::Mail(next) => next,
             Wakeup::Quiet => {
                 let now = Instant::now();
+                if let Some(at) = quiet.filter(|at| now < *at) {
+                    // Set for an earlier quiet moment than this one: not yet.
+                    quiet_timer.as_mut().reset(at);
+                    quiet_polled = false;
+                    continue;
+                }
                 let idle_at = host
                     .config
                     .idle_timeout
