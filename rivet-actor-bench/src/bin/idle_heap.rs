@@ -6,7 +6,10 @@
 //! first 2,000 idle actors, through a new handle, is timed: what answering costs a parked
 //! actor (a task spawned for it) against one that kept its task.
 //!
-//! Run: `cargo run --release -p rivet-actor-bench --bin idle_heap -- [--actors 10000]`
+//! With `--connected`, each actor keeps one open in-process connection (`LocalConn`, which
+//! counts its client side too): an idle connected actor, parked or keeping its task.
+//!
+//! Run: `cargo run --release -p rivet-actor-bench --bin idle_heap -- [--actors 10000] [--connected]`
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicIsize, Ordering};
@@ -63,7 +66,12 @@ impl Counter {
 
 /// Heap bytes per idle actor for one configuration, and the p50 / p99 of a call to an idle
 /// actor (µs).
-async fn per_actor(actors: usize, park: bool, sqlite: Option<&std::path::Path>) -> (f64, f64, f64) {
+async fn per_actor(
+    actors: usize,
+    park: bool,
+    sqlite: Option<&std::path::Path>,
+    connected: bool,
+) -> (f64, f64, f64) {
     let config = HostConfig {
         idle_timeout: None,
         park_after: park.then(|| Duration::from_millis(50)),
@@ -81,12 +89,18 @@ async fn per_actor(actors: usize, park: bool, sqlite: Option<&std::path::Path>) 
     first.get_count().await.unwrap();
     settle(&registry, 1, park).await;
     let before = LIVE.load(Ordering::Relaxed);
+    let mut conns = Vec::new();
     for i in 0..actors {
         let counter = registry
             .get_or_create::<Counter>([format!("idle-{i}")])
             .await
             .unwrap();
         counter.get_count().await.unwrap();
+        if connected {
+            let conn = counter.connect().await.unwrap();
+            conn.get_count().await.unwrap();
+            conns.push(conn);
+        }
     }
     settle(&registry, actors + 1, park).await;
     let after = LIVE.load(Ordering::Relaxed);
@@ -100,6 +114,7 @@ async fn per_actor(actors: usize, park: bool, sqlite: Option<&std::path::Path>) 
         counter.get_count().await.unwrap();
         took.push(start.elapsed().as_secs_f64() * 1e6);
     }
+    drop(conns);
     took.sort_by(f64::total_cmp);
     let at = |q: f64| took[((took.len() - 1) as f64 * q) as usize];
     ((after - before) as f64 / actors as f64, at(0.5), at(0.99))
@@ -123,10 +138,12 @@ async fn settle(registry: &Registry, awake: usize, park: bool) {
 #[tokio::main]
 async fn main() {
     let mut actors = 10_000;
+    let mut connected = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--actors" => actors = args.next().and_then(|n| n.parse().ok()).expect("a count"),
+            "--connected" => connected = true,
             other => panic!("unknown argument {other}"),
         }
     }
@@ -137,10 +154,15 @@ async fn main() {
                 let _ = std::fs::remove_dir_all(dir);
                 std::fs::create_dir_all(dir).unwrap();
             }
-            let (bytes, p50, p99) = per_actor(actors, park, sqlite).await;
+            let (bytes, p50, p99) = per_actor(actors, park, sqlite, connected).await;
             let mode = if park { "parked" } else { "with its task" };
+            let what = if connected {
+                "idle connected actor (connection included)"
+            } else {
+                "idle actor"
+            };
             println!(
-                "{storage:>6}  {mode:<13}  {bytes:>7.0} heap bytes per idle actor ({actors} actors); \
+                "{storage:>6}  {mode:<13}  {bytes:>7.0} heap bytes per {what} ({actors} actors); \
                  a call to one: p50 {p50:.1} µs, p99 {p99:.1} µs"
             );
         }
