@@ -11,7 +11,7 @@ use std::time::Duration;
 use rivet_actor::prelude::*;
 use rivet_actor::server::Server;
 use rivet_actor::storage::{MemoryStorage, Storage};
-use rivet_actor::{ConnStatus, Registry};
+use rivet_actor::{ActorConn, ConnStatus, Registry};
 
 #[derive(Default, Serialize, Deserialize)]
 pub struct Ledger {
@@ -49,6 +49,25 @@ async fn serve(storage: &Arc<dyn Storage>, addr: SocketAddr) -> Server {
 
 fn any_port() -> SocketAddr {
     "127.0.0.1:0".parse().unwrap()
+}
+
+/// A connection to `Ledger` `key` whose server has gone (its socket dropped), the address
+/// the server had, and its storage (for a server to come back with).
+async fn connected_then_gone(
+    key: &str,
+    client: impl FnOnce(Client) -> Client,
+) -> (Arc<ActorConn<Ledger>>, SocketAddr, Arc<dyn Storage>) {
+    let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
+    let server = serve(&storage, any_port()).await;
+    let addr = server.local_addr();
+    let client = client(Client::new(server.endpoint()));
+    let conn = Arc::new(client.get_or_create::<Ledger>(key).connect().await.unwrap());
+    server.shutdown().await.unwrap();
+    conn.status_changes()
+        .wait_for(|s| *s != ConnStatus::Connected)
+        .await
+        .unwrap();
+    (conn, addr, storage)
 }
 
 #[tokio::test]
@@ -93,23 +112,7 @@ async fn a_call_waiting_for_a_server_that_is_gone_fails_unsent_and_never_runs_la
 
 #[tokio::test]
 async fn calls_made_during_a_short_outage_go_out_in_order_once_it_is_over() {
-    let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
-    let first = serve(&storage, any_port()).await;
-    let addr = first.local_addr();
-    let client = Client::new(first.endpoint());
-    let conn = Arc::new(
-        client
-            .get_or_create::<Ledger>("outage")
-            .connect()
-            .await
-            .unwrap(),
-    );
-    first.shutdown().await.unwrap();
-    let mut status = conn.status_changes();
-    status
-        .wait_for(|s| *s != ConnStatus::Connected)
-        .await
-        .unwrap();
+    let (conn, addr, storage) = connected_then_gone("outage", |client| client).await;
     // Made one after another while the server is down: each waits in the backlog.
     let mut waiting = Vec::new();
     for n in 0..5 {
@@ -158,23 +161,10 @@ async fn an_answer_that_does_not_come_in_time_fails_and_the_connection_goes_on()
 
 #[tokio::test]
 async fn reconnecting_with_calls_waiting_backs_off_instead_of_spinning() {
-    let storage: Arc<dyn Storage> = Arc::new(MemoryStorage::new());
-    let server = serve(&storage, any_port()).await;
-    let addr = server.local_addr();
-    let client = Client::new(server.endpoint()).reconnect_wait(Duration::from_secs(3));
-    let conn = Arc::new(
-        client
-            .get_or_create::<Ledger>("spin")
-            .connect()
-            .await
-            .unwrap(),
-    );
-    server.shutdown().await.unwrap();
-    let mut status = conn.status_changes();
-    status
-        .wait_for(|s| *s != ConnStatus::Connected)
-        .await
-        .unwrap();
+    let (conn, addr, _storage) = connected_then_gone("spin", |client| {
+        client.reconnect_wait(Duration::from_secs(3))
+    })
+    .await;
     // Something on the port that takes every connection and drops it at once: each of the
     // client's tries is counted.
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();

@@ -214,22 +214,14 @@ async fn a_connected_actor_parks_keeps_its_connections_and_does_not_sleep() {
         .await
         .unwrap();
     let mut heard_remote = remote.events::<Bumped>();
-    let local = registry
-        .get_or_create::<Quiet>(["connected"])
-        .await
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let connect_here = || async {
+        let handle = registry.get_or_create::<Quiet>(["connected"]).await;
+        handle.unwrap().connect().await.unwrap()
+    };
+    let local = connect_here().await;
     let mut heard_local = local.events::<Bumped>();
     // Connected but not listening yet.
-    let late = registry
-        .get_or_create::<Quiet>(["connected"])
-        .await
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let late = connect_here().await;
     assert_eq!(remote.bump().await.unwrap(), 1);
     until("the connected actor parks", || counts(&registry) == (1, 1)).await;
     // A subscription made while it is parked is in place before the call made after it.
