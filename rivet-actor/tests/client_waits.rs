@@ -96,6 +96,9 @@ async fn a_call_waiting_for_a_server_that_is_gone_fails_unsent_and_never_runs_la
     );
     // A stateless call to a server that is not there is not sent either.
     assert!(ledger.entries().await.unwrap_err().is_unavailable());
+    // Nor is a call whose caller stops waiting for it before the reconnect wait is over.
+    let dropped = tokio::time::timeout(Duration::from_millis(50), conn.record("dropped".into()));
+    assert!(dropped.await.is_err(), "the server is down: no answer");
 
     // The server comes back: the connection reconnects, and the call that was given up on
     // does not go out with the ones made now.
@@ -153,6 +156,13 @@ async fn an_answer_that_does_not_come_in_time_fails_and_the_connection_goes_on()
     assert!(matches!(err, ClientError::Transport(_)), "{err:?}");
     tokio::time::sleep(Duration::from_millis(1_200)).await;
     assert_eq!(conn.linger(10).await.unwrap(), 10);
+    // No bound at all is a bound that never comes, not an overflow.
+    let unbounded = Client::new(server.endpoint())
+        .timeout(Duration::MAX)
+        .reconnect_wait(Duration::MAX);
+    let other = unbounded.get_or_create::<Ledger>("unbounded");
+    assert_eq!(other.linger(1).await.unwrap(), 1);
+    assert_eq!(other.connect().await.unwrap().linger(1).await.unwrap(), 1);
     assert_eq!(conn.record("still here".into()).await.unwrap(), 1);
     assert_eq!(conn.status(), ConnStatus::Connected);
     conn.close().await;

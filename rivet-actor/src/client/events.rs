@@ -27,6 +27,8 @@ pub(crate) enum EventItem {
     Denied(ActorError),
     /// This many events were dropped here: the reader fell too far behind.
     Lagged(u64),
+    /// Events were dropped, then the subscription was refused.
+    LaggedThenDenied(u64, ActorError),
 }
 
 /// The feeding end of one stream.
@@ -89,6 +91,7 @@ impl Streams {
         let stream = EventStream {
             rx,
             dropped,
+            denied: None,
             _event: PhantomData,
         };
         (stream, first)
@@ -107,10 +110,15 @@ impl Streams {
             return false;
         };
         for stream in list {
+            // Events dropped before the refusal are reported before it (the stream ends with
+            // the refusal).
+            let dropped = stream.dropped.swap(0, Ordering::AcqRel);
+            let item = match dropped {
+                0 => EventItem::Denied(err.clone()),
+                _ => EventItem::LaggedThenDenied(dropped, err.clone()),
+            };
             // Behind a full stream, the refusal waits its turn: sent from a task.
-            if let Err(mpsc::error::TrySendError::Full(item)) =
-                stream.tx.try_send(EventItem::Denied(err.clone()))
-            {
+            if let Err(mpsc::error::TrySendError::Full(item)) = stream.tx.try_send(item) {
                 let tx = stream.tx.clone();
                 if let Ok(rt) = tokio::runtime::Handle::try_current() {
                     rt.spawn(async move { tx.send(item).await });
@@ -158,6 +166,8 @@ pub struct EventStream<E> {
     rx: mpsc::Receiver<EventItem>,
     /// Events dropped and not yet reported (see `StreamTx`).
     dropped: Arc<AtomicU64>,
+    /// A refusal to yield after the lag reported just before it.
+    denied: Option<ActorError>,
     _event: PhantomData<fn() -> E>,
 }
 
@@ -166,6 +176,10 @@ impl<E: serde::de::DeserializeOwned> EventStream<E> {
     /// its error once, then `None`. A reader more than [`EVENT_STREAM_CAPACITY`] events
     /// behind gets [`ClientError::Lagged`] where events were dropped, then the next ones.
     pub async fn next(&mut self) -> Option<Result<E, ClientError>> {
+        if let Some(err) = self.denied.take() {
+            self.rx.close();
+            return Some(Err(ClientError::Actor(err)));
+        }
         let item = match self.rx.try_recv() {
             Ok(item) => item,
             Err(empty_or_closed) => {
@@ -175,7 +189,14 @@ impl<E: serde::de::DeserializeOwned> EventStream<E> {
                     return Some(Err(ClientError::Lagged(dropped)));
                 }
                 match empty_or_closed {
-                    mpsc::error::TryRecvError::Empty => self.rx.recv().await?,
+                    mpsc::error::TryRecvError::Empty => match self.rx.recv().await {
+                        Some(item) => item,
+                        // Closed while waiting: a drop counted just before is still told.
+                        None => {
+                            let dropped = self.dropped.swap(0, Ordering::AcqRel);
+                            return (dropped > 0).then_some(Err(ClientError::Lagged(dropped)));
+                        }
+                    },
                     mpsc::error::TryRecvError::Disconnected => return None,
                 }
             }
@@ -190,6 +211,11 @@ impl<E: serde::de::DeserializeOwned> EventStream<E> {
                 Some(Err(ClientError::Actor(err)))
             }
             EventItem::Lagged(dropped) => Some(Err(ClientError::Lagged(dropped))),
+            EventItem::LaggedThenDenied(dropped, err) => {
+                // The refusal comes next, then the end.
+                self.denied = Some(err);
+                Some(Err(ClientError::Lagged(dropped)))
+            }
         }
     }
 }

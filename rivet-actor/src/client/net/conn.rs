@@ -100,7 +100,7 @@ impl ConnShared {
     ) -> Result<Value, ClientError> {
         // The earliest moment either bound can pass; each wake-up moves it to the bound
         // that applies then.
-        let mut deadline = made + self.reconnect_wait.min(self.timeout);
+        let mut deadline = later(made, self.reconnect_wait.min(self.timeout));
         loop {
             tokio::select! {
                 biased;
@@ -114,8 +114,8 @@ impl ConnShared {
                     None => None,
                     Some(sent_at) => {
                         let limit = match sent_at {
-                            None => made + self.reconnect_wait,
-                            Some(at) => at + self.timeout,
+                            None => later(made, self.reconnect_wait),
+                            Some(at) => later(at, self.timeout),
                         };
                         if Instant::now() < limit {
                             deadline = limit;
@@ -195,6 +195,12 @@ impl<A: Actor> Invoker<A> for ConnInvoker<A> {
             sent_at: None,
         };
         lock(&self.shared.pending).insert(id, waiting);
+        // A caller that stops waiting (its future dropped) takes its call back: one not
+        // sent yet never goes out.
+        let _forget = Forget {
+            shared: &self.shared,
+            id,
+        };
         let outgoing = Outgoing::Call {
             id,
             name: call.action().name(),
@@ -207,6 +213,26 @@ impl<A: Actor> Invoker<A> for ConnInvoker<A> {
         let output = self.shared.answer(id, answer, made).await?;
         crate::value::from_value(output).map_err(|err| ClientError::Decode(err.to_string()))
     }
+}
+
+/// Removes call `id` from the calls waited for, however `invoke` ends (answered, failed,
+/// or dropped by its caller).
+struct Forget<'a> {
+    shared: &'a ConnShared,
+    id: u64,
+}
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        lock(&self.shared.pending).remove(&self.id);
+    }
+}
+
+/// `at + wait`, or a moment that never comes when that is past what the clock can hold
+/// (`Duration::MAX` means no bound).
+fn later(at: Instant, wait: Duration) -> Instant {
+    at.checked_add(wait)
+        .unwrap_or_else(|| at + Duration::from_secs(86_400 * 365 * 30))
 }
 
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

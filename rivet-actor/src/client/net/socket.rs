@@ -236,11 +236,13 @@ impl SocketTask {
             };
             let message = match next {
                 None | Some(Outgoing::Close) => {
-                    let _ = socket.close(None).await;
                     // Let the server see the close before we report Closed (but do not
-                    // wait for ever on a server that never answers it).
-                    let drained = async { while let Some(Ok(_)) = socket.next().await {} };
-                    let _ = tokio::time::timeout(self.handle.client.inner.timeout, drained).await;
+                    // wait for ever on a server that never reads or answers it).
+                    let closed = async {
+                        let _ = socket.close(None).await;
+                        while let Some(Ok(_)) = socket.next().await {}
+                    };
+                    let _ = tokio::time::timeout(self.handle.client.inner.timeout, closed).await;
                     break Ended::Closed;
                 }
                 Some(Outgoing::Subscribe(name)) => ToServer::SubscriptionRequest {
@@ -260,7 +262,12 @@ impl SocketTask {
                     }
                 }
             };
-            if send(&mut socket, self.encoding(), &message).await.is_err() {
+            // A server that stops reading is a lost connection once the timeout passes.
+            let sent = tokio::time::timeout(
+                self.handle.client.inner.timeout,
+                send(&mut socket, self.encoding(), &message),
+            );
+            if !matches!(sent.await, Ok(Ok(()))) {
                 break Ended::Lost;
             }
         };
