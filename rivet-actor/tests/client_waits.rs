@@ -206,3 +206,59 @@ async fn reconnecting_with_calls_waiting_backs_off_instead_of_spinning() {
     }
     counter.abort();
 }
+
+#[tokio::test]
+async fn a_server_that_goes_silent_is_given_up_on() {
+    use futures_util::SinkExt;
+    use rivet_actor::protocol::{Encoding, ToClient, encode_to_client};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+
+    // A server that opens the connection, says `Init`, then neither reads nor writes: a
+    // half-open connection, as a peer that vanished without closing looks.
+    let listener = tokio::net::TcpListener::bind(any_port()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let silent = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let echo_protocol = |request: &Request, mut response: Response| {
+            let offered = request.headers().get("sec-websocket-protocol").cloned();
+            if let Some(first) = offered
+                .as_ref()
+                .and_then(|value| value.to_str().ok())
+                .and_then(|list| list.split(',').next())
+            {
+                let value = first.trim().parse().unwrap();
+                response
+                    .headers_mut()
+                    .insert("sec-websocket-protocol", value);
+            }
+            Ok(response)
+        };
+        let mut socket = tokio_tungstenite::accept_hdr_async(tcp, echo_protocol)
+            .await
+            .unwrap();
+        let init = ToClient::Init {
+            actor_id: "a".into(),
+            connection_id: "c".into(),
+        };
+        let text = String::from_utf8(encode_to_client(Encoding::Json, &init)).unwrap();
+        socket.send(Message::Text(text.into())).await.unwrap();
+        // Hold the socket open, unread, until the test ends.
+        tokio::time::sleep(Duration::from_secs(3_600)).await;
+        drop(socket);
+    });
+    let client = Client::new(format!("http://{addr}")).timeout(Duration::from_millis(600));
+    let conn = client
+        .get_or_create::<Ledger>("silent")
+        .connect()
+        .await
+        .unwrap();
+    let mut status = conn.status_changes();
+    // Pinged after 200 ms of silence, given up on after 600 ms (then it tries to reconnect).
+    let given_up = tokio::time::timeout(
+        Duration::from_secs(10),
+        status.wait_for(|s| *s != ConnStatus::Connected),
+    );
+    assert!(given_up.await.is_ok(), "still connected to a silent server");
+    silent.abort();
+}

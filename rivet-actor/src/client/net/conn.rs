@@ -230,7 +230,7 @@ impl Drop for Forget<'_> {
 
 /// `at + wait`, or a moment that never comes when that is past what the clock can hold
 /// (`Duration::MAX` means no bound).
-fn later(at: Instant, wait: Duration) -> Instant {
+pub(super) fn later(at: Instant, wait: Duration) -> Instant {
     at.checked_add(wait)
         .unwrap_or_else(|| at + Duration::from_secs(86_400 * 365 * 30))
 }

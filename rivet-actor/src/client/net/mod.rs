@@ -173,7 +173,9 @@ impl Client {
     }
 
     /// How long a call waits for its answer (default [`DEFAULT_TIMEOUT`], 90 s), counted
-    /// from when it goes out; also how long opening a connection may take. A call that gets
+    /// from when it goes out; also how long opening a connection may take, and how long a
+    /// connection may stay silent (it is pinged after a third of it, and given up on and
+    /// reconnected after all of it). A call that gets
     /// no answer in time fails with [`ClientError::Transport`]: it may have run. Queue sends
     /// that wait for completion wait as long as they ask instead.
     ///

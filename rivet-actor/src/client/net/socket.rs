@@ -17,7 +17,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::client::events::Streams;
-use crate::client::net::conn::{ConnShared, ConnStatus, Outgoing, lock};
+use crate::client::net::conn::{ConnShared, ConnStatus, Outgoing, later, lock};
 use crate::client::net::handle::HandleShared;
 use crate::client::net::{actor_error, transport};
 use crate::error::ClientError;
@@ -212,14 +212,36 @@ impl SocketTask {
     }
 
     /// Moves messages both ways until the socket ends: first the backlog, then the queue.
+    ///
+    /// A server silent for a third of the client's timeout is pinged (any frame back, a pong
+    /// included, counts as heard); one silent for the whole timeout is lost (a half-open
+    /// TCP connection would otherwise look connected for ever).
     async fn pump(&mut self, mut socket: Socket) -> Ended {
         let mut sent: HashSet<u64> = HashSet::new();
+        let timeout = self.handle.client.inner.timeout;
+        let ping_after = timeout / 3;
+        let mut heard = Instant::now();
+        let mut next_check = later(heard, ping_after);
         let ended = loop {
             let next = match self.backlog.pop_front() {
                 Some(kept) => Some(kept),
                 None => tokio::select! {
                     next = self.queue.recv() => next,
+                    () = tokio::time::sleep_until(next_check) => {
+                        if heard.elapsed() >= timeout {
+                            break Ended::Lost;
+                        }
+                        next_check = later(Instant::now(), ping_after);
+                        if heard.elapsed() >= ping_after {
+                            let ping = socket.send(Message::Ping(Default::default()));
+                            if !matches!(tokio::time::timeout(timeout, ping).await, Ok(Ok(()))) {
+                                break Ended::Lost;
+                            }
+                        }
+                        continue;
+                    }
                     frame = socket.next() => {
+                        heard = Instant::now();
                         let bytes = match frame {
                             Some(Ok(Message::Text(text))) => text.as_bytes().to_vec(),
                             Some(Ok(Message::Binary(bytes))) => bytes.to_vec(),
