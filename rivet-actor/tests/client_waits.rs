@@ -207,48 +207,62 @@ async fn reconnecting_with_calls_waiting_backs_off_instead_of_spinning() {
     counter.abort();
 }
 
-#[tokio::test]
+/// A server on `listener` that opens every connection it is given and says `Init`, then
+/// either holds it open without reading or writing anything more (`hold`: a half-open
+/// connection, as a peer that vanished without closing looks) or drops it at once; counts
+/// the connections in `opened`.
 // The handshake callback's signature (a large `Err`) is tungstenite's, not ours.
 #[allow(clippy::result_large_err)]
-async fn a_server_that_goes_silent_is_given_up_on() {
+fn fake_server(
+    listener: tokio::net::TcpListener,
+    hold: bool,
+    opened: Arc<AtomicUsize>,
+) -> tokio::task::JoinHandle<()> {
     use futures_util::SinkExt;
     use rivet_actor::protocol::{Encoding, ToClient, encode_to_client};
     use tokio_tungstenite::tungstenite::Message;
     use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 
-    // A server that opens the connection, says `Init`, then neither reads nor writes: a
-    // half-open connection, as a peer that vanished without closing looks.
+    let echo_protocol = |request: &Request, mut response: Response| {
+        let offered = request.headers().get("sec-websocket-protocol").cloned();
+        if let Some(first) = offered
+            .as_ref()
+            .and_then(|value| value.to_str().ok())
+            .and_then(|list| list.split(',').next())
+        {
+            let value = first.trim().parse().unwrap();
+            response
+                .headers_mut()
+                .insert("sec-websocket-protocol", value);
+        }
+        Ok(response)
+    };
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((tcp, _)) = listener.accept().await {
+            let Ok(mut socket) = tokio_tungstenite::accept_hdr_async(tcp, echo_protocol).await
+            else {
+                continue;
+            };
+            opened.fetch_add(1, Ordering::SeqCst);
+            let init = ToClient::Init {
+                actor_id: "a".into(),
+                connection_id: "c".into(),
+            };
+            let text = String::from_utf8(encode_to_client(Encoding::Json, &init)).unwrap();
+            let _ = socket.send(Message::Text(text.into())).await;
+            if hold {
+                held.push(socket);
+            }
+        }
+    })
+}
+
+#[tokio::test]
+async fn a_server_that_goes_silent_is_given_up_on() {
     let listener = tokio::net::TcpListener::bind(any_port()).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let silent = tokio::spawn(async move {
-        let (tcp, _) = listener.accept().await.unwrap();
-        let echo_protocol = |request: &Request, mut response: Response| {
-            let offered = request.headers().get("sec-websocket-protocol").cloned();
-            if let Some(first) = offered
-                .as_ref()
-                .and_then(|value| value.to_str().ok())
-                .and_then(|list| list.split(',').next())
-            {
-                let value = first.trim().parse().unwrap();
-                response
-                    .headers_mut()
-                    .insert("sec-websocket-protocol", value);
-            }
-            Ok(response)
-        };
-        let mut socket = tokio_tungstenite::accept_hdr_async(tcp, echo_protocol)
-            .await
-            .unwrap();
-        let init = ToClient::Init {
-            actor_id: "a".into(),
-            connection_id: "c".into(),
-        };
-        let text = String::from_utf8(encode_to_client(Encoding::Json, &init)).unwrap();
-        socket.send(Message::Text(text.into())).await.unwrap();
-        // Hold the socket open, unread, until the test ends.
-        tokio::time::sleep(Duration::from_secs(3_600)).await;
-        drop(socket);
-    });
+    let server = fake_server(listener, true, Arc::default());
     let client = Client::new(format!("http://{addr}")).timeout(Duration::from_millis(600));
     let conn = client
         .get_or_create::<Ledger>("silent")
@@ -262,5 +276,26 @@ async fn a_server_that_goes_silent_is_given_up_on() {
         status.wait_for(|s| *s != ConnStatus::Connected),
     );
     assert!(given_up.await.is_ok(), "still connected to a silent server");
-    silent.abort();
+    server.abort();
+}
+
+#[tokio::test]
+async fn a_server_that_drops_every_connection_at_once_is_asked_with_backoff() {
+    let listener = tokio::net::TcpListener::bind(any_port()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let opened = Arc::new(AtomicUsize::new(0));
+    let server = fake_server(listener, false, opened.clone());
+    let client = Client::new(format!("http://{addr}"));
+    let conn = client
+        .get_or_create::<Ledger>("flaky")
+        .connect()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    // Backoff from 100 ms, doubling, not started over by connections that drop at once:
+    // about five connections in 1.5 s (every 100 ms would be about fifteen).
+    let seen = opened.load(Ordering::SeqCst);
+    assert!((2..=8).contains(&seen), "{seen} connections in 1.5 s");
+    drop(conn);
+    server.abort();
 }

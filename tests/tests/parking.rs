@@ -79,6 +79,12 @@ impl Quiet {
         c.vars().rung.fetch_add(1, Ordering::SeqCst);
     }
 
+    /// Starts background work (`wait_until`) that lasts `ms`.
+    #[action]
+    fn busy_for(&self, c: &mut ActionCtx<'_, Self>, ms: u64) {
+        c.wait_until(async move { tokio::time::sleep(Duration::from_millis(ms)).await });
+    }
+
     #[action]
     fn self_destruct(&self, c: &mut ActionCtx<'_, Self>) {
         c.destroy();
@@ -266,6 +272,22 @@ async fn a_connected_actor_parks_keeps_its_connections_and_does_not_sleep() {
     assert_eq!(seen.left.load(Ordering::SeqCst), 3);
     assert_eq!(seen.woke.load(Ordering::SeqCst), 1);
     server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_connected_actor_busy_in_the_background_parks_once_the_work_is_done() {
+    let (registry, _) = registry(parks_after(10, None));
+    let handle = registry.get_or_create::<Quiet>(["busy"]).await.unwrap();
+    let conn = handle.connect().await.unwrap();
+    conn.busy_for(300).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(counts(&registry), (1, 0), "parked while its work ran");
+    // Its first try failed while the work ran; a later one succeeds without a command.
+    until("it parks once the work is done", || {
+        counts(&registry) == (1, 1)
+    })
+    .await;
+    assert_eq!(conn.bump().await.unwrap(), 1);
 }
 
 #[tokio::test]

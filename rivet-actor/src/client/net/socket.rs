@@ -67,7 +67,7 @@ impl SocketTask {
             };
             match opened {
                 Ok(socket) => {
-                    backoff = FIRST_BACKOFF;
+                    let opened = Instant::now();
                     if let Some(shared) = self.shared.upgrade() {
                         *lock(&shared.last_failure) = None;
                     }
@@ -79,6 +79,12 @@ impl SocketTask {
                     }
                     if let Ended::Closed = self.pump(socket).await {
                         break;
+                    }
+                    // A connection that lasted starts the backoff over; one dropped at once
+                    // (a server that takes it and then fails) does not, or that server would
+                    // be asked again every 100 ms.
+                    if opened.elapsed() >= MAX_BACKOFF {
+                        backoff = FIRST_BACKOFF;
                     }
                 }
                 Err(err) => {

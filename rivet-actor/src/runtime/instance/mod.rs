@@ -201,14 +201,22 @@ pub(crate) async fn serve<A: Actor>(
                     Box::pin(inst.sleep(rx)).await;
                     return;
                 }
-                may_park = false;
                 let deadline = inst.park_deadline(&host.config, quiet_since);
                 // Not when it is due within the timer's tick: a schedule the clock says is
                 // due may still be a tick away for the timer, and it fires here first.
                 let soon = now + std::time::Duration::from_millis(1);
                 if !inst.can_park() || deadline.is_some_and(|at| at <= soon) {
+                    // A `#[run]` loop keeps the task for good: wait for the next command.
+                    // Writes in flight, background work or a schedule about to fire pass:
+                    // try again once `park_after` has gone by (a connected actor has no
+                    // idle timeout to end its spell otherwise).
+                    match inst.run_loop.is_some() {
+                        true => may_park = false,
+                        false => park_from = now,
+                    }
                     continue;
                 }
+                may_park = false;
                 inst.shed();
                 match host.park(&id, inst, rx, quiet_since, deadline) {
                     Ok(()) => return,
