@@ -345,60 +345,91 @@ impl Bell {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_schedule_wakes_a_sleeping_actor_on_whichever_host_the_engine_picks() {
-    let _turn = engine::serial().await;
-    js::install_node_modules();
-    let engine = Engine::start().await;
-    engine.upsert_pool(POOL).await;
-    let config = || EngineConfig::new(engine.endpoint(), "default", POOL);
-    // Host A lets idle actors sleep quickly.
+/// Arms bell `key` to ring after `delay`, lets it fall asleep on a host of its own and shuts
+/// that host down. True when the host was gone before the alarm's time: only then must the
+/// alarm wake the bell on another host. (Otherwise the alarm may have woken it on this one,
+/// which is right too, but proves nothing.)
+async fn sleep_then_leave(engine: &Engine, key: &str, delay: Duration) -> bool {
+    // The host lets idle actors sleep quickly.
     let sleepy = rivet_actor::HostConfig {
         idle_timeout: Some(Duration::from_millis(300)),
         ..Default::default()
     };
-    let a = Registry::builder()
+    let host = Registry::builder()
         .engine()
         .config(sleepy)
         .register::<Bell>()
         .build()
-        .serve_engine(config())
+        .serve_engine(EngineConfig::new(engine.endpoint(), "default", POOL))
         .await
         .unwrap();
     let bell = Client::new(engine.endpoint())
         .engine("default", POOL)
-        .get_or_create::<Bell>(["bell"]);
+        .get_or_create::<Bell>([key]);
+    // The alarm's time is at least this plus `delay`, whichever attempt of the arm ran.
+    let armed_from = std::time::Instant::now();
+    let delay_ms = u64::try_from(delay.as_millis()).unwrap();
     retry("arming the bell", Duration::from_secs(60), || {
-        bell.arm(4_000)
+        bell.arm(delay_ms)
     })
     .await;
-    // It sleeps (the engine stops it on host A), then host A leaves.
+    let armed_by = std::time::Instant::now();
+    // It sleeps (the engine stops it on this host), then the host leaves. The count covers
+    // any bell of an earlier attempt the engine moved here too.
     let asleep = std::time::Instant::now();
-    while a.actors() > 0 {
+    while host.actors() > 0 {
         assert!(
             asleep.elapsed() < Duration::from_secs(20),
             "the actor never slept"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    a.shutdown().await;
+    host.shutdown().await;
+    if armed_from.elapsed() < delay {
+        return true;
+    }
+    // Let this attempt's alarm pass first, so it cannot wake its bell on the next host
+    // and be taken for the next attempt's.
+    tokio::time::sleep_until((armed_by + delay + Duration::from_secs(1)).into()).await;
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schedule_wakes_a_sleeping_actor_on_whichever_host_the_engine_picks() {
+    let _turn = engine::serial().await;
+    js::install_node_modules();
+    let engine = Engine::start().await;
+    engine.upsert_pool(POOL).await;
+    // A loaded machine can take longer than the alarm's delay to put the first host to
+    // sleep and away; such an attempt proves nothing, so the next one waits twice as long.
+    let mut delay = Duration::from_secs(4);
+    let mut key = 0;
+    while !sleep_then_leave(&engine, &format!("bell-{key}"), delay).await {
+        assert!(key < 3, "the first host never left before the alarm");
+        key += 1;
+        delay *= 2;
+    }
     // Host B: nobody calls the bell, yet at its time the engine starts it here and the
     // schedule fires.
     let b = Registry::builder()
         .engine()
         .register::<Bell>()
         .build()
-        .serve_engine(config())
+        .serve_engine(EngineConfig::new(engine.endpoint(), "default", POOL))
         .await
         .unwrap();
     let woken = std::time::Instant::now();
     while b.actors() == 0 {
         assert!(
-            woken.elapsed() < Duration::from_secs(30),
-            "the alarm never woke it"
+            woken.elapsed() < Duration::from_secs(30) + delay,
+            "the alarm never woke it; engine log:\n{}",
+            engine.log_tail(40)
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let bell = Client::new(engine.endpoint())
+        .engine("default", POOL)
+        .get_or_create::<Bell>([format!("bell-{key}")]);
     let rung = retry(
         "the bell after its alarm",
         Duration::from_secs(30),
