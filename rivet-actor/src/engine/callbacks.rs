@@ -12,7 +12,7 @@ use rivet_envoy_client::config::{
 };
 use rivet_envoy_client::handle::EnvoyHandle;
 use rivet_envoy_protocol as protocol;
-use tokio::sync::Notify;
+use tokio::sync::watch;
 
 use crate::engine::storage::EngineStorage;
 use crate::registry::Registry;
@@ -22,8 +22,9 @@ pub(crate) struct Callbacks {
     pub(crate) registry: Registry,
     pub(crate) storage: Arc<EngineStorage>,
     pub(crate) router: axum::Router,
-    /// Told when the envoy has shut down.
-    pub(crate) shut_down: Arc<Notify>,
+    /// Set (latched) when the envoy has shut down. The envoy's own latch
+    /// (`EnvoyHandle::wait_stopped`) is lost when its loop ends before anyone waits on it.
+    pub(crate) stopped: watch::Sender<bool>,
     /// Actors fenced when the connection broke, handed back to the engine on reconnect.
     pub(crate) fenced: std::sync::Mutex<Vec<(String, u32)>>,
     /// How long an actor may take to start (`create_state`, `on_create`, `on_wake`).
@@ -161,7 +162,7 @@ impl EnvoyCallbacks for Callbacks {
 
     fn on_shutdown(&self) {
         self.storage.set_connected(false);
-        self.shut_down.notify_waiters();
+        self.stopped.send_replace(true);
     }
 
     fn fetch(

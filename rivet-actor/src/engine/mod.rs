@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use rivet_envoy_client::config::{ActorName, EnvoyConfig};
 use rivet_envoy_client::handle::EnvoyHandle;
-use tokio::sync::Notify;
+use tokio::sync::watch;
 
 use crate::client::Client;
 use crate::registry::Registry;
@@ -164,7 +164,8 @@ pub enum EngineError {
 /// ```
 pub struct EngineHost {
     handle: EnvoyHandle,
-    shut_down: Arc<Notify>,
+    /// True once the envoy has shut down (set by the callbacks, so it cannot be missed).
+    stopped: watch::Receiver<bool>,
     shutdown_timeout: Duration,
 }
 
@@ -174,25 +175,24 @@ impl EngineHost {
     /// after [`EngineConfig::shutdown_timeout`], leaving at once (the envoy waits for every
     /// actor's stop with no deadline of its own).
     pub async fn shutdown(self) {
-        let drained =
-            tokio::time::timeout(self.shutdown_timeout, self.handle.shutdown_and_wait(false)).await;
-        if drained.is_err() {
+        self.handle.shutdown(false);
+        if tokio::time::timeout(self.shutdown_timeout, self.stopped())
+            .await
+            .is_err()
+        {
             tracing::warn!(
                 timeout = ?self.shutdown_timeout,
                 "the engine did not take this host's actors in time; leaving at once"
             );
             self.handle.shutdown(true);
-            let _ = tokio::time::timeout(Duration::from_secs(5), self.handle.wait_stopped()).await;
+            let _ = tokio::time::timeout(Duration::from_secs(5), self.stopped()).await;
         }
     }
 
     /// Waits until the envoy stops (after [`EngineHost::shutdown`] or a fatal error).
     pub async fn stopped(&self) {
-        let notified = self.shut_down.notified();
-        if self.handle.is_stopped() {
-            return;
-        }
-        notified.await;
+        // An error means the callbacks are gone, so the envoy is too.
+        let _ = self.stopped.clone().wait_for(|stopped| *stopped).await;
     }
 
     /// How many actors the engine runs on this host now.
@@ -217,12 +217,12 @@ impl Registry {
             client: Client::new(&config.endpoint).engine(&config.namespace, &config.pool),
         };
         let _ = self.remote_slot().set(Arc::new(peers));
-        let shut_down = Arc::new(Notify::new());
+        let (stopped, stopped_rx) = watch::channel(false);
         let callbacks = callbacks::Callbacks {
             registry: self.clone(),
             storage: storage.clone(),
             router: crate::server::router::router(self.clone()),
-            shut_down: shut_down.clone(),
+            stopped,
             fenced: Default::default(),
             start_timeout: config.start_timeout,
         };
@@ -262,7 +262,7 @@ impl Registry {
         tracing::info!(endpoint = %config.endpoint, pool = %config.pool, "hosting actors for the engine");
         Ok(EngineHost {
             handle,
-            shut_down,
+            stopped: stopped_rx,
             shutdown_timeout: config.shutdown_timeout,
         })
     }
