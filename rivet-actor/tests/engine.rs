@@ -177,6 +177,27 @@ async fn typed_client_through_the_engine_and_state_moves_with_the_actor() {
         assert_eq!(conn.read().await.unwrap(), (7, 1));
         conn.close().await;
     }
+    // A quiet connection through the engine's gateway stays up: the client's liveness ping
+    // (after a third of its timeout of silence) is answered there, so it is not given up on.
+    let watchful = Client::new(&endpoint)
+        .engine("default", POOL)
+        .timeout(Duration::from_secs(3));
+    let conn = watchful
+        .get_or_create::<Tally>(["tally-Json"])
+        .connect()
+        .await
+        .unwrap();
+    let before = conn.read().await.unwrap();
+    let mut status = conn.status_changes();
+    status.borrow_and_update();
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert!(
+        !status.has_changed().unwrap(),
+        "a quiet connection through the gateway was given up on: {:?}",
+        conn.status()
+    );
+    assert_eq!(conn.read().await.unwrap(), before);
+    conn.close().await;
     // kv rows in engine KV: written in turns, read back in both orders, a range deleted.
     let notes = Client::new(&endpoint)
         .engine("default", POOL)
