@@ -30,8 +30,6 @@ enum Mode<A: Actor> {
 
 /// The in-process [`Invoker`]; reached through [`LocalHandle`] and [`LocalConn`].
 pub struct LocalInvoker<A: Actor> {
-    host: Arc<Host<A>>,
-    id: ActorId,
     mailbox: Arc<KeptMailbox<A>>,
     mode: Mode<A>,
 }
@@ -57,9 +55,10 @@ impl<A: Actor> Invoker<A> for LocalInvoker<A> {
             },
             Mode::Stateless { params, request } => Command::Stateless {
                 connect: self
-                    .host
+                    .mailbox
+                    .host()
                     .connection(
-                        &self.id,
+                        self.mailbox.id(),
                         Guards::Run(None),
                         params.clone()?,
                         request.clone(),
@@ -119,8 +118,6 @@ impl<A: Actor> LocalHandle<A> {
         let tx = host.handle_sender(&id);
         let mailbox = Arc::new(KeptMailbox::new(host.clone(), id.clone(), tx));
         let methods = A::Methods::from(LocalInvoker {
-            host: host.clone(),
-            id: id.clone(),
             mailbox: mailbox.clone(),
             mode: Mode::Stateless {
                 params: params.clone(),
@@ -188,15 +185,11 @@ impl<A: Actor> LocalHandle<A> {
         });
         let mailbox = Arc::new(KeptMailbox::new(self.host.clone(), self.id.clone(), tx));
         let invoker = LocalInvoker {
-            host: self.host.clone(),
-            id: self.id.clone(),
             mailbox: mailbox.clone(),
             mode: Mode::Conn(conn_id.clone()),
         };
         Ok(LocalConn {
             shared: Arc::new(ConnShared {
-                host: self.host.clone(),
-                id: self.id.clone(),
                 mailbox,
                 conn_id,
                 streams,
@@ -227,8 +220,6 @@ async fn demultiplex(mut events: crate::runtime::Outlet, streams: Streams) {
 }
 
 struct ConnShared<A: Actor> {
-    host: Arc<Host<A>>,
-    id: ActorId,
     mailbox: Arc<KeptMailbox<A>>,
     conn_id: ConnId,
     streams: Streams,
@@ -243,12 +234,7 @@ impl<A: Actor> Drop for ConnShared<A> {
             conn_id: self.conn_id.clone(),
             reason: crate::conn::DisconnectReason::ClientClosed,
         };
-        if let Err(cmd) = self.mailbox.send_now(cmd) {
-            let (host, id) = self.mailbox.host();
-            if let Ok(rt) = tokio::runtime::Handle::try_current() {
-                rt.spawn(async move { host.send(&id, *cmd).await });
-            }
-        }
+        self.mailbox.send_now(cmd);
     }
 }
 
@@ -267,7 +253,7 @@ impl<A: Actor> LocalConn<A> {
 
     /// The actor's id.
     pub fn actor_id(&self) -> &ActorId {
-        &self.shared.id
+        self.shared.mailbox.id()
     }
 
     /// Subscribes to a declared event. The subscription is queued before any call made
@@ -284,13 +270,9 @@ impl<A: Actor> LocalConn<A> {
                 subscribe: true,
                 reply,
             };
-            let shared = (self.shared.host.clone(), self.shared.id.clone());
-            let queued = self.shared.mailbox.send_now(cmd);
+            self.shared.mailbox.send_now(cmd);
             let streams = self.shared.streams.clone();
             tokio::spawn(async move {
-                if let Err(mail) = queued {
-                    shared.0.send(&shared.1, *mail).await;
-                }
                 let result = answer.await.unwrap_or_else(|_| Err(ActorError::internal()));
                 if let Err(err) = result {
                     streams.deny(name, &err);
@@ -432,8 +414,8 @@ impl<A: Actor> LocalConn<A> {
     pub async fn send<T: crate::actor::Queue<A>>(&self, message: T) -> Result<(), ClientError> {
         let shared = &self.shared;
         local_queue_send(
-            &shared.host,
-            &shared.id,
+            shared.mailbox.host(),
+            shared.mailbox.id(),
             shared.params.clone(),
             &shared.request,
             message,
@@ -482,8 +464,8 @@ impl<A: Actor> LocalConn<A> {
     ) -> Result<crate::queue::QueueSendResult<T::Completion>, ClientError> {
         let shared = &self.shared;
         local_queue_send(
-            &shared.host,
-            &shared.id,
+            shared.mailbox.host(),
+            shared.mailbox.id(),
             shared.params.clone(),
             &shared.request,
             message,
