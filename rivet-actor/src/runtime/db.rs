@@ -86,20 +86,28 @@ impl ActorDb {
 
     /// Moves the turn's changes into its storage write: the pages that differ from the
     /// image at the last commit, and the page count if it changed.
-    pub(crate) fn stage(&mut self, write: &mut ActorWrite) {
-        if !std::mem::take(&mut self.in_turn) {
-            return;
+    ///
+    /// # Errors
+    /// `actor.internal` when the savepoint cannot be released or the database read back
+    /// (out of memory). The turn's changes are then in the database but in no write: the
+    /// turn must fail and the instance reload what storage holds.
+    pub(crate) fn stage(&mut self, write: &mut ActorWrite) -> Result<(), ActorError> {
+        if !self.in_turn {
+            return Ok(());
         }
+        // memdb hands out its file image, which holds a transaction's pages only once it
+        // commits: release first, then read.
         if let Err(err) = self.conn.execute_batch("RELEASE rivet_turn") {
-            // Cannot happen for a savepoint we opened; if it did, the image is unchanged.
+            // Cannot happen for a savepoint we opened; `abort` tries to roll it back.
             tracing::error!(%err, "the database's savepoint could not be released");
-            return;
+            return Err(ActorError::internal());
         }
+        self.in_turn = false;
         let data = match self.conn.serialize(MAIN_DB) {
             Ok(data) => data,
             Err(err) => {
                 tracing::error!(%err, "the database could not be read for its commit");
-                return;
+                return Err(ActorError::internal());
             }
         };
         let (old, new) = (self.image.len() / PAGE, data.len() / PAGE);
@@ -120,6 +128,7 @@ impl ActorDb {
                 write.kv_delete_range.push((page_key(new), page_key(old)));
             }
         }
+        Ok(())
     }
 
     /// The turn failed: its statements are undone.
@@ -152,9 +161,11 @@ impl DbSlot {
         Ok(())
     }
 
-    pub(crate) fn stage(&self, write: &mut ActorWrite) {
-        if let Some(db) = self.lock().as_mut() {
-            db.stage(write);
+    /// See [`ActorDb::stage`].
+    pub(crate) fn stage(&self, write: &mut ActorWrite) -> Result<(), ActorError> {
+        match self.lock().as_mut() {
+            Some(db) => db.stage(write),
+            None => Ok(()),
         }
     }
 

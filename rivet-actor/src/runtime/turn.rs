@@ -88,13 +88,17 @@ impl<A: Actor> Outbox<A> {
         }
     }
 
-    /// Adds the turn's queue and schedule writes to its storage write.
-    pub(crate) fn stage(&self, write: &mut ActorWrite) {
+    /// Adds the turn's queue, schedule, kv and database writes to its storage write.
+    ///
+    /// # Errors
+    /// When the database's changes cannot be read back (see `ActorDb::stage`): the turn
+    /// fails and the instance reloads.
+    pub(crate) fn stage(&self, write: &mut ActorWrite) -> Result<(), ActorError> {
         self.queue.stage(write);
         self.schedule.stage(write);
         self.replay.stage(write);
         self.kv.stage(write);
-        self.db.stage(write);
+        self.db.stage(write)
     }
 
     /// The turn's write is committed (handed to the output gate): its staged effects take

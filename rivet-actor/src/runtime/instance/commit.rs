@@ -71,7 +71,12 @@ impl<A: Actor> Instance<A> {
         };
         let changed = change.is_some();
         let (mut write, adopt) = split(change);
-        self.env.outbox.stage(&mut write);
+        if let Err(err) = self.env.outbox.stage(&mut write) {
+            // The database holds changes no write carries: reload what storage holds.
+            return self
+                .submitted(Err(err), None, changed)
+                .map(|()| (changed, None));
+        }
         if !write.is_empty() {
             match self.gate.commit_now(&mut write) {
                 None => return Ok((changed, Some(Box::new(Queued { write, adopt })))),
@@ -91,8 +96,8 @@ impl<A: Actor> Instance<A> {
         Ok(())
     }
 
-    /// The gate took the turn's write (`Ok`), or an earlier write was lost (`Err`: the
-    /// instance reloads after this turn, and this turn fails).
+    /// The gate took the turn's write (`Ok`), or an earlier write was lost or this one
+    /// could not be made (`Err`: the instance reloads after this turn, and this turn fails).
     fn submitted(
         &mut self,
         submitted: Result<(), ActorError>,

@@ -140,7 +140,11 @@ impl<A: Actor> Instance<A> {
         let change = self.scratch_change(self.host.storage.chunked_state());
         let (mut write, adopt) = split(change);
         write.mark_created = mark_created;
-        self.env.outbox.stage(&mut write);
+        if let Err(err) = self.env.outbox.stage(&mut write) {
+            // The database holds changes no write carries: reload what storage holds.
+            self.reload = true;
+            return Err(err.into());
+        }
         if !write.is_empty() {
             self.write(write).await.map_err(Error::from)?;
         }
