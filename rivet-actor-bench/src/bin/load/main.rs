@@ -7,6 +7,7 @@
 //! load run --url http://127.0.0.1:PORT --label ours --kind actor [--pid PID[,PID…]]
 //!          [--secs 3] [--conns 1,64,1024] [--http-conc 64] [--handshake-conc 64]
 //!          [--fanout 10000] [--rounds 5] [--idle-actors 10000] [--ops N] [--only a,b]
+//!          (scenarios: idle, connected (only when named), fanout, ws, http, handshake)
 //!          [--open-conc 64] [--many-max N] [--setup-secs N] [--out FILE]
 //!          [--http-actor counter] [--http-action increment] [--http-body '{"args":[1]}']
 //!          [--http-header 'origin: http://localhost:3000'] [--http-actors N]
@@ -76,6 +77,16 @@ async fn run(opts: Opts) -> Result<u64, Error> {
     // fan-out's idle connections; then throughput.
     if opts.kind == "actor" && wanted("idle") {
         emit(idle_actors(&opts).await)?;
+    }
+    // Opt-in: RivetKit's rows of earlier runs have no such scenario.
+    if opts.kind == "actor"
+        && ws
+        && opts
+            .only
+            .as_ref()
+            .is_some_and(|o| o.iter().any(|s| s == "connected"))
+    {
+        emit(idle_connected(&opts).await)?;
     }
     if ws && wanted("fanout") {
         for row in fanout(&opts).await {

@@ -1,4 +1,5 @@
-//! Fan-out latency and memory scenarios: subscribed connections, idle actors.
+//! Fan-out latency and memory scenarios: subscribed connections, idle actors, idle actors
+//! each with an open connection.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -232,6 +233,81 @@ pub(crate) async fn idle_actors(opts: &Opts) -> Row {
             after >> 20,
             opts.open_conc
         );
+    }
+    row
+}
+
+/// `n` actors, each with one WebSocket that made one call and then stays open and quiet
+/// (opened `--open-conc` at a time); the server's RSS growth per actor with its connection.
+/// Run only when asked for (`--only connected`).
+pub(crate) async fn idle_connected(opts: &Opts) -> Row {
+    let n = opts.idle_actors;
+    let before = rss(&opts.pids);
+    let next = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..opts.open_conc)
+        .map(|_| {
+            let (next, url, nonce) = (next.clone(), opts.url.clone(), opts.nonce.clone());
+            tokio::spawn(async move {
+                let (mut lat, mut errors, mut open) = (Vec::new(), 0, Vec::new());
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= n as u64 {
+                        break;
+                    }
+                    let t = Instant::now();
+                    let key = format!("connected-{nonce}-{i}");
+                    let opened = async {
+                        let mut ws = connect(&url, "counter", &key, None).await?;
+                        call(&mut ws, 1, "getCount", &json!([])).await?;
+                        Ok::<_, Error>(ws)
+                    };
+                    match opened.await {
+                        Ok(ws) => {
+                            lat.push(t.elapsed().as_micros() as u32);
+                            open.push(ws);
+                        }
+                        Err(err) => {
+                            eprintln!("connected actor: {err}");
+                            errors += 1;
+                        }
+                    }
+                }
+                (lat, errors, open)
+            })
+        })
+        .collect();
+    let (mut lat, mut errors, mut open) = (Vec::new(), 0, Vec::new());
+    for task in tasks {
+        match task.await {
+            Ok((l, e, o)) => {
+                lat.extend(l);
+                errors += e;
+                open.extend(o);
+            }
+            Err(_) => errors += 1,
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    // Time for the quiet actors to park (the server's park delay is well under this).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = rss(&opts.pids);
+    let mut row = finish(
+        format!("memory per idle connected actor ({n})"),
+        lat,
+        errors,
+        secs,
+    );
+    if let (Some(before), Some(after)) = (before, after) {
+        row.bytes_per_item = Some(after.saturating_sub(before) as f64 / open.len().max(1) as f64);
+        row.note = format!(
+            "RSS {} → {} MiB; actor + its open WebSocket; rate = connected actors/s",
+            before >> 20,
+            after >> 20,
+        );
+    }
+    for mut ws in open {
+        let _ = ws.close(None).await;
     }
     row
 }
