@@ -1,12 +1,15 @@
 //! An in-process connection's commands reach its actor in the order they were given, even
 //! when the actor is busy and its mailbox full: a subscription made then still goes out
-//! before the calls made after it, so none of their events is missed.
+//! before the calls made after it, so none of their events is missed. A call that waits
+//! for room and is given up on is never sent.
 
 use std::time::Duration;
 
 use rivet_actor::prelude::*;
 use tokio::sync::Notify;
 
+/// Told when the held turn has begun.
+static HELD: Notify = Notify::const_new();
 /// Lets the held turn end.
 static RELEASE: Notify = Notify::const_new();
 
@@ -20,6 +23,7 @@ impl Bell {
     /// Keeps the actor busy until the test releases it.
     #[action]
     async fn hold(&self) {
+        HELD.notify_one();
         RELEASE.notified().await;
     }
 
@@ -47,9 +51,16 @@ async fn a_subscription_made_while_the_mailbox_is_full_goes_out_before_later_cal
     // One turn holds the actor; one more call fills its mailbox.
     let holder = registry.get_or_create::<Bell>(["busy"]).await.unwrap();
     let held = tokio::spawn(async move { holder.hold().await });
+    tokio::time::timeout(Duration::from_secs(10), HELD.notified())
+        .await
+        .expect("the holding turn never began");
     let filler = registry.get_or_create::<Bell>(["busy"]).await.unwrap();
     let filled = tokio::spawn(async move { filler.ring().await });
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The filler's call goes into the mailbox as its task first runs (one thread: yielding
+    // gives it the turn).
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
     assert!(!held.is_finished() && !filled.is_finished());
 
     // Subscribed while the mailbox is full; the next call must not overtake it.
@@ -66,4 +77,22 @@ async fn a_subscription_made_while_the_mailbox_is_full_goes_out_before_later_cal
         .await
         .expect("the event of the call made after subscribing was missed");
     assert_eq!(heard.unwrap().unwrap(), 2);
+
+    // Busy and full again: a call given up on while it waits for room never runs.
+    let holder = registry.get_or_create::<Bell>(["busy"]).await.unwrap();
+    let held = tokio::spawn(async move { holder.hold().await });
+    tokio::time::timeout(Duration::from_secs(10), HELD.notified())
+        .await
+        .expect("the holding turn never began");
+    let filler = registry.get_or_create::<Bell>(["busy"]).await.unwrap();
+    let filled = tokio::spawn(async move { filler.ring().await });
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    let given_up = tokio::time::timeout(Duration::from_millis(50), conn.ring()).await;
+    assert!(given_up.is_err(), "the call did not wait for room");
+    RELEASE.notify_one();
+    held.await.unwrap().unwrap();
+    assert_eq!(filled.await.unwrap().unwrap(), 3);
+    assert_eq!(conn.ring().await.unwrap(), 4);
 }

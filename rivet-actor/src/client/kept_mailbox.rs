@@ -3,16 +3,18 @@
 //! instance a task (or wakes it) with the command first in a new mailbox, and keeps that
 //! one for the next calls.
 //!
-//! Commands leave in the order they were given. One that finds the mailbox full waits in a
-//! backlog of its own, which a task feeds in as room frees; every later command queues
-//! behind it there, so a subscription made while the actor is busy still goes out before
-//! the calls made after it.
+//! Commands given to one kept mailbox leave in the order they were given. A call that finds
+//! the mailbox full waits for room (and is never sent if its caller gives up). A
+//! subscription or disconnect cannot wait — it is queued as the caller returns — so one
+//! that finds the mailbox full goes into a small backlog that a task feeds in as room
+//! frees, and the calls made after it wait until the backlog is empty. Other ways into the
+//! actor (queue sends, other handles) are not ordered with these.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{Notify, mpsc};
 
 use crate::actor::Actor;
 use crate::error::ActorError;
@@ -24,26 +26,22 @@ pub(crate) struct KeptMailbox<A: Actor> {
     host: Arc<Host<A>>,
     id: ActorId,
     kept: Mutex<Kept<A>>,
+    /// Told when the backlog has been fed in (calls wait for it).
+    fed: Notify,
+    /// The runtime the mailbox was made in: a disconnect queued from a `Drop` outside any
+    /// runtime still routes and feeds there.
+    runtime: Option<tokio::runtime::Handle>,
 }
 
-/// The sender and the commands waiting for room in it, under one lock so that a command
-/// either goes straight in or queues behind every earlier one.
+/// The sender and the backlog, under one lock, so a command either goes straight in or
+/// queues behind every earlier one.
 struct Kept<A: Actor> {
     tx: mpsc::Sender<Mail<A>>,
-    /// Commands that found the mailbox full, and every one given after them, in order.
-    /// Bounded by the callers waiting: each command here belongs to a caller still
-    /// waiting for its answer, or to a subscription or disconnect of a live connection.
+    /// Subscriptions and disconnects that found the mailbox full, in order: at most one
+    /// per event of the actor and one disconnect per connection.
     backlog: VecDeque<Mail<A>>,
     /// Whether a task feeds the backlog in (set until it finds the backlog empty).
     feeding: bool,
-}
-
-/// Where a command given to [`KeptMailbox::queue`] went.
-enum Queued<A: Actor> {
-    /// Into the mailbox or the backlog: on its way.
-    Done,
-    /// The mailbox is closed (the instance parked, sleeps or stops): route it again.
-    Closed(Mail<A>),
 }
 
 impl<A: Actor> KeptMailbox<A> {
@@ -56,6 +54,8 @@ impl<A: Actor> KeptMailbox<A> {
                 backlog: VecDeque::new(),
                 feeding: false,
             }),
+            fed: Notify::new(),
+            runtime: tokio::runtime::Handle::try_current().ok(),
         }
     }
 
@@ -74,55 +74,80 @@ impl<A: Actor> KeptMailbox<A> {
         self.kept.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Puts `mail` into the mailbox, or into the backlog behind earlier commands (starting
-    /// the task that feeds it in when the mailbox is full).
-    fn queue(self: &Arc<Self>, kept: &mut Kept<A>, mail: Mail<A>) -> Queued<A> {
-        if kept.feeding {
-            kept.backlog.push_back(mail);
-            return Queued::Done;
-        }
-        match kept.tx.try_send(mail) {
-            Ok(()) => Queued::Done,
-            Err(TrySendError::Full(mail)) => {
-                let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-                    // No runtime to wait in (a connection dropped outside one): nobody can
-                    // wait for this answer either.
-                    mail.fail(ActorError::stopped());
-                    return Queued::Done;
-                };
-                kept.backlog.push_back(mail);
-                kept.feeding = true;
-                runtime.spawn(Arc::clone(self).feed());
-                Queued::Done
+    /// Delivers a call (or any command that may wait), after everything given before it,
+    /// waiting for room in the mailbox if it is full.
+    pub(crate) async fn send(&self, cmd: Command<A>) {
+        let mut mail = Box::new(cmd);
+        let tx = loop {
+            let fed = self.fed.notified();
+            tokio::pin!(fed);
+            let tried = {
+                let kept = self.kept();
+                if kept.feeding {
+                    // Registered before the lock is let go, so the feeder's word is not missed.
+                    fed.as_mut().enable();
+                    Err(mail)
+                } else {
+                    Ok((kept.tx.try_send(mail), kept.tx.clone()))
+                }
+            };
+            match tried {
+                // Behind the backlog: try again once it is fed in (never sent meanwhile).
+                Err(back) => {
+                    mail = back;
+                    fed.await;
+                }
+                Ok((Ok(()), _)) => return,
+                Ok((Err(TrySendError::Full(back)), tx)) => {
+                    mail = back;
+                    break tx;
+                }
+                Ok((Err(TrySendError::Closed(back)), _)) => return self.reroute(back).await,
             }
-            Err(TrySendError::Closed(mail)) => Queued::Closed(mail),
-        }
-    }
-
-    /// Delivers `cmd` in order with every other command given to this mailbox.
-    pub(crate) async fn send(self: &Arc<Self>, cmd: Command<A>) {
-        let queued = self.queue(&mut self.kept(), Box::new(cmd));
-        if let Queued::Closed(mail) = queued {
+        };
+        // Dropped here if the caller gives up: a call never sent.
+        if let Err(mpsc::error::SendError(mail)) = tx.send(mail).await {
             self.reroute(mail).await;
         }
     }
 
     /// Queues `cmd` at once, before anything given after this returns (a subscription must
     /// be in place before the calls made after it, a disconnect goes out as the connection
-    /// is dropped): into the kept mailbox, its backlog, or a new mailbox the host makes for
+    /// is dropped): into the kept mailbox, the backlog, or a new mailbox the host makes for
     /// a parked or sleeping instance.
     pub(crate) fn send_now(self: &Arc<Self>, cmd: Command<A>) {
+        let _entered = self.runtime.as_ref().map(tokio::runtime::Handle::enter);
         let mut kept = self.kept();
-        let Queued::Closed(mail) = self.queue(&mut kept, Box::new(cmd)) else {
+        let mail = Box::new(cmd);
+        if kept.feeding {
+            kept.backlog.push_back(mail);
             return;
-        };
-        let (tx, given_back) = self.host.send_now(&self.id, mail);
-        kept.tx = tx;
-        if let Err(mail) = given_back {
-            // The new mailbox is full already, or closing again: queue it like any other.
-            if let Queued::Closed(mail) = self.queue(&mut kept, mail) {
-                mail.fail(ActorError::stopped());
+        }
+        let mail = match kept.tx.try_send(mail) {
+            Ok(()) => return,
+            Err(TrySendError::Full(mail)) => mail,
+            Err(TrySendError::Closed(mail)) => {
+                if self.runtime.is_none() {
+                    // No runtime to start a task in: the instance is gone with it.
+                    return mail.fail(ActorError::stopped());
+                }
+                let (tx, given_back) = self.host.send_now(&self.id, mail);
+                kept.tx = tx;
+                match given_back {
+                    Ok(()) => return,
+                    // Full already, or closed again by a park in between: the feeder waits
+                    // for room or routes it again.
+                    Err(mail) => mail,
+                }
             }
+        };
+        match &self.runtime {
+            Some(runtime) => {
+                kept.backlog.push_back(mail);
+                kept.feeding = true;
+                runtime.spawn(Arc::clone(self).feed());
+            }
+            None => mail.fail(ActorError::stopped()),
         }
     }
 
@@ -135,14 +160,19 @@ impl<A: Actor> KeptMailbox<A> {
         }
     }
 
-    /// Feeds the backlog into the mailbox as room frees, in order; commands given
-    /// meanwhile join the backlog. Ends once it is empty.
+    /// Feeds the backlog into the mailbox as room frees, in order; then lets the waiting
+    /// calls go.
     async fn feed(self: Arc<Self>) {
+        let mut end = FeedEnd {
+            mailbox: &self,
+            done: false,
+        };
         loop {
             let (tx, mail) = {
                 let mut kept = self.kept();
                 let Some(mail) = kept.backlog.pop_front() else {
                     kept.feeding = false;
+                    end.done = true;
                     return;
                 };
                 (kept.tx.clone(), mail)
@@ -151,5 +181,29 @@ impl<A: Actor> KeptMailbox<A> {
                 self.reroute(mail).await;
             }
         }
+    }
+}
+
+/// The end of a feed: the waiting calls go on. A feed cut short (its runtime shut down)
+/// also ends the backlog, failing what is left, so no later call waits for it for ever.
+struct FeedEnd<'a, A: Actor> {
+    mailbox: &'a KeptMailbox<A>,
+    /// The feed emptied the backlog and said so under the lock.
+    done: bool,
+}
+
+impl<A: Actor> Drop for FeedEnd<'_, A> {
+    fn drop(&mut self) {
+        if !self.done {
+            let left: Vec<Mail<A>> = {
+                let mut kept = self.mailbox.kept();
+                kept.feeding = false;
+                kept.backlog.drain(..).collect()
+            };
+            for mail in left {
+                mail.fail(ActorError::stopped());
+            }
+        }
+        self.mailbox.fed.notify_waiters();
     }
 }

@@ -282,7 +282,8 @@ impl<A: Actor> LocalConn<A> {
         stream
     }
 
-    /// Closes the connection and waits until `on_disconnect` has been queued.
+    /// Closes the connection: its disconnect is queued behind everything it sent, and
+    /// `on_disconnect` runs once those are done.
     pub async fn close(self) {
         drop(self);
         tokio::task::yield_now().await;

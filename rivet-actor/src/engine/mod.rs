@@ -191,7 +191,7 @@ impl EngineHost {
 
     /// Waits until the envoy stops (after [`EngineHost::shutdown`] or a fatal error).
     pub async fn stopped(&self) {
-        // An error means the callbacks are gone, so the envoy is too.
+        // The callbacks hold the sender for as long as the envoy lives.
         let _ = self.stopped.clone().wait_for(|stopped| *stopped).await;
     }
 

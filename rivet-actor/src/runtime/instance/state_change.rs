@@ -141,8 +141,7 @@ impl<A: Actor> Instance<A> {
         let (mut write, adopt) = split(change);
         write.mark_created = mark_created;
         if let Err(err) = self.env.outbox.stage(&mut write) {
-            // The database holds changes no write carries: reload what storage holds.
-            self.reload = true;
+            // The database holds changes no write carries: the start fails.
             return Err(err.into());
         }
         if !write.is_empty() {
