@@ -79,30 +79,32 @@ impl<A: Actor> KeptMailbox<A> {
     pub(crate) async fn send(&self, cmd: Command<A>) {
         let mut mail = Box::new(cmd);
         let tx = loop {
-            let fed = self.fed.notified();
-            tokio::pin!(fed);
-            let tried = {
+            let blocked = {
                 let kept = self.kept();
                 if kept.feeding {
                     // Registered before the lock is let go, so the feeder's word is not missed.
+                    let mut fed = Box::pin(self.fed.notified());
                     fed.as_mut().enable();
-                    Err(mail)
+                    Err((mail, fed))
                 } else {
-                    Ok((kept.tx.try_send(mail), kept.tx.clone()))
+                    match kept.tx.try_send(mail) {
+                        Ok(()) => return,
+                        Err(TrySendError::Full(back)) => Ok((back, Some(kept.tx.clone()))),
+                        Err(TrySendError::Closed(back)) => Ok((back, None)),
+                    }
                 }
             };
-            match tried {
+            match blocked {
                 // Behind the backlog: try again once it is fed in (never sent meanwhile).
-                Err(back) => {
+                Err((back, fed)) => {
                     mail = back;
                     fed.await;
                 }
-                Ok((Ok(()), _)) => return,
-                Ok((Err(TrySendError::Full(back)), tx)) => {
+                Ok((back, Some(tx))) => {
                     mail = back;
                     break tx;
                 }
-                Ok((Err(TrySendError::Closed(back)), _)) => return self.reroute(back).await,
+                Ok((back, None)) => return self.reroute(back).await,
             }
         };
         // Dropped here if the caller gives up: a call never sent.
