@@ -366,24 +366,40 @@ impl Bell {
     }
 }
 
-/// Arms bell `key` to ring after `delay`, lets it fall asleep on a host of its own and shuts
-/// that host down. True when the host was gone before the alarm's time: only then must the
-/// alarm wake the bell on another host. (Otherwise the alarm may have woken it on this one,
-/// which is right too, but proves nothing.)
-async fn sleep_then_leave(engine: &Engine, key: &str, delay: Duration) -> bool {
-    // The host lets idle actors sleep quickly.
+/// A host of [`Bell`]s that lets idle actors sleep after 300 ms.
+async fn sleepy_bell_host(engine: &Engine) -> EngineHost {
     let sleepy = rivet_actor::HostConfig {
         idle_timeout: Some(Duration::from_millis(300)),
         ..Default::default()
     };
-    let host = Registry::builder()
+    Registry::builder()
         .engine()
         .config(sleepy)
         .register::<Bell>()
         .build()
         .serve_engine(EngineConfig::new(engine.endpoint(), "default", POOL))
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// Waits (up to 20 s) until the engine has stopped every actor on `host`.
+async fn until_all_asleep(host: &EngineHost) {
+    let asleep = std::time::Instant::now();
+    while host.actors() > 0 {
+        assert!(
+            asleep.elapsed() < Duration::from_secs(20),
+            "the actor never slept"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Arms bell `key` to ring after `delay`, lets it fall asleep on a host of its own and shuts
+/// that host down. True when the host was gone before the alarm's time: only then must the
+/// alarm wake the bell on another host. (Otherwise the alarm may have woken it on this one,
+/// which is right too, but proves nothing.)
+async fn sleep_then_leave(engine: &Engine, key: &str, delay: Duration) -> bool {
+    let host = sleepy_bell_host(engine).await;
     let bell = Client::new(engine.endpoint())
         .engine("default", POOL)
         .get_or_create::<Bell>([key]);
@@ -397,14 +413,7 @@ async fn sleep_then_leave(engine: &Engine, key: &str, delay: Duration) -> bool {
     let armed_by = std::time::Instant::now();
     // It sleeps (the engine stops it on this host), then the host leaves. The count covers
     // any bell of an earlier attempt the engine moved here too.
-    let asleep = std::time::Instant::now();
-    while host.actors() > 0 {
-        assert!(
-            asleep.elapsed() < Duration::from_secs(20),
-            "the actor never slept"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_all_asleep(&host).await;
     host.shutdown().await;
     if armed_from.elapsed() < delay {
         return true;
@@ -425,30 +434,12 @@ async fn a_host_whose_actors_slept_leaves_at_once() {
     // which an empty host's graceful shutdown often does: such a shutdown hung until its
     // deadline (30 s) in about one run of three. Several rounds make a miss unlikely.
     for round in 0..4 {
-        let sleepy = rivet_actor::HostConfig {
-            idle_timeout: Some(Duration::from_millis(200)),
-            ..Default::default()
-        };
-        let host = Registry::builder()
-            .engine()
-            .config(sleepy)
-            .register::<Bell>()
-            .build()
-            .serve_engine(EngineConfig::new(engine.endpoint(), "default", POOL))
-            .await
-            .unwrap();
+        let host = sleepy_bell_host(&engine).await;
         let bell = Client::new(engine.endpoint())
             .engine("default", POOL)
             .get_or_create::<Bell>([format!("leaving-{round}")]);
         retry("waking the bell", Duration::from_secs(60), || bell.rung()).await;
-        let asleep = std::time::Instant::now();
-        while host.actors() > 0 {
-            assert!(
-                asleep.elapsed() < Duration::from_secs(20),
-                "the actor never slept"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        until_all_asleep(&host).await;
         tokio::time::timeout(Duration::from_secs(10), host.shutdown())
             .await
             .unwrap_or_else(|_| panic!("round {round}: an empty host's shutdown hung"));

@@ -35,6 +35,26 @@ impl Bell {
     }
 }
 
+type Answer<T> = tokio::task::JoinHandle<Result<T, ClientError>>;
+
+/// Makes actor "busy" busy and its mailbox (room for one) full: one turn holds it (until
+/// [`RELEASE`]), one more call waits in the mailbox. Their answers, to await.
+async fn busy_and_full(registry: &Registry) -> (Answer<()>, Answer<u32>) {
+    let holder = registry.get_or_create::<Bell>(["busy"]).await.unwrap();
+    let held = tokio::spawn(async move { holder.hold().await });
+    tokio::time::timeout(Duration::from_secs(10), HELD.notified())
+        .await
+        .expect("the holding turn never began");
+    let filler = registry.get_or_create::<Bell>(["busy"]).await.unwrap();
+    let filled = tokio::spawn(async move { filler.ring().await });
+    // The filler's call goes into the mailbox as its task first runs (one thread: yielding
+    // gives it the turn).
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    (held, filled)
+}
+
 #[tokio::test]
 async fn a_subscription_made_while_the_mailbox_is_full_goes_out_before_later_calls() {
     let config = rivet_actor::HostConfig {
@@ -48,19 +68,7 @@ async fn a_subscription_made_while_the_mailbox_is_full_goes_out_before_later_cal
         .build();
     let bell = registry.get_or_create::<Bell>(["busy"]).await.unwrap();
     let conn = bell.connect().await.unwrap();
-    // One turn holds the actor; one more call fills its mailbox.
-    let holder = registry.get_or_create::<Bell>(["busy"]).await.unwrap();
-    let held = tokio::spawn(async move { holder.hold().await });
-    tokio::time::timeout(Duration::from_secs(10), HELD.notified())
-        .await
-        .expect("the holding turn never began");
-    let filler = registry.get_or_create::<Bell>(["busy"]).await.unwrap();
-    let filled = tokio::spawn(async move { filler.ring().await });
-    // The filler's call goes into the mailbox as its task first runs (one thread: yielding
-    // gives it the turn).
-    for _ in 0..10 {
-        tokio::task::yield_now().await;
-    }
+    let (held, filled) = busy_and_full(&registry).await;
     assert!(!held.is_finished() && !filled.is_finished());
 
     // Subscribed while the mailbox is full; the next call must not overtake it.
@@ -79,16 +87,7 @@ async fn a_subscription_made_while_the_mailbox_is_full_goes_out_before_later_cal
     assert_eq!(heard.unwrap().unwrap(), 2);
 
     // Busy and full again: a call given up on while it waits for room never runs.
-    let holder = registry.get_or_create::<Bell>(["busy"]).await.unwrap();
-    let held = tokio::spawn(async move { holder.hold().await });
-    tokio::time::timeout(Duration::from_secs(10), HELD.notified())
-        .await
-        .expect("the holding turn never began");
-    let filler = registry.get_or_create::<Bell>(["busy"]).await.unwrap();
-    let filled = tokio::spawn(async move { filler.ring().await });
-    for _ in 0..10 {
-        tokio::task::yield_now().await;
-    }
+    let (held, filled) = busy_and_full(&registry).await;
     let given_up = tokio::time::timeout(Duration::from_millis(50), conn.ring()).await;
     assert!(given_up.is_err(), "the call did not wait for room");
     RELEASE.notify_one();
