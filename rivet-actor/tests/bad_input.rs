@@ -317,3 +317,32 @@ async fn malformed_cbor_gets_a_typed_error() {
         .params(params("a"));
     assert!(room.get_messages().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_message_of_too_many_values_is_refused_before_it_reaches_the_actor() {
+    let server = start().await;
+    // 1 << 17 zeros fit well within the 1 MiB message limit (two bytes each), but decoded
+    // they would take tens of bytes each while they wait for the actor.
+    let values = rivet_actor::protocol::MAX_VALUES + 1;
+    let body = format!(r#"{{"args":[[{}0]]}}"#, "0,".repeat(values - 1));
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/gateway/chatRoom/action/sendMessage?rvt-method=getOrCreate&rvt-key=many&rvt-runner=default",
+            server.endpoint()
+        ))
+        .header("content-type", "application/json")
+        .header("x-rivet-encoding", "json")
+        .header("x-rivet-conn-params", r#"{"auth_token":"a"}"#)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, 400, "message", "malformed").await;
+    let fine = raw_action(
+        &server,
+        "sendMessage",
+        r#"{"args":["fine"]}"#,
+        Some(r#"{"auth_token":"a"}"#),
+    );
+    assert_eq!(fine.await.status(), 200);
+}

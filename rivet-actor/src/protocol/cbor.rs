@@ -40,6 +40,7 @@ pub fn to_value(bytes: &[u8]) -> Result<Value, ProtocolError> {
             reader.len()
         )));
     }
+    compat::check_count(&raw)?;
     compat::revive(normalize(raw))
 }
 

@@ -34,6 +34,41 @@ pub(crate) fn needs_escape(items: &[Value]) -> Option<&str> {
     }
 }
 
+/// At most this many values (array items and map entries, at any depth) in one decoded
+/// message. A decoded value takes tens of bytes against one or two on the wire, so a 1 MiB
+/// message of small numbers would otherwise hold tens of MiB while it waits for its actor.
+///
+/// ```
+/// use rivet_actor::protocol::{json, ProtocolError, MAX_VALUES};
+/// let many = format!("[{}0]", "0,".repeat(MAX_VALUES));
+/// assert_eq!(json::to_value(many.as_bytes()), Err(ProtocolError::TooManyValues(MAX_VALUES)));
+/// ```
+pub const MAX_VALUES: usize = 1 << 17;
+
+/// [`ProtocolError::TooManyValues`] when `value` holds more than [`MAX_VALUES`] values.
+pub(crate) fn check_count(value: &Value) -> Result<(), ProtocolError> {
+    let mut count = 0usize;
+    let mut pending = vec![value];
+    while let Some(value) = pending.pop() {
+        match value {
+            Value::Array(items) => {
+                count += items.len();
+                pending.extend(items);
+            }
+            Value::Map(entries) => {
+                count += entries.len();
+                pending.extend(entries.iter().flat_map(|(k, v)| [k, v]));
+            }
+            Value::Tag(_, inner) => pending.push(inner),
+            _ => {}
+        }
+        if count > MAX_VALUES {
+            return Err(ProtocolError::TooManyValues(MAX_VALUES));
+        }
+    }
+    Ok(())
+}
+
 /// Replaces every tagged pair in `value` by the value it stands for.
 ///
 /// `$BigInt` → `Integer`, `$Uint8Array`/`$ArrayBuffer` → `Bytes`, `$Undefined` → `Null`,

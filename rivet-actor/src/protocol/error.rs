@@ -43,6 +43,10 @@ pub enum ProtocolError {
     /// Base64 text (query input, actor input) that cannot be decoded.
     #[error("invalid base64 in {0}")]
     InvalidBase64(String),
+    /// More values (array items and map entries, at any depth) than one message may hold:
+    /// each takes tens of bytes once decoded, against one or two on the wire.
+    #[error("the message holds more than {0} values")]
+    TooManyValues(usize),
 }
 
 impl ProtocolError {

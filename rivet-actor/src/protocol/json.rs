@@ -26,6 +26,7 @@ use super::{ProtocolError, Value};
 /// [`ProtocolError::InvalidTaggedValue`], bad JSON [`ProtocolError::MalformedJson`].
 pub fn to_value(bytes: &[u8]) -> Result<Value, ProtocolError> {
     let raw: Value = serde_json::from_slice(bytes).map_err(malformed)?;
+    compat::check_count(&raw)?;
     compat::revive(raw)
 }
 

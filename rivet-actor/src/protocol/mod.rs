@@ -45,6 +45,7 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
+pub use compat::MAX_VALUES;
 pub use encoding::Encoding;
 pub use error::ProtocolError;
 pub use http::{

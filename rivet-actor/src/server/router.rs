@@ -190,6 +190,7 @@ async fn connect_upgrade(
         Err(err) => return error_response(Encoding::Json, &err),
     };
     let upgrade = limits(upgrade, &registry);
+    let write_timeout = registry.server_config().write_timeout;
     let accept = connect::Accept {
         registry,
         target,
@@ -202,7 +203,7 @@ async fn connect_upgrade(
         .on_upgrade(move |socket| async move {
             // The socket keeps its connection's place until it closes.
             let _slot = slot;
-            connect::session(AxumSocket::new(socket), accept).await
+            connect::session(AxumSocket::new(socket, write_timeout), accept).await
         })
         .into_response()
 }
@@ -230,6 +231,7 @@ async fn raw_upgrade(
         }
     };
     let upgrade = limits(upgrade, &registry);
+    let write_timeout = registry.server_config().write_timeout;
     let accept = raw::Accept {
         registry,
         target: target_of(&path),
@@ -241,7 +243,7 @@ async fn raw_upgrade(
     upgrade
         .on_upgrade(move |socket| async move {
             let _slot = slot;
-            raw::serve(AxumSocket::new(socket), accept).await
+            raw::serve(AxumSocket::new(socket, write_timeout), accept).await
         })
         .into_response()
 }

@@ -118,18 +118,36 @@ pub(crate) async fn shutting_down(closing: &mut Option<Closing>) {
     }
 }
 
-/// A socket axum upgraded.
+/// A socket axum upgraded. Every write is bounded by the server's write timeout: a peer
+/// that stopped reading holds a frame in the socket's buffer, and every later write (a
+/// close frame, a ping, the final flush) would wait for it for ever.
 pub(crate) struct AxumSocket {
     socket: WebSocket,
     last_heard: std::time::Instant,
+    write_timeout: std::time::Duration,
+    /// A write failed or timed out: the peer is gone or not reading, nothing more is sent.
+    stuck: bool,
 }
 
 impl AxumSocket {
-    pub(crate) fn new(socket: WebSocket) -> Self {
+    pub(crate) fn new(socket: WebSocket, write_timeout: std::time::Duration) -> Self {
         Self {
             socket,
             last_heard: std::time::Instant::now(),
+            write_timeout,
+            stuck: false,
         }
+    }
+
+    /// Writes `message` within the write timeout; `false` (and nothing written from then
+    /// on) when it cannot.
+    async fn write(&mut self, message: Message) -> bool {
+        if self.stuck {
+            return false;
+        }
+        let written = tokio::time::timeout(self.write_timeout, self.socket.send(message)).await;
+        self.stuck = !matches!(written, Ok(Ok(())));
+        !self.stuck
     }
 }
 
@@ -154,7 +172,7 @@ impl FrameSocket for AxumSocket {
             Frame::Text(text) => Message::Text(text.into()),
             Frame::Binary(bytes) => Message::Binary(bytes),
         };
-        self.socket.send(message).await.is_ok()
+        self.write(message).await
     }
 
     async fn close(&mut self, code: u16, reason: String) {
@@ -162,11 +180,11 @@ impl FrameSocket for AxumSocket {
             code,
             reason: reason.into(),
         };
-        let _ = self.socket.send(Message::Close(Some(frame))).await;
+        self.write(Message::Close(Some(frame))).await;
     }
 
     async fn ping(&mut self) -> bool {
-        self.socket.send(Message::Ping(Bytes::new())).await.is_ok()
+        self.write(Message::Ping(Bytes::new())).await
     }
 
     fn last_heard(&self) -> std::time::Instant {
@@ -175,7 +193,10 @@ impl FrameSocket for AxumSocket {
 
     async fn finish(&mut self) {
         // axum answers a peer's close frame itself; flushing is all that is left.
-        let _ = futures_util::SinkExt::close(&mut self.socket).await;
+        if !self.stuck {
+            let flushed = futures_util::SinkExt::close(&mut self.socket);
+            let _ = tokio::time::timeout(self.write_timeout, flushed).await;
+        }
     }
 }
 

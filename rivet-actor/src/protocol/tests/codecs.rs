@@ -446,3 +446,30 @@ fn cbor_malformed() {
         Err(ProtocolError::InvalidTaggedValue { .. })
     ));
 }
+
+#[test]
+fn a_message_holds_at_most_max_values_values() {
+    let json_array = |n: usize| format!("[{}0]", "0,".repeat(n - 1));
+    assert!(json::to_value(json_array(MAX_VALUES).as_bytes()).is_ok());
+    assert_eq!(
+        json::to_value(json_array(MAX_VALUES + 1).as_bytes()),
+        Err(ProtocolError::TooManyValues(MAX_VALUES))
+    );
+    // Counted at any depth, map entries included: MAX_VALUES / 2 + 1 pairs inside an
+    // array of as many items is over.
+    let n = MAX_VALUES / 2 + 1;
+    let mut cbor = vec![0x9a];
+    cbor.extend_from_slice(&(n as u32).to_be_bytes());
+    cbor.extend(std::iter::repeat_n(0x00, n - 1));
+    cbor.push(0xba);
+    cbor.extend_from_slice(&(n as u32).to_be_bytes());
+    for key in 0..n as u32 {
+        cbor.push(0x1a);
+        cbor.extend_from_slice(&key.to_be_bytes());
+        cbor.push(0x00);
+    }
+    assert_eq!(
+        cbor::to_value(&cbor),
+        Err(ProtocolError::TooManyValues(MAX_VALUES))
+    );
+}
