@@ -222,4 +222,41 @@ mod tests {
         assert_eq!(close(5000, ""), (1000, 0));
         assert_eq!(close(1000, &"é".repeat(100)), (1000, 122));
     }
+
+    /// A peer that stops reading leaves a frame in the socket's buffer; the close, ping and
+    /// flush after it must not wait for that frame for ever.
+    #[tokio::test]
+    async fn writes_after_one_that_timed_out_return_at_once() {
+        use axum::extract::WebSocketUpgrade;
+        type Outcome = (bool, bool);
+        let (done_tx, done) = tokio::sync::oneshot::channel::<Outcome>();
+        let done_tx = std::sync::Arc::new(std::sync::Mutex::new(Some(done_tx)));
+        let app = axum::Router::new().route(
+            "/",
+            axum::routing::get(move |upgrade: WebSocketUpgrade| async move {
+                upgrade.on_upgrade(move |socket| async move {
+                    let timeout = std::time::Duration::from_millis(200);
+                    let mut socket = AxumSocket::new(socket, timeout);
+                    // Far more than loopback's buffers hold.
+                    let sent = socket.send(Frame::Binary(vec![0; 64 << 20].into())).await;
+                    socket.close(1000, String::new()).await;
+                    let pinged = socket.ping().await;
+                    socket.finish().await;
+                    if let Some(tx) = done_tx.lock().unwrap().take() {
+                        let _ = tx.send((sent, pinged));
+                    }
+                })
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ws://{}/", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        // The peer: connected, and never reads.
+        let (_peer, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let outcome = tokio::time::timeout(std::time::Duration::from_secs(30), done)
+            .await
+            .expect("a write after the stuck one waited for the peer")
+            .unwrap();
+        assert_eq!(outcome, (false, false));
+    }
 }
