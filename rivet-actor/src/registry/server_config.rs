@@ -22,8 +22,8 @@ pub struct ServerConfig {
     /// How many bytes of events a connection may fall behind before it is cut off with
     /// `message.slow_consumer` (default 1 MiB).
     pub max_outgoing_bytes: usize,
-    /// How long one frame may take to reach a WebSocket peer before the connection is
-    /// closed (a peer that stopped reading; default 30 s).
+    /// How long a connection may take nothing of what is written to it (a response, a
+    /// WebSocket frame) before it is dropped: a peer that stopped reading (default 30 s).
     pub write_timeout: std::time::Duration,
     /// How often WebSocket peers are pinged; one silent (no frame, no pong) for two
     /// intervals is closed with 1001 (default 30 s).

@@ -1,7 +1,8 @@
 //! The accept loop `Registry::bind` runs: HTTP/1.1 with upgrades (WebSockets), each
 //! connection with a deadline for its request headers (a slowloris peer that sends half a
-//! header and waits is dropped), at most `max_connections` at once (more are refused as
-//! they arrive), and a shutdown that lets requests in flight finish up to a deadline.
+//! header and waits is dropped) and for each write (a peer that stops reading is dropped,
+//! `write_deadline.rs`), at most `max_connections` at once (more are refused as they
+//! arrive), and a shutdown that lets requests in flight finish up to a deadline.
 //!
 //! A WebSocket outlives the HTTP connection hyper hands over on upgrade, so the place a
 //! connection holds is shared ([`ConnectionSlot`]) and the socket's session keeps it until
@@ -18,6 +19,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
 use tower::Layer;
 
 use crate::registry::ServerConfig;
+use crate::server::write_deadline::WriteDeadline;
 
 /// One connection's place under `max_connections`, in every request's extensions; an
 /// upgrade handler moves a clone into the socket's session so the place stays taken while
@@ -58,6 +60,8 @@ pub(crate) async fn serve(
         let service = TowerToHyperService::new(axum::Extension(slot.clone()).layer(app.clone()));
         let mut closing = closing.subscribe();
         let header_timeout = config.header_read_timeout;
+        // Every write, a response's or an upgraded WebSocket's, fails past the write timeout.
+        let stream = WriteDeadline::new(stream, config.write_timeout);
         tokio::spawn(async move {
             let _slot = slot;
             let conn = http1::Builder::new()

@@ -18,6 +18,7 @@ pub(crate) mod raw;
 pub mod request;
 pub(crate) mod respond;
 pub(crate) mod router;
+mod write_deadline;
 pub mod ws;
 
 use std::net::SocketAddr;
