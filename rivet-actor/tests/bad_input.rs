@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 async fn raw_action(
     server: &Server,
     action: &str,
-    body: &'static str,
+    body: impl Into<reqwest::Body>,
     params: Option<&str>,
 ) -> reqwest::Response {
     let mut request = reqwest::Client::new()
@@ -325,18 +325,8 @@ async fn a_message_of_too_many_values_is_refused_before_it_reaches_the_actor() {
     // they would take tens of bytes each while they wait for the actor.
     let values = rivet_actor::protocol::MAX_VALUES + 1;
     let body = format!(r#"{{"args":[[{}0]]}}"#, "0,".repeat(values - 1));
-    let response = reqwest::Client::new()
-        .post(format!(
-            "{}/gateway/chatRoom/action/sendMessage?rvt-method=getOrCreate&rvt-key=many&rvt-runner=default",
-            server.endpoint()
-        ))
-        .header("content-type", "application/json")
-        .header("x-rivet-encoding", "json")
-        .header("x-rivet-conn-params", r#"{"auth_token":"a"}"#)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let params = Some(r#"{"auth_token":"a"}"#);
+    let response = raw_action(&server, "sendMessage", body, params).await;
     assert_error(response, 400, "message", "malformed").await;
     let fine = raw_action(
         &server,
