@@ -57,7 +57,6 @@ pub(crate) async fn session<S: FrameSocket>(socket: S, accept: Accept) {
     Session {
         socket,
         encoding: accept.protocol.encoding,
-        write_timeout: accept.registry.server_config().write_timeout,
         ping_interval: accept.registry.server_config().ping_interval,
     }
     .open(accept)
@@ -67,8 +66,6 @@ pub(crate) async fn session<S: FrameSocket>(socket: S, accept: Accept) {
 struct Session<S> {
     socket: S,
     encoding: Encoding,
-    /// How long one frame may take to reach the peer.
-    write_timeout: std::time::Duration,
     /// How often the peer is pinged.
     ping_interval: std::time::Duration,
 }
@@ -132,10 +129,8 @@ impl<S: FrameSocket> Session<S> {
             },
             Encoding::Cbor | Encoding::Bare => Frame::Binary(bytes.into()),
         };
-        // A peer that stopped reading blocks the write: past the timeout it is let go.
-        tokio::time::timeout(self.write_timeout, self.socket.send(frame))
-            .await
-            .unwrap_or(false)
+        // A peer that stopped reading is let go past the write timeout (the socket's own).
+        self.socket.send(frame).await
     }
 
     /// Refuses the connection: an `Error` frame, then close 1011 with `group.code`.

@@ -138,7 +138,6 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
     // The connection's channel from the instance: `Close` when the actor is destroyed.
     let config = registry.server_config();
     let (sink, mut events) = outbound::channel(config.max_outgoing_bytes);
-    let write_timeout = config.write_timeout;
     let limit = config.max_message_size;
     let mut liveness = ws::Liveness::new(config.ping_interval);
     // Pongs are read only while the socket is read: silence counts from when reading
@@ -206,10 +205,9 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
                         RawMessage::Text(text) => Frame::Text(text),
                         RawMessage::Binary(bytes) => Frame::Binary(bytes),
                     };
-                    // A peer that stopped reading blocks the write: past the timeout it is
-                    // let go.
-                    let sent = tokio::time::timeout(write_timeout, socket.send(frame)).await;
-                    if !sent.unwrap_or(false) {
+                    // A peer that stopped reading is let go past the write timeout (the
+                    // socket's own).
+                    if !socket.send(frame).await {
                         why = DisconnectReason::Failed;
                         break Some(None);
                     }

@@ -45,7 +45,8 @@ pub trait FrameSocket: Send + 'static {
     /// The next data frame; `None` once the peer closed. Must be cancel-safe: sessions
     /// poll it beside other work and drop it when something else is ready.
     fn recv(&mut self) -> impl Future<Output = Option<Result<Frame, RecvError>>> + Send;
-    /// Sends a frame; `false` when the socket is gone.
+    /// Sends a frame; `false` when the socket is gone or the peer took nothing for the
+    /// server's write timeout (every write of an implementation is bounded so).
     fn send(&mut self, frame: Frame) -> impl Future<Output = bool> + Send;
     /// Sends a close frame with `code` and `reason` (already valid: see `close_reason`).
     fn close(&mut self, code: u16, reason: String) -> impl Future<Output = ()> + Send;
