@@ -238,8 +238,8 @@ impl<A: Actor> Instance<A> {
         Instant::now().checked_add(wait)
     }
 
-    /// Whether nothing of the instance needs its task: no connection, no `#[run]` loop, no
-    /// background work, no write in flight.
+    /// Whether nothing of the instance needs its task: no `#[run]` loop, no background
+    /// work, no write in flight (open connections stay with the parked instance).
     pub(crate) fn can_park(&self) -> bool {
         self.run_loop.is_none()
             && self.gate.is_clear()
