@@ -6,6 +6,7 @@
 //! answers pings itself, so liveness is its business here.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -22,11 +23,14 @@ use crate::server::{connect, raw};
 /// What the engine's callbacks say of a socket.
 enum Incoming {
     Frame(Frame),
+    /// A frame over the message size limit, not kept.
+    TooLarge,
     Closed,
 }
 
-/// Frames a client may have waiting before the session reads them; past it the socket is
-/// closed (the envoy's callbacks cannot wait for room).
+/// Frames a client may have waiting before the session reads them; past it (or past as
+/// many bytes as the session itself holds: `max_incoming_bytes` and one message) the
+/// socket is closed, since the envoy's callbacks cannot wait for room.
 const INCOMING_FRAMES: usize = 256;
 /// Bytes sent between two flushes: the session waits for the envoy to take what it sent, so
 /// a slow link slows the session down instead of queueing without bound.
@@ -35,8 +39,9 @@ const FLUSH_EVERY: usize = 256 * 1024;
 /// A WebSocket tunnelled through the engine.
 pub(crate) struct EnvoySocket {
     incoming: mpsc::Receiver<Incoming>,
+    /// Bytes of the frames in `incoming`, shared with the envoy's callback.
+    waiting: Arc<AtomicUsize>,
     sender: WebSocketSender,
-    limit: usize,
     unflushed: usize,
     write_timeout: std::time::Duration,
     closed: bool,
@@ -53,11 +58,10 @@ impl FrameSocket for EnvoySocket {
                     Frame::Text(text) => text.len(),
                     Frame::Binary(bytes) => bytes.len(),
                 };
-                if size > self.limit {
-                    return Some(Err(RecvError::TooLarge));
-                }
+                self.waiting.fetch_sub(size, Ordering::Relaxed);
                 Some(Ok(frame))
             }
+            Some(Incoming::TooLarge) => Some(Err(RecvError::TooLarge)),
             Some(Incoming::Closed) | None => {
                 self.closed = true;
                 None
@@ -121,10 +125,14 @@ pub(crate) fn handler(
     sender: WebSocketSender,
 ) -> WebSocketHandler {
     let (tx, rx) = mpsc::channel(INCOMING_FRAMES);
+    let config = registry.server_config();
+    let limit = config.max_message_size;
+    let max_waiting = config.max_incoming_bytes.saturating_add(limit);
+    let waiting = Arc::new(AtomicUsize::new(0));
     let socket = EnvoySocket {
         incoming: rx,
+        waiting: waiting.clone(),
         sender: sender.clone(),
-        limit: registry.server_config().max_message_size,
         unflushed: 0,
         write_timeout: registry.server_config().write_timeout,
         closed: false,
@@ -154,12 +162,21 @@ pub(crate) fn handler(
             Box::pin(async {})
         })),
         on_message: Box::new(move |message: WebSocketMessage| -> BoxFuture<()> {
-            let frame = if message.binary {
-                Frame::Binary(Bytes::from(message.data))
+            let size = message.data.len();
+            let too_large = size > limit;
+            let incoming = if too_large {
+                Incoming::TooLarge
+            } else if message.binary {
+                Incoming::Frame(Frame::Binary(Bytes::from(message.data)))
             } else {
-                Frame::Text(String::from_utf8_lossy(&message.data).into_owned())
+                Incoming::Frame(Frame::Text(
+                    String::from_utf8_lossy(&message.data).into_owned(),
+                ))
             };
-            if on_message_tx.try_send(Incoming::Frame(frame)).is_err() {
+            // (Once over the bound the socket is being closed: the count no longer matters.)
+            let room =
+                too_large || waiting.fetch_add(size, Ordering::Relaxed) + size <= max_waiting;
+            if !room || on_message_tx.try_send(incoming).is_err() {
                 // Called inside the envoy's actor task: no waiting for room. A client that
                 // far ahead of the actor is cut off, like a slow consumer the other way.
                 let (code, reason) = crate::server::ws::close_reason(

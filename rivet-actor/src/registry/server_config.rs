@@ -22,6 +22,16 @@ pub struct ServerConfig {
     /// How many bytes of events a connection may fall behind before it is cut off with
     /// `message.slow_consumer` (default 1 MiB).
     pub max_outgoing_bytes: usize,
+    /// How many bytes of a protocol connection's messages may wait for their answers
+    /// (default 1 MiB). Past it the connection is not read until answers go out, so a
+    /// client that sends faster than its actor answers is slowed down instead of filling
+    /// the actor's mailbox; one message is always taken, however large.
+    pub max_incoming_bytes: usize,
+    /// How many of a protocol connection's calls may wait for their answers at once
+    /// (default 256); past it the connection is not read until answers go out. With
+    /// `max_incoming_bytes`, this bounds what one connection holds of answers too: a small
+    /// call may have a large answer.
+    pub max_calls_in_flight: usize,
     /// How long a connection may take nothing of what is written to it (a response, a
     /// WebSocket frame) before it is dropped: a peer that stopped reading (default 30 s).
     pub write_timeout: std::time::Duration,
@@ -46,6 +56,8 @@ impl Default for ServerConfig {
             max_message_size: 1024 * 1024,
             cors_headers: Vec::new(),
             max_outgoing_bytes: 1024 * 1024,
+            max_incoming_bytes: 1024 * 1024,
+            max_calls_in_flight: 256,
             write_timeout: std::time::Duration::from_secs(30),
             ping_interval: std::time::Duration::from_secs(30),
             header_read_timeout: std::time::Duration::from_secs(30),

@@ -25,8 +25,9 @@ use crate::server::respond::wire_error;
 use crate::server::ws::{self, Closing, Frame, FrameSocket, RecvError, close};
 use axum::body::Bytes;
 
-/// An answer being awaited: `None` when there is nothing to tell the client.
-type Answer = futures_util::future::BoxFuture<'static, Option<ToClient>>;
+/// An answer being awaited, with the size of the message it answers: `None` when there is
+/// nothing to tell the client.
+type Answer = futures_util::future::BoxFuture<'static, (usize, Option<ToClient>)>;
 
 /// What the client offered in `Sec-WebSocket-Protocol` (possibly in several headers),
 /// checked before the upgrade is accepted.
@@ -54,10 +55,14 @@ pub(crate) struct Accept {
 
 /// Serves one protocol connection over `socket` until either side closes it.
 pub(crate) async fn session<S: FrameSocket>(socket: S, accept: Accept) {
+    let config = accept.registry.server_config();
     Session {
         socket,
         encoding: accept.protocol.encoding,
-        ping_interval: accept.registry.server_config().ping_interval,
+        ping_interval: config.ping_interval,
+        max_message_size: config.max_message_size,
+        max_incoming_bytes: config.max_incoming_bytes,
+        max_calls_in_flight: config.max_calls_in_flight,
     }
     .open(accept)
     .await;
@@ -68,6 +73,12 @@ struct Session<S> {
     encoding: Encoding,
     /// How often the peer is pinged.
     ping_interval: std::time::Duration,
+    /// Largest message taken (a larger one closes the socket with 1009).
+    max_message_size: usize,
+    /// Bytes of messages that may wait for their answers before reading pauses.
+    max_incoming_bytes: usize,
+    /// Calls that may wait for their answers before reading pauses.
+    max_calls_in_flight: usize,
 }
 
 impl<S: FrameSocket> Session<S> {
@@ -107,8 +118,7 @@ impl<S: FrameSocket> Session<S> {
                     connection_id: conn.as_str().to_owned(),
                 };
                 let why = if self.send(&init).await {
-                    let limit = registry.server_config().max_message_size;
-                    self.serve(&target.actor, &target.id, &conn, events, limit, closing)
+                    self.serve(&target.actor, &target.id, &conn, events, closing)
                         .await
                 } else {
                     DisconnectReason::ClientClosed
@@ -153,17 +163,28 @@ impl<S: FrameSocket> Session<S> {
         id: &ActorId,
         conn: &ConnId,
         mut events: Outlet,
-        limit: usize,
         closing: Option<Closing>,
     ) -> DisconnectReason {
         let mut closing = closing;
+        let limit = self.max_message_size;
+        let budget = self.max_incoming_bytes;
+        let max_calls = self.max_calls_in_flight.max(1);
         let mut liveness = ws::Liveness::new(self.ping_interval);
         // Answers of calls in flight, polled here in completion order: no task or channel
         // hop per call.
         let mut in_flight: FuturesUnordered<Answer> = FuturesUnordered::new();
+        // Bytes of the messages in flight. At `budget` (or at `max_calls` in flight) the
+        // socket is not read until answers go out: the client is slowed down, and what it
+        // sent waits in its own socket rather than in the actor's mailbox, and what it is
+        // answered is bounded too (a small call may have a large answer).
+        let mut in_flight_bytes = 0usize;
+        // Pongs are read only while the socket is read: silence counts from when reading
+        // resumed, not from while the connection held the client back.
+        let mut reading_since = std::time::Instant::now();
         loop {
+            let reading = in_flight_bytes < budget && in_flight.len() < max_calls;
             tokio::select! {
-                incoming = self.socket.recv() => {
+                incoming = self.socket.recv(), if reading => {
                     let bytes = match incoming {
                         Some(Ok(Frame::Text(text))) => Bytes::from(text),
                         Some(Ok(Frame::Binary(bytes))) => bytes,
@@ -177,7 +198,9 @@ impl<S: FrameSocket> Session<S> {
                     };
                     match protocol::decode_to_server(self.encoding, &bytes) {
                         Ok(message) => {
-                            let answer = Self::handle(actor, id, conn, message).await;
+                            let size = bytes.len();
+                            in_flight_bytes += size;
+                            let answer = Self::handle(actor, id, conn, message, size).await;
                             in_flight.push(answer);
                         }
                         Err(err) => {
@@ -190,11 +213,15 @@ impl<S: FrameSocket> Session<S> {
                         }
                     }
                 }
-                Some(answer) = in_flight.next(), if !in_flight.is_empty() => {
+                Some((size, answer)) = in_flight.next(), if !in_flight.is_empty() => {
                     if let Some(answer) = answer
                         && !self.send(&answer).await
                     {
                         return DisconnectReason::Failed;
+                    }
+                    in_flight_bytes -= size;
+                    if !reading && in_flight_bytes < budget && in_flight.len() < max_calls {
+                        reading_since = std::time::Instant::now();
                     }
                 }
                 () = ws::shutting_down(&mut closing) => {
@@ -202,7 +229,14 @@ impl<S: FrameSocket> Session<S> {
                     return DisconnectReason::ActorStopping;
                 }
                 () = liveness.tick() => {
-                    if !liveness.check(&mut self.socket).await {
+                    let reading_long_enough =
+                        reading && reading_since.elapsed() > self.ping_interval * 2;
+                    let alive = if reading_long_enough {
+                        liveness.check(&mut self.socket).await
+                    } else {
+                        self.socket.ping().await
+                    };
+                    if !alive {
                         self.close(close::GOING_AWAY, "no answer to pings".to_owned()).await;
                         return DisconnectReason::TimedOut;
                     }
@@ -245,7 +279,7 @@ impl<S: FrameSocket> Session<S> {
     /// Sends the answers that are ready (the actor answered them before it closed the
     /// connection).
     async fn flush_answers(&mut self, in_flight: &mut FuturesUnordered<Answer>) {
-        while let Some(Some(answer)) = in_flight.next().now_or_never() {
+        while let Some(Some((_, answer))) = in_flight.next().now_or_never() {
             if let Some(answer) = answer
                 && !self.send(&answer).await
             {
@@ -261,6 +295,7 @@ impl<S: FrameSocket> Session<S> {
         id: &ActorId,
         conn: &ConnId,
         message: ToServer,
+        size: usize,
     ) -> Answer {
         match message {
             ToServer::ActionRequest {
@@ -270,13 +305,14 @@ impl<S: FrameSocket> Session<S> {
             } => {
                 let pending = actor.call(id, conn, &name, args).await;
                 Box::pin(async move {
-                    Some(match pending.await {
+                    let answer = match pending.await {
                         Ok(output) => ToClient::ActionResponse {
                             id: action_id,
                             output,
                         },
                         Err(err) => ToClient::Error(wire_error(&err).with_action_id(action_id)),
-                    })
+                    };
+                    (size, Some(answer))
                 })
             }
             ToServer::SubscriptionRequest {
@@ -285,7 +321,9 @@ impl<S: FrameSocket> Session<S> {
             } => {
                 let pending = actor.subscribe(id, conn, &event_name, subscribe).await;
                 Box::pin(async move {
-                    let err = pending.await.err()?;
+                    let Err(err) = pending.await else {
+                        return (size, None);
+                    };
                     // Name the event so a client can tell which subscription was refused.
                     let mut wire = wire_error(&err);
                     if wire.metadata.is_none() {
@@ -294,7 +332,7 @@ impl<S: FrameSocket> Session<S> {
                             Value::Text(event_name),
                         )]));
                     }
-                    Some(ToClient::Error(wire))
+                    (size, Some(ToClient::Error(wire)))
                 })
             }
         }
