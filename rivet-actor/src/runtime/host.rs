@@ -47,8 +47,10 @@ pub struct HostConfig {
     /// sleep (`on_sleep`; woken again on the next request). `None` keeps instances awake.
     /// Default: 30 s.
     pub idle_timeout: Option<Duration>,
-    /// How long `before_connect` and `conn_state` may each run before the connection is
-    /// refused with `actor.hook_timed_out` (the actor is not blocked past it). Default: 5 s.
+    /// How long each hook of a connection (`before_connect`, `conn_state`, `on_connect`,
+    /// `on_disconnect`, `on_websocket`) and each guard (`can_invoke`, `can_subscribe`,
+    /// `can_publish`) may run before it is cut off with `actor.hook_timed_out` (the
+    /// connection or call is refused; the turn's changes roll back). Default: 5 s.
     pub connect_hook_timeout: Duration,
     /// Messages one actor's queues hold together; a send beyond answers `queue.full`.
     /// Default: 1,000.
@@ -63,7 +65,8 @@ pub struct HostConfig {
     /// `schedule.limit_reached`. Default: 1,000.
     pub max_schedules: usize,
     /// How long one action may run before it is cut off with `actor.action_timed_out` (408;
-    /// its changes roll back). Default: 60 s, as RivetKit's.
+    /// its changes roll back); an `on_request` handler is cut off after as long, with
+    /// `actor.hook_timed_out`. Default: 60 s, as RivetKit's.
     pub action_timeout: Duration,
     /// The most parts an actor key may have; more answers `message.key_too_large` (400)
     /// before anything is looked up or created. Default: 16.
@@ -73,6 +76,11 @@ pub struct HostConfig {
     /// How long going to sleep or being destroyed waits for background work
     /// (`c.wait_until`) before cutting it off. Default: 15 s.
     pub wait_until_timeout: Duration,
+    /// How long each lifecycle hook (`create_state`, `create_vars`, `on_create`, `on_wake`,
+    /// `on_sleep`, `on_destroy`) may run before it is cut off with `actor.hook_timed_out`:
+    /// a start fails (nothing is kept of a creation), going to sleep or being destroyed
+    /// goes on without the hook's changes. Default: 15 s.
+    pub lifecycle_hook_timeout: Duration,
     /// How long an awake instance without connections stays quiet before it *parks*: gives
     /// up its task and mailbox and keeps only its memory (about a third of what a running
     /// one holds) until its next command, which costs a task spawn and nothing from
@@ -94,6 +102,7 @@ impl Default for HostConfig {
             max_key_parts: 16,
             max_key_bytes: 1024,
             wait_until_timeout: Duration::from_secs(15),
+            lifecycle_hook_timeout: Duration::from_secs(15),
             park_after: Some(Duration::from_millis(100)),
         }
     }

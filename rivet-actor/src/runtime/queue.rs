@@ -23,6 +23,7 @@ use crate::queue::Taken;
 use crate::runtime::command::Connect;
 use crate::runtime::host::Host;
 use crate::runtime::instance::Instance;
+use crate::runtime::instance::deadline::guard;
 use crate::runtime::lookup::ActorId;
 use crate::storage::ActorWrite;
 use crate::value::{Value, from_cbor, to_cbor};
@@ -402,11 +403,16 @@ impl<A: Actor> Instance<A> {
     ) -> Result<u64, ActorError> {
         let slot = self.conns.get(conn_id).ok_or_else(ActorError::internal)?;
         let ctx = self.env.conn_ctx(&slot.conn);
-        if !self.state.can_invoke(&ctx, Invoke::Queue(queue)).await
-            || !self.state.can_publish(&ctx, queue).await
-        {
-            return Err(ActorError::forbidden());
-        }
+        let (limit, id) = (self.host.config.connect_hook_timeout, &self.env.meta.id);
+        let can_invoke = self.state.can_invoke(&ctx, Invoke::Queue(queue));
+        guard::<A>(limit, id, "can_invoke", can_invoke).await?;
+        guard::<A>(
+            limit,
+            id,
+            "can_publish",
+            self.state.can_publish(&ctx, queue),
+        )
+        .await?;
         let max = self.host.config.max_queue_size;
         let seq = {
             let mut state = self.env.outbox.queue.lock();

@@ -8,7 +8,7 @@ use crate::conn::{ConnId, DisconnectReason};
 use crate::error::ActorError;
 use crate::raw::{RawRequest, RawResponse, RawWebSocket};
 use crate::runtime::command::Connect;
-use crate::runtime::instance::{Instance, mask};
+use crate::runtime::instance::{Instance, deadline, mask};
 
 /// Commands of the raw-handler part of an instance's mailbox.
 pub(crate) enum RawCommand<A: Actor> {
@@ -107,11 +107,8 @@ impl<A: Actor> Instance<A> {
     async fn allowed(&self, conn_id: &ConnId, invoke: Invoke<A>) -> Result<(), ActorError> {
         let slot = self.conns.get(conn_id).ok_or_else(ActorError::internal)?;
         let ctx = self.env.conn_ctx(&slot.conn);
-        if self.state.can_invoke(&ctx, invoke).await {
-            Ok(())
-        } else {
-            Err(ActorError::forbidden())
-        }
+        let (limit, id) = (self.host.config.connect_hook_timeout, &self.env.meta.id);
+        deadline::guard::<A>(limit, id, "can_invoke", self.state.can_invoke(&ctx, invoke)).await
     }
 
     async fn raw_request(
@@ -123,9 +120,12 @@ impl<A: Actor> Instance<A> {
         if !self.conns.contains_key(conn_id) {
             return Err(ActorError::internal());
         }
-        let mut ctx = self.env.action_ctx(&mut self.conns, Some(conn_id), None);
-        let result = self.state.on_request(&mut ctx, request).await;
         let id = self.env.meta.id.clone();
+        // A request handler is limited like an action.
+        let limit = self.host.config.action_timeout;
+        let mut ctx = self.env.action_ctx(&mut self.conns, Some(conn_id), None);
+        let on_request = self.state.on_request(&mut ctx, request);
+        let result = deadline::hook::<A, _, _>(limit, &id, "on_request", on_request).await;
         self.finish_turn(A::ON_REQUEST_MUTATES, result)
             .await
             .map_err(|err| mask::<A>(err, &id, "on_request"))
@@ -140,9 +140,12 @@ impl<A: Actor> Instance<A> {
         if !self.conns.contains_key(conn_id) {
             return Err(ActorError::internal());
         }
-        let mut ctx = self.env.action_ctx(&mut self.conns, Some(conn_id), None);
-        let result = self.state.on_websocket(&mut ctx, socket).await;
         let id = self.env.meta.id.clone();
+        // Opening a socket is limited like a connect hook (the socket then lives on).
+        let limit = self.host.config.connect_hook_timeout;
+        let mut ctx = self.env.action_ctx(&mut self.conns, Some(conn_id), None);
+        let on_websocket = self.state.on_websocket(&mut ctx, socket);
+        let result = deadline::hook::<A, _, _>(limit, &id, "on_websocket", on_websocket).await;
         self.finish_turn(A::ON_WEBSOCKET_MUTATES, result)
             .await
             .map_err(|err| mask::<A>(err, &id, "on_websocket"))

@@ -13,6 +13,7 @@ use crate::context::effects::ConnTable;
 use crate::error::ActorError;
 use crate::runtime::Sink;
 use crate::runtime::command::{CallAndReply, Command, Connect};
+use crate::runtime::instance::deadline::{self, within};
 use crate::runtime::instance::{Instance, mask};
 use crate::value::Value;
 
@@ -31,26 +32,6 @@ pub(crate) struct ConnSlot<A: Actor> {
 enum Reply<A: Actor> {
     Typed(oneshot::Sender<Result<A::Return, ActorError>>),
     Encoded(oneshot::Sender<Result<Value, ActorError>>),
-}
-
-/// `fut`'s output, or `Err(Elapsed)` once it has run `limit` past its first poll. A hook or
-/// action that finishes on its first poll — most do: they have nothing to await — costs no
-/// timer (registering and cancelling one is a good part of an in-process call).
-async fn within<F: std::future::Future>(
-    limit: std::time::Duration,
-    fut: F,
-) -> Result<F::Output, tokio::time::error::Elapsed> {
-    let mut fut = std::pin::pin!(fut);
-    let first = std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await;
-    match first {
-        std::task::Poll::Ready(out) => Ok(out),
-        std::task::Poll::Pending => tokio::time::timeout(limit, fut).await,
-    }
-}
-
-fn timed_out<A: Actor>(id: &str, hook: &str) -> ActorError {
-    tracing::warn!(actor = A::NAME, id, hook, "a connect hook timed out");
-    ActorError::hook_timed_out(hook)
 }
 
 impl<A: Actor> Instance<A> {
@@ -72,14 +53,14 @@ impl<A: Actor> Instance<A> {
         if !A::BEFORE_CONNECT_DETACHED {
             within(limit, self.state.before_connect(&mut ctx, &params))
                 .await
-                .map_err(|_| timed_out::<A>(&id, "before_connect"))?
+                .map_err(|_| deadline::timed_out::<A>(&id, "before_connect"))?
                 .map_err(|err| mask::<A>(err, &id, "before_connect"))?;
         }
         let conn_state = match conn_state {
             Some(state) => state,
             None => within(limit, self.state.conn_state(&mut ctx, &params))
                 .await
-                .map_err(|_| timed_out::<A>(&id, "conn_state"))?
+                .map_err(|_| deadline::timed_out::<A>(&id, "conn_state"))?
                 .map_err(|err| mask::<A>(err, &id, "conn_state"))?,
         };
         let slot = ConnSlot {
@@ -94,9 +75,15 @@ impl<A: Actor> Instance<A> {
         };
         self.conns.insert(conn_id.clone(), slot);
         let mut ctx = self.env.action_ctx(&mut self.conns, Some(&conn_id), None);
-        let connected = match AssertUnwindSafe(self.state.on_connect(&mut ctx))
-            .catch_unwind()
-            .await
+        let on_connect = self.state.on_connect(&mut ctx);
+        let connected = match AssertUnwindSafe(deadline::hook::<A, _, _>(
+            limit,
+            &id,
+            "on_connect",
+            on_connect,
+        ))
+        .catch_unwind()
+        .await
         {
             Ok(connected) => connected,
             Err(panic) => {
@@ -214,8 +201,11 @@ impl<A: Actor> Instance<A> {
         };
         let action = invocation.action();
         let ctx = self.env.conn_ctx(&slot.conn);
-        if !self.state.can_invoke(&ctx, Invoke::Action(action)).await {
-            invocation.fail(ActorError::forbidden());
+        let limit = self.host.config.connect_hook_timeout;
+        let can_invoke = self.state.can_invoke(&ctx, Invoke::Action(action));
+        let id = &self.env.meta.id;
+        if let Err(err) = deadline::guard::<A>(limit, id, "can_invoke", can_invoke).await {
+            invocation.fail(err);
             return;
         }
         // Looked up above, and `can_invoke` cannot close it: no second lookup.
@@ -298,11 +288,11 @@ impl<A: Actor> Instance<A> {
             .ok_or_else(ActorError::connection_not_found)?;
         if subscribe {
             let ctx = self.env.conn_ctx(&slot.conn);
-            if !self.state.can_invoke(&ctx, Invoke::Subscribe(event)).await
-                || !self.state.can_subscribe(&ctx, event).await
-            {
-                return Err(ActorError::forbidden());
-            }
+            let (limit, id) = (self.host.config.connect_hook_timeout, &self.env.meta.id);
+            let can_invoke = self.state.can_invoke(&ctx, Invoke::Subscribe(event));
+            deadline::guard::<A>(limit, id, "can_invoke", can_invoke).await?;
+            let can_subscribe = self.state.can_subscribe(&ctx, event);
+            deadline::guard::<A>(limit, id, "can_subscribe", can_subscribe).await?;
         }
         let slot = self.conns.get_mut(conn_id).expect("looked up above");
         if subscribe {
@@ -317,12 +307,20 @@ impl<A: Actor> Instance<A> {
         if !self.conns.contains_key(conn_id) {
             return;
         }
+        let id = self.env.meta.id.clone();
         let mut ctx = self
             .env
             .action_ctx(&mut self.conns, Some(conn_id), Some(&reason));
-        let result = match AssertUnwindSafe(self.state.on_disconnect(&mut ctx))
-            .catch_unwind()
-            .await
+        let limit = self.host.config.connect_hook_timeout;
+        let on_disconnect = self.state.on_disconnect(&mut ctx);
+        let result = match AssertUnwindSafe(deadline::hook::<A, _, _>(
+            limit,
+            &id,
+            "on_disconnect",
+            on_disconnect,
+        ))
+        .catch_unwind()
+        .await
         {
             Ok(result) => result,
             Err(panic) => {

@@ -14,6 +14,7 @@ use crate::error::{ActorError, Error};
 use crate::runtime::chunks;
 use crate::runtime::command::Mail;
 use crate::runtime::host::Host;
+use crate::runtime::instance::deadline::hook;
 use crate::runtime::instance::state_change::Chunked;
 use crate::runtime::instance::{ConnMap, Instance, mask, refuse_all};
 use crate::runtime::lookup::ActorId;
@@ -114,6 +115,7 @@ impl<A: Actor> Instance<A> {
             data: host.data.clone(),
         };
         let create_ctx = CreateCtx { meta: &meta };
+        let limit = host.config.lifecycle_hook_timeout;
         // What is stored becomes `saved` (with its layout) even when it is not this state's
         // shape (`Start::Migrated`) or not yet created: the first commit below is written
         // against it, so chunks it leaves behind are deleted.
@@ -128,16 +130,21 @@ impl<A: Actor> Instance<A> {
                     None => crate::value::from_value(Value::Null),
                 }
                 .map_err(ActorError::invalid_input)?;
-                let state = A::create_state(&create_ctx, input)
+                let create = A::create_state(&create_ctx, input);
+                let state = hook::<A, _, _>(limit, id.as_str(), "create_state", create)
                     .await
                     .map_err(|err| mask::<A>(err, id.as_str(), "create_state"))?;
                 (state, Start::Created)
             }
         };
-        let vars = state
-            .create_vars(&create_ctx)
-            .await
-            .map_err(|err| mask::<A>(err, id.as_str(), "create_vars"))?;
+        let vars = hook::<A, _, _>(
+            limit,
+            id.as_str(),
+            "create_vars",
+            state.create_vars(&create_ctx),
+        )
+        .await
+        .map_err(|err| mask::<A>(err, id.as_str(), "create_vars"))?;
         let gate = crate::runtime::gate::Gate::new(
             host.storage.clone(),
             host.metrics.clone(),
@@ -183,10 +190,14 @@ impl<A: Actor> Instance<A> {
             }
             Start::Created => {
                 let mut ctx = inst.env.actor_ctx();
-                inst.state
-                    .on_create(&mut ctx)
-                    .await
-                    .map_err(|err| mask::<A>(err, id.as_str(), "on_create"))?;
+                hook::<A, _, _>(
+                    limit,
+                    id.as_str(),
+                    "on_create",
+                    inst.state.on_create(&mut ctx),
+                )
+                .await
+                .map_err(|err| mask::<A>(err, id.as_str(), "on_create"))?;
                 inst.commit_whole_state(true)
                     .await
                     .map_err(|err| mask::<A>(err, id.as_str(), "on_create"))?;
@@ -195,7 +206,8 @@ impl<A: Actor> Instance<A> {
         // Nobody is connected yet: events of `on_create` reach no one.
         drop(inst.env.outbox.take());
         let mut ctx = inst.env.actor_ctx();
-        let woke = inst.state.on_wake(&mut ctx).await;
+        let woke =
+            hook::<A, _, _>(limit, id.as_str(), "on_wake", inst.state.on_wake(&mut ctx)).await;
         inst.finish_turn(true, woke)
             .await
             .map_err(|err| mask::<A>(err, id.as_str(), "on_wake"))?;
@@ -227,10 +239,16 @@ impl<A: Actor> Instance<A> {
     async fn recover(&mut self) -> Result<(), Error> {
         self.env.outbox.clear();
         self.state = from_cbor(&self.saved).map_err(|err| Error::internal(err.to_string()))?;
-        let vars = self.state.create_vars(&self.env.create_ctx()).await?;
+        let (limit, id) = (
+            self.host.config.lifecycle_hook_timeout,
+            self.env.meta.id.clone(),
+        );
+        let create_ctx = self.env.create_ctx();
+        let create_vars = self.state.create_vars(&create_ctx);
+        let vars = hook::<A, _, _>(limit, &id, "create_vars", create_vars).await?;
         self.env.vars = vars;
         let mut ctx = self.env.actor_ctx();
-        let woke = self.state.on_wake(&mut ctx).await;
+        let woke = hook::<A, _, _>(limit, &id, "on_wake", self.state.on_wake(&mut ctx)).await;
         self.finish_turn(true, woke).await
     }
 
@@ -315,11 +333,21 @@ impl<A: Actor> Instance<A> {
     /// alarm is still armed (or the data still removed) and whatever arrived meanwhile
     /// reaches a fresh instance.
     async fn run_leaving_hook(&mut self, hook: Leaving) {
+        let (limit, id) = (
+            self.host.config.lifecycle_hook_timeout,
+            self.env.meta.id.clone(),
+        );
         let ran = AssertUnwindSafe(async {
             let mut ctx = self.env.actor_ctx();
             let ran = match hook {
-                Leaving::Sleep => self.state.on_sleep(&mut ctx).await,
-                Leaving::Destroy => self.state.on_destroy(&mut ctx).await,
+                Leaving::Sleep => {
+                    let on_sleep = self.state.on_sleep(&mut ctx);
+                    self::hook::<A, _, _>(limit, &id, "on_sleep", on_sleep).await
+                }
+                Leaving::Destroy => {
+                    let on_destroy = self.state.on_destroy(&mut ctx);
+                    self::hook::<A, _, _>(limit, &id, "on_destroy", on_destroy).await
+                }
             };
             self.finish_turn(true, ran).await
         })

@@ -11,13 +11,15 @@
 //! - `mod.rs`: the instance and its task loop;
 //! - `lifecycle.rs`: wake, migrate, recover, sleep, destroy;
 //! - `connections.rs`: connect, call, dispatch, subscribe, disconnect;
-//! - `commit.rs`: finishing a turn (commit or roll back, deliver events).
+//! - `commit.rs`: finishing a turn (commit or roll back, deliver events);
+//! - `deadline.rs`: the time limits on hooks and guards.
 //!
 //! Queue, schedule, raw-handler and run-loop turns live beside it in `runtime/` as further
 //! `impl Instance` blocks.
 
 mod commit;
 mod connections;
+pub(crate) mod deadline;
 mod lifecycle;
 pub(crate) mod state_change;
 
