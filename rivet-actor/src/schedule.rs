@@ -41,6 +41,16 @@ use crate::context::effects::TurnEffects;
 use crate::error::Error;
 use crate::value::Value;
 
+/// The largest scheduled call, CBOR-encoded (action name, arguments and time): a larger one
+/// answers `schedule.too_large`. Every pending schedule is held in memory while its actor is
+/// awake, so this with [`HostConfig::max_schedules`](crate::HostConfig::max_schedules)
+/// bounds what they hold (64 MiB at most by default).
+///
+/// ```
+/// assert_eq!(rivet_actor::schedule::MAX_CALL_BYTES, 64 * 1024);
+/// ```
+pub const MAX_CALL_BYTES: usize = 64 * 1024;
+
 /// The id of a pending schedule.
 ///
 /// ```
@@ -104,8 +114,9 @@ impl<A: Actor> Schedules<'_, A> {
     ///
     /// # Errors
     /// `schedule.limit_reached` when the actor already holds
-    /// [`HostConfig::max_schedules`](crate::HostConfig::max_schedules) schedules; an
-    /// internal error if the arguments cannot be encoded.
+    /// [`HostConfig::max_schedules`](crate::HostConfig::max_schedules) schedules;
+    /// `schedule.too_large` when the encoded call passes [`MAX_CALL_BYTES`]; an internal
+    /// error if the arguments cannot be encoded.
     pub fn after(&self, delay: Duration, call: A::Call) -> Result<ScheduleId, Error> {
         // A delay past what the clock holds is as good as never (the latest moment stored).
         let latest = UNIX_EPOCH + Duration::from_millis(i64::MAX as u64);

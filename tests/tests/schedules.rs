@@ -199,7 +199,7 @@ async fn a_failing_scheduled_call_is_dropped_and_the_actor_goes_on() {
 }
 
 #[tokio::test]
-async fn the_schedule_limit_is_a_clear_error() {
+async fn the_schedule_limits_are_clear_errors() {
     let config = HostConfig {
         max_schedules: 2,
         ..HostConfig::default()
@@ -214,6 +214,18 @@ async fn the_schedule_limit_is_a_clear_error() {
         (err.group.as_str(), err.code.as_str()),
         ("schedule", "limit_reached")
     );
+
+    // One call is bounded in size too (every pending one is held in memory).
+    let handle = client.get_or_create::<Reminder>(["size"]);
+    let max = rivet_actor::schedule::MAX_CALL_BYTES;
+    let err = handle.remind("x".repeat(max), 60_000).await.unwrap_err();
+    let err = err.actor_error().unwrap();
+    assert_eq!(
+        (err.group.as_str(), err.code.as_str()),
+        ("schedule", "too_large")
+    );
+    handle.remind("x".repeat(max - 100), 60_000).await.unwrap();
+    assert_eq!(handle.pending().await.unwrap().len(), 1);
     server.shutdown().await.unwrap();
 }
 

@@ -260,6 +260,15 @@ impl ActorError {
         )
     }
 
+    /// `schedule.too_large` (413): the encoded call passes the limit of one schedule.
+    pub fn schedule_too_large(size: usize, max: usize) -> Self {
+        Self::new(
+            "schedule",
+            "too_large",
+            format!("The scheduled call is {size} bytes encoded; one may be at most {max} bytes"),
+        )
+    }
+
     /// `auth.admin_disabled` (403): the management API needs an admin token and none is
     /// configured.
     pub fn admin_disabled() -> Self {

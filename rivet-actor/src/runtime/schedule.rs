@@ -161,13 +161,19 @@ impl<A: Actor> TurnSchedule<A> {
         if count >= max {
             return Err(ActorError::schedule_limit_reached(max));
         }
-        let id = crate::ids::new_id();
-        state.added.push(Entry {
-            id: id.clone(),
+        let entry = Entry {
+            id: crate::ids::new_id(),
             action: action.to_owned(),
             args,
             run_at_ms,
-        });
+        };
+        let size = entry.row().ok_or_else(ActorError::internal)?.len();
+        if size > crate::schedule::MAX_CALL_BYTES {
+            let max = crate::schedule::MAX_CALL_BYTES;
+            return Err(ActorError::schedule_too_large(size, max));
+        }
+        let id = entry.id.clone();
+        state.added.push(entry);
         Ok(id)
     }
 
