@@ -58,9 +58,19 @@ pub const MAX_VALUE_BYTES: usize = 128 * 1024 - 64;
 pub const MAX_TURN_WRITES: usize = 10_000;
 /// The most rows one scan returns, whatever its limit says.
 pub const MAX_SCAN_ROWS: usize = 10_000;
+/// About the most bytes (keys and values) one scan returns: it stops after the row that
+/// reaches this, so a page of large values can end before its limit while more rows remain.
+///
+/// ```
+/// assert_eq!(rivet_actor::kv::MAX_SCAN_BYTES, 16 * 1024 * 1024);
+/// ```
+pub const MAX_SCAN_BYTES: usize = 16 * 1024 * 1024;
 
 /// How a range or prefix is read: at most `limit` rows (default 1,000, at most
-/// [`MAX_SCAN_ROWS`]), smallest key first unless reversed.
+/// [`MAX_SCAN_ROWS`]), smallest key first unless reversed. A scan also stops after the row
+/// that brings what it read to [`MAX_SCAN_BYTES`], so a page may hold fewer rows than its
+/// limit while more remain: read on from after its last key until a page comes back
+/// empty.
 ///
 /// ```
 /// use rivet_actor::kv::Scan;
@@ -297,6 +307,7 @@ impl<'a> Kv<'a> {
                 end,
                 limit: scan.limit,
                 reverse: scan.reverse,
+                max_bytes: MAX_SCAN_BYTES,
             })
             .await?;
         rows.into_iter()

@@ -47,6 +47,34 @@ impl Notebook {
         panic!("a bug after writing");
     }
 
+    /// Puts `count` notes of `size` bytes after the last one.
+    #[action]
+    fn bulk(&mut self, c: &mut ActionCtx<'_, Self>, count: u64, size: usize) -> Result<(), Error> {
+        for _ in 0..count {
+            self.count += 1;
+            c.kv().put(&key(self.count), &"x".repeat(size))?;
+        }
+        Ok(())
+    }
+
+    /// Reads every note a page at a time, each page from after the last note read: the
+    /// pages' lengths, the empty last one included.
+    #[action]
+    async fn pages(&self, c: &ActionCtx<'_, Self>) -> Result<Vec<usize>, Error> {
+        use std::ops::Bound;
+        let mut after = key(0);
+        let mut lengths = Vec::new();
+        loop {
+            let range = (Bound::Excluded(after.clone()), Bound::Unbounded);
+            let rows: Vec<(Note, String)> = c.kv().range(range, Scan::new()).await?;
+            lengths.push(rows.len());
+            match rows.last() {
+                Some((last, _)) => after = last.clone(),
+                None => return Ok(lengths),
+            }
+        }
+    }
+
     #[action]
     fn count(&self) -> u64 {
         self.count
@@ -286,6 +314,26 @@ fn concurrent_turns_share_commits_and_keep_every_write() {
         let stored = book.latest(1000).await.unwrap();
         assert_eq!(stored.len(), 200);
         assert_eq!(stored[0].0, 200);
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_scan_of_large_rows_stops_at_its_byte_bound_and_reads_on_from_there() {
+    let dir = temp_dir("scan-bytes");
+    in_process(async {
+        let (_registry, _server, client) = serve(&dir).await;
+        let book = client.get_or_create::<Notebook>(["bytes"]);
+        // 200 notes of 100 KB: 20 MB, more than one scan returns (16 MiB), in turns of 10 MB.
+        book.bulk(100, 100_000).await.unwrap();
+        book.bulk(100, 100_000).await.unwrap();
+        let pages = book.pages().await.unwrap();
+        // The first page stops after the note that reaches 16 MiB (its limit is 1,000); the
+        // next one reads on from there, and every note is read once.
+        assert_eq!(pages.len(), 3, "{pages:?}");
+        assert!((160..=170).contains(&pages[0]), "{pages:?}");
+        assert_eq!(pages.iter().sum::<usize>(), 200, "{pages:?}");
+        assert_eq!(pages[2], 0);
     });
     let _ = std::fs::remove_dir_all(&dir);
 }

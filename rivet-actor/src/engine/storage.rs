@@ -253,12 +253,11 @@ impl EngineStorage {
                 let key = layout::row_key_of(&key)?.to_vec();
                 Some((key, layout::row_value(&stored)?.to_vec()))
             }));
-            if exhausted {
+            if exhausted || scan.full_in_bytes(&found) {
                 break;
             }
         }
-        found.truncate(scan.limit);
-        Ok(found)
+        Ok(scan.take(found.into_iter()))
     }
 
     async fn stored_rows(&self, id: &str, prefix: &[u8]) -> StorageResult<Vec<KvPair>> {
@@ -403,6 +402,7 @@ impl Storage for EngineStorage {
                     end: Some(end.clone()),
                     limit: usize::MAX,
                     reverse: false,
+                    max_bytes: usize::MAX,
                 };
                 let live = self.live_rows(id, &scan).await?;
                 removed.extend(live.into_iter().map(|(key, _)| layout::row_key(&key)));

@@ -146,18 +146,22 @@ impl KvAccess<'_> {
     async fn stored_rows(&self, scan: &KvScan) -> Result<(Vec<KvPair>, bool), ActorError> {
         let mut cursor = scan.clone();
         let mut kept = Vec::new();
+        let mut kept_bytes = 0usize;
         loop {
             let overridden = self.kv.lock().as_ref().map_or(0, |staged| {
                 staged.rows.keys().filter(|k| cursor.contains(k)).count()
             });
             let want = (scan.limit - kept.len()).saturating_add(overridden).max(1);
             cursor.limit = want;
+            cursor.max_bytes = scan.max_bytes.saturating_sub(kept_bytes);
             let page = self
                 .storage
                 .kv_range(self.id, &cursor)
                 .await
                 .map_err(|err| self.failed(&err))?;
-            let exhausted = page.len() < want;
+            // A page cut for its bytes ends the scan here, and shows nothing of the range's end.
+            let full_in_bytes = cursor.full_in_bytes(&page);
+            let exhausted = page.len() < want && !full_in_bytes;
             if let Some((last, _)) = page.last() {
                 if scan.reverse {
                     cursor.end = Some(last.clone());
@@ -167,13 +171,17 @@ impl KvAccess<'_> {
             }
             {
                 let guard = self.kv.lock();
-                kept.extend(page.into_iter().filter(|(key, _)| {
+                let standing = page.into_iter().filter(|(key, _)| {
                     guard.as_ref().is_none_or(|staged| {
                         !staged.rows.contains_key(key) && !staged.deleted_by_range(key)
                     })
-                }));
+                });
+                for row in standing {
+                    kept_bytes = kept_bytes.saturating_add(row.0.len() + row.1.len());
+                    kept.push(row);
+                }
             }
-            if exhausted || kept.len() >= scan.limit {
+            if exhausted || full_in_bytes || kept.len() >= scan.limit {
                 return Ok((kept, exhausted));
             }
         }
@@ -212,6 +220,7 @@ impl KvEffects for KvAccess<'_> {
                 end: Some(scan.end.as_deref().map_or_else(user_end, user_key)),
                 limit: scan.limit,
                 reverse: scan.reverse,
+                max_bytes: scan.max_bytes,
             };
             if full.limit == 0 || full.end.as_deref() <= Some(full.start.as_slice()) {
                 return Ok(Vec::new());

@@ -245,9 +245,9 @@ impl Storage for MemoryStorage {
         let range = rows.range::<[u8], _>((Bound::Included(&scan.start[..]), end));
         let pick = |(k, v): (&Vec<u8>, &Vec<u8>)| (k.clone(), v.clone());
         let found = if scan.reverse {
-            range.rev().take(scan.limit).map(pick).collect()
+            scan.take(range.rev().map(pick))
         } else {
-            range.take(scan.limit).map(pick).collect()
+            scan.take(range.map(pick))
         };
         ready(Ok(found))
     }

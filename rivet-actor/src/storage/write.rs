@@ -2,6 +2,8 @@
 
 use std::collections::HashSet;
 
+use crate::storage::KvPair;
+
 /// One actor's writes from one turn, applied atomically by [`Storage::commit`].
 ///
 /// Within one write the key/value operations are applied in this order: `kv_delete_prefix`,
@@ -145,9 +147,36 @@ pub struct KvScan {
     pub limit: usize,
     /// Largest key first.
     pub reverse: bool,
+    /// Stop after the row that brings the keys and values returned to this many bytes (a
+    /// scan that finds any row returns at least one).
+    pub max_bytes: usize,
 }
 
 impl KvScan {
+    /// The first rows of `rows` (in scan order) this scan returns: at most `limit`, and none
+    /// past the row that reaches `max_bytes`. Lazy: rows past the cut are never produced.
+    pub fn take(&self, rows: impl Iterator<Item = KvPair>) -> Vec<KvPair> {
+        let mut bytes = 0usize;
+        let mut taken = Vec::new();
+        for row in rows.take(self.limit) {
+            if !taken.is_empty() && bytes >= self.max_bytes {
+                break;
+            }
+            bytes = bytes.saturating_add(row.0.len() + row.1.len());
+            taken.push(row);
+        }
+        taken
+    }
+
+    /// Whether `rows`, a page this scan returned, may have been cut for its bytes: if so, it
+    /// does not show that the range ended.
+    pub fn full_in_bytes(&self, rows: &[KvPair]) -> bool {
+        let bytes = rows
+            .iter()
+            .fold(0usize, |sum, (k, v)| sum.saturating_add(k.len() + v.len()));
+        bytes >= self.max_bytes
+    }
+
     /// Whether `key` lies in the scanned range.
     pub fn contains(&self, key: &[u8]) -> bool {
         key >= self.start.as_slice() && self.end.as_deref().is_none_or(|end| key < end)

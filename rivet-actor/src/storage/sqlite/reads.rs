@@ -49,8 +49,7 @@ pub(super) fn rows(conn: &Connection, id: &str, prefix: &[u8]) -> StorageResult<
 
 /// The kv rows of actor `id` in `scan`'s range, in its order, at most `scan.limit`.
 pub(super) fn range(conn: &Connection, id: &str, scan: &KvScan) -> StorageResult<Vec<KvPair>> {
-    let row = |r: &rusqlite::Row<'_>| Ok((r.get(0)?, r.get(1)?));
-    // Both orders walk the (id, key) primary key; the limit stops the walk.
+    // Both orders walk the (id, key) primary key; the limit (or the bytes) stops the walk.
     let sql = if scan.reverse {
         "SELECT key, value FROM kv WHERE id = ?1 AND key >= ?2 AND (?3 IS NULL OR key < ?3)
          ORDER BY key DESC LIMIT ?4"
@@ -61,8 +60,22 @@ pub(super) fn range(conn: &Connection, id: &str, scan: &KvScan) -> StorageResult
     let limit = i64::try_from(scan.limit).unwrap_or(i64::MAX);
     conn.prepare_cached(sql)
         .and_then(|mut s| {
-            s.query_map(params![id, scan.start, scan.end, limit], row)?
-                .collect()
+            let mut rows = s.query(params![id, scan.start, scan.end, limit])?;
+            let mut failed = None;
+            let found = scan.take(std::iter::from_fn(|| {
+                let row = rows.next().and_then(|row| match row {
+                    Some(r) => Ok(Some((r.get(0)?, r.get(1)?))),
+                    None => Ok(None),
+                });
+                row.unwrap_or_else(|err| {
+                    failed = Some(err);
+                    None
+                })
+            }));
+            match failed {
+                Some(err) => Err(err),
+                None => Ok(found),
+            }
         })
         .map_err(read_error("kv rows", id))
 }

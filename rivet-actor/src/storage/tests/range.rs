@@ -13,6 +13,7 @@ fn scan(start: &[u8], end: Option<&[u8]>, limit: usize, reverse: bool) -> KvScan
         end: end.map(<[u8]>::to_vec),
         limit,
         reverse,
+        max_bytes: usize::MAX,
     }
 }
 
@@ -69,6 +70,20 @@ async fn ranges(s: &dyn Storage) {
             .unwrap()
             .is_empty()
     );
+    // Bytes stop a scan after the row that reaches them (each row here is three bytes),
+    // and a scan that finds rows returns at least one.
+    for (max_bytes, reverse, expected) in [
+        (6, false, &[&b"k1"[..], b"k2"][..]),
+        (7, false, &[b"k1", b"k2", b"k2\x00"]),
+        (0, true, &[b"k\xff"]),
+    ] {
+        let by_bytes = KvScan {
+            max_bytes,
+            ..scan(b"", None, 100, reverse)
+        };
+        let found = keys(s.kv_range("a1", &by_bytes).await.unwrap());
+        assert_eq!(found, expected, "max_bytes {max_bytes}");
+    }
     assert!(
         s.kv_range("nobody", &scan(b"", None, 9, false))
             .await
