@@ -48,6 +48,46 @@ async fn listing_and_destroying_need_the_admin_token() {
 }
 
 #[tokio::test]
+async fn the_listing_comes_a_page_at_a_time() {
+    let server = start().await;
+    let http = reqwest::Client::new();
+    let mut created = Vec::new();
+    for n in 0..5 {
+        created.push(room_id(&server, &format!("page-{n}")).await);
+    }
+    created.sort();
+    let page = |query: String| {
+        http.get(format!("{}/actors?name=chatRoom{query}", server.endpoint()))
+            .bearer_auth(ADMIN_TOKEN)
+    };
+    let mut listed = Vec::new();
+    let mut query = "&limit=2".to_owned();
+    loop {
+        let body: serde_json::Value = page(query.clone()).fetch_json().await;
+        let actors = body["actors"].as_array().unwrap();
+        assert!(actors.len() <= 2, "{body}");
+        listed.extend(
+            actors
+                .iter()
+                .map(|a| a["actor_id"].as_str().unwrap().to_owned()),
+        );
+        match body["pagination"]["cursor"].as_str() {
+            Some(cursor) => query = format!("&limit=2&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert_eq!(listed, created);
+    // Without a limit, one page of up to 100; a limit out of range is refused.
+    let body: serde_json::Value = page(String::new()).fetch_json().await;
+    assert_eq!(body["actors"].as_array().unwrap().len(), 5);
+    assert_eq!(body["pagination"]["cursor"], serde_json::Value::Null);
+    for bad in ["&limit=0", "&limit=1001", "&limit=x"] {
+        let refused = page(bad.to_owned()).send().await.unwrap();
+        assert_eq!(status_and_code(refused).await.0, 400, "{bad}");
+    }
+}
+
+#[tokio::test]
 async fn without_a_configured_token_the_management_api_is_refused() {
     let registry = Registry::builder()
         .in_memory()

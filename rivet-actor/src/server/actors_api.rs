@@ -25,6 +25,10 @@ pub(crate) struct CreateBody {
 
 /// The most ids one `GET /actors?actor_ids=` may name.
 const MAX_IDS_PER_LOOKUP: usize = 100;
+/// Actors one page of `GET /actors` lists when the request names no `limit`.
+const DEFAULT_LIST_LIMIT: usize = 100;
+/// The most actors one page of `GET /actors` lists.
+const MAX_LIST_LIMIT: usize = 1000;
 
 fn fail(err: ActorError) -> HttpResponse {
     error_response(Encoding::Json, &err)
@@ -191,6 +195,8 @@ pub(crate) async fn create(registry: &Registry, request: HttpRequest) -> HttpRes
 pub(crate) async fn list(registry: &Registry, request: HttpRequest) -> HttpResponse {
     let query = request::query(request.uri());
     let headers = request.headers().clone();
+    // Where the next page of a listing starts: set when this page is full.
+    let mut cursor: Option<String> = None;
     let result = async {
         let query = query?;
         let storage = registry.storage();
@@ -231,10 +237,28 @@ pub(crate) async fn list(registry: &Registry, request: HttpRequest) -> HttpRespo
                 records.push(record);
             }
         } else {
-            // Enumerating actors is the management API's.
+            // Enumerating actors is the management API's, a page at a time.
             require_admin(registry, &headers)?;
             let name = query.get("name").map(String::as_str);
-            records = storage.list_actors(name).await.map_err(internal)?;
+            let limit = match query.get("limit") {
+                Some(limit) => limit
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|limit| (1..=MAX_LIST_LIMIT).contains(limit))
+                    .ok_or_else(|| {
+                        ActorError::malformed(format!("limit is 1 to {MAX_LIST_LIMIT}"))
+                    })?,
+                None => DEFAULT_LIST_LIMIT,
+            };
+            let after = query.get("cursor").map(String::as_str);
+            records = storage
+                .list_actors_page(name, after, limit)
+                .await
+                .map_err(internal)?;
+            // A full page may have more after it: the next one starts after its last id.
+            if records.len() == limit {
+                cursor = records.last().map(|record| record.id.clone());
+            }
         }
         Ok::<_, ActorError>(records)
     }
@@ -242,7 +266,8 @@ pub(crate) async fn list(registry: &Registry, request: HttpRequest) -> HttpRespo
     match result {
         Ok(records) => {
             let actors: Vec<_> = records.iter().map(actor_json).collect();
-            json_response(StatusCode::OK, &serde_json::json!({ "actors": actors }))
+            let body = serde_json::json!({ "actors": actors, "pagination": { "cursor": cursor } });
+            json_response(StatusCode::OK, &body)
         }
         Err(err) => fail(err),
     }

@@ -189,6 +189,31 @@ impl Storage for MemoryStorage {
         ready(Ok(list))
     }
 
+    fn list_actors_page<'a>(
+        &'a self,
+        name: Option<&'a str>,
+        after: Option<&'a str>,
+        limit: usize,
+    ) -> BoxFuture<'a, StorageResult<Vec<ActorRecord>>> {
+        let inner = self.lock();
+        let mut page: Vec<&ActorRecord> = inner
+            .actors
+            .values()
+            .filter(|r| name.is_none_or(|n| r.name == n))
+            .filter(|r| after.is_none_or(|after| r.id.as_str() > after))
+            .collect();
+        page.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        let page = page
+            .into_iter()
+            .take(limit)
+            .map(|r| ActorRecord {
+                input: None,
+                ..r.clone()
+            })
+            .collect();
+        ready(Ok(page))
+    }
+
     fn load_state<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<Vec<u8>>>> {
         ready(Ok(self.lock().state.get(id).cloned()))
     }

@@ -278,6 +278,27 @@ pub trait Storage: Send + Sync + 'static {
         name: Option<&'a str>,
     ) -> BoxFuture<'a, StorageResult<Vec<ActorRecord>>>;
 
+    /// One page of [`Storage::list_actors`]: at most `limit` records whose ids sort after
+    /// `after`, in id order, without their create input (`input: None`; a listing never
+    /// shows it). Backends that can seek override it; the default lists everything first.
+    fn list_actors_page<'a>(
+        &'a self,
+        name: Option<&'a str>,
+        after: Option<&'a str>,
+        limit: usize,
+    ) -> BoxFuture<'a, StorageResult<Vec<ActorRecord>>> {
+        Box::pin(async move {
+            let mut page = self.list_actors(name).await?;
+            page.sort_by(|a, b| a.id.cmp(&b.id));
+            page.retain(|record| after.is_none_or(|after| record.id.as_str() > after));
+            page.truncate(limit);
+            for record in &mut page {
+                record.input = None;
+            }
+            Ok(page)
+        })
+    }
+
     /// Loads the actor's encoded state, `None` if it never committed one.
     fn load_state<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<Option<Vec<u8>>>>;
 

@@ -19,7 +19,7 @@ use rusqlite::{OptionalExtension, params};
 
 use self::reader::Readers;
 use self::reads::read_error;
-use self::schema::{ACTOR_COLUMNS, RawRecord, encode_key, sql_error};
+use self::schema::{ACTOR_COLUMNS, LIST_COLUMNS, RawRecord, encode_key, sql_error};
 use self::writer::{Counters, Op, Writer};
 use super::{
     ActorRecord, ActorWrite, BoxFuture, KvPair, KvScan, Storage, StorageError, StorageResult,
@@ -238,6 +238,31 @@ impl Storage for SqliteStorage {
                     .and_then(|mut s| s.query_map([], RawRecord::from_row)?.collect()),
             }
             .map_err(|e| sql_error("listing actors", e))?;
+            raw.into_iter().map(RawRecord::decode).collect()
+        })
+    }
+
+    fn list_actors_page<'a>(
+        &'a self,
+        name: Option<&'a str>,
+        after: Option<&'a str>,
+        limit: usize,
+    ) -> BoxFuture<'a, StorageResult<Vec<ActorRecord>>> {
+        let (name, after) = (name.map(str::to_owned), after.unwrap_or("").to_owned());
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.readers.run(move |conn| {
+            // A seek on the primary key; the inputs (up to a message each) are not read.
+            let sql = format!(
+                "SELECT {LIST_COLUMNS} FROM actors WHERE (?1 IS NULL OR name = ?1) AND id > ?2
+                 ORDER BY id LIMIT ?3"
+            );
+            let raw: Vec<RawRecord> = conn
+                .prepare_cached(&sql)
+                .and_then(|mut s| {
+                    s.query_map(params![name, after, limit], RawRecord::from_row)?
+                        .collect()
+                })
+                .map_err(|e| sql_error("listing actors", e))?;
             raw.into_iter().map(RawRecord::decode).collect()
         })
     }

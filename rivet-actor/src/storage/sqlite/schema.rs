@@ -69,6 +69,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Columns of `actors`, in the order [`record_from_row`] expects.
 pub(crate) const ACTOR_COLUMNS: &str = "id, name, key, input, created, created_at_ms";
+/// [`ACTOR_COLUMNS`] for a listing: the input is not read.
+pub(crate) const LIST_COLUMNS: &str = "id, name, key, NULL, created, created_at_ms";
 
 /// Maps a SQLite error to a [`StorageError`], naming what we were doing.
 pub(crate) fn sql_error(context: &str, e: rusqlite::Error) -> StorageError {

@@ -82,6 +82,43 @@ async fn key_uniqueness(s: &dyn Storage) {
         assert_eq!(found.key, key);
     }
     assert_eq!(s.list_actors(Some("t")).await.unwrap().len(), 7);
+
+    // Listed a page at a time: by id, after the cursor, never with an input.
+    let with_input = ActorRecord {
+        input: Some(vec![1, 2, 3]),
+        ..record("k9", "t", &["input"])
+    };
+    s.insert_actor(with_input).await.unwrap();
+    let mut pages = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = s
+            .list_actors_page(Some("t"), after.as_deref(), 3)
+            .await
+            .unwrap();
+        assert!(page.iter().all(|r| r.input.is_none() && r.name == "t"));
+        let ids: Vec<String> = page.iter().map(|r| r.id.clone()).collect();
+        after = ids.last().cloned();
+        pages.push(ids);
+        if after.is_none() {
+            break;
+        }
+    }
+    let ids = |list: &[&str]| list.iter().map(|id| id.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        pages,
+        [
+            ids(&["k1", "k2", "k3"]),
+            ids(&["k4", "k5", "k6"]),
+            ids(&["k7", "k9"]),
+            ids(&[])
+        ]
+    );
+    let everyone = s.list_actors_page(None, Some("k7"), 10).await.unwrap();
+    assert_eq!(
+        everyone.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        ["k8", "k9"]
+    );
 }
 
 async fn state_round_trip(s: &dyn Storage) {
