@@ -1,6 +1,7 @@
 //! Schedules end to end: typed delayed calls of the actor's own actions, run as the actor,
 //! durable (a failed turn schedules nothing), listed and cancelled, waking a sleeping actor,
-//! and firing after a restart without any request.
+//! and firing after a restart without any request (waking only the actors whose schedules
+//! are due).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -20,8 +21,16 @@ struct Reminder {
     rung: Vec<String>,
 }
 
+/// The keys of the reminders that woke (`on_wake`), in order.
+static WOKEN: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
 #[actor(events(rang = Rang))]
 impl Reminder {
+    #[on_wake]
+    fn woke(&self, c: &mut ActorCtx<'_, Self>) {
+        WOKEN.lock().unwrap().extend(c.key().first().cloned());
+    }
+
     #[action]
     fn remind(
         &mut self,
@@ -301,6 +310,8 @@ async fn a_schedule_fires_after_a_server_restart() {
         let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
         let handle = Client::new(server.endpoint()).get_or_create::<Reminder>(["restart"]);
         handle.remind("after restart".into(), 700).await.unwrap();
+        let later = Client::new(server.endpoint()).get_or_create::<Reminder>(["restart-later"]);
+        later.remind("in an hour".into(), 3_600_000).await.unwrap();
         server.shutdown().await.unwrap();
         // Let the actor sleep: the first registry's last instance goes away with it.
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -311,9 +322,15 @@ async fn a_schedule_fires_after_a_server_restart() {
         .config(config)
         .register::<Reminder>()
         .build();
+    WOKEN.lock().unwrap().clear();
     eventually("the schedule fired after the restart", || async {
         stored_rung(&registry, "restart").await == ["after restart"]
     })
     .await;
+    // Only what was due woke: the actor whose schedule is an hour away sleeps on (its
+    // alarm is set from its rows).
+    let woken = WOKEN.lock().unwrap().clone();
+    assert!(woken.contains(&"restart".to_owned()), "{woken:?}");
+    assert!(!woken.contains(&"restart-later".to_owned()), "{woken:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

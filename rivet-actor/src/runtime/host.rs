@@ -131,7 +131,7 @@ pub(crate) struct Host<A: Actor> {
     /// destroy or a stop is sent, so a turn still running hears it.
     pub(super) lives: Mutex<HashMap<ActorId, Arc<crate::context::lifecycle::Life>>>,
     /// Timers that wake sleeping actors for their next schedule.
-    alarms: Mutex<HashMap<ActorId, tokio::task::JoinHandle<()>>>,
+    pub(crate) alarms: crate::runtime::alarms::Alarms,
     /// Why an actor's last start failed, and when: a command that reaches the failed
     /// instance's mailbox just after it closed is answered with this, rather than started
     /// again and again into the same failure.
@@ -203,7 +203,7 @@ impl<A: Actor> Host<A> {
             deadlines: Arc::default(),
             waiters: Mutex::new(HashMap::new()),
             lives: Mutex::new(HashMap::new()),
-            alarms: Mutex::new(HashMap::new()),
+            alarms: Default::default(),
             failed_starts: Mutex::new(HashMap::new()),
             awake_keys: Default::default(),
             closed: Default::default(),
@@ -480,13 +480,6 @@ impl<A: Actor> Host<A> {
             extensions.push(checked);
         }
         Ok(extensions)
-    }
-
-    /// The alarms of sleeping actors.
-    pub(crate) fn alarms(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<ActorId, tokio::task::JoinHandle<()>>> {
-        self.alarms.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Registers a sender waiting for message `seq` of actor `id`; the answer to await.

@@ -5,6 +5,7 @@
 //! persistence, event delivery) and survives panics in user code.
 
 pub(crate) mod admission;
+pub(crate) mod alarms;
 pub(crate) mod awake_keys;
 pub(crate) mod chunks;
 pub(crate) mod command;

@@ -14,10 +14,12 @@ use std::sync::Arc;
 use crate::runtime::on_demand::{Locked, OnDemand, Vacant};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use serde::de::IgnoredAny;
 use tokio::sync::oneshot;
 
 use crate::actor::{Actor, Target};
 use crate::error::ActorError;
+use crate::runtime::alarms::Alarms;
 use crate::runtime::command::CallAndReply;
 use crate::runtime::host::Host;
 use crate::runtime::instance::Instance;
@@ -331,34 +333,46 @@ impl<A: Actor> Instance<A> {
 impl<A: Actor> Host<A> {
     /// Wakes actor `id` at `due` (replacing an earlier alarm of it).
     pub(crate) fn arm_alarm(self: &Arc<Self>, id: ActorId, due: SystemTime) {
-        let delay = due
-            .duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO);
-        let host = Arc::downgrade(self);
-        let wake = id.clone();
-        let task = tokio::spawn(async move {
-            tokio::time::sleep(delay).await;
-            if let Some(host) = host.upgrade() {
-                host.alarms().remove(&wake);
-                host.sender(&wake);
-            }
-        });
-        if let Some(old) = self.alarms().insert(id, task) {
-            old.abort();
+        if self.alarms.set(id, due) {
+            tokio::spawn(Alarms::tick(
+                Arc::downgrade(self),
+                |host: &Host<A>| &host.alarms,
+                |host, id| drop(host.sender(id)),
+            ));
         }
     }
 
-    /// After a restart: wakes every actor of this type with pending schedules, so each
-    /// fires what is due and arms its next alarm.
+    /// After a restart: arms an alarm for every actor of this type with pending schedules,
+    /// at its earliest one, read from its rows without waking it. Those already due wake
+    /// now; the rest stay asleep until theirs.
     pub(crate) async fn wake_scheduled(self: &Arc<Self>) {
-        match self.storage.actors_with_kv_prefix(A::NAME, PREFIX).await {
-            Ok(ids) => {
-                for id in ids {
-                    self.sender(&ActorId(id.into()));
-                }
-            }
+        let ids = match self.storage.actors_with_kv_prefix(A::NAME, PREFIX).await {
+            Ok(ids) => ids,
             Err(err) => {
                 tracing::error!(actor = A::NAME, %err, "storage failed while looking for pending schedules");
+                return;
+            }
+        };
+        for id in ids {
+            let id = ActorId(id.into());
+            match self.storage.kv_scan_prefix(id.as_str(), PREFIX).await {
+                Ok(rows) => {
+                    // Undecodable rows are the waking actor's to report.
+                    let earliest = rows
+                        .iter()
+                        .filter_map(|(_, row)| from_cbor::<(IgnoredAny, IgnoredAny, i64)>(row).ok())
+                        .map(|(_, _, run_at_ms)| run_at_ms)
+                        .min();
+                    if let Some(run_at_ms) = earliest {
+                        let at_ms = u64::try_from(run_at_ms).unwrap_or(0);
+                        self.arm_alarm(id, UNIX_EPOCH + Duration::from_millis(at_ms));
+                    }
+                }
+                Err(err) => {
+                    // It wakes and reads them itself.
+                    tracing::warn!(actor = A::NAME, %id, %err, "storage failed while reading schedules; waking the actor");
+                    drop(self.sender(&id));
+                }
             }
         }
     }

@@ -394,9 +394,7 @@ impl<A: Actor> Instance<A> {
         let gone = ActorError::destroyed();
         self.disconnect_all(gone.clone()).await;
         let id = self.id();
-        if let Some(alarm) = self.host.alarms().remove(&id) {
-            alarm.abort();
-        }
+        self.host.alarms.clear(&id);
         // Nothing in flight may land after the rows are removed, and the key no longer
         // names this actor.
         self.gate.settle().await;
