@@ -152,6 +152,17 @@ mod tests {
         ));
     }
 
+    /// Waits (up to 10 s) until `count` wakes happened, and a little more for any extra.
+    async fn woken_count(owner: &Owner, count: usize) {
+        for _ in 0..1000 {
+            if owner.woken.lock().unwrap().len() >= count {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
     fn id(name: &str) -> ActorId {
         ActorId::new(name)
     }
@@ -173,13 +184,13 @@ mod tests {
         assert!(!owner.alarms.set(id("moved"), now + ms(150)));
         assert!(!owner.alarms.set(id("cleared"), now + ms(100)));
         owner.alarms.clear(&id("cleared"));
-        tokio::time::sleep(ms(600)).await;
+        woken_count(&owner, 3).await;
         assert_eq!(*owner.woken.lock().unwrap(), ["early", "moved", "late"]);
         assert_eq!(owner.alarms.len(), 0);
         // The ticker has stopped: the next alarm starts another.
         assert!(owner.alarms.set(id("again"), SystemTime::now()));
         start(&owner);
-        tokio::time::sleep(ms(100)).await;
+        woken_count(&owner, 4).await;
         assert_eq!(owner.woken.lock().unwrap().last().unwrap(), "again");
     }
 }
