@@ -338,7 +338,7 @@ impl<A: Actor> Instance<A> {
                             wait.then(|| self.host.wait_for(&self.env.outbox.actor, seq));
                         Ok(Accepted { seq, completion })
                     });
-                    let _ = reply.send(result);
+                    self.answer_send(reply, result);
                     return;
                 }
                 let result = match self.connect(connect).await {
@@ -363,13 +363,7 @@ impl<A: Actor> Instance<A> {
                     Err(err) => Err(err),
                 };
                 self.replaying = None;
-                if let Err(Ok(accepted)) = reply.send(result)
-                    && accepted.completion.is_some()
-                {
-                    // The sender went away before hearing the message was accepted: nobody
-                    // waits for it.
-                    self.host.stop_waiting(&self.env.outbox.actor, accepted.seq);
-                }
+                self.answer_send(reply, result);
                 self.serve_consumers().await;
             }
             QueueCommand::Take {
@@ -391,6 +385,20 @@ impl<A: Actor> Instance<A> {
                     let _ = consumer.reply.send(Vec::new());
                 }
             }
+        }
+    }
+
+    /// Answers a send. A sender that went away before hearing its message was accepted
+    /// waits for nothing: its entry in the host's waiters goes too.
+    fn answer_send(
+        &self,
+        reply: oneshot::Sender<Result<Accepted, ActorError>>,
+        result: Result<Accepted, ActorError>,
+    ) {
+        if let Err(Ok(accepted)) = reply.send(result)
+            && accepted.completion.is_some()
+        {
+            self.host.stop_waiting(&self.env.outbox.actor, accepted.seq);
         }
     }
 
