@@ -42,6 +42,7 @@ pub mod engine;
 pub mod error;
 pub mod frozen;
 pub mod guard;
+mod http_body;
 mod ids;
 pub mod kv;
 pub(crate) mod naming;

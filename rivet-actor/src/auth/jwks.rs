@@ -219,21 +219,23 @@ impl JwksCache {
     }
 
     async fn fetch(&self) -> Result<HashMap<String, DecodingKey>, String> {
+        /// The largest key set read.
+        const MAX_JWKS_BYTES: usize = 1024 * 1024;
         #[derive(serde::Deserialize)]
         struct RawSet {
             keys: Vec<serde_json::Value>,
         }
         let config = &self.inner.config;
-        let set: RawSet = config
+        let response = config
             .client
             .get(&config.url)
             .send()
             .await
             .and_then(reqwest::Response::error_for_status)
-            .map_err(|e| e.to_string())?
-            .json()
-            .await
             .map_err(|e| e.to_string())?;
+        // A key set is a few KiB: what is larger is not one, and is not read to its end.
+        let body = crate::http_body::read_at_most(response, MAX_JWKS_BYTES).await?;
+        let set: RawSet = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
         // Parse key by key: one key of a type we do not know must not hide the others.
         Ok(set
             .keys

@@ -11,7 +11,7 @@ use crate::actor::{Actor, ActorCall, Target as _};
 use crate::client::Invoker;
 use crate::client::net::address::ActorAddress;
 use crate::client::net::conn::ActorConn;
-use crate::client::net::{Client, error_from_body, request_failed, transport};
+use crate::client::net::{Client, error_from_body, request_failed};
 use crate::error::ClientError;
 use crate::protocol;
 use crate::protocol::names;
@@ -116,7 +116,7 @@ pub(crate) async fn post_action(
         .await
         .map_err(request_failed)?;
     let status = response.status();
-    let bytes = response.bytes().await.map_err(transport)?;
+    let bytes = super::body::read(response).await?;
     if !status.is_success() {
         return Err(error_from_body(encoding, status.as_u16(), &bytes));
     }

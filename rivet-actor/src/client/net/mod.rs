@@ -2,6 +2,7 @@
 //! WebSocket per connection (actions multiplexed, events, reconnect).
 
 mod address;
+mod body;
 mod conn;
 mod handle;
 mod queue;
@@ -17,6 +18,7 @@ use crate::protocol::names;
 use crate::protocol::{self, Encoding, WireError};
 use crate::runtime::{ActorId, Key};
 
+pub use body::MAX_ANSWER_BYTES;
 pub use conn::{ActorConn, ConnInvoker, ConnStatus};
 pub use handle::{ActorHandle, HttpInvoker};
 pub use raw::RawClientSocket;
@@ -353,7 +355,7 @@ impl Client {
             .await
             .map_err(request_failed)?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(transport)?;
+        let bytes = body::read(response).await?;
         if !status.is_success() {
             return Err(error_from_body(Encoding::Json, status.as_u16(), &bytes));
         }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::actor::{Actor, Queue, Target as _};
 use crate::client::net::conn::ActorConn;
 use crate::client::net::handle::{ActorHandle, HandleShared};
-use crate::client::net::{error_from_body, request_failed, transport};
+use crate::client::net::{error_from_body, request_failed};
 use crate::error::ClientError;
 use crate::protocol::names;
 use crate::protocol::{self, QueueSendRequest, QueueSendStatus};
@@ -213,7 +213,7 @@ async fn post_queue<A: Actor, T: Queue<A>>(
     }
     let response = http.send().await.map_err(request_failed)?;
     let status = response.status();
-    let bytes = response.bytes().await.map_err(transport)?;
+    let bytes = super::body::read(response).await?;
     if !status.is_success() {
         return Err(error_from_body(encoding, status.as_u16(), &bytes));
     }

@@ -68,7 +68,7 @@ impl<A: Actor> ActorHandle<A> {
         for (name, value) in response.headers() {
             out = out.header(name, value);
         }
-        let bytes = response.bytes().await.map_err(transport)?;
+        let bytes = super::body::read(response).await?;
         out.body(bytes).map_err(transport)
     }
 
