@@ -57,22 +57,25 @@ impl Notebook {
         Ok(())
     }
 
-    /// Reads every note a page at a time, each page from after the last note read: the
-    /// pages' lengths, the empty last one included.
+    /// Reads every note a page at a time: the pages' lengths, the empty last one included.
     #[action]
     async fn pages(&self, c: &ActionCtx<'_, Self>) -> Result<Vec<usize>, Error> {
-        use std::ops::Bound;
-        let mut after = key(0);
-        let mut lengths = Vec::new();
-        loop {
-            let range = (Bound::Excluded(after.clone()), Bound::Unbounded);
-            let rows: Vec<(Note, String)> = c.kv().range(range, Scan::new()).await?;
-            lengths.push(rows.len());
-            match rows.last() {
-                Some((last, _)) => after = last.clone(),
-                None => return Ok(lengths),
-            }
-        }
+        let pages = read_in_pages(c).await?;
+        Ok(pages.iter().map(Vec::len).collect())
+    }
+
+    /// In one turn: forgets the notes up to `forget`, adds note `extra`, then reads every
+    /// note a page at a time (through the turn's own changes): the numbers read.
+    #[action]
+    async fn change_then_read_all(
+        &self,
+        c: &ActionCtx<'_, Self>,
+        forget: u64,
+        extra: u64,
+    ) -> Result<Vec<u64>, Error> {
+        c.kv().delete_range(key(0)..key(forget + 1))?;
+        c.kv().put(&key(extra), &"extra".to_owned())?;
+        Ok(read_in_pages(c).await?.concat())
     }
 
     #[action]
@@ -168,6 +171,25 @@ type Numbered = Vec<(u64, String)>;
 
 /// Notes live under `("n", number)`, tags under `("tag", name, number)`.
 type Note = (String, u64);
+
+/// Every note, a page at a time, each page from after the last note read: the numbers of
+/// each page, the empty last one included.
+async fn read_in_pages(c: &ActionCtx<'_, Notebook>) -> Result<Vec<Vec<u64>>, Error> {
+    use std::ops::Bound;
+    let mut after = key(0);
+    let mut pages = Vec::new();
+    loop {
+        let range = (Bound::Excluded(after.clone()), Bound::Unbounded);
+        let rows: Vec<(Note, String)> = c.kv().range(range, Scan::new()).await?;
+        let numbers: Vec<u64> = rows.iter().map(|((_, n), _)| *n).collect();
+        let last = rows.last().map(|(last, _)| last.clone());
+        pages.push(numbers);
+        match last {
+            Some(last) => after = last,
+            None => return Ok(pages),
+        }
+    }
+}
 
 fn key(n: u64) -> Note {
     ("n".to_owned(), n)
@@ -334,6 +356,12 @@ fn a_scan_of_large_rows_stops_at_its_byte_bound_and_reads_on_from_there() {
         assert!((160..=170).contains(&pages[0]), "{pages:?}");
         assert_eq!(pages.iter().sum::<usize>(), 200, "{pages:?}");
         assert_eq!(pages[2], 0);
+
+        // A page cut for its bytes whose every row the turn deleted does not end the scan
+        // early, nor let the turn's own put skip what storage holds before it.
+        let read = book.change_then_read_all(170, 1000).await.unwrap();
+        let expected: Vec<u64> = (171..=200).chain([1000]).collect();
+        assert_eq!(read, expected);
     });
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -142,11 +142,16 @@ impl KvAccess<'_> {
     }
 
     /// Storage rows of `scan` (full keys) that the overlay leaves standing, a page at a
-    /// time until `scan.limit` of them are found or the range is read to its end.
-    async fn stored_rows(&self, scan: &KvScan) -> Result<(Vec<KvPair>, bool), ActorError> {
+    /// time until `scan.limit` of them are found, they reach `scan.max_bytes`, or the range
+    /// is read to its end; with the last key read (`None`: the range was read to its end).
+    async fn stored_rows(
+        &self,
+        scan: &KvScan,
+    ) -> Result<(Vec<KvPair>, Option<Vec<u8>>), ActorError> {
         let mut cursor = scan.clone();
         let mut kept = Vec::new();
         let mut kept_bytes = 0usize;
+        let mut read_up_to = None;
         loop {
             let overridden = self.kv.lock().as_ref().map_or(0, |staged| {
                 staged.rows.keys().filter(|k| cursor.contains(k)).count()
@@ -159,7 +164,8 @@ impl KvAccess<'_> {
                 .kv_range(self.id, &cursor)
                 .await
                 .map_err(|err| self.failed(&err))?;
-            // A page cut for its bytes ends the scan here, and shows nothing of the range's end.
+            // A page cut for its bytes shows nothing of the range's end; it ends the scan
+            // once something stands (rows the overlay hides are dropped as they are read).
             let full_in_bytes = cursor.full_in_bytes(&page);
             let exhausted = page.len() < want && !full_in_bytes;
             if let Some((last, _)) = page.last() {
@@ -168,6 +174,7 @@ impl KvAccess<'_> {
                 } else {
                     cursor.start = [last.as_slice(), &[0]].concat();
                 }
+                read_up_to = Some(last.clone());
             }
             {
                 let guard = self.kv.lock();
@@ -181,8 +188,11 @@ impl KvAccess<'_> {
                     kept.push(row);
                 }
             }
-            if exhausted || full_in_bytes || kept.len() >= scan.limit {
-                return Ok((kept, exhausted));
+            if exhausted {
+                return Ok((kept, None));
+            }
+            if (full_in_bytes && !kept.is_empty()) || kept.len() >= scan.limit {
+                return Ok((kept, read_up_to));
             }
         }
     }
@@ -226,10 +236,9 @@ impl KvEffects for KvAccess<'_> {
                 return Ok(Vec::new());
             }
             self.settled().await?;
-            let (stored, exhausted) = self.stored_rows(&full).await?;
-            // The boundary of what storage was read up to: staged puts past it wait for a
-            // later page (unless storage was read to the end).
-            let boundary = (!exhausted).then(|| stored.last().map(|(k, _)| k.clone()));
+            // The last key storage was read up to (`None`: to the end of the range): staged
+            // puts past it wait for a later page.
+            let (stored, boundary) = self.stored_rows(&full).await?;
             let mut rows: BTreeMap<Vec<u8>, Vec<u8>> = stored.into_iter().collect();
             if let Some(staged) = self.kv.lock().as_ref() {
                 let range = (
@@ -238,9 +247,9 @@ impl KvEffects for KvAccess<'_> {
                 );
                 for (key, value) in staged.rows.range(range) {
                     let within = match &boundary {
-                        Some(Some(last)) if full.reverse => key >= last,
-                        Some(Some(last)) => key <= last,
-                        _ => true,
+                        Some(last) if full.reverse => key >= last,
+                        Some(last) => key <= last,
+                        None => true,
                     };
                     if let (Some(value), true) = (value, within) {
                         rows.insert(key.clone(), value.clone());

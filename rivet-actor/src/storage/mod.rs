@@ -367,8 +367,9 @@ pub trait Storage: Send + Sync + 'static {
     ) -> BoxFuture<'a, StorageResult<Vec<KvPair>>>;
 
     /// Reads the actor's key/value rows in `scan`'s range, ordered by key (bytewise; largest
-    /// first when `reverse`), at most `scan.limit` of them. The default filters a scan of the
-    /// range's common prefix: backends that can seek override it.
+    /// first when `reverse`), at most `scan.limit` of them and none past the row that reaches
+    /// `scan.max_bytes` ([`KvScan::take`]). The default filters a scan of the range's common
+    /// prefix: backends that can seek override it.
     fn kv_range<'a>(
         &'a self,
         id: &'a str,
@@ -384,8 +385,7 @@ pub trait Storage: Send + Sync + 'static {
             if scan.reverse {
                 rows.reverse();
             }
-            rows.truncate(scan.limit);
-            Ok(rows)
+            Ok(scan.take(rows.into_iter()))
         })
     }
 

@@ -118,7 +118,8 @@ impl ActorWrite {
 }
 
 /// A range read of one actor's key/value rows: keys in `[start, end)` (no `end`: to the
-/// last key), in key order or reversed, at most `limit` rows.
+/// last key), in key order or reversed, at most `limit` rows and none past the one that
+/// brings them to `max_bytes`.
 ///
 /// ```
 /// use rivet_actor::storage::{ActorRecord, ActorWrite, KvScan, MemoryStorage, Storage};
@@ -132,9 +133,15 @@ impl ActorWrite {
 /// let rows = (b'a'..=b'e').map(|k| (vec![k], vec![k])).collect();
 /// storage.commit("a1", ActorWrite { kv_put: rows, ..Default::default() }).await?;
 ///
-/// let scan = KvScan { start: b"b".to_vec(), end: Some(b"e".to_vec()), limit: 2, reverse: true };
+/// let scan = KvScan {
+///     start: b"b".to_vec(), end: Some(b"e".to_vec()), limit: 2, reverse: true,
+///     max_bytes: usize::MAX,
+/// };
 /// let keys: Vec<Vec<u8>> = storage.kv_range("a1", &scan).await?.into_iter().map(|r| r.0).collect();
 /// assert_eq!(keys, [b"d".to_vec(), b"c".to_vec()]);
+/// // Each row is two bytes: a bound of three stops after the second.
+/// let small = KvScan { start: vec![], end: None, limit: 10, reverse: false, max_bytes: 3 };
+/// assert_eq!(storage.kv_range("a1", &small).await?.len(), 2);
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
