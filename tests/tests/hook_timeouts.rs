@@ -58,6 +58,18 @@ impl Stuck {
         RawResponse::new("ok".into())
     }
 
+    #[on_state_change]
+    async fn changed(&self, c: &ActorCtx<'_, Self>) {
+        hang_if(c.key(), "on_state_change").await;
+    }
+
+    /// Changes the state: `(wakes, sleeps)` after it.
+    #[action]
+    fn bump(&mut self) -> (u32, u32) {
+        self.wakes += 100;
+        (self.wakes, self.sleeps)
+    }
+
     /// `(wakes, sleeps)` as stored.
     #[action]
     fn counts(&self) -> (u32, u32) {
@@ -138,6 +150,14 @@ async fn stuck_lifecycle_hooks_are_cut_off() {
     };
     assert_timed_out(promptly(actor.counts()).await, "on_wake");
     assert_timed_out(promptly(actor.counts()).await, "on_wake");
+
+    // `on_state_change`: the change stays committed and answered, and the actor goes on.
+    let actor = registry
+        .get_or_create::<Stuck>(["on_state_change"])
+        .await
+        .unwrap();
+    assert_eq!(promptly(actor.bump()).await.unwrap(), (101, 0));
+    assert_eq!(promptly(actor.counts()).await.unwrap(), (101, 0));
 
     // `on_sleep`: the actor still goes to sleep (idle after 300 ms) and wakes again; what the
     // hook changed is not kept.

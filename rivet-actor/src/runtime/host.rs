@@ -76,10 +76,12 @@ pub struct HostConfig {
     /// How long going to sleep or being destroyed waits for background work
     /// (`c.wait_until`) before cutting it off. Default: 15 s.
     pub wait_until_timeout: Duration,
-    /// How long each lifecycle hook (`create_state`, `create_vars`, `on_create`, `on_wake`,
-    /// `on_sleep`, `on_destroy`) may run before it is cut off with `actor.hook_timed_out`:
-    /// a start fails (nothing is kept of a creation), going to sleep or being destroyed
-    /// goes on without the hook's changes. Default: 15 s.
+    /// How long each lifecycle hook (`create_state`, `create_vars`, `on_create`,
+    /// `on_migrate`, `on_wake`, `on_sleep`, `on_destroy`, `on_state_change`) may run before
+    /// it is cut off with `actor.hook_timed_out`: a start fails (a creation cut off before
+    /// `on_create` finished keeps nothing), going to sleep or being destroyed goes on
+    /// without the hook's changes, and `on_state_change`'s events are dropped (the turn
+    /// stays committed). Default: 15 s.
     pub lifecycle_hook_timeout: Duration,
     /// How long an awake instance without connections stays quiet before it *parks*: gives
     /// up its task and mailbox and keeps only its memory (about a third of what a running

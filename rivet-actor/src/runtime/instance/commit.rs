@@ -10,6 +10,7 @@ use crate::actor::{Actor, Target};
 use crate::error::{ActorError, Error};
 use crate::runtime::Sink;
 use crate::runtime::instance::Instance;
+use crate::runtime::instance::deadline::within;
 use crate::runtime::instance::state_change::{Adopt, split};
 use crate::runtime::outbound::approx_size;
 use crate::runtime::queue::Completion;
@@ -181,13 +182,21 @@ impl<A: Actor> Instance<A> {
     /// failure instead would have a retrying client apply it twice.
     /// The hook sees the state and vars read-only, so it cannot leave them half-changed and
     /// there is nothing to reload; what it staged (events, schedules) is dropped.
+    /// Like the lifecycle hooks it is cut off at `lifecycle_hook_timeout`, with the same
+    /// outcome as a panic.
     async fn notice_state_change(&mut self) {
+        let limit = self.host.config.lifecycle_hook_timeout;
         let ctx = self.env.actor_ctx();
-        let noticed = AssertUnwindSafe(self.state.on_state_change(&ctx))
+        let noticed = AssertUnwindSafe(within(limit, self.state.on_state_change(&ctx)))
             .catch_unwind()
             .await;
-        if noticed.is_err() {
-            tracing::error!(actor = A::NAME, id = %self.env.meta.id, "on_state_change panicked after a committed turn; what it staged is dropped");
+        let failed = match noticed {
+            Ok(Ok(())) => None,
+            Ok(Err(_)) => Some("did not finish in time"),
+            Err(_) => Some("panicked"),
+        };
+        if let Some(failed) = failed {
+            tracing::error!(actor = A::NAME, id = %self.env.meta.id, "on_state_change {failed} after a committed turn; what it staged is dropped");
             self.env.outbox.clear();
         }
         self.deliver();

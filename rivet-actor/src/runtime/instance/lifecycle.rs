@@ -14,7 +14,7 @@ use crate::error::{ActorError, Error};
 use crate::runtime::chunks;
 use crate::runtime::command::Mail;
 use crate::runtime::host::Host;
-use crate::runtime::instance::deadline::hook;
+use crate::runtime::instance::deadline::{hook, within};
 use crate::runtime::instance::state_change::Chunked;
 use crate::runtime::instance::{ConnMap, Instance, mask, refuse_all};
 use crate::runtime::lookup::ActorId;
@@ -28,6 +28,7 @@ async fn migrate<A: Actor>(
     record: &ActorRecord,
     bytes: &[u8],
     err: ValueError,
+    limit: std::time::Duration,
 ) -> Result<A, ActorError> {
     let refuse = |cause: String| {
         tracing::error!(
@@ -42,9 +43,14 @@ async fn migrate<A: Actor>(
         None => Err(refuse(format!(
             "{err} (add an #[on_migrate] hook to convert old state)"
         ))),
-        Some(migration) => migration
-            .await
-            .map_err(|failed| refuse(format!("{err}; #[on_migrate] failed: {failed}"))),
+        Some(migration) => match within(limit, migration).await {
+            Ok(migrated) => {
+                migrated.map_err(|failed| refuse(format!("{err}; #[on_migrate] failed: {failed}")))
+            }
+            Err(_) => Err(refuse(format!(
+                "{err}; #[on_migrate] did not finish in time"
+            ))),
+        },
     }
 }
 
@@ -122,7 +128,10 @@ impl<A: Actor> Instance<A> {
         let (state, start) = match &saved {
             Some(bytes) if record.created => match from_cbor::<A>(bytes) {
                 Ok(state) => (state, Start::Woken),
-                Err(err) => (migrate::<A>(&record, bytes, err).await?, Start::Migrated),
+                Err(err) => (
+                    migrate::<A>(&record, bytes, err, limit).await?,
+                    Start::Migrated,
+                ),
             },
             _ => {
                 let input: A::Input = match &record.input {
