@@ -197,6 +197,13 @@ async fn a_client_far_ahead_of_its_actor_is_not_read_until_answers_go_out() {
         place <= 3,
         "the other client's call waited behind {place} of the busy client's"
     );
+    // No budget at all: one message at a time is still taken (the holding call).
+    let none = ServerConfig {
+        max_incoming_bytes: 0,
+        ..Default::default()
+    };
+    let place = place_of_a_later_call(none, 10).await;
+    assert_eq!(place, 0, "the other client's call waited behind {place}");
 }
 
 #[cfg(feature = "engine")]

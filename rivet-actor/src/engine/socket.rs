@@ -22,7 +22,8 @@ use crate::server::{connect, raw};
 
 /// What the engine's callbacks say of a socket.
 enum Incoming {
-    Frame(Frame),
+    /// A frame, with the bytes it was counted as.
+    Frame(Frame, usize),
     /// A frame over the message size limit, not kept.
     TooLarge,
     Closed,
@@ -53,11 +54,7 @@ impl FrameSocket for EnvoySocket {
             return None;
         }
         match self.incoming.recv().await {
-            Some(Incoming::Frame(frame)) => {
-                let size = match &frame {
-                    Frame::Text(text) => text.len(),
-                    Frame::Binary(bytes) => bytes.len(),
-                };
+            Some(Incoming::Frame(frame, size)) => {
                 self.waiting.fetch_sub(size, Ordering::Relaxed);
                 Some(Ok(frame))
             }
@@ -167,15 +164,17 @@ pub(crate) fn handler(
             let incoming = if too_large {
                 Incoming::TooLarge
             } else if message.binary {
-                Incoming::Frame(Frame::Binary(Bytes::from(message.data)))
+                Incoming::Frame(Frame::Binary(Bytes::from(message.data)), size)
             } else {
-                Incoming::Frame(Frame::Text(
-                    String::from_utf8_lossy(&message.data).into_owned(),
-                ))
+                let text = String::from_utf8_lossy(&message.data).into_owned();
+                Incoming::Frame(Frame::Text(text), size)
             };
             // (Once over the bound the socket is being closed: the count no longer matters.)
-            let room =
-                too_large || waiting.fetch_add(size, Ordering::Relaxed) + size <= max_waiting;
+            let room = too_large
+                || waiting
+                    .fetch_add(size, Ordering::Relaxed)
+                    .saturating_add(size)
+                    <= max_waiting;
             if !room || on_message_tx.try_send(incoming).is_err() {
                 // Called inside the envoy's actor task: no waiting for room. A client that
                 // far ahead of the actor is cut off, like a slow consumer the other way.

@@ -25,7 +25,9 @@ pub struct ServerConfig {
     /// How many bytes of a protocol connection's messages may wait for their answers
     /// (default 1 MiB). Past it the connection is not read until answers go out, so a
     /// client that sends faster than its actor answers is slowed down instead of filling
-    /// the actor's mailbox; one message is always taken, however large.
+    /// the actor's mailbox; one message is always taken, however large. Through the engine,
+    /// whose callbacks cannot wait, a WebSocket (protocol or raw) whose unread frames pass
+    /// this plus one message is closed with `message.backlog` instead.
     pub max_incoming_bytes: usize,
     /// How many of a protocol connection's calls may wait for their answers at once
     /// (default 256); past it the connection is not read until answers go out. With

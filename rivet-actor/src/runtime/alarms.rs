@@ -43,13 +43,18 @@ impl Alarms {
         self.set.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Sets actor `id`'s alarm to `at`, replacing any it had. `true` when no ticker runs and
-    /// the caller must start one ([`Alarms::tick`]).
-    pub(crate) fn set(&self, id: ActorId, at: SystemTime) -> bool {
+    /// Sets actor `id`'s alarm to `at`, replacing any it had (`only_earlier`: unless that
+    /// one is earlier). `true` when no ticker runs and the caller must start one
+    /// ([`Alarms::tick`]).
+    pub(crate) fn set(&self, id: ActorId, at: SystemTime, only_earlier: bool) -> bool {
         let mut set = self.lock();
-        if let Some(old) = set.of.insert(id.clone(), at) {
+        if let Some(&old) = set.of.get(&id) {
+            if only_earlier && old <= at {
+                return false;
+            }
             set.due.remove(&(old, id.clone()));
         }
+        set.of.insert(id.clone(), at);
         let earliest = set.due.first().is_none_or(|(first, _)| at < *first);
         set.due.insert((at, id));
         let start = !set.ticking;
@@ -106,6 +111,13 @@ impl Alarms {
         let Some(earlier) = owner.upgrade().map(|o| alarms(&o).earlier.clone()) else {
             return;
         };
+        // However the ticker ends (its runtime shut down under it too), the next alarm set
+        // starts another.
+        let mut ended = Ended {
+            owner: owner.clone(),
+            alarms,
+            stopped: false,
+        };
         loop {
             let told = earlier.notified();
             tokio::pin!(told);
@@ -114,7 +126,12 @@ impl Alarms {
             let Some(o) = owner.upgrade() else { return };
             let next = alarms(&o).next(SystemTime::now());
             match next {
-                Next::Stop => return,
+                Next::Stop => {
+                    // `next` marked it stopped under the lock; a ticker started since is not
+                    // this one's to mark.
+                    ended.stopped = true;
+                    return;
+                }
                 Next::Wake(ids) => {
                     for id in &ids {
                         wake(&o, id);
@@ -131,6 +148,24 @@ impl Alarms {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Marks the ticker stopped when it ends other than by finding nothing set (cancelled).
+struct Ended<O> {
+    owner: Weak<O>,
+    alarms: fn(&O) -> &Alarms,
+    stopped: bool,
+}
+
+impl<O> Drop for Ended<O> {
+    fn drop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        if let Some(owner) = self.owner.upgrade() {
+            (self.alarms)(&owner).lock().ticking = false;
         }
     }
 }
@@ -173,24 +208,51 @@ mod tests {
             alarms: Alarms::default(),
             woken: Mutex::new(Vec::new()),
         });
+        let start_time = std::time::Instant::now();
         let now = SystemTime::now();
         let ms = Duration::from_millis;
-        assert!(owner.alarms.set(id("late"), now + ms(300)));
+        assert!(owner.alarms.set(id("late"), now + ms(2_000), false));
         start(&owner);
-        // Set while the ticker sleeps toward a later one: heard at once.
-        assert!(!owner.alarms.set(id("early"), now + ms(50)));
-        // Replaced: fires once, at the new time.
-        assert!(!owner.alarms.set(id("moved"), now + ms(10_000)));
-        assert!(!owner.alarms.set(id("moved"), now + ms(150)));
-        assert!(!owner.alarms.set(id("cleared"), now + ms(100)));
+        // Set while the ticker sleeps toward a later one: heard at once, not at 2 s.
+        assert!(!owner.alarms.set(id("early"), now + ms(50), false));
+        woken_count(&owner, 1).await;
+        assert_eq!(*owner.woken.lock().unwrap(), ["early"]);
+        assert!(
+            start_time.elapsed() < ms(1_500),
+            "the earlier alarm was not heard"
+        );
+        // Replaced: fires once, at the new time; an alarm only moved earlier stays.
+        assert!(!owner.alarms.set(id("moved"), now + ms(10_000), false));
+        assert!(!owner.alarms.set(id("moved"), now + ms(150), false));
+        assert!(!owner.alarms.set(id("moved"), now + ms(5_000), true));
+        assert!(!owner.alarms.set(id("cleared"), now + ms(100), false));
         owner.alarms.clear(&id("cleared"));
         woken_count(&owner, 3).await;
         assert_eq!(*owner.woken.lock().unwrap(), ["early", "moved", "late"]);
         assert_eq!(owner.alarms.len(), 0);
         // The ticker has stopped: the next alarm starts another.
-        assert!(owner.alarms.set(id("again"), SystemTime::now()));
+        assert!(owner.alarms.set(id("again"), SystemTime::now(), false));
         start(&owner);
         woken_count(&owner, 4).await;
         assert_eq!(owner.woken.lock().unwrap().last().unwrap(), "again");
+    }
+
+    #[tokio::test]
+    async fn a_ticker_cancelled_with_its_runtime_does_not_stop_later_alarms() {
+        let owner = Arc::new(Owner {
+            alarms: Alarms::default(),
+            woken: Mutex::new(Vec::new()),
+        });
+        let far = SystemTime::now() + Duration::from_secs(3600);
+        assert!(owner.alarms.set(id("far"), far, false));
+        let cancelled = tokio::spawn(Alarms::tick(
+            Arc::downgrade(&owner),
+            |o: &Owner| &o.alarms,
+            |o, id| o.woken.lock().unwrap().push(id.as_str().to_owned()),
+        ));
+        tokio::task::yield_now().await;
+        cancelled.abort();
+        let _ = cancelled.await;
+        assert!(owner.alarms.set(id("soon"), SystemTime::now(), false));
     }
 }

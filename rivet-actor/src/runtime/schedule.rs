@@ -325,15 +325,17 @@ impl<A: Actor> Instance<A> {
             return;
         }
         if let Some(due) = self.env.outbox.schedule.next_due() {
-            self.host.arm_alarm(ActorId(self.env.meta.id.clone()), due);
+            self.host
+                .arm_alarm(ActorId(self.env.meta.id.clone()), due, false);
         }
     }
 }
 
 impl<A: Actor> Host<A> {
-    /// Wakes actor `id` at `due` (replacing an earlier alarm of it).
-    pub(crate) fn arm_alarm(self: &Arc<Self>, id: ActorId, due: SystemTime) {
-        if self.alarms.set(id, due) {
+    /// Wakes actor `id` at `due`, replacing an alarm it had (`only_earlier`: unless that one
+    /// is earlier).
+    pub(crate) fn arm_alarm(self: &Arc<Self>, id: ActorId, due: SystemTime, only_earlier: bool) {
+        if self.alarms.set(id, due, only_earlier) {
             tokio::spawn(Alarms::tick(
                 Arc::downgrade(self),
                 |host: &Host<A>| &host.alarms,
@@ -365,7 +367,10 @@ impl<A: Actor> Host<A> {
                         .min();
                     if let Some(run_at_ms) = earliest {
                         let at_ms = u64::try_from(run_at_ms).unwrap_or(0);
-                        self.arm_alarm(id, UNIX_EPOCH + Duration::from_millis(at_ms));
+                        // Only earlier: the actor may have woken meanwhile and set a newer
+                        // one as it slept again (an early wake costs nothing).
+                        let at = UNIX_EPOCH + Duration::from_millis(at_ms);
+                        self.arm_alarm(id, at, true);
                     }
                 }
                 Err(err) => {

@@ -182,7 +182,9 @@ impl<S: FrameSocket> Session<S> {
         // resumed, not from while the connection held the client back.
         let mut reading_since = std::time::Instant::now();
         loop {
-            let reading = in_flight_bytes < budget && in_flight.len() < max_calls;
+            // One message is always taken, however large (and whatever the budget).
+            let reading =
+                in_flight.is_empty() || (in_flight_bytes < budget && in_flight.len() < max_calls);
             tokio::select! {
                 incoming = self.socket.recv(), if reading => {
                     let bytes = match incoming {
@@ -220,7 +222,9 @@ impl<S: FrameSocket> Session<S> {
                         return DisconnectReason::Failed;
                     }
                     in_flight_bytes -= size;
-                    if !reading && in_flight_bytes < budget && in_flight.len() < max_calls {
+                    let resumes = in_flight.is_empty()
+                        || (in_flight_bytes < budget && in_flight.len() < max_calls);
+                    if !reading && resumes {
                         reading_since = std::time::Instant::now();
                     }
                 }
