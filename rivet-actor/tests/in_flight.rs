@@ -206,23 +206,24 @@ async fn a_client_far_ahead_of_its_actor_is_not_read_until_answers_go_out() {
     assert_eq!(place, 0, "the other client's call waited behind {place}");
 }
 
+/// An engine with a host of `Ledger` (serving with `config`) and ledger "k" through it,
+/// answering.
 #[cfg(feature = "engine")]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn through_the_engine_a_client_that_far_ahead_is_cut_off() {
+async fn through_the_engine(
+    config: ServerConfig,
+) -> (
+    engine::Engine,
+    rivet_actor::engine::EngineHost,
+    rivet_actor::client::ActorHandle<Ledger>,
+) {
     use rivet_actor::engine::EngineConfig;
 
-    let _turn = TURN.lock().await;
-    let _engine_turn = engine::serial().await;
     js::install_node_modules();
     let engine = engine::Engine::start().await;
     engine.upsert_pool("default").await;
     let registry = Registry::builder()
         .engine()
-        .server_config(ServerConfig {
-            max_message_size: 64 * 1024,
-            max_incoming_bytes: 64 * 1024,
-            ..Default::default()
-        })
+        .server_config(config)
         .register::<Ledger>()
         .build();
     let host = registry
@@ -234,6 +235,20 @@ async fn through_the_engine_a_client_that_far_ahead_is_cut_off() {
         .get_or_create::<Ledger>(["k"]);
     let first = || ledger.notes();
     engine::retry("the first call", Duration::from_secs(60), first).await;
+    (engine, host, ledger)
+}
+
+#[cfg(feature = "engine")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_the_engine_a_client_that_far_ahead_is_cut_off() {
+    let _turn = TURN.lock().await;
+    let _engine_turn = engine::serial().await;
+    let config = ServerConfig {
+        max_message_size: 64 * 1024,
+        max_incoming_bytes: 64 * 1024,
+        ..Default::default()
+    };
+    let (engine, host, ledger) = through_the_engine(config).await;
 
     let (mut tx, mut rx) = connect(&engine.endpoint()).await.split();
     let closed = tokio::spawn(async move {
@@ -273,5 +288,59 @@ async fn through_the_engine_a_client_that_far_ahead_is_cut_off() {
     // Nothing was lost of what was taken, and the actor goes on.
     let notes = ledger.notes().await.unwrap();
     assert!((2..=4).contains(&notes.len()), "{notes:?}");
+    host.shutdown().await;
+}
+
+#[cfg(feature = "engine")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_the_engine_connections_at_once_are_capped() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let _turn = TURN.lock().await;
+    let _engine_turn = engine::serial().await;
+    let config = ServerConfig {
+        max_connections: 1,
+        ..Default::default()
+    };
+    let (engine, host, ledger) = through_the_engine(config).await;
+
+    // One socket holds the only place: another socket is closed with 1013, a request
+    // answers 503, both `message.too_many_connections`.
+    let held = connect(&engine.endpoint()).await;
+    let url = format!(
+        "{}/gateway/ledger/connect?rvt-namespace=default&rvt-method=getOrCreate&rvt-key=k\
+         &rvt-runner=default&rvt-crash-policy=sleep",
+        engine.endpoint().replacen("http", "ws", 1)
+    );
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "rivet, rivet_encoding.json".parse().unwrap(),
+    );
+    let (mut refused, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let close = tokio::time::timeout(Duration::from_secs(10), async {
+        match refused.next().await {
+            Some(Ok(Message::Close(close))) => close,
+            other => panic!("a refused socket got {other:?}, not a close frame"),
+        }
+    })
+    .await
+    .expect("the second socket was never closed")
+    .expect("a close frame with a code");
+    assert_eq!(u16::from(close.code), 1013);
+    assert_eq!(close.reason.as_str(), "message.too_many_connections");
+    let err = ledger.notes().await.unwrap_err();
+    assert_eq!(err.code(), Some("too_many_connections"), "{err:?}");
+    assert_eq!(err.actor_error().unwrap().http_status(), 503);
+
+    // The place comes back when the socket closes.
+    drop(held);
+    let answered = || ledger.notes();
+    engine::retry(
+        "a call once the socket closed",
+        Duration::from_secs(20),
+        answered,
+    )
+    .await;
     host.shutdown().await;
 }

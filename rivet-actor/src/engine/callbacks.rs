@@ -29,6 +29,10 @@ pub(crate) struct Callbacks {
     pub(crate) fenced: std::sync::Mutex<Vec<(String, u32)>>,
     /// How long an actor may take to start (`create_state`, `on_create`, `on_wake`).
     pub(crate) start_timeout: std::time::Duration,
+    /// Requests and WebSockets served at once (`ServerConfig::max_connections`), as the
+    /// standalone server counts its connections: past it, a request answers 503 and a
+    /// socket closes with 1013, both `message.too_many_connections`.
+    pub(crate) connections: Arc<tokio::sync::Semaphore>,
 }
 
 impl EnvoyCallbacks for Callbacks {
@@ -174,7 +178,15 @@ impl EnvoyCallbacks for Callbacks {
         request: HttpRequest,
     ) -> BoxFuture<anyhow::Result<HttpResponse>> {
         let router = self.router.clone();
-        Box::pin(async move { crate::engine::http::serve(router, &actor_id, request).await })
+        let slot = self.connections.clone().try_acquire_owned();
+        let max = self.registry.server_config().max_connections;
+        Box::pin(async move {
+            let Ok(_slot) = slot else {
+                let err = crate::error::ActorError::too_many_connections(max);
+                return Ok(crate::engine::http::refused(&err).await);
+            };
+            crate::engine::http::serve(router, &actor_id, request).await
+        })
     }
 
     fn websocket(
@@ -196,6 +208,7 @@ impl EnvoyCallbacks for Callbacks {
             &path,
             &headers,
             sender,
+            self.connections.clone().try_acquire_owned().ok(),
         );
         Box::pin(async move { Ok(handler) })
     }

@@ -80,6 +80,23 @@ pub(crate) async fn serve(
             .insert(ReplayId(std::sync::Arc::from(ray.as_str())));
     }
     let response = router.oneshot(forwarded).await?;
+    tunnelled(response).await
+}
+
+/// An error answer made here, before the router (in JSON, as the npm client reads it).
+pub(crate) async fn refused(err: &crate::error::ActorError) -> HttpResponse {
+    let response = crate::server::respond::error_response(crate::protocol::Encoding::Json, err);
+    // Made in memory: reading it cannot fail.
+    tunnelled(response).await.unwrap_or_else(|_| HttpResponse {
+        status: err.http_status(),
+        headers: HashMap::new(),
+        body: None,
+        body_stream: None,
+    })
+}
+
+/// Our answer as the envoy sends it back through the tunnel.
+async fn tunnelled(response: axum::response::Response) -> anyhow::Result<HttpResponse> {
     let (parts, body) = response.into_parts();
     // Our answers are made in memory (protocol replies, raw handlers' responses), so the
     // body is whole already: it goes inline.

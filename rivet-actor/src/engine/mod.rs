@@ -225,6 +225,9 @@ impl Registry {
             stopped,
             fenced: Default::default(),
             start_timeout: config.start_timeout,
+            connections: Arc::new(tokio::sync::Semaphore::new(
+                self.server_config().max_connections.max(1),
+            )),
         };
         let names: HashMap<String, ActorName> = self
             .actor_types()

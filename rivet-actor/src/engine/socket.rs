@@ -11,13 +11,13 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
 use rivet_envoy_client::config::{BoxFuture, WebSocketHandler, WebSocketMessage, WebSocketSender};
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use crate::conn::Request;
 use crate::protocol::names::{SEGMENT_CONNECT, SEGMENT_WEBSOCKET};
 use crate::registry::Registry;
 use crate::server::request;
-use crate::server::ws::{Frame, FrameSocket, RecvError};
+use crate::server::ws::{Frame, FrameSocket, RecvError, close};
 use crate::server::{connect, raw};
 
 /// What the engine's callbacks say of a socket.
@@ -120,11 +120,13 @@ pub(crate) fn handler(
     path: &str,
     headers: &HashMap<String, String>,
     sender: WebSocketSender,
+    slot: Option<OwnedSemaphorePermit>,
 ) -> WebSocketHandler {
     let (tx, rx) = mpsc::channel(INCOMING_FRAMES);
     let config = registry.server_config();
     let limit = config.max_message_size;
     let max_waiting = config.max_incoming_bytes.saturating_add(limit);
+    let max_connections = config.max_connections;
     let waiting = Arc::new(AtomicUsize::new(0));
     let socket = EnvoySocket {
         incoming: rx,
@@ -149,12 +151,28 @@ pub(crate) fn handler(
         request,
     ))));
     let on_message_tx = tx.clone();
+    let slot = Mutex::new(slot);
+    let refuse_tx = sender.clone();
     WebSocketHandler {
         on_open: Some(Box::new(move |_sender| -> BoxFuture<()> {
-            if let Some((registry, actor_id, socket, request)) =
-                serve.lock().unwrap_or_else(|p| p.into_inner()).take()
-            {
-                tokio::spawn(serve_socket(registry, actor_id, socket, request));
+            let taken = serve.lock().unwrap_or_else(|p| p.into_inner()).take();
+            let slot = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+            match (taken, slot) {
+                (Some((registry, actor_id, socket, request)), Some(slot)) => {
+                    tokio::spawn(async move {
+                        // The socket's place under `max_connections`, given back as it ends.
+                        let _slot = slot;
+                        serve_socket(registry, actor_id, socket, request).await;
+                    });
+                }
+                (Some(_), None) => {
+                    let err = crate::error::ActorError::too_many_connections(max_connections);
+                    let reason = crate::server::respond::wire_error(&err).close_reason();
+                    let (code, reason) =
+                        crate::server::ws::close_reason(close::TRY_AGAIN_LATER, reason);
+                    refuse_tx.close(Some(code), Some(reason));
+                }
+                (None, _) => {}
             }
             Box::pin(async {})
         })),

@@ -83,6 +83,7 @@ impl ActorError {
             ("actor", "already_exists") => 409,
             (_, "method_not_allowed") => 405,
             (_, "too_large" | "message_too_long") => 413,
+            (_, "too_many_connections") => 503,
             ("user" | "message" | "queue" | "schedule", _) => 400,
             _ => 500,
         }

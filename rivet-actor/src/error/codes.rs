@@ -412,6 +412,16 @@ impl ActorError {
         )
     }
 
+    /// `message.too_many_connections` (503): the host serves its maximum of connections
+    /// (`ServerConfig::max_connections`); try again later.
+    pub fn too_many_connections(max: usize) -> Self {
+        Self::new(
+            "message",
+            "too_many_connections",
+            format!("The server holds its maximum of {max} connections; try again later"),
+        )
+    }
+
     /// `message.upgrade_required` (400): a WebSocket endpoint reached without a valid
     /// WebSocket upgrade.
     pub fn upgrade_required() -> Self {

@@ -46,7 +46,9 @@ pub struct ServerConfig {
     /// How long a request's body may take to arrive; slower answers 408 (default 30 s).
     pub body_read_timeout: std::time::Duration,
     /// Connections served at once, open WebSockets included; more are refused as they
-    /// arrive (default 10,000).
+    /// arrive (default 10,000). In engine mode, the requests and WebSockets the engine
+    /// tunnels to this host: more answer 503 or close with 1013, both
+    /// `message.too_many_connections`.
     pub max_connections: usize,
     /// How long a shutdown waits for requests in flight (default 10 s).
     pub shutdown_deadline: std::time::Duration,

@@ -19,6 +19,8 @@ pub(crate) mod close {
     pub(crate) const TOO_BIG: u16 = 1009;
     /// Refused or failed: the reason is `group.code`.
     pub(crate) const INTERNAL: u16 = 1011;
+    /// Refused for now (the server holds its maximum of connections): try again later.
+    pub(crate) const TRY_AGAIN_LATER: u16 = 1013;
 }
 
 /// A data frame.
