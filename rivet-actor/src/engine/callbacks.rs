@@ -179,7 +179,7 @@ impl EnvoyCallbacks for Callbacks {
     ) -> BoxFuture<anyhow::Result<HttpResponse>> {
         let router = self.router.clone();
         let slot = self.connections.clone().try_acquire_owned();
-        let max = self.registry.server_config().max_connections;
+        let max = self.registry.server_config().max_connections.max(1);
         Box::pin(async move {
             let Ok(_slot) = slot else {
                 let err = crate::error::ActorError::too_many_connections(max);

@@ -226,7 +226,9 @@ impl Registry {
             fenced: Default::default(),
             start_timeout: config.start_timeout,
             connections: Arc::new(tokio::sync::Semaphore::new(
-                self.server_config().max_connections.max(1),
+                self.server_config()
+                    .max_connections
+                    .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
             )),
         };
         let names: HashMap<String, ActorName> = self

@@ -6,7 +6,7 @@
 //! answers pings itself, so liveness is its business here.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Bytes;
@@ -42,6 +42,9 @@ pub(crate) struct EnvoySocket {
     incoming: mpsc::Receiver<Incoming>,
     /// Bytes of the frames in `incoming`, shared with the envoy's callback.
     waiting: Arc<AtomicUsize>,
+    /// Set when the callback cut the client off (`message.backlog`): what it had queued is
+    /// not served either.
+    cut_off: Arc<AtomicBool>,
     sender: WebSocketSender,
     unflushed: usize,
     write_timeout: std::time::Duration,
@@ -50,7 +53,8 @@ pub(crate) struct EnvoySocket {
 
 impl FrameSocket for EnvoySocket {
     async fn recv(&mut self) -> Option<Result<Frame, RecvError>> {
-        if self.closed {
+        if self.closed || self.cut_off.load(Ordering::Relaxed) {
+            self.closed = true;
             return None;
         }
         match self.incoming.recv().await {
@@ -126,11 +130,13 @@ pub(crate) fn handler(
     let config = registry.server_config();
     let limit = config.max_message_size;
     let max_waiting = config.max_incoming_bytes.saturating_add(limit);
-    let max_connections = config.max_connections;
+    let max_connections = config.max_connections.max(1);
     let waiting = Arc::new(AtomicUsize::new(0));
+    let cut_off = Arc::new(AtomicBool::new(false));
     let socket = EnvoySocket {
         incoming: rx,
         waiting: waiting.clone(),
+        cut_off: cut_off.clone(),
         sender: sender.clone(),
         unflushed: 0,
         write_timeout: registry.server_config().write_timeout,
@@ -177,6 +183,10 @@ pub(crate) fn handler(
             Box::pin(async {})
         })),
         on_message: Box::new(move |message: WebSocketMessage| -> BoxFuture<()> {
+            if cut_off.load(Ordering::Relaxed) {
+                // Cut off: nothing more is taken, so no call runs past a dropped one.
+                return Box::pin(async {});
+            }
             let size = message.data.len();
             let too_large = size > limit;
             let incoming = if too_large {
@@ -196,6 +206,7 @@ pub(crate) fn handler(
             if !room || on_message_tx.try_send(incoming).is_err() {
                 // Called inside the envoy's actor task: no waiting for room. A client that
                 // far ahead of the actor is cut off, like a slow consumer the other way.
+                cut_off.store(true, Ordering::Relaxed);
                 let (code, reason) = crate::server::ws::close_reason(
                     crate::server::ws::close::INTERNAL,
                     "message.backlog".into(),

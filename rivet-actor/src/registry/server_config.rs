@@ -27,7 +27,7 @@ pub struct ServerConfig {
     /// client that sends faster than its actor answers is slowed down instead of filling
     /// the actor's mailbox; one message is always taken, however large. Through the engine,
     /// whose callbacks cannot wait, a WebSocket (protocol or raw) whose unread frames pass
-    /// this plus one message is closed with `message.backlog` instead.
+    /// this plus one message (or 256 frames) is closed with `message.backlog` instead.
     pub max_incoming_bytes: usize,
     /// How many of a protocol connection's calls may wait for their answers at once
     /// (default 256); past it the connection is not read until answers go out. With

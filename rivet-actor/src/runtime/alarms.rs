@@ -3,6 +3,7 @@
 //! not a task per sleeping actor. The task runs only while alarms are set.
 
 use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, SystemTime};
 
@@ -48,17 +49,18 @@ impl Alarms {
     /// ([`Alarms::tick`]).
     pub(crate) fn set(&self, id: ActorId, at: SystemTime, only_earlier: bool) -> bool {
         let mut set = self.lock();
+        // Whoever finds no ticker running starts one, whatever else this call does.
+        let start = !set.ticking;
+        set.ticking = true;
         if let Some(&old) = set.of.get(&id) {
             if only_earlier && old <= at {
-                return false;
+                return start;
             }
             set.due.remove(&(old, id.clone()));
         }
         set.of.insert(id.clone(), at);
         let earliest = set.due.first().is_none_or(|(first, _)| at < *first);
         set.due.insert((at, id));
-        let start = !set.ticking;
-        set.ticking = true;
         drop(set);
         if earliest && !start {
             self.earlier.notify_one();
@@ -104,19 +106,31 @@ impl Alarms {
 
     /// The ticker: wakes each actor (`wake`) as its alarm comes due. It holds its owner only
     /// weakly, between alarms: an owner dropped ends it.
-    pub(crate) async fn tick<O, F>(owner: Weak<O>, alarms: fn(&O) -> &Alarms, wake: F)
+    pub(crate) fn tick<O, F>(
+        owner: Weak<O>,
+        alarms: fn(&O) -> &Alarms,
+        wake: F,
+    ) -> impl Future<Output = ()>
     where
         F: Fn(&Arc<O>, &ActorId),
     {
-        let Some(earlier) = owner.upgrade().map(|o| alarms(&o).earlier.clone()) else {
-            return;
-        };
-        // However the ticker ends (its runtime shut down under it too), the next alarm set
-        // starts another.
-        let mut ended = Ended {
+        // However the ticker ends (dropped with its runtime, even before it first ran), the
+        // next alarm set starts another: the guard is made before the future is.
+        let ended = Ended {
             owner: owner.clone(),
             alarms,
             stopped: false,
+        };
+        Self::ticking(owner, alarms, wake, ended)
+    }
+
+    async fn ticking<O, F>(owner: Weak<O>, alarms: fn(&O) -> &Alarms, wake: F, ended: Ended<O>)
+    where
+        F: Fn(&Arc<O>, &ActorId),
+    {
+        let mut ended = ended;
+        let Some(earlier) = owner.upgrade().map(|o| alarms(&o).earlier.clone()) else {
+            return;
         };
         loop {
             let told = earlier.notified();
@@ -254,5 +268,13 @@ mod tests {
         cancelled.abort();
         let _ = cancelled.await;
         assert!(owner.alarms.set(id("soon"), SystemTime::now(), false));
+        // Dropped before it ever ran (its runtime going away), the same.
+        drop(Alarms::tick(
+            Arc::downgrade(&owner),
+            |o: &Owner| &o.alarms,
+            |_, _| {},
+        ));
+        // An alarm not moved (it is earlier already) still starts the stopped ticker.
+        assert!(owner.alarms.set(id("soon"), far, true));
     }
 }

@@ -36,7 +36,7 @@ pub(crate) async fn serve(
     mut shutdown: oneshot::Receiver<()>,
     closing: watch::Sender<bool>,
 ) -> std::io::Result<()> {
-    let max = config.max_connections.max(1);
+    let max = config.max_connections.clamp(1, Semaphore::MAX_PERMITS);
     let permits = Arc::new(Semaphore::new(max));
     loop {
         let (stream, peer) = tokio::select! {
