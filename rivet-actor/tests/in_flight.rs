@@ -52,6 +52,11 @@ impl Ledger {
     fn notes(&self) -> Vec<String> {
         self.notes.clone()
     }
+
+    #[action]
+    fn echo(&self, text: String) -> String {
+        text
+    }
 }
 
 /// An action request frame in the JSON encoding.
@@ -204,6 +209,41 @@ async fn a_client_far_ahead_of_its_actor_is_not_read_until_answers_go_out() {
     };
     let place = place_of_a_later_call(none, 10).await;
     assert_eq!(place, 0, "the other client's call waited behind {place}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_far_ahead_reads_its_large_answers_while_it_sends() {
+    let _turn = TURN.lock().await;
+    // A server stuck writing to a client that does not read lets it go after 2 s.
+    let registry = Registry::builder()
+        .in_memory()
+        .server_config(ServerConfig {
+            write_timeout: Duration::from_secs(2),
+            ..Default::default()
+        })
+        .register::<Ledger>()
+        .build();
+    let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let conn = Client::new(server.endpoint())
+        .encoding(rivet_actor::protocol::Encoding::Cbor)
+        .get_or_create::<Ledger>(["echo"])
+        .connect()
+        .await
+        .unwrap();
+    // 64 MB each way, far more than loopback's buffers: the server stops reading while
+    // answers wait, so a client that does not read while it sends would wait on it for
+    // ever (until the write timeout drops the connection).
+    let text = "x".repeat(1_000_000);
+    let calls = (0..64).map(|_| conn.echo(text.clone()));
+    let answers = tokio::time::timeout(
+        Duration::from_secs(60),
+        futures_util::future::join_all(calls),
+    )
+    .await
+    .expect("the calls never ended");
+    for answer in answers {
+        assert_eq!(answer.unwrap().len(), text.len());
+    }
 }
 
 /// An engine with a host of `Ledger` (serving with `config`) and ledger "k" through it,

@@ -222,7 +222,9 @@ impl SocketTask {
     /// A server silent for a third of the client's timeout is pinged (any frame back, a pong
     /// included, counts as heard); one silent for the whole timeout is lost (a half-open
     /// TCP connection would otherwise look connected for ever).
-    async fn pump(&mut self, mut socket: Socket) -> Ended {
+    async fn pump(&mut self, socket: Socket) -> Ended {
+        // Read and written apart: frames are read while a send waits (below).
+        let (mut sink, mut stream) = socket.split();
         let mut sent: HashSet<u64> = HashSet::new();
         let timeout = self.handle.client.inner.timeout;
         let ping_after = timeout / 3;
@@ -239,24 +241,17 @@ impl SocketTask {
                         }
                         next_check = later(Instant::now(), ping_after);
                         if heard.elapsed() >= ping_after {
-                            let ping = socket.send(Message::Ping(Default::default()));
+                            let ping = sink.send(Message::Ping(Default::default()));
                             if !matches!(tokio::time::timeout(timeout, ping).await, Ok(Ok(()))) {
                                 break Ended::Lost;
                             }
                         }
                         continue;
                     }
-                    frame = socket.next() => {
+                    frame = stream.next() => {
                         heard = Instant::now();
-                        let bytes = match frame {
-                            Some(Ok(Message::Text(text))) => text.as_bytes().to_vec(),
-                            Some(Ok(Message::Binary(bytes))) => bytes.to_vec(),
-                            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break Ended::Lost,
-                            Some(Ok(_)) => continue,
-                        };
-                        match protocol::decode_to_client(self.encoding(), &bytes) {
-                            Ok(message) => self.route(message, &mut sent),
-                            Err(err) => tracing::warn!(%err, "undecodable message from the server"),
+                        if !self.take(frame, &mut sent) {
+                            break Ended::Lost;
                         }
                         continue;
                     }
@@ -267,8 +262,8 @@ impl SocketTask {
                     // Let the server see the close before we report Closed (but do not
                     // wait for ever on a server that never reads or answers it).
                     let closed = async {
-                        let _ = socket.close(None).await;
-                        while let Some(Ok(_)) = socket.next().await {}
+                        let _ = sink.close().await;
+                        while let Some(Ok(_)) = stream.next().await {}
                     };
                     let _ = tokio::time::timeout(self.handle.client.inner.timeout, closed).await;
                     break Ended::Closed;
@@ -290,12 +285,26 @@ impl SocketTask {
                     }
                 }
             };
-            // A server that stops reading is a lost connection once the timeout passes.
-            let sent = tokio::time::timeout(
+            // A server that stops reading is a lost connection once the timeout passes. What
+            // it sends meanwhile is read: a server that holds back reading until its answers
+            // go out would otherwise wait on us while we wait on it.
+            let sending = tokio::time::timeout(
                 self.handle.client.inner.timeout,
-                send(&mut socket, self.encoding(), &message),
+                send(&mut sink, self.encoding(), &message),
             );
-            if !matches!(sent.await, Ok(Ok(()))) {
+            tokio::pin!(sending);
+            let went_out = loop {
+                tokio::select! {
+                    went_out = &mut sending => break matches!(went_out, Ok(Ok(()))),
+                    frame = stream.next() => {
+                        heard = Instant::now();
+                        if !self.take(frame, &mut sent) {
+                            break false;
+                        }
+                    }
+                }
+            };
+            if !went_out {
                 break Ended::Lost;
             }
         };
@@ -311,6 +320,25 @@ impl SocketTask {
             }
         }
         ended
+    }
+
+    /// Handles a frame read from the server; `false` when the socket has ended.
+    fn take(
+        &mut self,
+        frame: Option<Result<Message, tokio_tungstenite::tungstenite::Error>>,
+        sent: &mut HashSet<u64>,
+    ) -> bool {
+        let bytes = match frame {
+            Some(Ok(Message::Text(text))) => text.as_bytes().to_vec(),
+            Some(Ok(Message::Binary(bytes))) => bytes.to_vec(),
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return false,
+            Some(Ok(_)) => return true,
+        };
+        match protocol::decode_to_client(self.encoding(), &bytes) {
+            Ok(message) => self.route(message, sent),
+            Err(err) => tracing::warn!(%err, "undecodable message from the server"),
+        }
+        true
     }
 
     /// Notes that call `id` goes out now; `false` if its caller no longer waits for it.
@@ -378,11 +406,10 @@ impl SocketTask {
     }
 }
 
-async fn send(
-    socket: &mut Socket,
-    encoding: Encoding,
-    message: &ToServer,
-) -> Result<(), ClientError> {
+async fn send<S>(socket: &mut S, encoding: Encoding, message: &ToServer) -> Result<(), ClientError>
+where
+    S: futures_util::Sink<Message, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
+{
     let bytes = protocol::encode_to_server(encoding, message);
     let frame = match encoding {
         Encoding::Json => Message::Text(String::from_utf8_lossy(&bytes).into_owned().into()),
