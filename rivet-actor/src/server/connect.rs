@@ -178,13 +178,12 @@ impl<S: FrameSocket> Session<S> {
         // sent waits in its own socket rather than in the actor's mailbox, and what it is
         // answered is bounded too (a small call may have a large answer).
         let mut in_flight_bytes = 0usize;
-        // Pongs are read only while the socket is read: silence counts from when reading
-        // resumed, not from while the connection held the client back.
-        let mut reading_since = std::time::Instant::now();
         loop {
             // One message is always taken, however large (and whatever the budget).
-            let reading =
-                in_flight.is_empty() || (in_flight_bytes < budget && in_flight.len() < max_calls);
+            let has_room = |in_flight: &FuturesUnordered<Answer>, bytes: usize| {
+                in_flight.is_empty() || (bytes < budget && in_flight.len() < max_calls)
+            };
+            let reading = has_room(&in_flight, in_flight_bytes);
             tokio::select! {
                 incoming = self.socket.recv(), if reading => {
                     let bytes = match incoming {
@@ -222,10 +221,8 @@ impl<S: FrameSocket> Session<S> {
                         return DisconnectReason::Failed;
                     }
                     in_flight_bytes -= size;
-                    let resumes = in_flight.is_empty()
-                        || (in_flight_bytes < budget && in_flight.len() < max_calls);
-                    if !reading && resumes {
-                        reading_since = std::time::Instant::now();
+                    if !reading && has_room(&in_flight, in_flight_bytes) {
+                        liveness.resumed();
                     }
                 }
                 () = ws::shutting_down(&mut closing) => {
@@ -233,14 +230,7 @@ impl<S: FrameSocket> Session<S> {
                     return DisconnectReason::ActorStopping;
                 }
                 () = liveness.tick() => {
-                    let reading_long_enough =
-                        reading && reading_since.elapsed() > self.ping_interval * 2;
-                    let alive = if reading_long_enough {
-                        liveness.check(&mut self.socket).await
-                    } else {
-                        self.socket.ping().await
-                    };
-                    if !alive {
+                    if !liveness.check(&mut self.socket, reading).await {
                         self.close(close::GOING_AWAY, "no answer to pings".to_owned()).await;
                         return DisconnectReason::TimedOut;
                     }

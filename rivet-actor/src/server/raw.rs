@@ -140,9 +140,6 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
     let (sink, mut events) = outbound::channel(config.max_outgoing_bytes);
     let limit = config.max_message_size;
     let mut liveness = ws::Liveness::new(config.ping_interval);
-    // Pongs are read only while the socket is read: silence counts from when reading
-    // resumed, not from while the actor held the socket back.
-    let mut reading_since = std::time::Instant::now();
     let accepted = async {
         let named = gateway::name(&registry, &target, &query).await?;
         named.check_origin(&registry, request.origin())?;
@@ -184,7 +181,7 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
                 if let (Ok(permit), Some(message)) = (permit, waiting.take()) {
                     permit.send(message);
                 }
-                reading_since = std::time::Instant::now();
+                liveness.resumed();
             }
             frame = socket.recv(), if waiting.is_none() => match frame {
                 Some(Ok(Frame::Text(text))) => waiting = Some(RawMessage::Text(text)),
@@ -244,14 +241,7 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
                 break Some(Some((close::GOING_AWAY, "server shutting down".into())));
             }
             () = liveness.tick() => {
-                let reading_long_enough = waiting.is_none()
-                    && reading_since.elapsed() > config.ping_interval * 2;
-                let alive = if reading_long_enough {
-                    liveness.check(&mut socket).await
-                } else {
-                    socket.ping().await
-                };
-                if !alive {
+                if !liveness.check(&mut socket, waiting.is_none()).await {
                     why = DisconnectReason::TimedOut;
                     break Some(Some((close::GOING_AWAY, "no answer to pings".into())));
                 }

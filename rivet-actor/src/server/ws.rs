@@ -61,17 +61,29 @@ pub trait FrameSocket: Send + 'static {
 }
 
 /// Keeps a session's peer honest: every `interval` it is pinged, and one that sent nothing
-/// (not even a pong) for two intervals is gone.
+/// (not even a pong) for two intervals while it was read is gone. Pongs are read only while
+/// the socket is read: a session that holds its peer back ([`Liveness::resumed`] when it
+/// reads again) counts silence from when reading resumed.
 pub(crate) struct Liveness {
     ticks: tokio::time::Interval,
     interval: std::time::Duration,
+    reading_since: std::time::Instant,
 }
 
 impl Liveness {
     pub(crate) fn new(interval: std::time::Duration) -> Self {
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        Self { ticks, interval }
+        Self {
+            ticks,
+            interval,
+            reading_since: std::time::Instant::now(),
+        }
+    }
+
+    /// The session reads its socket again after holding its peer back.
+    pub(crate) fn resumed(&mut self) {
+        self.reading_since = std::time::Instant::now();
     }
 
     /// Waits for the next check (then call [`Liveness::check`]).
@@ -79,10 +91,11 @@ impl Liveness {
         self.ticks.tick().await;
     }
 
-    /// Pings `socket`'s peer; `false` when it was silent for two intervals or is gone (close
-    /// it).
-    pub(crate) async fn check<S: FrameSocket>(&self, socket: &mut S) -> bool {
-        if socket.last_heard().elapsed() > self.interval * 2 {
+    /// Pings `socket`'s peer; `false` when it is gone, or when it was silent for two
+    /// intervals while `reading` (close it). A socket not being read is only pinged.
+    pub(crate) async fn check<S: FrameSocket>(&self, socket: &mut S, reading: bool) -> bool {
+        let heard = socket.last_heard().max(self.reading_since);
+        if reading && heard.elapsed() > self.interval * 2 {
             return false;
         }
         socket.ping().await
