@@ -90,7 +90,7 @@ impl ActorError {
         Self::new("auth", "origin_not_allowed", "Origin not allowed")
     }
 
-    /// `actor.hook_timed_out`: a connect hook did not finish in time.
+    /// `actor.hook_timed_out` (408): a hook or guard did not finish in time.
     pub fn hook_timed_out(hook: &str) -> Self {
         Self::new(
             "actor",

@@ -281,6 +281,24 @@ pub trait Storage: Send + Sync + 'static {
     /// One page of [`Storage::list_actors`]: at most `limit` records whose ids sort after
     /// `after`, in id order, without their create input (`input: None`; a listing never
     /// shows it). Backends that can seek override it; the default lists everything first.
+    ///
+    /// ```
+    /// use rivet_actor::storage::{ActorRecord, MemoryStorage, Storage};
+    ///
+    /// # #[tokio::main] async fn main() -> rivet_actor::storage::StorageResult<()> {
+    /// let storage = MemoryStorage::new();
+    /// for id in ["a1", "a2", "a3"] {
+    ///     storage.insert_actor(ActorRecord {
+    ///         id: id.into(), name: "log".into(), key: vec![id.into()],
+    ///         input: Some(vec![1]), created: true, created_at_ms: 0,
+    ///     }).await?;
+    /// }
+    /// let page = storage.list_actors_page(Some("log"), Some("a1"), 10).await?;
+    /// let ids: Vec<&str> = page.iter().map(|r| r.id.as_str()).collect();
+    /// assert_eq!(ids, ["a2", "a3"]);
+    /// assert!(page.iter().all(|r| r.input.is_none()));
+    /// # Ok(()) }
+    /// ```
     fn list_actors_page<'a>(
         &'a self,
         name: Option<&'a str>,

@@ -162,6 +162,16 @@ pub struct KvScan {
 impl KvScan {
     /// The first rows of `rows` (in scan order) this scan returns: at most `limit`, and none
     /// past the row that reaches `max_bytes`. Lazy: rows past the cut are never produced.
+    ///
+    /// ```
+    /// use rivet_actor::storage::KvScan;
+    ///
+    /// let scan = KvScan { start: vec![], end: None, limit: 10, reverse: false, max_bytes: 5 };
+    /// let rows = (0..4u8).map(|k| (vec![k], vec![k, k])); // three bytes each
+    /// let taken = scan.take(rows);
+    /// assert_eq!(taken.len(), 2); // the second row reaches 5 bytes
+    /// assert!(scan.full_in_bytes(&taken));
+    /// ```
     pub fn take(&self, rows: impl Iterator<Item = KvPair>) -> Vec<KvPair> {
         let mut bytes = 0usize;
         let mut taken = Vec::new();
@@ -176,7 +186,7 @@ impl KvScan {
     }
 
     /// Whether `rows`, a page this scan returned, may have been cut for its bytes: if so, it
-    /// does not show that the range ended.
+    /// does not show that the range ended (see [`KvScan::take`] for an example).
     pub fn full_in_bytes(&self, rows: &[KvPair]) -> bool {
         let bytes = rows
             .iter()
