@@ -318,6 +318,41 @@ impl<A: Actor> RunCtx<A> {
         }
     }
 
+    /// Keeps the actor from going idle until `work` ends (RivetKit's `c.keepAwake`). The
+    /// loop alone does not: an actor whose loop waits for messages, or works on one, goes
+    /// to sleep after its idle timeout like any other, which stops the loop. Work wrapped
+    /// here is not cut off that way; going to sleep for another reason (`c.sleep()`, a
+    /// destroy, shutting down) raises [`stopping`](Self::stopping) and waits for it up to
+    /// [`HostConfig::wait_until_timeout`](crate::HostConfig::wait_until_timeout).
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Serialize, Deserialize)] pub struct Upload { file: String }
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Uploader;
+    /// # #[actor(queues(uploads = Upload -> bool))]
+    /// # impl Uploader {
+    /// #[run]
+    /// async fn run(c: RunCtx<Self>) {
+    ///     while let Some(upload) = c.queue().next::<Upload>().await {
+    ///         // The actor does not go to sleep halfway through an upload.
+    ///         let done = c.keep_awake(async { !upload.body.file.is_empty() }).await;
+    ///         c.queue().complete(&upload, done);
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn keep_awake<F: std::future::Future>(
+        &self,
+        work: F,
+    ) -> impl std::future::Future<Output = F::Output> + use<A, F> {
+        let hold = self.effects.keep_awake();
+        async move {
+            let output = work.await;
+            drop(hold);
+            output
+        }
+    }
+
     /// Whether the actor is stopping (going to sleep or being destroyed).
     pub fn is_stopping(&self) -> bool {
         *self.stop.borrow()

@@ -1,7 +1,8 @@
 //! What an actor controls of its own life: `c.sleep()` and `c.destroy()` after the turn
 //! commits (and not at all when it fails), `#[on_destroy]` once before the data goes,
-//! `c.wait_until` keeping the actor awake (and cut off at its bound), and the stopping
-//! signal reaching an action that is still running.
+//! `c.keep_awake` keeping the actor from idling (in a turn's background work and in the
+//! `#[run]` loop), `c.wait_until` work that going to sleep waits for (and cuts off at its
+//! bound), and the stopping signal reaching an action that is still running.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -22,6 +23,8 @@ pub struct Seen {
     background_done: AtomicU32,
     /// `on_sleep` found the background work finished.
     slept_after_background: AtomicBool,
+    /// Background work heard the stopping signal.
+    background_heard_stop: AtomicBool,
 }
 
 fn seen<A: Actor>(c: &ActorCtx<'_, A>) -> Arc<Seen> {
@@ -78,6 +81,29 @@ impl Worker {
         let seen = seen(c);
         c.wait_until(async move {
             tokio::time::sleep(Duration::from_millis(ms)).await;
+            seen.background_done.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+
+    /// Starts background work that keeps the actor awake for `ms`.
+    #[action]
+    fn background_awake(&self, c: &mut ActionCtx<'_, Self>, ms: u64) {
+        let seen = seen(c);
+        c.wait_until(c.keep_awake(async move {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            seen.background_done.fetch_add(1, Ordering::SeqCst);
+        }));
+    }
+
+    /// Starts background work that lasts until the actor is stopping (or 10 s).
+    #[action]
+    fn background_until_stopping(&self, c: &mut ActionCtx<'_, Self>) {
+        let seen = seen(c);
+        let stopping = c.stopping();
+        c.wait_until(async move {
+            let heard = tokio::time::timeout(Duration::from_secs(10), stopping.stopped()).await;
+            seen.background_heard_stop
+                .store(heard.is_ok(), Ordering::SeqCst);
             seen.background_done.fetch_add(1, Ordering::SeqCst);
         });
     }
@@ -179,20 +205,45 @@ async fn a_failed_turn_does_not_destroy() {
 }
 
 #[tokio::test]
-async fn wait_until_keeps_the_actor_awake_until_the_work_ends() {
+async fn keep_awake_keeps_the_actor_awake_until_the_work_ends() {
     let (registry, seen) = registry(HostConfig {
         idle_timeout: Some(Duration::from_millis(100)),
         ..Default::default()
     });
     let worker = registry.get_or_create::<Worker>(["busy"]).await.unwrap();
-    worker.background(600).await.unwrap();
+    worker.background_awake(600).await.unwrap();
     tokio::time::sleep(Duration::from_millis(350)).await;
-    assert_eq!(awake(&registry), 1, "slept with background work running");
+    assert_eq!(awake(&registry), 1, "slept with keep_awake work running");
     assert_eq!(seen.slept.load(Ordering::SeqCst), 0);
     until("the actor sleeps once idle", || {
         seen.slept.load(Ordering::SeqCst) == 1
     })
     .await;
+    assert_eq!(seen.background_done.load(Ordering::SeqCst), 1);
+    assert!(seen.slept_after_background.load(Ordering::SeqCst));
+}
+
+#[tokio::test]
+async fn wait_until_lets_the_actor_go_idle_and_going_to_sleep_waits_for_it() {
+    let (registry, seen) = registry(HostConfig {
+        idle_timeout: Some(Duration::from_millis(100)),
+        ..Default::default()
+    });
+    let worker = registry
+        .get_or_create::<Worker>(["flushing"])
+        .await
+        .unwrap();
+    worker.background_until_stopping().await.unwrap();
+    // The work would run for 10 s: the actor goes idle anyway, raises its stopping signal,
+    // and `on_sleep` runs once the work has heard it and ended.
+    tokio::time::timeout(Duration::from_secs(3), async {
+        while seen.slept.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the actor went to sleep while its wait_until work ran");
+    assert!(seen.background_heard_stop.load(Ordering::SeqCst));
     assert_eq!(seen.background_done.load(Ordering::SeqCst), 1);
     assert!(seen.slept_after_background.load(Ordering::SeqCst));
 }

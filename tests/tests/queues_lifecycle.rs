@@ -140,6 +140,32 @@ async fn a_run_loop_that_panics_fails_or_is_stopped_holding_a_message_answers_it
 }
 
 #[tokio::test]
+async fn a_run_loop_working_under_keep_awake_is_not_put_to_sleep() {
+    // The idle timeout is a quarter of the work: without `keep_awake` the actor would
+    // sleep and stop the loop, as the "hold" case above shows.
+    let config = HostConfig {
+        idle_timeout: Some(Duration::from_millis(150)),
+        ..HostConfig::default()
+    };
+    let (_registry, server, client) = serve(config).await;
+    let worker = client
+        .get_or_create::<Worker>(["kept"])
+        .params(badge("user"));
+    let answer = worker
+        .send_and_wait(
+            Question {
+                text: "kept".into(),
+            },
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(answer.response().map(|a| a.text.as_str()), Some("KEPT"));
+    assert_eq!(worker.answered().await.unwrap(), 1);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn in_process_handles_send_through_the_same_pipeline() {
     let (registry, server, _client) = serve(HostConfig::default()).await;
     let worker = registry

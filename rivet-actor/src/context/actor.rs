@@ -276,10 +276,12 @@ impl<'a, A: Actor> ActorCtx<'a, A> {
         self.effects.exit(crate::context::lifecycle::Exit::Destroy);
     }
 
-    /// Runs `work` in the background: the actor stays awake (it does not go idle) until the
-    /// work ends, and going to sleep or being destroyed waits for it, up to
+    /// Runs `work` in the background, as RivetKit's `c.waitUntil`: the turn goes on at once,
+    /// and the actor may still go idle meanwhile, but going to sleep or being destroyed
+    /// raises the [`stopping`](Self::stopping) signal and then waits for the work, up to
     /// [`HostConfig::wait_until_timeout`](crate::HostConfig::wait_until_timeout), after
-    /// which it is cut off. Work that should end early watches [`stopping`](Self::stopping).
+    /// which it is cut off. For work the actor must stay awake for, wrap it in
+    /// [`keep_awake`](Self::keep_awake).
     ///
     /// ```
     /// # use rivet_actor::prelude::*;
@@ -288,7 +290,7 @@ impl<'a, A: Actor> ActorCtx<'a, A> {
     /// #[action]
     /// fn report(&self, c: &ActionCtx<'_, Self>, line: String) {
     ///     c.wait_until(async move {
-    ///         // e.g. ship `line` to a log service; the actor does not sleep before this ends
+    ///         // e.g. ship `line` to a log service; going to sleep waits for this
     ///         let _ = line;
     ///     });
     /// }
@@ -296,6 +298,37 @@ impl<'a, A: Actor> ActorCtx<'a, A> {
     /// ```
     pub fn wait_until(&self, work: impl std::future::Future<Output = ()> + Send + 'static) {
         self.effects.wait_until(Box::pin(work));
+    }
+
+    /// Keeps the actor from going idle until `work` ends, as RivetKit's `c.keepAwake`: its
+    /// idle time counts from then. The hold is taken here and let go when the returned
+    /// future finishes or is dropped; it does not borrow the context, so it can be handed to
+    /// [`wait_until`](Self::wait_until) to run in the background. Going to sleep or being
+    /// destroyed waits for it like background work (up to the same bound).
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Lamp;
+    /// # #[actor] impl Lamp {
+    /// #[action]
+    /// fn upload(&self, c: &ActionCtx<'_, Self>, file: String) {
+    ///     // Answers at once; the actor stays awake until the upload is done.
+    ///     c.wait_until(c.keep_awake(async move {
+    ///         let _ = file; // e.g. send it to object storage
+    ///     }));
+    /// }
+    /// # }
+    /// ```
+    pub fn keep_awake<F: std::future::Future>(
+        &self,
+        work: F,
+    ) -> impl std::future::Future<Output = F::Output> + use<A, F> {
+        let hold = self.effects.keep_awake();
+        async move {
+            let output = work.await;
+            drop(hold);
+            output
+        }
     }
 
     /// The actor's stopping signal (see [`Stopping`](crate::context::Stopping)).

@@ -11,7 +11,7 @@ use crate::actor::{Actor, Event};
 use crate::conn::{Conn, ConnId};
 use crate::context::This;
 use crate::context::client::{ActorClient, Origin};
-use crate::context::lifecycle::{Background, Exit, Stopping};
+use crate::context::lifecycle::{AwakeHold, Background, Exit, Stopping};
 use crate::error::ActorError;
 use crate::naming::{ActorId, Lookup};
 use crate::queue::Taken;
@@ -52,8 +52,10 @@ pub(crate) trait TurnEffects<A: Actor>: Send + Sync {
     fn kv(&self) -> Box<dyn KvEffects + '_>;
     /// Asks for the actor to sleep or be destroyed once this turn has committed.
     fn exit(&self, exit: Exit);
-    /// Runs `work` in the background, keeping the actor awake until it ends.
+    /// Runs `work` in the background; going to sleep waits for it.
     fn wait_until(&self, work: Background);
+    /// Keeps the actor from going idle until the hold is dropped.
+    fn keep_awake(&self) -> AwakeHold;
     /// The actor's stopping signal.
     fn stopping(&self) -> Stopping;
     /// Closes connection `conn` with `reason` once this turn has committed.
@@ -165,6 +167,8 @@ pub(crate) trait RunLoopEffects<A: Actor>: Send + Sync {
     /// The actor's client to the other actors of its registry (calls from the loop are
     /// part of no turn).
     fn client(&self) -> ActorClient;
+    /// Keeps the actor from going idle until the hold is dropped.
+    fn keep_awake(&self) -> AwakeHold;
 }
 
 /// Runs typed calls as the actor itself (no connection, no `can_invoke`), each a turn of

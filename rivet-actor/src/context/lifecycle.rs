@@ -1,6 +1,7 @@
-//! What an actor controls of its own life: the stopping signal its long work can watch, and
-//! the background work (`wait_until`) that keeps it awake. Shared by the instance, its
-//! contexts and the host (which raises the signal from outside a running turn).
+//! What an actor controls of its own life: the stopping signal its long work can watch, the
+//! background work (`wait_until`) that going to sleep waits for, and the work
+//! (`keep_awake`) that keeps it from going idle. Shared by the instance, its contexts and
+//! the host (which raises the signal from outside a running turn).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -61,12 +62,16 @@ impl Stopping {
 /// A future handed to [`ActorCtx::wait_until`](crate::ActorCtx::wait_until).
 pub(crate) type Background = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
-/// One instance's life: its stopping signal and its background work. Made on first use
-/// (most actors never ask), so an idle actor pays nothing for it.
+/// One instance's life: its stopping signal, its background work and what keeps it awake.
+/// Made on first use (most actors never ask), so an idle actor pays nothing for it.
 pub(crate) struct Life {
     stopping: AtomicBool,
     /// `wait_until` futures still running.
     running: AtomicUsize,
+    /// `keep_awake` futures not yet finished (or dropped).
+    awake: AtomicUsize,
+    /// When the last `keep_awake` future ended: the actor's idle time counts from there.
+    awake_ended: Mutex<Option<tokio::time::Instant>>,
     /// Woken when the actor starts to stop and each time background work ends.
     changed: Notify,
     tasks: Mutex<Vec<tokio::task::AbortHandle>>,
@@ -77,6 +82,8 @@ impl Life {
         Arc::new(Life {
             stopping: AtomicBool::new(false),
             running: AtomicUsize::new(0),
+            awake: AtomicUsize::new(0),
+            awake_ended: Mutex::new(None),
             changed: Notify::new(),
             tasks: Mutex::default(),
         })
@@ -93,7 +100,7 @@ impl Life {
         self.changed.notify_waiters();
     }
 
-    /// Runs `work` in the background; the actor stays awake until it ends.
+    /// Runs `work` in the background; going to sleep (or being destroyed) waits for it.
     pub(crate) fn spawn(self: &Arc<Self>, work: Background) {
         self.running.fetch_add(1, Ordering::SeqCst);
         let life = Arc::downgrade(self);
@@ -107,12 +114,28 @@ impl Life {
         tasks.push(task.abort_handle());
     }
 
-    /// Whether background work is still running.
-    pub(crate) fn busy(&self) -> bool {
-        self.running.load(Ordering::SeqCst) > 0
+    /// Keeps the actor from going idle until the hold is dropped.
+    pub(crate) fn hold_awake(self: &Arc<Self>) -> AwakeHold {
+        self.awake.fetch_add(1, Ordering::SeqCst);
+        AwakeHold(self.clone())
     }
 
-    /// Resolves when the background work has ended.
+    /// Whether `keep_awake` work is running: the actor does not go idle meanwhile.
+    pub(crate) fn keeps_awake(&self) -> bool {
+        self.awake.load(Ordering::SeqCst) > 0
+    }
+
+    /// When the last `keep_awake` work ended, if any has.
+    pub(crate) fn awake_ended(&self) -> Option<tokio::time::Instant> {
+        *self.awake_ended.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether any work (`wait_until` or `keep_awake`) is still running.
+    pub(crate) fn busy(&self) -> bool {
+        self.running.load(Ordering::SeqCst) > 0 || self.keeps_awake()
+    }
+
+    /// Resolves when every piece of work has ended.
     pub(crate) async fn idle(&self) {
         loop {
             let ended = self.changed.notified();
@@ -135,6 +158,20 @@ impl Life {
                 task.abort();
             }
         }
+    }
+}
+
+/// Keeps the actor from going idle while it lives ([`Life::hold_awake`]); its drop restarts
+/// the idle time and tells a leaving actor waiting for its work.
+pub(crate) struct AwakeHold(Arc<Life>);
+
+impl Drop for AwakeHold {
+    fn drop(&mut self) {
+        let life = &self.0;
+        *life.awake_ended.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(tokio::time::Instant::now());
+        life.awake.fetch_sub(1, Ordering::SeqCst);
+        life.changed.notify_waiters();
     }
 }
 

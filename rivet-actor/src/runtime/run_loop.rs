@@ -12,6 +12,7 @@ use tokio::sync::{oneshot, watch};
 use crate::actor::Actor;
 use crate::context::This;
 use crate::context::effects::{Completion, RunLoopEffects};
+use crate::context::lifecycle::{AwakeHold, Life};
 use crate::error::ActorError;
 use crate::queue::{RunCtx, Taken};
 use crate::runtime::command::Command;
@@ -33,6 +34,8 @@ struct RunLoop<A: Actor> {
     stop: watch::Receiver<bool>,
     /// Messages the loop took and has not completed yet.
     held: Mutex<HashSet<u64>>,
+    /// The instance's life, which the loop's `keep_awake` work holds awake.
+    life: Arc<Life>,
 }
 
 impl<A: Actor> RunLoop<A> {
@@ -110,6 +113,10 @@ impl<A: Actor> RunLoopEffects<A> for RunLoop<A> {
     fn client(&self) -> crate::context::ActorClient {
         crate::runtime::peer::client_for(&self.host, None)
     }
+
+    fn keep_awake(&self) -> AwakeHold {
+        self.life.hold_awake()
+    }
 }
 
 /// Held by the loop's task: when the task ends (or is cancelled), the senders of messages
@@ -139,6 +146,7 @@ impl<A: Actor> Instance<A> {
             id: ActorId(self.env.meta.id.clone()),
             stop: stopped.clone(),
             held: Mutex::default(),
+            life: self.env.outbox.life().clone(),
         });
         let held = HeldGuard(run_loop.clone());
         let ctx = RunCtx::new(run_loop, &self.env.meta, stopped);

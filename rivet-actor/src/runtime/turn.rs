@@ -11,7 +11,7 @@ use crate::actor::{Actor, Target};
 use crate::conn::{Conn, ConnId, DisconnectReason, Request};
 use crate::context::client::{ActorClient, Chain, Link, Origin};
 use crate::context::effects::{Completion, ConnTable, DbEffects, KvEffects, TurnEffects};
-use crate::context::lifecycle::{Background, Exit, Life, Stopping};
+use crate::context::lifecycle::{AwakeHold, Background, Exit, Life, Stopping};
 use crate::context::{ActionCtx, ActorCtx, ActorMeta, ConnCtx, ConnectCtx, CreateCtx, This};
 use crate::error::ActorError;
 use crate::queue::Taken;
@@ -292,6 +292,10 @@ impl<A: Actor> TurnEffects<A> for Outbox<A> {
 
     fn wait_until(&self, work: Background) {
         self.life().spawn(work);
+    }
+
+    fn keep_awake(&self) -> AwakeHold {
+        self.life().hold_awake()
     }
 
     fn stopping(&self) -> Stopping {

@@ -20,6 +20,7 @@ pub(crate) mod close {
     /// Refused or failed: the reason is `group.code`.
     pub(crate) const INTERNAL: u16 = 1011;
     /// Refused for now (the server holds its maximum of connections): try again later.
+    #[cfg(feature = "engine")]
     pub(crate) const TRY_AGAIN_LATER: u16 = 1013;
 }
 

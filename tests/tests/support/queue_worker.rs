@@ -115,6 +115,11 @@ impl Worker {
                 "fail" => return Err(UserError::new("the run loop fails")),
                 // Holds the message until the actor sleeps and the loop is stopped.
                 "hold" => std::future::pending::<()>().await,
+                // Work that outlasts the idle timeout, kept awake for.
+                "kept" => {
+                    c.keep_awake(tokio::time::sleep(std::time::Duration::from_millis(600)))
+                        .await
+                }
                 _ => {}
             }
             let _ = c.this().record_answer().await;

@@ -295,8 +295,12 @@ impl<A: Actor> Instance<A> {
         }
     }
 
-    /// The stopping signal raised, background work awaited (up to its bound).
+    /// The stopping signal raised (the `#[run]` loop's too), background work awaited (up to
+    /// its bound).
     async fn wind_down(&self) {
+        if let Some((stop, _)) = &self.run_loop {
+            let _ = stop.send(true);
+        }
         if let Some(life) = self.env.outbox.life_if_made() {
             life.stop();
             life.finish(self.host.config.wait_until_timeout).await;

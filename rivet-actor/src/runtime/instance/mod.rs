@@ -45,6 +45,10 @@ pub(crate) use connections::ConnMap;
 
 /// The task of instance `id`: wake, take turns until idle or unrecoverable, then leave.
 pub(crate) async fn run<A: Actor>(host: Arc<Host<A>>, id: ActorId, rx: mpsc::Receiver<Mail<A>>) {
+    // A life a leaving instance left behind is not this one's. Forgotten before waking, so
+    // a life made while waking (a `#[run]` loop's, or `on_wake` asking) is the one the
+    // host's stop signal reaches.
+    host.forget_life(&id);
     // Every long await of this loop is boxed: the task's future is allocated at its largest
     // state for as long as the actor is awake, and an idle actor should cost little.
     // Boxed inside the woken future: the task's future holds a pointer, not the instance.
@@ -67,7 +71,6 @@ pub(crate) async fn run<A: Actor>(host: Arc<Host<A>>, id: ActorId, rx: mpsc::Rec
         }
     };
     host.start_succeeded(&id);
-    host.forget_life(&id);
     if !host.storage.places_actors() {
         host.awake_keys
             .insert(inst.env.meta.key.to_vec(), id.clone());
@@ -184,19 +187,20 @@ pub(crate) async fn serve<A: Actor>(
                     quiet_polled = false;
                     continue;
                 }
+                // `keep_awake` work keeps the actor from idling: its idle time counts
+                // from when the last of it ended.
+                let life = inst.env.outbox.life_if_made();
+                if let Some(ended) = life.and_then(|life| life.awake_ended())
+                    && ended > quiet_since
+                {
+                    quiet_since = ended;
+                }
                 let idle_at = host
                     .config
                     .idle_timeout
                     .and_then(|idle| quiet_since.checked_add(idle));
                 if inst.conns.is_empty() && idle_at.is_some_and(|at| now >= at) {
-                    // Background work (`wait_until`) keeps the actor awake: idle again only
-                    // a full timeout after it.
-                    if inst
-                        .env
-                        .outbox
-                        .life_if_made()
-                        .is_some_and(|life| life.busy())
-                    {
+                    if life.is_some_and(|life| life.keeps_awake()) {
                         quiet_since = now;
                         continue;
                     }
