@@ -97,6 +97,11 @@ impl Tally {
         })
     }
 
+    #[action]
+    fn self_destruct(&self, c: &ActionCtx<'_, Self>) {
+        c.destroy();
+    }
+
     /// `c.db()` is refused in engine mode: the error's code.
     #[action]
     fn try_db(&self, c: &ActionCtx<'_, Self>) -> String {
@@ -498,7 +503,7 @@ async fn a_schedule_wakes_a_sleeping_actor_on_whichever_host_the_engine_picks() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_actor_the_engine_destroys_is_gone_from_its_host_and_its_key() {
+async fn a_destroyed_actor_is_gone_from_its_host_and_its_key_whoever_destroys_it() {
     let _turn = engine::serial().await;
     js::install_node_modules();
     let engine = Engine::start().await;
@@ -549,6 +554,26 @@ async fn an_actor_the_engine_destroys_is_gone_from_its_host_and_its_key() {
     let fresh = retry("a new actor under the key", Duration::from_secs(60), || {
         again.read()
     })
+    .await;
+    assert_eq!(fresh, (0, 1));
+    // An actor that destroys itself (`c.destroy()`) tells the engine: the key names a new
+    // actor again, not a destroyed one still placed on this host.
+    retry("a call on the new actor", Duration::from_secs(30), || {
+        again.add(5)
+    })
+    .await;
+    again.self_destruct().await.unwrap();
+    let fresh = retry(
+        "a new actor after c.destroy()",
+        Duration::from_secs(60),
+        || async {
+            match again.read().await {
+                Ok((0, created)) => Ok((0, created)),
+                Ok(old) => Err(format!("still the self-destroyed actor: {old:?}")),
+                Err(err) => Err(format!("{err:?}")),
+            }
+        },
+    )
     .await;
     assert_eq!(fresh, (0, 1));
     host.shutdown().await;

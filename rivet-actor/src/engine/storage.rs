@@ -540,9 +540,19 @@ impl Storage for EngineStorage {
     }
 
     fn destroy<'a>(&'a self, id: &'a str) -> BoxFuture<'a, StorageResult<bool>> {
-        // The engine removes a destroyed actor's KV itself.
-        let existed = self.hosted(|hosted| hosted.remove(id).is_some());
-        Box::pin(async move { Ok(existed) })
+        // The engine removes a destroyed actor's KV itself. A destroy it asked for finds the
+        // actor stopping already; one that starts here (`c.destroy()`, a failed creation)
+        // tells it, and until its stop arrives nothing wakes the actor here.
+        let told = self.hosted(|hosted| {
+            let hosted = hosted.get_mut(id)?;
+            let tell = (!hosted.stopping).then_some(hosted.generation);
+            hosted.stopping = true;
+            Some(tell)
+        });
+        if let (Some(Some(generation)), Ok(handle)) = (told, self.handle()) {
+            handle.stop_actor(id.to_owned(), Some(generation));
+        }
+        Box::pin(async move { Ok(told.is_some()) })
     }
 
     fn stats(&self) -> StorageStats {
