@@ -74,13 +74,28 @@ pub(crate) async fn serve(
     *forwarded.headers_mut() = headers(&request.headers);
     // The engine delivers a request again (same ray id) to the actor's next host when the
     // last one died before answering: the id lets the actor answer from its record.
-    if let Some(ray) = request.headers.get(HEADER_RAY_ID) {
+    // The gateway forwards a ray id a client sent itself: only one of the shape the engine
+    // makes is taken (an odd one would make a record key the engine refuses, failing the
+    // turns written with it).
+    if let Some(ray) = request
+        .headers
+        .get(HEADER_RAY_ID)
+        .filter(|ray| is_ray_id(ray))
+    {
         forwarded
             .extensions_mut()
             .insert(ReplayId(std::sync::Arc::from(ray.as_str())));
     }
     let response = router.oneshot(forwarded).await?;
     tunnelled(response).await
+}
+
+/// Whether `ray` has the shape of a ray id: 1 to 128 ASCII letters, digits, `-` or `_`.
+fn is_ray_id(ray: &str) -> bool {
+    (1..=128).contains(&ray.len())
+        && ray
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// An error answer made here, before the router (in JSON, as the npm client reads it).
@@ -135,6 +150,16 @@ mod tests {
             "/gateway/abc/action/x?y=1"
         );
         assert_eq!(gateway_uri("abc", "connect"), "/gateway/abc/connect");
+    }
+
+    #[test]
+    fn only_ray_ids_of_the_engine_s_shape_are_taken() {
+        assert!(is_ray_id("0e7d1c2a-9b4f-4c55-8a1e-3f2b6d9c0a11"));
+        assert!(is_ray_id("ray_1"));
+        assert!(!is_ray_id(""));
+        assert!(!is_ray_id(&"a".repeat(129)));
+        assert!(!is_ray_id("a/b"));
+        assert!(!is_ray_id("ä"));
     }
 
     #[test]

@@ -180,6 +180,12 @@ impl<A: Actor> Instance<A> {
         if !known {
             return None;
         }
+        // Known as soon as its turn handed the record to the gate: read it once it is
+        // written, or a second delivery while the first one's write is in flight would find
+        // nothing and run the request again.
+        if let Err(err) = self.gate.durable().await {
+            return Some(Err(err));
+        }
         let row = match self
             .host
             .storage
@@ -280,6 +286,33 @@ mod tests {
         assert_eq!(messages().await, 1);
         send(&registry, &id, "/queue/coins", coin, "ray-4").await;
         assert_eq!(messages().await, 2);
+    }
+
+    #[tokio::test]
+    async fn a_request_delivered_again_while_its_write_is_in_flight_applies_once() {
+        let dir =
+            std::env::temp_dir().join(format!("rivet-actor-replay-flight-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let registry = Registry::builder()
+            .data_dir(&dir)
+            .register::<Till>()
+            .build();
+        let till = registry.get_or_create::<Till>("t").await.unwrap();
+        let id = till.id().as_str().to_owned();
+        let add = r#"{"args":[5]}"#;
+        for round in 1..=20 {
+            // Both in the mailbox at once: the second turn runs while the first one's write
+            // is still being made durable.
+            let ray = format!("ray-{round}");
+            let (first, second) = tokio::join!(
+                send(&registry, &id, "/action/add", add, &ray),
+                send(&registry, &id, "/action/add", add, &ray),
+            );
+            let expected = format!(r#"{{"output":{}}}"#, 5 * round);
+            assert_eq!((first, second), (expected.clone(), expected));
+        }
+        assert_eq!(till.total().await.unwrap(), 100);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test]
