@@ -35,8 +35,8 @@
 //! ```
 //!
 //! What it costs: with SQLite, one row per key in the actor's `kv` table, written in the
-//! turn's transaction; in engine mode, one engine KV row per key (a turn may write at most
-//! [`MAX_TURN_WRITES`] rows there, the engine's limit for one atomic put).
+//! turn's transaction; in engine mode, one engine KV row per key, committed with the turn
+//! (a turn's writes that one engine put cannot hold go through a journal, still atomic).
 
 use std::ops::{Bound, RangeBounds};
 

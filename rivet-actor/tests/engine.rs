@@ -8,112 +8,20 @@ mod common;
 mod engine;
 #[path = "support/js.rs"]
 mod js;
+#[path = "support/engine_tally.rs"]
+mod tally;
 
 use std::time::Duration;
 
 use common::chat_room::ChatRoom;
 use engine::{Engine, retry};
 use rivet_actor::engine::{EngineConfig, EngineHost};
-use rivet_actor::kv::Scan;
 use rivet_actor::prelude::*;
 use rivet_actor::protocol::Encoding;
+use tally::Tally;
 
 /// The pool the npm client places actors in when given only an endpoint (`rvt-runner`).
 const POOL: &str = "default";
-
-#[derive(Default, Serialize, Deserialize)]
-pub struct Tally {
-    count: i64,
-    created: u32,
-}
-
-#[actor]
-impl Tally {
-    #[on_create]
-    fn created(&mut self) {
-        self.created += 1;
-    }
-
-    #[action]
-    fn add(&mut self, by: i64) -> i64 {
-        self.count += by;
-        self.count
-    }
-
-    #[action]
-    fn read(&self) -> (i64, u32) {
-        (self.count, self.created)
-    }
-
-    /// `c.kv()` rows in engine KV: notes by number.
-    #[action]
-    fn note(&self, c: &ActionCtx<'_, Self>, n: u64, text: String) -> Result<(), Error> {
-        Ok(c.kv().put(&n, &text)?)
-    }
-
-    /// The newest `limit` notes, then everything from `from` on in key order.
-    #[action]
-    async fn notes(
-        &self,
-        c: &ActionCtx<'_, Self>,
-        limit: usize,
-        from: u64,
-    ) -> Result<(Notes, Notes), Error> {
-        let newest = c.kv().range(.., Scan::new().limit(limit).reverse()).await?;
-        let from = c.kv().range(from.., Scan::new()).await?;
-        Ok((newest, from))
-    }
-
-    #[action]
-    fn forget_before(&self, c: &ActionCtx<'_, Self>, n: u64) -> Result<(), Error> {
-        Ok(c.kv().delete_range(..n)?)
-    }
-
-    /// `c.client()` through the engine: adds 1 to the tally `other`.
-    #[action]
-    async fn poke(&self, c: &ActionCtx<'_, Self>, other: String) -> Result<i64, Error> {
-        let peer = c.client().get_or_create::<Tally>([other.as_str()]).await?;
-        Ok(peer.add(1).await?)
-    }
-
-    /// Asks `other` to call this actor (`back`) from inside its turn: a cycle.
-    #[action]
-    async fn ping_back(
-        &self,
-        c: &ActionCtx<'_, Self>,
-        other: String,
-        back: String,
-    ) -> Result<String, Error> {
-        let peer = c.client().get_or_create::<Tally>([other.as_str()]).await?;
-        Ok(peer.echo_back(back).await?)
-    }
-
-    #[action]
-    async fn echo_back(&self, c: &ActionCtx<'_, Self>, back: String) -> Result<String, Error> {
-        let peer = c.client().get_or_create::<Tally>([back.as_str()]).await?;
-        Ok(match peer.read().await {
-            Ok(_) => "answered".into(),
-            Err(err) => format!("refused: {}", err.code().unwrap_or("?")),
-        })
-    }
-
-    #[action]
-    fn self_destruct(&self, c: &ActionCtx<'_, Self>) {
-        c.destroy();
-    }
-
-    /// `c.db()` is refused in engine mode: the error's code.
-    #[action]
-    fn try_db(&self, c: &ActionCtx<'_, Self>) -> String {
-        match c.db().execute_batch("CREATE TABLE t (x)") {
-            Ok(()) => "ok".into(),
-            Err(err) => err.code,
-        }
-    }
-}
-
-/// Notes as `(number, text)`.
-type Notes = Vec<(u64, String)>;
 
 /// A host of `Tally` and `ChatRoom` on `engine`.
 async fn host(engine: &Engine) -> EngineHost {
@@ -216,6 +124,11 @@ async fn typed_client_through_the_engine_and_state_moves_with_the_actor() {
         notes.notes(2, 5).await.unwrap(),
         (vec![note(6), note(5)], vec![note(5), note(6)])
     );
+    // Writes no single engine put can hold commit whole, through the journal: 200 rows in
+    // one turn, 9 values of 110 KB in another, a range delete over 150 rows.
+    notes.note_many(100, 200, 10).await.unwrap();
+    notes.note_many(400, 9, 110_000).await.unwrap();
+    notes.forget_between(100, 250).await.unwrap();
     assert_eq!(notes.try_db().await.unwrap(), "db_unsupported");
     // c.client() to an actor not hosted yet goes through the engine; a call back into the
     // caller from inside that turn is refused, not hung.
@@ -242,9 +155,16 @@ async fn typed_client_through_the_engine_and_state_moves_with_the_actor() {
     assert_eq!(moved, (7, 1));
     assert_eq!(tally.add(1).await.unwrap(), 8);
     let all = tally.notes(10, 0).await.unwrap().1;
-    assert_eq!(
-        all.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
-        [3, 4, 5, 6]
+    let expected: Vec<u64> = [3, 4, 5, 6]
+        .into_iter()
+        .chain(250..300)
+        .chain(400..409)
+        .collect();
+    assert_eq!(all.iter().map(|(n, _)| *n).collect::<Vec<_>>(), expected);
+    assert!(
+        all[all.len() - 9..]
+            .iter()
+            .all(|(_, text)| text.len() == 110_000)
     );
     second.shutdown().await;
 }
@@ -577,4 +497,39 @@ async fn a_destroyed_actor_is_gone_from_its_host_and_its_key_whoever_destroys_it
     .await;
     assert_eq!(fresh, (0, 1));
     host.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_committed_through_its_journal_is_applied_by_the_next_host() {
+    let _turn = engine::serial().await;
+    js::install_node_modules();
+    let engine = Engine::start().await;
+    engine.upsert_pool(POOL).await;
+    let registry = Registry::builder().engine().register::<Tally>().build();
+    let first = registry
+        .serve_engine(EngineConfig::new(engine.endpoint(), "default", POOL))
+        .await
+        .unwrap();
+    let client = Client::new(engine.endpoint()).engine("default", POOL);
+    let tally = client.get_or_create::<Tally>(["journaled"]);
+    retry("the first call", Duration::from_secs(60), || tally.add(1)).await;
+    // The first host stops right after the commit point of a write of 200 rows: its
+    // caller hears the outcome is unknown, and this host cannot apply it either.
+    registry.__stall_engine_journals(true);
+    assert!(tally.note_many(0, 200, 10).await.is_err());
+    first.shutdown().await;
+    // The next host to wake the actor applies the journal before anything reads the rows.
+    let second = host(&engine).await;
+    let (_, all) = retry(
+        "the actor on the next host",
+        Duration::from_secs(60),
+        || tally.notes(1, 0),
+    )
+    .await;
+    assert_eq!(
+        all.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        (0..200).collect::<Vec<u64>>()
+    );
+    assert_eq!(tally.read().await.unwrap(), (1, 1));
+    second.shutdown().await;
 }

@@ -6,6 +6,9 @@
 //! - `[0x02] ++ version (u64 BE) ++ index (u32 BE)`: the state, CBOR, in chunks of at most
 //!   [`STATE_CHUNK`] bytes. A new state is written under the next version; the meta row
 //!   switching to it is the commit point, so a state of any size commits atomically.
+//! - `[0x03] ++ index (u32 BE)`: the journal of a write too large for one put
+//!   (`journal.rs`), in pages of at most [`STATE_CHUNK`] bytes: read only while the meta
+//!   row names it.
 //! - `[0x04] ++ key`: the runtime's key/value rows (queue messages, schedules). Values carry
 //!   a leading byte: `1` live, `0` deleted. A delete is written as a `0` row in the commit's
 //!   put (deletes are separate requests in the engine, so they would not be atomic with it)
@@ -26,6 +29,7 @@ pub(crate) const STATE_CHUNK: usize = 120 * 1024;
 
 const META: u8 = 0x01;
 const STATE: u8 = 0x02;
+const JOURNAL: u8 = 0x03;
 const ROW: u8 = 0x04;
 const META_FORMAT: u8 = 1;
 const LIVE: u8 = 1;
@@ -45,6 +49,8 @@ pub(crate) struct Meta {
     pub(crate) version: u64,
     /// How many chunks it has.
     pub(crate) chunks: u32,
+    /// How many pages the journal of a committed write not yet applied has (0: none).
+    pub(crate) journal: u32,
 }
 
 impl Meta {
@@ -52,6 +58,10 @@ impl Meta {
         let mut out = vec![META_FORMAT, u8::from(self.created)];
         out.extend_from_slice(&self.version.to_be_bytes());
         out.extend_from_slice(&self.chunks.to_be_bytes());
+        // Only when there is one: a row without a journal reads as before it existed.
+        if self.journal > 0 {
+            out.extend_from_slice(&self.journal.to_be_bytes());
+        }
         out
     }
 
@@ -62,10 +72,15 @@ impl Meta {
         };
         let version = u64::from_be_bytes(rest.get(..8)?.try_into().ok()?);
         let chunks = u32::from_be_bytes(rest.get(8..12)?.try_into().ok()?);
+        let journal = match rest.get(12..16) {
+            Some(pages) => u32::from_be_bytes(pages.try_into().ok()?),
+            None => 0,
+        };
         Some(Meta {
             created: *created == 1,
             version,
             chunks,
+            journal,
         })
     }
 }
@@ -90,6 +105,33 @@ pub(crate) fn state_chunks(version: u64, state: &[u8]) -> Vec<Entry> {
         .enumerate()
         .map(|(index, chunk)| (state_key(version, index as u32), chunk.to_vec()))
         .collect()
+}
+
+/// The key of journal page `index`.
+pub(crate) fn journal_key(index: u32) -> Vec<u8> {
+    let mut key = vec![JOURNAL];
+    key.extend_from_slice(&index.to_be_bytes());
+    key
+}
+
+/// The range `[start, end)` holding every journal page.
+pub(crate) fn journal_range() -> (Vec<u8>, Vec<u8>) {
+    (vec![JOURNAL], vec![JOURNAL + 1])
+}
+
+/// The engine range `[start, end)` of the runtime rows whose keys start with `prefix`.
+pub(crate) fn prefix_range(prefix: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let start = row_key(prefix);
+    // The first key after every key with this prefix: its last byte below 0xff raised,
+    // the 0xff bytes after it dropped (a prefix of only 0xff ends where the rows end).
+    let mut end = start.clone();
+    while let Some(last) = end.pop() {
+        if last < 0xff {
+            end.push(last + 1);
+            return (start, end);
+        }
+    }
+    (start, rows_end())
 }
 
 /// The engine key of a runtime row.
@@ -182,8 +224,13 @@ mod tests {
             created: true,
             version: 7,
             chunks: 3,
+            journal: 0,
         };
         assert_eq!(Meta::decode(&meta.encode()), Some(meta));
+        // A row without a journal is as long as before journals existed.
+        assert_eq!(meta.encode().len(), 14);
+        let journaled = Meta { journal: 5, ..meta };
+        assert_eq!(Meta::decode(&journaled.encode()), Some(journaled));
         assert_eq!(Meta::decode(b""), None);
         assert_eq!(Meta::decode(&[9, 1, 0]), None);
     }
@@ -199,6 +246,22 @@ mod tests {
         assert!(chunks.iter().all(|(k, _)| *k >= start && *k < end));
         let joined: Vec<u8> = chunks.into_iter().flat_map(|(_, v)| v).collect();
         assert_eq!(joined, state);
+    }
+
+    #[test]
+    fn a_prefix_range_holds_exactly_the_rows_under_the_prefix() {
+        let (start, end) = prefix_range(b"u/");
+        for inside in [&b"u/"[..], b"u/a", b"u/\xff\xff"] {
+            let key = row_key(inside);
+            assert!(key >= start && key < end, "{inside:?}");
+        }
+        for outside in [&b"u"[..], b"u0", b"v", b"t/zz"] {
+            let key = row_key(outside);
+            assert!(key < start || key >= end, "{outside:?}");
+        }
+        assert_eq!(prefix_range(b""), (row_key(b""), rows_end()));
+        assert_eq!(prefix_range(b"a\xff").1, row_key(b"b"));
+        assert!(journal_key(0) >= journal_range().0 && journal_key(u32::MAX) < journal_range().1);
     }
 
     #[test]

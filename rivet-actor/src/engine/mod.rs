@@ -24,7 +24,9 @@
 //! API), placement, sleep and wake, alarms, destroy.
 
 mod callbacks;
+mod commit;
 mod http;
+mod journal;
 pub(crate) mod layout;
 mod peer;
 mod socket;
@@ -202,6 +204,17 @@ impl EngineHost {
 }
 
 impl Registry {
+    /// For tests of crash recovery in engine mode: while `stall` holds, a write committed
+    /// through the journal (one no single engine put holds) is left unapplied, as if this
+    /// host stopped right after its commit point, and a journal found at a wake is not
+    /// applied here either. Not for use outside tests.
+    #[doc(hidden)]
+    pub fn __stall_engine_journals(&self, stall: bool) {
+        if let Some(storage) = self.engine_storage() {
+            storage.stall_journals(stall);
+        }
+    }
+
     /// Hosts this registry's actors on the Rivet Engine: upserts the pool, connects as an
     /// envoy and serves what the engine sends until [`EngineHost::shutdown`]. The registry
     /// must have been built with [`RegistryBuilder::engine`](crate::RegistryBuilder::engine).

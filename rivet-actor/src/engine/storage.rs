@@ -8,7 +8,7 @@
 //! guess. While the connection to the engine is down, nothing is written (a host that lost
 //! its connection may have lost its actors to another host).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -22,10 +22,10 @@ use crate::storage::{
 };
 
 /// An actor this host runs: what the engine said of it, and its meta row as last committed.
-struct Hosted {
-    record: ActorRecord,
-    generation: u32,
-    meta: Meta,
+pub(super) struct Hosted {
+    pub(super) record: ActorRecord,
+    pub(super) generation: u32,
+    pub(super) meta: Meta,
     /// The engine asked it to stop: its instance may still finish (and commit), but nothing
     /// wakes it here again.
     stopping: bool,
@@ -53,12 +53,15 @@ pub struct EngineStorage {
     /// the actor (so the stop does not complete before its alarm is set).
     alarms: Mutex<HashMap<String, tokio::sync::oneshot::Receiver<()>>>,
     connected: AtomicBool,
+    /// For tests of recovery: journals are committed but not applied (see
+    /// [`Registry::__stall_engine_journals`](crate::Registry::__stall_engine_journals)).
+    stall_journals: AtomicBool,
     commits: AtomicU64,
     transactions: AtomicU64,
 }
 
 /// A failed KV request whose effect is known: nothing was applied.
-fn failed(what: &str, err: anyhow::Error) -> StorageError {
+pub(super) fn failed(what: &str, err: anyhow::Error) -> StorageError {
     StorageError::Backend(format!("engine KV {what} failed: {err}"))
 }
 
@@ -75,11 +78,11 @@ impl EngineStorage {
         self.connected.store(connected, Ordering::SeqCst);
     }
 
-    fn handle(&self) -> StorageResult<&EnvoyHandle> {
+    pub(super) fn handle(&self) -> StorageResult<&EnvoyHandle> {
         self.handle.get().ok_or(StorageError::Closed)
     }
 
-    fn hosted<T>(&self, f: impl FnOnce(&mut HashMap<String, Hosted>) -> T) -> T {
+    pub(super) fn hosted<T>(&self, f: impl FnOnce(&mut HashMap<String, Hosted>) -> T) -> T {
         f(&mut self.hosted.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
@@ -123,6 +126,22 @@ impl EngineStorage {
                 },
             )
         });
+        // A write committed through its journal by a host that stopped before applying it
+        // is applied before anything reads the rows.
+        if meta.journal > 0 {
+            let settled = match self.settle_journal(id, generation, meta).await {
+                Ok(settled) => settled,
+                Err(err) => {
+                    self.forget(id, Some(generation));
+                    return Err(err);
+                }
+            };
+            self.hosted(|hosted| {
+                if let Some(h) = hosted.get_mut(id) {
+                    h.meta = settled;
+                }
+            });
+        }
         Ok(())
     }
 
@@ -152,7 +171,7 @@ impl EngineStorage {
 
     /// Whether actor `id` still runs here with `generation` (a write checks it before each
     /// put: an actor that stopped or was fenced here writes nothing more).
-    fn still_hosted(&self, id: &str, generation: u32) -> bool {
+    pub(super) fn still_hosted(&self, id: &str, generation: u32) -> bool {
         self.connected.load(Ordering::SeqCst)
             && self.hosted(|hosted| hosted.get(id).is_some_and(|h| h.generation == generation))
     }
@@ -197,12 +216,38 @@ impl EngineStorage {
         });
     }
 
+    /// Whether the connection to the engine is up (nothing is written while it is not).
+    pub(super) fn is_connected(&self) -> bool {
+        self.connected.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn stall_journals(&self, stall: bool) {
+        self.stall_journals.store(stall, Ordering::SeqCst);
+    }
+
+    pub(super) fn journals_stalled(&self) -> bool {
+        self.stall_journals.load(Ordering::SeqCst)
+    }
+
+    pub(super) fn count_commit(&self) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A write's answer was lost: the meta row is read again before the actor's next wake.
+    pub(super) fn mark_meta_stale(&self, id: &str) {
+        self.hosted(|hosted| {
+            if let Some(h) = hosted.get_mut(id) {
+                h.meta_stale = true;
+            }
+        });
+    }
+
     /// The actor type's name of actor `id`, if it is hosted here.
     pub(crate) fn name_of(&self, id: &str) -> Option<String> {
         self.hosted(|hosted| hosted.get(id).map(|h| h.record.name.clone()))
     }
 
-    async fn put(
+    pub(super) async fn put(
         &self,
         id: &str,
         generation: u32,
@@ -219,7 +264,7 @@ impl EngineStorage {
     /// The runtime's rows whose keys start with `prefix`, deleted ones included.
     /// The live rows (runtime keys) in `scan`, a page of the engine's list at a time:
     /// rows marked deleted but not yet removed are skipped, so a page may hold fewer.
-    async fn live_rows(&self, id: &str, scan: &KvScan) -> StorageResult<Vec<KvPair>> {
+    pub(super) async fn live_rows(&self, id: &str, scan: &KvScan) -> StorageResult<Vec<KvPair>> {
         const PAGE: usize = 512;
         let mut start = layout::row_key(&scan.start);
         let mut end = match &scan.end {
@@ -260,7 +305,7 @@ impl EngineStorage {
         Ok(scan.take(found.into_iter()))
     }
 
-    async fn stored_rows(&self, id: &str, prefix: &[u8]) -> StorageResult<Vec<KvPair>> {
+    pub(super) async fn stored_rows(&self, id: &str, prefix: &[u8]) -> StorageResult<Vec<KvPair>> {
         self.handle()?
             .kv_list_prefix(id.to_owned(), layout::row_key(prefix), None, None)
             .await
@@ -323,11 +368,18 @@ impl Storage for EngineStorage {
         Box::pin(async move {
             // The cached row is what this host last committed, unless a write's answer was
             // lost: then the engine's row is the truth.
-            let cached = self.hosted(|hosted| hosted.get(id).map(|h| (h.meta, h.meta_stale)));
+            let cached =
+                self.hosted(|hosted| hosted.get(id).map(|h| (h.meta, h.meta_stale, h.generation)));
             let meta = match cached {
-                Some((meta, false)) => meta,
+                Some((meta, false, _)) => meta,
                 _ => {
                     let meta = self.read_meta(id).await?;
+                    let meta = match cached {
+                        Some((_, _, generation)) => {
+                            self.settle_journal(id, generation, meta).await?
+                        }
+                        None => meta,
+                    };
                     self.hosted(|hosted| {
                         if let Some(h) = hosted.get_mut(id) {
                             h.meta = meta;
@@ -362,124 +414,7 @@ impl Storage for EngineStorage {
     }
 
     fn commit<'a>(&'a self, id: &'a str, write: ActorWrite) -> BoxFuture<'a, StorageResult<()>> {
-        Box::pin(async move {
-            let hosted = self.hosted(|hosted| hosted.get(id).map(|h| (h.meta, h.generation)));
-            let (meta, generation) =
-                hosted.ok_or_else(|| StorageError::ActorNotFound { id: id.to_owned() })?;
-            if !self.connected.load(Ordering::SeqCst) {
-                return Err(StorageError::Backend(
-                    "not connected to the engine: nothing was written".into(),
-                ));
-            }
-            let mut next = meta;
-            next.created |= write.mark_created;
-            let chunks = match &write.state {
-                Some(state) => {
-                    next.version = meta.version + 1;
-                    let chunks = layout::state_chunks(next.version, state);
-                    next.chunks = chunks.len() as u32;
-                    chunks
-                }
-                None => Vec::new(),
-            };
-            // Deletes are rows marked deleted in the same put, so they commit with it.
-            let put_keys: HashSet<Vec<u8>> = write
-                .kv_put
-                .iter()
-                .map(|(k, _)| layout::row_key(k))
-                .collect();
-            let mut removed = Vec::new();
-            for prefix in &write.kv_delete_prefix {
-                for (key, value) in self.stored_rows(id, prefix).await? {
-                    if layout::row_value(&value).is_some() {
-                        removed.push(key);
-                    }
-                }
-            }
-            for (start, end) in &write.kv_delete_range {
-                let scan = KvScan {
-                    start: start.clone(),
-                    end: Some(end.clone()),
-                    limit: usize::MAX,
-                    reverse: false,
-                    max_bytes: usize::MAX,
-                };
-                let live = self.live_rows(id, &scan).await?;
-                removed.extend(live.into_iter().map(|(key, _)| layout::row_key(&key)));
-            }
-            removed.extend(write.kv_delete.iter().map(|k| layout::row_key(k)));
-            removed.retain(|k| !put_keys.contains(k));
-            removed.sort();
-            removed.dedup();
-            let mut staged: Vec<(Vec<u8>, Vec<u8>)> = removed
-                .iter()
-                .map(|k| (k.clone(), layout::deleted()))
-                .collect();
-            staged.extend(
-                write
-                    .kv_put
-                    .iter()
-                    .map(|(k, v)| (layout::row_key(k), layout::live(v))),
-            );
-            if next != meta {
-                staged.push((layout::meta_key(), next.encode()));
-            }
-            let too_large = || {
-                StorageError::Backend(
-                    "a turn's writes exceed what one engine KV put can hold atomically".into(),
-                )
-            };
-            let commit_put = if layout::fits_one_put(chunks.iter().chain(&staged)) {
-                let mut together = chunks;
-                together.extend(staged);
-                together
-            } else {
-                // The new state's chunks first: nothing refers to them until the last put
-                // switches the meta row, so a failure here leaves the old state current.
-                for batch in layout::batches(chunks).ok_or_else(too_large)? {
-                    self.put(id, generation, batch)
-                        .await
-                        .map_err(|err| failed("write", err))?;
-                }
-                if !layout::fits_one_put(&staged) {
-                    return Err(too_large());
-                }
-                staged
-            };
-            if let Err(err) = self.put(id, generation, commit_put).await {
-                self.hosted(|hosted| {
-                    if let Some(h) = hosted.get_mut(id) {
-                        h.meta_stale = true;
-                    }
-                });
-                return Err(StorageError::Unknown {
-                    what: format!("engine KV write of actor {id}: {err}"),
-                });
-            }
-            self.commits.fetch_add(1, Ordering::Relaxed);
-            self.hosted(|hosted| {
-                if let Some(h) = hosted.get_mut(id) {
-                    h.meta = next;
-                    h.record.created = next.created;
-                }
-            });
-            // Garbage of the committed write: deleted rows and the old state. Best effort
-            // (what is left is never read), and before returning, so the next turn's writes
-            // cannot race it.
-            let handle = self.handle()?;
-            if !removed.is_empty()
-                && let Err(err) = handle.kv_delete(id.to_owned(), removed).await
-            {
-                tracing::debug!(%id, %err, "deleted rows stay marked in engine KV");
-            }
-            if next.version != meta.version && meta.version > 0 {
-                let (start, end) = layout::state_range(meta.version);
-                if let Err(err) = handle.kv_delete_range(id.to_owned(), start, end).await {
-                    tracing::debug!(%id, %err, "an old state version stays in engine KV");
-                }
-            }
-            Ok(())
-        })
+        Box::pin(self.commit_write(id, write))
     }
 
     fn kv_get<'a>(
@@ -592,11 +527,6 @@ impl Storage for EngineStorage {
     /// versioned chunks the meta row switches to.
     fn chunked_state(&self) -> bool {
         false
-    }
-
-    fn max_rows_per_write(&self) -> usize {
-        // One put holds 128 keys; the rest leaves room for the turn's other rows.
-        100
     }
 
     fn healthy(&self) -> bool {

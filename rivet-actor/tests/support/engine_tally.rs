@@ -1,0 +1,120 @@
+//! The actor the engine tests host: a tally with `c.kv()` notes, calls to other tallies
+//! through `c.client()`, and a self-destruct.
+
+use rivet_actor::kv::Scan;
+use rivet_actor::prelude::*;
+
+#[derive(Default, Serialize, Deserialize)]
+pub struct Tally {
+    count: i64,
+    created: u32,
+}
+
+#[actor]
+impl Tally {
+    #[on_create]
+    fn created(&mut self) {
+        self.created += 1;
+    }
+
+    #[action]
+    fn add(&mut self, by: i64) -> i64 {
+        self.count += by;
+        self.count
+    }
+
+    #[action]
+    fn read(&self) -> (i64, u32) {
+        (self.count, self.created)
+    }
+
+    /// `c.kv()` rows in engine KV: notes by number.
+    #[action]
+    fn note(&self, c: &ActionCtx<'_, Self>, n: u64, text: String) -> Result<(), Error> {
+        Ok(c.kv().put(&n, &text)?)
+    }
+
+    /// The newest `limit` notes, then everything from `from` on in key order.
+    #[action]
+    async fn notes(
+        &self,
+        c: &ActionCtx<'_, Self>,
+        limit: usize,
+        from: u64,
+    ) -> Result<(Notes, Notes), Error> {
+        let newest = c.kv().range(.., Scan::new().limit(limit).reverse()).await?;
+        let from = c.kv().range(from.., Scan::new()).await?;
+        Ok((newest, from))
+    }
+
+    #[action]
+    fn forget_before(&self, c: &ActionCtx<'_, Self>, n: u64) -> Result<(), Error> {
+        Ok(c.kv().delete_range(..n)?)
+    }
+
+    #[action]
+    fn forget_between(&self, c: &ActionCtx<'_, Self>, from: u64, to: u64) -> Result<(), Error> {
+        Ok(c.kv().delete_range(from..to)?)
+    }
+
+    /// `count` notes of `size` bytes from `from` on, in one turn.
+    #[action]
+    fn note_many(
+        &self,
+        c: &ActionCtx<'_, Self>,
+        from: u64,
+        count: u64,
+        size: usize,
+    ) -> Result<(), Error> {
+        let text = "x".repeat(size);
+        for n in from..from + count {
+            c.kv().put(&n, &text)?;
+        }
+        Ok(())
+    }
+
+    /// `c.client()` through the engine: adds 1 to the tally `other`.
+    #[action]
+    async fn poke(&self, c: &ActionCtx<'_, Self>, other: String) -> Result<i64, Error> {
+        let peer = c.client().get_or_create::<Tally>([other.as_str()]).await?;
+        Ok(peer.add(1).await?)
+    }
+
+    /// Asks `other` to call this actor (`back`) from inside its turn: a cycle.
+    #[action]
+    async fn ping_back(
+        &self,
+        c: &ActionCtx<'_, Self>,
+        other: String,
+        back: String,
+    ) -> Result<String, Error> {
+        let peer = c.client().get_or_create::<Tally>([other.as_str()]).await?;
+        Ok(peer.echo_back(back).await?)
+    }
+
+    #[action]
+    async fn echo_back(&self, c: &ActionCtx<'_, Self>, back: String) -> Result<String, Error> {
+        let peer = c.client().get_or_create::<Tally>([back.as_str()]).await?;
+        Ok(match peer.read().await {
+            Ok(_) => "answered".into(),
+            Err(err) => format!("refused: {}", err.code().unwrap_or("?")),
+        })
+    }
+
+    #[action]
+    fn self_destruct(&self, c: &ActionCtx<'_, Self>) {
+        c.destroy();
+    }
+
+    /// `c.db()` is refused in engine mode: the error's code.
+    #[action]
+    fn try_db(&self, c: &ActionCtx<'_, Self>) -> String {
+        match c.db().execute_batch("CREATE TABLE t (x)") {
+            Ok(()) => "ok".into(),
+            Err(err) => err.code,
+        }
+    }
+}
+
+/// Notes as `(number, text)`.
+type Notes = Vec<(u64, String)>;
