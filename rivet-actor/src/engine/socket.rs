@@ -33,8 +33,11 @@ enum Incoming {
 /// many bytes as the session itself holds: `max_incoming_bytes` and one message) the
 /// socket is closed, since the envoy's callbacks cannot wait for room.
 const INCOMING_FRAMES: usize = 256;
-/// Bytes sent between two flushes: the session waits for the envoy to take what it sent, so
-/// a slow link slows the session down instead of queueing without bound.
+/// Bytes sent between two flushes: the session waits for the envoy's socket task to take
+/// what it sent. That task hands it on to the envoy's connection writer, whose queue
+/// rivet-envoy-client 2.3.19 leaves unbounded, so this paces the session with the envoy but
+/// does not bound what a slow engine link holds: outgoing frames in engine mode are bounded
+/// by the session's own limits only while the envoy keeps up.
 const FLUSH_EVERY: usize = 256 * 1024;
 
 /// A WebSocket tunnelled through the engine.
