@@ -18,7 +18,7 @@ use engine::{Engine, retry};
 use rivet_actor::engine::{EngineConfig, EngineHost};
 use rivet_actor::prelude::*;
 use rivet_actor::protocol::Encoding;
-use tally::Tally;
+use tally::{Scroll, Tally};
 
 /// The pool the npm client places actors in when given only an endpoint (`rvt-runner`).
 const POOL: &str = "default";
@@ -29,6 +29,7 @@ async fn host(engine: &Engine) -> EngineHost {
         .engine()
         .register::<Tally>()
         .register::<ChatRoom>()
+        .register::<Scroll>()
         .build();
     registry
         .serve_engine(EngineConfig::new(engine.endpoint(), "default", POOL))
@@ -225,7 +226,11 @@ async fn a_host_cut_off_from_the_engine_writes_nothing_more() {
     js::install_node_modules();
     let mut engine = Engine::start().await;
     engine.upsert_pool(POOL).await;
-    let registry = Registry::builder().engine().register::<Tally>().build();
+    let registry = Registry::builder()
+        .engine()
+        .register::<Tally>()
+        .register::<Scroll>()
+        .build();
     let _host = registry
         .serve_engine(EngineConfig::new(engine.endpoint(), "default", POOL))
         .await
@@ -505,7 +510,11 @@ async fn a_write_committed_through_its_journal_is_applied_by_the_next_host() {
     js::install_node_modules();
     let engine = Engine::start().await;
     engine.upsert_pool(POOL).await;
-    let registry = Registry::builder().engine().register::<Tally>().build();
+    let registry = Registry::builder()
+        .engine()
+        .register::<Tally>()
+        .register::<Scroll>()
+        .build();
     let first = registry
         .serve_engine(EngineConfig::new(engine.endpoint(), "default", POOL))
         .await
@@ -531,5 +540,44 @@ async fn a_write_committed_through_its_journal_is_applied_by_the_next_host() {
         (0..200).collect::<Vec<u64>>()
     );
     assert_eq!(tally.read().await.unwrap(), (1, 1));
+    second.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_state_is_stored_in_chunks_and_an_append_writes_what_changed() {
+    let _turn = engine::serial().await;
+    js::install_node_modules();
+    let engine = Engine::start().await;
+    engine.upsert_pool(POOL).await;
+    let registry = Registry::builder().engine().register::<Scroll>().build();
+    let first = registry
+        .serve_engine(EngineConfig::new(engine.endpoint(), "default", POOL))
+        .await
+        .unwrap();
+    let client = Client::new(engine.endpoint()).engine("default", POOL);
+    let scroll = client.get_or_create::<Scroll>(["long"]);
+    retry("the first call", Duration::from_secs(60), || {
+        scroll.measure()
+    })
+    .await;
+    for _ in 0..4 {
+        scroll.append(10, 60_000).await.unwrap();
+    }
+    // 2.4 MB of state: written whole, an append would take three puts of 900 KiB and the
+    // meta row; in chunks it writes the new chunk rows and the manifest, in one put.
+    let before = registry.storage().stats().transactions;
+    assert_eq!(scroll.append(1, 60_000).await.unwrap(), 41);
+    let puts = registry.storage().stats().transactions - before;
+    assert!(puts <= 2, "an append took {puts} puts");
+    // The next host reassembles it from the chunk rows.
+    first.shutdown().await;
+    let second = host(&engine).await;
+    let moved = retry(
+        "the actor on the next host",
+        Duration::from_secs(60),
+        || scroll.measure(),
+    )
+    .await;
+    assert_eq!(moved, (41, 41 * 60_000));
     second.shutdown().await;
 }

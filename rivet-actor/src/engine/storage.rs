@@ -523,12 +523,6 @@ impl Storage for EngineStorage {
         true
     }
 
-    /// One engine put holds at most 976 KiB atomically; a state is written whole, as
-    /// versioned chunks the meta row switches to.
-    fn chunked_state(&self) -> bool {
-        false
-    }
-
     fn healthy(&self) -> bool {
         self.connected.load(Ordering::SeqCst)
     }

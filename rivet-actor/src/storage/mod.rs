@@ -434,8 +434,9 @@ pub trait Storage: Send + Sync + 'static {
 
     /// Whether a large state may be stored as chunk rows beside a small manifest, so a turn
     /// that changes part of it writes only the changed chunks. This needs a commit to apply
-    /// however many rows it carries atomically; a backend that cannot (the engine's KV caps
-    /// one atomic put) answers `false` and every state is written whole.
+    /// however many rows it carries atomically; a backend that cannot answers `false` and
+    /// every state is written whole. Every backend here can (the engine's, through its
+    /// journal when one put cannot hold a write).
     ///
     /// ```
     /// use rivet_actor::storage::{MemoryStorage, Storage};

@@ -118,3 +118,28 @@ impl Tally {
 
 /// Notes as `(number, text)`.
 type Notes = Vec<(u64, String)>;
+
+/// A state that grows large: lines appended to a list, stored in chunks.
+#[derive(Default, Serialize, Deserialize)]
+pub struct Scroll {
+    lines: Vec<String>,
+}
+
+#[actor]
+impl Scroll {
+    /// Appends `count` lines of `size` bytes; how many lines there are.
+    #[action]
+    fn append(&mut self, count: usize, size: usize) -> usize {
+        for n in 0..count {
+            self.lines
+                .push(format!("{n:>8}{}", "y".repeat(size.saturating_sub(8))));
+        }
+        self.lines.len()
+    }
+
+    /// How many lines, and their bytes together.
+    #[action]
+    fn measure(&self) -> (usize, usize) {
+        (self.lines.len(), self.lines.iter().map(String::len).sum())
+    }
+}
