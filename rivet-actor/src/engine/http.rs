@@ -123,6 +123,14 @@ async fn tunnelled(response: axum::response::Response) -> anyhow::Result<HttpRes
     let mut out: HashMap<String, String> = HashMap::with_capacity(parts.headers.len());
     for (name, value) in &parts.headers {
         let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if name == http::header::SET_COOKIE && out.contains_key(name.as_str()) {
+            // Cookies cannot be joined (a date in one has a comma): the last one crosses.
+            tracing::warn!(
+                "the engine's tunnel carries one Set-Cookie per response; the others are dropped"
+            );
+            out.insert(name.as_str().to_owned(), value);
+            continue;
+        }
         // One value per name crosses the tunnel: repeated headers are joined as HTTP allows.
         out.entry(name.as_str().to_owned())
             .and_modify(|joined| {
@@ -150,6 +158,21 @@ mod tests {
             "/gateway/abc/action/x?y=1"
         );
         assert_eq!(gateway_uri("abc", "connect"), "/gateway/abc/connect");
+    }
+
+    #[tokio::test]
+    async fn repeated_headers_are_joined_but_cookies_are_not() {
+        let response = http::Response::builder()
+            .header("vary", "origin")
+            .header("vary", "accept")
+            .header("set-cookie", "a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT")
+            .header("set-cookie", "b=2")
+            .body(axum::body::Body::from("ok"))
+            .unwrap();
+        let tunnelled = tunnelled(response).await.unwrap();
+        assert_eq!(tunnelled.headers["vary"], "origin, accept");
+        assert_eq!(tunnelled.headers["set-cookie"], "b=2");
+        assert_eq!(tunnelled.body.as_deref(), Some(&b"ok"[..]));
     }
 
     #[test]
