@@ -47,8 +47,8 @@
 //! the last commit, and writes only those pages: what is written follows what changed,
 //! while the compare's CPU follows the database's size (a memory compare of all of it), and
 //! the image doubles the memory the database takes while the actor is awake.
-//! Engine mode does not offer `c.db()` yet (`actor.db_unsupported`): a turn's pages must
-//! fit the engine's one atomic put, which this layout does not guarantee.
+//! In engine mode the pages are engine KV rows like the others; a turn whose pages one
+//! engine put cannot hold commits through the engine's journal, atomically all the same.
 
 use serde::de::DeserializeOwned;
 

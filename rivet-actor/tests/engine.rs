@@ -130,7 +130,9 @@ async fn typed_client_through_the_engine_and_state_moves_with_the_actor() {
     notes.note_many(100, 200, 10).await.unwrap();
     notes.note_many(400, 9, 110_000).await.unwrap();
     notes.forget_between(100, 250).await.unwrap();
-    assert_eq!(notes.try_db().await.unwrap(), "db_unsupported");
+    // c.db() pages in engine KV: a small row, then one of 600 KB (150 pages in one turn).
+    assert_eq!(notes.db_add(10).await.unwrap(), 1);
+    assert_eq!(notes.db_add(600_000).await.unwrap(), 2);
     // c.client() to an actor not hosted yet goes through the engine; a call back into the
     // caller from inside that turn is refused, not hung.
     assert_eq!(notes.poke("poked".into()).await.unwrap(), 1);
@@ -155,6 +157,7 @@ async fn typed_client_through_the_engine_and_state_moves_with_the_actor() {
     .await;
     assert_eq!(moved, (7, 1));
     assert_eq!(tally.add(1).await.unwrap(), 8);
+    assert_eq!(tally.db_count().await.unwrap(), 2);
     let all = tally.notes(10, 0).await.unwrap().1;
     let expected: Vec<u64> = [3, 4, 5, 6]
         .into_iter()

@@ -328,15 +328,6 @@ impl ActorError {
         )
     }
 
-    /// `actor.db_unsupported`: `c.db()` in engine mode, which does not offer it yet.
-    pub fn db_unsupported() -> Self {
-        Self::new(
-            "actor",
-            "db_unsupported",
-            "c.db() is not available in engine mode yet; use c.kv() or the state",
-        )
-    }
-
     /// `actor.kv_key_too_large`: a `c.kv()` key encodes to more than `max` bytes.
     pub fn kv_key_too_large(size: usize, max: usize) -> Self {
         Self::new(

@@ -179,7 +179,6 @@ impl DbSlot {
 /// A turn's `c.db()`: refused where the storage places actors (engine mode).
 pub(crate) struct DbAccess<'a> {
     pub(crate) slot: &'a DbSlot,
-    pub(crate) supported: bool,
 }
 
 impl DbEffects for DbAccess<'_> {
@@ -187,9 +186,6 @@ impl DbEffects for DbAccess<'_> {
         &self,
         f: &mut dyn FnMut(&Connection) -> rusqlite::Result<()>,
     ) -> Result<(), ActorError> {
-        if !self.supported {
-            return Err(ActorError::db_unsupported());
-        }
         let mut slot = self.slot.lock();
         let db = match slot.as_mut() {
             Some(db) => db,

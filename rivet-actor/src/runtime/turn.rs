@@ -263,10 +263,7 @@ impl<A: Actor> TurnEffects<A> for Outbox<A> {
     }
 
     fn db(&self) -> Box<dyn DbEffects + '_> {
-        Box::new(DbAccess {
-            slot: &self.db,
-            supported: !self.host.storage.places_actors(),
-        })
+        Box::new(DbAccess { slot: &self.db })
     }
 
     fn client(&self) -> ActorClient {

@@ -106,13 +106,23 @@ impl Tally {
         c.destroy();
     }
 
-    /// `c.db()` is refused in engine mode: the error's code.
+    /// `c.db()` in engine KV: adds a row of `size` bytes; how many rows there are.
     #[action]
-    fn try_db(&self, c: &ActionCtx<'_, Self>) -> String {
-        match c.db().execute_batch("CREATE TABLE t (x)") {
-            Ok(()) => "ok".into(),
-            Err(err) => err.code,
-        }
+    fn db_add(&self, c: &ActionCtx<'_, Self>, size: usize) -> Result<i64, Error> {
+        let db = c.db();
+        db.execute_batch("CREATE TABLE IF NOT EXISTS t (x TEXT)")?;
+        db.execute("INSERT INTO t (x) VALUES (?1)", ["z".repeat(size)])?;
+        Ok(db
+            .query_row::<i64, _>("SELECT count(*) FROM t", ())?
+            .unwrap_or(0))
+    }
+
+    /// How many rows `c.db()` holds.
+    #[action]
+    fn db_count(&self, c: &ActionCtx<'_, Self>) -> Result<i64, Error> {
+        Ok(c.db()
+            .query_row::<i64, _>("SELECT count(*) FROM t", ())?
+            .unwrap_or(0))
     }
 }
 
