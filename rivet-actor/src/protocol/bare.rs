@@ -32,6 +32,8 @@ const QUEUE_VERSION: u16 = 3;
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// What a server sent our client: user values are not bounded in number.
+    from_server: bool,
 }
 
 fn malformed(detail: impl Into<String>) -> ProtocolError {
@@ -54,9 +56,17 @@ impl<'a> Reader<'a> {
             Reader {
                 bytes: rest,
                 pos: 0,
+                from_server: false,
             },
             version,
         ))
+    }
+
+    /// [`Reader::framed`] for what a server sent our client.
+    fn framed_from_server(bytes: &'a [u8], oldest: u16) -> Result<(Self, u16), ProtocolError> {
+        let (mut reader, version) = Self::framed(bytes, oldest)?;
+        reader.from_server = true;
+        Ok((reader, version))
     }
 
     fn take(&mut self, len: usize, what: &str) -> Result<&'a [u8], ProtocolError> {
@@ -134,7 +144,11 @@ impl<'a> Reader<'a> {
     /// A user value: CBOR in the client's compat form.
     fn value(&mut self, what: &str) -> Result<Value, ProtocolError> {
         let bytes = self.data(what)?;
-        cbor::to_value(bytes).map_err(|err| malformed(format!("{what}: {err}")))
+        let value = match self.from_server {
+            true => cbor::to_value_from_server(bytes),
+            false => cbor::to_value(bytes),
+        };
+        value.map_err(|err| malformed(format!("{what}: {err}")))
     }
 
     /// A user value that must be an array (positional args, event args).
@@ -310,7 +324,7 @@ pub(crate) fn encode_to_client(message: &ToClient) -> Vec<u8> {
 /// Reads a `ToClient` frame (our client): v1's `Init` carries a connection token we skip;
 /// `Error` has no `actor` before v4.
 pub(crate) fn decode_to_client(bytes: &[u8]) -> Result<ToClient, ProtocolError> {
-    let (mut r, version) = Reader::framed(bytes, OLDEST_VERSION)?;
+    let (mut r, version) = Reader::framed_from_server(bytes, OLDEST_VERSION)?;
     let message = match r.u8("the message tag")? {
         0 => {
             let init = ToClient::Init {
@@ -372,7 +386,7 @@ pub(crate) fn encode_action_response(output: &Value) -> Vec<u8> {
 
 /// Reads an `HttpActionResponse` body (our client).
 pub(crate) fn decode_action_response(bytes: &[u8]) -> Result<Value, ProtocolError> {
-    let (mut r, _) = Reader::framed(bytes, OLDEST_VERSION)?;
+    let (mut r, _) = Reader::framed_from_server(bytes, OLDEST_VERSION)?;
     let output = r.value("`output`")?;
     r.end()?;
     Ok(output)
@@ -388,7 +402,7 @@ pub(crate) fn encode_error_body(error: &WireError) -> Vec<u8> {
 
 /// Reads an `HttpResponseError` body (our client); no `actor` before v4.
 pub(crate) fn decode_error_body(bytes: &[u8]) -> Result<WireError, ProtocolError> {
-    let (mut r, version) = Reader::framed(bytes, OLDEST_VERSION)?;
+    let (mut r, version) = Reader::framed_from_server(bytes, OLDEST_VERSION)?;
     let error = WireError {
         group: r.str("`group`")?,
         code: r.str("`code`")?,
@@ -449,7 +463,7 @@ pub(crate) fn encode_queue_send_response(status: &str, response: Option<&Value>)
 pub(crate) fn decode_queue_send_response(
     bytes: &[u8],
 ) -> Result<(String, Option<Value>), ProtocolError> {
-    let (mut r, _) = Reader::framed(bytes, QUEUE_VERSION)?;
+    let (mut r, _) = Reader::framed_from_server(bytes, QUEUE_VERSION)?;
     let status = r.str("`status`")?;
     let response = r.optional("`response`", |r| r.value("`response`"))?;
     r.end()?;

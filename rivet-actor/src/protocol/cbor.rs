@@ -32,6 +32,19 @@ const TAG_MAP: u64 = 259;
 /// Parses one CBOR item (nothing may follow it) into a [`Value`], normalized and revived as
 /// described in the module documentation.
 pub fn to_value(bytes: &[u8]) -> Result<Value, ProtocolError> {
+    let raw = parse(bytes)?;
+    compat::check_count(&raw)?;
+    compat::revive(normalize(raw))
+}
+
+/// [`to_value`] for what a server sent our client: no bound on the number of values (the
+/// message's size bounds it).
+pub(crate) fn to_value_from_server(bytes: &[u8]) -> Result<Value, ProtocolError> {
+    compat::revive(normalize(parse(bytes)?))
+}
+
+/// One CBOR item, nothing after it.
+fn parse(bytes: &[u8]) -> Result<Value, ProtocolError> {
     let mut reader = bytes;
     let raw: Value = ciborium::de::from_reader(&mut reader).map_err(malformed)?;
     if !reader.is_empty() {
@@ -40,8 +53,7 @@ pub fn to_value(bytes: &[u8]) -> Result<Value, ProtocolError> {
             reader.len()
         )));
     }
-    compat::check_count(&raw)?;
-    compat::revive(normalize(raw))
+    Ok(raw)
 }
 
 /// Writes `value` as CBOR for the npm client (see the module documentation).

@@ -42,7 +42,7 @@ pub fn decode_action_response(encoding: Encoding, bytes: &[u8]) -> Result<Value,
     if encoding == Encoding::Bare {
         return bare::decode_action_response(bytes);
     }
-    let value = wire::decode(encoding, bytes)?;
+    let value = wire::decode_from_server(encoding, bytes)?;
     let mut body = Object::new(value, "the action response")?;
     Ok(body.take("output").unwrap_or(Value::Null))
 }
@@ -64,7 +64,7 @@ pub fn decode_error_body(encoding: Encoding, bytes: &[u8]) -> Result<WireError, 
     if encoding == Encoding::Bare {
         return bare::decode_error_body(bytes);
     }
-    let value = wire::decode(encoding, bytes)?;
+    let value = wire::decode_from_server(encoding, bytes)?;
     WireError::read(Object::new(value, "the error body")?, false)
 }
 
@@ -210,7 +210,7 @@ pub fn decode_queue_send_response(
             response,
         });
     }
-    let value = wire::decode(encoding, bytes)?;
+    let value = wire::decode_from_server(encoding, bytes)?;
     let mut body = Object::new(value, "the queue send reply")?;
     Ok(QueueSendResponse {
         status: QueueSendStatus::from_name(&body.text("status")?)?,

@@ -30,6 +30,21 @@ pub fn to_value(bytes: &[u8]) -> Result<Value, ProtocolError> {
     compat::revive(raw)
 }
 
+/// Parses plain JSON (no `$` tags revived) into a [`Value`], bounded like [`to_value`]: the
+/// connection params, which both clients send as plain `JSON.stringify` output.
+pub(crate) fn to_plain_value(bytes: &[u8]) -> Result<Value, ProtocolError> {
+    let raw: Value = serde_json::from_slice(bytes).map_err(malformed)?;
+    compat::check_count(&raw)?;
+    Ok(raw)
+}
+
+/// [`to_value`] for what a server sent our client: no bound on the number of values (the
+/// server bounds nothing it sends that way, and the message's size bounds it).
+pub(crate) fn to_value_from_server(bytes: &[u8]) -> Result<Value, ProtocolError> {
+    let raw: Value = serde_json::from_slice(bytes).map_err(malformed)?;
+    compat::revive(raw)
+}
+
 /// Writes `value` as tagged JSON (UTF-8, no whitespace), ready for the npm client's
 /// `jsonParseCompat`.
 pub fn from_value(value: &Value) -> Vec<u8> {

@@ -327,7 +327,7 @@ pub fn decode_to_client(encoding: Encoding, bytes: &[u8]) -> Result<ToClient, Pr
     if encoding == Encoding::Bare {
         return bare::decode_to_client(bytes);
     }
-    let value = wire::decode(encoding, bytes)?;
+    let value = wire::decode_from_server(encoding, bytes)?;
     let (tag, mut val) = wire::tagged_body(value, "the message", TO_CLIENT_TAGS)?;
     match tag.as_str() {
         "Init" => Ok(ToClient::Init {

@@ -100,6 +100,15 @@ fn write_cbor(out: &mut Vec<u8>, node: &Node<'_>) {
 }
 
 /// Decodes `bytes` in `encoding` into a revived [`Value`].
+/// [`decode`] for what a server sent our client (no bound on the number of values).
+pub(crate) fn decode_from_server(encoding: Encoding, bytes: &[u8]) -> Result<Value, ProtocolError> {
+    match encoding {
+        Encoding::Json => json::to_value_from_server(bytes),
+        Encoding::Cbor => cbor::to_value_from_server(bytes),
+        Encoding::Bare => decode(encoding, bytes),
+    }
+}
+
 pub(crate) fn decode(encoding: Encoding, bytes: &[u8]) -> Result<Value, ProtocolError> {
     match encoding {
         Encoding::Json => json::to_value(bytes),

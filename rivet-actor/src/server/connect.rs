@@ -60,7 +60,6 @@ pub(crate) async fn session<S: FrameSocket>(socket: S, accept: Accept) {
         socket,
         encoding: accept.protocol.encoding,
         ping_interval: config.ping_interval,
-        max_message_size: config.max_message_size,
         max_incoming_bytes: config.max_incoming_bytes,
         max_calls_in_flight: config.max_calls_in_flight,
     }
@@ -73,8 +72,6 @@ struct Session<S> {
     encoding: Encoding,
     /// How often the peer is pinged.
     ping_interval: std::time::Duration,
-    /// Largest message taken (a larger one closes the socket with 1009).
-    max_message_size: usize,
     /// Bytes of messages that may wait for their answers before reading pauses.
     max_incoming_bytes: usize,
     /// Calls that may wait for their answers before reading pauses.
@@ -95,11 +92,13 @@ impl<S: FrameSocket> Session<S> {
         let (sink, events) = outbound::channel(config.max_outgoing_bytes);
         let accepted = async {
             let params = match &protocol.conn_params {
-                Some(raw) => Some(protocol::json::to_value(raw.as_bytes()).map_err(|err| {
-                    ActorError::invalid_params(format!(
-                        "the connection params are not valid JSON: {err}"
-                    ))
-                })?),
+                Some(raw) => Some(protocol::json::to_plain_value(raw.as_bytes()).map_err(
+                    |err| {
+                        ActorError::invalid_params(format!(
+                            "the connection params are not valid JSON: {err}"
+                        ))
+                    },
+                )?),
                 None => None,
             };
             let named = gateway::name(&registry, &target, &query).await?;
@@ -166,7 +165,6 @@ impl<S: FrameSocket> Session<S> {
         closing: Option<Closing>,
     ) -> DisconnectReason {
         let mut closing = closing;
-        let limit = self.max_message_size;
         let budget = self.max_incoming_bytes;
         let max_calls = self.max_calls_in_flight.max(1);
         let mut liveness = ws::Liveness::new(self.ping_interval);
@@ -189,10 +187,16 @@ impl<S: FrameSocket> Session<S> {
                     let bytes = match incoming {
                         Some(Ok(Frame::Text(text))) => Bytes::from(text),
                         Some(Ok(Frame::Binary(bytes))) => bytes,
-                        None => return DisconnectReason::ClientClosed,
+                        None => {
+                            // The client closed first: its close is answered (it waits for
+                            // that to call the close clean).
+                            self.socket.finish().await;
+                            return DisconnectReason::ClientClosed;
+                        }
                         Some(Err(RecvError::Broken)) => return DisconnectReason::Failed,
                         Some(Err(RecvError::TooLarge)) => {
-                            let reason = format!("message.too_large: limit is {limit} bytes");
+                            // A bare `group.code`: the npm client splits the reason at its dot.
+                            let reason = "message.too_large".to_owned();
                             self.close(close::TOO_BIG, reason).await;
                             return DisconnectReason::Failed;
                         }
@@ -318,17 +322,60 @@ impl<S: FrameSocket> Session<S> {
                     let Err(err) = pending.await else {
                         return (size, None);
                     };
-                    // Name the event so a client can tell which subscription was refused.
+                    // Name the event so a client can tell which subscription was refused:
+                    // beside the error's own metadata when that is a map, around it when not.
                     let mut wire = wire_error(&err);
-                    if wire.metadata.is_none() {
-                        wire.metadata = Some(Value::Map(vec![(
-                            Value::Text("eventName".into()),
-                            Value::Text(event_name),
-                        )]));
-                    }
+                    wire.metadata = Some(name_event(wire.metadata.take(), event_name));
                     (size, Some(ToClient::Error(wire)))
                 })
             }
         }
+    }
+}
+
+/// A refused subscription's error metadata, naming its event (`eventName`).
+fn name_event(metadata: Option<Value>, event_name: String) -> Value {
+    let named = (Value::Text("eventName".into()), Value::Text(event_name));
+    match metadata {
+        None => Value::Map(vec![named]),
+        Some(Value::Map(mut entries)) => {
+            entries.retain(|(key, _)| key.as_text() != Some("eventName"));
+            entries.push(named);
+            Value::Map(entries)
+        }
+        Some(other) => Value::Map(vec![named, (Value::Text("metadata".into()), other)]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> Value {
+        Value::Text(s.into())
+    }
+
+    #[test]
+    fn a_refused_subscription_names_its_event_beside_or_around_its_metadata() {
+        let named = |metadata| name_event(metadata, "secret".into());
+        assert_eq!(
+            named(None),
+            Value::Map(vec![(text("eventName"), text("secret"))])
+        );
+        let map = Value::Map(vec![(text("needed"), text("member"))]);
+        assert_eq!(
+            named(Some(map)),
+            Value::Map(vec![
+                (text("needed"), text("member")),
+                (text("eventName"), text("secret"))
+            ])
+        );
+        assert_eq!(
+            named(Some(text("why"))),
+            Value::Map(vec![
+                (text("eventName"), text("secret")),
+                (text("metadata"), text("why"))
+            ])
+        );
     }
 }

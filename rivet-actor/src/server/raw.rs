@@ -100,7 +100,7 @@ pub(crate) fn offered_params(headers: &HeaderMap) -> Result<Option<Value>, Actor
             let json = protocol::subprotocol::percent_decode(raw).ok_or_else(|| {
                 ActorError::invalid_params("`rivet_conn_params` is not valid percent-encoded UTF-8")
             })?;
-            let value = protocol::json::to_value(json.as_bytes()).map_err(|err| {
+            let value = protocol::json::to_plain_value(json.as_bytes()).map_err(|err| {
                 ActorError::invalid_params(format!(
                     "the connection params are not valid JSON: {err}"
                 ))
@@ -138,7 +138,6 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
     // The connection's channel from the instance: `Close` when the actor is destroyed.
     let config = registry.server_config();
     let (sink, mut events) = outbound::channel(config.max_outgoing_bytes);
-    let limit = config.max_message_size;
     let mut liveness = ws::Liveness::new(config.ping_interval);
     let accepted = async {
         let named = gateway::name(&registry, &target, &query).await?;
@@ -193,7 +192,8 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
                 }
                 Some(Err(RecvError::TooLarge)) => {
                     why = DisconnectReason::Failed;
-                    break Some(Some((close::TOO_BIG, format!("message.too_large: limit is {limit} bytes"))));
+                    // A bare `group.code`: the npm client splits the reason at its dot.
+                    break Some(Some((close::TOO_BIG, "message.too_large".to_owned())));
                 }
             },
             out = outgoing.recv(), if actor_sends => match out {

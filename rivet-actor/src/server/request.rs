@@ -58,7 +58,7 @@ pub(crate) fn conn_params(headers: &HeaderMap) -> Result<Option<Value>, ActorErr
     let Some(raw) = headers.get(HEADER_CONN_PARAMS) else {
         return Ok(None);
     };
-    protocol::json::to_value(raw.as_bytes())
+    protocol::json::to_plain_value(raw.as_bytes())
         .map(Some)
         .map_err(|err| {
             ActorError::invalid_params(format!("{HEADER_CONN_PARAMS} is not valid JSON: {err}"))

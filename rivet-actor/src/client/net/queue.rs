@@ -201,10 +201,13 @@ async fn post_queue<A: Actor, T: Queue<A>>(
         .header(names::HEADER_ENCODING, encoding.name())
         .header(http::header::CONTENT_TYPE, encoding.content_type())
         .body(protocol::encode_queue_send_request(encoding, &request));
-    if let Some(wait) = wait {
-        // The server answers `timedOut` at `wait`; give the answer time to arrive.
-        http = http.timeout(wait + Duration::from_secs(10));
-    }
+    // A send that waits is answered `timedOut` at `wait`: the answer gets time to arrive
+    // after it. One that does not wait gets the client's timeout, like a call.
+    let timeout = match wait {
+        Some(wait) => wait.saturating_add(Duration::from_secs(10)),
+        None => inner.timeout,
+    };
+    http = http.timeout(timeout);
     for (name, value) in inner.headers.iter().chain(shared.headers.iter()) {
         http = http.header(name, value);
     }

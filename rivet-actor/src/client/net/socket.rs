@@ -385,13 +385,21 @@ impl SocketTask {
                         .and_then(|m| m.get("eventName"))
                         .and_then(|e| e.as_str())
                         .map(str::to_owned);
-                    let denied = event.is_some_and(|name| self.streams.deny(&name, &err));
-                    if !denied {
-                        // A connection-level error fails the calls in flight, as RivetKit does.
-                        let mut pending = lock(&shared.pending);
-                        for id in sent.drain() {
-                            if let Some(waiting) = pending.remove(&id) {
-                                let _ = waiting.reply.send(Err(ClientError::Actor(err.clone())));
+                    // A refusal the streams have already heard (a subscription sent twice
+                    // across a reconnect) is no connection error either.
+                    match event {
+                        Some(name) => {
+                            self.streams.deny(&name, &err);
+                        }
+                        None => {
+                            // A connection-level error fails the calls in flight, as
+                            // RivetKit does.
+                            let mut pending = lock(&shared.pending);
+                            for id in sent.drain() {
+                                if let Some(waiting) = pending.remove(&id) {
+                                    let _ =
+                                        waiting.reply.send(Err(ClientError::Actor(err.clone())));
+                                }
                             }
                         }
                     }
