@@ -76,6 +76,25 @@ impl Reminder {
         c.broadcast(Rang { text, by_conn });
     }
 
+    /// Schedules two calls already due: the first cancels the second (a completion
+    /// cancelling its timeout).
+    #[action]
+    fn remind_twice_long_ago(&mut self, c: &mut ActionCtx<'_, Self>) -> Result<(), Error> {
+        let late = UNIX_EPOCH + Duration::from_millis(1);
+        let timeout = c
+            .schedule()
+            .at(late, ReminderCall::Ring(("timeout".into(),)))?;
+        let cancel = ReminderCall::CancelOther((timeout.to_string(),));
+        c.schedule().at(UNIX_EPOCH, cancel)?;
+        Ok(())
+    }
+
+    #[action]
+    fn cancel_other(&mut self, c: &mut ActionCtx<'_, Self>, id: String) {
+        c.schedule().cancel(&ScheduleId::from(id));
+        self.rung.push("done".into());
+    }
+
     #[action]
     fn rung(&self) -> Vec<String> {
         self.rung.clone()
@@ -187,6 +206,21 @@ async fn schedules_are_listed_and_cancelled_and_a_failed_turn_schedules_nothing(
     assert_eq!(handle.pending().await.unwrap().len(), 1);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(handle.rung().await.unwrap().is_empty());
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_schedule_cancelled_by_one_due_before_it_does_not_fire() {
+    let (_registry, server, client) = serve(HostConfig::default()).await;
+    let handle = client.get_or_create::<Reminder>(["cancelled-in-batch"]);
+    // Both are due at once, so both are fired in one pass; the first cancels the second.
+    handle.remind_twice_long_ago().await.unwrap();
+    eventually("the first schedule fires", || async {
+        handle.pending().await.unwrap().is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(handle.rung().await.unwrap(), ["done"]);
     server.shutdown().await.unwrap();
 }
 

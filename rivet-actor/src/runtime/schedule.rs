@@ -229,6 +229,11 @@ impl<A: Actor> TurnSchedule<A> {
         due
     }
 
+    /// Whether schedule `id` is still pending (no committed turn cancelled it).
+    fn is_pending(&self, id: &str) -> bool {
+        self.lock().pending.contains_key(id)
+    }
+
     /// Forgets a schedule whose row was deleted outside a turn.
     fn forget(&self, id: &str) {
         self.lock().pending.remove(id);
@@ -264,9 +269,17 @@ impl<A: Actor> Instance<A> {
         }
     }
 
-    /// Fires every due schedule, each as its own turn.
+    /// Fires every due schedule, each as its own turn, in order of their due times. One
+    /// that an earlier one cancelled does not fire; after a lost write none does (the
+    /// instance reloads, and what storage holds fires then).
     pub(super) async fn fire_due(&mut self) {
         for entry in self.env.outbox.schedule.due() {
+            if self.reload || self.gate.is_lost() {
+                return;
+            }
+            if !self.env.outbox.schedule.is_pending(&entry.id) {
+                continue;
+            }
             self.fire(entry).await;
         }
     }
