@@ -1,9 +1,11 @@
 //! A write whose outcome is unknown (a remote storage lost its answer: engine mode's KV when
 //! the connection drops mid-put) is never answered as a success, and the actor reloads from
-//! what storage holds before its next turn instead of trusting its memory.
+//! what storage holds before its next turn instead of trusting its memory. A schedule whose
+//! turn's write failed fires again once storage takes writes, with no request to wake it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use rivet_actor::prelude::*;
 use rivet_actor::storage::{
@@ -30,6 +32,14 @@ impl Tally {
     #[action]
     fn read(&self) -> i64 {
         self.count
+    }
+
+    /// Schedules `add(by)` after `ms`.
+    #[action]
+    fn add_later(&mut self, c: &mut ActionCtx<'_, Self>, by: i64, ms: u64) -> Result<(), Error> {
+        c.schedule()
+            .after(Duration::from_millis(ms), TallyCall::Add((by,)))?;
+        Ok(())
     }
 }
 
@@ -78,4 +88,61 @@ async fn a_lost_answer_fails_the_turn_and_the_actor_reloads_what_was_stored() {
     assert_eq!(tally.read().await.unwrap(), 11);
     assert_eq!(tally.add(1).await.unwrap(), 12);
     server.shutdown().await.unwrap();
+}
+
+/// Refuses the next commits, as many as armed, as a full disk does (nothing applied).
+struct RefuseNext(Arc<AtomicUsize>);
+
+impl CommitHook for RefuseNext {
+    fn commit<'a>(
+        &'a self,
+        inner: &'a MemoryStorage,
+        id: &'a str,
+        write: ActorWrite,
+    ) -> BoxFuture<'a, StorageResult<()>> {
+        Box::pin(async move {
+            let armed = self
+                .0
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
+            if armed.is_ok() {
+                return Err(StorageError::Full {
+                    what: "no room (a test)".into(),
+                });
+            }
+            inner.commit(id, write).await
+        })
+    }
+}
+
+#[tokio::test]
+async fn a_schedule_whose_write_failed_fires_again_without_a_request() {
+    let refuse = Arc::new(AtomicUsize::new(0));
+    let registry = Registry::builder()
+        .storage(Hooked::new(RefuseNext(refuse.clone())))
+        .register::<Tally>()
+        .build();
+    let tally = registry.get_or_create::<Tally>(["t"]).await.unwrap();
+    let id = tally.id().as_str().to_owned();
+    tally.add_later(5, 100).await.unwrap();
+    // The scheduled turn's write fails; the actor reloads, and nothing asks it anything.
+    refuse.store(1, Ordering::SeqCst);
+    let stored = async || {
+        let rows = registry.storage().kv_scan_prefix(&id, b"s/").await.unwrap();
+        rows.len()
+    };
+    assert_eq!(stored().await, 1);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while stored().await > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the schedule never fired again"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        refuse.load(Ordering::SeqCst),
+        0,
+        "the first write was refused"
+    );
+    assert_eq!(tally.read().await.unwrap(), 5, "fired once, applied once");
 }

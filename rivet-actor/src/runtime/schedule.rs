@@ -344,6 +344,13 @@ impl<A: Actor> Instance<A> {
     }
 }
 
+/// How soon an instance that left after a lost write is woken again for its schedules, at
+/// the earliest.
+pub(crate) const REARM_AFTER_LOSS: Duration = Duration::from_secs(1);
+/// How soon an actor that could not start (or go on) is tried again for its schedules, at
+/// the earliest.
+pub(crate) const REARM_AFTER_FAILURE: Duration = Duration::from_secs(5);
+
 impl<A: Actor> Host<A> {
     /// Wakes actor `id` at `due`, replacing an alarm it had (`only_earlier`: unless that one
     /// is earlier).
@@ -370,28 +377,54 @@ impl<A: Actor> Host<A> {
         };
         for id in ids {
             let id = ActorId(id.into());
-            match self.storage.kv_scan_prefix(id.as_str(), PREFIX).await {
-                Ok(rows) => {
-                    // Undecodable rows are the waking actor's to report.
-                    let earliest = rows
-                        .iter()
-                        .filter_map(|(_, row)| from_cbor::<(IgnoredAny, IgnoredAny, i64)>(row).ok())
-                        .map(|(_, _, run_at_ms)| run_at_ms)
-                        .min();
-                    if let Some(run_at_ms) = earliest {
-                        let at_ms = u64::try_from(run_at_ms).unwrap_or(0);
-                        // Only earlier: the actor may have woken meanwhile and set a newer
-                        // one as it slept again (an early wake costs nothing).
-                        let at = UNIX_EPOCH + Duration::from_millis(at_ms);
-                        self.arm_alarm(id, at, true);
-                    }
-                }
-                Err(err) => {
-                    // It wakes and reads them itself.
-                    tracing::warn!(actor = A::NAME, %id, %err, "storage failed while reading schedules; waking the actor");
-                    drop(self.sender(&id));
-                }
+            if let Err(err) = self.arm_stored(&id, UNIX_EPOCH).await {
+                // It wakes and reads them itself.
+                tracing::warn!(actor = A::NAME, %id, %err, "storage failed while reading schedules; waking the actor");
+                drop(self.sender(&id));
             }
         }
+    }
+
+    /// Arms an alarm for actor `id`'s earliest stored schedule, not before `not_before`.
+    /// Only earlier than an alarm it has: the actor may have woken meanwhile and set a newer
+    /// one as it slept again (an early wake costs nothing).
+    async fn arm_stored(
+        self: &Arc<Self>,
+        id: &ActorId,
+        not_before: SystemTime,
+    ) -> Result<(), crate::storage::StorageError> {
+        let rows = self.storage.kv_scan_prefix(id.as_str(), PREFIX).await?;
+        // Undecodable rows are the waking actor's to report.
+        let earliest = rows
+            .iter()
+            .filter_map(|(_, row)| from_cbor::<(IgnoredAny, IgnoredAny, i64)>(row).ok())
+            .map(|(_, _, run_at_ms)| run_at_ms)
+            .min();
+        if let Some(run_at_ms) = earliest {
+            let at_ms = u64::try_from(run_at_ms).unwrap_or(0);
+            let at = (UNIX_EPOCH + Duration::from_millis(at_ms)).max(not_before);
+            self.arm_alarm(id.clone(), at, true);
+        }
+        Ok(())
+    }
+
+    /// An instance of `id` left without knowing what storage holds of its schedules (a
+    /// write was lost, or it could not start, or not go on): its alarm is armed from the
+    /// stored rows, no sooner than `after` from now (so a storage that still fails is not
+    /// woken against in a loop), or, when they cannot be read, at that moment.
+    pub(crate) fn rearm_from_storage(self: &Arc<Self>, id: &ActorId, after: Duration) {
+        if self.storage.places_actors() || self.is_closed() {
+            // Its placement's alarm wakes it; or the host is shutting down.
+            return;
+        }
+        let host = self.clone();
+        let id = id.clone();
+        tokio::spawn(async move {
+            let not_before = SystemTime::now() + after;
+            if let Err(err) = host.arm_stored(&id, not_before).await {
+                tracing::warn!(actor = A::NAME, %id, %err, "storage failed while reading schedules; trying again later");
+                host.arm_alarm(id, not_before, true);
+            }
+        });
     }
 }

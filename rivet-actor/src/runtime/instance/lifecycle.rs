@@ -385,7 +385,13 @@ impl<A: Actor> Instance<A> {
     async fn leave(self, mut rx: mpsc::Receiver<Mail<A>>) {
         self.gate.settle().await;
         rx.close();
-        self.arm_alarm();
+        match self.reload || self.gate.is_lost() {
+            // Leaving after a lost write: what it holds of its schedules may not be stored.
+            true => self
+                .host
+                .rearm_from_storage(&self.id(), crate::runtime::schedule::REARM_AFTER_LOSS),
+            false => self.arm_alarm(),
+        }
         let id = self.id();
         self.host.forget(&id, |tx| tx.is_closed());
         let host = self.host.clone();

@@ -39,6 +39,7 @@ use crate::error::{ActorError, Error};
 use crate::runtime::command::{Command, Mail};
 use crate::runtime::host::Host;
 use crate::runtime::lookup::ActorId;
+use crate::runtime::schedule::REARM_AFTER_FAILURE;
 use crate::runtime::turn::TurnEnv;
 
 pub(crate) use connections::ConnMap;
@@ -67,6 +68,8 @@ pub(crate) async fn run<A: Actor>(host: Arc<Host<A>>, id: ActorId, rx: mpsc::Rec
         Err(err) => {
             host.start_failed(&id, err.clone());
             Box::pin(forget_unfinished_creation(&host, &id)).await;
+            // The alarm that woke it (if one did) is spent: its schedules are tried again.
+            host.rearm_from_storage(&id, REARM_AFTER_FAILURE);
             return Box::pin(refuse_all(&host, &id, rx, err)).await;
         }
     };
@@ -163,6 +166,7 @@ pub(crate) async fn serve<A: Actor>(
                     .await;
                 if fired.is_err() && !Box::pin(inst.recover_from_panic(&id)).await {
                     Box::pin(inst.gate.settle()).await;
+                    host.rearm_from_storage(&id, REARM_AFTER_FAILURE);
                     return Box::pin(refuse_all(&host, &id, rx, ActorError::internal())).await;
                 }
                 if inst.reload || inst.gate.is_lost() {
@@ -282,6 +286,7 @@ pub(crate) async fn serve<A: Actor>(
         if turn.is_err() && !Box::pin(inst.recover_from_panic(&id)).await {
             // Nothing this instance handed to storage may land after a fresh one woke.
             Box::pin(inst.gate.settle()).await;
+            host.rearm_from_storage(&id, REARM_AFTER_FAILURE);
             return Box::pin(refuse_all(&host, &id, rx, ActorError::internal())).await;
         }
         if inst.reload || inst.gate.is_lost() {
