@@ -1,7 +1,8 @@
 //! A write whose outcome is unknown (a remote storage lost its answer: engine mode's KV when
 //! the connection drops mid-put) is never answered as a success, and the actor reloads from
 //! what storage holds before its next turn instead of trusting its memory. A schedule whose
-//! turn's write failed fires again once storage takes writes, with no request to wake it.
+//! turn's write failed fires again once storage takes writes, with no request to wake it,
+//! and a turn whose write failed does not destroy the actor it asked to destroy.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -32,6 +33,13 @@ impl Tally {
     #[action]
     fn read(&self) -> i64 {
         self.count
+    }
+
+    /// Adds `by`, then destroys the actor once the turn has committed.
+    #[action]
+    fn add_and_destroy(&mut self, c: &mut ActionCtx<'_, Self>, by: i64) {
+        self.count += by;
+        c.destroy();
     }
 
     /// Schedules `add(by)` after `ms`.
@@ -90,7 +98,8 @@ async fn a_lost_answer_fails_the_turn_and_the_actor_reloads_what_was_stored() {
     server.shutdown().await.unwrap();
 }
 
-/// Refuses the next commits, as many as armed, as a full disk does (nothing applied).
+/// Refuses the next commits, as many as armed, as a full disk does (nothing applied),
+/// after a moment.
 struct RefuseNext(Arc<AtomicUsize>);
 
 impl CommitHook for RefuseNext {
@@ -105,6 +114,9 @@ impl CommitHook for RefuseNext {
                 .0
                 .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
             if armed.is_ok() {
+                // Slowly, as a disk does: the turn's write is still in flight when the
+                // instance looks at what the turn asked.
+                tokio::time::sleep(Duration::from_millis(50)).await;
                 return Err(StorageError::Full {
                     what: "no room (a test)".into(),
                 });
@@ -145,4 +157,22 @@ async fn a_schedule_whose_write_failed_fires_again_without_a_request() {
         "the first write was refused"
     );
     assert_eq!(tally.read().await.unwrap(), 5, "fired once, applied once");
+}
+
+#[tokio::test]
+async fn a_turn_whose_write_failed_does_not_destroy_the_actor() {
+    let refuse = Arc::new(AtomicUsize::new(0));
+    let registry = Registry::builder()
+        .storage(Hooked::new(RefuseNext(refuse.clone())))
+        .register::<Tally>()
+        .build();
+    let tally = registry.get_or_create::<Tally>(["kept"]).await.unwrap();
+    assert_eq!(tally.add(1).await.unwrap(), 1);
+    refuse.store(1, Ordering::SeqCst);
+    let err = tally.add_and_destroy(10).await.unwrap_err();
+    assert_eq!(err.code(), Some("storage_full"), "{err:?}");
+    // The turn failed, so nothing it asked happens: the actor is still there, as stored.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(tally.read().await.unwrap(), 1);
+    assert!(registry.get::<Tally>(["kept"]).await.is_ok());
 }

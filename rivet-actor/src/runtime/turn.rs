@@ -136,6 +136,12 @@ impl<A: Actor> Outbox<A> {
         !self.calls_lock().kicks.is_empty()
     }
 
+    /// Whether the committed turn asked to close connections, sleep or be destroyed.
+    pub(crate) fn asks_more(&self) -> bool {
+        let calls = self.calls_lock();
+        !calls.kicks.is_empty() || calls.exit.is_some()
+    }
+
     /// The connections the committed turn closes (asked once).
     pub(crate) fn take_kicks(&self) -> Vec<(ConnId, String)> {
         std::mem::take(&mut self.calls_lock().kicks)

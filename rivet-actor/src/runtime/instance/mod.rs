@@ -172,11 +172,18 @@ pub(crate) async fn serve<A: Actor>(
                 if inst.reload || inst.gate.is_lost() {
                     return Box::pin(inst.restart(rx)).await;
                 }
-                if inst.env.outbox.has_kicks() {
-                    Box::pin(inst.kick_asked()).await;
-                }
-                if let Some(exit) = inst.env.outbox.take_exit() {
-                    return Box::pin(inst.exit(exit, rx)).await;
+                if inst.env.outbox.asks_more() {
+                    // Only once the turn's write is durable: a lost one asked nothing.
+                    Box::pin(inst.gate.settle()).await;
+                    if inst.reload || inst.gate.is_lost() {
+                        return Box::pin(inst.restart(rx)).await;
+                    }
+                    if inst.env.outbox.has_kicks() {
+                        Box::pin(inst.kick_asked()).await;
+                    }
+                    if let Some(exit) = inst.env.outbox.take_exit() {
+                        return Box::pin(inst.exit(exit, rx)).await;
+                    }
                 }
                 let now = Instant::now();
                 (quiet_since, park_from, may_park) = (now, now, true);
@@ -294,11 +301,19 @@ pub(crate) async fn serve<A: Actor>(
             // is stored.
             return Box::pin(inst.restart(rx)).await;
         }
-        if inst.env.outbox.has_kicks() {
-            Box::pin(inst.kick_asked()).await;
-        }
-        if let Some(exit) = inst.env.outbox.take_exit() {
-            return Box::pin(inst.exit(exit, rx)).await;
+        if inst.env.outbox.asks_more() {
+            // Closing connections, sleeping or being destroyed happen only once the turn's
+            // write is durable: a turn whose write is lost asked nothing.
+            Box::pin(inst.gate.settle()).await;
+            if inst.reload || inst.gate.is_lost() {
+                return Box::pin(inst.restart(rx)).await;
+            }
+            if inst.env.outbox.has_kicks() {
+                Box::pin(inst.kick_asked()).await;
+            }
+            if let Some(exit) = inst.env.outbox.take_exit() {
+                return Box::pin(inst.exit(exit, rx)).await;
+            }
         }
     }
 }
