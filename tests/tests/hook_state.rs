@@ -1,6 +1,7 @@
 //! What `#[on_connect]` and `#[on_disconnect]` change in the state (they take `&mut self`)
 //! commits like an action's change and survives a restart; a hook taking `&self`, or none,
-//! leaves the connect turn without a state check.
+//! leaves the connect turn without a state check. What `#[on_state_change]` stages (a
+//! schedule, a `c.kv()` row) commits at once, not with some later turn.
 
 use std::time::Duration;
 
@@ -117,4 +118,72 @@ fn connect_and_disconnect_hooks_commit_their_changes() {
         server.shutdown().await.unwrap();
     });
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Schedules its own cooling, and notes why, whenever it runs hot.
+#[derive(Default, Serialize, Deserialize)]
+pub struct Thermostat {
+    temp: i64,
+}
+
+#[actor]
+impl Thermostat {
+    #[on_state_change]
+    fn watch(&self, c: &ActorCtx<'_, Self>) {
+        if self.temp > 100 {
+            c.kv().put(&"hot", &self.temp).expect("a small row");
+            c.schedule()
+                .after(Duration::from_millis(30), ThermostatCall::Cool(()))
+                .expect("room for a schedule");
+        }
+    }
+
+    #[action]
+    fn set(&mut self, temp: i64) {
+        self.temp = temp;
+    }
+
+    #[action]
+    fn cool(&mut self) {
+        self.temp = 20;
+    }
+
+    #[action]
+    fn temp(&self) -> i64 {
+        self.temp
+    }
+}
+
+#[tokio::test]
+async fn what_on_state_change_stages_commits_without_another_turn() {
+    let registry = Registry::builder()
+        .in_memory()
+        .register::<Thermostat>()
+        .build();
+    let thermostat = registry.get_or_create::<Thermostat>(["t"]).await.unwrap();
+    let id = thermostat.id().as_str().to_owned();
+    // Over a connection: a stateless call's disconnect turn would commit what was left.
+    let conn = thermostat.connect().await.unwrap();
+    conn.set(150).await.unwrap();
+    // No request after this one: the row and the schedule are stored, and the schedule
+    // fires (cooling runs the hook again, which stages nothing).
+    let storage = registry.storage().clone();
+    let rows = async |prefix: &[u8]| storage.kv_scan_prefix(&id, prefix).await.unwrap().len();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while rows(b"u/").await == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the kv row was not stored"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The schedule's row goes with the fired turn's commit.
+    while rows(b"s/").await > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the schedule never fired"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(conn.temp().await.unwrap(), 20);
 }

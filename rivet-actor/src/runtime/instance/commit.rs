@@ -176,12 +176,13 @@ impl<A: Actor> Instance<A> {
         }));
     }
 
-    /// Runs `on_state_change` after a turn changed the state, then delivers what it
-    /// broadcast (held like the turn's own events). A panic in it is caught and logged here:
-    /// the change is committed and the caller is about to be told so, and answering a
-    /// failure instead would have a retrying client apply it twice.
+    /// Runs `on_state_change` after a turn changed the state, then commits what it staged
+    /// (schedules, `c.kv()` rows, queue takes) as a write of its own — it changes no state —
+    /// and delivers what it broadcast once that is durable. A panic in it is caught and
+    /// logged here: the change is committed and the caller is about to be told so, and
+    /// answering a failure instead would have a retrying client apply it twice.
     /// The hook sees the state and vars read-only, so it cannot leave them half-changed and
-    /// there is nothing to reload; what it staged (events, schedules) is dropped.
+    /// there is nothing to reload; what a hook that panicked staged is dropped.
     /// Like the lifecycle hooks it is cut off at `lifecycle_hook_timeout`, with the same
     /// outcome as a panic.
     async fn notice_state_change(&mut self) {
@@ -198,8 +199,21 @@ impl<A: Actor> Instance<A> {
         if let Some(failed) = failed {
             tracing::error!(actor = A::NAME, id = %self.env.meta.id, "on_state_change {failed} after a committed turn; what it staged is dropped");
             self.env.outbox.clear();
+            return;
         }
-        self.deliver();
+        // Left staged, it would wait for the next turn's commit, or go with its failure.
+        if let Err(err) = self.commit_staged().await {
+            crate::runtime::instance::mask::<A>(err, &self.env.meta.id, "on_state_change");
+        }
+    }
+
+    /// Commits what a turn that changed no state staged, and delivers its events.
+    async fn commit_staged(&mut self) -> Result<(), Error> {
+        let (_, queued) = self.commit_turn(false)?;
+        if let Some(queued) = queued {
+            Box::pin(self.commit_queued(*queued, false)).await?;
+        }
+        Ok(())
     }
 
     /// Puts the state back to what it was after the last turn that ended well. (If that
