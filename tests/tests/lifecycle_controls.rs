@@ -25,6 +25,9 @@ pub struct Seen {
     slept_after_background: AtomicBool,
     /// Background work heard the stopping signal.
     background_heard_stop: AtomicBool,
+    /// Background work's call into the actor, made once it was stopping, was answered.
+    saved_on_the_way_out: AtomicBool,
+    woke: AtomicU32,
 }
 
 fn seen<A: Actor>(c: &ActorCtx<'_, A>) -> Arc<Seen> {
@@ -38,6 +41,11 @@ pub struct Worker {
 
 #[actor]
 impl Worker {
+    #[on_wake]
+    fn woke(&mut self, c: &mut ActorCtx<'_, Self>) {
+        seen(c).woke.fetch_add(1, Ordering::SeqCst);
+    }
+
     #[on_sleep]
     fn slept(&mut self, c: &mut ActorCtx<'_, Self>) {
         let seen = seen(c);
@@ -104,6 +112,19 @@ impl Worker {
             let heard = tokio::time::timeout(Duration::from_secs(10), stopping.stopped()).await;
             seen.background_heard_stop
                 .store(heard.is_ok(), Ordering::SeqCst);
+            seen.background_done.fetch_add(1, Ordering::SeqCst);
+        });
+    }
+
+    /// Starts background work that, once the actor is stopping, saves through a call into
+    /// the actor (as work that flushes on the way out does).
+    #[action]
+    fn save_when_stopping(&self, c: &mut ActionCtx<'_, Self>) {
+        let (seen, this, stopping) = (seen(c), c.this(), c.stopping());
+        c.wait_until(async move {
+            stopping.stopped().await;
+            let saved = this.bump().await.is_ok();
+            seen.saved_on_the_way_out.store(saved, Ordering::SeqCst);
             seen.background_done.fetch_add(1, Ordering::SeqCst);
         });
     }
@@ -291,4 +312,46 @@ async fn a_running_action_hears_the_stopping_signal() {
     );
     assert!(destroyed.await.unwrap().unwrap());
     assert_eq!(seen.destroyed.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn background_work_can_call_the_actor_while_it_goes_to_sleep() {
+    let (registry, seen) = registry(HostConfig {
+        idle_timeout: Some(Duration::from_millis(100)),
+        ..Default::default()
+    });
+    let worker = registry.get_or_create::<Worker>(["flush"]).await.unwrap();
+    worker.save_when_stopping().await.unwrap();
+    // Served while the actor winds down, not left in its mailbox until the work is cut off
+    // (15 s).
+    tokio::time::timeout(Duration::from_secs(3), async {
+        while seen.slept.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the actor slept without waiting out its background work");
+    assert!(seen.saved_on_the_way_out.load(Ordering::SeqCst));
+    assert!(seen.slept_after_background.load(Ordering::SeqCst));
+    // What the work saved was stored before the actor slept.
+    assert_eq!(worker.bump().await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn closing_a_connection_to_an_actor_that_slept_does_not_wake_it() {
+    let (registry, seen) = registry(no_idle_sleep());
+    let worker = registry.get_or_create::<Worker>(["closed"]).await.unwrap();
+    let conn = worker.connect().await.unwrap();
+    conn.nap().await.unwrap();
+    until("the actor sleeps", || {
+        seen.slept.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    until("the instance is gone", || awake(&registry) == 0).await;
+    assert_eq!(seen.woke.load(Ordering::SeqCst), 1);
+    // The connection went with the actor: closing it wakes nothing.
+    drop(conn);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(awake(&registry), 0);
+    assert_eq!(seen.woke.load(Ordering::SeqCst), 1);
 }

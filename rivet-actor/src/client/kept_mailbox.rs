@@ -133,6 +133,10 @@ impl<A: Actor> KeptMailbox<A> {
                     // No runtime to start a task in: the instance is gone with it.
                     return mail.fail(ActorError::stopped());
                 }
+                if matches!(*mail, Command::Disconnect { .. }) && !self.host.is_awake(&self.id) {
+                    // Asleep: it took the connection with it. Nothing to wake it for.
+                    return;
+                }
                 let (tx, given_back) = self.host.send_now(&self.id, mail);
                 kept.tx = tx;
                 match given_back {

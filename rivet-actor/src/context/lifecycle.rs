@@ -149,15 +149,22 @@ impl Life {
     /// Waits up to `limit` for the background work, then cuts off what is left.
     pub(crate) async fn finish(&self, limit: std::time::Duration) {
         if tokio::time::timeout(limit, self.idle()).await.is_err() {
-            let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+            let left = self.abort_all();
             tracing::warn!(
-                left = tasks.len(),
+                left,
                 "background work (wait_until) did not finish in time; cut off"
             );
-            for task in tasks {
-                task.abort();
-            }
         }
+    }
+
+    /// Cuts off the background tasks still running; how many there were.
+    pub(crate) fn abort_all(&self) -> usize {
+        let tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        let left = tasks.iter().filter(|task| !task.is_finished()).count();
+        for task in tasks {
+            task.abort();
+        }
+        left
     }
 }
 

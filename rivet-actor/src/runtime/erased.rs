@@ -460,7 +460,9 @@ impl<A: Actor> ErasedActor for HostedActor<A> {
                 conn_id: conn.clone(),
                 reason,
             };
-            self.0.send(id, cmd).await;
+            // An actor no longer awake took its connections with it (it closed them as it
+            // slept, or left): nothing to disconnect, and no instance to wake for it.
+            let _ = self.0.send_if_live(id, cmd).await;
         })
     }
 

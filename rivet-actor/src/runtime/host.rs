@@ -366,7 +366,15 @@ impl<A: Actor> Host<A> {
             only_if_unused,
             reply,
         };
-        self.send(id, destroy).await;
+        if only_if_unused {
+            // An actor no longer awake slept after it was made, so it was made whole: a
+            // fresh instance would not know what the one that made it did, and it stays.
+            if self.send_if_live(id, destroy).await.is_some() {
+                return Ok(false);
+            }
+        } else {
+            self.send(id, destroy).await;
+        }
         rx.await.unwrap_or_else(|_| Err(ActorError::internal()))
     }
 

@@ -18,10 +18,26 @@ impl<A: Actor> Host<A> {
         lives.entry(id.clone()).or_insert_with(Life::new).clone()
     }
 
-    /// A new instance of `id` started: a life a leaving one left behind is not its own.
+    /// A new instance of `id` is about to start: a life a leaving one left behind is not its
+    /// own. Called under the map's lock as the instance's slot is made, so a stop signalled
+    /// from then on reaches the life the new instance takes.
     pub(crate) fn forget_life(&self, id: &ActorId) {
         let mut lives = self.lives.lock().unwrap_or_else(|p| p.into_inner());
         lives.remove(id);
+    }
+
+    /// An instance of `id` failed to start: the background work it began (in `on_wake`) is
+    /// cut off and its life forgotten.
+    pub(crate) fn abandon_life(&self, id: &ActorId) {
+        let life = self
+            .lives
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
+        if let Some(life) = life {
+            life.stop();
+            life.abort_all();
+        }
     }
 
     /// Raises the stopping signal of instance `id`, if it is awake (a turn that asks for

@@ -52,6 +52,9 @@ impl<A: Actor> Host<A> {
         let (tx, rx) = mpsc::channel(self.config.mailbox);
         preload(&tx, first);
         live.insert(id.clone(), Slot::Running(tx.clone()));
+        // Under the map's lock (map, then lives, as everywhere): a stop signalled once the
+        // slot exists reaches the life the new instance takes.
+        self.forget_life(id);
         tokio::spawn(instance::run(self.clone(), id.clone(), rx));
         (tx, None)
     }

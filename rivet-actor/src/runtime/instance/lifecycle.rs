@@ -12,7 +12,7 @@ use crate::context::lifecycle::Exit;
 use crate::context::{ActorMeta, CreateCtx};
 use crate::error::{ActorError, Error};
 use crate::runtime::chunks;
-use crate::runtime::command::Mail;
+use crate::runtime::command::{Command, Mail};
 use crate::runtime::host::Host;
 use crate::runtime::instance::deadline::{hook, within};
 use crate::runtime::instance::state_change::Chunked;
@@ -295,22 +295,50 @@ impl<A: Actor> Instance<A> {
         }
     }
 
-    /// The stopping signal raised (the `#[run]` loop's too), background work awaited (up to
-    /// its bound).
-    async fn wind_down(&self) {
+    /// The stopping signals raised (the instance's and the `#[run]` loop's), then the work
+    /// that keeps the actor (`wait_until`, `keep_awake`) awaited, up to its bound. Meanwhile
+    /// the actor's own calls (`c.this()`, which that work makes to change the state) are
+    /// served as turns — the work could not end otherwise — and every other command is
+    /// kept in `held`, in order, for whatever comes next.
+    async fn wind_down(&mut self, rx: &mut mpsc::Receiver<Mail<A>>, held: &mut Vec<Mail<A>>) {
         if let Some((stop, _)) = &self.run_loop {
             let _ = stop.send(true);
         }
-        if let Some(life) = self.env.outbox.life_if_made() {
-            life.stop();
-            life.finish(self.host.config.wait_until_timeout).await;
+        let Some(life) = self.env.outbox.life_if_made().cloned() else {
+            return;
+        };
+        life.stop();
+        let finished = life.finish(self.host.config.wait_until_timeout);
+        tokio::pin!(finished);
+        let mut open = true;
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut finished => return,
+                mail = rx.recv(), if open => match mail {
+                    Some(mail) if matches!(*mail, Command::Internal { .. }) => {
+                        let turn = AssertUnwindSafe(Box::pin(self.handle(mail))).catch_unwind();
+                        if turn.await.is_err() {
+                            let id = self.id();
+                            Box::pin(self.recover_from_panic(&id)).await;
+                        }
+                        // Leaving already: what the turn asked of the actor's life is moot.
+                        self.env.outbox.take_exit();
+                    }
+                    Some(mail) => held.push(mail),
+                    None => open = false,
+                },
+            }
         }
     }
 
     /// `on_sleep`, the storage told (`idle`: the actor chose to), then [`Instance::leave`].
-    async fn go_to_sleep(mut self, rx: mpsc::Receiver<Mail<A>>, idle: bool) {
-        self.wind_down().await;
+    async fn go_to_sleep(mut self, mut rx: mpsc::Receiver<Mail<A>>, idle: bool) {
+        let mut held = Vec::new();
+        self.wind_down(&mut rx, &mut held).await;
         self.run_on_sleep().await;
+        // Work `on_sleep` started is awaited too.
+        self.wind_down(&mut rx, &mut held).await;
         // Durable before the storage hears the actor sleeps (the engine may start it
         // elsewhere at once).
         self.gate.settle().await;
@@ -318,7 +346,7 @@ impl<A: Actor> Instance<A> {
         self.host
             .storage
             .actor_slept(&self.env.meta.id, wake_at, idle);
-        self.leave(rx).await;
+        self.leave(held, rx).await;
     }
 
     /// Leaves without `on_sleep` after a write was lost or its outcome is unknown:
@@ -331,8 +359,19 @@ impl<A: Actor> Instance<A> {
         let err = self.gate.failed().unwrap_or_else(ActorError::internal);
         self.close_all(err);
         self.stop_run_loop();
+        self.abandon_background_work();
         self.env.outbox.clear();
-        self.leave(rx).await;
+        self.leave(Vec::new(), rx).await;
+    }
+
+    /// Leaving without waiting for it (a restart, a failure): the stopping signal is raised
+    /// and background work still running is cut off, so none of it outlives the instance
+    /// beside the next one.
+    pub(crate) fn abandon_background_work(&self) {
+        if let Some(life) = self.env.outbox.life_if_made() {
+            life.stop();
+            life.abort_all();
+        }
     }
 
     /// `on_sleep` and its commit; a failure or panic is logged, and going to sleep goes on.
@@ -380,9 +419,9 @@ impl<A: Actor> Instance<A> {
         }
     }
 
-    /// Arms the alarm, leaves the host's map and hands anything that arrived meanwhile to a
-    /// fresh instance.
-    async fn leave(self, mut rx: mpsc::Receiver<Mail<A>>) {
+    /// Arms the alarm, leaves the host's map and hands what was `held` while winding down,
+    /// then anything that arrived meanwhile, to a fresh instance.
+    async fn leave(self, held: Vec<Mail<A>>, mut rx: mpsc::Receiver<Mail<A>>) {
         self.gate.settle().await;
         rx.close();
         match self.reload || self.gate.is_lost() {
@@ -396,20 +435,26 @@ impl<A: Actor> Instance<A> {
         self.host.forget(&id, |tx| tx.is_closed());
         let host = self.host.clone();
         drop(self);
+        for cmd in held {
+            hand_on(&host, &id, cmd).await;
+        }
         while let Some(cmd) = rx.recv().await {
-            host.send(&id, *cmd).await;
+            hand_on(&host, &id, cmd).await;
         }
     }
 
     /// Destroys the actor: connections closed, mailbox refused, data removed.
     pub(crate) async fn destroy(
         mut self,
-        rx: mpsc::Receiver<Mail<A>>,
+        mut rx: mpsc::Receiver<Mail<A>>,
         reply: oneshot::Sender<Result<bool, ActorError>>,
     ) {
-        self.wind_down().await;
+        let mut held = Vec::new();
+        self.wind_down(&mut rx, &mut held).await;
         self.stop_run_loop();
         self.run_leaving_hook(Leaving::Destroy).await;
+        // Work `on_destroy` started is awaited too, before the data goes.
+        self.wind_down(&mut rx, &mut held).await;
         let gone = ActorError::destroyed();
         self.disconnect_all(gone.clone()).await;
         let id = self.id();
@@ -429,7 +474,29 @@ impl<A: Actor> Instance<A> {
         let _ = reply.send(result);
         let host = self.host.clone();
         drop(self);
+        for cmd in held {
+            cmd.fail(ActorError::not_found());
+        }
         refuse_all(&host, &id, rx, ActorError::not_found()).await;
+    }
+}
+
+/// Hands a command that reached an instance as it left to the next one — except those that
+/// were about this one: a disconnect (its connections went with it), a stop (it has
+/// stopped), a discard of an unused actor (a fresh instance could not tell it was used).
+async fn hand_on<A: Actor>(host: &Arc<Host<A>>, id: &ActorId, cmd: Mail<A>) {
+    match *cmd {
+        Command::Disconnect { .. } => {}
+        Command::Stop { reply } => {
+            let _ = reply.send(());
+        }
+        Command::Destroy {
+            only_if_unused: true,
+            reply,
+        } => {
+            let _ = reply.send(Ok(false));
+        }
+        cmd => host.send(id, cmd).await,
     }
 }
 

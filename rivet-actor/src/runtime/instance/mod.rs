@@ -46,10 +46,6 @@ pub(crate) use connections::ConnMap;
 
 /// The task of instance `id`: wake, take turns until idle or unrecoverable, then leave.
 pub(crate) async fn run<A: Actor>(host: Arc<Host<A>>, id: ActorId, rx: mpsc::Receiver<Mail<A>>) {
-    // A life a leaving instance left behind is not this one's. Forgotten before waking, so
-    // a life made while waking (a `#[run]` loop's, or `on_wake` asking) is the one the
-    // host's stop signal reaches.
-    host.forget_life(&id);
     // Every long await of this loop is boxed: the task's future is allocated at its largest
     // state for as long as the actor is awake, and an idle actor should cost little.
     // Boxed inside the woken future: the task's future holds a pointer, not the instance.
@@ -67,6 +63,7 @@ pub(crate) async fn run<A: Actor>(host: Arc<Host<A>>, id: ActorId, rx: mpsc::Rec
         Ok(inst) => inst,
         Err(err) => {
             host.start_failed(&id, err.clone());
+            host.abandon_life(&id);
             Box::pin(forget_unfinished_creation(&host, &id)).await;
             // The alarm that woke it (if one did) is spent: its schedules are tried again.
             host.rearm_from_storage(&id, REARM_AFTER_FAILURE);
@@ -165,6 +162,7 @@ pub(crate) async fn serve<A: Actor>(
                     .catch_unwind()
                     .await;
                 if fired.is_err() && !Box::pin(inst.recover_from_panic(&id)).await {
+                    inst.abandon_background_work();
                     Box::pin(inst.gate.settle()).await;
                     host.rearm_from_storage(&id, REARM_AFTER_FAILURE);
                     return Box::pin(refuse_all(&host, &id, rx, ActorError::internal())).await;
@@ -292,6 +290,7 @@ pub(crate) async fn serve<A: Actor>(
         };
         if turn.is_err() && !Box::pin(inst.recover_from_panic(&id)).await {
             // Nothing this instance handed to storage may land after a fresh one woke.
+            inst.abandon_background_work();
             Box::pin(inst.gate.settle()).await;
             host.rearm_from_storage(&id, REARM_AFTER_FAILURE);
             return Box::pin(refuse_all(&host, &id, rx, ActorError::internal())).await;
