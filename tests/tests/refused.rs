@@ -1,6 +1,7 @@
 //! Nothing is kept for a refused request: an actor created for a request that its guards,
 //! params, connect hooks or `can_invoke` refuse is discarded (unless something else used it
-//! meanwhile), a failed `create_state` leaves no record, and keys are bounded.
+//! meanwhile) — even when its client hangs up before the refusal —, a failed
+//! `create_state` leaves no record, and keys are bounded.
 
 use std::path::PathBuf;
 
@@ -46,6 +47,25 @@ impl Door {
         self.opened += 1;
         self.opened
     }
+}
+
+/// Refuses every caller after a slow check made outside the actor.
+#[derive(Default, Serialize, Deserialize)]
+pub struct SlowGate;
+
+#[actor]
+impl SlowGate {
+    #[before_connect]
+    async fn check(
+        _c: &rivet_actor::context::PreConnectCtx<'_, Self>,
+        _params: &Option<String>,
+    ) -> Result<(), UserError> {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        Err(UserError::new("Forbidden").code("forbidden"))
+    }
+
+    #[action]
+    fn enter(&self) {}
 }
 
 fn data_dir(tag: &str) -> PathBuf {
@@ -191,5 +211,44 @@ async fn keys_are_bounded_in_parts_and_bytes() {
     let door = client.get_or_create::<Door>(at_the_bounds).params(params);
     assert_eq!(door.open().await.unwrap(), 1);
     assert_eq!(registry.storage().list_actors(None).await.unwrap().len(), 1);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_client_that_hangs_up_before_its_refusal_leaves_no_actor() {
+    use tokio::io::AsyncWriteExt;
+    let registry = Registry::builder()
+        .in_memory()
+        .register::<SlowGate>()
+        .build();
+    let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let address = server.endpoint().trim_start_matches("http://").to_owned();
+    for i in 0..5 {
+        // Created by the request, then the client goes while the check still runs.
+        let mut socket = tokio::net::TcpStream::connect(&address).await.unwrap();
+        let body = r#"{"args":[]}"#;
+        let request = format!(
+            "POST /gateway/slowGate/action/enter?rvt-method=getOrCreate&rvt-key=k{i} HTTP/1.1\r\n\
+             host: {address}\r\ncontent-type: application/json\r\nx-rivet-encoding: json\r\n\
+             content-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        socket.write_all(request.as_bytes()).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        drop(socket);
+    }
+    // The refusals come 300 ms in; the actors made for them go then.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let left = registry.storage().list_actors(None).await.unwrap().len();
+        if left == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{left} actors were kept for clients that hung up"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     server.shutdown().await.unwrap();
 }

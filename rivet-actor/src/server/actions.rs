@@ -48,10 +48,8 @@ async fn run(
     let named = gateway::name(registry, target, &query).await?;
     named.check_origin(registry, request::origin(&parts.headers))?;
     let (target, admission) = named.enter(params, request::request_info(parts)).await?;
-    let output = target
-        .actor
-        .stateless(&target.id, admission, action, args)
-        .await;
-    let output = target.unless_refused(output).await?;
-    Ok((target.id, output))
+    let (actor, id, action) = (target.actor.clone(), target.id.clone(), action.to_owned());
+    target
+        .settle(async move { actor.stateless(&id, admission, &action, args).await })
+        .await
 }

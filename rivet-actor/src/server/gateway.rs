@@ -21,6 +21,28 @@ pub(crate) struct Resolved {
 }
 
 impl Resolved {
+    /// Runs `work` on the actor and answers with its id and [`Resolved::unless_refused`]'s
+    /// outcome. When this request created the actor, `work` runs in a task of its own: a
+    /// client that hangs up mid-request (which drops the request's future) cannot cut the
+    /// request off between the creation and the discard of a refused request's actor.
+    pub(crate) async fn settle<T, F>(self, work: F) -> Result<(ActorId, T), ActorError>
+    where
+        T: Send + 'static,
+        F: std::future::Future<Output = Result<T, ActorError>> + Send + 'static,
+    {
+        if !self.created {
+            return work.await.map(|value| (self.id, value));
+        }
+        let settled = tokio::spawn(async move {
+            let result = work.await;
+            let value = self.unless_refused(result).await?;
+            Ok((self.id, value))
+        });
+        settled
+            .await
+            .unwrap_or_else(|_| Err(ActorError::internal()))
+    }
+
     /// Passes `result` through; when it failed and this request created the actor, the
     /// actor is removed unless something else has used it meanwhile: a refused request
     /// (guards, params, connect hooks, `can_invoke`) leaves nothing behind.

@@ -82,10 +82,9 @@ async fn run(
     let wait = send
         .wait
         .then(|| send.timeout_ms.map_or(DEFAULT_WAIT, Duration::from_millis));
-    let result = target
-        .actor
-        .queue_send(&target.id, admission, queue, send.body, wait)
-        .await;
-    let result = target.unless_refused(result).await?;
-    Ok((target.id, result))
+    let (actor, id, queue) = (target.actor.clone(), target.id.clone(), queue.to_owned());
+    let body = send.body;
+    target
+        .settle(async move { actor.queue_send(&id, admission, &queue, body, wait).await })
+        .await
 }

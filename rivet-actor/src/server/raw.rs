@@ -47,8 +47,9 @@ pub(crate) async fn request(
         *raw.uri_mut() = actor_uri(&parts.uri);
         *raw.headers_mut() = parts.headers.clone();
         let (target, admission) = named.enter(params, request::request_info(parts)).await?;
-        let answer = target.actor.raw_request(&target.id, admission, raw).await;
-        target.unless_refused(answer).await
+        let (actor, id) = (target.actor.clone(), target.id.clone());
+        let settled = target.settle(async move { actor.raw_request(&id, admission, raw).await });
+        settled.await.map(|(_, answer)| answer)
     }
     .await;
     match result {
