@@ -59,7 +59,7 @@
 //! ```
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use tokio::sync::mpsc;
 
@@ -189,6 +189,8 @@ pub struct RawSender {
     /// Bytes queued and not yet taken by the server, shared with [`OutgoingRx`].
     queued: Arc<AtomicUsize>,
     limit: usize,
+    /// A close is queued (asked for, or the client fell too far behind): nothing more is.
+    closing: Arc<AtomicBool>,
 }
 
 /// The server's end of what the actor sends: takes messages and gives their room back.
@@ -211,6 +213,9 @@ impl OutgoingRx {
 impl RawSender {
     /// Queues a message for the client; [`SocketClosed`] once the socket is closed.
     pub fn send(&self, message: impl Into<RawMessage>) -> Result<(), SocketClosed> {
+        if self.closing.load(Ordering::Relaxed) {
+            return Err(SocketClosed);
+        }
         let message = message.into();
         let size = message.len();
         if self.queued.fetch_add(size, Ordering::Relaxed) + size > self.limit {
@@ -227,12 +232,16 @@ impl RawSender {
     /// Closes the socket with `code` (e.g. 1000) and `reason` (at most 123 bytes), after
     /// the messages queued before it.
     pub fn close(&self, code: u16, reason: impl Into<String>) {
-        let _ = self.tx.send(Outgoing::Close(code, reason.into()));
+        // Only the first close is queued: the socket ends with it.
+        if !self.closing.swap(true, Ordering::Relaxed) {
+            let _ = self.tx.send(Outgoing::Close(code, reason.into()));
+        }
     }
 
-    /// Whether the socket is closed (by either side, or by the server shutting down).
+    /// Whether the socket is closed, or closing (by either side, or by the server shutting
+    /// down).
     pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
+        self.closing.load(Ordering::Relaxed) || self.tx.is_closed()
     }
 }
 
@@ -331,6 +340,7 @@ impl RawWebSocket {
                 tx: out_tx,
                 queued,
                 limit,
+                closing: Arc::new(AtomicBool::new(false)),
             },
             receiver: RawReceiver { rx: in_rx },
             uri,
@@ -389,6 +399,16 @@ mod tests {
             }
             other => panic!("expected the cut-off, got {other:?}"),
         }
+        // Cut off: later sends, however small, fail, and nothing more is queued (not even
+        // another close).
+        assert_eq!(socket.send("1"), Err(SocketClosed));
+        assert_eq!(socket.send("123456"), Err(SocketClosed));
+        socket.sender.close(1000, "bye");
+        assert!(socket.sender.is_closed());
+        assert!(
+            outgoing.rx.try_recv().is_err(),
+            "something was queued after the cut-off"
+        );
         // Taken messages give their room back.
         let (socket, _incoming, mut outgoing) =
             RawWebSocket::pair(http::Uri::from_static("/"), http::HeaderMap::new(), 10);

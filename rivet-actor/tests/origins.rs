@@ -253,3 +253,63 @@ async fn a_percent_escape_before_a_multibyte_character_gets_an_answer() {
         200
     );
 }
+
+#[tokio::test]
+async fn a_lookup_by_id_keeps_to_the_origin_policy() {
+    let (registry, server) = start().await;
+    assert!(
+        post(&server, "by-id", Some("https://myapp.com"))
+            .await
+            .status()
+            .is_success()
+    );
+    let records = registry.storage().list_actors(None).await.unwrap();
+    let id = &records[0].id;
+    let lookup = |origin: &'static str| {
+        reqwest::Client::new()
+            .get(format!("{}/actors?actor_ids={id}", server.endpoint()))
+            .header("origin", origin)
+            .send()
+    };
+    let found: serde_json::Value = lookup("https://myapp.com")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["actors"].as_array().unwrap().len(), 1, "{found}");
+    // A page the type refuses learns nothing of it: not its name, not its key.
+    let hidden: serde_json::Value = lookup("https://evil.example")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hidden["actors"], serde_json::json!([]), "{hidden}");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_origin_that_is_not_text_is_not_a_missing_one() {
+    let (registry, server) = start().await;
+    // The policy lets a request without `Origin` in; one with an unreadable `Origin` is not.
+    let unreadable = reqwest::header::HeaderValue::from_bytes(b"https://myapp.com\xff").unwrap();
+    let refused = reqwest::Client::new()
+        .post(action_url(&server, "odd-origin"))
+        .header("content-type", "application/json")
+        .header("x-rivet-conn-params", PARAMS)
+        .header("origin", unreadable)
+        .body(r#"{"args":[]}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    assert_eq!(actor_count(&registry).await, 0);
+    assert!(
+        post(&server, "odd-origin", None)
+            .await
+            .status()
+            .is_success()
+    );
+    server.shutdown().await.unwrap();
+}

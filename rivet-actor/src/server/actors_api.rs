@@ -136,7 +136,9 @@ async fn create_or_get(
         ErasedLookup::GetOrCreate(key, input)
     };
     // The registry's guards, as on the gateway, before anything is created: against the
-    // actor's id, or the one reserved for it.
+    // actor's id, or the one reserved for it. The type's params and connect hooks are a
+    // connection's: the npm client sends no params here, and creating an actor runs no
+    // connect hook, as in RivetKit.
     let params = request::conn_params(headers)?;
     let (planned, exists) = actor.plan(&lookup).await?;
     actor
@@ -214,7 +216,25 @@ pub(crate) async fn list(registry: &Registry, request: HttpRequest) -> HttpRespo
                 )));
             }
             for id in ids {
-                if let Some(record) = storage.find_by_id(id).await.map_err(internal)? {
+                let Some(record) = storage.find_by_id(id).await.map_err(internal)? else {
+                    continue;
+                };
+                // As the gateway's lookup by id: the type's origin policy and the
+                // registry's guards decide whether this caller may learn of it (one it may
+                // not is left out, as if it did not exist).
+                let Some(actor) = registry.actor_type(&record.name) else {
+                    continue;
+                };
+                if check_origin(registry, &record.name, &headers).is_err() {
+                    continue;
+                }
+                let id = ActorId::new(record.id.as_str());
+                let params = request::conn_params(&headers)?;
+                if actor
+                    .check_guards(&id, params, guard_request(&headers))
+                    .await
+                    .is_ok()
+                {
                     records.push(record);
                 }
             }

@@ -102,7 +102,7 @@ impl<S: FrameSocket> Session<S> {
                 None => None,
             };
             let named = gateway::name(&registry, &target, &query).await?;
-            named.check_origin(&registry, request.origin())?;
+            named.check_origin(&registry, crate::server::request::origin(&request.headers))?;
             let (target, admission) = named.enter(params, request).await?;
             let conn = target.actor.connect(&target.id, admission, sink).await;
             let conn = target.unless_refused(conn).await?;

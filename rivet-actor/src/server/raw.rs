@@ -142,7 +142,7 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
     let mut liveness = ws::Liveness::new(config.ping_interval);
     let accepted = async {
         let named = gateway::name(&registry, &target, &query).await?;
-        named.check_origin(&registry, request.origin())?;
+        named.check_origin(&registry, request::origin(&request.headers))?;
         if !named.actor.handles_websockets() {
             return Err(ActorError::websocket_handler_not_found(named.actor.name()));
         }

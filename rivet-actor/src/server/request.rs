@@ -65,9 +65,11 @@ pub(crate) fn conn_params(headers: &HeaderMap) -> Result<Option<Value>, ActorErr
         })
 }
 
-/// The `Origin` header as text.
+/// The `Origin` header as the origin policy judges it: `None` when absent, and an origin
+/// that matches nothing (`""`) when present but not text — so a policy that allows a
+/// missing `Origin` does not allow an unreadable one.
 pub(crate) fn origin(headers: &HeaderMap) -> Option<&str> {
-    headers.get(ORIGIN).and_then(|v| v.to_str().ok())
+    headers.get(ORIGIN).map(|v| v.to_str().unwrap_or(""))
 }
 
 /// What `before_connect` sees of the HTTP request.
