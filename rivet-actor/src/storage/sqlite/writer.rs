@@ -295,9 +295,21 @@ fn commits_without_savepoints(conn: &Connection, batch: &mut Vec<Op>, counters: 
         }
     }
     let wrote = conn.total_changes() != before;
-    if !applied || exec(conn, "COMMIT").is_err() {
+    let committed = match applied {
+        true => exec(conn, "COMMIT").map_err(commit_failed),
+        false => Err(StorageError::Backend("a write of the batch failed".into())),
+    };
+    if let Err(err) = committed {
         if !conn.is_autocommit() {
             let _ = exec(conn, "ROLLBACK");
+        }
+        if matches!(err, StorageError::Unknown { .. }) {
+            // Perhaps applied: not tried again one by one, which could apply it twice.
+            tracing::error!(%err, ops = batch.len(), "storage write batch of unknown outcome");
+            for op in batch.drain(..) {
+                op.fail(err.clone());
+            }
+            return true;
         }
         return false;
     }
@@ -370,7 +382,7 @@ fn apply_batch_isolated(conn: &Connection, batch: &mut Vec<Op>, counters: &Count
 
     let outcome = match aborted {
         Some(error) => Err(error),
-        None => exec(conn, "COMMIT").map_err(|e| sql_error("committing a write transaction", e)),
+        None => exec(conn, "COMMIT").map_err(commit_failed),
     };
     match outcome {
         Ok(()) => {
@@ -538,4 +550,17 @@ fn apply_destroy(conn: &Connection, id: &str) -> StorageResult<bool> {
             > 0;
     }
     Ok(existed)
+}
+
+/// A failed `COMMIT`. An I/O error there may come after the commit's frames were written
+/// (a failed fsync): a crash could still bring the transaction back from the WAL, so its
+/// outcome is unknown — never reported as "not applied", which would invite a retry that
+/// applies it twice. Other errors (a full disk while writing the frames) applied nothing.
+fn commit_failed(e: rusqlite::Error) -> StorageError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::SystemIoFailure) => StorageError::Unknown {
+            what: format!("committing a write transaction: {e}"),
+        },
+        _ => sql_error("committing a write transaction", e),
+    }
 }
