@@ -33,9 +33,21 @@ pub fn plain(ident: &Ident) -> String {
     ident.unraw().to_string()
 }
 
-/// `{prefix}{name}{suffix}` as an identifier at `span`.
+/// `text` as an identifier at `span`. Never panics: text that is no identifier (a name made
+/// of underscores and digits, `_1`, has no letters to make a variant of) gives a stand-in,
+/// and validation reports the name it came from ([`variant_of`]).
 pub fn ident(text: &str, span: Span) -> Ident {
-    Ident::new(text, span)
+    match syn::parse_str::<Ident>(text) {
+        Ok(_) => Ident::new(text, span),
+        Err(_) => Ident::new("__RivetUnnamed", span),
+    }
+}
+
+/// The variant name a Rust name makes (`send_message` -> `SendMessage`), if it makes one:
+/// `None` for names like `_1` or `__` (nothing, or a leading digit, is left).
+pub fn variant_of(name: &str) -> Option<String> {
+    let text = upper_camel(name);
+    syn::parse_str::<Ident>(&text).ok().map(|_| text)
 }
 
 /// Levenshtein distance, for "did you mean" hints.

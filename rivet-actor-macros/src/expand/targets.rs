@@ -62,7 +62,7 @@ pub fn declared<'a>(idents: impl Iterator<Item = &'a Ident>) -> Vec<Variant> {
         .map(|ident| {
             let plain = names::plain(ident);
             Variant {
-                ident: Ident::new(&names::upper_camel(&plain), ident.span()),
+                ident: names::ident(&names::upper_camel(&plain), ident.span()),
                 wire: names::lower_camel(&plain),
             }
         })

@@ -24,6 +24,21 @@ pub fn read(
         let Some(tag) = attrs::take(&mut method.attrs, errors) else {
             continue;
         };
+        // The macro sees the method before `cfg` is evaluated, and what it generates for
+        // it (enum variants, dispatch, client methods) would name it whether it exists or
+        // not.
+        for attr in &method.attrs {
+            if attr.path().is_ident("cfg") || attr.path().is_ident("cfg_attr") {
+                errors.spanned(
+                    attr,
+                    format!(
+                        "`#[{}]` on a method marked `#[{}]` is not supported: the actor's generated code names it whether or not it is compiled in; put the `cfg` on code the method calls instead",
+                        attr.path().get_ident().map_or_else(String::new, ToString::to_string),
+                        tag.ident
+                    ),
+                );
+            }
+        }
         let docs = method
             .attrs
             .iter()

@@ -32,7 +32,17 @@ pub fn check_decls<'a>(
     let mut wires: HashMap<String, &syn::Ident> = HashMap::new();
     let mut types: HashMap<String, &syn::Ident> = HashMap::new();
     for (ident, ty) in decls {
-        let wire = crate::names::lower_camel(&crate::names::plain(ident));
+        let name = crate::names::plain(ident);
+        if crate::names::variant_of(&name).is_none() {
+            errors.spanned(
+                ident,
+                format!(
+                    "{what} `{name}` makes no variant name (it needs a letter, and no leading digit once underscores go); rename it"
+                ),
+            );
+            continue;
+        }
+        let wire = crate::names::lower_camel(&name);
         if let Some(first) = wires.get(&wire) {
             errors.spanned(
                 ident,
