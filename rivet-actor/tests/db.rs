@@ -71,6 +71,40 @@ impl Ledger {
         panic!("a bug after writing");
     }
 
+    /// Fills the database past a size bound in the middle of the turn (SQLite then ends the
+    /// whole transaction), handles the error, writes on, and fails.
+    #[action]
+    fn overflow_then_fail(&mut self, c: &mut ActionCtx<'_, Self>) -> Result<bool, Error> {
+        let db = c.db();
+        db.execute_batch("PRAGMA max_page_count = 8")?;
+        db.execute("INSERT INTO entries (memo) VALUES ('before')", ())?;
+        let full = db.execute(
+            "INSERT INTO entries (memo) VALUES (?1)",
+            ["x".repeat(100_000)],
+        );
+        let Err(full) = full else {
+            return Ok(false);
+        };
+        assert_eq!(full.code, "db_full", "{full:?}");
+        // Handled: but what ran before it is gone, and nothing more runs in this turn.
+        assert!(
+            db.execute("INSERT INTO entries (memo) VALUES ('after')", ())
+                .is_err()
+        );
+        self.entries += 1;
+        Err(UserError::new("full").code("refused").into())
+    }
+
+    /// A statement that ends the turn's transaction.
+    #[action]
+    fn commit_inside(&mut self, c: &mut ActionCtx<'_, Self>) -> Result<(), Error> {
+        let db = c.db();
+        db.execute("INSERT INTO entries (memo) VALUES ('sneaky')", ())?;
+        db.execute_batch("COMMIT")?;
+        db.execute("INSERT INTO entries (memo) VALUES ('after commit')", ())?;
+        Ok(())
+    }
+
     #[action]
     fn entries(&self, c: &ActionCtx<'_, Self>) -> Result<Vec<Entry>, Error> {
         Ok(c.db()
@@ -246,4 +280,26 @@ fn acknowledged_rows_survive_sigkill() {
     SqliteStorage::open(&dir).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&addr_file);
+}
+
+#[test]
+fn a_turn_whose_transaction_sqlite_ended_leaves_nothing() {
+    let dir = temp_dir("ended");
+    in_process(async {
+        let (_registry, _server, client) = serve(&dir).await;
+        let ledger = client.get_or_create::<Ledger>(["full"]);
+        assert_eq!(ledger.record("kept".into(), 1).await.unwrap(), 1);
+        let err = ledger.overflow_then_fail().await.unwrap_err();
+        assert_eq!(err.code(), Some("refused"), "{err:?}");
+        assert!(ledger.commit_inside().await.is_err());
+        // Neither turn left a row, in memory or (once a later turn commits) in storage.
+        assert_eq!(ledger.count().await.unwrap(), (1, 1));
+        assert_eq!(ledger.record("next".into(), 2).await.unwrap(), 2);
+    });
+    in_process(async {
+        let (_registry, _server, client) = serve(&dir).await;
+        let ledger = client.get_or_create::<Ledger>(["full"]);
+        assert_eq!(ledger.count().await.unwrap(), (2, 2));
+    });
+    let _ = std::fs::remove_dir_all(&dir);
 }

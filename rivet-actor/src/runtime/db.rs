@@ -29,6 +29,27 @@ pub(crate) struct ActorDb {
     image: Vec<u8>,
     /// A turn's savepoint is open.
     in_turn: bool,
+    /// The turn's savepoint went (SQLite ends the whole transaction on some errors, a full
+    /// database among them): the database was put back as the last commit left it, and the
+    /// turn fails with this error.
+    broken: Option<ActorError>,
+}
+
+/// An in-memory database holding `image` (a new one when it is empty), bounded in size.
+fn connect(image: &[u8]) -> Result<Connection, ActorError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_URI
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn =
+        Connection::open_with_flags("file:actor?vfs=memdb", flags).map_err(sql_failed)?;
+    if !image.is_empty() {
+        conn.deserialize_read_exact(MAIN_DB, image, image.len(), false)
+            .map_err(sql_failed)?;
+    }
+    conn.pragma_update(None, "max_page_count", (MAX_DB_BYTES / PAGE) as i64)
+        .map_err(sql_failed)?;
+    Ok(conn)
 }
 
 fn page_key(index: usize) -> Vec<u8> {
@@ -45,12 +66,6 @@ fn sql_failed(err: rusqlite::Error) -> ActorError {
 impl ActorDb {
     /// The database stored in `rows` (the actor's rows under [`PREFIX`]); empty if none.
     pub(crate) fn open(rows: &[KvPair]) -> Result<Self, ActorError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_URI
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn =
-            Connection::open_with_flags("file:actor?vfs=memdb", flags).map_err(sql_failed)?;
         let count = rows
             .iter()
             .find(|(key, _)| key.as_slice() == COUNT)
@@ -71,17 +86,20 @@ impl ActorDb {
                 })?;
             image[index * PAGE..(index + 1) * PAGE].copy_from_slice(page);
         }
-        if count > 0 {
-            conn.deserialize_read_exact(MAIN_DB, &image[..], image.len(), false)
-                .map_err(sql_failed)?;
-        }
-        conn.pragma_update(None, "max_page_count", (MAX_DB_BYTES / PAGE) as i64)
-            .map_err(sql_failed)?;
         Ok(ActorDb {
-            conn,
+            conn: connect(&image)?,
             image,
             in_turn: false,
+            broken: None,
         })
+    }
+
+    /// Back to the database as the last commit left it (its image), the turn's savepoint
+    /// gone with the rest.
+    fn reset(&mut self) -> Result<(), ActorError> {
+        self.conn = connect(&self.image)?;
+        self.in_turn = false;
+        Ok(())
     }
 
     /// Moves the turn's changes into its storage write: the pages that differ from the
@@ -92,6 +110,9 @@ impl ActorDb {
     /// (out of memory). The turn's changes are then in the database but in no write: the
     /// turn must fail and the instance reload what storage holds.
     pub(crate) fn stage(&mut self, write: &mut ActorWrite) -> Result<(), ActorError> {
+        if let Some(err) = self.broken.take() {
+            return Err(err);
+        }
         if !self.in_turn {
             return Ok(());
         }
@@ -110,6 +131,16 @@ impl ActorDb {
                 return Err(ActorError::internal());
             }
         };
+        if data.len() % PAGE != 0 {
+            // Stored a page a row, of 4 KiB: a database made with another page size
+            // (`PRAGMA page_size`) would lose its last part.
+            self.reset()?;
+            return Err(ActorError::new(
+                "db",
+                "sql",
+                "c.db() keeps 4096-byte pages: PRAGMA page_size cannot change them",
+            ));
+        }
         let (old, new) = (self.image.len() / PAGE, data.len() / PAGE);
         self.image.resize(data.len(), 0);
         for index in 0..new {
@@ -133,12 +164,16 @@ impl ActorDb {
 
     /// The turn failed: its statements are undone.
     pub(crate) fn abort(&mut self) {
+        self.broken = None;
         if std::mem::take(&mut self.in_turn)
             && let Err(err) = self
                 .conn
                 .execute_batch("ROLLBACK TO rivet_turn; RELEASE rivet_turn")
         {
-            tracing::error!(%err, "the database's savepoint could not be rolled back");
+            tracing::warn!(%err, "the database's savepoint could not be rolled back; putting back the last commit");
+            if let Err(err) = self.reset() {
+                tracing::error!(%err, "the database could not be put back");
+            }
         }
     }
 }
@@ -186,17 +221,53 @@ impl DbEffects for DbAccess<'_> {
         &self,
         f: &mut dyn FnMut(&Connection) -> rusqlite::Result<()>,
     ) -> Result<(), ActorError> {
-        let mut slot = self.slot.lock();
+        // Not waited for: only `c.db()` called inside `c.db().with(..)` finds it taken.
+        let mut slot = match self.slot.0.try_lock() {
+            Ok(slot) => slot,
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                return Err(ActorError::new(
+                    "db",
+                    "sql",
+                    "c.db() was called inside c.db().with(..): use the connection given",
+                ));
+            }
+        };
         let db = match slot.as_mut() {
             Some(db) => db,
             None => slot.insert(Box::new(ActorDb::open(&[])?)),
         };
+        if let Some(err) = &db.broken {
+            return Err(err.clone());
+        }
         if !db.in_turn {
+            // The size bound again: an earlier turn's `PRAGMA max_page_count` does not
+            // outlive it.
+            db.conn
+                .pragma_update(None, "max_page_count", (MAX_DB_BYTES / PAGE) as i64)
+                .map_err(sql_failed)?;
             db.conn
                 .execute_batch("SAVEPOINT rivet_turn")
                 .map_err(sql_failed)?;
             db.in_turn = true;
         }
-        f(&db.conn).map_err(sql_failed)
+        let ran = f(&db.conn).map_err(sql_failed);
+        if db.conn.is_autocommit() {
+            // The savepoint is gone: SQLite ended the whole transaction (as it does on a
+            // full database), or a statement did (COMMIT, ROLLBACK, RELEASE). What ran
+            // before is undone and what runs next would commit on its own: put back the
+            // last commit, and fail the turn.
+            let err = ran.err().unwrap_or_else(|| {
+                ActorError::new(
+                    "db",
+                    "sql",
+                    "a statement ended c.db()'s transaction (COMMIT, ROLLBACK or RELEASE)",
+                )
+            });
+            db.reset()?;
+            db.broken = Some(err.clone());
+            return Err(err);
+        }
+        ran
     }
 }
