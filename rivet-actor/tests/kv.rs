@@ -47,6 +47,15 @@ impl Notebook {
         panic!("a bug after writing");
     }
 
+    /// Writes one note `times` times in one turn (100 KB each): only the last is staged.
+    #[action]
+    fn rewrite(&mut self, c: &mut ActionCtx<'_, Self>, times: usize) -> Result<(), Error> {
+        for n in 0..times {
+            c.kv().put(&key(0), &format!("{n}{}", "x".repeat(100_000)))?;
+        }
+        Ok(())
+    }
+
     /// Puts `count` notes of `size` bytes after the last one.
     #[action]
     fn bulk(&mut self, c: &mut ActionCtx<'_, Self>, count: u64, size: usize) -> Result<(), Error> {
@@ -306,6 +315,9 @@ fn limits_are_typed_errors_and_store_nothing() {
             assert_eq!(group, Some("actor"), "{what}: {err:?}");
         }
         assert_eq!(book.latest(100).await.unwrap(), notes(&[(1, "a")]));
+        // A row written again counts once toward the turn's 16 MiB: 200 x 100 KB of
+        // rewrites of one row is one row.
+        book.rewrite(200).await.unwrap();
     });
     let _ = std::fs::remove_dir_all(&dir);
 }

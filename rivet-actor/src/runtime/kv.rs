@@ -122,11 +122,17 @@ impl KvAccess<'_> {
         let mut guard = self.kv.lock();
         let staged = guard.get_or_insert_with(Box::default);
         let size = key.len() + value.as_ref().map_or(0, Vec::len);
-        let new_row = !staged.rows.contains_key(&key);
-        if (new_row && staged.writes() >= max_writes) || staged.bytes + size > MAX_TURN_BYTES {
+        // A row written again in the turn replaces what it staged before: only the last
+        // value goes into the write.
+        let replaced = staged
+            .rows
+            .get(&key)
+            .map(|old| key.len() + old.as_ref().map_or(0, Vec::len));
+        let bytes = staged.bytes - replaced.unwrap_or(0) + size;
+        if (replaced.is_none() && staged.writes() >= max_writes) || bytes > MAX_TURN_BYTES {
             return Err(ActorError::kv_too_many_writes(max_writes, MAX_TURN_BYTES));
         }
-        staged.bytes += size;
+        staged.bytes = bytes;
         staged.rows.insert(key, value);
         Ok(())
     }
@@ -293,7 +299,9 @@ impl KvEffects for KvAccess<'_> {
             .map(|(k, _)| k.clone())
             .collect();
         for key in doomed {
-            staged.rows.remove(&key);
+            if let Some(old) = staged.rows.remove(&key) {
+                staged.bytes -= key.len() + old.as_ref().map_or(0, Vec::len);
+            }
         }
         staged.bytes += start.len() + end.len();
         staged.ranges.push((start, end));
