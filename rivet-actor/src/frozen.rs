@@ -37,7 +37,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// #[actor]
 /// impl Room {
 ///     #[action]
-///     fn send(&mut self, text: String) -> usize {
+///     fn say(&mut self, text: String) -> usize {
 ///         self.messages.push(Frozen::new(text));
 ///         self.messages.len()
 ///     }

@@ -345,12 +345,7 @@ impl<A: Actor> RunCtx<A> {
         &self,
         work: F,
     ) -> impl std::future::Future<Output = F::Output> + use<A, F> {
-        let hold = self.effects.keep_awake();
-        async move {
-            let output = work.await;
-            drop(hold);
-            output
-        }
+        crate::context::lifecycle::kept_awake(self.effects.keep_awake(), work)
     }
 
     /// Whether the actor is stopping (going to sleep or being destroyed).

@@ -51,7 +51,8 @@ impl Notebook {
     #[action]
     fn rewrite(&mut self, c: &mut ActionCtx<'_, Self>, times: usize) -> Result<(), Error> {
         for n in 0..times {
-            c.kv().put(&key(0), &format!("{n}{}", "x".repeat(100_000)))?;
+            c.kv()
+                .put(&key(0), &format!("{n}{}", "x".repeat(100_000)))?;
         }
         Ok(())
     }

@@ -323,12 +323,7 @@ impl<'a, A: Actor> ActorCtx<'a, A> {
         &self,
         work: F,
     ) -> impl std::future::Future<Output = F::Output> + use<A, F> {
-        let hold = self.effects.keep_awake();
-        async move {
-            let output = work.await;
-            drop(hold);
-            output
-        }
+        crate::context::lifecycle::kept_awake(self.effects.keep_awake(), work)
     }
 
     /// The actor's stopping signal (see [`Stopping`](crate::context::Stopping)).

@@ -168,6 +168,14 @@ impl Life {
     }
 }
 
+/// `work`, holding the actor awake with `hold` until it ends (or is dropped): what
+/// `c.keep_awake(work)` returns, in a turn or in the `#[run]` loop.
+pub(crate) async fn kept_awake<F: Future>(hold: AwakeHold, work: F) -> F::Output {
+    let output = work.await;
+    drop(hold);
+    output
+}
+
 /// Keeps the actor from going idle while it lives ([`Life::hold_awake`]); its drop restarts
 /// the idle time and tells a leaving actor waiting for its work.
 pub(crate) struct AwakeHold(Arc<Life>);

@@ -171,16 +171,9 @@ pub(crate) async fn serve<A: Actor>(
                     return Box::pin(inst.restart(rx)).await;
                 }
                 if inst.env.outbox.asks_more() {
-                    // Only once the turn's write is durable: a lost one asked nothing.
-                    Box::pin(inst.gate.settle()).await;
-                    if inst.reload || inst.gate.is_lost() {
-                        return Box::pin(inst.restart(rx)).await;
-                    }
-                    if inst.env.outbox.has_kicks() {
-                        Box::pin(inst.kick_asked()).await;
-                    }
-                    if let Some(exit) = inst.env.outbox.take_exit() {
-                        return Box::pin(inst.exit(exit, rx)).await;
+                    match Box::pin(do_what_was_asked(inst, rx)).await {
+                        Some(back) => (inst, rx) = back,
+                        None => return,
                     }
                 }
                 let now = Instant::now();
@@ -301,20 +294,35 @@ pub(crate) async fn serve<A: Actor>(
             return Box::pin(inst.restart(rx)).await;
         }
         if inst.env.outbox.asks_more() {
-            // Closing connections, sleeping or being destroyed happen only once the turn's
-            // write is durable: a turn whose write is lost asked nothing.
-            Box::pin(inst.gate.settle()).await;
-            if inst.reload || inst.gate.is_lost() {
-                return Box::pin(inst.restart(rx)).await;
-            }
-            if inst.env.outbox.has_kicks() {
-                Box::pin(inst.kick_asked()).await;
-            }
-            if let Some(exit) = inst.env.outbox.take_exit() {
-                return Box::pin(inst.exit(exit, rx)).await;
+            match Box::pin(do_what_was_asked(inst, rx)).await {
+                Some(back) => (inst, rx) = back,
+                None => return,
             }
         }
     }
+}
+
+/// After a turn that asked for more than its answer (connections closed, `c.sleep()`,
+/// `c.destroy()`): that happens once the turn's write is durable — a turn whose write was
+/// lost asked nothing, and the instance restarts instead. The instance and its mailbox
+/// come back when it goes on serving.
+async fn do_what_was_asked<A: Actor>(
+    mut inst: Box<Instance<A>>,
+    rx: mpsc::Receiver<Mail<A>>,
+) -> Option<(Box<Instance<A>>, mpsc::Receiver<Mail<A>>)> {
+    Box::pin(inst.gate.settle()).await;
+    if inst.reload || inst.gate.is_lost() {
+        Box::pin(inst.restart(rx)).await;
+        return None;
+    }
+    if inst.env.outbox.has_kicks() {
+        Box::pin(inst.kick_asked()).await;
+    }
+    if let Some(exit) = inst.env.outbox.take_exit() {
+        Box::pin(inst.exit(exit, rx)).await;
+        return None;
+    }
+    Some((inst, rx))
 }
 
 /// What woke the task loop.
