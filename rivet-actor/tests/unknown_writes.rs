@@ -126,13 +126,19 @@ impl CommitHook for RefuseNext {
     }
 }
 
-#[tokio::test]
-async fn a_schedule_whose_write_failed_fires_again_without_a_request() {
+/// A registry of tallies whose storage refuses as many commits as the counter says.
+fn refusing_registry() -> (Registry, Arc<AtomicUsize>) {
     let refuse = Arc::new(AtomicUsize::new(0));
     let registry = Registry::builder()
         .storage(Hooked::new(RefuseNext(refuse.clone())))
         .register::<Tally>()
         .build();
+    (registry, refuse)
+}
+
+#[tokio::test]
+async fn a_schedule_whose_write_failed_fires_again_without_a_request() {
+    let (registry, refuse) = refusing_registry();
     let tally = registry.get_or_create::<Tally>(["t"]).await.unwrap();
     let id = tally.id().as_str().to_owned();
     tally.add_later(5, 100).await.unwrap();
@@ -161,11 +167,7 @@ async fn a_schedule_whose_write_failed_fires_again_without_a_request() {
 
 #[tokio::test]
 async fn a_turn_whose_write_failed_does_not_destroy_the_actor() {
-    let refuse = Arc::new(AtomicUsize::new(0));
-    let registry = Registry::builder()
-        .storage(Hooked::new(RefuseNext(refuse.clone())))
-        .register::<Tally>()
-        .build();
+    let (registry, refuse) = refusing_registry();
     let tally = registry.get_or_create::<Tally>(["kept"]).await.unwrap();
     assert_eq!(tally.add(1).await.unwrap(), 1);
     refuse.store(1, Ordering::SeqCst);

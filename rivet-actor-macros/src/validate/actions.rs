@@ -95,6 +95,11 @@ pub(super) fn check_actions(model: &ActorModel, errors: &mut Errors) {
             variants.insert(variant, action);
         }
         let wire = action.wire();
+        // Where the wire name was written, or the method's name it comes from.
+        let wire_at = action
+            .wire_name
+            .as_ref()
+            .map_or_else(|| action.sig.ident.span(), syn::LitStr::span);
         // A wire name written out is the author's choice (the npm client reaches any name
         // through `handle.action({ name, args })`), except `then`, which no handle survives.
         let npm_hidden = match &action.wire_name {
@@ -102,12 +107,8 @@ pub(super) fn check_actions(model: &ActorModel, errors: &mut Errors) {
             None => NPM_RESERVED.contains(&wire.as_str()),
         };
         if npm_hidden {
-            let at = action
-                .wire_name
-                .as_ref()
-                .map_or_else(|| action.sig.ident.span(), syn::LitStr::span);
             errors.at(
-                at,
+                wire_at,
                 format!(
                     "the npm client's handles and connections have their own `{wire}`, which `handle.{wire}(..)` would reach instead of this action; rename the method, or name it on the wire with `#[action(name = \"..\")]`"
                 ),
@@ -121,12 +122,8 @@ pub(super) fn check_actions(model: &ActorModel, errors: &mut Errors) {
             );
         }
         if let Some(first) = wires.get(&wire) {
-            let at = action
-                .wire_name
-                .as_ref()
-                .map_or_else(|| action.sig.ident.span(), syn::LitStr::span);
             errors.at(
-                at,
+                wire_at,
                 format!(
                     "two actions have the wire name `{wire}`: `{}` and `{}`; give one another name with `#[action(name = \"..\")]`",
                     first.sig.ident, action.sig.ident
