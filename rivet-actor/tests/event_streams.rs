@@ -1,6 +1,9 @@
 //! An event stream nobody reads holds at most `EVENT_STREAM_CAPACITY` events, in the
 //! in-process client and in the network client alike: past that it drops the newest and
 //! says how many where they were lost (`ClientError::Lagged`), and the connection goes on.
+//! Dropping the last stream of an event unsubscribes the connection from it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rivet_actor::client::EVENT_STREAM_CAPACITY;
 use rivet_actor::prelude::*;
@@ -78,6 +81,79 @@ async fn an_unread_network_stream_is_bounded_and_reports_what_it_dropped() {
     assert_eq!(conn.burst(sent).await.unwrap(), sent);
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     check_lag(&mut ticks, conn.burst(5), sent).await;
+    conn.close().await;
+    server.shutdown().await.unwrap();
+}
+
+/// Subscriptions `Watched` allowed, by actor key (`in-process`, `network`).
+static SUBSCRIBED: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+
+fn subscribed(key: &str) -> &'static AtomicU64 {
+    &SUBSCRIBED[usize::from(key == "network")]
+}
+
+/// Counts the subscriptions it is asked for.
+#[derive(Default, Serialize, Deserialize)]
+pub struct Watched;
+
+#[actor(events(tick = u64))]
+impl Watched {
+    #[can_subscribe(tick)]
+    fn count(&self, c: &ConnCtx<'_, Self>) -> bool {
+        subscribed(&c.key()[0]).fetch_add(1, Ordering::SeqCst);
+        true
+    }
+
+    /// Subscriptions counted so far (handled in order with the connection's calls).
+    #[action]
+    fn subscriptions(&self, c: &mut ActionCtx<'_, Self>) -> u64 {
+        subscribed(&c.key()[0]).load(Ordering::SeqCst)
+    }
+
+    #[action]
+    fn tick(&self, c: &mut ActionCtx<'_, Self>, n: u64) {
+        c.broadcast(n);
+    }
+}
+
+/// Two streams, then both dropped one after the other, then a new one: the connection
+/// subscribes once for the first two (a second stream needs no new subscription) and again
+/// for the third, which it would not if the dropped ones were still listed.
+macro_rules! check_resubscribe {
+    ($conn:expr) => {{
+        let conn = $conn;
+        let first = conn.events::<u64>();
+        let second = conn.events::<u64>();
+        assert_eq!(conn.subscriptions().await.unwrap(), 1);
+        drop(first);
+        assert_eq!(conn.subscriptions().await.unwrap(), 1);
+        drop(second);
+        let mut third = conn.events::<u64>();
+        assert_eq!(conn.subscriptions().await.unwrap(), 2);
+        // The unsubscription went out before the new subscription, not after it.
+        conn.tick(7).await.unwrap();
+        assert_eq!(third.next().await.unwrap().unwrap(), 7);
+        conn
+    }};
+}
+
+#[tokio::test]
+async fn dropping_the_last_in_process_stream_unsubscribes() {
+    let test = ActorTest::<Watched>::new();
+    let watched = test.get_or_create("in-process").await.unwrap();
+    check_resubscribe!(watched.connect().await.unwrap());
+}
+
+#[tokio::test]
+async fn dropping_the_last_network_stream_unsubscribes() {
+    let registry = Registry::builder()
+        .in_memory()
+        .register::<Watched>()
+        .build();
+    let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let client = Client::new(server.endpoint());
+    let watched = client.get_or_create::<Watched>("network");
+    let conn = check_resubscribe!(watched.connect().await.unwrap());
     conn.close().await;
     server.shutdown().await.unwrap();
 }

@@ -66,14 +66,31 @@ impl StreamTx {
     }
 }
 
+/// Tells the actor a connection no longer listens to an event (its last stream was dropped).
+pub(crate) type Unsubscribe = Box<dyn Fn(&'static str) + Send + Sync>;
+
 /// A connection's streams by event name.
-#[derive(Clone, Default)]
-pub(crate) struct Streams(Arc<Mutex<HashMap<&'static str, Vec<StreamTx>>>>);
+#[derive(Clone)]
+pub(crate) struct Streams(Arc<Table>);
+
+struct Table {
+    streams: Mutex<HashMap<&'static str, Vec<StreamTx>>>,
+    /// Called, under the table's lock, when the last stream of an event is dropped: a
+    /// subscription opened after it is then sent after the unsubscription, never before.
+    unsubscribe: Unsubscribe,
+}
 
 impl Streams {
+    /// An empty table whose connection unsubscribes with `unsubscribe`.
+    pub(crate) fn new(unsubscribe: Unsubscribe) -> Self {
+        Streams(Arc::new(Table {
+            streams: Mutex::default(),
+            unsubscribe,
+        }))
+    }
+
     fn lock(&self) -> MutexGuard<'_, HashMap<&'static str, Vec<StreamTx>>> {
-        // Only pushes, removals and channel sends run under it: nothing half-written.
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.0.lock()
     }
 
     /// A new stream of `name`'s events; `true` when it is the first one (the connection
@@ -92,6 +109,10 @@ impl Streams {
             rx,
             dropped,
             denied: None,
+            listening: Some(Listening {
+                table: Arc::downgrade(&self.0),
+                name,
+            }),
             _event: PhantomData,
         };
         (stream, first)
@@ -130,13 +151,42 @@ impl Streams {
 
     /// The names listened to (re-subscribed after a reconnect).
     pub(crate) fn names(&self) -> Vec<&'static str> {
-        self.lock().keys().copied().collect()
+        let streams = self.lock();
+        let listened = streams.iter().filter(|(_, list)| !list.is_empty());
+        listened.map(|(name, _)| *name).collect()
     }
 
     /// Ends every stream (the connection is closed).
     pub(crate) fn clear(&self) {
         self.lock().clear();
     }
+}
+
+impl Table {
+    fn lock(&self) -> MutexGuard<'_, HashMap<&'static str, Vec<StreamTx>>> {
+        // Only pushes, removals and channel sends run under it: nothing half-written.
+        self.streams.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Forgets `name`'s dropped streams; unsubscribes when none is left.
+    fn forget_dropped(&self, name: &'static str) {
+        let mut streams = self.lock();
+        let Some(list) = streams.get_mut(name) else {
+            // Refused (or the connection closed): nothing is subscribed.
+            return;
+        };
+        list.retain(|stream| !stream.tx.is_closed());
+        if list.is_empty() {
+            streams.remove(name);
+            (self.unsubscribe)(name);
+        }
+    }
+}
+
+/// Which table a stream is listed in, to leave it when dropped.
+struct Listening {
+    table: std::sync::Weak<Table>,
+    name: &'static str,
 }
 
 /// The events of one declared type arriving on a connection.
@@ -168,7 +218,22 @@ pub struct EventStream<E> {
     dropped: Arc<AtomicU64>,
     /// A refusal to yield after the lag reported just before it.
     denied: Option<ActorError>,
+    listening: Option<Listening>,
     _event: PhantomData<fn() -> E>,
+}
+
+/// Dropping the last stream of an event unsubscribes the connection from it (the actor
+/// stops sending it; a later [`events`](crate::client::ActorConn::events) subscribes again).
+impl<E> Drop for EventStream<E> {
+    fn drop(&mut self) {
+        self.rx.close();
+        let Some(Listening { table, name }) = self.listening.take() else {
+            return;
+        };
+        if let Some(table) = table.upgrade() {
+            table.forget_dropped(name);
+        }
+    }
 }
 
 impl<E: serde::de::DeserializeOwned> EventStream<E> {

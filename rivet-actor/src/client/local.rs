@@ -8,7 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::actor::{Actor, Event, Target};
 use crate::client::Invoker;
-use crate::client::events::{EventStream, Streams};
+use crate::client::events::{EventStream, Streams, Unsubscribe};
 use crate::client::kept_mailbox::KeptMailbox;
 use crate::conn::{ConnId, Request};
 use crate::error::{ActorError, ClientError};
@@ -174,8 +174,6 @@ impl<A: Actor> LocalHandle<A> {
             Ok(Err(err)) => return Err(ClientError::Actor(err)),
             Err(_) => return Err(ClientError::Actor(ActorError::internal())),
         }
-        let streams = Streams::default();
-        tokio::spawn(demultiplex(events, streams.clone()));
         // The connected instance's own mailbox (the handle's may have been closed by a
         // park, or never open for a parked actor), kept by the connection's calls,
         // subscriptions and disconnect; asked for again whenever the instance parks.
@@ -184,6 +182,8 @@ impl<A: Actor> LocalHandle<A> {
             closed
         });
         let mailbox = Arc::new(KeptMailbox::new(self.host.clone(), self.id.clone(), tx));
+        let streams = Streams::new(unsubscriber(&mailbox, &conn_id));
+        tokio::spawn(demultiplex(events, streams.clone()));
         let invoker = LocalInvoker {
             mailbox: mailbox.clone(),
             mode: Mode::Conn(conn_id.clone()),
@@ -206,6 +206,27 @@ impl<A: Actor> Deref for LocalHandle<A> {
     fn deref(&self) -> &Self::Target {
         &self.methods
     }
+}
+
+/// Unsubscribes connection `conn_id` from an event whose last stream was dropped.
+fn unsubscriber<A: Actor>(mailbox: &Arc<KeptMailbox<A>>, conn_id: &ConnId) -> Unsubscribe {
+    // Weak: the streams outlive the connection in its event task, which must not keep the
+    // actor's mailbox.
+    let mailbox = Arc::downgrade(mailbox);
+    let conn_id = conn_id.clone();
+    Box::new(move |name| {
+        let (Some(mailbox), Some(event)) = (mailbox.upgrade(), A::Event::from_name(name)) else {
+            return;
+        };
+        let (reply, _) = oneshot::channel();
+        let cmd = Command::Subscribe {
+            conn_id: conn_id.clone(),
+            event,
+            subscribe: false,
+            reply,
+        };
+        mailbox.send_now(cmd);
+    })
 }
 
 /// Routes a connection's events to the typed streams subscribed to them.
@@ -258,7 +279,8 @@ impl<A: Actor> LocalConn<A> {
 
     /// Subscribes to a declared event. The subscription is queued before any call made
     /// after this returns, so no event of a later call is missed. A subscription that
-    /// `can_invoke` refuses yields `auth.forbidden` on the stream.
+    /// `can_invoke` refuses yields `auth.forbidden` on the stream. Dropping the last stream
+    /// of an event unsubscribes from it.
     pub fn events<E: Event<A>>(&self) -> EventStream<E> {
         let name = E::TARGET.name();
         let (stream, first) = self.shared.streams.open(name);

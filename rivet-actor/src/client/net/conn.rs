@@ -71,6 +71,8 @@ pub(super) enum Outgoing {
         args: Vec<Value>,
     },
     Subscribe(&'static str),
+    /// The last stream of this event was dropped.
+    Unsubscribe(&'static str),
     Close,
 }
 
@@ -266,10 +268,18 @@ impl<A: Actor> ActorConn<A> {
     pub(crate) async fn open(handle: Arc<HandleShared>) -> Result<Self, ClientError> {
         let (outgoing, queue) = mpsc::unbounded_channel();
         let (status_tx, status) = watch::channel(ConnStatus::Connecting);
+        // Weak: the socket task holds the streams, and its queue must still close when the
+        // last handle to the connection is dropped.
+        let unsubscribes = outgoing.downgrade();
+        let streams = Streams::new(Box::new(move |name| {
+            if let Some(outgoing) = unsubscribes.upgrade() {
+                let _ = outgoing.send(Outgoing::Unsubscribe(name));
+            }
+        }));
         let shared = Arc::new(ConnShared {
             outgoing,
             pending: Mutex::new(HashMap::new()),
-            streams: Streams::default(),
+            streams,
             next_id: AtomicU64::new(0),
             status,
             ids: Mutex::new(None),
@@ -359,7 +369,8 @@ impl<A: Actor> ActorConn<A> {
     }
 
     /// Subscribes to a declared event; re-subscribed after every reconnect. A subscription
-    /// the actor refuses yields its error (`auth.forbidden`) on the stream.
+    /// the actor refuses yields its error (`auth.forbidden`) on the stream. Dropping the
+    /// last stream of an event unsubscribes from it.
     ///
     /// ```
     /// # use rivet_actor::prelude::*; #[derive(Default, Serialize, Deserialize)] struct Counter { n: u64 }

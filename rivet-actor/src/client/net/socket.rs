@@ -111,8 +111,9 @@ impl SocketTask {
                     () = tokio::time::sleep_until(next_try) => break,
                     next = self.queue.recv() => match next {
                         None | Some(Outgoing::Close) => return self.finish(),
-                        // Every event listened to is subscribed again on connect.
-                        Some(Outgoing::Subscribe(_)) => {}
+                        // Every event listened to is subscribed again on connect (and
+                        // one no longer listened to is not).
+                        Some(Outgoing::Subscribe(_) | Outgoing::Unsubscribe(_)) => {}
                         Some(call) => self.keep(call),
                     }
                 }
@@ -271,6 +272,10 @@ impl SocketTask {
                 Some(Outgoing::Subscribe(name)) => ToServer::SubscriptionRequest {
                     event_name: name.to_owned(),
                     subscribe: true,
+                },
+                Some(Outgoing::Unsubscribe(name)) => ToServer::SubscriptionRequest {
+                    event_name: name.to_owned(),
+                    subscribe: false,
                 },
                 Some(Outgoing::Call { id, name, args }) => {
                     if !self.mark_sent(id) {
