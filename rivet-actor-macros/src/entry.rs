@@ -77,7 +77,8 @@ fn on_struct(args: TokenStream, item: syn::ItemStruct) -> TokenStream {
     if let Some(param) = item.generics.params.first() {
         errors.spanned(
             param,
-            "`#[actor]` does not support generic structs: an actor type has one wire name and one set of generated enums",
+            "`#[actor]` does not support generic structs: an actor type has one wire name and one set of generated enums; \
+             put `#[actor]` on the impl block of a concrete type (`impl Store<Item>`) instead",
         );
     }
     validate::check_decls(

@@ -111,12 +111,13 @@ fn read_args(attr: &Attribute, kind: Kind, errors: &mut Errors) -> Option<LitStr
             errors.spanned(
                 value,
                 format!(
-                    "`#[{}]` takes no value{}",
+                    "`#[{0}]` takes no value{1}",
                     kind.name(),
                     if kind == Kind::Action {
                         "; to rename the action on the wire, write `#[action(name = \"..\")]`"
+                            .to_owned()
                     } else {
-                        ""
+                        format!(": write `#[{}]` alone", kind.name())
                     }
                 ),
             );
@@ -147,7 +148,13 @@ fn read_args(attr: &Attribute, kind: Kind, errors: &mut Errors) -> Option<LitStr
             name
         }
         Meta::List(list) => {
-            errors.spanned(list, format!("`#[{}]` takes no arguments", kind.name()));
+            errors.spanned(
+                list,
+                format!(
+                    "`#[{0}]` takes no arguments: write `#[{0}]` alone",
+                    kind.name()
+                ),
+            );
             None
         }
     }

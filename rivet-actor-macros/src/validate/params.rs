@@ -42,6 +42,16 @@ pub(super) fn check_params(method: &Method, extra: Extra, what: &str, errors: &m
             }
         }
         Extra::OptionalInput => {
+            if let Some(param) = params.first()
+                && matches!(param.ty, Type::Reference(_))
+            {
+                errors.spanned(
+                    &param.ty,
+                    format!(
+                        "the input of {what} is decoded from the wire, so it must be owned: take `String` for `&str`, `Vec<T>` for `&[T]`"
+                    ),
+                );
+            }
             if let Some(param) = params.get(1) {
                 errors.spanned(
                     &param.ty,

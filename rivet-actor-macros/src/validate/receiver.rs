@@ -84,7 +84,10 @@ pub(super) fn check_ctx(
 ) {
     if let Some(ctx) = &method.sig.ctx {
         match allowed {
-            None => errors.spanned(&ctx.ty, format!("{what} takes no context parameter")),
+            None => errors.spanned(
+                &ctx.ty,
+                format!("{what} takes no context parameter: it runs before the actor exists; remove it"),
+            ),
             Some((kind, _)) if kind != ctx.kind => errors.spanned(
                 &ctx.ty,
                 format!(

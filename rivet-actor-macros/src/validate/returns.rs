@@ -11,6 +11,21 @@ use super::rules::Ret;
 
 pub(super) fn check_return(method: &Method, ret: Ret, what: &str, errors: &mut Errors) {
     let output = method.sig.output.as_ref();
+    if let Some(ty) = output
+        && matches!(ty::result_ok(ty), Some(None))
+    {
+        // Types are read by name: a `Result` without arguments may be an alias hiding its
+        // value type or a type of the user's own, and either would be misread.
+        errors.spanned(
+            ty,
+            format!(
+                "{what} returns `{}` without its type arguments: `#[actor]` reads the answer's type from `Result<T, E>`; \
+                 write them out (`std::result::Result<T, E>`), or rename a type of your own called `Result`",
+                ty.to_token_stream()
+            ),
+        );
+        return;
+    }
     let ok_is_unit = |ty: &Type| match ty::result_ok(ty) {
         Some(Some(ok)) => ty::is_unit(ok),
         Some(None) => true,
