@@ -14,8 +14,11 @@ use super::AuthError;
 const DEFAULT_TTL: Duration = Duration::from_secs(10 * 60);
 /// The least time between two fetches, whatever asks for them.
 const DEFAULT_MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
-/// How long one fetch may take with the default HTTP client.
-const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one fetch may take, whatever the HTTP client's own timeout.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long keys are still used, past their TTL, while the issuer cannot be reached: a key
+/// the issuer withdrew stops working after this even if its JWKS URL stays down.
+const MAX_STALE: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The RS256 signing keys of an issuer, fetched from its JWKS URL (e.g.
 /// `https://issuer/.well-known/jwks.json`) and cached by `kid`. Use it through
@@ -27,14 +30,16 @@ const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 ///   at once; but no two fetches are ever closer than the minimum refetch interval
 ///   (default 30 s), so a flood of tokens with made-up `kid`s costs the issuer at most one
 ///   request per interval.
-/// - Concurrent lookups that miss wait for one shared fetch.
-/// - If a refetch fails, the keys already held keep being used (and a warning is logged);
-///   with no keys at all, verification fails with [`AuthError::KeysUnavailable`].
+/// - Concurrent lookups that miss wait for one shared fetch. A fetch runs to its end (at
+///   most 10 s) even when the verification that started it is given up on (a hook
+///   timeout): its keys serve the next one, and it counts toward the refetch interval.
+/// - A key past its TTL is still used while fresh keys are fetched in the background, and
+///   if a refetch fails (a warning is logged), for at most 24 h after its last successful
+///   fetch; with no usable keys, verification fails with [`AuthError::KeysUnavailable`].
 /// - Only RSA keys with a `kid`, `alg` absent or `RS256`, and `use` absent or `sig` are kept;
 ///   other keys in the set are ignored.
 ///
-/// Cloning is cheap and clones share the cache. The default HTTP client has a 10 s timeout;
-/// an `https` URL needs a TLS feature of `reqwest` enabled in your application (e.g.
+/// Cloning is cheap and clones share the cache. A fetch is given up after 10 s; an `https` URL needs a TLS feature of `reqwest` enabled in your application (e.g.
 /// `reqwest = { version = "0.13", features = ["rustls"] }`), or pass your own client.
 ///
 /// ```
@@ -63,8 +68,8 @@ struct Config {
 struct Inner {
     config: Config,
     cached: Mutex<Cached>,
-    /// Held for the whole of a fetch, so concurrent misses share it.
-    fetching: tokio::sync::Mutex<()>,
+    /// Held for the whole of a fetch (by the task running it), so concurrent misses share it.
+    fetching: Arc<tokio::sync::Mutex<()>>,
 }
 
 #[derive(Default)]
@@ -84,13 +89,17 @@ impl Cached {
         fresh.then(|| self.keys.get(kid).cloned()).flatten()
     }
 
-    /// Any key held for `kid`, fresh or not.
+    /// Whether the keys held may still be used (fresh, or stale for less than `MAX_STALE`).
+    fn usable(&self) -> bool {
+        self.fetched_at.is_some_and(|at| at.elapsed() < MAX_STALE)
+    }
+
+    /// The key held for `kid`, fresh or stale but still usable.
     fn lookup(&self, kid: &str) -> Result<DecodingKey, AuthError> {
-        match self.keys.get(kid) {
-            Some(key) => Ok(key.clone()),
-            None if self.fetched_at.is_none() => Err(AuthError::KeysUnavailable),
-            None => Err(AuthError::UnknownKeyId),
+        if !self.usable() {
+            return Err(AuthError::KeysUnavailable);
         }
+        self.keys.get(kid).cloned().ok_or(AuthError::UnknownKeyId)
     }
 }
 
@@ -103,7 +112,7 @@ impl JwksCache {
     /// ```
     pub fn new(url: impl Into<String>) -> Self {
         let client = reqwest::Client::builder()
-            .timeout(DEFAULT_FETCH_TIMEOUT)
+            .timeout(FETCH_TIMEOUT)
             .build()
             .unwrap_or_else(|_| reqwest::Client::new());
         Self::from_config(Config {
@@ -119,7 +128,7 @@ impl JwksCache {
             inner: Arc::new(Inner {
                 config,
                 cached: Mutex::new(Cached::default()),
-                fetching: tokio::sync::Mutex::new(()),
+                fetching: Arc::default(),
             }),
         }
     }
@@ -156,7 +165,8 @@ impl JwksCache {
         self.reconfigure(|c| c.min_refetch_interval = interval)
     }
 
-    /// Fetches with `client` instead of the default (which has a 10 s timeout).
+    /// Fetches with `client` instead of the default (a fetch is given up after 10 s either
+    /// way).
     ///
     /// ```
     /// # use rivet_actor::auth::JwksCache; use std::time::Duration;
@@ -169,7 +179,8 @@ impl JwksCache {
     }
 
     /// The key for `kid`, fetching the JWKS if the cache is stale or lacks it and the
-    /// minimum refetch interval allows.
+    /// minimum refetch interval allows. A stale key is answered at once while the refetch
+    /// runs in the background.
     pub(crate) async fn key(&self, kid: &str) -> Result<DecodingKey, AuthError> {
         let config = &self.inner.config;
         let seen = {
@@ -177,37 +188,75 @@ impl JwksCache {
             if let Some(key) = cached.fresh_key(kid, config.ttl) {
                 return Ok(key);
             }
+            if cached.usable()
+                && let Some(key) = cached.keys.get(kid)
+            {
+                let key = key.clone();
+                drop(cached);
+                // Refresh unless a fetch is running already (it refreshes them).
+                if let Ok(fetching) = self.inner.fetching.clone().try_lock_owned() {
+                    let _ = self.start_fetch(fetching);
+                }
+                return Ok(key);
+            }
             cached.attempts
         };
 
-        let _fetching = self.inner.fetching.lock().await;
-        let started = Instant::now();
+        let fetching = self.inner.fetching.clone().lock_owned().await;
         {
             let cached = self.cached();
-            let someone_fetched = cached.attempts != seen;
-            let throttled = cached
-                .attempted_at
-                .is_some_and(|at| started.duration_since(at) < config.min_refetch_interval);
-            if someone_fetched || throttled {
+            if cached.attempts != seen {
+                // Someone fetched while this waited.
                 return cached.lookup(kid);
             }
         }
-
-        let fetched = self.fetch().await;
-        let mut cached = self.cached();
-        cached.attempts += 1;
-        cached.attempted_at = Some(started);
-        match fetched {
-            Ok(keys) => {
-                tracing::debug!(url = %config.url, keys = keys.len(), "fetched JWKS");
-                cached.keys = keys;
-                cached.fetched_at = Some(started);
-            }
-            Err(error) => {
-                tracing::warn!(url = %config.url, %error, "JWKS fetch failed; keeping the keys held");
-            }
+        if let Some(fetch) = self.start_fetch(fetching) {
+            // Given up on (a hook's timeout), the fetch still runs to its end.
+            let _ = fetch.await;
         }
-        cached.lookup(kid)
+        self.cached().lookup(kid)
+    }
+
+    /// Starts a fetch in a task of its own holding `fetching` to its end, unless the last
+    /// one started less than the minimum refetch interval ago. A fetch counts toward the
+    /// interval from when it starts, finished or not.
+    fn start_fetch(
+        &self,
+        fetching: tokio::sync::OwnedMutexGuard<()>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        let started = Instant::now();
+        {
+            let mut cached = self.cached();
+            let interval = self.inner.config.min_refetch_interval;
+            if cached
+                .attempted_at
+                .is_some_and(|at| started.duration_since(at) < interval)
+            {
+                return None;
+            }
+            cached.attempted_at = Some(started);
+        }
+        let cache = self.clone();
+        Some(tokio::spawn(async move {
+            let _fetching = fetching;
+            let fetched = match tokio::time::timeout(FETCH_TIMEOUT, cache.fetch()).await {
+                Ok(fetched) => fetched,
+                Err(_) => Err(format!("no answer within {FETCH_TIMEOUT:?}")),
+            };
+            let url = &cache.inner.config.url;
+            let mut cached = cache.cached();
+            cached.attempts += 1;
+            match fetched {
+                Ok(keys) => {
+                    tracing::debug!(%url, keys = keys.len(), "fetched JWKS");
+                    cached.keys = keys;
+                    cached.fetched_at = Some(started);
+                }
+                Err(error) => {
+                    tracing::warn!(%url, %error, "JWKS fetch failed; keeping the keys held");
+                }
+            }
+        }))
     }
 
     fn cached(&self) -> MutexGuard<'_, Cached> {

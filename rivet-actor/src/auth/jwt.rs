@@ -206,7 +206,7 @@ impl JwtVerifier {
     }
 
     /// How far `exp` may be in the past and `nbf` in the future (clock skew), whole
-    /// seconds; default 30 s.
+    /// seconds; default 30 s, at most one day (a longer one is taken as one day).
     ///
     /// ```
     /// use rivet_actor::auth::JwtVerifier;
@@ -215,7 +215,10 @@ impl JwtVerifier {
     /// # drop(strict);
     /// ```
     pub fn leeway(mut self, leeway: Duration) -> Self {
-        self.leeway = leeway;
+        /// Clock skew is seconds or minutes; a larger leeway would also underflow the
+        /// verifier's `now - leeway`.
+        const MAX_LEEWAY: Duration = Duration::from_secs(24 * 60 * 60);
+        self.leeway = leeway.min(MAX_LEEWAY);
         self
     }
 

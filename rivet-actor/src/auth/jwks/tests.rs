@@ -227,10 +227,49 @@ async fn keys_are_refetched_after_the_ttl() {
     assert_eq!(issuer.hits(), 1);
     tokio::time::sleep(ttl + Duration::from_millis(100)).await;
 
-    // The issuer retired key a: after the TTL, tokens signed with it stop verifying.
+    // The issuer retired key a: after the TTL, the stale key answers at once while the
+    // keys are fetched in the background; once they are, tokens signed with it stop
+    // verifying.
     issuer.set(Some(set_of(&[("b", KEY_B_N)])));
-    assert_eq!(sub(&verifier, &token).await, Err(AuthError::UnknownKeyId));
+    assert!(sub(&verifier, &token).await.is_ok(), "served stale");
+    tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(issuer.hits(), 2);
+    assert_eq!(sub(&verifier, &token).await, Err(AuthError::UnknownKeyId));
+}
+
+#[tokio::test]
+async fn a_stale_key_waits_for_no_slow_issuer() {
+    let ttl = Duration::from_millis(300);
+    let token = token_a("a");
+    // An issuer that takes its time: after the first fetch, verifications do not wait for it.
+    let issuer = Issuer::start(set_of(&[("a", KEY_A_N)]), Duration::from_millis(400)).await;
+    let verifier = JwtVerifier::jwks(issuer.cache().ttl(ttl).min_refetch_interval(Duration::ZERO));
+    assert!(sub(&verifier, &token).await.is_ok());
+    tokio::time::sleep(ttl + Duration::from_millis(100)).await;
+    let quick = tokio::time::timeout(Duration::from_millis(100), sub(&verifier, &token));
+    assert!(quick.await.expect("answered without the fetch").is_ok());
+}
+
+#[tokio::test]
+async fn a_fetch_given_up_on_still_fills_the_cache_and_counts() {
+    // An issuer slower than the callers' patience (a hook timeout, in a server).
+    let issuer = Issuer::start(set_of(&[("a", KEY_A_N)]), Duration::from_secs(1)).await;
+    let verifier = JwtVerifier::jwks(issuer.cache());
+    let token = token_a("a");
+    for _ in 0..10 {
+        let impatient = tokio::time::timeout(Duration::from_millis(50), sub(&verifier, &token));
+        assert!(impatient.await.is_err(), "the issuer answers after 1 s");
+    }
+    // One fetch, not one per caller: it ran on after its caller gave up...
+    assert_eq!(issuer.hits(), 1);
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // ... and its keys answer the next caller without another one.
+    let next = tokio::time::timeout(Duration::from_millis(50), sub(&verifier, &token));
+    assert_eq!(
+        next.await.expect("answered from the cache").unwrap(),
+        "user-123"
+    );
+    assert_eq!(issuer.hits(), 1);
 }
 
 #[tokio::test]

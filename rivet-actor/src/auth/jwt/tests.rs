@@ -81,6 +81,12 @@ async fn expired_token_is_refused_beyond_the_leeway() {
     assert!(verify(&hs(), &just_now).await.is_ok());
     let strict = hs().leeway(Duration::ZERO);
     assert_eq!(verify(&strict, &just_now).await, Err(AuthError::Expired));
+
+    // A leeway of centuries is taken as a day: a token two days late stays expired (and
+    // the verifier's `now - leeway` does not underflow).
+    let two_days = sign_hs256(&claims(json!({ "exp": now_secs() - 2 * 86_400 })), SECRET);
+    let lax = hs().leeway(Duration::from_secs(u64::MAX / 2));
+    assert_eq!(verify(&lax, &two_days).await, Err(AuthError::Expired));
 }
 
 #[tokio::test]
