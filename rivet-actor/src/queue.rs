@@ -389,6 +389,9 @@ impl<A: Actor> RunQueues<'_, A> {
 
     /// Waits for the next message of queue `T` and takes it (deleted before it is returned:
     /// at most once). `None` when the actor is stopping.
+    ///
+    /// Cancel-safe: a message taken for a `next()` dropped before it returned (the losing
+    /// branch of a `select!`, a timeout) goes back to its queue, in its place.
     pub async fn next<T: Queue<A>>(&self) -> Option<QueueMessage<T>> {
         self.take::<T>(1, true).await?.pop()
     }

@@ -23,6 +23,7 @@ pub(crate) mod outbound;
 pub(crate) mod park;
 pub(crate) mod peer;
 pub(crate) mod queue;
+pub(crate) mod queue_handover;
 pub(crate) mod queue_send;
 pub(crate) mod raw;
 pub(crate) mod replay;

@@ -25,6 +25,7 @@ use crate::runtime::host::Host;
 use crate::runtime::instance::Instance;
 use crate::runtime::instance::deadline::guard;
 use crate::runtime::lookup::ActorId;
+use crate::runtime::queue_handover::Handover;
 use crate::storage::ActorWrite;
 use crate::value::{Value, from_cbor, to_cbor};
 
@@ -34,10 +35,21 @@ const PREFIX: &[u8] = b"q/";
 /// The row holding the next sequence (not under [`PREFIX`], so scans of messages skip it).
 const NEXT_KEY: &[u8] = b"q-next";
 
-fn row_key(seq: u64) -> Vec<u8> {
+pub(crate) fn row_key(seq: u64) -> Vec<u8> {
     let mut key = PREFIX.to_vec();
     key.extend_from_slice(&seq.to_be_bytes());
     key
+}
+
+/// A message's row: `(queue name, created-at ms, body)`.
+pub(crate) fn row_value<Q: Target>(
+    queue: Q,
+    created_at_ms: i64,
+    body: &Value,
+) -> Result<Vec<u8>, ActorError> {
+    let mut row = Vec::new();
+    to_cbor(&(queue.name(), created_at_ms, body), &mut row).map_err(|_| ActorError::internal())?;
+    Ok(row)
 }
 
 /// How a message ended, for a sender waiting on it: the consumer's response (if any), or
@@ -70,8 +82,10 @@ pub(crate) enum QueueCommand<A: Actor> {
         queue: Option<A::Queue>,
         max: usize,
         wait: bool,
-        reply: oneshot::Sender<Vec<Taken>>,
+        reply: oneshot::Sender<Handover<A>>,
     },
+    /// Messages handed to the loop that it never received (see `queue_handover.rs`).
+    PutBack { messages: Vec<Stored<A>> },
 }
 
 impl<A: Actor> QueueCommand<A> {
@@ -82,6 +96,8 @@ impl<A: Actor> QueueCommand<A> {
             }
             // A dropped reply tells the run loop the actor is stopping.
             QueueCommand::Take { .. } => {}
+            // The actor is gone: so are the messages and their waiting senders.
+            QueueCommand::PutBack { .. } => {}
         }
     }
 }
@@ -97,7 +113,7 @@ pub(crate) struct Accepted {
 struct Consumer<A: Actor> {
     queue: Option<A::Queue>,
     max: usize,
-    reply: oneshot::Sender<Vec<Taken>>,
+    reply: oneshot::Sender<Handover<A>>,
 }
 
 struct State<A: Actor> {
@@ -151,6 +167,14 @@ impl<A: Actor> TurnQueue<A> {
 
     fn lock(&self) -> Locked<'_, State<A>> {
         self.state.lock()
+    }
+
+    /// Makes messages written back to storage ready to take again.
+    pub(super) fn restore(&self, messages: Vec<Stored<A>>) {
+        let mut state = self.lock();
+        for message in messages {
+            state.ready.insert(message.seq, message);
+        }
     }
 
     /// Lets go of the index if it holds nothing (the instance parks).
@@ -382,9 +406,10 @@ impl<A: Actor> Instance<A> {
                     self.serve_consumers().await;
                 } else if let Err(consumer) = self.serve(consumer).await {
                     // Nothing waits for it: answer empty rather than wait.
-                    let _ = consumer.reply.send(Vec::new());
+                    let _ = consumer.reply.send(Handover::empty());
                 }
             }
+            QueueCommand::PutBack { messages } => self.put_back(messages).await,
         }
     }
 
@@ -432,9 +457,7 @@ impl<A: Actor> Instance<A> {
             seq
         };
         let created_at_ms = crate::runtime::host::now_ms();
-        let mut row = Vec::new();
-        to_cbor(&(queue.name(), created_at_ms, &body), &mut row)
-            .map_err(|_| ActorError::internal())?;
+        let row = row_value(queue, created_at_ms, &body)?;
         let mut write = ActorWrite {
             kv_put: vec![
                 (row_key(seq), row),
@@ -493,6 +516,10 @@ impl<A: Actor> Instance<A> {
     /// Takes the messages `consumer` asks for, deletes them durably and hands them over;
     /// gives the consumer back when there is nothing for it or the delete failed.
     async fn serve(&mut self, consumer: Consumer<A>) -> Result<(), Consumer<A>> {
+        if consumer.reply.is_closed() {
+            // Its loop stopped waiting: nothing is taken for it.
+            return Ok(());
+        }
         let taken: Vec<Stored<A>> = {
             let mut state = self.env.outbox.queue.lock();
             let max = consumer.max.min(self.host.storage.max_rows_per_write());
@@ -515,25 +542,11 @@ impl<A: Actor> Instance<A> {
             }
             return Err(consumer);
         }
-        let out = taken
-            .into_iter()
-            .map(|m| Taken {
-                seq: m.seq,
-                created_at_ms: m.created_at_ms,
-                body: m.body,
-            })
-            .collect();
-        if let Err(out) = consumer.reply.send(out) {
-            // The loop went away between the check and now: the messages were deleted, so
-            // their senders learn they were not completed.
-            for message in out {
-                self.host.complete(
-                    &ActorId(self.env.meta.id.clone()),
-                    message.seq,
-                    Err(ActorError::queue_consumer_stopped()),
-                );
-            }
-        }
+        let id = ActorId(self.env.meta.id.clone());
+        // Not received by the loop (it went away meanwhile), the handover puts them back.
+        let _ = consumer
+            .reply
+            .send(Handover::new(taken, self.host.clone(), id));
         Ok(())
     }
 }

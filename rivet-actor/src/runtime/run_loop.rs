@@ -78,7 +78,7 @@ impl<A: Actor> RunLoopEffects<A> for RunLoop<A> {
                     taken = rx => taken,
                     () = self.stopping() => return None,
                 };
-                let Ok(taken) = taken else {
+                let Ok(handover) = taken else {
                     // Dropped unanswered without the actor stopping: the instance could not
                     // delete the messages (a storage failure). Ask again shortly rather than
                     // end the loop.
@@ -87,6 +87,9 @@ impl<A: Actor> RunLoopEffects<A> for RunLoop<A> {
                         () = self.stopping() => return None,
                     }
                 };
+                // Claimed at once, with no await in between: from here the loop holds them
+                // (unclaimed, they go back to the queue).
+                let taken = handover.claim();
                 self.held().extend(taken.iter().map(|message| message.seq));
                 return Some(taken);
             }
