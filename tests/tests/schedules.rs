@@ -89,6 +89,16 @@ impl Reminder {
         Ok(())
     }
 
+    /// Schedules `n` calls all due at the same millisecond.
+    #[action]
+    fn remind_many_at_once(&mut self, c: &mut ActionCtx<'_, Self>, n: u32) -> Result<(), Error> {
+        for i in 0..n {
+            c.schedule()
+                .at(UNIX_EPOCH, ReminderCall::Ring((i.to_string(),)))?;
+        }
+        Ok(())
+    }
+
     #[action]
     fn cancel_other(&mut self, c: &mut ActionCtx<'_, Self>, id: String) {
         c.schedule().cancel(&ScheduleId::from(id));
@@ -221,6 +231,20 @@ async fn a_schedule_cancelled_by_one_due_before_it_does_not_fire() {
     .await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(handle.rung().await.unwrap(), ["done"]);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn schedules_due_at_the_same_time_fire_in_the_order_they_were_made() {
+    let (_registry, server, client) = serve(HostConfig::default()).await;
+    let handle = client.get_or_create::<Reminder>(["ties"]);
+    handle.remind_many_at_once(40).await.unwrap();
+    let expected: Vec<String> = (0..40).map(|i| i.to_string()).collect();
+    eventually("every schedule fires", || async {
+        handle.rung().await.unwrap().len() == expected.len()
+    })
+    .await;
+    assert_eq!(handle.rung().await.unwrap(), expected);
     server.shutdown().await.unwrap();
 }
 

@@ -45,6 +45,28 @@ pub(crate) struct Entry {
     pub(crate) run_at_ms: i64,
 }
 
+/// A new schedule id that sorts after every id this process made before (and, unless the
+/// clock went back between runs, after those of earlier runs): 16 hex digits of wall-clock
+/// nanoseconds, kept increasing, then 16 unguessable ones. Schedules due at the same
+/// millisecond then fire in the order they were made.
+fn ordered_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
+        });
+    let previous = LAST
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| {
+            Some(now.max(last.saturating_add(1)))
+        })
+        .unwrap_or_else(|last| last);
+    let order = now.max(previous.saturating_add(1));
+    let unguessable = crate::ids::new_id();
+    format!("{order:016x}{}", &unguessable[..16])
+}
+
 impl Entry {
     pub(crate) fn run_at(&self) -> SystemTime {
         UNIX_EPOCH + Duration::from_millis(self.run_at_ms.max(0) as u64)
@@ -164,7 +186,7 @@ impl<A: Actor> TurnSchedule<A> {
             return Err(ActorError::schedule_limit_reached(max));
         }
         let entry = Entry {
-            id: crate::ids::new_id(),
+            id: ordered_id(),
             action: action.to_owned(),
             args,
             run_at_ms,
@@ -192,7 +214,8 @@ impl<A: Actor> TurnSchedule<A> {
         known
     }
 
-    /// The pending schedules as this turn sees them, by run time.
+    /// The pending schedules as this turn sees them, by run time (then in the order they
+    /// were made).
     pub(crate) fn list(&self) -> Vec<Entry> {
         let state = self.lock();
         let mut all: Vec<Entry> = state
@@ -215,7 +238,8 @@ impl<A: Actor> TurnSchedule<A> {
             .map(|ms| UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64))
     }
 
-    /// The durable schedules due now, by run time.
+    /// The durable schedules due now, by run time, those due at the same time in the order
+    /// they were made.
     fn due(&self) -> Vec<Entry> {
         let now = crate::runtime::host::now_ms();
         let mut due: Vec<Entry> = self
