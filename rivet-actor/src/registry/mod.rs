@@ -323,12 +323,12 @@ impl RegistryBuilder {
                     data.clone(),
                     metrics.clone(),
                 );
-                // Actors with pending schedules wake now (after a restart) rather than on
-                // their next request. Without a runtime (a registry built outside tokio),
+                // Actors with pending schedules (or queued messages for a `#[run]` loop)
+                // wake now (after a restart) rather than on their next request. Without a runtime (a registry built outside tokio),
                 // they wake on first use instead.
                 if let Ok(runtime) = tokio::runtime::Handle::try_current() {
                     let host = host.clone();
-                    runtime.spawn(async move { host.wake_scheduled().await });
+                    runtime.spawn(async move { host.wake_pending().await });
                 }
                 Registered {
                     name: A::NAME,

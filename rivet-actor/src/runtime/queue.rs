@@ -30,7 +30,7 @@ use crate::storage::ActorWrite;
 use crate::value::{Value, from_cbor, to_cbor};
 
 /// The kv prefix of queue rows.
-const PREFIX: &[u8] = b"q/";
+pub(crate) const PREFIX: &[u8] = b"q/";
 
 /// The row holding the next sequence (not under [`PREFIX`], so scans of messages skip it).
 const NEXT_KEY: &[u8] = b"q-next";

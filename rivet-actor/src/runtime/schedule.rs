@@ -390,8 +390,28 @@ impl<A: Actor> Host<A> {
 
     /// After a restart: arms an alarm for every actor of this type with pending schedules,
     /// at its earliest one, read from its rows without waking it. Those already due wake
-    /// now; the rest stay asleep until theirs.
-    pub(crate) async fn wake_scheduled(self: &Arc<Self>) {
+    /// now; the rest stay asleep until theirs. An actor with a `#[run]` loop and messages
+    /// waiting in its queues wakes now too: nothing else would make its loop take them
+    /// (their senders were answered before the restart).
+    pub(crate) async fn wake_pending(self: &Arc<Self>) {
+        self.wake_scheduled().await;
+        if !A::HAS_RUN {
+            return;
+        }
+        let queued = crate::runtime::queue::PREFIX;
+        match self.storage.actors_with_kv_prefix(A::NAME, queued).await {
+            Ok(ids) => {
+                for id in ids {
+                    self.arm_alarm(ActorId(id.into()), UNIX_EPOCH, true);
+                }
+            }
+            Err(err) => {
+                tracing::error!(actor = A::NAME, %err, "storage failed while looking for queued messages");
+            }
+        }
+    }
+
+    async fn wake_scheduled(self: &Arc<Self>) {
         let ids = match self.storage.actors_with_kv_prefix(A::NAME, PREFIX).await {
             Ok(ids) => ids,
             Err(err) => {
