@@ -234,3 +234,59 @@ async fn paths_reach_the_actor_as_sent_and_stay_inside_it() {
     assert_eq!(next_text(&mut socket).await, "hello ann at /path/a%20b");
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_raw_request_cannot_pick_another_actor_or_carry_other_params() {
+    let (_registry, server, client) = serve().await;
+    let site = client.get_or_create::<Site>(["mine"]).params(pass("ann"));
+    // A query setting gateway parameters is not sent (it would have named another actor).
+    let err = site
+        .fetch(get("/hit?rvt-key-json=%5B%22victim%22%5D"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ClientError::Transport(_)), "{err:?}");
+    // Sent anyway, by hand: the server refuses a gateway parameter named twice, and creates
+    // nothing.
+    let url = format!(
+        "{}/gateway/Site/request/hit?rvt-method=getOrCreate&rvt-key=mine&rvt-key=victim",
+        server.endpoint()
+    );
+    let response = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(url)
+        .header("x-rivet-conn-params", r#"{"user":"ann"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "malformed");
+    assert!(client.get::<Site>(["victim"]).hits().await.is_err());
+    // A request's own `x-rivet-conn-params` does not replace the handle's params.
+    let request = rivet_actor::http::Request::get("/hit")
+        .header("x-rivet-conn-params", r#"{"user":"mallory"}"#)
+        .body(Vec::new())
+        .unwrap();
+    let response = site.fetch(request).await.unwrap();
+    assert!(
+        body_text(&response).ends_with(" ann"),
+        "{}",
+        body_text(&response)
+    );
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_raw_websocket_path_cannot_leave_the_actor_through_backslashes_or_controls() {
+    let (_registry, server, client) = serve().await;
+    let site = client.get_or_create::<Site>(["escape"]).params(pass("ann"));
+    // A backslash is not a separator: the handler sees it, escaped, inside its own path.
+    let mut socket = site.websocket("/..\\connect").await.unwrap();
+    assert_eq!(next_text(&mut socket).await, "hello ann at /..%5Cconnect");
+    // Control characters (which the URL parser would drop, making `..`) are refused.
+    let err = site.websocket("/.\t./connect").await.unwrap_err();
+    assert!(matches!(err, ClientError::Transport(_)), "{err:?}");
+    server.shutdown().await.unwrap();
+}

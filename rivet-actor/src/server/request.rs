@@ -27,10 +27,24 @@ pub type HttpResponse = http::Response<Body>;
 /// The query of a gateway request (`rvt-*` and whatever else the client sent).
 pub(crate) type GatewayQuery = HashMap<String, String>;
 
-/// The query string as a map; a query that does not parse is `message.malformed`.
+/// The query string as a map; a query that does not parse, or names a gateway (`rvt-*`)
+/// parameter twice, is `message.malformed`. Refusing the second copy keeps a query a client
+/// appended after the gateway's own (a raw request's) from choosing another actor.
 pub(crate) fn query(uri: &http::Uri) -> Result<GatewayQuery, ActorError> {
-    serde_urlencoded::from_str(uri.query().unwrap_or(""))
-        .map_err(|_| ActorError::malformed("the query string does not parse"))
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(uri.query().unwrap_or(""))
+        .map_err(|_| ActorError::malformed("the query string does not parse"))?;
+    let mut query = GatewayQuery::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        let gateway = name.starts_with(protocol::names::QUERY_PREFIX);
+        if let Some(_first) = query.insert(name, value)
+            && gateway
+        {
+            return Err(ActorError::malformed(
+                "the query names a gateway (`rvt-*`) parameter twice",
+            ));
+        }
+    }
+    Ok(query)
 }
 
 /// Reads a body up to the server's size limit (larger is `message.too_large`, 413) within

@@ -19,8 +19,9 @@ impl<A: Actor> ActorHandle<A> {
     /// Sends a raw HTTP request to the actor's `#[on_request]` handler: `request`'s URI is
     /// the path (and query) the actor sees, e.g. `/messages?limit=10`, sent as written
     /// (percent-escapes stay escapes; `.`/`..` segments are resolved inside the actor's
-    /// path, so they cannot leave it). The handle's params (`x-rivet-conn-params`) and
-    /// headers go with it. Any status the actor answers is returned as is; refusals of the
+    /// path, so they cannot leave it; a query setting the gateway's `rvt-*` parameters is
+    /// not sent). The handle's params (`x-rivet-conn-params`, replacing any the request
+    /// carries) and headers go with it. Any status the actor answers is returned as is; refusals of the
     /// pipeline (origin, `auth.forbidden`, a hook's error, 404 without a handler, 413) come
     /// back as the response the server sent: the status and an error body
     /// `{group, code, message}` (JSON unless the request asked for another encoding with
@@ -47,19 +48,25 @@ impl<A: Actor> ActorHandle<A> {
         let inner = &shared.client.inner;
         let (parts, body) = request.into_parts();
         let url = self.raw_url(names::SEGMENT_REQUEST, parts.uri.path(), parts.uri.query())?;
-        let mut http = inner.http.request(parts.method, url).body(body);
+        let mut headers = http::HeaderMap::new();
         for (name, value) in inner
             .headers
             .iter()
             .chain(shared.headers.iter())
             .chain(parts.headers.iter())
         {
-            http = http.header(name, value);
+            headers.append(name, value.clone());
         }
         if let Some(params) = shared.params.current()? {
-            http = http.header(names::HEADER_CONN_PARAMS, params);
+            // The handle's params, not a copy the request's own headers carry.
+            let params = http::HeaderValue::from_str(&params).map_err(transport)?;
+            headers.insert(names::HEADER_CONN_PARAMS, params);
         }
-        let response = http
+        let response = inner
+            .http
+            .request(parts.method, url)
+            .headers(headers)
+            .body(body)
             .timeout(inner.timeout)
             .send()
             .await
@@ -125,20 +132,38 @@ impl<A: Actor> ActorHandle<A> {
         Ok(socket)
     }
 
-    /// `/gateway/{target}/{kind}{path}` with the gateway's query, then the actor's.
+    /// `/gateway/{target}/{kind}{path}` with the gateway's query, then the actor's. The
+    /// actor's query may not set gateway (`rvt-*`) parameters, and its path may not hold
+    /// control characters (the URL parser drops them, which could make a `..` out of
+    /// `.\t.`); a backslash is sent escaped (the parser takes it for a `/`).
     fn raw_url(
         &self,
         kind: &str,
         path: &str,
         query: Option<&str>,
     ) -> Result<reqwest::Url, ClientError> {
+        let refused = |what: &str| ClientError::Transport(format!("not sent: {what}"));
+        if path.chars().any(|c| c.is_ascii_control()) {
+            return Err(refused("the path holds a control character"));
+        }
+        if let Some(query) = query {
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
+                .map_err(|_| refused("the query string does not parse"))?;
+            if pairs
+                .iter()
+                .any(|(name, _)| name.starts_with(names::QUERY_PREFIX))
+            {
+                return Err(refused("the query sets a gateway (`rvt-*`) parameter"));
+            }
+        }
         let shared = &self.shared;
         let mut url = shared
             .address
             .url(&shared.client.inner, shared.actor_name, &[kind])?;
         // Appended as written: the URL parser escapes only what a path cannot hold, so the
         // actor sees the client's own escapes.
-        let full = format!("{}{}", url.path(), resolve_dots(path));
+        let path = path.replace('\\', "%5C");
+        let full = format!("{}{}", url.path(), resolve_dots(&path));
         url.set_path(&full);
         if let Some(query) = query.filter(|query| !query.is_empty()) {
             let joined = match url.query() {
