@@ -145,3 +145,89 @@ fn serde_attributes_options_and_enums_reach_typescript() {
         );
     }
 }
+
+/// Two actors whose messages are two Rust types of one name.
+mod same_names {
+    use rivet_actor::prelude::*;
+    use ts_rs::TS;
+
+    pub mod chat {
+        use super::*;
+
+        #[derive(Clone, Serialize, Deserialize, TS)]
+        pub struct Message {
+            pub text: String,
+        }
+    }
+
+    pub mod mail {
+        use super::*;
+
+        #[derive(Clone, Serialize, Deserialize, TS)]
+        pub struct Message {
+            pub subject: String,
+        }
+    }
+
+    #[derive(Default, Serialize, Deserialize)]
+    pub struct Chat;
+
+    #[actor]
+    impl Chat {
+        /// Parameter names strict JavaScript cannot bind, and the stubs' own `_c`.
+        #[action]
+        fn post(&self, message: chat::Message, arguments: String, _c: u32) -> chat::Message {
+            let _ = (arguments, _c);
+            message
+        }
+    }
+
+    #[derive(Default, Serialize, Deserialize)]
+    pub struct Mail;
+
+    #[actor]
+    impl Mail {
+        #[action]
+        fn send_letter(&self, message: mail::Message) -> mail::Message {
+            message
+        }
+    }
+}
+
+#[test]
+fn rust_types_sharing_a_name_are_refused_by_tsc_not_mistyped() {
+    js::install_node_modules();
+    let module = rivet_actor::Registry::builder()
+        .in_memory()
+        .register::<same_names::Chat>()
+        .register::<same_names::Mail>()
+        .build()
+        .typescript();
+    assert!(
+        module.contains("these Rust types are all called `Message`")
+            && module.contains("same_names::chat::Message")
+            && module.contains("same_names::mail::Message"),
+        "the clash is not named:\n{module}"
+    );
+    assert!(
+        module.contains("export type Message = { text: string, };"),
+        "{module}"
+    );
+    assert!(
+        module.contains("export type Message = { subject: string, };"),
+        "{module}"
+    );
+    assert!(
+        module.contains("post: (_c, message: Message, arguments_: string, _c_: number)"),
+        "{module}"
+    );
+    let types = js::js_dir().join("types");
+    let generated = types.join("generated");
+    std::fs::create_dir_all(&generated).unwrap();
+    std::fs::write(generated.join("clash.ts"), &module).unwrap();
+    let (ok, out) = tsc(&types, "generated/clash.ts");
+    assert!(
+        !ok && out.contains("TS2300"),
+        "tsc did not refuse the clash:\n{out}"
+    );
+}

@@ -9,6 +9,18 @@ use std::marker::PhantomData;
 #[derive(Default, Debug)]
 pub struct TypeSink {
     pub(crate) decls: BTreeMap<String, String>,
+    /// The Rust type behind each declaration (to name both sides of a clash).
+    pub(crate) rust_names: BTreeMap<String, &'static str>,
+    /// Declarations of other Rust types that took a name already declared differently.
+    pub(crate) clashes: Vec<Clash>,
+}
+
+/// Two Rust types with one TypeScript name and different shapes.
+#[derive(Debug, Clone)]
+pub(crate) struct Clash {
+    pub(crate) name: String,
+    pub(crate) rust_name: &'static str,
+    pub(crate) decl: String,
 }
 
 impl TypeSink {

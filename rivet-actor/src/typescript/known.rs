@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use ts_rs::{Config, Dependency, TS, TypeVisitor};
 
-use super::describe::{TsKnown, TsProbe, TypeSink};
+use super::describe::{Clash, TsKnown, TsProbe, TypeSink};
 
 /// JavaScript numbers carry every integer the CBOR and BARE encodings send as a number
 /// (up to 2^53); ts-rs would otherwise call 64-bit integers `bigint`.
@@ -43,10 +43,21 @@ impl TypeVisitor for Collector<'_> {
         }
         if Dependency::from_ty::<T>(self.cfg).is_some() {
             let name = T::ident(self.cfg);
-            self.sink
-                .decls
-                .entry(name)
-                .or_insert_with(|| format!("export {}", T::decl(self.cfg)));
+            let decl = format!("export {}", T::decl(self.cfg));
+            let rust_name = std::any::type_name::<T>();
+            match self.sink.decls.get(&name) {
+                None => {
+                    self.sink.rust_names.insert(name.clone(), rust_name);
+                    self.sink.decls.insert(name, decl);
+                }
+                // The same type, or another instance of the same generic declaration.
+                Some(known) if *known == decl => {}
+                Some(_) => self.sink.clashes.push(Clash {
+                    name,
+                    rust_name,
+                    decl,
+                }),
+            }
         }
         T::visit_dependencies(self);
         T::visit_generics(self);

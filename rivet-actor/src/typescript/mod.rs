@@ -15,7 +15,11 @@
 //! ```
 //!
 //! A type reaches TypeScript when it implements `ts_rs::TS` (`#[derive(TS)]` beside
-//! `Serialize`); one that does not is `unknown`, so an actor compiles either way.
+//! `Serialize`); one that does not is `unknown`, so an actor compiles either way. Two Rust
+//! types of different shapes with one TypeScript name (`chat::Message`, `mail::Message`)
+//! are both declared, under a comment naming them, so `tsc` refuses the module (duplicate
+//! identifier) instead of typing one with the other's shape: rename one with
+//! `#[ts(rename = "..")]`.
 
 mod describe;
 #[cfg(feature = "typescript")]
