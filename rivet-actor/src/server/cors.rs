@@ -51,7 +51,12 @@ pub(crate) async fn cors(
     next: Next,
 ) -> Response {
     let Some(origin) = request.headers().get(header::ORIGIN).cloned() else {
-        return next.run(request).await;
+        // The answer differs by `Origin`: a cache must not give this one to a browser.
+        let mut response = next.run(request).await;
+        response
+            .headers_mut()
+            .append(header::VARY, HeaderValue::from_static("Origin"));
+        return response;
     };
     let policy = policy_for(&registry, request.uri()).await;
     let allowed = origin
@@ -160,10 +165,12 @@ async fn policy_for(registry: &Registry, uri: &axum::http::Uri) -> OriginPolicy 
     let Some(target) = segments.next().map(percent_decode) else {
         return registry.default_origin_policy().clone();
     };
-    let by_name = uri.query().is_some_and(|q| {
-        q.split('&')
-            .any(|pair| pair.split('=').next() == Some(names::QUERY_METHOD))
-    });
+    // Read as the gateway reads it, so both pick the same actor (`rvt%2Dmethod` included);
+    // a query the gateway refuses gets the registry's policy.
+    let by_name = match crate::server::request::query(uri) {
+        Ok(query) => query.contains_key(names::QUERY_METHOD),
+        Err(_) => return registry.default_origin_policy().clone(),
+    };
     if by_name {
         return registry.origin_policy(&target).clone();
     }

@@ -10,12 +10,15 @@ use std::marker::PhantomData;
 pub struct TypeSink {
     pub(crate) decls: BTreeMap<String, String>,
     /// The Rust type behind each declaration (to name both sides of a clash).
+    #[cfg(feature = "typescript")]
     pub(crate) rust_names: BTreeMap<String, &'static str>,
     /// Declarations of other Rust types that took a name already declared differently.
+    #[cfg(feature = "typescript")]
     pub(crate) clashes: Vec<Clash>,
 }
 
 /// Two Rust types with one TypeScript name and different shapes.
+#[cfg(feature = "typescript")]
 #[derive(Debug, Clone)]
 pub(crate) struct Clash {
     pub(crate) name: String,
