@@ -61,7 +61,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 /// The request an `#[on_request]` handler receives: method, the URI relative to
 /// `/gateway/{actor}/request` (the path still percent-encoded as sent, `/` when empty, and
@@ -269,14 +269,55 @@ impl RawSender {
 /// ```
 #[derive(Debug)]
 pub struct RawReceiver {
-    rx: mpsc::Receiver<RawMessage>,
+    /// Each message with its share of the socket's incoming budget, given back when taken.
+    rx: mpsc::Receiver<(RawMessage, OwnedSemaphorePermit)>,
 }
 
 impl RawReceiver {
     /// The next message from the client; `None` once the socket is closed. Until this is
-    /// called, the server stops reading the socket after a few messages (backpressure).
+    /// called, the server stops reading the socket after a few messages, or fewer bytes
+    /// than `ServerConfig::max_incoming_bytes` (backpressure).
     pub async fn recv(&mut self) -> Option<RawMessage> {
-        self.rx.recv().await
+        self.rx.recv().await.map(|(message, _budget)| message)
+    }
+}
+
+/// The server's end of a raw socket's messages toward the actor: at most 64 messages and
+/// about `max_incoming_bytes` wait there (one message is always let through, however
+/// large).
+#[derive(Debug)]
+pub(crate) struct IncomingTx {
+    tx: mpsc::Sender<(RawMessage, OwnedSemaphorePermit)>,
+    budget: Arc<Semaphore>,
+    limit: u32,
+}
+
+/// Room for one message toward the actor.
+pub(crate) struct IncomingPermit<'a> {
+    slot: mpsc::Permit<'a, (RawMessage, OwnedSemaphorePermit)>,
+    bytes: OwnedSemaphorePermit,
+}
+
+impl IncomingPermit<'_> {
+    pub(crate) fn send(self, message: RawMessage) {
+        self.slot.send((message, self.bytes));
+    }
+}
+
+impl IncomingTx {
+    /// Waits for room for a message of `bytes`; `Err` once the actor dropped its receiving
+    /// half. Cancel-safe: dropped, it holds nothing.
+    pub(crate) async fn reserve(&self, bytes: usize) -> Result<IncomingPermit<'_>, ()> {
+        let need = u32::try_from(bytes).unwrap_or(u32::MAX).min(self.limit);
+        let budget = self.budget.clone().acquire_many_owned(need).await;
+        let bytes = budget.map_err(|_| ())?;
+        let slot = self.tx.reserve().await.map_err(|_| ())?;
+        Ok(IncomingPermit { slot, bytes })
+    }
+
+    /// Resolves once the actor dropped its receiving half.
+    pub(crate) async fn closed(&self) {
+        self.tx.closed().await
     }
 }
 
@@ -324,10 +365,17 @@ impl RawWebSocket {
         uri: http::Uri,
         headers: http::HeaderMap,
         limit: usize,
-    ) -> (RawWebSocket, mpsc::Sender<RawMessage>, OutgoingRx) {
-        // Bounded toward the actor: a client that sends faster than the actor reads is
-        // slowed down by the socket, not buffered without limit.
-        let (in_tx, in_rx) = mpsc::channel(64);
+        incoming_limit: usize,
+    ) -> (RawWebSocket, IncomingTx, OutgoingRx) {
+        // Bounded toward the actor, in messages and in bytes: a client that sends faster
+        // than the actor reads is slowed down by the socket, not buffered without limit.
+        let (tx, in_rx) = mpsc::channel(64);
+        let incoming_limit = u32::try_from(incoming_limit).unwrap_or(u32::MAX).max(1);
+        let in_tx = IncomingTx {
+            tx,
+            budget: Arc::new(Semaphore::new(incoming_limit as usize)),
+            limit: incoming_limit,
+        };
         // Toward the client, bounded in bytes (see `RawSender`).
         let (out_tx, out_rx) = mpsc::unbounded_channel();
         let queued = Arc::new(AtomicUsize::new(0));
@@ -389,7 +437,7 @@ mod tests {
     #[tokio::test]
     async fn a_client_that_falls_behind_the_bound_is_cut_off() {
         let (socket, _incoming, mut outgoing) =
-            RawWebSocket::pair(http::Uri::from_static("/"), http::HeaderMap::new(), 10);
+            RawWebSocket::pair(http::Uri::from_static("/"), http::HeaderMap::new(), 10, 10);
         assert!(socket.send("123456").is_ok());
         assert_eq!(socket.send("123456"), Err(SocketClosed));
         assert!(matches!(outgoing.recv().await, Some(Outgoing::Message(_))));
@@ -411,10 +459,47 @@ mod tests {
         );
         // Taken messages give their room back.
         let (socket, _incoming, mut outgoing) =
-            RawWebSocket::pair(http::Uri::from_static("/"), http::HeaderMap::new(), 10);
+            RawWebSocket::pair(http::Uri::from_static("/"), http::HeaderMap::new(), 10, 10);
         for _ in 0..5 {
             assert!(socket.send("123456").is_ok());
             assert!(matches!(outgoing.recv().await, Some(Outgoing::Message(_))));
         }
+    }
+
+    #[tokio::test]
+    async fn messages_toward_the_actor_are_bounded_in_bytes_and_one_always_passes() {
+        let (mut socket, incoming, _outgoing) =
+            RawWebSocket::pair(http::Uri::from_static("/"), http::HeaderMap::new(), 10, 10);
+        let quick = std::time::Duration::from_millis(20);
+        incoming
+            .reserve(6)
+            .await
+            .unwrap()
+            .send(RawMessage::Text("123456".into()));
+        // 6 of 10 bytes wait: another 6 do not fit until the actor takes the first.
+        assert!(
+            tokio::time::timeout(quick, incoming.reserve(6))
+                .await
+                .is_err()
+        );
+        assert!(matches!(socket.recv().await, Some(RawMessage::Text(_))));
+        let permit = tokio::time::timeout(quick, incoming.reserve(6)).await;
+        permit
+            .expect("room once taken")
+            .unwrap()
+            .send(RawMessage::Text("abcdef".into()));
+        assert!(socket.recv().await.is_some());
+        // A message larger than the whole budget still passes, alone.
+        let permit = tokio::time::timeout(quick, incoming.reserve(1_000)).await;
+        permit
+            .expect("one message always passes")
+            .unwrap()
+            .send(RawMessage::Binary(vec![0; 1_000].into()));
+        assert!(
+            tokio::time::timeout(quick, incoming.reserve(1))
+                .await
+                .is_err()
+        );
+        assert!(socket.recv().await.is_some());
     }
 }

@@ -135,7 +135,9 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
     } = accept;
     let uri = actor_uri(&request.uri);
     let limit = registry.server_config().max_outgoing_bytes;
-    let (raw, incoming, mut outgoing) = RawWebSocket::pair(uri, request.headers.clone(), limit);
+    let incoming_limit = registry.server_config().max_incoming_bytes;
+    let (raw, incoming, mut outgoing) =
+        RawWebSocket::pair(uri, request.headers.clone(), limit, incoming_limit);
     // The connection's channel from the instance: `Close` when the actor is destroyed.
     let config = registry.server_config();
     let (sink, mut events) = outbound::channel(config.max_outgoing_bytes);
@@ -176,7 +178,7 @@ pub(crate) async fn serve<S: FrameSocket>(mut socket: S, accept: Accept) {
     let mut why = DisconnectReason::ClientClosed;
     let close = loop {
         tokio::select! {
-            permit = incoming.reserve(), if waiting.is_some() => {
+            permit = incoming.reserve(waiting.as_ref().map_or(0, RawMessage::len)), if waiting.is_some() => {
                 // An actor that dropped its receiving half ignores what arrives.
                 if let (Ok(permit), Some(message)) = (permit, waiting.take()) {
                     permit.send(message);
