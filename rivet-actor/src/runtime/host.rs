@@ -18,7 +18,6 @@ use crate::runtime::instance::mask;
 use crate::runtime::lookup::{ActorId, Key, Lookup, Naming};
 use crate::runtime::queue::Completion;
 use crate::storage::{ActorRecord, Storage};
-use tokio::sync::oneshot;
 
 /// The registry's guards for a connection: still to run (with the client's raw params), or
 /// already run before the actor was resolved (what they learned).
@@ -128,7 +127,7 @@ pub(crate) struct Host<A: Actor> {
     pub(crate) awake_keys: crate::runtime::awake_keys::AwakeKeys,
     /// Queue senders waiting for their message's completion, by actor and message. They
     /// live here, not in the instance, so a wait survives the actor sleeping and waking.
-    waiters: Mutex<HashMap<(ActorId, u64), oneshot::Sender<Completion>>>,
+    pub(crate) waiters: Arc<crate::runtime::queue_send::Waiters>,
     /// The lives of awake instances: their stopping signal is raised from here when a
     /// destroy or a stop is sent, so a turn still running hears it.
     pub(super) lives: Mutex<HashMap<ActorId, Arc<crate::context::lifecycle::Life>>>,
@@ -203,7 +202,7 @@ impl<A: Actor> Host<A> {
             metrics,
             live: Mutex::new(HashMap::new()),
             deadlines: Arc::default(),
-            waiters: Mutex::new(HashMap::new()),
+            waiters: Default::default(),
             lives: Mutex::new(HashMap::new()),
             alarms: Default::default(),
             failed_starts: Mutex::new(HashMap::new()),
@@ -492,49 +491,14 @@ impl<A: Actor> Host<A> {
         Ok(extensions)
     }
 
-    /// Registers a sender waiting for message `seq` of actor `id`; the answer to await.
-    pub(crate) fn wait_for(
-        self: &Arc<Self>,
-        id: &ActorId,
-        seq: u64,
-    ) -> oneshot::Receiver<Completion> {
-        let (tx, rx) = oneshot::channel();
-        self.waiters
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert((id.clone(), seq), tx);
-        rx
-    }
-
-    /// Forgets a waiter that stopped waiting (timed out).
-    pub(crate) fn stop_waiting(&self, id: &ActorId, seq: u64) {
-        self.waiters
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&(id.clone(), seq));
-    }
-
-    /// Tells the sender waiting for message `seq` (if any) how it ended.
+    /// Tells the senders waiting for message `seq` (if any) how it ended.
     pub(crate) fn complete(&self, id: &ActorId, seq: u64, outcome: Completion) {
-        let waiter = self
-            .waiters
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&(id.clone(), seq));
-        if let Some(waiter) = waiter {
-            let _ = waiter.send(outcome);
-        }
+        self.waiters.complete(id, seq, outcome);
     }
 
     /// Tells every sender waiting on a message of actor `id` that it will not be completed
     /// (the actor was destroyed with its messages).
     pub(crate) fn fail_waiters(&self, id: &ActorId, err: &ActorError) {
-        let mut waiters = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
-        let keys: Vec<_> = waiters.keys().filter(|(a, _)| a == id).cloned().collect();
-        for key in keys {
-            if let Some(waiter) = waiters.remove(&key) {
-                let _ = waiter.send(Err(err.clone()));
-            }
-        }
+        self.waiters.fail_all(id, err);
     }
 }

@@ -26,6 +26,7 @@ use crate::runtime::instance::Instance;
 use crate::runtime::instance::deadline::guard;
 use crate::runtime::lookup::ActorId;
 use crate::runtime::queue_handover::Handover;
+use crate::runtime::queue_send::Waiter;
 use crate::storage::ActorWrite;
 use crate::value::{Value, from_cbor, to_cbor};
 
@@ -102,11 +103,10 @@ impl<A: Actor> QueueCommand<A> {
     }
 }
 
-/// A message accepted into a queue: its id and, if the sender waits, where its completion
-/// will arrive.
+/// A message accepted into a queue: if the sender waits, where its completion will arrive.
 pub(crate) struct Accepted {
-    pub(crate) seq: u64,
-    pub(crate) completion: Option<oneshot::Receiver<Completion>>,
+    /// Unreceived (its sender went away), it leaves the waiters when dropped.
+    pub(crate) completion: Option<Waiter>,
 }
 
 /// A `#[run]` loop waiting for messages.
@@ -359,8 +359,8 @@ impl<A: Actor> Instance<A> {
                         let seq = crate::value::from_value::<u64>(seq)
                             .map_err(|_| ActorError::internal())?;
                         let completion =
-                            wait.then(|| self.host.wait_for(&self.env.outbox.actor, seq));
-                        Ok(Accepted { seq, completion })
+                            wait.then(|| self.host.waiters.wait_for(&self.env.outbox.actor, seq));
+                        Ok(Accepted { completion })
                     });
                     self.answer_send(reply, result);
                     return;
@@ -376,9 +376,9 @@ impl<A: Actor> Instance<A> {
                             })
                             .await;
                         let result = enqueued.map(|seq| {
-                            let completion =
-                                wait.then(|| self.host.wait_for(&self.env.outbox.actor, seq));
-                            Accepted { seq, completion }
+                            let completion = wait
+                                .then(|| self.host.waiters.wait_for(&self.env.outbox.actor, seq));
+                            Accepted { completion }
                         });
                         self.disconnect(&conn_id, crate::conn::DisconnectReason::ClientClosed)
                             .await;
@@ -420,11 +420,8 @@ impl<A: Actor> Instance<A> {
         reply: oneshot::Sender<Result<Accepted, ActorError>>,
         result: Result<Accepted, ActorError>,
     ) {
-        if let Err(Ok(accepted)) = reply.send(result)
-            && accepted.completion.is_some()
-        {
-            self.host.stop_waiting(&self.env.outbox.actor, accepted.seq);
-        }
+        // Unsent, the answer's waiter leaves the waiters as it is dropped.
+        let _ = reply.send(result);
     }
 
     /// `can_invoke`, `can_publish`, the count limit, then the durable write.
