@@ -246,3 +246,37 @@ async fn npm_client_fetch_and_websocket() {
     }
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_raw_upgrade_with_bad_params_gets_a_typed_http_error() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let (registry, server, _client) = serve().await;
+    let url = format!(
+        "{}/gateway/Site/websocket/x?rvt-method=getOrCreate&rvt-key=bad-params",
+        server.endpoint().replacen("http", "ws", 1)
+    );
+    for offered in [
+        "rivet_conn_params.%7Bnot-json",
+        "rivet_conn_params.%7B%7D, rivet_conn_params.%7B%7D",
+    ] {
+        let mut request = url.as_str().into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", offered.parse().unwrap());
+        let refused = tokio_tungstenite::connect_async(request).await.unwrap_err();
+        let tokio_tungstenite::tungstenite::Error::Http(response) = refused else {
+            panic!("expected an HTTP refusal for {offered}, got {refused:?}");
+        };
+        assert_eq!(response.status(), 400);
+        let body: serde_json::Value =
+            serde_json::from_slice(response.body().as_deref().unwrap_or_default()).unwrap();
+        assert_eq!(
+            (body["group"].as_str(), body["code"].as_str()),
+            (Some("message"), Some("invalid_params")),
+            "{offered}"
+        );
+    }
+    // Nothing was created for them.
+    assert!(registry.get::<Site>(["bad-params"]).await.is_err());
+    server.shutdown().await.unwrap();
+}

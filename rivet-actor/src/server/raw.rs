@@ -87,8 +87,9 @@ fn actor_path(full: &str) -> &str {
     }
 }
 
-/// The `rivet_conn_params.` subprotocol, if offered. Other entries (the npm client's
-/// `rivet_encoding.bare`, an application's own) are ignored.
+/// The `rivet_conn_params.` subprotocol, if offered (twice is `message.invalid_params`, as
+/// on `/connect`). Other entries (the npm client's `rivet_encoding.bare`, an application's
+/// own) are ignored.
 pub(crate) fn offered_params(headers: &HeaderMap) -> Result<Option<Value>, ActorError> {
     let offers = headers
         .get_all(SEC_WEBSOCKET_PROTOCOL)
@@ -96,8 +97,14 @@ pub(crate) fn offered_params(headers: &HeaderMap) -> Result<Option<Value>, Actor
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
         .map(str::trim);
+    let mut found = None;
     for offer in offers {
         if let Some(raw) = offer.strip_prefix(WS_PROTOCOL_CONN_PARAMS) {
+            if found.is_some() {
+                return Err(ActorError::invalid_params(
+                    "`rivet_conn_params` is offered twice",
+                ));
+            }
             let json = protocol::subprotocol::percent_decode(raw).ok_or_else(|| {
                 ActorError::invalid_params("`rivet_conn_params` is not valid percent-encoded UTF-8")
             })?;
@@ -106,10 +113,10 @@ pub(crate) fn offered_params(headers: &HeaderMap) -> Result<Option<Value>, Actor
                     "the connection params are not valid JSON: {err}"
                 ))
             })?;
-            return Ok(Some(value));
+            found = Some(value);
         }
     }
-    Ok(None)
+    Ok(found)
 }
 
 /// What an upgraded raw socket needs to be accepted by its actor.

@@ -9,7 +9,6 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, delete, get, post};
-use http::StatusCode;
 use http::request::Parts;
 
 use crate::error::ActorError;
@@ -21,7 +20,7 @@ use crate::protocol::names::{
 use crate::registry::Registry;
 use crate::server::listen::ConnectionSlot;
 use crate::server::request::{self, HttpResponse};
-use crate::server::respond::{error_response, wire_error};
+use crate::server::respond::error_response;
 use crate::server::ws::{AxumSocket, Closing};
 use crate::server::{actions, actors_api, connect, cors, metadata, queue, raw};
 
@@ -226,9 +225,8 @@ async fn raw_upgrade(
         .and_then(|params| Ok((params, request::query(&parts.uri)?)));
     let (params, query) = match prepared {
         Ok(prepared) => prepared,
-        Err(err) => {
-            return (StatusCode::BAD_REQUEST, wire_error(&err).close_reason()).into_response();
-        }
+        // Before the upgrade: an HTTP answer with the typed error body.
+        Err(err) => return error_response(Encoding::Json, &err),
     };
     let upgrade = limits(upgrade, &registry);
     let write_timeout = registry.server_config().write_timeout;
