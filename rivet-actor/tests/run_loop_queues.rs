@@ -1,7 +1,7 @@
 //! What a `#[run]` loop is owed: messages taken for a `next()` that lost a `select!` go
-//! back to their queue (the take was answered with messages already deleted for it), and
-//! messages still queued when the process stopped are taken after a restart without any
-//! request waking the actor.
+//! back to their queue, in their place (the take was answered with messages already deleted
+//! for it), and messages still queued when the process stopped are taken after a restart
+//! without any request waking the actor.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -132,4 +132,63 @@ async fn messages_queued_when_the_process_stopped_are_taken_after_a_restart() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Set once every call is queued: the `Orderly` loop starts taking then.
+static BACKLOG_SENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Calls the `Orderly` loop took, in the order it took them.
+static TAKEN: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+#[derive(Default, Serialize, Deserialize)]
+pub struct Orderly;
+
+#[actor(queues(calls = Call))]
+impl Orderly {
+    /// A `next()` raced against a yield: the yield wins about half the time the take was
+    /// answered meanwhile.
+    #[run]
+    async fn run(c: RunCtx<Self>) -> Result<(), UserError> {
+        // A backlog first, so a message given back has later ones behind it.
+        while !BACKLOG_SENT.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let queues = c.queue();
+        loop {
+            tokio::select! {
+                next = queues.next::<Call>() => match next {
+                    Some(call) => TAKEN.lock().unwrap().push(call.body.n),
+                    None => return Ok(()),
+                },
+                () = tokio::task::yield_now() => {}
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn messages_given_back_by_a_cancelled_next_keep_their_place_in_the_queue() {
+    let registry = Registry::builder()
+        .in_memory()
+        .register::<Orderly>()
+        .build();
+    let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let client = Client::new(server.endpoint());
+    let orderly = client.get_or_create::<Orderly>("orderly");
+    for n in 0..150 {
+        orderly.send(Call { n }).await.unwrap();
+    }
+    BACKLOG_SENT.store(true, Ordering::SeqCst);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while TAKEN.lock().unwrap().len() < 150 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "taken: {:?}",
+            TAKEN.lock().unwrap()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let taken = TAKEN.lock().unwrap().clone();
+    assert_eq!(taken, (0..150).collect::<Vec<_>>());
+    server.shutdown().await.unwrap();
 }

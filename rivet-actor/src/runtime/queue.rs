@@ -25,7 +25,7 @@ use crate::runtime::host::Host;
 use crate::runtime::instance::Instance;
 use crate::runtime::instance::deadline::guard;
 use crate::runtime::lookup::ActorId;
-use crate::runtime::queue_handover::Handover;
+use crate::runtime::queue_handover::{Handover, PutBack};
 use crate::runtime::queue_send::Waiter;
 use crate::storage::ActorWrite;
 use crate::value::{Value, from_cbor, to_cbor};
@@ -86,7 +86,7 @@ pub(crate) enum QueueCommand<A: Actor> {
         reply: oneshot::Sender<Handover<A>>,
     },
     /// Messages handed to the loop that it never received (see `queue_handover.rs`).
-    PutBack { messages: Vec<Stored<A>> },
+    PutBack(PutBack<A>),
 }
 
 impl<A: Actor> QueueCommand<A> {
@@ -97,8 +97,8 @@ impl<A: Actor> QueueCommand<A> {
             }
             // A dropped reply tells the run loop the actor is stopping.
             QueueCommand::Take { .. } => {}
-            // The actor is gone: so are the messages and their waiting senders.
-            QueueCommand::PutBack { .. } => {}
+            // The actor is gone, and the messages with it.
+            QueueCommand::PutBack(put_back) => put_back.lost(),
         }
     }
 }
@@ -409,7 +409,7 @@ impl<A: Actor> Instance<A> {
                     let _ = consumer.reply.send(Handover::empty());
                 }
             }
-            QueueCommand::PutBack { messages } => self.put_back(messages).await,
+            QueueCommand::PutBack(put_back) => self.put_back(put_back).await,
         }
     }
 
@@ -540,10 +540,13 @@ impl<A: Actor> Instance<A> {
             return Err(consumer);
         }
         let id = ActorId(self.env.meta.id.clone());
-        // Not received by the loop (it went away meanwhile), the handover puts them back.
-        let _ = consumer
+        if let Err(handover) = consumer
             .reply
-            .send(Handover::new(taken, self.host.clone(), id));
+            .send(Handover::new(taken, self.host.clone(), id))
+        {
+            // The loop went away meanwhile: the messages go back at once.
+            self.write_back(handover.into_messages()).await;
+        }
         Ok(())
     }
 }

@@ -4,8 +4,12 @@
 //! The instance deletes what the loop takes before handing it over (at most once). The loop
 //! may stop waiting for a take the instance has already answered: its `next()` was the
 //! losing branch of a `select!`, or was wrapped in a timeout. Those messages are in no
-//! queue and in no hand of the loop, so the [`Handover`] carrying them writes them back
-//! when it is dropped unclaimed: they are taken again, in their order.
+//! queue and in no hand of the loop, so they are written back (`QueueCommand::PutBack`):
+//! - a reply the loop stopped waiting for is taken out of its channel and kept by the loop,
+//!   which sends it back ahead of its next take, so the messages are taken again first, in
+//!   their order (`run_loop.rs`);
+//! - a reply the instance could not deliver is written back by the instance at once;
+//! - a [`Handover`] dropped unclaimed anywhere else (the loop ended) sends itself back.
 
 use std::sync::Arc;
 
@@ -17,6 +21,7 @@ use crate::runtime::host::Host;
 use crate::runtime::instance::Instance;
 use crate::runtime::lookup::ActorId;
 use crate::runtime::queue::{QueueCommand, Stored, row_key, row_value};
+use crate::runtime::queue_send::Waiters;
 use crate::storage::ActorWrite;
 
 /// Taken messages in the reply to a `#[run]` loop's take.
@@ -58,28 +63,79 @@ impl<A: Actor> Handover<A> {
     }
 }
 
+impl<A: Actor> Handover<A> {
+    /// The messages, to send back.
+    pub(crate) fn put_back(mut self) -> PutBack<A> {
+        let (host, actor) = self.owner.take().expect("taken only once");
+        PutBack {
+            messages: std::mem::take(&mut self.messages),
+            waiters: host.waiters.clone(),
+            actor,
+        }
+    }
+
+    /// The messages, for the instance that made the handover to write back itself.
+    pub(crate) fn into_messages(mut self) -> Vec<Stored<A>> {
+        self.owner = None;
+        std::mem::take(&mut self.messages)
+    }
+}
+
 impl<A: Actor> Drop for Handover<A> {
     fn drop(&mut self) {
-        let Some((host, id)) = self.owner.take() else {
-            return;
-        };
         if self.messages.is_empty() {
             return;
         }
-        let messages = std::mem::take(&mut self.messages);
-        let cmd = Command::Queue(QueueCommand::PutBack { messages });
-        // Dropped in the loop's task or the instance's: both run in a runtime.
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move { host.send(&id, cmd).await });
+        let Some((host, id)) = self.owner.take() else {
+            return;
+        };
+        let put_back = PutBack {
+            messages: std::mem::take(&mut self.messages),
+            waiters: host.waiters.clone(),
+            actor: id.clone(),
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let cmd = Command::Queue(QueueCommand::PutBack(put_back));
+                runtime.spawn(async move { host.send(&id, cmd).await });
+            }
+            // No runtime: the actor is gone with it.
+            Err(_) => put_back.lost(),
+        }
+    }
+}
+
+/// Messages on their way back to their queue.
+pub(crate) struct PutBack<A: Actor> {
+    messages: Vec<Stored<A>>,
+    waiters: Arc<Waiters>,
+    actor: ActorId,
+}
+
+impl<A: Actor> PutBack<A> {
+    /// They cannot be written back (the actor is gone, or the write failed): their waiting
+    /// senders hear `queue.consumer_stopped`, as for messages a stopped loop held.
+    pub(crate) fn lost(self) {
+        for message in self.messages {
+            let stopped = Err(ActorError::queue_consumer_stopped());
+            self.waiters.complete(&self.actor, message.seq, stopped);
         }
     }
 }
 
 impl<A: Actor> Instance<A> {
     /// Writes back messages handed to the loop that never reached it, then offers them to
-    /// the loop's waiting takes. If the write fails they are lost (they were deleted): their
-    /// waiting senders hear `queue.consumer_stopped`, as for messages a stopped loop held.
-    pub(super) async fn put_back(&mut self, messages: Vec<Stored<A>>) {
+    /// the loop's waiting takes.
+    pub(super) async fn put_back(&mut self, put_back: PutBack<A>) {
+        self.write_back(put_back.messages).await;
+        self.serve_consumers().await;
+    }
+
+    /// Writes `messages` back to storage and makes them ready to take again. If the write
+    /// fails they are lost (they were deleted): their waiting senders hear
+    /// `queue.consumer_stopped`; unless the write was lost, not refused (it may have landed:
+    /// the reload finds them, or not, and the senders' waits end either way).
+    pub(super) async fn write_back(&mut self, messages: Vec<Stored<A>>) {
         let mut write = ActorWrite::default();
         for message in &messages {
             match row_value(message.queue, message.created_at_ms, &message.body) {
@@ -93,14 +149,16 @@ impl<A: Actor> Instance<A> {
             }
         }
         if self.write(write).await.is_err() {
-            let id = ActorId(self.env.meta.id.clone());
-            for message in messages {
-                let stopped = Err(ActorError::queue_consumer_stopped());
-                self.host.complete(&id, message.seq, stopped);
+            if !self.gate.is_lost() {
+                let put_back = PutBack {
+                    messages,
+                    waiters: self.host.waiters.clone(),
+                    actor: ActorId(self.env.meta.id.clone()),
+                };
+                put_back.lost();
             }
             return;
         }
         self.env.outbox.queue.restore(messages);
-        self.serve_consumers().await;
     }
 }

@@ -20,6 +20,7 @@ use crate::runtime::host::Host;
 use crate::runtime::instance::{Instance, mask};
 use crate::runtime::lookup::ActorId;
 use crate::runtime::queue::QueueCommand;
+use crate::runtime::queue_handover::Handover;
 use crate::runtime::self_call::SelfCaller;
 use crate::storage::BoxFuture;
 
@@ -36,12 +37,43 @@ struct RunLoop<A: Actor> {
     held: Mutex<HashSet<u64>>,
     /// The instance's life, which the loop's `keep_awake` work holds awake.
     life: Arc<Life>,
+    /// Replies to takes the loop stopped waiting for (see `queue_handover.rs`): sent back
+    /// ahead of the next take, so their messages are taken again first.
+    returned: Mutex<Vec<Handover<A>>>,
+}
+
+/// A take's reply, awaited. Dropped before it is read (the take was cancelled), it keeps
+/// the messages already in it for the loop to send back.
+struct Reply<'a, A: Actor> {
+    rx: oneshot::Receiver<Handover<A>>,
+    run_loop: &'a RunLoop<A>,
+}
+
+impl<A: Actor> Drop for Reply<'_, A> {
+    fn drop(&mut self) {
+        if let Ok(handover) = self.rx.try_recv() {
+            lock(&self.run_loop.returned).push(handover);
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Only pushes, inserts and removes run under these locks: nothing is half-written.
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl<A: Actor> RunLoop<A> {
     fn held(&self) -> MutexGuard<'_, HashSet<u64>> {
-        // Only inserts and removes run under this lock: a panic cannot leave it half-written.
-        self.held.lock().unwrap_or_else(|p| p.into_inner())
+        lock(&self.held)
+    }
+
+    /// Sends back what takes the loop stopped waiting for were given, in order.
+    async fn send_back_returned(&self) {
+        let returned = std::mem::take(&mut *lock(&self.returned));
+        for handover in returned {
+            let cmd = Command::Queue(QueueCommand::PutBack(handover.put_back()));
+            self.host.send(&self.id, cmd).await;
+        }
     }
 
     async fn stopping(&self) {
@@ -62,6 +94,7 @@ impl<A: Actor> RunLoopEffects<A> for RunLoop<A> {
                 if *self.stop.borrow() {
                     return None;
                 }
+                self.send_back_returned().await;
                 let (reply, rx) = oneshot::channel();
                 let cmd = Command::Queue(QueueCommand::Take {
                     queue: Some(queue),
@@ -69,13 +102,14 @@ impl<A: Actor> RunLoopEffects<A> for RunLoop<A> {
                     wait,
                     reply,
                 });
+                let mut reply = Reply { rx, run_loop: self };
                 self.host.send(&self.id, cmd).await;
                 let taken = tokio::select! {
                     // Messages already handed over win over the stop signal: they are
                     // deleted, so they must reach the loop (and, if it stops holding them,
                     // be reported).
                     biased;
-                    taken = rx => taken,
+                    taken = &mut reply.rx => taken,
                     () = self.stopping() => return None,
                 };
                 let Ok(handover) = taken else {
@@ -150,6 +184,7 @@ impl<A: Actor> Instance<A> {
             stop: stopped.clone(),
             held: Mutex::default(),
             life: self.env.outbox.life().clone(),
+            returned: Mutex::default(),
         });
         let held = HeldGuard(run_loop.clone());
         let ctx = RunCtx::new(run_loop, &self.env.meta, stopped);
