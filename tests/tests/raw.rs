@@ -247,22 +247,26 @@ async fn a_raw_request_cannot_pick_another_actor_or_carry_other_params() {
     assert!(matches!(err, ClientError::Transport(_)), "{err:?}");
     // Sent anyway, by hand: the server refuses a gateway parameter named twice, and creates
     // nothing.
-    let url = format!(
-        "{}/gateway/Site/request/hit?rvt-method=getOrCreate&rvt-key=mine&rvt-key=victim",
-        server.endpoint()
-    );
-    let response = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .get(url)
-        .header("x-rivet-conn-params", r#"{"user":"ann"}"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 400);
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["code"], "malformed");
+    // The npm client names the key with `rvt-key` alone: a request's own `rvt-key-json`
+    // naming another key is refused as well (it would have won).
+    for query in [
+        "rvt-method=getOrCreate&rvt-key=mine&rvt-key=victim",
+        "rvt-method=getOrCreate&rvt-key=mine&rvt-key-json=%5B%22victim%22%5D",
+    ] {
+        let url = format!("{}/gateway/site/request/hit?{query}", server.endpoint());
+        let response = reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap()
+            .get(url)
+            .header("x-rivet-conn-params", r#"{"user":"ann"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{query}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "malformed", "{query}");
+    }
     assert!(client.get::<Site>(["victim"]).hits().await.is_err());
     // A request's own `x-rivet-conn-params` does not replace the handle's params.
     let request = rivet_actor::http::Request::get("/hit")

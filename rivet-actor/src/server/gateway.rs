@@ -174,13 +174,21 @@ pub(crate) async fn by_id(registry: &Registry, id: &str) -> Result<Resolved, Act
     })
 }
 
-/// The key: `rvt-key-json` (our client's collision-free form) when present, else the npm
-/// client's comma-joined `rvt-key` (absent for the empty key).
+/// The key: `rvt-key-json` (our client's collision-free form) when present, and then
+/// `rvt-key` must be its comma-joined form; else the npm client's comma-joined `rvt-key`
+/// (absent for the empty key).
 fn query_key(query: &GatewayQuery) -> Result<Key, ActorError> {
     if let Some(json) = query.get(QUERY_KEY_JSON) {
-        return protocol::json_key::decode(json)
-            .map(Key)
-            .map_err(ActorError::malformed);
+        let parts = protocol::json_key::decode(json).map_err(ActorError::malformed)?;
+        // Our client sends both forms of one key. Forms that disagree were not sent by one
+        // client: a raw request's own query added one (and would have chosen the actor).
+        let joined = protocol::query_key::encode(&parts);
+        if joined.as_deref() != query.get(QUERY_KEY).map(String::as_str) {
+            return Err(ActorError::malformed(
+                "`rvt-key` and `rvt-key-json` name different keys",
+            ));
+        }
+        return Ok(Key(parts));
     }
     Ok(Key(protocol::query_key::decode_param(
         query.get(QUERY_KEY).map(String::as_str),

@@ -66,7 +66,7 @@ fn actor_uri(full: &http::Uri) -> http::Uri {
         .query()
         .unwrap_or("")
         .split('&')
-        .filter(|pair| !pair.is_empty() && !pair.starts_with(QUERY_PREFIX))
+        .filter(|pair| !pair.is_empty() && !is_gateway_parameter(pair))
         .collect();
     if !kept.is_empty() {
         uri.push('?');
@@ -74,6 +74,16 @@ fn actor_uri(full: &http::Uri) -> http::Uri {
     }
     // Made of parts of a URI that parsed, so it parses.
     uri.parse().unwrap_or_else(|_| http::Uri::from_static("/"))
+}
+
+/// Whether a query pair is one of the gateway's, however its name is escaped
+/// (`rvt%2Dkey` is the gateway's `rvt-key`).
+fn is_gateway_parameter(pair: &str) -> bool {
+    let name = pair.split_once('=').map_or(pair, |(name, _)| name);
+    let name = name.replace('+', " ");
+    percent_encoding::percent_decode_str(&name)
+        .decode_utf8_lossy()
+        .starts_with(QUERY_PREFIX)
 }
 
 /// `/gateway/{target}/{kind}/rest` → `/rest`. Taken from the raw path so percent-escapes
@@ -292,5 +302,10 @@ mod tests {
             "/x?a=1&b=2"
         );
         assert_eq!(uri("/gateway/id%40tok/request?rvt-namespace=default"), "/");
+        // However escaped, the gateway's parameters are its own.
+        assert_eq!(
+            uri("/gateway/site/request/x?rvt%2Dkey=k&rvt%2dmethod=get&rvt-%6Bey=2&q=rvt-1"),
+            "/x?q=rvt-1"
+        );
     }
 }
