@@ -176,8 +176,14 @@ mod same_names {
     impl Chat {
         /// Parameter names strict JavaScript cannot bind, and the stubs' own `_c`.
         #[action]
-        fn post(&self, message: chat::Message, arguments: String, _c: u32) -> chat::Message {
-            let _ = (arguments, _c);
+        fn post(
+            &self,
+            message: chat::Message,
+            arguments: String,
+            _c: u32,
+            _c_: bool,
+        ) -> chat::Message {
+            let _ = (arguments, _c, _c_);
             message
         }
     }
@@ -218,7 +224,9 @@ fn rust_types_sharing_a_name_are_refused_by_tsc_not_mistyped() {
         "{module}"
     );
     assert!(
-        module.contains("post: (_c, message: Message, arguments_: string, _c_: number)"),
+        module.contains(
+            "post: (_c, message: Message, arguments_: string, _c_: number, _c__: boolean)"
+        ),
         "{module}"
     );
     let types = js::js_dir().join("types");

@@ -370,7 +370,11 @@ impl RawWebSocket {
         // Bounded toward the actor, in messages and in bytes: a client that sends faster
         // than the actor reads is slowed down by the socket, not buffered without limit.
         let (tx, in_rx) = mpsc::channel(64);
-        let incoming_limit = u32::try_from(incoming_limit).unwrap_or(u32::MAX).max(1);
+        // At most what a semaphore holds (less than 2^32 on 32-bit targets).
+        let most = u32::try_from(Semaphore::MAX_PERMITS).unwrap_or(u32::MAX);
+        let incoming_limit = u32::try_from(incoming_limit)
+            .unwrap_or(u32::MAX)
+            .clamp(1, most);
         let in_tx = IncomingTx {
             tx,
             budget: Arc::new(Semaphore::new(incoming_limit as usize)),

@@ -37,8 +37,9 @@ pub(crate) struct KeptMailbox<A: Actor> {
 /// queues behind every earlier one.
 struct Kept<A: Actor> {
     tx: mpsc::Sender<Mail<A>>,
-    /// Subscriptions and disconnects that found the mailbox full, in order: at most one
-    /// per event of the actor and one disconnect per connection.
+    /// Subscriptions, unsubscriptions and disconnects that found the mailbox full, in
+    /// order: one disconnect per connection, and what the connection's own code asked for
+    /// (each new stream of an event after its last was dropped adds two).
     backlog: VecDeque<Mail<A>>,
     /// Whether a task feeds the backlog in (set until it finds the backlog empty).
     feeding: bool,
@@ -133,8 +134,17 @@ impl<A: Actor> KeptMailbox<A> {
                     // No runtime to start a task in: the instance is gone with it.
                     return mail.fail(ActorError::stopped());
                 }
-                if matches!(*mail, Command::Disconnect { .. }) && !self.host.is_awake(&self.id) {
-                    // Asleep: it took the connection with it. Nothing to wake it for.
+                let leaving = matches!(
+                    *mail,
+                    Command::Disconnect { .. }
+                        | Command::Subscribe {
+                            subscribe: false,
+                            ..
+                        }
+                );
+                if leaving && !self.host.is_awake(&self.id) {
+                    // Asleep: it took the connection (and its subscriptions) with it.
+                    // Nothing to wake it for.
                     return;
                 }
                 let (tx, given_back) = self.host.send_now(&self.id, mail);

@@ -8,7 +8,8 @@ use std::fmt::Write as _;
 use super::describe::{ActorShape, Clash, TypeSink};
 
 /// JavaScript's reserved words (and the names strict code may not bind): a Rust parameter
-/// of that name gets a `_` suffix. So does `_c`, the stub's context parameter.
+/// of that name gets a `_` suffix (more while it meets another parameter, or `_c`, the
+/// stub's context).
 const RESERVED: &[&str] = &[
     "arguments",
     "await",
@@ -62,7 +63,7 @@ const RESERVED: &[&str] = &[
 
 fn param_name(name: &str) -> String {
     let plain = name.trim_start_matches("r#");
-    if RESERVED.contains(&plain) || plain == "_c" {
+    if RESERVED.contains(&plain) {
         format!("{plain}_")
     } else {
         plain.to_owned()
@@ -194,13 +195,17 @@ fn write_actor(out: &mut String, index: usize, shape: &ActorShape) {
     }
     out.push_str("\tactions: {\n");
     for action in &shape.actions {
+        let mut taken = vec!["_c".to_owned()];
         let mut params = vec!["_c".to_owned()];
-        params.extend(
-            action
-                .params
-                .iter()
-                .map(|(name, ty)| format!("{}: {ty}", param_name(name))),
-        );
+        for (name, ty) in &action.params {
+            // Renamed ones must not meet another parameter's name (`default_`, `_c_`).
+            let mut name = param_name(name);
+            while taken.contains(&name) {
+                name.push('_');
+            }
+            params.push(format!("{name}: {ty}"));
+            taken.push(name);
+        }
         let _ = writeln!(
             out,
             "\t\t{}: ({}): {} => stub(),",
