@@ -20,6 +20,17 @@ pub(crate) fn new_id() -> String {
     format!("{:016x}{:016x}", h1.finish(), h2.finish())
 }
 
+/// A 32-hex-digit digest of `bytes`, unguessable outside this process (the same keys as
+/// ids): stands in for a long value in a bounded table.
+pub(crate) fn digest(bytes: &[u8]) -> String {
+    let (a, b) = KEYS.get_or_init(|| (RandomState::new(), RandomState::new()));
+    let mut h1 = a.build_hasher();
+    h1.write(bytes);
+    let mut h2 = b.build_hasher();
+    h2.write(bytes);
+    format!("{:016x}{:016x}", h1.finish(), h2.finish())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

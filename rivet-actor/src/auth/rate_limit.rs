@@ -5,6 +5,9 @@ use std::time::{Duration, Instant};
 
 use crate::UserError;
 
+/// Keys longer than this are tracked by a digest, so a table of `max_keys` keys stays small
+/// whatever keys callers pass (a client-chosen id, say).
+const MAX_STORED_KEY: usize = 64;
 /// Below this many keys the limiter never bothers to prune.
 const MIN_PRUNE_LEN: usize = 64;
 /// The default cap on keys tracked at once.
@@ -19,8 +22,9 @@ pub(super) const MAX_SPAN: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 
 /// requests do not count.
 ///
 /// Memory is bounded: keys whose window has ended are pruned (amortised, whenever the
-/// number of keys doubles), and at most `max_keys` (default 100 000) live windows are kept:
-/// beyond that a new key is refused rather than tracked.
+/// number of keys doubles), at most `max_keys` (default 100 000) live windows are kept
+/// (beyond that a new key is refused rather than tracked), and a key longer than 64 bytes
+/// is kept as a 32-byte digest.
 ///
 /// Keep it in the actor's vars (it is ephemeral, like RivetKit's `c.vars.rateLimits`);
 /// the caller passes `now` so it is easy to test.
@@ -109,6 +113,13 @@ impl RateLimiter {
     ///     .metadata(serde_json::json!({ "retryAfterMs": 45_000 })));
     /// ```
     pub fn check(&mut self, key: &str, now: Instant) -> Result<(), UserError> {
+        let digest;
+        let key = if key.len() > MAX_STORED_KEY {
+            digest = format!("#{}", crate::ids::digest(key.as_bytes()));
+            digest.as_str()
+        } else {
+            key
+        };
         if let Some(window) = self.windows.get_mut(key) {
             if window.resets_at > now {
                 if window.count >= self.limit {
@@ -220,6 +231,25 @@ mod tests {
         }
         // Bob is unaffected by Alice.
         assert!(limiter.check("bob", t0 + Duration::from_secs(30)).is_ok());
+    }
+
+    #[test]
+    fn long_keys_are_kept_small_and_still_apart() {
+        let mut limiter = RateLimiter::new(1, MINUTE);
+        let t0 = Instant::now();
+        let long_a = "a".repeat(1 << 20);
+        let long_b = format!("{}b", "a".repeat((1 << 20) - 1));
+        assert!(limiter.check(&long_a, t0).is_ok());
+        assert!(
+            limiter.check(&long_a, t0).is_err(),
+            "the same long key is limited"
+        );
+        assert!(
+            limiter.check(&long_b, t0).is_ok(),
+            "another long key has its own window"
+        );
+        let stored: usize = limiter.windows.keys().map(String::len).sum();
+        assert!(stored <= 2 * 33, "{stored} bytes of keys kept");
     }
 
     #[test]
