@@ -232,6 +232,35 @@ test("auth: handling errors on an action (insufficient_permissions)", async () =
 	assert.deepEqual(await conn.getMessages(), []);
 });
 
+test("auth: the Handling Errors snippet's myActor.protectedAction, verbatim", async () => {
+	// The snippet's body, as written (both seeds call their actor `myActor`: ours keeps the
+	// CORS seed's origin check, so the snippet's client comes from an allowed origin).
+	async function snippet(client) {
+		const outcome = { result: undefined, redirectedTo: undefined, shown: undefined };
+		function showError(message) {
+			outcome.shown = message;
+		}
+		const actorHandle = await client.myActor.getOrCreate();
+		try {
+			const result = await actorHandle.protectedAction();
+			outcome.result = result;
+		} catch (error) {
+			if (error instanceof ActorError && error.code === "forbidden") {
+				outcome.redirectedTo = "/login";
+			} else if (error instanceof ActorError && error.code === "insufficient_permissions") {
+				showError("You don't have permission for this action");
+			} else {
+				outcome.error = `${error.group}.${error.code}`;
+			}
+		}
+		return outcome;
+	}
+	const allowed = await snippet(client({ headers: { origin: "https://myapp.com" } }));
+	assert.deepEqual(allowed, { result: { success: true }, redirectedTo: undefined, shown: undefined });
+	const refused = await snippet(client());
+	assert.equal(refused.error, "user.origin_not_allowed");
+});
+
 // ---------------------------------------------------------------- authentication: JWT
 
 function b64url(value) {

@@ -5,6 +5,10 @@
 //! `UserError("Origin not allowed", { code: "origin_not_allowed" })`. It runs for stateless
 //! HTTP calls and WebSocket connections alike.
 //!
+//! It also has the auth seed's "Handling Errors" action, `protectedAction` (both seeds name
+//! their actor `myActor`, and a registry has one), so that snippet runs verbatim from an
+//! allowed origin.
+//!
 //! [`CorsCounter`] is the same counter with the declarative policy that RivetKit only has as
 //! a tracking issue: `#[actor(origins = [..])]`, enforced by the server before any hook runs,
 //! before the actor is created or woken, and for CORS preflights.
@@ -40,6 +44,19 @@ impl MyActor {
         self.count += 1;
         self.count
     }
+
+    /// The auth seed's `protectedAction: (c) => ({ success: true })`.
+    #[action]
+    fn protected_action(&self) -> Protected {
+        Protected { success: true }
+    }
+}
+
+/// What `protectedAction` answers.
+#[derive(Serialize, Deserialize)]
+pub struct Protected {
+    /// Always `true`: the action ran.
+    pub success: bool,
 }
 
 /// `myActor` with the origin allowlist declared instead of checked in a hook.
