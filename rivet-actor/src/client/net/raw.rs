@@ -117,7 +117,7 @@ impl<A: Actor> ActorHandle<A> {
         let protocols = protocol::build_subprotocols(inner.encoding, params.as_deref(), None);
         let mut request = url.as_str().into_client_request().map_err(transport)?;
         for (name, value) in inner.headers.iter().chain(shared.headers.iter()) {
-            request.headers_mut().insert(name, value.clone());
+            request.headers_mut().append(name, value.clone());
         }
         request.headers_mut().insert(
             http::header::SEC_WEBSOCKET_PROTOCOL,

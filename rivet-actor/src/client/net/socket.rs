@@ -59,12 +59,39 @@ impl SocketTask {
         loop {
             let _ = self.status.send(ConnStatus::Connecting);
             let timeout = self.handle.client.inner.timeout;
-            let opened = match tokio::time::timeout(timeout, self.connect()).await {
-                Ok(opened) => opened,
-                Err(_) => Err(ClientError::Unavailable(format!(
-                    "no connection within {timeout:?}"
-                ))),
+            let (handle, shared, streams) = (
+                self.handle.clone(),
+                self.shared.clone(),
+                self.streams.clone(),
+            );
+            let connecting =
+                tokio::time::timeout(
+                    timeout,
+                    async move { connect(&handle, &shared, &streams).await },
+                );
+            tokio::pin!(connecting);
+            // While the socket opens, what is sent waits in the backlog, in order (a
+            // subscription too: the names to subscribe may have been read already), and a
+            // close ends the task at once: no session is opened after it.
+            let opened = loop {
+                tokio::select! {
+                    opened = &mut connecting => break opened,
+                    next = self.queue.recv() => match next {
+                        None | Some(Outgoing::Close) => {
+                            if let Some(first) = self.first.take() {
+                                let _ = first.send(Err(ClientError::Closed));
+                            }
+                            return self.finish();
+                        }
+                        Some(sent) => keep(&mut self.backlog, &self.shared, sent),
+                    }
+                }
             };
+            let opened = opened.unwrap_or_else(|_| {
+                Err(ClientError::Unavailable(format!(
+                    "no connection within {timeout:?}"
+                )))
+            });
             match opened {
                 Ok(socket) => {
                     let opened = Instant::now();
@@ -114,26 +141,13 @@ impl SocketTask {
                         // Every event listened to is subscribed again on connect (and
                         // one no longer listened to is not).
                         Some(Outgoing::Subscribe(_) | Outgoing::Unsubscribe(_)) => {}
-                        Some(call) => self.keep(call),
+                        Some(call) => keep(&mut self.backlog, &self.shared, call),
                     }
                 }
             }
             backoff = (backoff * 2).min(MAX_BACKOFF);
         }
         self.finish();
-    }
-
-    /// Keeps `call` for when the socket is back, dropping the calls whose callers stopped
-    /// waiting (so the backlog holds no more than the calls still waited on).
-    fn keep(&mut self, call: Outgoing) {
-        if let Some(shared) = self.shared.upgrade() {
-            let pending = lock(&shared.pending);
-            self.backlog.retain(|kept| match kept {
-                Outgoing::Call { id, .. } => pending.contains_key(id),
-                _ => true,
-            });
-        }
-        self.backlog.push_back(call);
     }
 
     fn finish(&mut self) {
@@ -149,75 +163,102 @@ impl SocketTask {
     fn encoding(&self) -> Encoding {
         self.handle.client.inner.encoding
     }
+}
 
-    /// Opens the socket and waits for `Init`; a refused connection is the actor's error.
-    async fn connect(&mut self) -> Result<Socket, ClientError> {
-        let inner = &self.handle.client.inner;
-        let mut url =
-            self.handle
-                .address
-                .url(inner, self.handle.actor_name, &[names::SEGMENT_CONNECT])?;
-        let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
-        url.set_scheme(scheme)
-            .map_err(|()| ClientError::Transport("cannot make a WebSocket URL".into()))?;
-        let params = self.handle.params.current()?;
-        let protocols = protocol::build_subprotocols(self.encoding(), params.as_deref(), None);
-        let mut request = url.as_str().into_client_request().map_err(transport)?;
-        request.headers_mut().insert(
-            http::header::SEC_WEBSOCKET_PROTOCOL,
-            http::HeaderValue::from_str(&protocols).map_err(transport)?,
-        );
-        let (mut socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .map_err(transport)?;
-        loop {
-            let Some(frame) = socket.next().await else {
-                return Err(ClientError::Transport(
-                    "the connection closed before Init".into(),
-                ));
-            };
-            let bytes = match frame.map_err(transport)? {
-                Message::Text(text) => text.as_bytes().to_vec(),
-                Message::Binary(bytes) => bytes.to_vec(),
-                Message::Close(frame) => {
-                    let reason = frame.map(|f| f.reason.to_string()).unwrap_or_default();
-                    return Err(ClientError::Transport(format!(
-                        "the connection closed before Init: {reason}"
-                    )));
-                }
-                _ => continue,
-            };
-            match protocol::decode_to_client(self.encoding(), &bytes)
-                .map_err(|err| ClientError::Decode(err.to_string()))?
-            {
-                ToClient::Init {
-                    actor_id,
-                    connection_id,
-                } => {
-                    if let Some(shared) = self.shared.upgrade() {
-                        *lock(&shared.ids) = Some((actor_id, connection_id));
-                    }
-                    break;
-                }
-                ToClient::Error(wire) => {
-                    let _ = socket.close(None).await;
-                    return Err(ClientError::Actor(actor_error(wire)));
-                }
-                // Nothing else may come before Init; ignore it if it does.
-                _ => continue,
-            }
-        }
-        // Re-subscribe everything being listened to.
-        for name in self.streams.names() {
-            let message = ToServer::SubscriptionRequest {
-                event_name: name.to_owned(),
-                subscribe: true,
-            };
-            send(&mut socket, self.encoding(), &message).await?;
-        }
-        Ok(socket)
+/// Keeps `call` for when the socket is back, dropping the calls whose callers stopped
+/// waiting (so the backlog holds no more than the calls still waited on).
+fn keep(backlog: &mut VecDeque<Outgoing>, shared: &Weak<ConnShared>, call: Outgoing) {
+    if let Some(shared) = shared.upgrade() {
+        let pending = lock(&shared.pending);
+        backlog.retain(|kept| match kept {
+            Outgoing::Call { id, .. } => pending.contains_key(id),
+            _ => true,
+        });
     }
+    backlog.push_back(call);
+}
 
+/// Opens the socket and waits for `Init`, then subscribes to every event listened to; a
+/// refused connection is the actor's error, one that could not be made is `Unavailable`.
+async fn connect(
+    handle: &HandleShared,
+    shared: &Weak<ConnShared>,
+    streams: &Streams,
+) -> Result<Socket, ClientError> {
+    let encoding = handle.client.inner.encoding;
+    let inner = &handle.client.inner;
+    let mut url = handle
+        .address
+        .url(inner, handle.actor_name, &[names::SEGMENT_CONNECT])?;
+    let scheme = if url.scheme() == "https" { "wss" } else { "ws" };
+    url.set_scheme(scheme)
+        .map_err(|()| ClientError::Transport("cannot make a WebSocket URL".into()))?;
+    let params = handle.params.current()?;
+    let protocols = protocol::build_subprotocols(encoding, params.as_deref(), None);
+    let mut request = url.as_str().into_client_request().map_err(transport)?;
+    request.headers_mut().insert(
+        http::header::SEC_WEBSOCKET_PROTOCOL,
+        http::HeaderValue::from_str(&protocols).map_err(transport)?,
+    );
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(request)
+            .await
+            .map_err(|err| match err {
+                // No connection was made: nothing was sent.
+                tokio_tungstenite::tungstenite::Error::Io(err) => {
+                    ClientError::Unavailable(format!("cannot connect: {err}"))
+                }
+                other => transport(other),
+            })?;
+    loop {
+        let Some(frame) = socket.next().await else {
+            return Err(ClientError::Transport(
+                "the connection closed before Init".into(),
+            ));
+        };
+        let bytes = match frame.map_err(transport)? {
+            Message::Text(text) => text.as_bytes().to_vec(),
+            Message::Binary(bytes) => bytes.to_vec(),
+            Message::Close(frame) => {
+                let reason = frame.map(|f| f.reason.to_string()).unwrap_or_default();
+                return Err(ClientError::Transport(format!(
+                    "the connection closed before Init: {reason}"
+                )));
+            }
+            _ => continue,
+        };
+        match protocol::decode_to_client(encoding, &bytes)
+            .map_err(|err| ClientError::Decode(err.to_string()))?
+        {
+            ToClient::Init {
+                actor_id,
+                connection_id,
+            } => {
+                if let Some(shared) = shared.upgrade() {
+                    *lock(&shared.ids) = Some((actor_id, connection_id));
+                }
+                break;
+            }
+            ToClient::Error(wire) => {
+                let _ = socket.close(None).await;
+                return Err(ClientError::Actor(actor_error(wire)));
+            }
+            // Nothing else may come before Init; ignore it if it does.
+            _ => continue,
+        }
+    }
+    // Re-subscribe everything being listened to.
+    for name in streams.names() {
+        let message = ToServer::SubscriptionRequest {
+            event_name: name.to_owned(),
+            subscribe: true,
+        };
+        send(&mut socket, encoding, &message).await?;
+    }
+    Ok(socket)
+}
+
+impl SocketTask {
     /// Moves messages both ways until the socket ends: first the backlog, then the queue.
     ///
     /// A server silent for a third of the client's timeout is pinged (any frame back, a pong
@@ -398,12 +439,19 @@ impl SocketTask {
                         }
                         None => {
                             // A connection-level error fails the calls in flight, as
-                            // RivetKit does.
+                            // RivetKit does; but it is not theirs (a frame the server could
+                            // not read, a connection it is about to drop), and they may
+                            // have run or still run: each fails as a transport error.
+                            let failed = format!(
+                                "the connection failed ({}.{}: {}); the call may have run",
+                                err.group, err.code, err.message
+                            );
                             let mut pending = lock(&shared.pending);
                             for id in sent.drain() {
                                 if let Some(waiting) = pending.remove(&id) {
-                                    let _ =
-                                        waiting.reply.send(Err(ClientError::Actor(err.clone())));
+                                    let _ = waiting
+                                        .reply
+                                        .send(Err(ClientError::Transport(failed.clone())));
                                 }
                             }
                         }

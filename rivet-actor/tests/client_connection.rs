@@ -1,0 +1,107 @@
+//! A network connection's ends and failures, seen by its caller: a server that cannot be
+//! reached is `Unavailable` (nothing was sent), a close during a reconnect ends the
+//! connection at once and no session is opened after it, and an error of the whole
+//! connection fails the calls in flight as "may have run", not as the actor's refusal.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rivet_actor::prelude::*;
+use rivet_actor::{ConnStatus, Registry};
+
+#[derive(Default, Serialize, Deserialize)]
+pub struct Tally {
+    count: u64,
+}
+
+#[actor]
+impl Tally {
+    /// Waits, then counts: in flight for a while.
+    #[action]
+    async fn slow_count(&mut self, millis: u64) -> u64 {
+        tokio::time::sleep(Duration::from_millis(millis)).await;
+        self.count += 1;
+        self.count
+    }
+
+    #[action]
+    fn count(&self) -> u64 {
+        self.count
+    }
+
+    #[action]
+    fn sum(&self, numbers: Vec<u32>) -> u64 {
+        numbers.iter().map(|&n| u64::from(n)).sum()
+    }
+}
+
+async fn serve() -> (Registry, rivet_actor::server::Server) {
+    let registry = Registry::builder().in_memory().register::<Tally>().build();
+    let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    (registry, server)
+}
+
+#[tokio::test]
+async fn a_server_that_cannot_be_reached_is_unavailable() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let client = Client::new(format!("http://{addr}"));
+    let Err(err) = client.get_or_create::<Tally>("t").connect().await else {
+        panic!("connected to a closed port");
+    };
+    assert!(err.is_unavailable(), "{err:?}");
+}
+
+#[tokio::test]
+async fn closing_during_a_reconnect_ends_the_connection_at_once() {
+    let (_registry, server) = serve().await;
+    let addr = server.local_addr();
+    let client = Client::new(server.endpoint()).timeout(Duration::from_secs(30));
+    let conn = client.get_or_create::<Tally>("t").connect().await.unwrap();
+    let mut status = conn.status_changes();
+    server.shutdown().await.unwrap();
+    // The address now takes connections and never answers them: a reconnect hangs there.
+    let blackhole = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let held = tokio::spawn(async move {
+        let mut kept = Vec::new();
+        while let Ok((socket, _)) = blackhole.accept().await {
+            kept.push(socket);
+        }
+    });
+    status
+        .wait_for(|s| *s == ConnStatus::Disconnected)
+        .await
+        .unwrap();
+    status
+        .wait_for(|s| *s == ConnStatus::Connecting)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let closed = tokio::time::timeout(Duration::from_secs(2), conn.close()).await;
+    assert!(closed.is_ok(), "close() waited for the reconnect");
+    assert_eq!(*status.borrow(), ConnStatus::Closed);
+    held.abort();
+}
+
+#[tokio::test]
+async fn a_connection_error_fails_calls_in_flight_as_may_have_run() {
+    let (_registry, server) = serve().await;
+    let client = Client::new(server.endpoint());
+    let conn = Arc::new(client.get_or_create::<Tally>("t").connect().await.unwrap());
+    let slow = tokio::spawn({
+        let conn = conn.clone();
+        async move { conn.slow_count(300).await }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // More values than the server decodes in one message: it answers with an error of the
+    // connection (it cannot read the call's id), and the connection stays open.
+    let too_many = vec![1u32; rivet_actor::protocol::MAX_VALUES + 1];
+    let _ = conn.sum(too_many).await;
+    let err = slow.await.unwrap().unwrap_err();
+    assert!(matches!(err, ClientError::Transport(_)), "{err:?}");
+    // It did run.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(conn.count().await.unwrap(), 1);
+    server.shutdown().await.unwrap();
+}
