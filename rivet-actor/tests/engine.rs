@@ -91,6 +91,16 @@ async fn typed_client_through_the_engine_and_state_moves_with_the_actor() {
         assert_eq!(conn.read().await.unwrap(), (7, 1));
         conn.close().await;
     }
+    // Created outright (`POST /actors?namespace=..`, placed in the client's pool).
+    let client = Client::new(&endpoint).engine("default", POOL);
+    let created = client
+        .create::<Tally>(["created"], &Default::default())
+        .await;
+    let created = created.unwrap();
+    let add = retry("the created actor", Duration::from_secs(60), || {
+        created.add(3)
+    });
+    assert_eq!(add.await, 3);
     // A quiet connection through the engine's gateway stays up: the client's liveness ping
     // (after a third of its timeout of silence) is answered there, so it is not given up on.
     let watchful = Client::new(&endpoint)

@@ -338,17 +338,29 @@ impl Client {
         let key = key.into();
         let input =
             crate::value::to_value(input).map_err(|err| ClientError::Decode(err.to_string()))?;
+        // An engine places the actor in its namespace (a query it requires) and pool.
+        let mut url =
+            reqwest::Url::parse(&format!("{}{}", self.inner.endpoint, names::PATH_ACTORS))
+                .map_err(|err| ClientError::Transport(format!("invalid endpoint: {err}")))?;
+        let pool = match &self.inner.engine {
+            Some((namespace, pool)) => {
+                url.query_pairs_mut().append_pair("namespace", namespace);
+                pool.as_str()
+            }
+            None => names::DEFAULT_RUNNER,
+        };
         let body = serde_json::json!({
             "name": A::NAME,
             "key": protocol::path_key::encode(key.parts()),
             "input": protocol::input::encode_actors_input(&input),
-            "runner_name_selector": "default",
+            "runner_name_selector": pool,
             "crash_policy": "sleep",
         });
         let response = self
             .inner
             .http
-            .post(format!("{}{}", self.inner.endpoint, names::PATH_ACTORS))
+            .post(url)
+            .headers(self.inner.headers.clone())
             .json(&body)
             .timeout(self.inner.timeout)
             .send()
