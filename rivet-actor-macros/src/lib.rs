@@ -31,7 +31,12 @@ use proc_macro::TokenStream;
 ///   its own type; broadcasting anything else does not compile;
 /// - `queues(jobs = Job, answers = Question -> Answer)`: declared queues, with an optional
 ///   completion type (default `()`);
-/// - `origins = ["https://a.com", "https://*.b.com"]`: allowed origins.
+/// - `origins = ["https://a.com", "https://*.b.com"]`: allowed origins
+///   (`allow_no_origin = true` lets requests without an `Origin` through);
+/// - `sleep_timeout_ms = 60_000`, `no_sleep`, `action_timeout_ms = 5_000`: this type's idle
+///   time before it sleeps, that it never sleeps on its own, and how long one of its
+///   actions may run, in place of the registry's `HostConfig::idle_timeout` and
+///   `action_timeout` (RivetKit's `options.sleepTimeout`, `noSleep`, `actionTimeout`).
 ///
 /// The options may instead sit on the state struct (`#[actor(..)] struct ChatRoom`) while a
 /// bare `#[actor]` on the impl block wires the methods; the struct and the impl block must

@@ -228,12 +228,34 @@ impl<T: Default> DefaultState for T {
 }
 
 /// Options of an actor that the runtime reads besides [`crate::Actor`]: written by
-/// `#[actor(origins = [..])]`.
+/// `#[actor(origins = [..], sleep_timeout_ms = .., ..)]`.
 pub trait ActorOptions {
     /// Allowed `Origin`s (`*` wildcards in the host), or `None` for no restriction.
     const ORIGINS: Option<&'static [&'static str]> = None;
     /// Whether requests without an `Origin` header (non-browser clients) pass `ORIGINS`.
     const ALLOW_NO_ORIGIN: bool = false;
+    /// `sleep_timeout_ms = ..`: this type's idle time before sleep.
+    const SLEEP_TIMEOUT_MS: Option<u64> = None;
+    /// `action_timeout_ms = ..`: this type's action timeout.
+    const ACTION_TIMEOUT_MS: Option<u64> = None;
+    /// `no_sleep`: this type's actors stay awake.
+    const NO_SLEEP: bool = false;
+}
+
+/// `config` with actor type `A`'s own timeouts (`#[actor(sleep_timeout_ms = .., no_sleep,
+/// action_timeout_ms = ..)]`) in place of the registry's.
+pub(crate) fn config_for<A: ActorOptions>(config: &crate::HostConfig) -> crate::HostConfig {
+    let mut config = config.clone();
+    if let Some(ms) = A::SLEEP_TIMEOUT_MS {
+        config.idle_timeout = Some(std::time::Duration::from_millis(ms));
+    }
+    if A::NO_SLEEP {
+        config.idle_timeout = None;
+    }
+    if let Some(ms) = A::ACTION_TIMEOUT_MS {
+        config.action_timeout = std::time::Duration::from_millis(ms);
+    }
+    config
 }
 
 /// Marks options given on the impl block (or defaults); see [`OptionsInOnePlace`].

@@ -1,4 +1,4 @@
-//! What the options (`name`, `events`, `queues`, `origins`) turn into, and how the impl
+//! What the options (`name`, `events`, `queues`, `origins`, timeouts) turn into, and how the impl
 //! block and the struct agree on them without seeing each other.
 //!
 //! The options in effect live in a module `__rivet_decl_<Type>` that the impl side reads.
@@ -51,6 +51,13 @@ pub fn decl_module(names: &Names, ident: &Ident, options: &Options, side: Side) 
         .allow_no_origin
         .as_ref()
         .is_some_and(syn::LitBool::value);
+    let optional = |ms: Option<u64>| match ms {
+        Some(ms) => quote!(::core::option::Option::Some(#ms)),
+        None => quote!(::core::option::Option::None),
+    };
+    let sleep_timeout_ms = optional(options.sleep_timeout_ms);
+    let action_timeout_ms = optional(options.action_timeout_ms);
+    let no_sleep = options.no_sleep;
     let (provider, vis) = match side {
         Side::Impl => (quote!(OptionsOnImpl), quote!(pub)),
         Side::Struct => (quote!(OptionsOnStruct), quote!(pub)),
@@ -64,6 +71,9 @@ pub fn decl_module(names: &Names, ident: &Ident, options: &Options, side: Side) 
             pub type Queue = super::#queue;
             pub const ORIGINS: ::core::option::Option<&'static [&'static str]> = #origins;
             pub const ALLOW_NO_ORIGIN: bool = #allow_no_origin;
+            pub const SLEEP_TIMEOUT_MS: ::core::option::Option<u64> = #sleep_timeout_ms;
+            pub const ACTION_TIMEOUT_MS: ::core::option::Option<u64> = #action_timeout_ms;
+            pub const NO_SLEEP: bool = #no_sleep;
             pub type Provider = #private::#provider;
         }
     }
@@ -212,6 +222,9 @@ pub fn impl_side(model: &ActorModel, names: &Names) -> TokenStream {
         impl #private::ActorOptions for #self_ty {
             const ORIGINS: ::core::option::Option<&'static [&'static str]> = #decl::ORIGINS;
             const ALLOW_NO_ORIGIN: bool = #decl::ALLOW_NO_ORIGIN;
+            const SLEEP_TIMEOUT_MS: ::core::option::Option<u64> = #decl::SLEEP_TIMEOUT_MS;
+            const ACTION_TIMEOUT_MS: ::core::option::Option<u64> = #decl::ACTION_TIMEOUT_MS;
+            const NO_SLEEP: bool = #decl::NO_SLEEP;
         }
     };
     if let Some(span) = options.span {

@@ -1,4 +1,4 @@
-//! The options of `#[actor(name = "..", events(..), queues(..), origins = [..])]`.
+//! The options of `#[actor(name = "..", events(..), queues(..), origins = [..], ..)]`.
 
 use proc_macro2::Span;
 use syn::{Ident, LitStr, Type};
@@ -28,6 +28,12 @@ pub struct Options {
     pub origins: Option<Vec<LitStr>>,
     /// Whether requests without an `Origin` header pass the `origins` allowlist.
     pub allow_no_origin: Option<syn::LitBool>,
+    /// This type's idle time before sleep, milliseconds (overrides `HostConfig`).
+    pub sleep_timeout_ms: Option<u64>,
+    /// This type's action timeout, milliseconds (overrides `HostConfig`).
+    pub action_timeout_ms: Option<u64>,
+    /// This type's actors never go to sleep on their own.
+    pub no_sleep: bool,
 }
 
 impl Options {

@@ -10,7 +10,7 @@ use syn::{Ident, LitStr, Token, Type};
 use crate::errors::Errors;
 use crate::model::options::{EventDecl, Options, QueueDecl};
 
-const VALID: &str = "expected `name = \"..\"`, `events(..)`, `queues(..)`, `origins = [..]` or `allow_no_origin = true|false`";
+const VALID: &str = "expected `name = \"..\"`, `events(..)`, `queues(..)`, `origins = [..]`, `allow_no_origin = true|false`, `sleep_timeout_ms = ..`, `no_sleep` or `action_timeout_ms = ..`";
 
 /// Parses the attribute's arguments; a syntax error stops parsing (it is recorded).
 pub fn parse(args: TokenStream, errors: &mut Errors) -> Options {
@@ -95,6 +95,37 @@ pub fn parse(args: TokenStream, errors: &mut Errors) -> Options {
                     value.error("expected `allow_no_origin = true` or `allow_no_origin = false`")
                 })?);
             }
+            "sleep_timeout_ms" | "action_timeout_ms" => {
+                let lit: syn::LitInt = meta.value()?.parse().map_err(|err| {
+                    syn::Error::new(
+                        err.span(),
+                        format!("expected milliseconds as an integer: `{key} = 60_000`"),
+                    )
+                })?;
+                let ms: u64 = lit.base10_parse()?;
+                if key == "action_timeout_ms" {
+                    if ms == 0 {
+                        return Err(syn::Error::new(
+                            lit.span(),
+                            "an action timeout of 0 ms cuts off every action; give at least 1",
+                        ));
+                    }
+                    options.action_timeout_ms = Some(ms);
+                } else {
+                    options.sleep_timeout_ms = Some(ms);
+                }
+            }
+            "no_sleep" => {
+                options.no_sleep = if meta.input.peek(Token![=]) {
+                    let value = meta.value()?;
+                    let lit: syn::LitBool = value.parse().map_err(|_| {
+                        value.error("expected `no_sleep` or `no_sleep = true|false`")
+                    })?;
+                    lit.value
+                } else {
+                    true
+                };
+            }
             _ => {
                 let shown = path_text(&meta.path);
                 return Err(meta.error(format!("unknown actor option `{shown}`; {VALID}")));
@@ -105,6 +136,15 @@ pub fn parse(args: TokenStream, errors: &mut Errors) -> Options {
     });
     if let Err(error) = parser.parse2(args) {
         errors.push(error);
+    }
+    if options.no_sleep
+        && options.sleep_timeout_ms.is_some()
+        && let Some(span) = options.span
+    {
+        errors.at(
+            span,
+            "`no_sleep` and `sleep_timeout_ms` contradict each other: keep one",
+        );
     }
     options
 }

@@ -318,14 +318,14 @@ impl RegistryBuilder {
             Box::new(|storage, config, guards, data, metrics, remote| {
                 let host = Host::<A>::new(
                     storage.clone(),
-                    config.clone(),
+                    crate::__private::config_for::<A>(config),
                     guards,
                     data.clone(),
                     metrics.clone(),
                 );
                 // Actors with pending schedules (or queued messages for a `#[run]` loop)
-                // wake now (after a restart) rather than on their next request. Without a runtime (a registry built outside tokio),
-                // they wake on first use instead.
+                // wake now (after a restart) rather than on their next request. Without a
+                // runtime (a registry built outside tokio), they wake on first use instead.
                 if let Ok(runtime) = tokio::runtime::Handle::try_current() {
                     let host = host.clone();
                     runtime.spawn(async move { host.wake_pending().await });

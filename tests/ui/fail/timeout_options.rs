@@ -1,0 +1,30 @@
+use rivet_actor::prelude::*;
+
+#[derive(Default, Serialize, Deserialize)]
+struct Sleepy;
+
+#[actor(no_sleep, sleep_timeout_ms = 1_000)]
+impl Sleepy {
+    #[action]
+    fn ping(&self) {}
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct Hasty;
+
+#[actor(action_timeout_ms = 0)]
+impl Hasty {
+    #[action]
+    fn ping(&self) {}
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct Vague;
+
+#[actor(sleep_timeout_ms = "30s")]
+impl Vague {
+    #[action]
+    fn ping(&self) {}
+}
+
+fn main() {}
