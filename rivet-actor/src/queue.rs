@@ -167,6 +167,52 @@ impl<A: Actor> TurnQueues<'_, A> {
         }
     }
 
+    /// Sends `body` to this actor's own queue `T`, with this turn: the message is written
+    /// when the turn commits (not at all if it fails), then taken as a client's would be,
+    /// by a later turn or by the `#[run]` loop. Its id.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Serialize, Deserialize)] struct Job { task: String }
+    /// # #[derive(Default, Serialize, Deserialize)] struct Worker { log: Vec<String> }
+    /// # #[actor(queues(jobs = Job))] impl Worker {
+    /// #[action]
+    /// fn plan(&mut self, c: &mut ActionCtx<'_, Self>) -> Result<(), Error> {
+    ///     for task in ["fetch", "index"] {
+    ///         c.queue().send(Job { task: task.into() })?;
+    ///     }
+    ///     Ok(())
+    /// }
+    ///
+    /// #[action]
+    /// fn work(&mut self, c: &mut ActionCtx<'_, Self>) -> Vec<String> {
+    ///     while let Some(job) = c.queue().try_next::<Job>() {
+    ///         self.log.push(job.body.task);
+    ///     }
+    ///     self.log.clone()
+    /// }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let test = ActorTest::<Worker>::new(); let w = test.get_or_create("w").await.unwrap();
+    /// w.plan().await.unwrap();
+    /// assert_eq!(w.work().await.unwrap(), ["fetch", "index"]);
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    /// `queue.full` when the actor's queues hold
+    /// [`HostConfig::max_queue_size`](crate::HostConfig::max_queue_size) messages (this
+    /// turn's sends included), `queue.message_too_large` past
+    /// [`HostConfig::max_queue_message_size`](crate::HostConfig::max_queue_message_size),
+    /// an internal error if the body cannot be encoded.
+    pub fn send<T: Queue<A>>(&self, body: T) -> Result<u64, Error> {
+        let value = to_value(&body)
+            .map_err(|err| Error::internal(format!("the message cannot be encoded: {err}")))?;
+        self.effects
+            .send_queued(T::TARGET, value)
+            .map_err(Error::from)
+    }
+
     /// How many messages wait in queue `T`.
     pub fn waiting<T: Queue<A>>(&self) -> usize {
         self.effects.waiting(Some(T::TARGET))

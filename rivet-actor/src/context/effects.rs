@@ -35,6 +35,8 @@ pub(crate) trait TurnEffects<A: Actor>: Send + Sync {
     fn complete_queued(&self, seq: u64, outcome: Completion) -> bool;
     /// How many messages wait in `queue` (`None`: in all queues).
     fn waiting(&self, queue: Option<A::Queue>) -> usize;
+    /// Stages a message to `queue`, written with the turn; its id.
+    fn send_queued(&self, queue: A::Queue, body: Value) -> Result<u64, ActorError>;
     /// Stages a call of `action(args)` at `run_at`; its id.
     fn schedule(
         &self,

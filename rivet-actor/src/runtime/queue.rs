@@ -124,6 +124,10 @@ struct State<A: Actor> {
     taken: Vec<Stored<A>>,
     /// Completions given by the current turn.
     replies: HashMap<u64, Completion>,
+    /// Sent by the current turn: written with its commit, ready once it commits.
+    sent: Vec<Stored<A>>,
+    /// Sent by a committed turn and not yet offered to the `#[run]` loop's takes.
+    fresh: bool,
     consumers: Vec<Consumer<A>>,
 }
 
@@ -134,6 +138,8 @@ impl<A: Actor> Default for State<A> {
             ready: BTreeMap::new(),
             taken: Vec::new(),
             replies: HashMap::new(),
+            sent: Vec::new(),
+            fresh: false,
             consumers: Vec::new(),
         }
     }
@@ -146,6 +152,7 @@ impl<A: Actor> Vacant for State<A> {
             && self.ready.is_empty()
             && self.taken.is_empty()
             && self.replies.is_empty()
+            && self.sent.is_empty()
             && self.consumers.is_empty()
     }
 }
@@ -191,6 +198,16 @@ impl<A: Actor> TurnQueue<A> {
         write
             .kv_delete
             .extend(state.taken.iter().map(|m| row_key(m.seq)));
+        for message in &state.sent {
+            // Encoded when it was sent (`send_in_turn`).
+            if let Ok(row) = row_value(message.queue, message.created_at_ms, &message.body) {
+                write.kv_put.push((row_key(message.seq), row));
+            }
+        }
+        if !state.sent.is_empty() {
+            let next = state.next_seq.to_be_bytes().to_vec();
+            write.kv_put.push((NEXT_KEY.to_vec(), next));
+        }
     }
 
     /// The turn's write is committed: taken messages are gone. Returns how each ended, for
@@ -202,6 +219,11 @@ impl<A: Actor> TurnQueue<A> {
         let mut state = self.lock();
         let taken = std::mem::take(&mut state.taken);
         let mut replies = std::mem::take(&mut state.replies);
+        let sent = std::mem::take(&mut state.sent);
+        state.fresh |= !sent.is_empty();
+        for message in sent {
+            state.ready.insert(message.seq, message);
+        }
         drop(state);
         taken
             .into_iter()
@@ -222,6 +244,43 @@ impl<A: Actor> TurnQueue<A> {
             state.ready.insert(message.seq, message);
         }
         state.replies.clear();
+        // Their sequences are skipped: ids only grow.
+        state.sent.clear();
+    }
+
+    /// Sends `body` to `queue` in the current turn: written with the turn's commit, then
+    /// taken like any message (by a later turn, or the `#[run]` loop). Its id.
+    pub(crate) fn send_in_turn(&self, queue: A::Queue, body: Value) -> Result<u64, ActorError> {
+        let config = &self.host.config;
+        check_size(&body, config.max_queue_message_size)?;
+        let mut state = self.lock();
+        let max = config.max_queue_size;
+        if state.ready.len() + state.taken.len() + state.sent.len() >= max {
+            return Err(ActorError::queue_full(max));
+        }
+        let seq = state.next_seq;
+        state.next_seq += 1;
+        let created_at_ms = crate::runtime::host::now_ms();
+        state.sent.push(Stored {
+            seq,
+            queue,
+            created_at_ms,
+            body,
+        });
+        Ok(seq)
+    }
+
+    /// Whether a committed turn sent messages the `#[run]` loop's takes were not offered.
+    pub(crate) fn has_fresh(&self) -> bool {
+        self.state.peek(|state| state.fresh).unwrap_or(false)
+    }
+
+    /// [`has_fresh`](Self::has_fresh), cleared by asking.
+    pub(crate) fn take_fresh(&self) -> bool {
+        if !self.state.is_made() {
+            return false;
+        }
+        std::mem::take(&mut self.lock().fresh)
     }
 
     /// Takes up to `max` waiting messages of `queue` (any queue when `None`) for the current

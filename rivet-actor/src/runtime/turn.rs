@@ -136,10 +136,11 @@ impl<A: Actor> Outbox<A> {
         !self.calls_lock().kicks.is_empty()
     }
 
-    /// Whether the committed turn asked to close connections, sleep or be destroyed.
+    /// Whether the committed turn asked to close connections, sleep or be destroyed, or sent
+    /// messages to its own queues (offered to the `#[run]` loop once durable).
     pub(crate) fn asks_more(&self) -> bool {
         let calls = self.calls_lock();
-        !calls.kicks.is_empty() || calls.exit.is_some()
+        !calls.kicks.is_empty() || calls.exit.is_some() || self.queue.has_fresh()
     }
 
     /// The connections the committed turn closes (asked once).
@@ -225,6 +226,10 @@ impl<A: Actor> TurnEffects<A> for Outbox<A> {
 
     fn waiting(&self, queue: Option<A::Queue>) -> usize {
         self.queue.waiting(queue)
+    }
+
+    fn send_queued(&self, queue: A::Queue, body: Value) -> Result<u64, ActorError> {
+        self.queue.send_in_turn(queue, body)
     }
 
     fn schedule(

@@ -318,6 +318,10 @@ async fn do_what_was_asked<A: Actor>(
     if inst.env.outbox.has_kicks() {
         Box::pin(inst.kick_asked()).await;
     }
+    if inst.env.outbox.queue.take_fresh() {
+        // Messages a turn sent to its own queues: the `#[run]` loop may be waiting.
+        Box::pin(inst.serve_consumers()).await;
+    }
     if let Some(exit) = inst.env.outbox.take_exit() {
         Box::pin(inst.exit(exit, rx)).await;
         return None;
