@@ -32,7 +32,8 @@ pub trait Target: Copy + Eq + Hash + Debug + Send + Sync + 'static {
 
 /// The generated enum of one actor's actions.
 pub trait ActionTarget: Target {
-    /// Whether the action takes `&self`: such a turn cannot change state and writes nothing.
+    /// Whether the action takes `&self`: such a turn cannot change the state (it may still
+    /// write through its context: a queue message, a schedule, kv rows).
     fn is_read_only(self) -> bool;
 }
 

@@ -253,6 +253,8 @@ impl<A: Actor> TurnQueue<A> {
     pub(crate) fn send_in_turn(&self, queue: A::Queue, body: Value) -> Result<u64, ActorError> {
         let config = &self.host.config;
         check_size(&body, config.max_queue_message_size)?;
+        // Encoded again when staged: one that cannot be fails here, not silently there.
+        row_value(queue, 0, &body)?;
         let mut state = self.lock();
         let max = config.max_queue_size;
         if state.ready.len() + state.taken.len() + state.sent.len() >= max {
@@ -272,7 +274,10 @@ impl<A: Actor> TurnQueue<A> {
 
     /// Whether a committed turn sent messages the `#[run]` loop's takes were not offered.
     pub(crate) fn has_fresh(&self) -> bool {
-        self.state.peek(|state| state.fresh).unwrap_or(false)
+        // Without a waiting take there is nothing to offer them to (a take that comes later
+        // finds them ready): the turn's write need not be waited for.
+        let offer = |state: &State<A>| state.fresh && !state.consumers.is_empty();
+        self.state.peek(offer).unwrap_or(false)
     }
 
     /// [`has_fresh`](Self::has_fresh), cleared by asking.

@@ -45,6 +45,8 @@ struct State {
     /// This turn's record, and the ids it pushes out.
     staged: Option<(String, Vec<u8>)>,
     evicted: Vec<String>,
+    /// Whether `staged` holds only if the turn writes something else.
+    only_if_writes: bool,
 }
 
 impl Vacant for State {
@@ -87,7 +89,19 @@ impl TurnReplay {
 
     /// Records that this turn applies request `id`, answering `answer`.
     pub(crate) fn record(&self, id: &str, answer: &Value) {
+        self.record_as(id, answer, false);
+    }
+
+    /// [`record`](Self::record) for a turn that may change nothing (a read-only action): kept
+    /// only if the turn writes something else (a queue send or take, a schedule, kv rows),
+    /// since running it again would do that again; otherwise it may simply run again.
+    pub(crate) fn record_if_writes(&self, id: &str, answer: &Value) {
+        self.record_as(id, answer, true);
+    }
+
+    fn record_as(&self, id: &str, answer: &Value, only_if_writes: bool) {
         let mut state = self.lock();
+        state.only_if_writes = only_if_writes;
         let mut encoded = Vec::new();
         let kept = to_cbor(answer, &mut encoded).is_ok() && encoded.len() <= ANSWER_KEPT;
         let mut row = vec![if kept { ANSWER } else { NO_ANSWER }];
@@ -106,12 +120,17 @@ impl TurnReplay {
         state.staged = Some((id.to_owned(), row));
     }
 
-    /// Adds the turn's record to its storage write.
+    /// Adds the turn's record to its storage write (staged last: it looks at the rest).
     pub(crate) fn stage(&self, write: &mut ActorWrite) {
         if !self.state.is_made() {
             return;
         }
-        let state = self.lock();
+        let mut state = self.lock();
+        if state.only_if_writes && write.is_empty() {
+            state.staged = None;
+            state.evicted.clear();
+            return;
+        }
         if let Some((id, row)) = &state.staged {
             write.kv_put.push((row_key(id), row.clone()));
             write
@@ -232,6 +251,12 @@ mod tests {
         fn total(&self) -> i64 {
             self.total
         }
+
+        /// Read-only, but it writes: a coin to its own queue.
+        #[action]
+        fn tip(&self, c: &mut ActionCtx<'_, Self>) -> Result<u64, Error> {
+            c.queue().send(1i64)
+        }
     }
 
     /// Sends `body` to `path` of actor `id` through the server's router, as the engine's
@@ -286,6 +311,30 @@ mod tests {
         assert_eq!(messages().await, 1);
         send(&registry, &id, "/queue/coins", coin, "ray-4").await;
         assert_eq!(messages().await, 2);
+    }
+
+    #[tokio::test]
+    async fn a_read_only_action_is_recorded_only_when_it_writes() {
+        let registry = Registry::builder().in_memory().register::<Till>().build();
+        let till = registry.get_or_create::<Till>("t").await.unwrap();
+        let id = till.id().as_str().to_owned();
+        let rows = async |prefix: &[u8]| {
+            registry
+                .storage()
+                .kv_scan_prefix(&id, prefix)
+                .await
+                .unwrap()
+                .len()
+        };
+        // Writes nothing: no record, it may run again.
+        send(&registry, &id, "/action/total", r#"{"args":[]}"#, "ray-r").await;
+        assert_eq!(rows(super::PREFIX).await, 0);
+        // Sends a message: recorded with it, so a replay sends nothing more.
+        let first = send(&registry, &id, "/action/tip", r#"{"args":[]}"#, "ray-t").await;
+        let again = send(&registry, &id, "/action/tip", r#"{"args":[]}"#, "ray-t").await;
+        assert_eq!(first, again);
+        assert_eq!(rows(b"q/").await, 1);
+        assert_eq!(rows(super::PREFIX).await, 1);
     }
 
     #[tokio::test]

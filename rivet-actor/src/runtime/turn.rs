@@ -96,9 +96,10 @@ impl<A: Actor> Outbox<A> {
     pub(crate) fn stage(&self, write: &mut ActorWrite) -> Result<(), ActorError> {
         self.queue.stage(write);
         self.schedule.stage(write);
-        self.replay.stage(write);
         self.kv.stage(write);
-        self.db.stage(write)
+        self.db.stage(write)?;
+        self.replay.stage(write);
+        Ok(())
     }
 
     /// The turn's write is committed (handed to the output gate): its staged effects take

@@ -58,6 +58,10 @@ impl SocketTask {
         let mut backoff = FIRST_BACKOFF;
         loop {
             let _ = self.status.send(ConnStatus::Connecting);
+            // Subscriptions kept from an earlier try are stale: this try subscribes to what
+            // is listened to now (those made while it opens are kept, below).
+            self.backlog
+                .retain(|kept| matches!(kept, Outgoing::Call { .. }));
             let timeout = self.handle.client.inner.timeout;
             let (handle, shared, streams) = (
                 self.handle.clone(),
@@ -196,20 +200,23 @@ async fn connect(
     let params = handle.params.current()?;
     let protocols = protocol::build_subprotocols(encoding, params.as_deref(), None);
     let mut request = url.as_str().into_client_request().map_err(transport)?;
+    // The client's and the handle's headers (an engine's `Authorization`), as over HTTP.
+    for (name, value) in inner.headers.iter().chain(handle.headers.iter()) {
+        request.headers_mut().append(name, value.clone());
+    }
     request.headers_mut().insert(
         http::header::SEC_WEBSOCKET_PROTOCOL,
         http::HeaderValue::from_str(&protocols).map_err(transport)?,
     );
-    let (mut socket, _) =
-        tokio_tungstenite::connect_async(request)
-            .await
-            .map_err(|err| match err {
-                // No connection was made: nothing was sent.
-                tokio_tungstenite::tungstenite::Error::Io(err) => {
-                    ClientError::Unavailable(format!("cannot connect: {err}"))
-                }
-                other => transport(other),
-            })?;
+    let connected = tokio_tungstenite::connect_async(request).await;
+    let (mut socket, _) = connected.map_err(|err| match err {
+        // No connection was made: nothing was sent. (One lost later, during the upgrade,
+        // may have reached the server.)
+        tokio_tungstenite::tungstenite::Error::Io(err) if never_connected(&err) => {
+            ClientError::Unavailable(format!("cannot connect: {err}"))
+        }
+        other => transport(other),
+    })?;
     loop {
         let Some(frame) = socket.next().await else {
             return Err(ClientError::Transport(
@@ -256,6 +263,19 @@ async fn connect(
         send(&mut socket, encoding, &message).await?;
     }
     Ok(socket)
+}
+
+/// Whether a failed connect never reached the server (refused, unreachable, no address).
+fn never_connected(err: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        err.kind(),
+        ErrorKind::ConnectionRefused
+            | ErrorKind::AddrNotAvailable
+            | ErrorKind::NetworkUnreachable
+            | ErrorKind::HostUnreachable
+            | ErrorKind::NotFound
+    )
 }
 
 impl SocketTask {

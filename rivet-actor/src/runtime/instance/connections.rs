@@ -262,11 +262,14 @@ impl<A: Actor> Instance<A> {
                 // Encode before committing: an output that cannot be encoded fails the turn.
                 let result = result.and_then(|ret| ret.to_value());
                 // Recorded with the turn's writes, so a replay finds it exactly when the
-                // action's changes are durable (a read-only action may simply run again).
-                if let (Some(request), Ok(answer)) = (self.replaying.take(), &result)
-                    && !action.is_read_only()
-                {
-                    self.env.outbox.replay.record(&request, answer);
+                // action's changes are durable (a read-only action that wrote nothing may
+                // simply run again; one that sent or took a queue message may not).
+                if let (Some(request), Ok(answer)) = (self.replaying.take(), &result) {
+                    if action.is_read_only() {
+                        self.env.outbox.replay.record_if_writes(&request, answer);
+                    } else {
+                        self.env.outbox.replay.record(&request, answer);
+                    }
                 }
                 let result = self.finish_turn(!action.is_read_only(), result).await;
                 let result = result.map_err(|err| mask::<A>(err, &self.env.meta.id, during));
