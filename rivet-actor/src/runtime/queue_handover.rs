@@ -64,14 +64,16 @@ impl<A: Actor> Handover<A> {
 }
 
 impl<A: Actor> Handover<A> {
-    /// The messages, to send back.
-    pub(crate) fn put_back(mut self) -> PutBack<A> {
-        let (host, actor) = self.owner.take().expect("taken only once");
-        PutBack {
+    /// The messages, to send back; `None` when there are none (an empty handover has no
+    /// owner).
+    pub(crate) fn put_back(mut self) -> Option<PutBack<A>> {
+        let (host, actor) = self.owner.take()?;
+        Some(PutBack {
             messages: std::mem::take(&mut self.messages),
             waiters: host.waiters.clone(),
             actor,
-        }
+        })
+        .filter(|put_back| !put_back.messages.is_empty())
     }
 
     /// The messages, for the instance that made the handover to write back itself.

@@ -70,8 +70,8 @@ impl<A: Actor> RunLoop<A> {
     /// Sends back what takes the loop stopped waiting for were given, in order.
     async fn send_back_returned(&self) {
         let returned = std::mem::take(&mut *lock(&self.returned));
-        for handover in returned {
-            let cmd = Command::Queue(QueueCommand::PutBack(handover.put_back()));
+        for put_back in returned.into_iter().filter_map(Handover::put_back) {
+            let cmd = Command::Queue(QueueCommand::PutBack(put_back));
             self.host.send(&self.id, cmd).await;
         }
     }
