@@ -2,7 +2,8 @@
 //! reached is `Unavailable` (nothing was sent), a close during a reconnect ends the
 //! connection at once and no session is opened after it, and an error of the whole
 //! connection fails the calls in flight as "may have run", not as the actor's refusal; the
-//! client's headers go with a connection as with a call.
+//! client's headers go with a connection as with a call, and a call is not sent again where
+//! a redirect points.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -146,4 +147,45 @@ async fn the_clients_headers_go_with_a_connection() {
     };
     assert_eq!(refused.code(), Some("no_pass"));
     server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_call_is_not_sent_again_where_a_redirect_points() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    // Where the redirect points: counts what reaches it.
+    let reached = Arc::new(AtomicUsize::new(0));
+    let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let elsewhere_url = format!("http://{}", elsewhere.local_addr().unwrap());
+    let counter = reached.clone();
+    let app = axum::Router::new().fallback(move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+        async { "stolen" }
+    });
+    tokio::spawn(async move { axum::serve(elsewhere, app).await.unwrap() });
+    // The endpoint answers every request with a 307 there.
+    let endpoint = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint_url = format!("http://{}", endpoint.local_addr().unwrap());
+    let target = elsewhere_url.clone();
+    let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+        let to = format!("{target}{uri}");
+        async move {
+            (
+                axum::http::StatusCode::TEMPORARY_REDIRECT,
+                [("location", to)],
+            )
+        }
+    });
+    tokio::spawn(async move { axum::serve(endpoint, app).await.unwrap() });
+    let client = Client::new(endpoint_url).header("x-secret", "s");
+    let err = client
+        .get_or_create::<Tally>("t")
+        .count()
+        .await
+        .unwrap_err();
+    assert!(!matches!(err, ClientError::Decode(_)), "{err:?}");
+    assert_eq!(
+        reached.load(Ordering::SeqCst),
+        0,
+        "the call followed the redirect"
+    );
 }

@@ -82,7 +82,12 @@ impl Client {
         let endpoint = endpoint.into().trim_end_matches('/').to_owned();
         Self {
             inner: Arc::new(ClientInner {
-                http: reqwest::Client::new(),
+                // No redirects: a server that answers 307 would have the call, with its
+                // params header, sent again to wherever it points.
+                http: reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap_or_default(),
                 endpoint,
                 encoding: Encoding::Json,
                 headers: http::HeaderMap::new(),

@@ -301,6 +301,11 @@ impl SocketTask {
                         if heard.elapsed() >= timeout {
                             break Ended::Lost;
                         }
+                        // Calls given up on (timed out) are no longer waited for here.
+                        if let Some(shared) = self.shared.upgrade() {
+                            let pending = lock(&shared.pending);
+                            sent.retain(|id| pending.contains_key(id));
+                        }
                         next_check = later(Instant::now(), ping_after);
                         if heard.elapsed() >= ping_after {
                             let ping = sink.send(Message::Ping(Default::default()));
