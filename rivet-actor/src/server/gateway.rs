@@ -87,10 +87,17 @@ impl Named {
             };
             return Ok((resolved, admission));
         }
-        let (id, created) = self
-            .actor
-            .resolve(self.lookup, Some(planned.clone()))
-            .await?;
+        // Resolved in a task of its own: a client that hangs up meanwhile (dropping this
+        // future) must not leave behind an actor its hooks never admitted.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let (actor, lookup, reserved) = (self.actor.clone(), self.lookup, planned.clone());
+        tokio::spawn(async move {
+            let resolved = actor.resolve(lookup, Some(reserved)).await;
+            if let Err(Ok((id, true))) = tx.send(resolved) {
+                actor.discard_unused(&id).await;
+            }
+        });
+        let (id, created) = rx.await.map_err(|_| ActorError::internal())??;
         let resolved = Resolved {
             actor: self.actor,
             id,

@@ -1,5 +1,7 @@
 //! Memory storage whose commits go through a hook of the test's: to lose answers, stop
-//! writes at a door, fail them. Every other call goes straight to the memory storage.
+//! writes at a door, fail them; and whose actor inserts may be slowed down (each made in a
+//! task of its own, finished whether or not its caller waits). Every other
+//! call goes straight to the memory storage.
 
 use rivet_actor::storage::{
     ActorRecord, ActorWrite, BoxFuture, KvPair, MemoryStorage, Storage, StorageResult, StorageStats,
@@ -17,15 +19,18 @@ pub trait CommitHook: Send + Sync + 'static {
 
 /// [`MemoryStorage`] with its commits passed through `hook`.
 pub struct Hooked<H> {
-    pub inner: MemoryStorage,
+    pub inner: std::sync::Arc<MemoryStorage>,
     pub hook: H,
+    /// How long each actor insert takes.
+    pub insert_delay: std::time::Duration,
 }
 
 impl<H> Hooked<H> {
     pub fn new(hook: H) -> Self {
         Hooked {
-            inner: MemoryStorage::new(),
+            inner: std::sync::Arc::new(MemoryStorage::new()),
             hook,
+            insert_delay: std::time::Duration::ZERO,
         }
     }
 }
@@ -45,7 +50,14 @@ impl<H: CommitHook> Storage for Hooked<H> {
         &self,
         record: ActorRecord,
     ) -> BoxFuture<'_, StorageResult<(ActorRecord, bool)>> {
-        self.inner.insert_actor(record)
+        // Made in a task of its own, as a storage's writer thread does: it finishes
+        // whether or not its caller still waits.
+        let (inner, delay) = (self.inner.clone(), self.insert_delay);
+        let insert = tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            inner.insert_actor(record).await
+        });
+        Box::pin(async move { insert.await.expect("the insert task panicked") })
     }
     fn list_actors<'a>(
         &'a self,
