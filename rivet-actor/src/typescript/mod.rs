@@ -20,6 +20,11 @@
 //! are both declared, under a comment naming them, so `tsc` refuses the module (duplicate
 //! identifier) instead of typing one with the other's shape: rename one with
 //! `#[ts(rename = "..")]`.
+//!
+//! Two things the types do not say: an `f64` that is NaN or infinite reaches a JSON client
+//! as `null` (CBOR and BARE carry it as a number), and a 64-bit integer above 2^53 as a
+//! `bigint`; a map whose keys are not strings or numbers (tuples, structs) has no faithful
+//! TypeScript type.
 
 mod describe;
 #[cfg(feature = "typescript")]
