@@ -24,7 +24,6 @@ use crate::runtime::command::Connect;
 use crate::runtime::host::Host;
 use crate::runtime::instance::Instance;
 use crate::runtime::instance::deadline::guard;
-use crate::runtime::lookup::ActorId;
 use crate::runtime::queue_handover::{Handover, PutBack};
 use crate::runtime::queue_send::Waiter;
 use crate::storage::ActorWrite;
@@ -110,16 +109,16 @@ pub(crate) struct Accepted {
 }
 
 /// A `#[run]` loop waiting for messages.
-struct Consumer<A: Actor> {
-    queue: Option<A::Queue>,
-    max: usize,
-    reply: oneshot::Sender<Handover<A>>,
+pub(super) struct Consumer<A: Actor> {
+    pub(super) queue: Option<A::Queue>,
+    pub(super) max: usize,
+    pub(super) reply: oneshot::Sender<Handover<A>>,
 }
 
-struct State<A: Actor> {
+pub(super) struct State<A: Actor> {
     next_seq: u64,
     /// Messages not taken, by sequence (arrival order).
-    ready: BTreeMap<u64, Stored<A>>,
+    pub(super) ready: BTreeMap<u64, Stored<A>>,
     /// Taken by the current turn: deleted when it commits, put back when it fails.
     taken: Vec<Stored<A>>,
     /// Completions given by the current turn.
@@ -128,7 +127,7 @@ struct State<A: Actor> {
     sent: Vec<Stored<A>>,
     /// Sent by a committed turn and not yet offered to the `#[run]` loop's takes.
     fresh: bool,
-    consumers: Vec<Consumer<A>>,
+    pub(super) consumers: Vec<Consumer<A>>,
 }
 
 impl<A: Actor> Default for State<A> {
@@ -172,7 +171,7 @@ impl<A: Actor> TurnQueue<A> {
         }
     }
 
-    fn lock(&self) -> Locked<'_, State<A>> {
+    pub(super) fn lock(&self) -> Locked<'_, State<A>> {
         self.state.lock()
     }
 
@@ -333,7 +332,7 @@ impl<A: Actor> TurnQueue<A> {
 }
 
 /// The first `max` sequences of `ready` in `queue` (or any).
-fn matching<A: Actor>(
+pub(super) fn matching<A: Actor>(
     ready: &BTreeMap<u64, Stored<A>>,
     queue: Option<A::Queue>,
     max: usize,
@@ -548,69 +547,5 @@ impl<A: Actor> Instance<A> {
             },
         );
         Ok(seq)
-    }
-
-    /// Hands waiting messages to the `#[run]` loop's waiting takes, deleting them durably
-    /// first.
-    pub(super) async fn serve_consumers(&mut self) {
-        loop {
-            let consumer = {
-                let mut state = self.env.outbox.queue.lock();
-                state.consumers.retain(|c| !c.reply.is_closed());
-                let Some(index) = state
-                    .consumers
-                    .iter()
-                    .position(|c| !matching(&state.ready, c.queue, 1).is_empty())
-                else {
-                    return;
-                };
-                state.consumers.remove(index)
-            };
-            if self.serve(consumer).await.is_err() {
-                // A storage failure: the messages are back; the take is dropped (its loop
-                // asks again).
-                return;
-            }
-        }
-    }
-
-    /// Takes the messages `consumer` asks for, deletes them durably and hands them over;
-    /// gives the consumer back when there is nothing for it or the delete failed.
-    async fn serve(&mut self, consumer: Consumer<A>) -> Result<(), Consumer<A>> {
-        if consumer.reply.is_closed() {
-            // Its loop stopped waiting: nothing is taken for it.
-            return Ok(());
-        }
-        let taken: Vec<Stored<A>> = {
-            let mut state = self.env.outbox.queue.lock();
-            let max = consumer.max.min(self.host.storage.max_rows_per_write());
-            let seqs = matching(&state.ready, consumer.queue, max);
-            seqs.into_iter()
-                .filter_map(|seq| state.ready.remove(&seq))
-                .collect()
-        };
-        if taken.is_empty() {
-            return Err(consumer);
-        }
-        let write = ActorWrite {
-            kv_delete: taken.iter().map(|m| row_key(m.seq)).collect(),
-            ..Default::default()
-        };
-        if self.write(write).await.is_err() {
-            let mut state = self.env.outbox.queue.lock();
-            for message in taken {
-                state.ready.insert(message.seq, message);
-            }
-            return Err(consumer);
-        }
-        let id = ActorId(self.env.meta.id.clone());
-        if let Err(handover) = consumer
-            .reply
-            .send(Handover::new(taken, self.host.clone(), id))
-        {
-            // The loop went away meanwhile: the messages go back at once.
-            self.write_back(handover.into_messages()).await;
-        }
-        Ok(())
     }
 }

@@ -1,5 +1,5 @@
-//! Messages the `#[run]` loop took, on their way to it, and putting back those it never
-//! received.
+//! Serving the `#[run]` loop's takes: messages it took, on their way to it, and putting
+//! back those it never received.
 //!
 //! The instance deletes what the loop takes before handing it over (at most once). The loop
 //! may stop waiting for a take the instance has already answered: its `next()` was the
@@ -20,7 +20,7 @@ use crate::runtime::command::Command;
 use crate::runtime::host::Host;
 use crate::runtime::instance::Instance;
 use crate::runtime::lookup::ActorId;
-use crate::runtime::queue::{QueueCommand, Stored, row_key, row_value};
+use crate::runtime::queue::{Consumer, QueueCommand, Stored, matching, row_key, row_value};
 use crate::runtime::queue_send::Waiters;
 use crate::storage::ActorWrite;
 
@@ -162,5 +162,69 @@ impl<A: Actor> Instance<A> {
             return;
         }
         self.env.outbox.queue.restore(messages);
+    }
+
+    /// Hands waiting messages to the `#[run]` loop's waiting takes, deleting them durably
+    /// first.
+    pub(super) async fn serve_consumers(&mut self) {
+        loop {
+            let consumer = {
+                let mut state = self.env.outbox.queue.lock();
+                state.consumers.retain(|c| !c.reply.is_closed());
+                let Some(index) = state
+                    .consumers
+                    .iter()
+                    .position(|c| !matching(&state.ready, c.queue, 1).is_empty())
+                else {
+                    return;
+                };
+                state.consumers.remove(index)
+            };
+            if self.serve(consumer).await.is_err() {
+                // A storage failure: the messages are back; the take is dropped (its loop
+                // asks again).
+                return;
+            }
+        }
+    }
+
+    /// Takes the messages `consumer` asks for, deletes them durably and hands them over;
+    /// gives the consumer back when there is nothing for it or the delete failed.
+    pub(super) async fn serve(&mut self, consumer: Consumer<A>) -> Result<(), Consumer<A>> {
+        if consumer.reply.is_closed() {
+            // Its loop stopped waiting: nothing is taken for it.
+            return Ok(());
+        }
+        let taken: Vec<Stored<A>> = {
+            let mut state = self.env.outbox.queue.lock();
+            let max = consumer.max.min(self.host.storage.max_rows_per_write());
+            let seqs = matching(&state.ready, consumer.queue, max);
+            seqs.into_iter()
+                .filter_map(|seq| state.ready.remove(&seq))
+                .collect()
+        };
+        if taken.is_empty() {
+            return Err(consumer);
+        }
+        let write = ActorWrite {
+            kv_delete: taken.iter().map(|m| row_key(m.seq)).collect(),
+            ..Default::default()
+        };
+        if self.write(write).await.is_err() {
+            let mut state = self.env.outbox.queue.lock();
+            for message in taken {
+                state.ready.insert(message.seq, message);
+            }
+            return Err(consumer);
+        }
+        let id = ActorId(self.env.meta.id.clone());
+        if let Err(handover) = consumer
+            .reply
+            .send(Handover::new(taken, self.host.clone(), id))
+        {
+            // The loop went away meanwhile: the messages go back at once.
+            self.write_back(handover.into_messages()).await;
+        }
+        Ok(())
     }
 }
