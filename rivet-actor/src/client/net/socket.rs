@@ -200,10 +200,6 @@ async fn connect(
     let params = handle.params.current()?;
     let protocols = protocol::build_subprotocols(encoding, params.as_deref(), None);
     let mut request = url.as_str().into_client_request().map_err(transport)?;
-    // The client's and the handle's headers (an engine's `Authorization`), as over HTTP.
-    for (name, value) in inner.headers.iter().chain(handle.headers.iter()) {
-        request.headers_mut().append(name, value.clone());
-    }
     request.headers_mut().insert(
         http::header::SEC_WEBSOCKET_PROTOCOL,
         http::HeaderValue::from_str(&protocols).map_err(transport)?,
