@@ -6,24 +6,8 @@ mod hooked;
 
 use std::time::Duration;
 
-use hooked::{CommitHook, Hooked};
+use hooked::{Hooked, PassThrough};
 use rivet_actor::prelude::*;
-use rivet_actor::storage::{ActorWrite, BoxFuture, MemoryStorage, StorageResult};
-
-/// Commits as they come.
-struct Straight;
-
-impl CommitHook for Straight {
-    fn commit<'a>(
-        &'a self,
-        inner: &'a MemoryStorage,
-        id: &'a str,
-        write: ActorWrite,
-    ) -> BoxFuture<'a, StorageResult<()>> {
-        use rivet_actor::storage::Storage;
-        inner.commit(id, write)
-    }
-}
 
 #[derive(Default, Serialize, Deserialize)]
 pub struct Counter {
@@ -40,7 +24,7 @@ impl Counter {
 
 #[tokio::test]
 async fn a_client_gone_during_the_creation_leaves_no_actor() {
-    let mut storage = Hooked::new(Straight);
+    let mut storage = Hooked::new(PassThrough);
     storage.insert_delay = Duration::from_millis(300);
     let registry = Registry::builder()
         .storage(storage)

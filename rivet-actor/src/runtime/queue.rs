@@ -123,8 +123,9 @@ pub(super) struct State<A: Actor> {
     taken: Vec<Stored<A>>,
     /// Completions given by the current turn.
     replies: HashMap<u64, Completion>,
-    /// Sent by the current turn: written with its commit, ready once it commits.
-    sent: Vec<Stored<A>>,
+    /// Sent by the current turn, each with its encoded row: written with its commit, ready
+    /// once it commits.
+    sent: Vec<(Stored<A>, Vec<u8>)>,
     /// Sent by a committed turn and not yet offered to the `#[run]` loop's takes.
     fresh: bool,
     pub(super) consumers: Vec<Consumer<A>>,
@@ -197,11 +198,8 @@ impl<A: Actor> TurnQueue<A> {
         write
             .kv_delete
             .extend(state.taken.iter().map(|m| row_key(m.seq)));
-        for message in &state.sent {
-            // Encoded when it was sent (`send_in_turn`).
-            if let Ok(row) = row_value(message.queue, message.created_at_ms, &message.body) {
-                write.kv_put.push((row_key(message.seq), row));
-            }
+        for (message, row) in &state.sent {
+            write.kv_put.push((row_key(message.seq), row.clone()));
         }
         if !state.sent.is_empty() {
             let next = state.next_seq.to_be_bytes().to_vec();
@@ -220,7 +218,7 @@ impl<A: Actor> TurnQueue<A> {
         let mut replies = std::mem::take(&mut state.replies);
         let sent = std::mem::take(&mut state.sent);
         state.fresh |= !sent.is_empty();
-        for message in sent {
+        for (message, _) in sent {
             state.ready.insert(message.seq, message);
         }
         drop(state);
@@ -252,8 +250,8 @@ impl<A: Actor> TurnQueue<A> {
     pub(crate) fn send_in_turn(&self, queue: A::Queue, body: Value) -> Result<u64, ActorError> {
         let config = &self.host.config;
         check_size(&body, config.max_queue_message_size)?;
-        // Encoded again when staged: one that cannot be fails here, not silently there.
-        row_value(queue, 0, &body)?;
+        let created_at_ms = crate::runtime::host::now_ms();
+        let row = row_value(queue, created_at_ms, &body)?;
         let mut state = self.lock();
         let max = config.max_queue_size;
         if state.ready.len() + state.taken.len() + state.sent.len() >= max {
@@ -261,13 +259,13 @@ impl<A: Actor> TurnQueue<A> {
         }
         let seq = state.next_seq;
         state.next_seq += 1;
-        let created_at_ms = crate::runtime::host::now_ms();
-        state.sent.push(Stored {
+        let message = Stored {
             seq,
             queue,
             created_at_ms,
             body,
-        });
+        };
+        state.sent.push((message, row));
         Ok(seq)
     }
 

@@ -17,6 +17,21 @@ pub trait CommitHook: Send + Sync + 'static {
     ) -> BoxFuture<'a, StorageResult<()>>;
 }
 
+/// Commits as they come (for a test that only slows inserts down).
+#[allow(dead_code)] // not every test that includes this file uses it
+pub struct PassThrough;
+
+impl CommitHook for PassThrough {
+    fn commit<'a>(
+        &'a self,
+        inner: &'a MemoryStorage,
+        id: &'a str,
+        write: ActorWrite,
+    ) -> BoxFuture<'a, StorageResult<()>> {
+        inner.commit(id, write)
+    }
+}
+
 /// [`MemoryStorage`] with its commits passed through `hook`.
 pub struct Hooked<H> {
     pub inner: std::sync::Arc<MemoryStorage>,
