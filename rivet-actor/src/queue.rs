@@ -334,6 +334,59 @@ impl<A: Actor> RunCtx<A> {
         self.effects.this()
     }
 
+    /// Runs `work` as a turn with the actor's state: what RivetKit's `run` handler does with
+    /// `c.state` and `c.broadcast`. The loop is not a turn itself, so the state is reached
+    /// this way; the turn waits in line behind the others, commits like an action and
+    /// answers once durable (see [`This::turn`]). An `Err` from `work` rolls it back.
+    ///
+    /// ```
+    /// use rivet_actor::prelude::*;
+    ///
+    /// #[derive(Serialize, Deserialize)]
+    /// pub struct Job { size: u32 }
+    ///
+    /// #[derive(Default, Serialize, Deserialize)]
+    /// pub struct Worker { done: u32, bytes: u64 }
+    ///
+    /// #[actor(queues(jobs = Job -> bool), events(progress = u32))]
+    /// impl Worker {
+    ///     #[run]
+    ///     async fn run(c: RunCtx<Self>) {
+    ///         while let Some(job) = c.queue().next::<Job>().await {
+    ///             let size = job.body.size;
+    ///             let counted = c.turn(move |state, c| {
+    ///                 state.done += 1;
+    ///                 state.bytes += u64::from(size);
+    ///                 c.broadcast(state.done); // to `progress` subscribers, once durable
+    ///                 Ok(state.done)
+    ///             });
+    ///             let ok = counted.await.is_ok();
+    ///             c.queue().complete(&job, ok);
+    ///         }
+    ///     }
+    ///
+    ///     #[action]
+    ///     fn done(&self) -> u32 {
+    ///         self.done
+    ///     }
+    /// }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let test = ActorTest::<Worker>::new();
+    /// # let worker = test.get_or_create("w").await.unwrap();
+    /// # let wait = std::time::Duration::from_secs(5);
+    /// # let sent = worker.send_and_wait(Job { size: 10 }, wait).await.unwrap();
+    /// # assert_eq!(sent.response(), Some(&true));
+    /// # assert_eq!(worker.done().await.unwrap(), 1);
+    /// # });
+    /// ```
+    pub async fn turn<R, F>(&self, work: F) -> Result<R, crate::ClientError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut A, &mut crate::ActionCtx<'_, A>) -> Result<R, crate::Error> + Send + 'static,
+    {
+        self.this().turn(work).await
+    }
+
     /// The actor's typed client to the other actors of its registry (see
     /// [`ActorClient`](crate::context::ActorClient)). The loop is not a turn: its calls
     /// wait in line like any outside caller's.

@@ -9,10 +9,11 @@ use std::time::SystemTime;
 
 use crate::actor::{Actor, Event};
 use crate::conn::{Conn, ConnId};
+use crate::context::ActionCtx;
 use crate::context::This;
 use crate::context::client::{ActorClient, Origin};
 use crate::context::lifecycle::{AwakeHold, Background, Exit, Stopping};
-use crate::error::ActorError;
+use crate::error::{ActorError, Error};
 use crate::naming::{ActorId, Lookup};
 use crate::queue::Taken;
 use crate::schedule::Scheduled;
@@ -177,4 +178,15 @@ pub(crate) trait RunLoopEffects<A: Actor>: Send + Sync {
 /// its own: what [`This`] sends its calls through (`runtime/self_call.rs`).
 pub(crate) trait SelfCalls<A: Actor>: Send + Sync + 'static {
     fn call(&self, call: A::Call) -> BoxFuture<'static, Result<A::Return, ActorError>>;
+    /// Runs `work` as a turn of its own ([`This::turn`]); its output comes back erased.
+    fn turn(&self, work: TurnWork<A>) -> BoxFuture<'static, Result<TurnOutput, ActorError>>;
 }
+
+/// A closure run as a turn with the actor's state ([`This::turn`]): its output type erased,
+/// so one mailbox command carries any of them.
+pub(crate) type TurnWork<A> = Box<
+    dyn for<'s, 'c> FnOnce(&'s mut A, &'s mut ActionCtx<'c, A>) -> Result<TurnOutput, Error> + Send,
+>;
+
+/// What a [`TurnWork`] returned, erased.
+pub(crate) type TurnOutput = Box<dyn std::any::Any + Send>;

@@ -94,6 +94,11 @@ pub(crate) enum Command<A: Actor> {
     /// An action the actor calls on itself (its `#[run]` loop, a task it spawned, a
     /// schedule firing): no connection, no `can_invoke`.
     Internal { invocation: CallAndReply<A> },
+    /// A closure the actor runs as a turn on itself (`This::turn`): no connection.
+    Turn {
+        work: crate::context::effects::TurnWork<A>,
+        reply: oneshot::Sender<Result<crate::context::effects::TurnOutput, ActorError>>,
+    },
     /// Subscribe or unsubscribe a connection to an event.
     Subscribe {
         conn_id: ConnId,
@@ -143,6 +148,7 @@ impl<A: Actor> Command<A> {
             Command::Raw(cmd) => Some(cmd.conn_id()),
             Command::Queue(_)
             | Command::Internal { .. }
+            | Command::Turn { .. }
             | Command::Destroy { .. }
             | Command::Stop { .. }
             | Command::Ready { .. } => None,
@@ -155,6 +161,9 @@ impl<A: Actor> Command<A> {
             Command::Connect { reply, .. }
             | Command::Subscribe { reply, .. }
             | Command::Ready { reply } => {
+                let _ = reply.send(Err(err));
+            }
+            Command::Turn { reply, .. } => {
                 let _ = reply.send(Err(err));
             }
             Command::Stop { reply } => {

@@ -1,5 +1,6 @@
 //! Calls the actor makes on itself ([`This`](crate::context::This)): typed, no connection,
-//! no `can_invoke`, each a turn queued behind the current one.
+//! no `can_invoke`, each a turn queued behind the current one; and closures it runs as
+//! turns (`This::turn`).
 
 use std::sync::Arc;
 
@@ -7,10 +8,11 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::actor::Actor;
 use crate::context::client::{Origin, check_cycle};
-use crate::context::effects::SelfCalls;
+use crate::context::effects::{SelfCalls, TurnOutput, TurnWork};
 use crate::error::ActorError;
 use crate::runtime::command::{CallAndReply, Command};
 use crate::runtime::host::Host;
+use crate::runtime::instance::{Instance, mask};
 use crate::runtime::lookup::ActorId;
 use crate::storage::BoxFuture;
 
@@ -34,16 +36,18 @@ impl<A: Actor> SelfCaller<A> {
     }
 }
 
-impl<A: Actor> SelfCalls<A> for SelfCaller<A> {
-    fn call(&self, call: A::Call) -> BoxFuture<'static, Result<A::Return, ActorError>> {
+impl<A: Actor> SelfCaller<A> {
+    /// Mails `cmd` (made with the reply channel it is given) and waits for its answer.
+    fn mail<T: Send + 'static>(
+        &self,
+        cmd: impl FnOnce(oneshot::Sender<Result<T, ActorError>>) -> Command<A>,
+    ) -> BoxFuture<'static, Result<T, ActorError>> {
         let chain = self.origin.as_ref().and_then(Origin::current);
         if let Err(cycle) = check_cycle(chain.as_ref(), &self.id) {
             return Box::pin(std::future::ready(Err(cycle)));
         }
         let (reply, rx) = oneshot::channel();
-        let cmd = Command::Internal {
-            invocation: CallAndReply::Typed { call, reply },
-        };
+        let cmd = cmd(reply);
         let host = self.host.clone();
         let id = self.id.clone();
         let tx = self.tx.clone();
@@ -55,5 +59,33 @@ impl<A: Actor> SelfCalls<A> for SelfCaller<A> {
             // A dropped reply is a turn that panicked.
             rx.await.unwrap_or_else(|_| Err(ActorError::internal()))
         })
+    }
+}
+
+impl<A: Actor> SelfCalls<A> for SelfCaller<A> {
+    fn call(&self, call: A::Call) -> BoxFuture<'static, Result<A::Return, ActorError>> {
+        self.mail(|reply| Command::Internal {
+            invocation: CallAndReply::Typed { call, reply },
+        })
+    }
+
+    fn turn(&self, work: TurnWork<A>) -> BoxFuture<'static, Result<TurnOutput, ActorError>> {
+        self.mail(|reply| Command::Turn { work, reply })
+    }
+}
+
+impl<A: Actor> Instance<A> {
+    /// A closure's turn: run with the state and a context for no connection, committed
+    /// like a writing action, answered once durable.
+    pub(crate) async fn closure_turn(
+        &mut self,
+        work: TurnWork<A>,
+        reply: oneshot::Sender<Result<TurnOutput, ActorError>>,
+    ) {
+        let mut ctx = self.env.action_ctx(&mut self.conns, None, None);
+        let outcome = work(&mut self.state, &mut ctx);
+        let result = self.finish_turn(true, outcome).await;
+        let result = result.map_err(|err| mask::<A>(err, &self.env.meta.id, "a turn"));
+        self.answer(reply, result);
     }
 }

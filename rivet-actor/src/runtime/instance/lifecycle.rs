@@ -316,7 +316,7 @@ impl<A: Actor> Instance<A> {
                 biased;
                 () = &mut finished => return,
                 mail = rx.recv(), if open => match mail {
-                    Some(mail) if matches!(*mail, Command::Internal { .. }) => {
+                    Some(mail) if matches!(*mail, Command::Internal { .. } | Command::Turn { .. }) => {
                         let turn = AssertUnwindSafe(Box::pin(self.handle(mail))).catch_unwind();
                         if turn.await.is_err() {
                             let id = self.id();

@@ -461,6 +461,7 @@ impl<A: Actor> Instance<A> {
                 invocation,
             } => Box::pin(self.stateless(connect, invocation)).await,
             Command::Internal { invocation } => Box::pin(self.dispatch(None, invocation)).await,
+            Command::Turn { work, reply } => Box::pin(self.closure_turn(work, reply)).await,
             Command::Subscribe {
                 conn_id,
                 event,
