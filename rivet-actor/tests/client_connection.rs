@@ -147,3 +147,82 @@ async fn a_call_is_not_sent_again_where_a_redirect_points() {
         "the call followed the redirect"
     );
 }
+
+/// A server that opens the socket, says `Init` and never reads again: a large call fills the
+/// socket's buffers and its send waits.
+#[allow(clippy::result_large_err)] // tungstenite's handshake callback returns its response
+async fn server_that_stops_reading() -> String {
+    use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut kept = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            let mut encoding = rivet_actor::protocol::Encoding::Json;
+            let pick = |request: &Request, mut response: Response| {
+                let offered = request
+                    .headers()
+                    .get("sec-websocket-protocol")
+                    .and_then(|value| value.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                if let Ok(protocol) = rivet_actor::protocol::parse_subprotocols(&offered) {
+                    encoding = protocol.encoding;
+                }
+                if let Some(first) = offered.split(',').next() {
+                    let first = HeaderValue::from_str(first.trim()).unwrap();
+                    response
+                        .headers_mut()
+                        .insert("sec-websocket-protocol", first);
+                }
+                Ok(response)
+            };
+            let Ok(mut socket) = tokio_tungstenite::accept_hdr_async(socket, pick).await else {
+                continue;
+            };
+            let init = rivet_actor::protocol::ToClient::Init {
+                actor_id: "a".into(),
+                connection_id: "c".into(),
+            };
+            let bytes = rivet_actor::protocol::encode_to_client(encoding, &init);
+            let frame = match encoding.is_binary() {
+                true => tokio_tungstenite::tungstenite::Message::Binary(bytes.into()),
+                false => tokio_tungstenite::tungstenite::Message::Text(
+                    String::from_utf8(bytes).unwrap().into(),
+                ),
+            };
+            use futures_util::SinkExt;
+            socket.send(frame).await.unwrap();
+            kept.push(socket);
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn closing_while_a_send_is_stuck_ends_the_connection_at_once() {
+    let url = server_that_stops_reading().await;
+    let client = Client::new(url).timeout(Duration::from_secs(30));
+    let conn = Arc::new(client.get_or_create::<Tally>("t").connect().await.unwrap());
+    // Larger than the socket buffers on both ends hold: its send cannot finish.
+    let stuck = tokio::spawn({
+        let conn = conn.clone();
+        async move { conn.sum(vec![7; 16 << 20]).await }
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!stuck.is_finished());
+    // Calls made and given up on meanwhile; the stuck call given up on too (its send
+    // goes on in the connection's task).
+    for _ in 0..100 {
+        let _ = tokio::time::timeout(Duration::from_millis(1), conn.count()).await;
+    }
+    stuck.abort();
+    let _ = stuck.await;
+    let conn = Arc::try_unwrap(conn).ok().expect("only the test holds it");
+    let mut status = conn.status_changes();
+    let closed = tokio::time::timeout(Duration::from_secs(5), conn.close()).await;
+    assert!(closed.is_ok(), "close() waited for the stuck send");
+    assert_eq!(*status.borrow_and_update(), ConnStatus::Closed);
+}

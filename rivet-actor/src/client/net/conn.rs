@@ -9,7 +9,7 @@
 //! transport error, as does one already sent when the socket drops (it may or may not have
 //! run).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +23,7 @@ use tokio::time::Instant;
 use crate::actor::{Actor, ActorCall, Event, Target as _};
 use crate::client::Invoker;
 use crate::client::events::{EventStream, Streams};
+use crate::client::net::backlog::Backlog;
 use crate::client::net::handle::HandleShared;
 use crate::client::net::socket::SocketTask;
 use crate::error::ClientError;
@@ -295,7 +296,7 @@ impl<A: Actor> ActorConn<A> {
             status: status_tx,
             queue,
             first: Some(first),
-            backlog: VecDeque::new(),
+            backlog: Backlog::new(),
         };
         tokio::spawn(task.run());
         opened.await.map_err(|_| ClientError::Closed)??;

@@ -2,6 +2,7 @@
 //! WebSocket per connection (actions multiplexed, events, reconnect).
 
 mod address;
+mod backlog;
 mod body;
 mod conn;
 mod handle;

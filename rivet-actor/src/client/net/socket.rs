@@ -4,9 +4,11 @@
 //!
 //! Calls made while the socket is down wait in the task's backlog, in order, and go out once
 //! it is back. A call whose caller stopped waiting (its reconnect wait passed) is dropped
-//! from the backlog and never goes out: the caller was told it was not sent.
+//! from the backlog and never goes out: the caller was told it was not sent. While a send
+//! waits on a server that does not read, what is sent meanwhile goes to the backlog too (the
+//! queue is always read, so nothing piles up in it), and a close ends the socket at once.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -17,6 +19,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::client::events::Streams;
+use crate::client::net::backlog::Backlog;
 use crate::client::net::conn::{ConnShared, ConnStatus, Outgoing, later, lock};
 use crate::client::net::handle::HandleShared;
 use crate::client::net::{actor_error, transport};
@@ -49,8 +52,8 @@ pub(super) struct SocketTask {
     pub(super) queue: mpsc::UnboundedReceiver<Outgoing>,
     /// Told how the first connect went (`ActorConn::open` waits on it).
     pub(super) first: Option<oneshot::Sender<Result<(), ClientError>>>,
-    /// Calls taken from the queue while the socket was down, in the order they were made.
-    pub(super) backlog: VecDeque<Outgoing>,
+    /// What was taken from the queue while it could not be sent, in order.
+    pub(super) backlog: Backlog,
 }
 
 impl SocketTask {
@@ -60,8 +63,7 @@ impl SocketTask {
             let _ = self.status.send(ConnStatus::Connecting);
             // Subscriptions kept from an earlier try are stale: this try subscribes to what
             // is listened to now (those made while it opens are kept, below).
-            self.backlog
-                .retain(|kept| matches!(kept, Outgoing::Call { .. }));
+            self.backlog.keep_only_calls();
             let timeout = self.handle.client.inner.timeout;
             let (handle, shared, streams) = (
                 self.handle.clone(),
@@ -87,7 +89,7 @@ impl SocketTask {
                             }
                             return self.finish();
                         }
-                        Some(sent) => keep(&mut self.backlog, &self.shared, sent),
+                        Some(sent) => self.backlog.push(&self.shared, sent),
                     }
                 }
             };
@@ -145,7 +147,7 @@ impl SocketTask {
                         // Every event listened to is subscribed again on connect (and
                         // one no longer listened to is not).
                         Some(Outgoing::Subscribe(_) | Outgoing::Unsubscribe(_)) => {}
-                        Some(call) => keep(&mut self.backlog, &self.shared, call),
+                        Some(call) => self.backlog.push(&self.shared, call),
                     }
                 }
             }
@@ -167,19 +169,6 @@ impl SocketTask {
     fn encoding(&self) -> Encoding {
         self.handle.client.inner.encoding
     }
-}
-
-/// Keeps `call` for when the socket is back, dropping the calls whose callers stopped
-/// waiting (so the backlog holds no more than the calls still waited on).
-fn keep(backlog: &mut VecDeque<Outgoing>, shared: &Weak<ConnShared>, call: Outgoing) {
-    if let Some(shared) = shared.upgrade() {
-        let pending = lock(&shared.pending);
-        backlog.retain(|kept| match kept {
-            Outgoing::Call { id, .. } => pending.contains_key(id),
-            _ => true,
-        });
-    }
-    backlog.push_back(call);
 }
 
 /// Opens the socket and waits for `Init`, then subscribes to every event listened to; a
@@ -360,19 +349,28 @@ impl SocketTask {
                 send(&mut sink, self.encoding(), &message),
             );
             tokio::pin!(sending);
+            // What is sent meanwhile is kept in the backlog (which drops what is no longer
+            // wanted), not left to pile up in the queue, and a close ends the socket at once:
+            // the frame half sent goes with it.
             let went_out = loop {
                 tokio::select! {
-                    went_out = &mut sending => break matches!(went_out, Ok(Ok(()))),
+                    went_out = &mut sending => break Some(matches!(went_out, Ok(Ok(())))),
                     frame = stream.next() => {
                         heard = Instant::now();
                         if !self.take(frame, &mut sent) {
-                            break false;
+                            break Some(false);
                         }
                     }
+                    next = self.queue.recv() => match next {
+                        None | Some(Outgoing::Close) => break None,
+                        Some(kept) => self.backlog.push(&self.shared, kept),
+                    },
                 }
             };
-            if !went_out {
-                break Ended::Lost;
+            match went_out {
+                Some(true) => {}
+                Some(false) => break Ended::Lost,
+                None => break Ended::Closed,
             }
         };
         // Calls sent on this socket have no answer coming.
