@@ -119,7 +119,10 @@ impl<A: Actor> Schedules<'_, A> {
     /// error if the arguments cannot be encoded.
     pub fn after(&self, delay: Duration, call: A::Call) -> Result<ScheduleId, Error> {
         // A delay past what the clock holds is as good as never (the latest moment stored).
-        let latest = UNIX_EPOCH + Duration::from_millis(i64::MAX as u64);
+        // Where the platform's clock ends sooner (Windows: year 30828), its year 9999.
+        let latest = UNIX_EPOCH
+            .checked_add(Duration::from_millis(i64::MAX as u64))
+            .unwrap_or(UNIX_EPOCH + Duration::from_secs(253_402_300_799));
         let when = SystemTime::now().checked_add(delay).unwrap_or(latest);
         self.at(when, call)
     }

@@ -112,6 +112,12 @@ pub fn parse(args: TokenStream, errors: &mut Errors) -> Options {
                     }
                     options.action_timeout_ms = Some(ms);
                 } else {
+                    if ms == 0 {
+                        return Err(syn::Error::new(
+                            lit.span(),
+                            "a sleep timeout of 0 ms puts the actor to sleep after every turn; give at least 1, or `no_sleep` to keep it awake",
+                        ));
+                    }
                     options.sleep_timeout_ms = Some(ms);
                 }
             }

@@ -6,7 +6,7 @@ use crate::errors::Errors;
 use crate::model::{ActorModel, Method};
 
 /// Methods of the generated clients' wrapper types (`ActorHandle`, `ActorConn`,
-/// `LocalHandle`, `LocalConn`, `Peer`) that an action of the same Rust name would be hidden
+/// `LocalHandle`, `LocalConn`, `Peer`, and `This`: `c.this().turn(..)`) that an action of the same Rust name would be hidden
 /// behind (the wrapper's own method is found before the generated one it derefs to).
 const RESERVED: &[&str] = &[
     "actor_id",
@@ -30,6 +30,7 @@ const RESERVED: &[&str] = &[
     "status",
     "status_changes",
     "subscribe",
+    "turn",
     "unsubscribe",
     "websocket",
     "with_params",

@@ -11,4 +11,16 @@ impl Room {
         true
     }
 }
+
+#[derive(Default, Serialize, Deserialize)]
+struct Game;
+
+#[actor]
+impl Game {
+    /// Hidden by `c.this().turn(..)` (a closure run as a turn).
+    #[action]
+    fn turn(&mut self) -> u32 {
+        1
+    }
+}
 fn main() {}

@@ -27,4 +27,13 @@ impl Vague {
     fn ping(&self) {}
 }
 
+#[derive(Default, Serialize, Deserialize)]
+struct Restless;
+
+#[actor(sleep_timeout_ms = 0)]
+impl Restless {
+    #[action]
+    fn ping(&self) {}
+}
+
 fn main() {}

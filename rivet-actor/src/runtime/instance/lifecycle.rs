@@ -297,9 +297,9 @@ impl<A: Actor> Instance<A> {
 
     /// The stopping signals raised (the instance's and the `#[run]` loop's), then the work
     /// that keeps the actor (`wait_until`, `keep_awake`) awaited, up to its bound. Meanwhile
-    /// the actor's own calls (`c.this()`, which that work makes to change the state) are
-    /// served as turns — the work could not end otherwise — and every other command is
-    /// kept in `held`, in order, for whatever comes next.
+    /// the actor's own calls (`c.this()` and `c.this().turn(..)`, which that work makes to
+    /// change the state) are served as turns — the work could not end otherwise — and
+    /// every other command is kept in `held`, in order, for whatever comes next.
     async fn wind_down(&mut self, rx: &mut mpsc::Receiver<Mail<A>>, held: &mut Vec<Mail<A>>) {
         if let Some((stop, _)) = &self.run_loop {
             let _ = stop.send(true);
