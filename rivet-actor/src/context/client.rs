@@ -28,6 +28,7 @@ use crate::actor::{Actor, Invoker};
 use crate::context::effects::{PeerAnswer, PeerCalls, PeerDirectory, PeerResolver, PeerTarget};
 use crate::error::{ActorError, ClientError};
 use crate::naming::{ActorId, Key, Lookup};
+use crate::queue::QueueSendResult;
 
 /// A turn waiting on the calls made from it: the actor, and whether the turn still runs.
 #[derive(Clone)]
@@ -242,6 +243,7 @@ pub struct Peer<B: Actor> {
     target: PeerTarget,
     resolver: Arc<dyn PeerResolver<B>>,
     origin: Option<Origin>,
+    calls: Arc<dyn PeerCalls<B>>,
     methods: B::Methods<PeerInvoker<B>>,
 }
 
@@ -257,6 +259,7 @@ impl<B: Actor> Peer<B> {
             target,
             resolver,
             origin,
+            calls: calls.clone(),
             methods: B::Methods::from(PeerInvoker { calls }),
         }
     }
@@ -281,6 +284,84 @@ impl<B: Actor> Peer<B> {
         match &self.target {
             PeerTarget::Local(id) => Some(id),
             PeerTarget::Remote(_) => None,
+        }
+    }
+
+    /// Sends `message` to the actor's queue (declared with `#[actor(queues(..))]`; only
+    /// declared message types compile), as a client's send would: its connect hooks,
+    /// `can_invoke` and `can_publish` run with this peer's params. Resolves once the message
+    /// is durably queued. Awaited inside a turn, a send to an actor whose turn waits
+    /// upstream (this actor included) fails with `actor.call_cycle`.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// #[derive(Serialize, Deserialize)]
+    /// pub struct Resize { image: String }
+    ///
+    /// #[derive(Default, Serialize, Deserialize)]
+    /// pub struct Resizer;
+    ///
+    /// #[actor(queues(resizes = Resize))]
+    /// impl Resizer {
+    ///     #[action]
+    ///     fn waiting(&self, c: &ActionCtx<'_, Self>) -> usize {
+    ///         c.queue().waiting::<Resize>()
+    ///     }
+    /// }
+    ///
+    /// #[derive(Default, Serialize, Deserialize)]
+    /// pub struct Gallery { images: Vec<String> }
+    ///
+    /// #[actor]
+    /// impl Gallery {
+    ///     #[action]
+    ///     async fn upload(&mut self, c: &ActionCtx<'_, Self>, image: String) -> Result<(), Error> {
+    ///         self.images.push(image.clone());
+    ///         let resizer = c.client().get_or_create::<Resizer>(["shared"]).await?;
+    ///         resizer.send(Resize { image }).await?;
+    ///         Ok(())
+    ///     }
+    /// }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Gallery>().register::<Resizer>().build();
+    /// # let gallery = registry.get_or_create::<Gallery>("g").await.unwrap();
+    /// # gallery.upload("cat.png".into()).await.unwrap();
+    /// # let resizer = registry.get_or_create::<Resizer>("shared").await.unwrap();
+    /// # assert_eq!(resizer.waiting().await.unwrap(), 1);
+    /// # });
+    /// ```
+    pub async fn send<T: crate::actor::Queue<B>>(&self, message: T) -> Result<(), ClientError> {
+        self.queue_send(message, None).await.map(drop)
+    }
+
+    /// Sends `message` and waits up to `timeout` for a consumer to complete it; the
+    /// response is typed by the queue's declared completion type. As [`Peer::send`]
+    /// otherwise. A turn that waits here holds its actor for as long: prefer it from a
+    /// `#[run]` loop or background work.
+    pub async fn send_and_wait<T: crate::actor::Queue<B>>(
+        &self,
+        message: T,
+        timeout: std::time::Duration,
+    ) -> Result<QueueSendResult<T::Completion>, ClientError> {
+        self.queue_send(message, Some(timeout)).await
+    }
+
+    async fn queue_send<T: crate::actor::Queue<B>>(
+        &self,
+        message: T,
+        wait: Option<std::time::Duration>,
+    ) -> Result<QueueSendResult<T::Completion>, ClientError> {
+        let body =
+            crate::value::to_value(&message).map_err(|err| ClientError::Decode(err.to_string()))?;
+        let sent = self.calls.queue_send(T::TARGET, body, wait).await;
+        match sent.map_err(ClientError::Actor)? {
+            QueueSendResult::TimedOut => Ok(QueueSendResult::TimedOut),
+            QueueSendResult::Completed(response) => Ok(QueueSendResult::Completed(
+                response
+                    .map(crate::value::from_value)
+                    .transpose()
+                    .map_err(|err| ClientError::Decode(err.to_string()))?,
+            )),
         }
     }
 

@@ -112,9 +112,17 @@ pub(crate) enum PeerAnswer<B: Actor> {
     Encoded(crate::value::Value),
 }
 
-/// Typed calls into another actor.
+/// Typed calls and queue sends into another actor.
 pub(crate) trait PeerCalls<B: Actor>: Send + Sync {
     fn call(&self, call: B::Call) -> BoxFuture<'static, Result<PeerAnswer<B>, ActorError>>;
+    /// Sends `body` to `queue`; with `wait`, waits up to it for the message's completion
+    /// (its response encoded).
+    fn queue_send(
+        &self,
+        queue: B::Queue,
+        body: Value,
+        wait: Option<std::time::Duration>,
+    ) -> BoxFuture<'static, Result<crate::queue::QueueSendResult<Value>, ActorError>>;
 }
 
 /// The actor's connections as a turn sees them (`runtime/instance/connections.rs` keeps

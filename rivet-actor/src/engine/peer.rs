@@ -1,10 +1,14 @@
 //! `c.client()` between hosts: a call to an actor this host does not run goes through the
 //! engine's gateway, as our typed client's would, by wire names and values, with the chain
-//! of waiting turns in a header (the receiving host refuses a cycle from it).
+//! of waiting turns in a header (the receiving host refuses a cycle from it); so does a
+//! queue send (`Peer::send`).
+
+use std::time::Duration;
 
 use crate::client::Client;
 use crate::error::{ActorError, ClientError};
 use crate::naming::Lookup;
+use crate::queue::QueueSendResult;
 use crate::runtime::peer::{CHAIN_HEADER, RemotePeers};
 use crate::storage::BoxFuture;
 use crate::value::Value;
@@ -25,11 +29,7 @@ impl RemotePeers for EnginePeers {
     ) -> BoxFuture<'static, Result<Value, ActorError>> {
         let client = self.client.clone();
         Box::pin(async move {
-            let extra: Vec<(&str, String)> = if chain.is_empty() {
-                Vec::new()
-            } else {
-                vec![(CHAIN_HEADER, chain.join(","))]
-            };
+            let extra = chain_header(&chain);
             crate::client::net::call_erased(&client, actor, lookup, action, &args, &extra)
                 .await
                 .map_err(|err| match err {
@@ -40,5 +40,37 @@ impl RemotePeers for EnginePeers {
                     }
                 })
         })
+    }
+
+    fn queue_send(
+        &self,
+        actor: &'static str,
+        lookup: Lookup<Value>,
+        queue: &'static str,
+        body: Value,
+        wait: Option<Duration>,
+        chain: Vec<String>,
+    ) -> BoxFuture<'static, Result<QueueSendResult<Value>, ActorError>> {
+        let client = self.client.clone();
+        Box::pin(async move {
+            let extra = chain_header(&chain);
+            crate::client::net::queue_send_erased(&client, actor, lookup, queue, body, wait, &extra)
+                .await
+                .map_err(|err| match err {
+                    ClientError::Actor(err) => err,
+                    other => {
+                        tracing::warn!(actor, queue, error = %other, "a queue send through the engine failed");
+                        ActorError::internal()
+                    }
+                })
+        })
+    }
+}
+
+/// The header carrying `chain` (none when no turn waits).
+fn chain_header(chain: &[String]) -> Vec<(&'static str, String)> {
+    match chain.is_empty() {
+        true => Vec::new(),
+        false => vec![(CHAIN_HEADER, chain.join(","))],
     }
 }

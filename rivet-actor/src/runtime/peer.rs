@@ -9,6 +9,7 @@ use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 
@@ -17,6 +18,7 @@ use crate::context::client::{Chain, Link, Origin, check_cycle};
 use crate::context::effects::{PeerAnswer, PeerCalls, PeerDirectory, PeerResolver, PeerTarget};
 use crate::error::ActorError;
 use crate::naming::{ActorId, Lookup};
+use crate::queue::QueueSendResult;
 use crate::runtime::command::{CallAndReply, Command};
 use crate::runtime::erased::decode_params;
 use crate::runtime::host::{Guards, Host, InputSource};
@@ -35,6 +37,18 @@ pub(crate) trait RemotePeers: Send + Sync {
         args: Vec<Value>,
         chain: Vec<String>,
     ) -> BoxFuture<'static, Result<Value, ActorError>>;
+
+    /// Sends `body` to queue `queue` of that actor, waiting up to `wait` for its
+    /// completion if given.
+    fn queue_send(
+        &self,
+        actor: &'static str,
+        lookup: Lookup<Value>,
+        queue: &'static str,
+        body: Value,
+        wait: Option<Duration>,
+        chain: Vec<String>,
+    ) -> BoxFuture<'static, Result<QueueSendResult<Value>, ActorError>>;
 }
 
 /// Where engine mode puts its [`RemotePeers`] (shared by every type's resolver).
@@ -231,6 +245,29 @@ impl<B: Actor> PeerCalls<B> for PeerCaller<B> {
             Ok(PeerAnswer::Typed(ret))
         })
     }
+
+    fn queue_send(
+        &self,
+        queue: B::Queue,
+        body: Value,
+        wait: Option<Duration>,
+    ) -> BoxFuture<'static, Result<QueueSendResult<Value>, ActorError>> {
+        // As for a call: the send's turn in the other actor would wait for a turn that
+        // waits on it.
+        let chain = self.origin.as_ref().and_then(Origin::current);
+        let checked = check_cycle(chain.as_ref(), &self.id);
+        let host = self.host.upgrade();
+        let (id, params) = (self.id.clone(), self.params.clone());
+        Box::pin(async move {
+            checked?;
+            let host = host.ok_or_else(ActorError::stopped)?;
+            let mut connect = host
+                .connection(&id, Guards::Run(None), params?, None, None)
+                .await?;
+            connect.chain = chain;
+            host.queue_send(&id, connect, queue, body, wait).await
+        })
+    }
 }
 
 /// Calls to an actor on another host of the engine.
@@ -241,10 +278,10 @@ struct RemoteCaller {
     origin: Option<Origin>,
 }
 
-impl<B: Actor> PeerCalls<B> for RemoteCaller {
-    fn call(&self, call: B::Call) -> BoxFuture<'static, Result<PeerAnswer<B>, ActorError>> {
-        let chain: Vec<String> = self
-            .origin
+impl RemoteCaller {
+    /// The ids of the actors whose turns wait on what is sent now.
+    fn chain(&self) -> Vec<String> {
+        self.origin
             .as_ref()
             .and_then(Origin::current)
             .map(|chain| {
@@ -253,20 +290,42 @@ impl<B: Actor> PeerCalls<B> for RemoteCaller {
                     .map(|link| link.actor.as_str().to_owned())
                     .collect()
             })
-            .unwrap_or_default();
-        let (remote, lookup, with_params) =
-            (self.remote.clone(), self.lookup.clone(), self.with_params);
+            .unwrap_or_default()
+    }
+
+    /// The engine's peers, unless params were given (the gateway cannot carry them yet).
+    fn remote(&self) -> Result<Arc<dyn RemotePeers>, ActorError> {
+        if self.with_params {
+            return Err(ActorError::not_supported(
+                "connection params for an actor on another engine host",
+            ));
+        }
+        self.remote.clone().ok_or_else(ActorError::not_found)
+    }
+}
+
+impl<B: Actor> PeerCalls<B> for RemoteCaller {
+    fn call(&self, call: B::Call) -> BoxFuture<'static, Result<PeerAnswer<B>, ActorError>> {
+        let (chain, remote, lookup) = (self.chain(), self.remote(), self.lookup.clone());
         Box::pin(async move {
-            if with_params {
-                return Err(ActorError::not_supported(
-                    "connection params for an actor on another engine host",
-                ));
-            }
-            let remote = remote.ok_or_else(ActorError::not_found)?;
             let action = call.action().name();
             let args = call.to_args().map_err(ActorError::invalid_input)?;
-            let value = remote.call(B::NAME, lookup, action, args, chain).await?;
+            let value = remote?.call(B::NAME, lookup, action, args, chain).await?;
             Ok(PeerAnswer::Encoded(value))
+        })
+    }
+
+    fn queue_send(
+        &self,
+        queue: B::Queue,
+        body: Value,
+        wait: Option<Duration>,
+    ) -> BoxFuture<'static, Result<QueueSendResult<Value>, ActorError>> {
+        let (chain, remote, lookup) = (self.chain(), self.remote(), self.lookup.clone());
+        Box::pin(async move {
+            remote?
+                .queue_send(B::NAME, lookup, queue.name(), body, wait, chain)
+                .await
         })
     }
 }

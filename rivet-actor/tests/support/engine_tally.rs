@@ -1,5 +1,5 @@
-//! The actor the engine tests host: a tally with `c.kv()` notes, calls to other tallies
-//! through `c.client()`, and a self-destruct.
+//! The actor the engine tests host: a tally with `c.kv()` notes, calls and queue sends to
+//! other tallies through `c.client()`, and a self-destruct.
 
 use rivet_actor::kv::Scan;
 use rivet_actor::prelude::*;
@@ -10,7 +10,13 @@ pub struct Tally {
     created: u32,
 }
 
-#[actor]
+/// A number to add, queued.
+#[derive(Serialize, Deserialize)]
+pub struct Add {
+    by: i64,
+}
+
+#[actor(queues(adds = Add))]
 impl Tally {
     #[on_create]
     fn created(&mut self) {
@@ -99,6 +105,27 @@ impl Tally {
             Ok(_) => "answered".into(),
             Err(err) => format!("refused: {}", err.code().unwrap_or("?")),
         })
+    }
+
+    /// `c.client()`'s queue send through the engine: queues `by` in the tally `other`.
+    #[action]
+    async fn queue_add(
+        &self,
+        c: &ActionCtx<'_, Self>,
+        other: String,
+        by: i64,
+    ) -> Result<(), Error> {
+        let peer = c.client().get_or_create::<Tally>([other.as_str()]).await?;
+        Ok(peer.send(Add { by }).await?)
+    }
+
+    /// Adds every queued number; the count after.
+    #[action]
+    fn take_adds(&mut self, c: &mut ActionCtx<'_, Self>) -> i64 {
+        while let Some(add) = c.queue().try_next::<Add>() {
+            self.count += add.body.by;
+        }
+        self.count
     }
 
     #[action]

@@ -419,6 +419,33 @@ pub(crate) async fn call_erased(
     args: &[crate::value::Value],
     extra: &[(&str, String)],
 ) -> Result<crate::value::Value, ClientError> {
+    let shared = erased_handle(client, actor, lookup)?;
+    handle::post_action(&shared, action, args, extra).await
+}
+
+/// One queue send to the actor of type `actor` that `lookup` names, by wire names and
+/// values (engine mode's sends between hosts), with `extra` headers.
+#[cfg(feature = "engine")]
+pub(crate) async fn queue_send_erased(
+    client: &Client,
+    actor: &'static str,
+    lookup: crate::naming::Lookup<crate::value::Value>,
+    queue: &str,
+    body: crate::value::Value,
+    wait: Option<std::time::Duration>,
+    extra: &[(&str, String)],
+) -> Result<crate::queue::QueueSendResult<crate::value::Value>, ClientError> {
+    let shared = erased_handle(client, actor, lookup)?;
+    queue::post_queue_value(&shared, queue, body, wait, extra).await
+}
+
+/// A handle to the actor of type `actor` that `lookup` names, without params.
+#[cfg(feature = "engine")]
+fn erased_handle(
+    client: &Client,
+    actor: &'static str,
+    lookup: crate::naming::Lookup<crate::value::Value>,
+) -> Result<handle::HandleShared, ClientError> {
     use crate::naming::Lookup;
     let input = |value: &crate::value::Value| crate::protocol::input::encode_query_input(value);
     let address = match lookup {
@@ -433,14 +460,13 @@ pub(crate) async fn call_erased(
         }
         Lookup::Id(id) => address::ActorAddress::Id(id.as_str().to_owned()),
     };
-    let shared = handle::HandleShared {
+    Ok(handle::HandleShared {
         client: client.clone(),
         address,
         actor_name: actor,
         params: handle::ParamsSource::None,
         headers: http::HeaderMap::new(),
-    };
-    handle::post_action(&shared, action, args, extra).await
+    })
 }
 
 pub(crate) fn transport(err: impl std::fmt::Display) -> ClientError {

@@ -181,11 +181,31 @@ async fn post_queue<A: Actor, T: Queue<A>>(
     message: T,
     wait: Option<Duration>,
 ) -> Result<QueueSendResult<T::Completion>, ClientError> {
-    let inner = &shared.client.inner;
-    let encoding = inner.encoding;
-    let name = T::TARGET.name();
     let body =
         crate::value::to_value(&message).map_err(|err| ClientError::Decode(err.to_string()))?;
+    match post_queue_value(shared, T::TARGET.name(), body, wait, &[]).await? {
+        QueueSendResult::TimedOut => Ok(QueueSendResult::TimedOut),
+        QueueSendResult::Completed(response) => {
+            let response = response
+                .map(crate::value::from_value)
+                .transpose()
+                .map_err(|err| ClientError::Decode(err.to_string()))?;
+            Ok(QueueSendResult::Completed(response))
+        }
+    }
+}
+
+/// A queue send by wire name and value (the typed sends, and engine mode's sends between
+/// hosts), with `extra` headers; the completion's response comes back encoded.
+pub(super) async fn post_queue_value(
+    shared: &HandleShared,
+    name: &str,
+    body: crate::value::Value,
+    wait: Option<Duration>,
+    extra: &[(&str, String)],
+) -> Result<QueueSendResult<crate::value::Value>, ClientError> {
+    let inner = &shared.client.inner;
+    let encoding = inner.encoding;
     let request = QueueSendRequest {
         name: Some(name.to_owned()),
         body,
@@ -214,6 +234,9 @@ async fn post_queue<A: Actor, T: Queue<A>>(
     if let Some(params) = shared.params.current()? {
         http = http.header(names::HEADER_CONN_PARAMS, params);
     }
+    for (name, value) in extra {
+        http = http.header(*name, value);
+    }
     let response = http.send().await.map_err(request_failed)?;
     let status = response.status();
     let bytes = super::body::read(response).await?;
@@ -222,15 +245,8 @@ async fn post_queue<A: Actor, T: Queue<A>>(
     }
     let reply = protocol::decode_queue_send_response(encoding, &bytes)
         .map_err(|err| ClientError::Decode(err.to_string()))?;
-    match reply.status {
-        QueueSendStatus::TimedOut => Ok(QueueSendResult::TimedOut),
-        QueueSendStatus::Completed => {
-            let response = reply
-                .response
-                .map(crate::value::from_value)
-                .transpose()
-                .map_err(|err| ClientError::Decode(err.to_string()))?;
-            Ok(QueueSendResult::Completed(response))
-        }
-    }
+    Ok(match reply.status {
+        QueueSendStatus::TimedOut => QueueSendResult::TimedOut,
+        QueueSendStatus::Completed => QueueSendResult::Completed(reply.response),
+    })
 }

@@ -1,0 +1,43 @@
+//! Queue sends between actors in engine mode: `c.client()`'s `Peer::send` to an actor this
+//! host does not run goes through the engine's gateway, and the message is queued there.
+
+#[path = "support/engine.rs"]
+mod engine;
+#[path = "support/engine_tally.rs"]
+mod tally;
+
+use std::time::Duration;
+
+use engine::{Engine, retry};
+use rivet_actor::engine::EngineConfig;
+use rivet_actor::prelude::*;
+use tally::{Scroll, Tally};
+
+/// The pool the tallies are placed in.
+const POOL: &str = "default";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_send_to_an_actor_not_hosted_here_goes_through_the_engine() {
+    let _turn = engine::serial().await;
+    let engine = Engine::start().await;
+    engine.upsert_pool(POOL).await;
+    let registry = Registry::builder()
+        .engine()
+        .register::<Tally>()
+        .register::<Scroll>()
+        .build();
+    let host = registry
+        .serve_engine(EngineConfig::new(engine.endpoint(), "default", POOL))
+        .await
+        .expect("the engine accepts the host");
+    let client = Client::new(engine.endpoint()).engine("default", POOL);
+    let sender = client.get_or_create::<Tally>(["sender"]);
+    retry("the first call", Duration::from_secs(60), || sender.add(0)).await;
+    // The receiver does not exist yet: the send creates it through the engine.
+    sender.queue_add("receiver".into(), 5).await.unwrap();
+    sender.queue_add("receiver".into(), 2).await.unwrap();
+    let receiver = client.get_or_create::<Tally>(["receiver"]);
+    assert_eq!(receiver.take_adds().await.unwrap(), 7);
+    assert_eq!(receiver.take_adds().await.unwrap(), 7);
+    host.shutdown().await;
+}
