@@ -36,7 +36,12 @@ use proc_macro::TokenStream;
 /// - `sleep_timeout_ms = 60_000`, `no_sleep`, `action_timeout_ms = 5_000`: this type's idle
 ///   time before it sleeps, that it never sleeps on its own, and how long one of its
 ///   actions may run, in place of the registry's `HostConfig::idle_timeout` and
-///   `action_timeout` (RivetKit's `options.sleepTimeout`, `noSleep`, `actionTimeout`).
+///   `action_timeout` (RivetKit's `options.sleepTimeout`, `noSleep`, `actionTimeout`);
+/// - `max_queue_size = 100`, `max_queue_message_size = 4_096`, `wait_until_timeout_ms = ..`,
+///   `connect_hook_timeout_ms = ..`, `lifecycle_hook_timeout_ms = ..`: this type's bounds in
+///   place of the registry's `HostConfig` fields of the same names (RivetKit's
+///   `maxQueueSize`, `maxQueueMessageSize`, `waitUntilTimeout`, `onConnectTimeout`, and its
+///   lifecycle hook timeouts); each at least 1.
 ///
 /// The options may instead sit on the state struct (`#[actor(..)] struct ChatRoom`) while a
 /// bare `#[actor]` on the impl block wires the methods; the struct and the impl block must

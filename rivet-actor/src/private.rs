@@ -240,10 +240,36 @@ pub trait ActorOptions {
     const ACTION_TIMEOUT_MS: Option<u64> = None;
     /// `no_sleep`: this type's actors stay awake.
     const NO_SLEEP: bool = false;
+    /// `max_queue_size = ..` and the other bounds a type sets for itself.
+    const LIMITS: Limits = Limits::NONE;
 }
 
-/// `config` with actor type `A`'s own timeouts (`#[actor(sleep_timeout_ms = .., no_sleep,
-/// action_timeout_ms = ..)]`) in place of the registry's.
+/// The bounds an actor type sets for itself in `#[actor(..)]`, each in place of the
+/// registry's [`HostConfig`](crate::HostConfig) field of the same name (`None`: the
+/// registry's).
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_queue_size: Option<u64>,
+    pub max_queue_message_size: Option<u64>,
+    pub wait_until_timeout_ms: Option<u64>,
+    pub connect_hook_timeout_ms: Option<u64>,
+    pub lifecycle_hook_timeout_ms: Option<u64>,
+}
+
+impl Limits {
+    /// No bound of the type's own.
+    pub const NONE: Limits = Limits {
+        max_queue_size: None,
+        max_queue_message_size: None,
+        wait_until_timeout_ms: None,
+        connect_hook_timeout_ms: None,
+        lifecycle_hook_timeout_ms: None,
+    };
+}
+
+/// `config` with actor type `A`'s own timeouts and bounds (`#[actor(sleep_timeout_ms = ..,
+/// no_sleep, action_timeout_ms = .., max_queue_size = .., ..)]`) in place of the
+/// registry's.
 pub(crate) fn config_for<A: ActorOptions>(config: &crate::HostConfig) -> crate::HostConfig {
     let mut config = config.clone();
     if let Some(ms) = A::SLEEP_TIMEOUT_MS {
@@ -254,6 +280,23 @@ pub(crate) fn config_for<A: ActorOptions>(config: &crate::HostConfig) -> crate::
     }
     if let Some(ms) = A::ACTION_TIMEOUT_MS {
         config.action_timeout = std::time::Duration::from_millis(ms);
+    }
+    let (limits, ms) = (A::LIMITS, std::time::Duration::from_millis);
+    let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    if let Some(n) = limits.max_queue_size {
+        config.max_queue_size = count(n);
+    }
+    if let Some(n) = limits.max_queue_message_size {
+        config.max_queue_message_size = count(n);
+    }
+    if let Some(n) = limits.wait_until_timeout_ms {
+        config.wait_until_timeout = ms(n);
+    }
+    if let Some(n) = limits.connect_hook_timeout_ms {
+        config.connect_hook_timeout = ms(n);
+    }
+    if let Some(n) = limits.lifecycle_hook_timeout_ms {
+        config.lifecycle_hook_timeout = ms(n);
     }
     config
 }

@@ -58,6 +58,12 @@ pub fn decl_module(names: &Names, ident: &Ident, options: &Options, side: Side) 
     let sleep_timeout_ms = optional(options.sleep_timeout_ms);
     let action_timeout_ms = optional(options.action_timeout_ms);
     let no_sleep = options.no_sleep;
+    let limits = &options.limits;
+    let max_queue_size = optional(limits.max_queue_size);
+    let max_queue_message_size = optional(limits.max_queue_message_size);
+    let wait_until_timeout_ms = optional(limits.wait_until_timeout_ms);
+    let connect_hook_timeout_ms = optional(limits.connect_hook_timeout_ms);
+    let lifecycle_hook_timeout_ms = optional(limits.lifecycle_hook_timeout_ms);
     let (provider, vis) = match side {
         Side::Impl => (quote!(OptionsOnImpl), quote!(pub)),
         Side::Struct => (quote!(OptionsOnStruct), quote!(pub)),
@@ -74,6 +80,13 @@ pub fn decl_module(names: &Names, ident: &Ident, options: &Options, side: Side) 
             pub const SLEEP_TIMEOUT_MS: ::core::option::Option<u64> = #sleep_timeout_ms;
             pub const ACTION_TIMEOUT_MS: ::core::option::Option<u64> = #action_timeout_ms;
             pub const NO_SLEEP: bool = #no_sleep;
+            pub const LIMITS: #private::Limits = #private::Limits {
+                max_queue_size: #max_queue_size,
+                max_queue_message_size: #max_queue_message_size,
+                wait_until_timeout_ms: #wait_until_timeout_ms,
+                connect_hook_timeout_ms: #connect_hook_timeout_ms,
+                lifecycle_hook_timeout_ms: #lifecycle_hook_timeout_ms,
+            };
             pub type Provider = #private::#provider;
         }
     }
@@ -225,6 +238,7 @@ pub fn impl_side(model: &ActorModel, names: &Names) -> TokenStream {
             const SLEEP_TIMEOUT_MS: ::core::option::Option<u64> = #decl::SLEEP_TIMEOUT_MS;
             const ACTION_TIMEOUT_MS: ::core::option::Option<u64> = #decl::ACTION_TIMEOUT_MS;
             const NO_SLEEP: bool = #decl::NO_SLEEP;
+            const LIMITS: #private::Limits = #decl::LIMITS;
         }
     };
     if let Some(span) = options.span {

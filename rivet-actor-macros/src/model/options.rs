@@ -34,6 +34,42 @@ pub struct Options {
     pub action_timeout_ms: Option<u64>,
     /// This type's actors never go to sleep on their own.
     pub no_sleep: bool,
+    /// This type's queue and hook bounds (override `HostConfig`; each at least 1).
+    pub limits: Limits,
+}
+
+/// Bounds a type sets for itself: `max_queue_size = ..` and the others named in
+/// [`Limits::KEYS`].
+#[derive(Default)]
+pub struct Limits {
+    pub max_queue_size: Option<u64>,
+    pub max_queue_message_size: Option<u64>,
+    pub wait_until_timeout_ms: Option<u64>,
+    pub connect_hook_timeout_ms: Option<u64>,
+    pub lifecycle_hook_timeout_ms: Option<u64>,
+}
+
+impl Limits {
+    /// The option names, as written in `#[actor(..)]`.
+    pub const KEYS: [&'static str; 5] = [
+        "max_queue_size",
+        "max_queue_message_size",
+        "wait_until_timeout_ms",
+        "connect_hook_timeout_ms",
+        "lifecycle_hook_timeout_ms",
+    ];
+
+    /// The slot of option `key` (one of [`Limits::KEYS`]).
+    pub fn slot(&mut self, key: &str) -> Option<&mut Option<u64>> {
+        Some(match key {
+            "max_queue_size" => &mut self.max_queue_size,
+            "max_queue_message_size" => &mut self.max_queue_message_size,
+            "wait_until_timeout_ms" => &mut self.wait_until_timeout_ms,
+            "connect_hook_timeout_ms" => &mut self.connect_hook_timeout_ms,
+            "lifecycle_hook_timeout_ms" => &mut self.lifecycle_hook_timeout_ms,
+            _ => return None,
+        })
+    }
 }
 
 impl Options {

@@ -8,9 +8,9 @@ use syn::spanned::Spanned;
 use syn::{Ident, LitStr, Token, Type};
 
 use crate::errors::Errors;
-use crate::model::options::{EventDecl, Options, QueueDecl};
+use crate::model::options::{EventDecl, Limits, Options, QueueDecl};
 
-const VALID: &str = "expected `name = \"..\"`, `events(..)`, `queues(..)`, `origins = [..]`, `allow_no_origin = true|false`, `sleep_timeout_ms = ..`, `no_sleep` or `action_timeout_ms = ..`";
+const VALID: &str = "expected `name = \"..\"`, `events(..)`, `queues(..)`, `origins = [..]`, `allow_no_origin = true|false`, `sleep_timeout_ms = ..`, `no_sleep`, `action_timeout_ms = ..`, `max_queue_size = ..`, `max_queue_message_size = ..`, `wait_until_timeout_ms = ..`, `connect_hook_timeout_ms = ..` or `lifecycle_hook_timeout_ms = ..`";
 
 /// Parses the attribute's arguments; a syntax error stops parsing (it is recorded).
 pub fn parse(args: TokenStream, errors: &mut Errors) -> Options {
@@ -119,6 +119,26 @@ pub fn parse(args: TokenStream, errors: &mut Errors) -> Options {
                         ));
                     }
                     options.sleep_timeout_ms = Some(ms);
+                }
+            }
+            key if Limits::KEYS.contains(&key) => {
+                let example = match key.ends_with("_ms") {
+                    true => format!("expected milliseconds as an integer: `{key} = 5_000`"),
+                    false => format!("expected a number: `{key} = 1_000`"),
+                };
+                let lit: syn::LitInt = meta
+                    .value()?
+                    .parse()
+                    .map_err(|err| syn::Error::new(err.span(), example))?;
+                let n: u64 = lit.base10_parse()?;
+                if n == 0 {
+                    return Err(syn::Error::new(
+                        lit.span(),
+                        format!("`{key} = 0` leaves nothing to work with; give at least 1"),
+                    ));
+                }
+                if let Some(slot) = options.limits.slot(key) {
+                    *slot = Some(n);
                 }
             }
             "no_sleep" => {

@@ -36,4 +36,22 @@ impl Restless {
     fn ping(&self) {}
 }
 
+#[derive(Default, Serialize, Deserialize)]
+struct Unqueued;
+
+#[actor(max_queue_size = 0)]
+impl Unqueued {
+    #[action]
+    fn ping(&self) {}
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct Wordy;
+
+#[actor(max_queue_message_size = "1k")]
+impl Wordy {
+    #[action]
+    fn ping(&self) {}
+}
+
 fn main() {}
