@@ -1,7 +1,8 @@
 //! Queue sends between actors (`c.client()`'s `Peer::send` / `send_and_wait`): the message
 //! is durably queued in the other actor, through its connect hooks and `can_publish` with
 //! the peer's params; a `#[run]` loop's completion comes back typed; a send into an actor
-//! whose turn waits upstream is a cycle, not a hang.
+//! whose turn waits upstream, or a call back from the receiver's hooks into the sending
+//! turn, is a cycle, not a hang.
 
 use std::time::Duration;
 
@@ -65,12 +66,25 @@ impl Pantry {
     }
 }
 
-/// Orders from the pantry as a team; asks it for quotes.
+/// Orders from the pantry as a team; asks it for quotes; sends to `Relay`, which calls
+/// back.
 #[derive(Default, Serialize, Deserialize)]
 pub struct Kitchen;
 
 #[actor]
 impl Kitchen {
+    #[action]
+    fn open(&self) -> bool {
+        true
+    }
+
+    #[action]
+    async fn relay(&self, c: &ActionCtx<'_, Self>) -> Result<(), Error> {
+        let relay = c.client().get_or_create::<Relay>(["r"]).await?;
+        relay.send(Order { item: "x".into() }).await?;
+        Ok(())
+    }
+
     #[action]
     async fn order(
         &self,
@@ -119,12 +133,35 @@ impl Echo {
     }
 }
 
+/// What `Relay`'s `on_connect` heard when it called back into the sender.
+static CALLED_BACK: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Calls back into the actor that sends to it, from its connect hook.
+#[derive(Default, Serialize, Deserialize)]
+pub struct Relay;
+
+#[actor(queues(notes = Order))]
+impl Relay {
+    #[on_connect]
+    async fn call_back(&self, c: &mut ActionCtx<'_, Self>) -> Result<(), Error> {
+        let kitchen = c.client().get_or_create::<Kitchen>(["k"]).await?;
+        let heard = match kitchen.open().await {
+            Ok(_) => "answered".to_owned(),
+            Err(ClientError::Actor(err)) => format!("{}.{}", err.group, err.code),
+            Err(other) => format!("unexpected: {other}"),
+        };
+        *CALLED_BACK.lock().unwrap() = Some(heard);
+        Ok(())
+    }
+}
+
 async fn serve() -> (Registry, rivet_actor::server::Server, Client) {
     let registry = Registry::builder()
         .in_memory()
         .register::<Pantry>()
         .register::<Kitchen>()
         .register::<Echo>()
+        .register::<Relay>()
         .build();
     let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let client = Client::new(server.endpoint());
@@ -171,5 +208,20 @@ async fn a_send_into_its_own_actor_from_its_turn_is_a_cycle() {
         .await
         .expect("the send did not hang");
     assert_eq!(answer.unwrap(), "actor.call_cycle");
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_receivers_hooks_calling_back_into_the_sending_turn_are_a_cycle() {
+    let (_registry, server, client) = serve().await;
+    let kitchen = client.get_or_create::<Kitchen>(["k"]);
+    // The send's connect hook calls the kitchen, whose turn waits on the send: refused at
+    // once (not after the hook timeout), and the send goes on.
+    tokio::time::timeout(Duration::from_secs(3), kitchen.relay())
+        .await
+        .expect("the call back hung")
+        .unwrap();
+    let heard = CALLED_BACK.lock().unwrap().clone();
+    assert_eq!(heard.as_deref(), Some("actor.call_cycle"));
     server.shutdown().await.unwrap();
 }

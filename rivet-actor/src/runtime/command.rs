@@ -29,6 +29,18 @@ pub(crate) struct Connect<A: Actor> {
     pub(crate) chain: Option<crate::context::client::Chain>,
 }
 
+impl<A: Actor> Connect<A> {
+    /// The chain of turns waiting on this connection's work: set by a call or send from
+    /// another actor's turn in-process, or carried in a header from another host.
+    pub(crate) fn take_chain(&mut self) -> Option<crate::context::client::Chain> {
+        self.chain.take().or_else(|| {
+            self.request
+                .as_deref()
+                .and_then(crate::runtime::peer::chain_from)
+        })
+    }
+}
+
 /// One action invocation, typed (in-process) or encoded (from the wire), with the matching
 /// reply channel so neither side converts what it does not need to.
 pub(crate) enum CallAndReply<A: Actor> {

@@ -402,7 +402,7 @@ impl<A: Actor> Instance<A> {
     pub(super) async fn handle_queue(&mut self, cmd: QueueCommand<A>) {
         match cmd {
             QueueCommand::Send {
-                connect,
+                mut connect,
                 queue,
                 body,
                 wait,
@@ -426,6 +426,9 @@ impl<A: Actor> Instance<A> {
                     self.answer_send(reply, result);
                     return;
                 }
+                // A send from another actor's turn: what its hooks call extends the chain
+                // of turns waiting on it, so a call back into one of them is refused.
+                self.env.outbox.set_upstream(connect.take_chain());
                 let result = match self.connect(connect).await {
                     Ok(()) => {
                         self.replaying = replay;
@@ -447,6 +450,7 @@ impl<A: Actor> Instance<A> {
                     }
                     Err(err) => Err(err),
                 };
+                self.env.outbox.set_upstream(None);
                 self.replaying = None;
                 self.answer_send(reply, result);
                 self.serve_consumers().await;

@@ -1,8 +1,8 @@
 //! What a connection's socket task holds until it can send it: calls in the order they were
-//! made, subscription changes and a close. It is kept to what is still wanted, so it holds
-//! no more than the calls still waited on plus one change per event: a call whose caller
-//! stopped waiting is dropped, and a subscription change that undoes one not sent yet
-//! removes both.
+//! made, and marks where what is listened to changed (the socket task sends the difference
+//! then: `SocketTask::next_subscription_change`). It is kept to what is still wanted, so it
+//! holds no more than the calls still waited on and a mark between two of them: a call
+//! whose caller stopped waiting is dropped, and marks with no call between them are one.
 
 use std::collections::VecDeque;
 use std::sync::Weak;
@@ -31,11 +31,16 @@ impl Backlog {
         self.items.pop_front()
     }
 
-    /// Forgets the subscription changes: a new session subscribes to what is listened to
-    /// when it opens.
+    /// Puts `item` first (what the socket task must look at again before anything else).
+    pub(super) fn push_front(&mut self, item: Outgoing) {
+        self.items.push_front(item);
+    }
+
+    /// Forgets the marks of subscription changes: a new session subscribes to what is
+    /// listened to when it opens.
     pub(super) fn keep_only_calls(&mut self) {
         self.items
-            .retain(|kept| matches!(kept, Outgoing::Call { .. } | Outgoing::Close));
+            .retain(|kept| matches!(kept, Outgoing::Call { .. }));
     }
 
     /// Keeps `item` to be sent after what is already kept.
@@ -46,23 +51,11 @@ impl Backlog {
     /// [`Backlog::push`], pruning the calls with `prune` when it is time.
     fn push_pruning(&mut self, item: Outgoing, prune: impl FnOnce(&mut VecDeque<Outgoing>)) {
         match &item {
-            Outgoing::Subscribe(name) | Outgoing::Unsubscribe(name) => {
-                let subscribe = matches!(item, Outgoing::Subscribe(_));
-                let earlier = self.items.iter().position(|kept| match kept {
-                    Outgoing::Subscribe(kept) | Outgoing::Unsubscribe(kept) => kept == name,
-                    _ => false,
-                });
-                if let Some(at) = earlier {
-                    // Unsent: the opposite change cancels it; the same change is already
-                    // on its way.
-                    if matches!(self.items[at], Outgoing::Subscribe(_)) != subscribe {
-                        self.items.remove(at);
-                    }
-                    return;
-                }
-            }
+            // One mark stands for any number of changes made together.
+            Outgoing::ListeningChanged if self.items.back().is_some_and(is_mark) => return,
             Outgoing::Call { .. } if self.items.len() >= self.prune_at => {
                 prune(&mut self.items);
+                merge_marks(&mut self.items);
                 self.prune_at = FIRST_PRUNE.max(2 * self.items.len());
             }
             _ => {}
@@ -74,6 +67,21 @@ impl Backlog {
     fn len(&self) -> usize {
         self.items.len()
     }
+}
+
+fn is_mark(item: &Outgoing) -> bool {
+    matches!(item, Outgoing::ListeningChanged)
+}
+
+/// Makes marks left side by side (the calls between them pruned) one.
+fn merge_marks(items: &mut VecDeque<Outgoing>) {
+    let mut previous_was_mark = false;
+    items.retain(|item| {
+        let mark = is_mark(item);
+        let keep = !(mark && previous_was_mark);
+        previous_was_mark = mark;
+        keep
+    });
 }
 
 /// Drops the calls whose callers stopped waiting (they are no longer pending).
@@ -101,33 +109,35 @@ mod tests {
     }
 
     #[test]
-    fn an_unsent_subscription_change_and_its_undoing_cancel_out() {
+    fn subscription_changes_between_two_calls_are_one_mark() {
         let nobody = Weak::new();
         let mut backlog = Backlog::new();
+        backlog.push(&nobody, call(1));
         for _ in 0..1_000 {
-            backlog.push(&nobody, Outgoing::Subscribe("tick"));
-            backlog.push(&nobody, Outgoing::Unsubscribe("tick"));
+            backlog.push(&nobody, Outgoing::ListeningChanged);
+            backlog.push(&nobody, Outgoing::ListeningChanged);
         }
-        assert_eq!(backlog.len(), 0);
-        backlog.push(&nobody, Outgoing::Unsubscribe("tick"));
-        backlog.push(&nobody, Outgoing::Unsubscribe("tick"));
-        backlog.push(&nobody, Outgoing::Subscribe("tock"));
-        assert_eq!(backlog.len(), 2);
+        backlog.push(&nobody, call(2));
+        backlog.push(&nobody, Outgoing::ListeningChanged);
+        assert_eq!(backlog.len(), 4);
         assert!(matches!(
             backlog.pop_front(),
-            Some(Outgoing::Unsubscribe("tick"))
+            Some(Outgoing::Call { id: 1, .. })
         ));
+        assert!(backlog.pop_front().as_ref().is_some_and(is_mark));
         assert!(matches!(
             backlog.pop_front(),
-            Some(Outgoing::Subscribe("tock"))
+            Some(Outgoing::Call { id: 2, .. })
         ));
+        assert!(backlog.pop_front().as_ref().is_some_and(is_mark));
     }
 
     #[test]
     fn calls_no_longer_waited_on_are_pruned_as_it_grows() {
-        // Ten callers still wait (ids 0..10); the other calls were given up.
+        // Ten callers still wait (ids 0..10); the other calls were given up. A mark after
+        // every call: the marks between pruned calls become one.
         let waited = |items: &mut VecDeque<Outgoing>| {
-            items.retain(|kept| matches!(kept, Outgoing::Call { id, .. } if *id < 10));
+            items.retain(|kept| !matches!(kept, Outgoing::Call { id, .. } if *id >= 10));
         };
         let mut backlog = Backlog::new();
         let mut prunings = 0;
@@ -136,14 +146,15 @@ mod tests {
                 prunings += 1;
                 waited(items)
             });
-            assert!(backlog.len() <= FIRST_PRUNE + 1, "{}", backlog.len());
+            backlog.push_pruning(Outgoing::ListeningChanged, |_| {});
+            assert!(backlog.len() <= 2 * FIRST_PRUNE + 2, "{}", backlog.len());
         }
         assert!(prunings > 1_000, "pruned {prunings} times");
         waited(&mut backlog.items);
         let kept: Vec<u64> = std::iter::from_fn(|| backlog.pop_front())
-            .map(|item| match item {
-                Outgoing::Call { id, .. } => id,
-                _ => panic!("only calls were kept"),
+            .filter_map(|item| match item {
+                Outgoing::Call { id, .. } => Some(id),
+                _ => None,
             })
             .collect();
         assert_eq!(kept, (0..10).collect::<Vec<_>>());

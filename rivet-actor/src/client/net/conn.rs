@@ -9,7 +9,7 @@
 //! transport error, as does one already sent when the socket drops (it may or may not have
 //! run).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -71,9 +71,9 @@ pub(super) enum Outgoing {
         name: &'static str,
         args: Vec<Value>,
     },
-    Subscribe(&'static str),
-    /// The last stream of this event was dropped.
-    Unsubscribe(&'static str),
+    /// The events listened to changed (a first stream of one opened, the last of one
+    /// dropped): the socket task tells the server the difference.
+    ListeningChanged,
     Close,
 }
 
@@ -272,9 +272,9 @@ impl<A: Actor> ActorConn<A> {
         // Weak: the socket task holds the streams, and its queue must still close when the
         // last handle to the connection is dropped.
         let unsubscribes = outgoing.downgrade();
-        let streams = Streams::new(Box::new(move |name| {
+        let streams = Streams::new(Box::new(move |_| {
             if let Some(outgoing) = unsubscribes.upgrade() {
-                let _ = outgoing.send(Outgoing::Unsubscribe(name));
+                let _ = outgoing.send(Outgoing::ListeningChanged);
             }
         }));
         let shared = Arc::new(ConnShared {
@@ -297,6 +297,7 @@ impl<A: Actor> ActorConn<A> {
             queue,
             first: Some(first),
             backlog: Backlog::new(),
+            subscribed: HashSet::new(),
         };
         tokio::spawn(task.run());
         opened.await.map_err(|_| ClientError::Closed)??;
@@ -390,7 +391,7 @@ impl<A: Actor> ActorConn<A> {
         let name = E::TARGET.name();
         let (stream, first) = self.shared.streams.open(name);
         if first {
-            let _ = self.shared.outgoing.send(Outgoing::Subscribe(name));
+            let _ = self.shared.outgoing.send(Outgoing::ListeningChanged);
         }
         stream
     }

@@ -54,6 +54,8 @@ pub(super) struct SocketTask {
     pub(super) first: Option<oneshot::Sender<Result<(), ClientError>>>,
     /// What was taken from the queue while it could not be sent, in order.
     pub(super) backlog: Backlog,
+    /// The events the server was asked to send on this session's socket.
+    pub(super) subscribed: HashSet<&'static str>,
 }
 
 impl SocketTask {
@@ -99,7 +101,8 @@ impl SocketTask {
                 )))
             });
             match opened {
-                Ok(socket) => {
+                Ok((socket, subscribed)) => {
+                    self.subscribed = subscribed;
                     let opened = Instant::now();
                     if let Some(shared) = self.shared.upgrade() {
                         *lock(&shared.last_failure) = None;
@@ -146,7 +149,7 @@ impl SocketTask {
                         None | Some(Outgoing::Close) => return self.finish(),
                         // Every event listened to is subscribed again on connect (and
                         // one no longer listened to is not).
-                        Some(Outgoing::Subscribe(_) | Outgoing::Unsubscribe(_)) => {}
+                        Some(Outgoing::ListeningChanged) => {}
                         Some(call) => self.backlog.push(&self.shared, call),
                     }
                 }
@@ -169,15 +172,32 @@ impl SocketTask {
     fn encoding(&self) -> Encoding {
         self.handle.client.inner.encoding
     }
+
+    /// The next change that brings the server's subscriptions to what the streams listen
+    /// to (an unsubscription first), recorded as made; `None` when they agree. Kept as a
+    /// difference, not as the changes themselves: a connection whose streams come and go
+    /// while its socket is stuck holds nothing more for it, and a change the session's
+    /// first subscriptions already covered is not made again.
+    fn next_subscription_change(&mut self) -> Option<(&'static str, bool)> {
+        let listened: HashSet<&'static str> = self.streams.names().into_iter().collect();
+        if let Some(&gone) = self.subscribed.difference(&listened).next() {
+            self.subscribed.remove(gone);
+            return Some((gone, false));
+        }
+        let new = *listened.difference(&self.subscribed).next()?;
+        self.subscribed.insert(new);
+        Some((new, true))
+    }
 }
 
-/// Opens the socket and waits for `Init`, then subscribes to every event listened to; a
-/// refused connection is the actor's error, one that could not be made is `Unavailable`.
+/// Opens the socket and waits for `Init`, then subscribes to every event listened to (the
+/// names it subscribed come back with the socket); a refused connection is the actor's
+/// error, one that could not be made is `Unavailable`.
 async fn connect(
     handle: &HandleShared,
     shared: &Weak<ConnShared>,
     streams: &Streams,
-) -> Result<Socket, ClientError> {
+) -> Result<(Socket, HashSet<&'static str>), ClientError> {
     let encoding = handle.client.inner.encoding;
     let inner = &handle.client.inner;
     let mut url = handle
@@ -240,14 +260,15 @@ async fn connect(
         }
     }
     // Re-subscribe everything being listened to.
-    for name in streams.names() {
+    let names = streams.names();
+    for name in &names {
         let message = ToServer::SubscriptionRequest {
-            event_name: name.to_owned(),
+            event_name: (*name).to_owned(),
             subscribe: true,
         };
         send(&mut socket, encoding, &message).await?;
     }
-    Ok(socket)
+    Ok((socket, names.into_iter().collect()))
 }
 
 /// Whether a failed connect never reached the server (refused, unreachable, no address).
@@ -293,9 +314,14 @@ impl SocketTask {
                         }
                         next_check = later(Instant::now(), ping_after);
                         if heard.elapsed() >= ping_after {
-                            let ping = sink.send(Message::Ping(Default::default()));
-                            if !matches!(tokio::time::timeout(timeout, ping).await, Ok(Ok(()))) {
-                                break Ended::Lost;
+                            let ping = async {
+                                let ping = sink.send(Message::Ping(Default::default()));
+                                matches!(tokio::time::timeout(timeout, ping).await, Ok(Ok(())))
+                            };
+                            match self.send_watching(ping, &mut stream, &mut sent, &mut heard).await {
+                                Some(true) => {}
+                                Some(false) => break Ended::Lost,
+                                None => break Ended::Closed,
                             }
                         }
                         continue;
@@ -320,14 +346,19 @@ impl SocketTask {
                     let _ = tokio::time::timeout(self.handle.client.inner.timeout, closed).await;
                     break Ended::Closed;
                 }
-                Some(Outgoing::Subscribe(name)) => ToServer::SubscriptionRequest {
-                    event_name: name.to_owned(),
-                    subscribe: true,
-                },
-                Some(Outgoing::Unsubscribe(name)) => ToServer::SubscriptionRequest {
-                    event_name: name.to_owned(),
-                    subscribe: false,
-                },
+                // What is listened to changed: the server is told one change at a time
+                // (unsubscriptions first), in the place of the change among the calls.
+                Some(Outgoing::ListeningChanged) => {
+                    let Some((name, subscribe)) = self.next_subscription_change() else {
+                        continue;
+                    };
+                    // More may be due: looked at again before anything else is sent.
+                    self.backlog.push_front(Outgoing::ListeningChanged);
+                    ToServer::SubscriptionRequest {
+                        event_name: name.to_owned(),
+                        subscribe,
+                    }
+                }
                 Some(Outgoing::Call { id, name, args }) => {
                     if !self.mark_sent(id) {
                         // Its caller stopped waiting before it went out: it never does.
@@ -344,30 +375,15 @@ impl SocketTask {
             // A server that stops reading is a lost connection once the timeout passes. What
             // it sends meanwhile is read: a server that holds back reading until its answers
             // go out would otherwise wait on us while we wait on it.
-            let sending = tokio::time::timeout(
-                self.handle.client.inner.timeout,
-                send(&mut sink, self.encoding(), &message),
-            );
-            tokio::pin!(sending);
-            // What is sent meanwhile is kept in the backlog (which drops what is no longer
-            // wanted), not left to pile up in the queue, and a close ends the socket at once:
-            // the frame half sent goes with it.
-            let went_out = loop {
-                tokio::select! {
-                    went_out = &mut sending => break Some(matches!(went_out, Ok(Ok(())))),
-                    frame = stream.next() => {
-                        heard = Instant::now();
-                        if !self.take(frame, &mut sent) {
-                            break Some(false);
-                        }
-                    }
-                    next = self.queue.recv() => match next {
-                        None | Some(Outgoing::Close) => break None,
-                        Some(kept) => self.backlog.push(&self.shared, kept),
-                    },
-                }
+            let encoding = self.encoding();
+            let sending = async {
+                let sending = send(&mut sink, encoding, &message);
+                matches!(tokio::time::timeout(timeout, sending).await, Ok(Ok(())))
             };
-            match went_out {
+            match self
+                .send_watching(sending, &mut stream, &mut sent, &mut heard)
+                .await
+            {
                 Some(true) => {}
                 Some(false) => break Ended::Lost,
                 None => break Ended::Closed,
@@ -385,6 +401,35 @@ impl SocketTask {
             }
         }
         ended
+    }
+
+    /// Waits for `sending` to end (`Some(whether it went out)`) while reading the server's
+    /// frames and keeping what is sent meanwhile in the backlog (which drops what is no
+    /// longer wanted) rather than leaving it to pile up in the queue; `None` for a close,
+    /// which ends the socket at once (the frame half sent goes with it).
+    async fn send_watching(
+        &mut self,
+        sending: impl std::future::Future<Output = bool>,
+        stream: &mut futures_util::stream::SplitStream<Socket>,
+        sent: &mut HashSet<u64>,
+        heard: &mut Instant,
+    ) -> Option<bool> {
+        tokio::pin!(sending);
+        loop {
+            tokio::select! {
+                went_out = &mut sending => return Some(went_out),
+                frame = stream.next() => {
+                    *heard = Instant::now();
+                    if !self.take(frame, sent) {
+                        return Some(false);
+                    }
+                }
+                next = self.queue.recv() => match next {
+                    None | Some(Outgoing::Close) => return None,
+                    Some(kept) => self.backlog.push(&self.shared, kept),
+                },
+            }
+        }
     }
 
     /// Handles a frame read from the server; `false` when the socket has ended.
@@ -455,6 +500,7 @@ impl SocketTask {
                     match event {
                         Some(name) => {
                             self.streams.deny(&name, &err);
+                            self.subscribed.remove(name.as_str());
                         }
                         None => {
                             // A connection-level error fails the calls in flight, as

@@ -106,13 +106,7 @@ impl<A: Actor> Instance<A> {
     pub(crate) async fn stateless(&mut self, mut connect: Connect<A>, invocation: CallAndReply<A>) {
         // A call from another actor's turn (in-process, or from another host with the
         // chain in a header): the calls its turns make extend that chain.
-        let chain = connect.chain.take().or_else(|| {
-            connect
-                .request
-                .as_deref()
-                .and_then(crate::runtime::peer::chain_from)
-        });
-        self.env.outbox.set_upstream(chain);
+        self.env.outbox.set_upstream(connect.take_chain());
         self.stateless_turns(connect, invocation).await;
         self.env.outbox.set_upstream(None);
     }
