@@ -15,7 +15,7 @@ use crate::context::client::{ActorClient, Origin};
 use crate::context::lifecycle::{AwakeHold, Background, Exit, Stopping};
 use crate::error::{ActorError, Error};
 use crate::naming::{ActorId, Lookup};
-use crate::queue::Taken;
+use crate::queue::{Draw, Taken};
 use crate::schedule::Scheduled;
 use crate::storage::{BoxFuture, KvPair, KvScan};
 use crate::value::Value;
@@ -167,7 +167,7 @@ pub(crate) trait RunLoopEffects<A: Actor>: Send + Sync {
     /// actor is stopping.
     fn take<'a>(
         &'a self,
-        queue: A::Queue,
+        draw: Draw<A>,
         max: usize,
         wait: bool,
     ) -> BoxFuture<'a, Option<Vec<Taken>>>;

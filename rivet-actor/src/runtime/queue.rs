@@ -19,7 +19,7 @@ use tokio::sync::oneshot;
 
 use crate::actor::{Actor, Invoke, Target};
 use crate::error::ActorError;
-use crate::queue::Taken;
+use crate::queue::{Draw, Taken};
 use crate::runtime::command::Connect;
 use crate::runtime::host::Host;
 use crate::runtime::instance::Instance;
@@ -79,7 +79,7 @@ pub(crate) enum QueueCommand<A: Actor> {
     /// The `#[run]` loop takes up to `max` messages (of `queue`, or any); with `wait`, it is
     /// answered when some arrive.
     Take {
-        queue: Option<A::Queue>,
+        draw: Draw<A>,
         max: usize,
         wait: bool,
         reply: oneshot::Sender<Handover<A>>,
@@ -110,7 +110,7 @@ pub(crate) struct Accepted {
 
 /// A `#[run]` loop waiting for messages.
 pub(super) struct Consumer<A: Actor> {
-    pub(super) queue: Option<A::Queue>,
+    pub(super) draw: Draw<A>,
     pub(super) max: usize,
     pub(super) reply: oneshot::Sender<Handover<A>>,
 }
@@ -285,14 +285,13 @@ impl<A: Actor> TurnQueue<A> {
         std::mem::take(&mut self.lock().fresh)
     }
 
-    /// Takes up to `max` waiting messages of `queue` (any queue when `None`) for the current
-    /// turn.
-    pub(crate) fn take_in_turn(&self, queue: Option<A::Queue>, max: usize) -> Vec<Taken> {
+    /// Takes up to `max` waiting messages that `draw` admits for the current turn.
+    pub(crate) fn take_in_turn(&self, draw: &Draw<A>, max: usize) -> Vec<Taken> {
         let mut state = self.lock();
         // A turn's writes commit in one storage write, which may hold only so many rows.
         let seqs = matching(
             &state.ready,
-            queue,
+            draw,
             max.min(self.host.storage.max_rows_per_write()),
         );
         let mut out = Vec::with_capacity(seqs.len());
@@ -300,6 +299,7 @@ impl<A: Actor> TurnQueue<A> {
             let message = state.ready.remove(&seq).expect("listed above");
             out.push(Taken {
                 seq,
+                queue: message.queue.name(),
                 created_at_ms: message.created_at_ms,
                 body: message.body.clone(),
             });
@@ -329,15 +329,15 @@ impl<A: Actor> TurnQueue<A> {
     }
 }
 
-/// The first `max` sequences of `ready` in `queue` (or any).
+/// The first `max` sequences of `ready` that `draw` admits.
 pub(super) fn matching<A: Actor>(
     ready: &BTreeMap<u64, Stored<A>>,
-    queue: Option<A::Queue>,
+    draw: &Draw<A>,
     max: usize,
 ) -> Vec<u64> {
     ready
         .values()
-        .filter(|m| queue.is_none_or(|q| m.queue == q))
+        .filter(|m| draw.admits(m.queue))
         .take(max)
         .map(|m| m.seq)
         .collect()
@@ -456,13 +456,13 @@ impl<A: Actor> Instance<A> {
                 self.serve_consumers().await;
             }
             QueueCommand::Take {
-                queue,
+                draw,
                 max,
                 wait,
                 reply,
             } => {
                 let consumer = Consumer {
-                    queue,
+                    draw,
                     max: max.max(1),
                     reply,
                 };

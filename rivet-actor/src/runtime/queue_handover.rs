@@ -56,6 +56,7 @@ impl<A: Actor> Handover<A> {
             .into_iter()
             .map(|m| Taken {
                 seq: m.seq,
+                queue: crate::actor::Target::name(m.queue),
                 created_at_ms: m.created_at_ms,
                 body: m.body,
             })
@@ -174,7 +175,7 @@ impl<A: Actor> Instance<A> {
                 let Some(index) = state
                     .consumers
                     .iter()
-                    .position(|c| !matching(&state.ready, c.queue, 1).is_empty())
+                    .position(|c| !matching(&state.ready, &c.draw, 1).is_empty())
                 else {
                     return;
                 };
@@ -198,7 +199,7 @@ impl<A: Actor> Instance<A> {
         let taken: Vec<Stored<A>> = {
             let mut state = self.env.outbox.queue.lock();
             let max = consumer.max.min(self.host.storage.max_rows_per_write());
-            let seqs = matching(&state.ready, consumer.queue, max);
+            let seqs = matching(&state.ready, &consumer.draw, max);
             seqs.into_iter()
                 .filter_map(|seq| state.ready.remove(&seq))
                 .collect()

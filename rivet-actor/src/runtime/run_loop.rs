@@ -14,7 +14,7 @@ use crate::context::This;
 use crate::context::effects::{Completion, RunLoopEffects};
 use crate::context::lifecycle::{AwakeHold, Life};
 use crate::error::ActorError;
-use crate::queue::{RunCtx, Taken};
+use crate::queue::{Draw, RunCtx, Taken};
 use crate::runtime::command::Command;
 use crate::runtime::host::Host;
 use crate::runtime::instance::{Instance, mask};
@@ -85,7 +85,7 @@ impl<A: Actor> RunLoop<A> {
 impl<A: Actor> RunLoopEffects<A> for RunLoop<A> {
     fn take<'a>(
         &'a self,
-        queue: A::Queue,
+        draw: Draw<A>,
         max: usize,
         wait: bool,
     ) -> BoxFuture<'a, Option<Vec<Taken>>> {
@@ -97,7 +97,7 @@ impl<A: Actor> RunLoopEffects<A> for RunLoop<A> {
                 self.send_back_returned().await;
                 let (reply, rx) = oneshot::channel();
                 let cmd = Command::Queue(QueueCommand::Take {
-                    queue: Some(queue),
+                    draw: draw.clone(),
                     max,
                     wait,
                     reply,

@@ -218,7 +218,8 @@ impl<A: Actor> TurnEffects<A> for Outbox<A> {
     }
 
     fn take_queued(&self, queue: A::Queue, max: usize) -> Vec<Taken> {
-        self.queue.take_in_turn(Some(queue), max)
+        self.queue
+            .take_in_turn(&crate::queue::Draw::One(queue), max)
     }
 
     fn complete_queued(&self, seq: u64, outcome: Completion) -> bool {

@@ -23,23 +23,56 @@
 //! completed when the loop ended (returned, failed, panicked, or was stopped because the
 //! actor sleeps) answers its sender `queue.consumer_stopped`: it is gone, not still queued.
 
-use std::marker::PhantomData;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::watch;
-
 use crate::actor::{Actor, Queue, Target};
-use crate::context::effects::{RunLoopEffects, TurnEffects};
-use crate::context::{ActorCtx, ActorMeta, SharedData, This};
+use crate::context::ActorCtx;
+use crate::context::effects::TurnEffects;
 use crate::error::{ActorError, Error};
 use crate::value::{Value, from_value, to_value};
+
+mod run;
+
+pub use run::{AnyMessage, RunCtx, RunQueues};
 
 /// A message handed to a consumer, before it is decoded as its queue's type.
 pub(crate) struct Taken {
     pub(crate) seq: u64,
+    /// The wire name of the queue it was taken from.
+    pub(crate) queue: &'static str,
     pub(crate) created_at_ms: i64,
     pub(crate) body: Value,
+}
+
+/// Which queues a take draws from, the oldest message among them first.
+pub(crate) enum Draw<A: Actor> {
+    /// Every queue of the actor.
+    Any,
+    /// One queue.
+    One(A::Queue),
+    /// Any of these.
+    Among(Box<[A::Queue]>),
+}
+
+impl<A: Actor> Clone for Draw<A> {
+    fn clone(&self) -> Self {
+        match self {
+            Draw::Any => Draw::Any,
+            Draw::One(one) => Draw::One(*one),
+            Draw::Among(list) => Draw::Among(list.clone()),
+        }
+    }
+}
+
+impl<A: Actor> Draw<A> {
+    /// Whether a message of `queue` is drawn.
+    pub(crate) fn admits(&self, queue: A::Queue) -> bool {
+        match self {
+            Draw::Any => true,
+            Draw::One(one) => *one == queue,
+            Draw::Among(list) => list.contains(&queue),
+        }
+    }
 }
 
 /// One message of queue `T`, taken by a consumer.
@@ -247,275 +280,6 @@ impl<'a, A: Actor> ActorCtx<'a, A> {
         TurnQueues {
             effects: self.effects,
         }
-    }
-}
-
-/// The context of an actor's `#[run]` loop: a task started after every wake, beside the
-/// actor's turns, and stopped before it sleeps or is destroyed. It reaches the state only
-/// through turns: [`RunCtx::this`] calls the actor's actions.
-///
-/// ```
-/// # use rivet_actor::prelude::*;
-/// # #[derive(Serialize, Deserialize)] struct Question { text: String }
-/// # #[derive(Serialize, Deserialize)] struct Answer { text: String }
-/// # #[derive(Default, Serialize, Deserialize)] struct Helper { answers: Vec<String> }
-/// # #[actor(queues(questions = Question -> Answer))] impl Helper {
-/// # #[action] fn record(&mut self, text: String) { self.answers.push(text); }
-/// #[run]
-/// async fn run(c: RunCtx<Self>) -> Result<(), UserError> {
-///     while let Some(question) = c.queue().next::<Question>().await {
-///         let answer = Answer { text: question.body.text.to_uppercase() };
-///         c.this().record(answer.text.clone()).await.ok();
-///         c.queue().complete(&question, answer);
-///     }
-///     Ok(()) // the actor is stopping
-/// }
-/// # }
-/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// # let test = ActorTest::<Helper>::new(); let h = test.get_or_create("h").await.unwrap();
-/// # let wait = std::time::Duration::from_secs(5);
-/// # let done = h.send_and_wait(Question { text: "hi".into() }, wait).await.unwrap();
-/// # assert_eq!(done.response().unwrap().text, "HI");
-/// # });
-/// ```
-pub struct RunCtx<A: Actor> {
-    effects: Arc<dyn RunLoopEffects<A>>,
-    id: Arc<str>,
-    key: Arc<[String]>,
-    stop: watch::Receiver<bool>,
-    data: Arc<SharedData>,
-}
-
-impl<A: Actor> Clone for RunCtx<A> {
-    fn clone(&self) -> Self {
-        Self {
-            effects: self.effects.clone(),
-            id: self.id.clone(),
-            key: self.key.clone(),
-            stop: self.stop.clone(),
-            data: self.data.clone(),
-        }
-    }
-}
-
-impl<A: Actor> RunCtx<A> {
-    pub(crate) fn new(
-        effects: Arc<dyn RunLoopEffects<A>>,
-        meta: &ActorMeta,
-        stop: watch::Receiver<bool>,
-    ) -> Self {
-        Self {
-            effects,
-            id: meta.id.clone(),
-            key: meta.key.clone(),
-            stop,
-            data: meta.data.clone(),
-        }
-    }
-
-    /// The actor's stable id.
-    pub fn actor_id(&self) -> &str {
-        &self.id
-    }
-
-    /// The actor's key.
-    pub fn key(&self) -> &[String] {
-        &self.key
-    }
-
-    /// Registry-wide data of type `T` (see [`RegistryBuilder::data`](crate::RegistryBuilder::data)).
-    pub fn data<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.data.get::<T>()
-    }
-
-    /// The actor's typed client to itself: each call is a turn (no connection, no
-    /// `can_invoke`).
-    pub fn this(&self) -> This<A> {
-        self.effects.this()
-    }
-
-    /// Runs `work` as a turn with the actor's state: what RivetKit's `run` handler does with
-    /// `c.state` and `c.broadcast`. The loop is not a turn itself, so the state is reached
-    /// this way; the turn waits in line behind the others, commits like an action and
-    /// answers once durable (see [`This::turn`]). An `Err` from `work` rolls it back.
-    ///
-    /// ```
-    /// use rivet_actor::prelude::*;
-    ///
-    /// #[derive(Serialize, Deserialize)]
-    /// pub struct Job { size: u32 }
-    ///
-    /// #[derive(Default, Serialize, Deserialize)]
-    /// pub struct Worker { done: u32, bytes: u64 }
-    ///
-    /// #[actor(queues(jobs = Job -> bool), events(progress = u32))]
-    /// impl Worker {
-    ///     #[run]
-    ///     async fn run(c: RunCtx<Self>) {
-    ///         while let Some(job) = c.queue().next::<Job>().await {
-    ///             let size = job.body.size;
-    ///             let counted = c.turn(move |state, c| {
-    ///                 state.done += 1;
-    ///                 state.bytes += u64::from(size);
-    ///                 c.broadcast(state.done); // to `progress` subscribers, once durable
-    ///                 Ok(state.done)
-    ///             });
-    ///             let ok = counted.await.is_ok();
-    ///             c.queue().complete(&job, ok);
-    ///         }
-    ///     }
-    ///
-    ///     #[action]
-    ///     fn done(&self) -> u32 {
-    ///         self.done
-    ///     }
-    /// }
-    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-    /// # let test = ActorTest::<Worker>::new();
-    /// # let worker = test.get_or_create("w").await.unwrap();
-    /// # let wait = std::time::Duration::from_secs(5);
-    /// # let sent = worker.send_and_wait(Job { size: 10 }, wait).await.unwrap();
-    /// # assert_eq!(sent.response(), Some(&true));
-    /// # assert_eq!(worker.done().await.unwrap(), 1);
-    /// # });
-    /// ```
-    pub async fn turn<R, F>(&self, work: F) -> Result<R, crate::ClientError>
-    where
-        R: Send + 'static,
-        F: FnOnce(&mut A, &mut crate::ActionCtx<'_, A>) -> Result<R, crate::Error> + Send + 'static,
-    {
-        self.this().turn(work).await
-    }
-
-    /// The actor's typed client to the other actors of its registry (see
-    /// [`ActorClient`](crate::context::ActorClient)). The loop is not a turn: its calls
-    /// wait in line like any outside caller's.
-    ///
-    /// ```
-    /// # use rivet_actor::prelude::*;
-    /// # #[derive(Default, Serialize, Deserialize)] pub struct Audit { n: u32 }
-    /// # #[actor] impl Audit { #[action] fn record(&mut self) -> u32 { self.n += 1; self.n } }
-    /// # #[derive(Default, Serialize, Deserialize)] pub struct Worker;
-    /// # #[actor] impl Worker {
-    /// #[run]
-    /// async fn run(c: RunCtx<Self>) -> Result<(), Error> {
-    ///     let audit = c.client().get_or_create::<Audit>(["log"]).await?;
-    ///     audit.record().await?;
-    ///     Ok(())
-    /// }
-    /// # }
-    /// ```
-    pub fn client(&self) -> crate::context::ActorClient {
-        self.effects.client()
-    }
-
-    /// The actor's queues, from the loop.
-    pub fn queue(&self) -> RunQueues<'_, A> {
-        RunQueues {
-            ctx: self,
-            _actor: PhantomData,
-        }
-    }
-
-    /// Keeps the actor from going idle until `work` ends (RivetKit's `c.keepAwake`). The
-    /// loop alone does not: an actor whose loop waits for messages, or works on one, goes
-    /// to sleep after its idle timeout like any other, which stops the loop. Work wrapped
-    /// here is not cut off that way; going to sleep for another reason (`c.sleep()`, a
-    /// destroy, shutting down) raises [`stopping`](Self::stopping) and waits for it up to
-    /// [`HostConfig::wait_until_timeout`](crate::HostConfig::wait_until_timeout).
-    ///
-    /// ```
-    /// # use rivet_actor::prelude::*;
-    /// # #[derive(Serialize, Deserialize)] pub struct Upload { file: String }
-    /// # #[derive(Default, Serialize, Deserialize)] pub struct Uploader;
-    /// # #[actor(queues(uploads = Upload -> bool))]
-    /// # impl Uploader {
-    /// #[run]
-    /// async fn run(c: RunCtx<Self>) {
-    ///     while let Some(upload) = c.queue().next::<Upload>().await {
-    ///         // The actor does not go to sleep halfway through an upload.
-    ///         let done = c.keep_awake(async { !upload.body.file.is_empty() }).await;
-    ///         c.queue().complete(&upload, done);
-    ///     }
-    /// }
-    /// # }
-    /// ```
-    pub fn keep_awake<F: std::future::Future>(
-        &self,
-        work: F,
-    ) -> impl std::future::Future<Output = F::Output> + use<A, F> {
-        crate::context::lifecycle::kept_awake(self.effects.keep_awake(), work)
-    }
-
-    /// Whether the actor is stopping (going to sleep or being destroyed).
-    pub fn is_stopping(&self) -> bool {
-        *self.stop.borrow()
-    }
-
-    /// Resolves when the actor starts stopping; the loop should return soon after (it is
-    /// cancelled at its next `.await` otherwise).
-    pub async fn stopping(&self) {
-        let mut stop = self.stop.clone();
-        let _ = stop.wait_for(|stopping| *stopping).await;
-    }
-}
-
-/// The actor's queues from its `#[run]` loop: [`RunCtx::queue`].
-pub struct RunQueues<'a, A: Actor> {
-    ctx: &'a RunCtx<A>,
-    _actor: PhantomData<fn() -> A>,
-}
-
-impl<A: Actor> RunQueues<'_, A> {
-    async fn take<T: Queue<A>>(&self, max: usize, wait: bool) -> Option<Vec<QueueMessage<T>>> {
-        loop {
-            let taken = self.ctx.effects.take(T::TARGET, max, wait).await?;
-            let mut out = Vec::with_capacity(taken.len());
-            for message in taken {
-                match decode::<A, T>(message) {
-                    Ok(message) => out.push(message),
-                    Err((seq, err)) => {
-                        tracing::warn!(actor = A::NAME, queue = T::TARGET.name(), seq, %err, "a queue message does not decode; skipped");
-                        self.ctx.effects.complete(seq, Err(err));
-                    }
-                }
-            }
-            if !out.is_empty() || !wait {
-                return Some(out);
-            }
-        }
-    }
-
-    /// Waits for the next message of queue `T` and takes it (deleted before it is returned:
-    /// at most once). `None` when the actor is stopping.
-    ///
-    /// Cancel-safe: a message taken for a `next()` dropped before it returned (the losing
-    /// branch of a `select!`, a timeout) goes back to its queue, in its place.
-    pub async fn next<T: Queue<A>>(&self) -> Option<QueueMessage<T>> {
-        self.take::<T>(1, true).await?.pop()
-    }
-
-    /// Waits for at least one message of queue `T` and takes up to `max`. Empty when the
-    /// actor is stopping.
-    pub async fn next_batch<T: Queue<A>>(&self, max: usize) -> Vec<QueueMessage<T>> {
-        self.take::<T>(max, true).await.unwrap_or_default()
-    }
-
-    /// Takes the next message of queue `T` if one waits, without waiting.
-    pub async fn try_next<T: Queue<A>>(&self) -> Option<QueueMessage<T>> {
-        self.take::<T>(1, false).await?.pop()
-    }
-
-    /// Completes a message the loop took: its waiting sender receives `response`.
-    ///
-    /// Complete what the loop takes before the loop returns: a message still held when the
-    /// loop ends answers its sender `queue.consumer_stopped`.
-    pub fn complete<T: Queue<A>>(&self, message: &QueueMessage<T>, response: T::Completion) {
-        let outcome = to_value(&response).map(Some).map_err(|err| {
-            tracing::error!(actor = A::NAME, %err, "a queue completion cannot be encoded");
-            ActorError::internal()
-        });
-        self.ctx.effects.complete(message.id, outcome);
     }
 }
 

@@ -1,0 +1,155 @@
+//! A `#[run]` loop taking from several queues at once: `next_any` in arrival order across
+//! queues, `next_of` from the named queues only (the others stay queued), and a message
+//! opened as another queue's type answered `queue.invalid_message`.
+
+use std::time::Duration;
+
+use rivet_actor::ActorHandle;
+use rivet_actor::prelude::*;
+use rivet_actor::queue::QueueSendResult;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Urgent {
+    n: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Routine {
+    n: u32,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Later {
+    n: u32,
+}
+
+/// Records what its loop took, in order; `triage` picks the loop's way of taking.
+#[derive(Default, Serialize, Deserialize)]
+pub struct Desk {
+    seen: Vec<String>,
+}
+
+#[actor(queues(urgent = Urgent -> u32, routine = Routine -> u32, later = Later))]
+impl Desk {
+    #[run]
+    async fn run(c: RunCtx<Self>) {
+        let queues = c.queue();
+        // The desk keyed "triage" leaves `later` queued; the others take everything.
+        let triage = c.key()[0] == "triage";
+        loop {
+            let message = match triage {
+                true => {
+                    queues
+                        .next_of(&[DeskQueue::Urgent, DeskQueue::Routine])
+                        .await
+                }
+                false => queues.next_any().await,
+            };
+            let Some(message) = message else { return };
+            let seen = match message.queue() {
+                DeskQueue::Urgent => {
+                    let Some(urgent) = queues.open::<Urgent>(message) else {
+                        continue;
+                    };
+                    queues.complete(&urgent, urgent.body.n);
+                    format!("urgent {}", urgent.body.n)
+                }
+                // At the triage desk a routine message is opened as the wrong type, on
+                // purpose.
+                DeskQueue::Routine if triage => {
+                    let _ = queues.open::<Urgent>(message);
+                    continue;
+                }
+                DeskQueue::Routine => {
+                    let Some(routine) = queues.open::<Routine>(message) else {
+                        continue;
+                    };
+                    queues.complete(&routine, routine.body.n);
+                    format!("routine {}", routine.body.n)
+                }
+                DeskQueue::Later => {
+                    let Some(later) = queues.open::<Later>(message) else {
+                        continue;
+                    };
+                    format!("later {}", later.body.n)
+                }
+            };
+            let recorded = c.turn(move |state, _| {
+                state.seen.push(seen);
+                Ok(())
+            });
+            let _ = recorded.await;
+        }
+    }
+
+    #[action]
+    fn seen(&self) -> Vec<String> {
+        self.seen.clone()
+    }
+
+    #[action]
+    fn waiting(&self, c: &ActionCtx<'_, Self>) -> usize {
+        c.queue().waiting::<Later>()
+    }
+}
+
+const WAIT: Duration = Duration::from_secs(5);
+
+async fn seen_after(desk: &ActorHandle<Desk>, count: usize) -> Vec<String> {
+    for _ in 0..500 {
+        let seen = desk.seen().await.unwrap();
+        if seen.len() >= count {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the loop did not see {count} messages");
+}
+
+async fn serve() -> (rivet_actor::server::Server, Client) {
+    let registry = Registry::builder().in_memory().register::<Desk>().build();
+    let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let client = Client::new(server.endpoint());
+    (server, client)
+}
+
+#[tokio::test]
+async fn next_any_takes_every_queue_in_arrival_order() {
+    let (server, client) = serve().await;
+    let desk = client.get_or_create::<Desk>("all");
+    desk.send(Later { n: 1 }).await.unwrap();
+    assert_eq!(
+        desk.send_and_wait(Routine { n: 2 }, WAIT).await.unwrap(),
+        QueueSendResult::Completed(Some(2))
+    );
+    assert_eq!(
+        desk.send_and_wait(Urgent { n: 3 }, WAIT).await.unwrap(),
+        QueueSendResult::Completed(Some(3))
+    );
+    desk.send(Later { n: 4 }).await.unwrap();
+    assert_eq!(
+        seen_after(&desk, 4).await,
+        ["later 1", "routine 2", "urgent 3", "later 4"]
+    );
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn next_of_leaves_other_queues_alone_and_a_mistyped_open_answers_the_sender() {
+    let (server, client) = serve().await;
+    let desk = client.get_or_create::<Desk>("triage");
+    desk.send(Later { n: 1 }).await.unwrap();
+    assert_eq!(
+        desk.send_and_wait(Urgent { n: 2 }, WAIT).await.unwrap(),
+        QueueSendResult::Completed(Some(2))
+    );
+    // Opened as `Urgent`: its sender hears why at once, rather than wait for nothing.
+    let err = desk
+        .send_and_wait(Routine { n: 99 }, WAIT)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("invalid_message"), "{err:?}");
+    assert_eq!(seen_after(&desk, 1).await, ["urgent 2"]);
+    assert_eq!(desk.waiting().await.unwrap(), 1);
+    server.shutdown().await.unwrap();
+}
