@@ -163,8 +163,8 @@ pub(crate) fn emit<A: Actor, E: Event<A>>(
 /// takes are held for it until it completes them; any it still holds when it ends answer
 /// their senders `queue.consumer_stopped`.
 pub(crate) trait RunLoopEffects<A: Actor>: Send + Sync {
-    /// Takes up to `max` messages of `queue`, waiting for one if `wait`; `None` when the
-    /// actor is stopping.
+    /// Takes up to `max` messages of the queues `draw` admits, oldest first, waiting for one
+    /// if `wait`; `None` when the actor is stopping.
     fn take<'a>(
         &'a self,
         draw: Draw<A>,

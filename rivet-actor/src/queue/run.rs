@@ -15,7 +15,8 @@ use crate::value::to_value;
 
 /// The context of an actor's `#[run]` loop: a task started after every wake, beside the
 /// actor's turns, and stopped before it sleeps or is destroyed. It reaches the state only
-/// through turns: [`RunCtx::this`] calls the actor's actions.
+/// through turns: [`RunCtx::turn`] runs a closure on it, [`RunCtx::this`] calls the actor's
+/// actions.
 ///
 /// ```
 /// # use rivet_actor::prelude::*;
@@ -354,10 +355,18 @@ impl<A: Actor> RunQueues<'_, A> {
     }
 
     async fn take_any(&self, draw: Draw<A>) -> Option<AnyMessage<A>> {
-        let taken = self.ctx.effects.take(draw, 1, true).await?.pop()?;
-        // Stored under a declared queue's name: always one of the actor's queues.
-        let queue = A::Queue::from_name(taken.queue)?;
-        Some(AnyMessage { queue, taken })
+        loop {
+            let taken = self.ctx.effects.take(draw.clone(), 1, true).await?.pop()?;
+            // Stored under a declared queue's name, so always one of the actor's queues;
+            // were it not, its sender is answered and the loop waits on.
+            match A::Queue::from_name(taken.queue) {
+                Some(queue) => return Some(AnyMessage { queue, taken }),
+                None => self
+                    .ctx
+                    .effects
+                    .complete(taken.seq, Err(ActorError::internal())),
+            }
+        }
     }
 
     /// The message as its queue's type `T`. `None` when it is not a message of `T`'s queue
@@ -406,7 +415,10 @@ impl<A: Actor> RunQueues<'_, A> {
 
 /// A message the `#[run]` loop took from one of several queues
 /// ([`RunQueues::next_any`], [`RunQueues::next_of`]), not yet decoded: match on
-/// [`queue`](Self::queue), then [`RunQueues::open`] it as that queue's type.
+/// [`queue`](Self::queue), then [`RunQueues::open`] it as that queue's type. Held by the
+/// loop until opened and completed: one left unopened answers its sender only when the loop
+/// ends (`queue.consumer_stopped`).
+#[must_use = "open the message as its queue's type and complete it; its sender waits"]
 pub struct AnyMessage<A: Actor> {
     queue: A::Queue,
     taken: Taken,

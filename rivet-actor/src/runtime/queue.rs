@@ -76,8 +76,8 @@ pub(crate) enum QueueCommand<A: Actor> {
         wait: bool,
         reply: oneshot::Sender<Result<Accepted, ActorError>>,
     },
-    /// The `#[run]` loop takes up to `max` messages (of `queue`, or any); with `wait`, it is
-    /// answered when some arrive.
+    /// The `#[run]` loop takes up to `max` messages of the queues `draw` admits; with
+    /// `wait`, it is answered when some arrive.
     Take {
         draw: Draw<A>,
         max: usize,

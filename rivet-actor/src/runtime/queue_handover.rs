@@ -119,7 +119,21 @@ impl<A: Actor> PutBack<A> {
     /// They cannot be written back (the actor is gone, or the write failed): their waiting
     /// senders hear `queue.consumer_stopped`, as for messages a stopped loop held.
     pub(crate) fn lost(self) {
-        for message in self.messages {
+        drop(self);
+    }
+
+    /// The messages, to write back (the put-back is then empty).
+    fn take_messages(&mut self) -> Vec<Stored<A>> {
+        std::mem::take(&mut self.messages)
+    }
+}
+
+impl<A: Actor> Drop for PutBack<A> {
+    /// Dropped with its messages still in it (written back by no one: the take sending it
+    /// back was cancelled while the mailbox was full, or the actor is gone): they were
+    /// deleted, so their waiting senders hear `queue.consumer_stopped` rather than wait on.
+    fn drop(&mut self) {
+        for message in std::mem::take(&mut self.messages) {
             let stopped = Err(ActorError::queue_consumer_stopped());
             self.waiters.complete(&self.actor, message.seq, stopped);
         }
@@ -129,8 +143,8 @@ impl<A: Actor> PutBack<A> {
 impl<A: Actor> Instance<A> {
     /// Writes back messages handed to the loop that never reached it, then offers them to
     /// the loop's waiting takes.
-    pub(super) async fn put_back(&mut self, put_back: PutBack<A>) {
-        self.write_back(put_back.messages).await;
+    pub(super) async fn put_back(&mut self, mut put_back: PutBack<A>) {
+        self.write_back(put_back.take_messages()).await;
         self.serve_consumers().await;
     }
 
@@ -227,5 +241,43 @@ impl<A: Actor> Instance<A> {
             self.write_back(handover.into_messages()).await;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate as rivet_actor;
+    use rivet_actor::prelude::*;
+
+    #[derive(Serialize, Deserialize)]
+    pub struct Job;
+
+    #[derive(Default, Serialize, Deserialize)]
+    pub struct Probe;
+
+    #[rivet_actor::actor(queues(jobs = Job))]
+    impl Probe {}
+
+    #[tokio::test]
+    async fn a_put_back_dropped_undelivered_answers_its_senders() {
+        let waiters = Arc::new(Waiters::default());
+        let actor = ActorId::new("a".to_owned());
+        let mut sender = waiters.wait_for(&actor, 3);
+        let message = Stored {
+            seq: 3,
+            queue: ProbeQueue::Jobs,
+            created_at_ms: 0,
+            body: crate::value::Value::Null,
+        };
+        // As when the take sending it back is cancelled while the mailbox is full.
+        drop(PutBack::<Probe> {
+            messages: vec![message],
+            waiters: waiters.clone(),
+            actor,
+        });
+        let heard = tokio::time::timeout(std::time::Duration::from_secs(5), sender.heard());
+        let heard = heard.await.expect("the sender heard").expect("an answer");
+        assert_eq!(heard.unwrap_err().code, "consumer_stopped");
     }
 }

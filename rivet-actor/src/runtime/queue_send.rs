@@ -137,6 +137,14 @@ impl Drop for Waiter {
 }
 
 #[cfg(test)]
+impl Waiter {
+    /// What the sender hears (for tests of other modules).
+    pub(crate) async fn heard(&mut self) -> Option<Completion> {
+        (&mut self.answer).await.ok()
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
