@@ -31,6 +31,11 @@ impl Tally {
     }
 
     #[action]
+    fn length(&self, text: String) -> usize {
+        text.len()
+    }
+
+    #[action]
     fn sum(&self, numbers: Vec<u32>) -> u64 {
         numbers.iter().map(|&n| u64::from(n)).sum()
     }
@@ -209,7 +214,7 @@ async fn closing_while_a_send_is_stuck_ends_the_connection_at_once() {
     // Larger than the socket buffers on both ends hold: its send cannot finish.
     let stuck = tokio::spawn({
         let conn = conn.clone();
-        async move { conn.sum(vec![7; 16 << 20]).await }
+        async move { conn.length("x".repeat(16 << 20)).await }
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!stuck.is_finished());

@@ -33,7 +33,8 @@ async fn a_queue_send_to_an_actor_not_hosted_here_goes_through_the_engine() {
     let client = Client::new(engine.endpoint()).engine("default", POOL);
     let sender = client.get_or_create::<Tally>(["sender"]);
     retry("the first call", Duration::from_secs(60), || sender.add(0)).await;
-    // The receiver does not exist yet: the send creates it through the engine.
+    // The receiver does not exist yet: the first send creates it through the engine's
+    // gateway (the second finds it on this host), so the total fails without that path.
     sender.queue_add("receiver".into(), 5).await.unwrap();
     sender.queue_add("receiver".into(), 2).await.unwrap();
     let receiver = client.get_or_create::<Tally>(["receiver"]);

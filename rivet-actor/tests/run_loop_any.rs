@@ -82,6 +82,17 @@ impl Desk {
         }
     }
 
+    /// Queues one message of each queue, in one turn: all of them wait before the loop
+    /// can take the first.
+    #[action]
+    fn mixed(&self, c: &ActionCtx<'_, Self>) -> Result<(), Error> {
+        c.queue().send(Later { n: 1 })?;
+        c.queue().send(Routine { n: 2 })?;
+        c.queue().send(Urgent { n: 3 })?;
+        c.queue().send(Later { n: 4 })?;
+        Ok(())
+    }
+
     #[action]
     fn seen(&self) -> Vec<String> {
         self.seen.clone()
@@ -117,19 +128,17 @@ async fn serve() -> (rivet_actor::server::Server, Client) {
 async fn next_any_takes_every_queue_in_arrival_order() {
     let (server, client) = serve().await;
     let desk = client.get_or_create::<Desk>("all");
-    desk.send(Later { n: 1 }).await.unwrap();
-    assert_eq!(
-        desk.send_and_wait(Routine { n: 2 }, WAIT).await.unwrap(),
-        QueueSendResult::Completed(Some(2))
-    );
-    assert_eq!(
-        desk.send_and_wait(Urgent { n: 3 }, WAIT).await.unwrap(),
-        QueueSendResult::Completed(Some(3))
-    );
-    desk.send(Later { n: 4 }).await.unwrap();
+    // Sent together, so the loop finds all four waiting: it takes them as they arrived,
+    // not queue by queue (the declared order is urgent, routine, later).
+    desk.mixed().await.unwrap();
     assert_eq!(
         seen_after(&desk, 4).await,
         ["later 1", "routine 2", "urgent 3", "later 4"]
+    );
+    // And one sent on its own, waited for.
+    assert_eq!(
+        desk.send_and_wait(Urgent { n: 5 }, WAIT).await.unwrap(),
+        QueueSendResult::Completed(Some(5))
     );
     server.shutdown().await.unwrap();
 }

@@ -125,7 +125,8 @@ async fn a_run_loop_changes_state_durably_and_broadcasts_through_turns() {
 async fn a_turn_awaited_inside_a_turn_of_its_actor_is_a_cycle() {
     let test = ActorTest::<Tally>::new();
     let tally = test.get_or_create("t").await.unwrap();
-    assert_eq!(tally.nested().await.unwrap(), "actor.call_cycle");
+    let nested = tokio::time::timeout(Duration::from_secs(10), tally.nested()).await;
+    assert_eq!(nested.expect("the cycle hung").unwrap(), "actor.call_cycle");
     // And the actor goes on.
     assert_eq!(tally.totals().await.unwrap(), (0, 0));
 }

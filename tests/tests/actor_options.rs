@@ -157,7 +157,6 @@ async fn a_type_bounds_its_queues_and_hooks_by_its_own_options() {
     let registry = Registry::builder()
         .in_memory()
         .register::<Bounded>()
-        .register::<Plain>()
         .build();
     let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let client = Client::new(server.endpoint());

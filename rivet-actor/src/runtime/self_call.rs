@@ -1,6 +1,6 @@
 //! Calls the actor makes on itself ([`This`](crate::context::This)): typed, no connection,
 //! no `can_invoke`, each a turn queued behind the current one; and closures it runs as
-//! turns (`This::turn`).
+//! turns (`This::turn`, run by `Instance::closure_turn`).
 
 use std::sync::Arc;
 
@@ -12,7 +12,6 @@ use crate::context::effects::{SelfCalls, TurnOutput, TurnWork};
 use crate::error::ActorError;
 use crate::runtime::command::{CallAndReply, Command};
 use crate::runtime::host::Host;
-use crate::runtime::instance::{Instance, mask};
 use crate::runtime::lookup::ActorId;
 use crate::storage::BoxFuture;
 
@@ -71,21 +70,5 @@ impl<A: Actor> SelfCalls<A> for SelfCaller<A> {
 
     fn turn(&self, work: TurnWork<A>) -> BoxFuture<'static, Result<TurnOutput, ActorError>> {
         self.mail(|reply| Command::Turn { work, reply })
-    }
-}
-
-impl<A: Actor> Instance<A> {
-    /// A closure's turn: run with the state and a context for no connection, committed
-    /// like a writing action, answered once durable.
-    pub(crate) async fn closure_turn(
-        &mut self,
-        work: TurnWork<A>,
-        reply: oneshot::Sender<Result<TurnOutput, ActorError>>,
-    ) {
-        let mut ctx = self.env.action_ctx(&mut self.conns, None, None);
-        let outcome = work(&mut self.state, &mut ctx);
-        let result = self.finish_turn(true, outcome).await;
-        let result = result.map_err(|err| mask::<A>(err, &self.env.meta.id, "a turn"));
-        self.answer(reply, result);
     }
 }

@@ -1,8 +1,9 @@
 //! What a connection's socket task holds until it can send it: calls in the order they were
 //! made, and marks where what is listened to changed (the socket task sends the difference
-//! then: `SocketTask::next_subscription_change`). It is kept to what is still wanted, so it
-//! holds no more than the calls still waited on and a mark between two of them: a call
-//! whose caller stopped waiting is dropped, and marks with no call between them are one.
+//! then: `SocketTask::next_subscription_change`). It is kept to what is still wanted: calls
+//! whose callers stopped waiting are dropped whenever it has doubled since it was last
+//! pruned, and marks with no call between them are one, so it stays within about twice the
+//! calls still waited on.
 
 use std::collections::VecDeque;
 use std::sync::Weak;

@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 
 use crate::actor::{ActionTarget, Actor, ActorCall, ActorReturn, Invoke, Target};
 use crate::conn::{Conn, ConnId, DisconnectReason};
-use crate::context::effects::ConnTable;
+use crate::context::effects::{ConnTable, TurnOutput, TurnWork};
 use crate::error::ActorError;
 use crate::runtime::Sink;
 use crate::runtime::command::{CallAndReply, Command, Connect};
@@ -401,5 +401,21 @@ impl<A: Actor> ConnTable<A> for ConnMap<A> {
 
     fn all(&self) -> Box<dyn Iterator<Item = &Conn<A>> + '_> {
         Box::new(self.values().map(|slot| &slot.conn))
+    }
+}
+
+impl<A: Actor> Instance<A> {
+    /// A closure's turn: run with the state and a context for no connection, committed
+    /// like a writing action, answered once durable.
+    pub(crate) async fn closure_turn(
+        &mut self,
+        work: TurnWork<A>,
+        reply: oneshot::Sender<Result<TurnOutput, ActorError>>,
+    ) {
+        let mut ctx = self.env.action_ctx(&mut self.conns, None, None);
+        let outcome = work(&mut self.state, &mut ctx);
+        let result = self.finish_turn(true, outcome).await;
+        let result = result.map_err(|err| mask::<A>(err, &self.env.meta.id, "a turn"));
+        self.answer(reply, result);
     }
 }
