@@ -1,6 +1,7 @@
 //! A `#[run]` loop taking from several queues at once: `next_any` in arrival order across
-//! queues, `next_of` from the named queues only (the others stay queued), and a message
-//! opened as another queue's type answered `queue.invalid_message`.
+//! queues, `next_of` from the named queues only (the others stay queued), a message opened
+//! as another queue's type answered `queue.invalid_message`, and one dropped unopened
+//! answered `queue.consumer_stopped` at once.
 
 use std::time::Duration;
 
@@ -34,8 +35,10 @@ impl Desk {
     #[run]
     async fn run(c: RunCtx<Self>) {
         let queues = c.queue();
-        // The desk keyed "triage" leaves `later` queued; the others take everything.
+        // The desk keyed "triage" leaves `later` queued; "dropper" drops every message
+        // unopened; the others take everything.
         let triage = c.key()[0] == "triage";
+        let dropper = c.key()[0] == "dropper";
         loop {
             let message = match triage {
                 true => {
@@ -46,6 +49,10 @@ impl Desk {
                 false => queues.next_any().await,
             };
             let Some(message) = message else { return };
+            if dropper {
+                drop(message);
+                continue;
+            }
             let seen = match message.queue() {
                 DeskQueue::Urgent => {
                     let Some(urgent) = queues.open::<Urgent>(message) else {
@@ -160,5 +167,18 @@ async fn next_of_leaves_other_queues_alone_and_a_mistyped_open_answers_the_sende
     assert_eq!(err.code(), Some("invalid_message"), "{err:?}");
     assert_eq!(seen_after(&desk, 1).await, ["urgent 2"]);
     assert_eq!(desk.waiting().await.unwrap(), 1);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_message_dropped_unopened_answers_its_sender_at_once() {
+    let (server, client) = serve().await;
+    let desk = client.get_or_create::<Desk>("dropper");
+    // Within the wait: the sender is not left to time out.
+    let err = desk
+        .send_and_wait(Urgent { n: 1 }, Duration::from_secs(30))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("consumer_stopped"), "{err:?}");
     server.shutdown().await.unwrap();
 }

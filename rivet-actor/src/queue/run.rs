@@ -360,7 +360,13 @@ impl<A: Actor> RunQueues<'_, A> {
             // Stored under a declared queue's name, so always one of the actor's queues;
             // were it not, its sender is answered and the loop waits on.
             match A::Queue::from_name(taken.queue) {
-                Some(queue) => return Some(AnyMessage { queue, taken }),
+                Some(queue) => {
+                    return Some(AnyMessage {
+                        queue,
+                        taken: Some(taken),
+                        effects: self.ctx.effects.clone(),
+                    });
+                }
                 None => self
                     .ctx
                     .effects
@@ -373,8 +379,10 @@ impl<A: Actor> RunQueues<'_, A> {
     /// (look at [`AnyMessage::queue`] first) or its body does not decode as `T` (a client
     /// sent another shape); either way its sender is answered `queue.invalid_message`, as
     /// for a message [`next`](Self::next) skips.
-    pub fn open<T: Queue<A>>(&self, message: AnyMessage<A>) -> Option<QueueMessage<T>> {
-        let seq = message.taken.seq;
+    pub fn open<T: Queue<A>>(&self, mut message: AnyMessage<A>) -> Option<QueueMessage<T>> {
+        // Opened: from here this answers its sender, not the message's drop.
+        let taken = message.taken.take()?;
+        let seq = taken.seq;
         if message.queue != T::TARGET {
             tracing::warn!(
                 actor = A::NAME,
@@ -390,7 +398,7 @@ impl<A: Actor> RunQueues<'_, A> {
             self.ctx.effects.complete(seq, Err(err));
             return None;
         }
-        match decode::<A, T>(message.taken) {
+        match decode::<A, T>(taken) {
             Ok(message) => Some(message),
             Err((seq, err)) => {
                 tracing::warn!(actor = A::NAME, queue = T::TARGET.name(), seq, %err, "a queue message does not decode; skipped");
@@ -415,13 +423,24 @@ impl<A: Actor> RunQueues<'_, A> {
 
 /// A message the `#[run]` loop took from one of several queues
 /// ([`RunQueues::next_any`], [`RunQueues::next_of`]), not yet decoded: match on
-/// [`queue`](Self::queue), then [`RunQueues::open`] it as that queue's type. Held by the
-/// loop until opened and completed: one left unopened answers its sender only when the loop
-/// ends (`queue.consumer_stopped`).
+/// [`queue`](Self::queue), then [`RunQueues::open`] it as that queue's type. One dropped
+/// unopened answers its sender `queue.consumer_stopped` at once (it was taken: it is not
+/// queued any more).
 #[must_use = "open the message as its queue's type and complete it; its sender waits"]
 pub struct AnyMessage<A: Actor> {
     queue: A::Queue,
-    taken: Taken,
+    /// `None` once opened.
+    taken: Option<Taken>,
+    effects: Arc<dyn RunLoopEffects<A>>,
+}
+
+impl<A: Actor> Drop for AnyMessage<A> {
+    fn drop(&mut self) {
+        if let Some(taken) = self.taken.take() {
+            let stopped = Err(ActorError::queue_consumer_stopped());
+            self.effects.complete(taken.seq, stopped);
+        }
+    }
 }
 
 impl<A: Actor> AnyMessage<A> {
@@ -432,7 +451,7 @@ impl<A: Actor> AnyMessage<A> {
 
     /// The message's id: its position in the actor's arrival order.
     pub fn id(&self) -> u64 {
-        self.taken.seq
+        self.taken.as_ref().map_or(0, |taken| taken.seq)
     }
 }
 
@@ -440,7 +459,7 @@ impl<A: Actor> std::fmt::Debug for AnyMessage<A> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AnyMessage")
             .field("queue", &self.queue)
-            .field("id", &self.taken.seq)
+            .field("id", &self.id())
             .finish_non_exhaustive()
     }
 }
