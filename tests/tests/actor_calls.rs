@@ -280,3 +280,26 @@ async fn the_run_loop_calls_other_actors() {
     }
     panic!("the run loop's call never ran");
 }
+
+/// A request from another host's turn carries the chain of actors waiting on it in
+/// `x-actor-call-chain` (engine mode): one naming the actor it reaches is refused at once,
+/// not left in the mailbox behind the turn that waits on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_whose_chain_names_its_own_actor_is_a_cycle() {
+    let registry = registry();
+    let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let node = registry.get_or_create::<Node>(["chained"]).await.unwrap();
+    let id = node.id().as_str().to_owned();
+    let through = |chain: String| {
+        Client::new(server.endpoint())
+            .header("x-actor-call-chain", &chain)
+            .get_or_create::<Node>(["chained"])
+    };
+    let err = soon(through(format!("another,{id}")).echo())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("call_cycle"), "{err:?}");
+    // A chain of other actors only: the call runs (and extends it).
+    assert_eq!(soon(through("another".into()).echo()).await.unwrap(), 1);
+    server.shutdown().await.unwrap();
+}

@@ -388,6 +388,14 @@ impl<A: Actor> Host<A> {
         request: Option<Arc<crate::conn::Request>>,
         sink: Option<crate::runtime::Sink>,
     ) -> Result<Connect<A>, ActorError> {
+        // A request from another host's turn names the actors whose turns wait on it: one
+        // of them being this actor, it would wait in the mailbox behind its own caller.
+        if let Some(chain) = request
+            .as_deref()
+            .and_then(crate::runtime::peer::chain_from)
+        {
+            crate::context::client::check_cycle(Some(&chain), id)?;
+        }
         let extensions = match guards {
             Guards::Run(raw_params) => self.guard(id, raw_params, request.as_deref()).await?,
             Guards::Ran(extensions) => extensions,
