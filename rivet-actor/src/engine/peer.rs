@@ -32,13 +32,7 @@ impl RemotePeers for EnginePeers {
             let extra = chain_header(&chain);
             crate::client::net::call_erased(&client, actor, lookup, action, &args, &extra)
                 .await
-                .map_err(|err| match err {
-                    ClientError::Actor(err) => err,
-                    other => {
-                        tracing::warn!(actor, action, error = %other, "a call through the engine failed");
-                        ActorError::internal()
-                    }
-                })
+                .map_err(|err| actor_error(err, actor, action))
         })
     }
 
@@ -56,14 +50,20 @@ impl RemotePeers for EnginePeers {
             let extra = chain_header(&chain);
             crate::client::net::queue_send_erased(&client, actor, lookup, queue, body, wait, &extra)
                 .await
-                .map_err(|err| match err {
-                    ClientError::Actor(err) => err,
-                    other => {
-                        tracing::warn!(actor, queue, error = %other, "a queue send through the engine failed");
-                        ActorError::internal()
-                    }
-                })
+                .map_err(|err| actor_error(err, actor, queue))
         })
+    }
+}
+
+/// The actor's own error as it is; anything else (the engine or the network failed) is
+/// logged and answered as internal.
+fn actor_error(err: ClientError, actor: &str, target: &str) -> ActorError {
+    match err {
+        ClientError::Actor(err) => err,
+        other => {
+            tracing::warn!(actor, target, error = %other, "a request through the engine failed");
+            ActorError::internal()
+        }
     }
 }
 

@@ -31,13 +31,10 @@ pub(crate) struct Connect<A: Actor> {
 
 impl<A: Actor> Connect<A> {
     /// The chain of turns waiting on this connection's work: set by a call or send from
-    /// another actor's turn in-process, or carried in a header from another host.
+    /// another actor's turn in-process, or read from a request's header from another host
+    /// (`Host::connection`).
     pub(crate) fn take_chain(&mut self) -> Option<crate::context::client::Chain> {
-        self.chain.take().or_else(|| {
-            self.request
-                .as_deref()
-                .and_then(crate::runtime::peer::chain_from)
-        })
+        self.chain.take()
     }
 }
 

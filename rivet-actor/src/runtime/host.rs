@@ -390,12 +390,10 @@ impl<A: Actor> Host<A> {
     ) -> Result<Connect<A>, ActorError> {
         // A request from another host's turn names the actors whose turns wait on it: one
         // of them being this actor, it would wait in the mailbox behind its own caller.
-        if let Some(chain) = request
+        let chain = request
             .as_deref()
-            .and_then(crate::runtime::peer::chain_from)
-        {
-            crate::context::client::check_cycle(Some(&chain), id)?;
-        }
+            .and_then(crate::runtime::peer::chain_from);
+        crate::context::client::check_cycle(chain.as_ref(), id)?;
         let extensions = match guards {
             Guards::Run(raw_params) => self.guard(id, raw_params, request.as_deref()).await?,
             Guards::Ran(extensions) => extensions,
@@ -421,7 +419,8 @@ impl<A: Actor> Host<A> {
             sink,
             extensions,
             conn_state,
-            chain: None,
+            // Read once here; a call from an in-process turn sets its own.
+            chain,
         })
     }
 

@@ -7,6 +7,7 @@
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
@@ -19,7 +20,7 @@ use crate::context::effects::{PeerAnswer, PeerCalls, PeerDirectory, PeerResolver
 use crate::error::ActorError;
 use crate::naming::{ActorId, Lookup};
 use crate::queue::QueueSendResult;
-use crate::runtime::command::{CallAndReply, Command};
+use crate::runtime::command::{CallAndReply, Command, Connect};
 use crate::runtime::erased::decode_params;
 use crate::runtime::host::{Guards, Host, InputSource};
 use crate::storage::BoxFuture;
@@ -220,20 +221,34 @@ struct PeerCaller<B: Actor> {
     origin: Option<Origin>,
 }
 
-impl<B: Actor> PeerCalls<B> for PeerCaller<B> {
-    fn call(&self, call: B::Call) -> BoxFuture<'static, Result<PeerAnswer<B>, ActorError>> {
-        // Decided here, on the caller's task: whether the call is part of its turn.
+impl<B: Actor> PeerCaller<B> {
+    /// The host and a throwaway connection for one call or send, carrying the chain of
+    /// turns waiting on it. Whether the work is part of the caller's turn is decided now,
+    /// on the caller's task; a cycle is refused when the result is awaited.
+    fn connect(
+        &self,
+    ) -> impl Future<Output = Result<(Arc<Host<B>>, Connect<B>), ActorError>> + Send + 'static {
         let chain = self.origin.as_ref().and_then(Origin::current);
         let checked = check_cycle(chain.as_ref(), &self.id);
         let host = self.host.upgrade();
         let (id, params) = (self.id.clone(), self.params.clone());
-        Box::pin(async move {
+        async move {
             checked?;
             let host = host.ok_or_else(ActorError::stopped)?;
             let mut connect = host
                 .connection(&id, Guards::Run(None), params?, None, None)
                 .await?;
             connect.chain = chain;
+            Ok((host, connect))
+        }
+    }
+}
+
+impl<B: Actor> PeerCalls<B> for PeerCaller<B> {
+    fn call(&self, call: B::Call) -> BoxFuture<'static, Result<PeerAnswer<B>, ActorError>> {
+        let (connecting, id) = (self.connect(), self.id.clone());
+        Box::pin(async move {
+            let (host, connect) = connecting.await?;
             let (reply, rx) = oneshot::channel();
             let cmd = Command::Stateless {
                 connect,
@@ -254,17 +269,9 @@ impl<B: Actor> PeerCalls<B> for PeerCaller<B> {
     ) -> BoxFuture<'static, Result<QueueSendResult<Value>, ActorError>> {
         // As for a call: the send's turn in the other actor would wait for a turn that
         // waits on it.
-        let chain = self.origin.as_ref().and_then(Origin::current);
-        let checked = check_cycle(chain.as_ref(), &self.id);
-        let host = self.host.upgrade();
-        let (id, params) = (self.id.clone(), self.params.clone());
+        let (connecting, id) = (self.connect(), self.id.clone());
         Box::pin(async move {
-            checked?;
-            let host = host.ok_or_else(ActorError::stopped)?;
-            let mut connect = host
-                .connection(&id, Guards::Run(None), params?, None, None)
-                .await?;
-            connect.chain = chain;
+            let (host, connect) = connecting.await?;
             host.queue_send(&id, connect, queue, body, wait).await
         })
     }
