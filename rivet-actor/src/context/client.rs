@@ -338,6 +338,45 @@ impl<B: Actor> Peer<B> {
     /// response is typed by the queue's declared completion type. As [`Peer::send`]
     /// otherwise. A turn that waits here holds its actor for as long: prefer it from a
     /// `#[run]` loop or background work.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # use rivet_actor::queue::QueueSendResult;
+    /// # use std::time::Duration;
+    /// #[derive(Serialize, Deserialize)]
+    /// pub struct Quote { item: String }
+    ///
+    /// #[derive(Default, Serialize, Deserialize)]
+    /// pub struct Pricer;
+    ///
+    /// #[actor(queues(quotes = Quote -> u32))]
+    /// impl Pricer {
+    ///     #[run]
+    ///     async fn run(c: RunCtx<Self>) {
+    ///         while let Some(quote) = c.queue().next::<Quote>().await {
+    ///             let price = quote.body.item.len() as u32;
+    ///             c.queue().complete(&quote, price);
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// #[derive(Default, Serialize, Deserialize)]
+    /// pub struct Shop;
+    ///
+    /// #[actor]
+    /// impl Shop {
+    ///     #[run]
+    ///     async fn run(c: RunCtx<Self>) {
+    ///         let Ok(pricer) = c.client().get_or_create::<Pricer>(["main"]).await else { return };
+    ///         let quote = Quote { item: "tea".into() };
+    ///         if let Ok(QueueSendResult::Completed(Some(price))) =
+    ///             pricer.send_and_wait(quote, Duration::from_secs(5)).await
+    ///         {
+    ///             assert_eq!(price, 3);
+    ///         }
+    ///     }
+    /// }
+    /// ```
     pub async fn send_and_wait<T: crate::actor::Queue<B>>(
         &self,
         message: T,

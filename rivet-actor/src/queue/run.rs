@@ -347,6 +347,25 @@ impl<A: Actor> RunQueues<'_, A> {
     /// `c.queue.next(names)`); messages of other queues stay queued. As
     /// [`next_any`](Self::next_any) otherwise; with no queue named it waits for none and
     /// returns `None`.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Serialize, Deserialize)] pub struct Urgent { n: u32 }
+    /// # #[derive(Serialize, Deserialize)] pub struct Routine { n: u32 }
+    /// # #[derive(Default, Serialize, Deserialize)] pub struct Desk;
+    /// # #[actor(queues(urgent = Urgent, routine = Routine))]
+    /// # impl Desk {
+    /// #[run]
+    /// async fn run(c: RunCtx<Self>) {
+    ///     // Routine messages wait; urgent ones are taken as they come.
+    ///     while let Some(message) = c.queue().next_of(&[DeskQueue::Urgent]).await {
+    ///         if let Some(urgent) = c.queue().open::<Urgent>(message) {
+    ///             c.queue().complete(&urgent, ());
+    ///         }
+    ///     }
+    /// }
+    /// # }
+    /// ```
     pub async fn next_of(&self, queues: &[A::Queue]) -> Option<AnyMessage<A>> {
         if queues.is_empty() {
             return None;
@@ -378,7 +397,7 @@ impl<A: Actor> RunQueues<'_, A> {
     /// The message as its queue's type `T`. `None` when it is not a message of `T`'s queue
     /// (look at [`AnyMessage::queue`] first) or its body does not decode as `T` (a client
     /// sent another shape); either way its sender is answered `queue.invalid_message`, as
-    /// for a message [`next`](Self::next) skips.
+    /// for a message [`next`](Self::next) skips. Example: [`next_any`](Self::next_any).
     pub fn open<T: Queue<A>>(&self, mut message: AnyMessage<A>) -> Option<QueueMessage<T>> {
         // Opened: from here this answers its sender, not the message's drop.
         let taken = message.taken.take()?;
