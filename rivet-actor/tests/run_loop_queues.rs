@@ -1,7 +1,8 @@
 //! What a `#[run]` loop is owed: messages taken for a `next()` that lost a `select!` go
 //! back to their queue, in their place (the take was answered with messages already deleted
 //! for it), and messages still queued when the process stopped are taken after a restart
-//! without any request waking the actor.
+//! without any request waking the actor; messages a loop let go are stored again before
+//! its actor sleeps.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -190,5 +191,121 @@ async fn messages_given_back_by_a_cancelled_next_keep_their_place_in_the_queue()
     }
     let taken = TAKEN.lock().unwrap().clone();
     assert_eq!(taken, (0..150).collect::<Vec<_>>());
+    server.shutdown().await.unwrap();
+}
+
+/// Lives of the `Desk` actor (its `on_wake` runs once per life).
+static DESK_WAKES: AtomicU32 = AtomicU32::new(0);
+/// Set by the test once its call is queued; by the first loop once it let its take go.
+static DESK_SENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static DESK_DROPPED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[derive(Default, Serialize, Deserialize)]
+pub struct Desk {
+    answered: Vec<u32>,
+}
+
+#[actor(queues(calls = Call -> u32))]
+impl Desk {
+    #[on_wake]
+    fn count_life(&mut self) {
+        DESK_WAKES.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// In its first life the loop asks for a call, lets the take go once it was surely
+    /// answered (the call is in the reply, deleted from the queue) and idles; later lives
+    /// answer calls.
+    #[run]
+    async fn run(c: RunCtx<Self>) -> Result<(), UserError> {
+        use futures_util::FutureExt;
+        let queues = c.queue();
+        if DESK_WAKES.load(Ordering::SeqCst) == 1 {
+            let mut next = Box::pin(queues.next::<Call>());
+            assert!(
+                (&mut next).now_or_never().is_none(),
+                "nothing is queued yet"
+            );
+            while !DESK_SENT.load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            drop(next);
+            DESK_DROPPED.store(true, Ordering::SeqCst);
+            std::future::pending::<()>().await;
+        }
+        while let Some(call) = queues.next::<Call>().await {
+            let n = call.body.n;
+            c.turn(move |desk, _| {
+                desk.answered.push(n);
+                Ok(())
+            })
+            .await
+            .map_err(|err| UserError::new(err.to_string()))?;
+            queues.complete(&call, n);
+        }
+        Ok(())
+    }
+
+    #[action]
+    fn answered(&self) -> Vec<u32> {
+        self.answered.clone()
+    }
+
+    #[action]
+    fn rest(&self, c: &mut ActionCtx<'_, Self>) {
+        c.sleep();
+    }
+}
+
+#[tokio::test]
+async fn a_call_handed_to_a_take_the_loop_let_go_is_stored_again_before_the_actor_sleeps() {
+    let registry = Registry::builder().in_memory().register::<Desk>().build();
+    let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let client = Client::new(server.endpoint());
+    let desk = client.get_or_create::<Desk>("desk");
+    assert_eq!(desk.answered().await.unwrap(), Vec::<u32>::new());
+    let sender = client.get_or_create::<Desk>("desk");
+    let waiting = tokio::spawn(async move {
+        sender
+            .send_and_wait(Call { n: 7 }, Duration::from_secs(10))
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    DESK_SENT.store(true, Ordering::SeqCst);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !DESK_DROPPED.load(Ordering::SeqCst) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the loop kept its take"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    desk.rest().await.unwrap();
+    // The call goes back to the queue as the actor leaves, not sent after it (which would
+    // wake a second life here, with nothing asking for one, and be lost in engine mode).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        DESK_WAKES.load(Ordering::SeqCst),
+        1,
+        "a life nobody asked for"
+    );
+    // The next life answers it, once.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let answered = desk.answered().await.unwrap();
+        if !answered.is_empty() {
+            assert_eq!(answered, vec![7]);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the call was not answered"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    match waiting.await.unwrap().unwrap() {
+        QueueSendResult::Completed(Some(answer)) => assert_eq!(answer, 7),
+        other => panic!("the sender heard {other:?}"),
+    }
     server.shutdown().await.unwrap();
 }

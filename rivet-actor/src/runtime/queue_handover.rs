@@ -123,7 +123,7 @@ impl<A: Actor> PutBack<A> {
     }
 
     /// The messages, to write back (the put-back is then empty).
-    fn take_messages(&mut self) -> Vec<Stored<A>> {
+    pub(crate) fn take_messages(&mut self) -> Vec<Stored<A>> {
         std::mem::take(&mut self.messages)
     }
 }

@@ -156,6 +156,20 @@ impl<A: Actor> RunLoopEffects<A> for RunLoop<A> {
     }
 }
 
+/// A running `#[run]` loop, as its instance holds it.
+pub(crate) struct RunLoopTask<A: Actor> {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    run_loop: Arc<RunLoop<A>>,
+}
+
+impl<A: Actor> RunLoopTask<A> {
+    /// Raises the loop's stopping signal (it ends at its next take, or when cut off).
+    pub(crate) fn signal_stop(&self) {
+        let _ = self.stop.send(true);
+    }
+}
+
 /// Held by the loop's task: when the task ends (or is cancelled), the senders of messages
 /// the loop still holds hear `queue.consumer_stopped`.
 struct HeldGuard<A: Actor>(Arc<RunLoop<A>>);
@@ -187,7 +201,7 @@ impl<A: Actor> Instance<A> {
             returned: Mutex::default(),
         });
         let held = HeldGuard(run_loop.clone());
-        let ctx = RunCtx::new(run_loop, &self.env.meta, stopped);
+        let ctx = RunCtx::new(run_loop.clone(), &self.env.meta, stopped);
         let id = self.env.meta.id.clone();
         let task = tokio::spawn(async move {
             let _held = held;
@@ -199,15 +213,44 @@ impl<A: Actor> Instance<A> {
                 Err(_) => tracing::error!(actor = A::NAME, %id, "the #[run] loop panicked"),
             }
         });
-        self.run_loop = Some((stop, task));
+        self.run_loop = Some(RunLoopTask {
+            stop,
+            task,
+            run_loop,
+        });
     }
 
     /// Stops the `#[run]` loop: tells it, then cancels it at its next `.await` (it reaches
-    /// the state only through turns, so cancelling it loses nothing of the state).
+    /// the state only through turns, so cancelling it loses nothing of the state). What
+    /// it was handed but never received goes back to its queue on its own (a spawned
+    /// send): for leaving without writing ([`Instance::end_run_loop`] writes it back).
     pub(super) fn stop_run_loop(&mut self) {
-        if let Some((stop, task)) = self.run_loop.take() {
-            let _ = stop.send(true);
-            task.abort();
+        if let Some(running) = self.run_loop.take() {
+            running.signal_stop();
+            running.task.abort();
+        }
+    }
+
+    /// Stops the `#[run]` loop, waits until its task is gone, then writes back what takes
+    /// it stopped waiting for were handed: before the actor sleeps, so the messages are
+    /// stored by this instance. (Sent back after it, they would wake a fresh instance
+    /// here, and reach no one in engine mode, where the actor may already run elsewhere.)
+    pub(super) async fn end_run_loop(&mut self) {
+        let Some(running) = self.run_loop.take() else {
+            return;
+        };
+        running.signal_stop();
+        running.task.abort();
+        // Cancelled at its next `.await`: its replies dropped unread are in `returned`
+        // once the task is gone.
+        let _ = running.task.await;
+        let returned = std::mem::take(&mut *lock(&running.run_loop.returned));
+        let messages: Vec<_> = returned
+            .into_iter()
+            .flat_map(Handover::into_messages)
+            .collect();
+        if !messages.is_empty() {
+            self.write_back(messages).await;
         }
     }
 }

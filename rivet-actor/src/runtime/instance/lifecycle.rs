@@ -18,6 +18,7 @@ use crate::runtime::instance::deadline::{hook, within};
 use crate::runtime::instance::state_change::Chunked;
 use crate::runtime::instance::{ConnMap, Instance, mask, refuse_all};
 use crate::runtime::lookup::ActorId;
+use crate::runtime::queue::QueueCommand;
 use crate::runtime::turn::{Outbox, TurnEnv};
 use crate::storage::{ActorRecord, StorageError};
 use crate::value::{Value, ValueError, from_cbor};
@@ -301,8 +302,8 @@ impl<A: Actor> Instance<A> {
     /// change the state) are served as turns — the work could not end otherwise — and
     /// every other command is kept in `held`, in order, for whatever comes next.
     async fn wind_down(&mut self, rx: &mut mpsc::Receiver<Mail<A>>, held: &mut Vec<Mail<A>>) {
-        if let Some((stop, _)) = &self.run_loop {
-            let _ = stop.send(true);
+        if let Some(running) = &self.run_loop {
+            running.signal_stop();
         }
         let Some(life) = self.env.outbox.life_if_made().cloned() else {
             return;
@@ -316,6 +317,9 @@ impl<A: Actor> Instance<A> {
                 biased;
                 () = &mut finished => return,
                 mail = rx.recv(), if open => match mail {
+                    Some(mail) if matches!(*mail, Command::Queue(QueueCommand::PutBack(_))) => {
+                        self.take_back(mail).await;
+                    }
                     Some(mail) if matches!(*mail, Command::Internal { .. } | Command::Turn { .. }) => {
                         let turn = AssertUnwindSafe(Box::pin(self.handle(mail))).catch_unwind();
                         if turn.await.is_err() {
@@ -332,6 +336,30 @@ impl<A: Actor> Instance<A> {
         }
     }
 
+    /// Writes back the messages of a put-back the `#[run]` loop sent (`mail` is one) while
+    /// the actor leaves: handed on to the next instance, they would wake one here, and
+    /// reach no one in engine mode, where the actor may already run elsewhere.
+    async fn take_back(&mut self, mail: Mail<A>) {
+        if let Command::Queue(QueueCommand::PutBack(mut put_back)) = *mail {
+            self.write_back(put_back.take_messages()).await;
+        }
+    }
+
+    /// The put-backs waiting in the mailbox, written back (the loop has ended: no more
+    /// come); everything else kept in `held`, in order.
+    async fn take_back_waiting(
+        &mut self,
+        rx: &mut mpsc::Receiver<Mail<A>>,
+        held: &mut Vec<Mail<A>>,
+    ) {
+        while let Ok(mail) = rx.try_recv() {
+            match *mail {
+                Command::Queue(QueueCommand::PutBack(_)) => self.take_back(mail).await,
+                _ => held.push(mail),
+            }
+        }
+    }
+
     /// `on_sleep`, the storage told (`idle`: the actor chose to), then [`Instance::leave`].
     async fn go_to_sleep(mut self, mut rx: mpsc::Receiver<Mail<A>>, idle: bool) {
         let mut held = Vec::new();
@@ -339,6 +367,7 @@ impl<A: Actor> Instance<A> {
         self.run_on_sleep().await;
         // Work `on_sleep` started is awaited too.
         self.wind_down(&mut rx, &mut held).await;
+        self.take_back_waiting(&mut rx, &mut held).await;
         // Durable before the storage hears the actor sleeps (the engine may start it
         // elsewhere at once).
         self.gate.settle().await;
@@ -376,7 +405,7 @@ impl<A: Actor> Instance<A> {
 
     /// `on_sleep` and its commit; a failure or panic is logged, and going to sleep goes on.
     async fn run_on_sleep(&mut self) {
-        self.stop_run_loop();
+        self.end_run_loop().await;
         self.run_leaving_hook(Leaving::Sleep).await;
     }
 
@@ -483,10 +512,12 @@ impl<A: Actor> Instance<A> {
 
 /// Hands a command that reached an instance as it left to the next one — except those that
 /// were about this one: a disconnect (its connections went with it), a stop (it has
-/// stopped), a discard of an unused actor (a fresh instance could not tell it was used).
+/// stopped), a discard of an unused actor (a fresh instance could not tell it was used), a
+/// take of its `#[run]` loop that nobody waits for (the loop has ended).
 async fn hand_on<A: Actor>(host: &Arc<Host<A>>, id: &ActorId, cmd: Mail<A>) {
     match *cmd {
         Command::Disconnect { .. } => {}
+        Command::Queue(QueueCommand::Take { reply, .. }) if reply.is_closed() => {}
         Command::Stop { reply } => {
             let _ = reply.send(());
         }

@@ -420,10 +420,7 @@ pub(crate) struct Instance<A: Actor> {
     /// Reused buffer for encoding the state after a turn.
     pub(crate) scratch: Vec<u8>,
     /// The `#[run]` loop's task and its stop signal.
-    pub(crate) run_loop: Option<(
-        tokio::sync::watch::Sender<bool>,
-        tokio::task::JoinHandle<()>,
-    )>,
+    pub(crate) run_loop: Option<crate::runtime::run_loop::RunLoopTask<A>>,
     /// The schedule being fired, while its turn runs (dropped if the turn panics).
     pub(crate) firing: Option<String>,
     /// Whether anything committed a write since the instance woke (a refused request's
