@@ -88,8 +88,8 @@ async fn a_lost_answer_fails_the_turn_and_the_actor_reloads_what_was_stored() {
     let err = tally.add(10).await.unwrap_err();
     assert_eq!(
         err.code(),
-        Some("internal_error"),
-        "never a success: {err:?}"
+        Some("write_outcome_unknown"),
+        "never a success, and not a plain failure: {err:?}"
     );
     // The write did land: the actor reloads it rather than keep its rolled-back memory
     // (which says 1) and build on that.

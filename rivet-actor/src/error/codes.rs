@@ -26,6 +26,25 @@ impl ActorError {
         )
     }
 
+    /// `actor.write_outcome_unknown`: the turn's write may or may not have been stored (a
+    /// remote storage lost its answer). Nothing was answered as a success; the actor
+    /// reloads what storage holds, so read it again before retrying a change that must
+    /// not happen twice.
+    ///
+    /// ```
+    /// use rivet_actor::ActorError;
+    ///
+    /// let err = ActorError::write_outcome_unknown();
+    /// assert_eq!((err.group.as_str(), err.code.as_str()), ("actor", "write_outcome_unknown"));
+    /// ```
+    pub fn write_outcome_unknown() -> Self {
+        Self::new(
+            "actor",
+            "write_outcome_unknown",
+            "The change may or may not have been saved; read the actor before retrying it",
+        )
+    }
+
     /// `actor.not_found`: no actor with that key or id.
     pub fn not_found() -> Self {
         Self::new("actor", "not_found", "The actor does not exist")

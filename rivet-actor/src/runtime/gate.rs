@@ -367,12 +367,14 @@ async fn commit_loop(inner: Arc<Inner>) {
 }
 
 /// A storage failure as the client sees it, logged with the actor it hit:
-/// `actor.storage_full` when the disk is full (it can retry once there is room), an internal
-/// error otherwise.
+/// `actor.storage_full` when the disk is full (it can retry once there is room),
+/// `actor.write_outcome_unknown` when the write may have landed (it reads before retrying),
+/// an internal error otherwise.
 pub(crate) fn storage_failed(actor: &str, id: &str, err: &StorageError) -> ActorError {
     tracing::error!(actor, id, %err, "storage failed");
     match err {
         StorageError::Full { .. } => ActorError::storage_full(),
+        StorageError::Unknown { .. } => ActorError::write_outcome_unknown(),
         _ => ActorError::internal(),
     }
 }

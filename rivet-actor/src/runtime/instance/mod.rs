@@ -505,9 +505,8 @@ impl<A: Actor> Instance<A> {
             .map_err(|err| self.storage_failed(err))
     }
 
-    /// A storage failure, logged with the actor it hit; the client sees `actor.storage_full`
-    /// when the disk is full (it can retry once there is room) and an internal error
-    /// otherwise.
+    /// A storage failure, logged with the actor it hit; the client sees what
+    /// [`crate::runtime::gate::storage_failed`] says.
     pub(crate) fn storage_failed(&self, err: crate::storage::StorageError) -> ActorError {
         crate::runtime::gate::storage_failed(A::NAME, &self.env.meta.id, &err)
     }
