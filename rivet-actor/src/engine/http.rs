@@ -14,6 +14,7 @@ use rivet_envoy_client::config::{HttpRequest, HttpResponse};
 use tower::ServiceExt;
 
 use crate::protocol::names::SEGMENT_GATEWAY;
+use crate::runtime::peer::CALL_ID_HEADER;
 use crate::server::request::ReplayId;
 
 /// The engine's id of a tunnelled request, the same when it delivers the request again.
@@ -74,17 +75,19 @@ pub(crate) async fn serve(
     *forwarded.headers_mut() = headers(&request.headers);
     // The engine delivers a request again (same ray id) to the actor's next host when the
     // last one died before answering: the id lets the actor answer from its record.
-    // The gateway forwards a ray id a client sent itself: only one of the shape the engine
-    // makes is taken (an odd one would make a record key the engine refuses, failing the
-    // turns written with it).
-    if let Some(ray) = request
-        .headers
-        .get(HEADER_RAY_ID)
-        .filter(|ray| is_ray_id(ray))
-    {
-        forwarded
-            .extensions_mut()
-            .insert(ReplayId(std::sync::Arc::from(ray.as_str())));
+    // A call from another actor's turn carries an id of its own, the same when that turn
+    // runs again after its host died, and is recorded by it instead. The gateway forwards
+    // ids a client sent itself: only ones of the shape the engine makes are taken (an odd
+    // one would make a record key the engine refuses, failing the turns written with it).
+    let replay_id = {
+        let id = |name: &str| {
+            let id = forwarded.headers().get(name)?.to_str().ok()?;
+            is_ray_id(id).then(|| std::sync::Arc::from(id))
+        };
+        id(CALL_ID_HEADER).or_else(|| id(HEADER_RAY_ID))
+    };
+    if let Some(id) = replay_id {
+        forwarded.extensions_mut().insert(ReplayId(id));
     }
     let response = router.oneshot(forwarded).await?;
     tunnelled(response).await
@@ -92,7 +95,7 @@ pub(crate) async fn serve(
 
 /// Whether `ray` has the shape of a ray id: 1 to 128 ASCII letters, digits, `-` or `_`.
 fn is_ray_id(ray: &str) -> bool {
-    (1..=128).contains(&ray.len())
+    (1..=crate::runtime::replay::ID_MAX).contains(&ray.len())
         && ray
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -173,6 +176,59 @@ mod tests {
         assert_eq!(tunnelled.headers["vary"], "origin, accept");
         assert_eq!(tunnelled.headers["set-cookie"], "b=2");
         assert_eq!(tunnelled.body.as_deref(), Some(&b"ok"[..]));
+    }
+
+    #[derive(Default, serde::Serialize, serde::Deserialize)]
+    pub struct Jar {
+        coins: i64,
+    }
+
+    #[crate::actor]
+    impl Jar {
+        #[action]
+        fn add(&mut self, by: i64) -> i64 {
+            self.coins += by;
+            self.coins
+        }
+    }
+
+    #[tokio::test]
+    async fn a_call_s_own_id_is_recorded_in_place_of_the_ray_id() {
+        use crate as rivet_actor;
+        let registry = rivet_actor::Registry::builder()
+            .in_memory()
+            .register::<Jar>()
+            .build();
+        let jar = registry.get_or_create::<Jar>("j").await.unwrap();
+        let router = crate::server::router::router(registry.clone());
+        let add = |ray: &str, call: Option<&str>| {
+            let mut headers = HashMap::from([
+                ("x-rivet-encoding".to_owned(), "json".to_owned()),
+                ("X-Rivet-Ray-Id".to_owned(), ray.to_owned()),
+            ]);
+            if let Some(call) = call {
+                headers.insert("x-actor-call-id".to_owned(), call.to_owned());
+            }
+            let request = HttpRequest {
+                method: "POST".into(),
+                path: "/action/add".into(),
+                headers,
+                body: Some(br#"{"args":[2]}"#.to_vec()),
+                body_stream: None,
+            };
+            let (router, id) = (router.clone(), jar.id().as_str().to_owned());
+            async move {
+                let answer = serve(router, &id, request).await.unwrap();
+                String::from_utf8(answer.body.unwrap()).unwrap()
+            }
+        };
+        // A call made again by a turn run again: a fresh ray id, the same call id.
+        assert_eq!(add("ray-a", Some("ray-0_c0")).await, r#"{"output":2}"#);
+        assert_eq!(add("ray-b", Some("ray-0_c0")).await, r#"{"output":2}"#);
+        // The engine's own replay of a request without a call id (capitalised as it may be).
+        assert_eq!(add("ray-c", None).await, r#"{"output":4}"#);
+        assert_eq!(add("ray-c", None).await, r#"{"output":4}"#);
+        assert_eq!(add("ray-d", Some("not/an id")).await, r#"{"output":6}"#);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::client::Client;
 use crate::error::{ActorError, ClientError};
 use crate::naming::Lookup;
 use crate::queue::QueueSendResult;
-use crate::runtime::peer::{CHAIN_HEADER, RemotePeers};
+use crate::runtime::peer::{CALL_ID_HEADER, CHAIN_HEADER, RemotePeers, Sent};
 use crate::storage::BoxFuture;
 use crate::value::Value;
 
@@ -25,11 +25,11 @@ impl RemotePeers for EnginePeers {
         lookup: Lookup<Value>,
         action: &'static str,
         args: Vec<Value>,
-        chain: Vec<String>,
+        sent: Sent,
     ) -> BoxFuture<'static, Result<Value, ActorError>> {
         let client = self.client.clone();
         Box::pin(async move {
-            let extra = chain_header(&chain);
+            let extra = sent_headers(&sent);
             crate::client::net::call_erased(&client, actor, lookup, action, &args, &extra)
                 .await
                 .map_err(|err| actor_error(err, actor, action))
@@ -43,11 +43,11 @@ impl RemotePeers for EnginePeers {
         queue: &'static str,
         body: Value,
         wait: Option<Duration>,
-        chain: Vec<String>,
+        sent: Sent,
     ) -> BoxFuture<'static, Result<QueueSendResult<Value>, ActorError>> {
         let client = self.client.clone();
         Box::pin(async move {
-            let extra = chain_header(&chain);
+            let extra = sent_headers(&sent);
             crate::client::net::queue_send_erased(&client, actor, lookup, queue, body, wait, &extra)
                 .await
                 .map_err(|err| actor_error(err, actor, queue))
@@ -67,10 +67,36 @@ fn actor_error(err: ClientError, actor: &str, target: &str) -> ActorError {
     }
 }
 
-/// The header carrying `chain` (none when no turn waits).
-fn chain_header(chain: &[String]) -> Vec<(&'static str, String)> {
-    match chain.is_empty() {
-        true => Vec::new(),
-        false => vec![(CHAIN_HEADER, chain.join(","))],
+/// The headers carrying where a call comes from: its chain (none when no turn waits) and
+/// its id (none when the turn making it will not run again).
+fn sent_headers(sent: &Sent) -> Vec<(&'static str, String)> {
+    let mut headers = Vec::new();
+    if !sent.chain.is_empty() {
+        headers.push((CHAIN_HEADER, sent.chain.join(",")));
+    }
+    if let Some(id) = &sent.call_id {
+        headers.push((CALL_ID_HEADER, id.to_string()));
+    }
+    headers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_carries_its_chain_and_its_id_when_it_has_them() {
+        assert!(sent_headers(&Sent::default()).is_empty());
+        let sent = Sent {
+            chain: vec!["a".into(), "b".into()],
+            call_id: Some("ray-1_c0".into()),
+        };
+        assert_eq!(
+            sent_headers(&sent),
+            [
+                (CHAIN_HEADER, "a,b".to_owned()),
+                (CALL_ID_HEADER, "ray-1_c0".to_owned())
+            ]
+        );
     }
 }

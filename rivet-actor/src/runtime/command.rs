@@ -27,6 +27,9 @@ pub(crate) struct Connect<A: Actor> {
     pub(crate) conn_state: Option<A::ConnState>,
     /// For a call from another actor's turn (`c.client()`): the turns waiting on it.
     pub(crate) chain: Option<crate::context::client::Chain>,
+    /// For a call from another actor's turn that may run again: the call's id
+    /// (`context::client::CallIds`), recorded as a request's replay id is.
+    pub(crate) call_id: Option<crate::runtime::replay::ReplayId>,
 }
 
 impl<A: Actor> Connect<A> {
@@ -35,6 +38,14 @@ impl<A: Actor> Connect<A> {
     /// (`Host::connection`).
     pub(crate) fn take_chain(&mut self) -> Option<crate::context::client::Chain> {
         self.chain.take()
+    }
+
+    /// The id the work may be delivered again with: an in-process call's own, or the
+    /// request's (the engine's ray id, or a call id from another host).
+    pub(crate) fn replay_id(&self) -> Option<crate::runtime::replay::ReplayId> {
+        self.call_id
+            .clone()
+            .or_else(|| self.request.as_ref()?.replay_id.clone())
     }
 }
 

@@ -421,6 +421,7 @@ impl<A: Actor> Host<A> {
             conn_state,
             // Read once here; a call from an in-process turn sets its own.
             chain,
+            call_id: None,
         })
     }
 

@@ -23,6 +23,7 @@ use crate::queue::QueueSendResult;
 use crate::runtime::command::{CallAndReply, Command, Connect};
 use crate::runtime::erased::decode_params;
 use crate::runtime::host::{Guards, Host, InputSource};
+use crate::runtime::replay::ReplayId;
 use crate::storage::BoxFuture;
 use crate::value::Value;
 
@@ -36,7 +37,7 @@ pub(crate) trait RemotePeers: Send + Sync {
         lookup: Lookup<Value>,
         action: &'static str,
         args: Vec<Value>,
-        chain: Vec<String>,
+        sent: Sent,
     ) -> BoxFuture<'static, Result<Value, ActorError>>;
 
     /// Sends `body` to queue `queue` of that actor, waiting up to `wait` for its
@@ -48,8 +49,17 @@ pub(crate) trait RemotePeers: Send + Sync {
         queue: &'static str,
         body: Value,
         wait: Option<Duration>,
-        chain: Vec<String>,
+        sent: Sent,
     ) -> BoxFuture<'static, Result<QueueSendResult<Value>, ActorError>>;
+}
+
+/// Where a call or send to another host comes from.
+#[derive(Default)]
+pub(crate) struct Sent {
+    /// The ids of the actors whose turns wait on it.
+    pub(crate) chain: Vec<String>,
+    /// Its id, when the turn making it may run again (`context::client::CallIds`).
+    pub(crate) call_id: Option<ReplayId>,
 }
 
 /// Where engine mode puts its [`RemotePeers`] (shared by every type's resolver).
@@ -98,6 +108,8 @@ pub(crate) fn client_for<B: Actor>(
 /// The request header carrying a call's chain across hosts: the ids of the actors whose
 /// turns wait on it, comma-separated.
 pub(crate) const CHAIN_HEADER: &str = "x-actor-call-chain";
+/// The request header carrying a call's id across hosts (`context::client::CallIds`).
+pub(crate) const CALL_ID_HEADER: &str = "x-actor-call-id";
 
 /// The chain a request from another host carries (its turns wait while this request runs).
 pub(crate) fn chain_from(request: &crate::conn::Request) -> Option<Chain> {
@@ -230,6 +242,8 @@ impl<B: Actor> PeerCaller<B> {
     ) -> impl Future<Output = Result<(Arc<Host<B>>, Connect<B>), ActorError>> + Send + 'static {
         let chain = self.origin.as_ref().and_then(Origin::current);
         let checked = check_cycle(chain.as_ref(), &self.id);
+        // Taken now, in the order the turn makes its calls.
+        let call_id = self.origin.as_ref().and_then(Origin::call_id);
         let host = self.host.upgrade();
         let (id, params) = (self.id.clone(), self.params.clone());
         async move {
@@ -239,8 +253,35 @@ impl<B: Actor> PeerCaller<B> {
                 .connection(&id, Guards::Run(None), params?, None, None)
                 .await?;
             connect.chain = chain;
+            connect.call_id = call_id;
             Ok((host, connect))
         }
+    }
+}
+
+impl<B: Actor> PeerCaller<B> {
+    async fn call_encoded(
+        host: Arc<Host<B>>,
+        id: ActorId,
+        connect: Connect<B>,
+        call: B::Call,
+    ) -> Result<PeerAnswer<B>, ActorError> {
+        let (reply, rx) = oneshot::channel();
+        let invocation = CallAndReply::Encoded {
+            action: call.action(),
+            args: call.to_args().map_err(ActorError::invalid_input)?,
+            reply,
+        };
+        host.send(
+            &id,
+            Command::Stateless {
+                connect,
+                invocation,
+            },
+        )
+        .await;
+        let value = rx.await.unwrap_or_else(|_| Err(ActorError::internal()))?;
+        Ok(PeerAnswer::Encoded(value))
     }
 }
 
@@ -249,6 +290,11 @@ impl<B: Actor> PeerCalls<B> for PeerCaller<B> {
         let (connecting, id) = (self.connect(), self.id.clone());
         Box::pin(async move {
             let (host, connect) = connecting.await?;
+            if connect.call_id.is_some() {
+                // A call with an id: recorded, and answered from the record if made again,
+                // which takes its answer encoded.
+                return Self::call_encoded(host, id, connect, call).await;
+            }
             let (reply, rx) = oneshot::channel();
             let cmd = Command::Stateless {
                 connect,
@@ -286,18 +332,21 @@ struct RemoteCaller {
 }
 
 impl RemoteCaller {
-    /// The ids of the actors whose turns wait on what is sent now.
-    fn chain(&self) -> Vec<String> {
-        self.origin
-            .as_ref()
-            .and_then(Origin::current)
-            .map(|chain| {
-                chain
-                    .iter()
-                    .map(|link| link.actor.as_str().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
+    /// The ids of the actors whose turns wait on what is sent now, and its id.
+    fn sent(&self) -> Sent {
+        let Some(origin) = &self.origin else {
+            return Sent::default();
+        };
+        let chain = origin.current().map(|chain| {
+            chain
+                .iter()
+                .map(|link| link.actor.as_str().to_owned())
+                .collect()
+        });
+        Sent {
+            chain: chain.unwrap_or_default(),
+            call_id: origin.call_id(),
+        }
     }
 
     /// The engine's peers, unless params were given (the gateway cannot carry them yet).
@@ -313,11 +362,11 @@ impl RemoteCaller {
 
 impl<B: Actor> PeerCalls<B> for RemoteCaller {
     fn call(&self, call: B::Call) -> BoxFuture<'static, Result<PeerAnswer<B>, ActorError>> {
-        let (chain, remote, lookup) = (self.chain(), self.remote(), self.lookup.clone());
+        let (sent, remote, lookup) = (self.sent(), self.remote(), self.lookup.clone());
         Box::pin(async move {
             let action = call.action().name();
             let args = call.to_args().map_err(ActorError::invalid_input)?;
-            let value = remote?.call(B::NAME, lookup, action, args, chain).await?;
+            let value = remote?.call(B::NAME, lookup, action, args, sent).await?;
             Ok(PeerAnswer::Encoded(value))
         })
     }
@@ -328,10 +377,10 @@ impl<B: Actor> PeerCalls<B> for RemoteCaller {
         body: Value,
         wait: Option<Duration>,
     ) -> BoxFuture<'static, Result<QueueSendResult<Value>, ActorError>> {
-        let (chain, remote, lookup) = (self.chain(), self.remote(), self.lookup.clone());
+        let (sent, remote, lookup) = (self.sent(), self.remote(), self.lookup.clone());
         Box::pin(async move {
             remote?
-                .queue_send(B::NAME, lookup, queue.name(), body, wait, chain)
+                .queue_send(B::NAME, lookup, queue.name(), body, wait, sent)
                 .await
         })
     }

@@ -409,7 +409,7 @@ impl<A: Actor> Instance<A> {
                 reply,
             } => {
                 let conn_id = connect.conn_id.clone();
-                let replay = connect.request.as_ref().and_then(|r| r.replay_id.clone());
+                let replay = connect.replay_id();
                 let replayed = match &replay {
                     Some(id) => self.replayed(id).await,
                     None => None,

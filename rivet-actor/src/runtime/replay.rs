@@ -33,8 +33,11 @@ const ANSWER_KEPT: usize = 64 * 1024;
 const NO_ANSWER: u8 = 0;
 const ANSWER: u8 = 1;
 
-/// The id of a request that may be delivered again (the engine's ray id).
+/// The id of a request that may be delivered again (the engine's ray id, or a call's id
+/// derived from it: `context::client::CallIds`).
 pub(crate) type ReplayId = Arc<str>;
+/// The longest id taken (the engine's bound on a ray id).
+pub(crate) const ID_MAX: usize = 128;
 
 #[derive(Default)]
 struct State {
@@ -311,6 +314,78 @@ mod tests {
         assert_eq!(messages().await, 1);
         send(&registry, &id, "/queue/coins", coin, "ray-4").await;
         assert_eq!(messages().await, 2);
+    }
+
+    /// Set: the next `Teller::forward` fails after its calls, as a turn cut off by its
+    /// host dying before it commits.
+    static CUT_OFF_AFTER_CALLS: std::sync::atomic::AtomicBool =
+        std::sync::atomic::AtomicBool::new(false);
+
+    #[derive(Default, Serialize, Deserialize)]
+    pub struct Teller {
+        forwarded: i64,
+    }
+
+    #[actor]
+    impl Teller {
+        /// Adds `by` to till `t` and drops a coin in it, then counts what it forwarded.
+        #[action]
+        async fn forward(&mut self, c: &mut ActionCtx<'_, Self>, by: i64) -> Result<i64, Error> {
+            let till = c.client().get_or_create::<Till>("t").await?;
+            let total = till.add(by).await?;
+            till.send(1i64).await?;
+            if CUT_OFF_AFTER_CALLS.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                return Err(UserError::new("cut off").into());
+            }
+            self.forwarded += by;
+            Ok(total)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_turn_run_again_for_a_replayed_request_applies_its_calls_once() {
+        let registry = Registry::builder()
+            .in_memory()
+            .register::<Till>()
+            .register::<Teller>()
+            .build();
+        let teller = registry.get_or_create::<Teller>("t").await.unwrap();
+        let teller_id = teller.id().as_str().to_owned();
+        let forward = r#"{"args":[5]}"#;
+        // The turn makes its calls, then is cut off: nothing of it commits, its request
+        // is delivered again (same id) and the turn runs again.
+        CUT_OFF_AFTER_CALLS.store(true, std::sync::atomic::Ordering::SeqCst);
+        let failed = send(&registry, &teller_id, "/action/forward", forward, "ray-9").await;
+        assert!(failed.contains("cut off"), "{failed}");
+        let again = send(&registry, &teller_id, "/action/forward", forward, "ray-9").await;
+        // The till answers the calls made again from its record: 5 added once, one coin.
+        assert_eq!(again, r#"{"output":5}"#);
+        let till = registry.get_or_create::<Till>("t").await.unwrap();
+        assert_eq!(till.total().await.unwrap(), 5);
+        let coins = registry
+            .storage()
+            .kv_scan_prefix(till.id().as_str(), b"q/")
+            .await
+            .unwrap();
+        assert_eq!(coins.len(), 1);
+        // Another request's calls apply.
+        let other = send(&registry, &teller_id, "/action/forward", forward, "ray-10").await;
+        assert_eq!(other, r#"{"output":10}"#);
+        // Calls of a turn the engine will not run again carry no id: nothing recorded.
+        let rows = registry
+            .storage()
+            .kv_scan_prefix(till.id().as_str(), super::PREFIX)
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(teller.forward(1).await.unwrap(), 11);
+        let after = registry
+            .storage()
+            .kv_scan_prefix(till.id().as_str(), super::PREFIX)
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(after, rows);
     }
 
     #[tokio::test]

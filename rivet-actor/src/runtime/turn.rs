@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::actor::{Actor, Target};
 use crate::conn::{Conn, ConnId, DisconnectReason, Request};
-use crate::context::client::{ActorClient, Chain, Link, Origin};
+use crate::context::client::{ActorClient, CallIds, Chain, Link, Origin};
 use crate::context::effects::{Completion, ConnTable, DbEffects, KvEffects, TurnEffects};
 use crate::context::lifecycle::{AwakeHold, Background, Exit, Life, Stopping};
 use crate::context::{ActionCtx, ActorCtx, ActorMeta, ConnCtx, ConnectCtx, CreateCtx, This};
@@ -21,6 +21,7 @@ use crate::runtime::host::Host;
 use crate::runtime::kv::{KvAccess, TurnKv};
 use crate::runtime::lookup::ActorId;
 use crate::runtime::queue::TurnQueue;
+use crate::runtime::replay::ReplayId;
 use crate::runtime::schedule::TurnSchedule;
 use crate::runtime::self_call::SelfCaller;
 use crate::schedule::{ScheduleId, Scheduled};
@@ -70,6 +71,8 @@ struct TurnCalls {
     upstream: Option<Chain>,
     /// Whether this turn still runs (made on first use, lowered when the turn ends).
     running: Option<Arc<AtomicBool>>,
+    /// Ids for the calls of a turn answering a request the engine may deliver again.
+    call_ids: Option<Arc<CallIds>>,
 }
 
 impl<A: Actor> Outbox<A> {
@@ -155,6 +158,12 @@ impl<A: Actor> Outbox<A> {
         self.calls_lock().upstream = chain;
     }
 
+    /// The calls of the turns to come carry ids derived from `request` (the id of the
+    /// request they answer, which the engine may deliver again), or none.
+    pub(crate) fn set_replaying(&self, request: Option<ReplayId>) {
+        self.calls_lock().call_ids = request.map(|id| Arc::new(CallIds::new(id)));
+    }
+
     /// The turn is over: calls it made no longer wait in its name.
     fn turn_ended(&self) {
         if let Some(running) = self.calls_lock().running.take() {
@@ -177,6 +186,7 @@ impl<A: Actor> Outbox<A> {
         Origin {
             task: tokio::task::try_id(),
             chain: chain.into(),
+            call_ids: calls.call_ids.clone(),
         }
     }
 

@@ -45,6 +45,7 @@ impl<A: Actor> Instance<A> {
             extensions,
             conn_state,
             chain: _,
+            call_id: _,
         } = connect;
         let id = self.env.meta.id.clone();
         let mut ctx = self.env.connect_ctx(request.as_deref(), &conn_id);
@@ -114,7 +115,7 @@ impl<A: Actor> Instance<A> {
     async fn stateless_turns(&mut self, connect: Connect<A>, invocation: CallAndReply<A>) {
         let conn_id = connect.conn_id.clone();
         // A request the engine delivers again after a failover is answered from its record.
-        let replay = connect.request.as_ref().and_then(|r| r.replay_id.clone());
+        let replay = connect.replay_id();
         if let Some(id) = &replay
             && let Some(answer) = self.replayed(id).await
         {
@@ -123,11 +124,14 @@ impl<A: Actor> Instance<A> {
         if let Err(err) = self.connect(connect).await {
             return invocation.fail(err);
         }
-        // After the connect hooks: the record belongs to the action's turn.
+        // After the connect hooks: the record belongs to the action's turn, and the calls
+        // it makes carry ids derived from the request's (run again, it makes them again).
+        self.env.outbox.set_replaying(replay.clone());
         self.replaying = replay;
         self.guarded(&conn_id, async |inst| inst.call(&conn_id, invocation).await)
             .await;
         self.replaying = None;
+        self.env.outbox.set_replaying(None);
         self.disconnect(&conn_id, DisconnectReason::ClientClosed)
             .await;
     }
