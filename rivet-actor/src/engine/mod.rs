@@ -226,8 +226,12 @@ impl Registry {
         let storage = self.engine_storage().ok_or(EngineError::NotEngineStorage)?;
         upsert_pool(&config).await?;
         // `c.client()` reaches actors on other hosts through this engine's gateway.
+        let client = Client::new(&config.endpoint).engine(&config.namespace, &config.pool);
         let peers = peer::EnginePeers {
-            client: Client::new(&config.endpoint).engine(&config.namespace, &config.pool),
+            client: match &config.token {
+                Some(token) => client.token(token),
+                None => client,
+            },
         };
         let _ = self.remote_slot().set(Arc::new(peers));
         let (stopped, stopped_rx) = watch::channel(false);

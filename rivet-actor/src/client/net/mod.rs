@@ -52,6 +52,8 @@ pub(crate) struct ClientInner {
     pub(crate) headers: http::HeaderMap,
     /// The engine's namespace and pool, when the endpoint is a Rivet Engine's gateway.
     pub(crate) engine: Option<(String, String)>,
+    /// The token sent with every request and connection ([`Client::token`]).
+    pub(crate) token: Option<String>,
     /// How long a call waits for its answer, and opening a connection may take.
     pub(crate) timeout: Duration,
     /// How long a call through a reconnecting connection waits for it to come back.
@@ -93,6 +95,7 @@ impl Client {
                 encoding: Encoding::Json,
                 headers: http::HeaderMap::new(),
                 engine: None,
+                token: None,
                 timeout: DEFAULT_TIMEOUT,
                 reconnect_wait: DEFAULT_RECONNECT_WAIT,
             }),
@@ -106,6 +109,7 @@ impl Client {
             encoding: self.inner.encoding,
             headers: self.inner.headers.clone(),
             engine: self.inner.engine.clone(),
+            token: self.inner.token.clone(),
             timeout: self.inner.timeout,
             reconnect_wait: self.inner.reconnect_wait,
         };
@@ -177,6 +181,40 @@ impl Client {
             ) {
                 inner.headers.append(name, value);
             }
+        })
+    }
+
+    /// Sends `token` with every request and connection, as the npm client's `token` option
+    /// does: the `x-rivet-token` header on HTTP (calls, queue sends, raw requests, the
+    /// engine's `/actors`), a `rivet_token.<token>` subprotocol on WebSockets (which browsers
+    /// cannot give headers). What a Rivet Engine that requires a token checks; a hook sees
+    /// it in `c.request()`. A token that is not valid header text is not sent.
+    ///
+    /// ```
+    /// # use rivet_actor::prelude::*;
+    /// # #[derive(Default, Serialize, Deserialize)] struct Desk;
+    /// # #[actor] impl Desk {
+    /// #     #[conn_state] fn from_header(&self, c: &ConnectCtx<'_, Self>) -> String {
+    /// #         c.request().and_then(|r| r.header_str("x-rivet-token")).unwrap_or("none").to_owned()
+    /// #     }
+    /// #     #[action] fn token(&self, c: &ActionCtx<'_, Self>) -> String { c.conn().state().clone() }
+    /// # }
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// # let registry = Registry::builder().in_memory().register::<Desk>().build();
+    /// # let server = registry.bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// let client = Client::new(server.endpoint()).token("s3cret");
+    /// assert_eq!(client.get_or_create::<Desk>("a").token().await.unwrap(), "s3cret");
+    /// # });
+    /// ```
+    pub fn token(self, token: &str) -> Self {
+        self.rebuild(|inner| {
+            let Ok(value) = http::HeaderValue::from_str(token) else {
+                return;
+            };
+            inner
+                .headers
+                .insert(http::HeaderName::from_static(names::HEADER_TOKEN), value);
+            inner.token = Some(token.to_owned());
         })
     }
 

@@ -114,7 +114,8 @@ impl<A: Actor> ActorHandle<A> {
         url.set_scheme(scheme)
             .map_err(|()| ClientError::Transport("cannot make a WebSocket URL".into()))?;
         let params = shared.params.current()?;
-        let protocols = protocol::build_subprotocols(inner.encoding, params.as_deref(), None);
+        let protocols =
+            protocol::build_subprotocols(inner.encoding, params.as_deref(), inner.token.as_deref());
         let mut request = url.as_str().into_client_request().map_err(transport)?;
         for (name, value) in inner.headers.iter().chain(shared.headers.iter()) {
             request.headers_mut().append(name, value.clone());

@@ -207,7 +207,8 @@ async fn connect(
     url.set_scheme(scheme)
         .map_err(|()| ClientError::Transport("cannot make a WebSocket URL".into()))?;
     let params = handle.params.current()?;
-    let protocols = protocol::build_subprotocols(encoding, params.as_deref(), None);
+    let protocols =
+        protocol::build_subprotocols(encoding, params.as_deref(), inner.token.as_deref());
     let mut request = url.as_str().into_client_request().map_err(transport)?;
     request.headers_mut().insert(
         http::header::SEC_WEBSOCKET_PROTOCOL,
