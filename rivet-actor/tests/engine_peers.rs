@@ -13,16 +13,16 @@ mod tally;
 use std::time::Duration;
 
 use engine::{Engine, retry};
-use rivet_actor::engine::EngineConfig;
+use rivet_actor::engine::{EngineConfig, EngineHost};
 use rivet_actor::prelude::*;
 use tally::{Scroll, Tally};
 
 /// The pool the tallies are placed in.
 const POOL: &str = "default";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_queue_send_to_an_actor_not_hosted_here_goes_through_the_engine() {
-    let _turn = engine::serial().await;
+/// A fresh engine (the caller holds `engine::serial()`), a host of tallies on it, and a
+/// client of its gateway.
+async fn tallies() -> (Engine, EngineHost, Client) {
     js::install_node_modules();
     let engine = Engine::start().await;
     engine.upsert_pool(POOL).await;
@@ -36,6 +36,13 @@ async fn a_queue_send_to_an_actor_not_hosted_here_goes_through_the_engine() {
         .await
         .expect("the engine accepts the host");
     let client = Client::new(engine.endpoint()).engine("default", POOL);
+    (engine, host, client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queue_send_to_an_actor_not_hosted_here_goes_through_the_engine() {
+    let _turn = engine::serial().await;
+    let (_engine, host, client) = tallies().await;
     let sender = client.get_or_create::<Tally>(["sender"]);
     retry("the first call", Duration::from_secs(60), || sender.add(0)).await;
     // The receiver does not exist yet: the first send creates it through the engine's
@@ -51,19 +58,7 @@ async fn a_queue_send_to_an_actor_not_hosted_here_goes_through_the_engine() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_made_again_with_its_id_through_the_engine_applies_once() {
     let _turn = engine::serial().await;
-    js::install_node_modules();
-    let engine = Engine::start().await;
-    engine.upsert_pool(POOL).await;
-    let registry = Registry::builder()
-        .engine()
-        .register::<Tally>()
-        .register::<Scroll>()
-        .build();
-    let host = registry
-        .serve_engine(EngineConfig::new(engine.endpoint(), "default", POOL))
-        .await
-        .expect("the engine accepts the host");
-    let client = Client::new(engine.endpoint()).engine("default", POOL);
+    let (_engine, host, client) = tallies().await;
     let tally = client.get_or_create::<Tally>(["counted-once"]);
     retry("the first call", Duration::from_secs(60), || tally.add(0)).await;
     // The same call twice, as a turn run again sends it: each a new request through the
