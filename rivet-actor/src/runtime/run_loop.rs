@@ -213,11 +213,12 @@ impl<A: Actor> Instance<A> {
                 Err(_) => tracing::error!(actor = A::NAME, %id, "the #[run] loop panicked"),
             }
         });
-        self.run_loop = Some(RunLoopTask {
+        // Boxed: the instance holds a pointer, not three.
+        self.run_loop = Some(Box::new(RunLoopTask {
             stop,
             task,
             run_loop,
-        });
+        }));
     }
 
     /// Stops the `#[run]` loop: tells it, then cancels it at its next `.await` (it reaches
