@@ -1,7 +1,7 @@
 //! Between actors in engine mode: `c.client()`'s `Peer::send` to an actor this host does not
-//! run goes through the engine's gateway, and the message is queued there; a call's own id
-//! (`x-actor-call-id`, what a turn run again after a failover sends its calls with) crosses
-//! the gateway, so the call made again is answered from the record.
+//! run goes through the engine's gateway, and the message is queued there; a turn run again
+//! for a request the engine delivered again makes its calls again with the same ids (signed
+//! with the engine token across the gateway), so they are answered from the record.
 
 #[path = "support/engine.rs"]
 mod engine;
@@ -31,8 +31,11 @@ async fn tallies() -> (Engine, EngineHost, Client) {
         .register::<Tally>()
         .register::<Scroll>()
         .build();
+    // A token to sign call ids with (the test engine requires none, and takes one).
+    let mut config = EngineConfig::new(engine.endpoint(), "default", POOL);
+    config.token = Some("peer-token".into());
     let host = registry
-        .serve_engine(EngineConfig::new(engine.endpoint(), "default", POOL))
+        .serve_engine(config)
         .await
         .expect("the engine accepts the host");
     let client = Client::new(engine.endpoint()).engine("default", POOL);
@@ -56,24 +59,28 @@ async fn a_queue_send_to_an_actor_not_hosted_here_goes_through_the_engine() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_call_made_again_with_its_id_through_the_engine_applies_once() {
+async fn a_turn_run_again_for_a_request_delivered_again_applies_its_calls_once() {
     let _turn = engine::serial().await;
     let (_engine, host, client) = tallies().await;
-    let tally = client.get_or_create::<Tally>(["counted-once"]);
-    retry("the first call", Duration::from_secs(60), || tally.add(0)).await;
-    // The same call twice, as a turn run again sends it: each a new request through the
-    // gateway (a fresh ray id), the same call id.
-    let again = client
+    let caller = client.get_or_create::<Tally>(["caller"]);
+    retry("the first call", Duration::from_secs(60), || caller.add(0)).await;
+    // One request delivered twice, as the engine does when its host dies before answering:
+    // the same ray id.
+    let delivered = client
         .clone()
-        .header("x-actor-call-id", "ray-0_c0")
-        .get_or_create::<Tally>(["counted-once"]);
-    assert_eq!(again.add(5).await.unwrap(), 5);
-    assert_eq!(again.add(5).await.unwrap(), 5);
-    // Another id applies.
-    let other = client
-        .header("x-actor-call-id", "ray-0_c1")
-        .get_or_create::<Tally>(["counted-once"]);
-    assert_eq!(other.add(5).await.unwrap(), 10);
-    assert_eq!(tally.add(0).await.unwrap(), 10);
+        .header("x-rivet-ray-id", "ray-failover-1")
+        .get_or_create::<Tally>(["caller"]);
+    // The first time the callee does not exist: the call goes through the gateway (signed
+    // id in a header); then the turn is cut off before it commits.
+    tally::CUT_OFF_AFTER_POKE.store(true, std::sync::atomic::Ordering::SeqCst);
+    let cut_off = delivered.poke("callee".into()).await.unwrap_err();
+    assert_eq!(cut_off.code(), Some("user_error"), "{cut_off:?}");
+    // Run again, the call is made again, in-process now (the callee is on this host): the
+    // callee answers it from its record.
+    assert_eq!(delivered.poke("callee".into()).await.unwrap(), 1);
+    let callee = client.get_or_create::<Tally>(["callee"]);
+    assert_eq!(callee.read().await.unwrap().0, 1);
+    // Another request's call applies.
+    assert_eq!(caller.poke("callee".into()).await.unwrap(), 2);
     host.shutdown().await;
 }

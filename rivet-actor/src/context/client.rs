@@ -20,7 +20,7 @@
 
 use std::ops::Deref;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::de::DeserializeOwned;
 
@@ -29,7 +29,7 @@ use crate::context::effects::{PeerAnswer, PeerCalls, PeerDirectory, PeerResolver
 use crate::error::{ActorError, ClientError};
 use crate::naming::{ActorId, Key, Lookup};
 use crate::queue::QueueSendResult;
-use crate::runtime::replay::ReplayId;
+use crate::runtime::call_ids::{CallId, CallIds, CallKind};
 
 /// A turn waiting on the calls made from it: the actor, and whether the turn still runs.
 #[derive(Clone)]
@@ -46,7 +46,7 @@ pub(crate) type Chain = Arc<[Link]>;
 pub(crate) struct Origin {
     pub(crate) task: Option<tokio::task::Id>,
     pub(crate) chain: Chain,
-    /// Ids for the calls of a turn the engine may run again (see [`CallIds`]).
+    /// Ids for the calls of a turn the engine may run again (`runtime/call_ids.rs`).
     pub(crate) call_ids: Option<Arc<CallIds>>,
 }
 
@@ -57,10 +57,17 @@ impl Origin {
         self.in_turn().then(|| self.chain.clone())
     }
 
-    /// The id of a call or send made now, when it is made by a turn the engine may run
-    /// again (see [`CallIds`]); none from any other task.
-    pub(crate) fn call_id(&self) -> Option<ReplayId> {
-        self.call_ids.as_ref().filter(|_| self.in_turn())?.next()
+    /// The id of a call or send of `kind` to `name` made now, when it is made by a turn the
+    /// engine may run again (`runtime/call_ids.rs`); none from any other task. `args`
+    /// encodes its arguments (only then).
+    pub(crate) fn call_id(
+        &self,
+        kind: CallKind,
+        name: &str,
+        args: impl FnOnce() -> Vec<u8>,
+    ) -> Option<CallId> {
+        let ids = self.call_ids.as_ref().filter(|_| self.in_turn())?;
+        Some(ids.next(kind, name, &args()))
     }
 
     fn in_turn(&self) -> bool {
@@ -69,35 +76,6 @@ impl Origin {
         };
         let same_task = self.task.is_some() && tokio::task::try_id() == self.task;
         same_task && turn.running.load(Ordering::SeqCst)
-    }
-}
-
-/// Ids for the calls and sends of a turn the engine may run again. A stateless request the
-/// engine tunnelled carries its ray id, and the engine delivers it again (same id) when
-/// its host dies before answering: the turn then runs again and makes its calls again, in
-/// the same order. Each call carries the request's id and its place in the turn, so the
-/// actor it reaches answers the second one from its record (`runtime/replay.rs`) instead of
-/// applying it twice.
-pub(crate) struct CallIds {
-    base: ReplayId,
-    next: AtomicU32,
-}
-
-impl CallIds {
-    /// The ids of the calls of the turn that answers request `base`.
-    pub(crate) fn new(base: ReplayId) -> Self {
-        Self {
-            base,
-            next: AtomicU32::new(0),
-        }
-    }
-
-    /// The next call's id: `<base>_c<n>`; none past the 128 bytes an id may take (a chain
-    /// of calls that deep goes without).
-    fn next(&self) -> Option<ReplayId> {
-        let n = self.next.fetch_add(1, Ordering::SeqCst);
-        let id = format!("{}_c{n}", self.base);
-        (id.len() <= crate::runtime::replay::ID_MAX).then(|| ReplayId::from(id))
     }
 }
 

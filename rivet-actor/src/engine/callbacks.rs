@@ -33,6 +33,9 @@ pub(crate) struct Callbacks {
     /// standalone server counts its connections: past it, a request answers 503 and a
     /// socket closes with 1013, both `message.too_many_connections`.
     pub(crate) connections: Arc<tokio::sync::Semaphore>,
+    /// What call ids from other hosts are checked with (`call_mac.rs`); none without a
+    /// token.
+    pub(crate) call_secret: Option<Arc<crate::engine::call_mac::CallSecret>>,
 }
 
 impl EnvoyCallbacks for Callbacks {
@@ -177,7 +180,7 @@ impl EnvoyCallbacks for Callbacks {
         _request_id: protocol::RequestId,
         request: HttpRequest,
     ) -> BoxFuture<anyhow::Result<HttpResponse>> {
-        let router = self.router.clone();
+        let (router, secret) = (self.router.clone(), self.call_secret.clone());
         let slot = self.connections.clone().try_acquire_owned();
         let max = self.registry.server_config().max_connections.max(1);
         Box::pin(async move {
@@ -185,7 +188,7 @@ impl EnvoyCallbacks for Callbacks {
                 let err = crate::error::ActorError::too_many_connections(max);
                 return Ok(crate::engine::http::refused(&err).await);
             };
-            crate::engine::http::serve(router, &actor_id, request).await
+            crate::engine::http::serve(router, &actor_id, request, secret.as_deref()).await
         })
     }
 

@@ -13,7 +13,9 @@ use http::{HeaderName, HeaderValue};
 use rivet_envoy_client::config::{HttpRequest, HttpResponse};
 use tower::ServiceExt;
 
-use crate::protocol::names::SEGMENT_GATEWAY;
+use crate::engine::call_mac::CallSecret;
+use crate::protocol::names::{SEGMENT_ACTION, SEGMENT_GATEWAY, SEGMENT_QUEUE};
+use crate::runtime::call_ids::CallKind;
 use crate::runtime::peer::CALL_ID_HEADER;
 use crate::server::request::ReplayId;
 
@@ -50,6 +52,7 @@ pub(crate) async fn serve(
     router: axum::Router,
     actor_id: &str,
     request: HttpRequest,
+    call_secret: Option<&CallSecret>,
 ) -> anyhow::Result<HttpResponse> {
     let method = http::Method::from_bytes(request.method.as_bytes())?;
     let body = match (request.body, request.body_stream) {
@@ -75,22 +78,40 @@ pub(crate) async fn serve(
     *forwarded.headers_mut() = headers(&request.headers);
     // The engine delivers a request again (same ray id) to the actor's next host when the
     // last one died before answering: the id lets the actor answer from its record.
-    // A call from another actor's turn carries an id of its own, the same when that turn
-    // runs again after its host died, and is recorded by it instead. The gateway forwards
-    // ids a client sent itself: only ones of the shape the engine makes are taken (an odd
-    // one would make a record key the engine refuses, failing the turns written with it).
+    // The gateway forwards a ray id a client sent itself: only one of the shape the engine
+    // makes is taken (an odd one would make a record key the engine refuses, failing the
+    // turns written with it). A call from another actor's turn carries a signed id of its
+    // own (`call_mac.rs`), the same when that turn runs again, recorded in its place.
     let replay_id = {
-        let id = |name: &str| {
-            let id = forwarded.headers().get(name)?.to_str().ok()?;
-            is_ray_id(id).then(|| std::sync::Arc::from(id))
-        };
-        id(CALL_ID_HEADER).or_else(|| id(HEADER_RAY_ID))
+        let header = |name: &str| forwarded.headers().get(name)?.to_str().ok();
+        let call_id = header(CALL_ID_HEADER)
+            .zip(call_secret)
+            .and_then(|(id, secret)| {
+                let (kind, name) = called(&request.path)?;
+                secret.verify(id, kind, name)
+            });
+        let ray_id = header(HEADER_RAY_ID)
+            .filter(|ray| is_ray_id(ray))
+            .map(std::sync::Arc::from);
+        call_id.or(ray_id)
     };
     if let Some(id) = replay_id {
         forwarded.extensions_mut().insert(ReplayId(id));
     }
     let response = router.oneshot(forwarded).await?;
     tunnelled(response).await
+}
+
+/// What a request's path calls: `/action/<name>` or `/queue/<name>` (query aside).
+fn called(path: &str) -> Option<(CallKind, &str)> {
+    let path = path.split('?').next()?.trim_start_matches('/');
+    let (segment, name) = path.split_once('/')?;
+    let kind = match segment {
+        SEGMENT_ACTION => CallKind::Action,
+        SEGMENT_QUEUE => CallKind::Queue,
+        _ => return None,
+    };
+    (!name.is_empty() && !name.contains('/')).then_some((kind, name))
 }
 
 /// Whether `ray` has the shape of a ray id: 1 to 128 ASCII letters, digits, `-` or `_`.
@@ -193,21 +214,23 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_call_s_own_id_is_recorded_in_place_of_the_ray_id() {
+    async fn a_signed_call_id_is_recorded_in_place_of_the_ray_id() {
         use crate as rivet_actor;
+        use crate::runtime::call_ids::CallIds;
         let registry = rivet_actor::Registry::builder()
             .in_memory()
             .register::<Jar>()
             .build();
         let jar = registry.get_or_create::<Jar>("j").await.unwrap();
         let router = crate::server::router::router(registry.clone());
-        let add = |ray: &str, call: Option<&str>| {
+        let secret = CallSecret::from_token(Some("t0k")).unwrap();
+        let add = |ray: &str, call: Option<String>, secret: Option<&'static CallSecret>| {
             let mut headers = HashMap::from([
                 ("x-rivet-encoding".to_owned(), "json".to_owned()),
                 ("X-Rivet-Ray-Id".to_owned(), ray.to_owned()),
             ]);
             if let Some(call) = call {
-                headers.insert("x-actor-call-id".to_owned(), call.to_owned());
+                headers.insert("x-actor-call-id".to_owned(), call);
             }
             let request = HttpRequest {
                 method: "POST".into(),
@@ -218,17 +241,40 @@ mod tests {
             };
             let (router, id) = (router.clone(), jar.id().as_str().to_owned());
             async move {
-                let answer = serve(router, &id, request).await.unwrap();
+                let answer = serve(router, &id, request, secret).await.unwrap();
                 String::from_utf8(answer.body.unwrap()).unwrap()
             }
         };
+        let secret: &'static CallSecret = Box::leak(Box::new(secret));
+        let id = CallIds::new("ray-0").next(CallKind::Action, "add", b"[2]");
+        let signed = secret.sign(&id, CallKind::Action, "add");
         // A call made again by a turn run again: a fresh ray id, the same call id.
-        assert_eq!(add("ray-a", Some("ray-0_c0")).await, r#"{"output":2}"#);
-        assert_eq!(add("ray-b", Some("ray-0_c0")).await, r#"{"output":2}"#);
-        // The engine's own replay of a request without a call id (capitalised as it may be).
-        assert_eq!(add("ray-c", None).await, r#"{"output":4}"#);
-        assert_eq!(add("ray-c", None).await, r#"{"output":4}"#);
-        assert_eq!(add("ray-d", Some("not/an id")).await, r#"{"output":6}"#);
+        let once = Some(signed.clone());
+        assert_eq!(
+            add("ray-a", once.clone(), Some(secret)).await,
+            r#"{"output":2}"#
+        );
+        assert_eq!(add("ray-b", once, Some(secret)).await, r#"{"output":2}"#);
+        // Signed for another action, unsigned, or on a host without the token: not taken
+        // (the ray id is, as for any request).
+        let refund = Some(secret.sign(&id, CallKind::Action, "refund"));
+        assert_eq!(add("ray-c", refund, Some(secret)).await, r#"{"output":4}"#);
+        assert_eq!(
+            add("ray-d", Some(id.unsigned()), Some(secret)).await,
+            r#"{"output":6}"#
+        );
+        assert_eq!(add("ray-e", Some(signed), None).await, r#"{"output":8}"#);
+        // The engine's own replay of a request (its header capitalised as it may be).
+        assert_eq!(add("ray-e", None, Some(secret)).await, r#"{"output":8}"#);
+    }
+
+    #[test]
+    fn the_called_action_or_queue_is_read_from_the_path() {
+        assert_eq!(called("/action/add"), Some((CallKind::Action, "add")));
+        assert_eq!(called("queue/coins?x=1"), Some((CallKind::Queue, "coins")));
+        assert_eq!(called("/action/"), None);
+        assert_eq!(called("/request/add"), None);
+        assert_eq!(called("/action/a/b"), None);
     }
 
     #[test]

@@ -23,6 +23,7 @@
 //! the engine's: creating actors (by its gateway's `getOrCreate`/`create` or its `/actors`
 //! API), placement, sleep and wake, alarms, destroy.
 
+mod call_mac;
 mod callbacks;
 mod commit;
 mod http;
@@ -227,11 +228,14 @@ impl Registry {
         upsert_pool(&config).await?;
         // `c.client()` reaches actors on other hosts through this engine's gateway.
         let client = Client::new(&config.endpoint).engine(&config.namespace, &config.pool);
+        // Call ids crossing hosts are signed with the token the hosts share.
+        let call_secret = call_mac::CallSecret::from_token(config.token.as_deref()).map(Arc::new);
         let peers = peer::EnginePeers {
             client: match &config.token {
                 Some(token) => client.token(token),
                 None => client,
             },
+            call_secret: call_secret.clone(),
         };
         let _ = self.remote_slot().set(Arc::new(peers));
         let (stopped, stopped_rx) = watch::channel(false);
@@ -242,6 +246,7 @@ impl Registry {
             stopped,
             fenced: Default::default(),
             start_timeout: config.start_timeout,
+            call_secret,
             connections: Arc::new(tokio::sync::Semaphore::new(
                 self.server_config()
                     .max_connections

@@ -5,10 +5,14 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use crate::client::Client;
+use crate::engine::call_mac::CallSecret;
 use crate::error::{ActorError, ClientError};
 use crate::naming::Lookup;
 use crate::queue::QueueSendResult;
+use crate::runtime::call_ids::CallKind;
 use crate::runtime::peer::{CALL_ID_HEADER, CHAIN_HEADER, RemotePeers, Sent};
 use crate::storage::BoxFuture;
 use crate::value::Value;
@@ -16,6 +20,8 @@ use crate::value::Value;
 /// Calls through the engine this host serves.
 pub(crate) struct EnginePeers {
     pub(crate) client: Client,
+    /// What call ids are signed with; none without the engine's token.
+    pub(crate) call_secret: Option<Arc<CallSecret>>,
 }
 
 impl RemotePeers for EnginePeers {
@@ -28,8 +34,8 @@ impl RemotePeers for EnginePeers {
         sent: Sent,
     ) -> BoxFuture<'static, Result<Value, ActorError>> {
         let client = self.client.clone();
+        let extra = self.sent_headers(&sent, CallKind::Action, action);
         Box::pin(async move {
-            let extra = sent_headers(&sent);
             crate::client::net::call_erased(&client, actor, lookup, action, &args, &extra)
                 .await
                 .map_err(|err| actor_error(err, actor, action))
@@ -46,8 +52,8 @@ impl RemotePeers for EnginePeers {
         sent: Sent,
     ) -> BoxFuture<'static, Result<QueueSendResult<Value>, ActorError>> {
         let client = self.client.clone();
+        let extra = self.sent_headers(&sent, CallKind::Queue, queue);
         Box::pin(async move {
-            let extra = sent_headers(&sent);
             crate::client::net::queue_send_erased(&client, actor, lookup, queue, body, wait, &extra)
                 .await
                 .map_err(|err| actor_error(err, actor, queue))
@@ -67,36 +73,58 @@ fn actor_error(err: ClientError, actor: &str, target: &str) -> ActorError {
     }
 }
 
-/// The headers carrying where a call comes from: its chain (none when no turn waits) and
-/// its id (none when the turn making it will not run again).
-fn sent_headers(sent: &Sent) -> Vec<(&'static str, String)> {
-    let mut headers = Vec::new();
-    if !sent.chain.is_empty() {
-        headers.push((CHAIN_HEADER, sent.chain.join(",")));
+impl EnginePeers {
+    /// The headers carrying where a call of `kind` to `name` comes from: its chain (none
+    /// when no turn waits) and its signed id (none when the turn making it will not run
+    /// again, or without a token to sign it with).
+    fn sent_headers(&self, sent: &Sent, kind: CallKind, name: &str) -> Vec<(&'static str, String)> {
+        let mut headers = Vec::new();
+        if !sent.chain.is_empty() {
+            headers.push((CHAIN_HEADER, sent.chain.join(",")));
+        }
+        if let (Some(id), Some(secret)) = (&sent.call_id, &self.call_secret) {
+            headers.push((CALL_ID_HEADER, secret.sign(id, kind, name)));
+        }
+        headers
     }
-    if let Some(id) = &sent.call_id {
-        headers.push((CALL_ID_HEADER, id.to_string()));
-    }
-    headers
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::call_ids::CallIds;
 
     #[test]
-    fn a_call_carries_its_chain_and_its_id_when_it_has_them() {
-        assert!(sent_headers(&Sent::default()).is_empty());
+    fn a_call_carries_its_chain_and_its_signed_id_when_it_has_them() {
+        let peers = |token: Option<&str>| EnginePeers {
+            client: Client::new("http://127.0.0.1:1"),
+            call_secret: CallSecret::from_token(token).map(Arc::new),
+        };
+        let signed = peers(Some("t0k"));
+        assert!(
+            signed
+                .sent_headers(&Sent::default(), CallKind::Action, "add")
+                .is_empty()
+        );
+        let id = CallIds::new("ray-1").next(CallKind::Action, "add", b"[1]");
         let sent = Sent {
             chain: vec!["a".into(), "b".into()],
-            call_id: Some("ray-1_c0".into()),
+            call_id: Some(id.clone()),
         };
+        let headers = signed.sent_headers(&sent, CallKind::Action, "add");
+        assert_eq!(headers[0], (CHAIN_HEADER, "a,b".to_owned()));
+        assert_eq!(headers[1].0, CALL_ID_HEADER);
+        let secret = CallSecret::from_token(Some("t0k")).unwrap();
         assert_eq!(
-            sent_headers(&sent),
-            [
-                (CHAIN_HEADER, "a,b".to_owned()),
-                (CALL_ID_HEADER, "ray-1_c0".to_owned())
-            ]
+            secret.verify(&headers[1].1, CallKind::Action, "add"),
+            Some(id.record_key())
+        );
+        // No token: no id crosses hosts.
+        assert_eq!(
+            peers(None)
+                .sent_headers(&sent, CallKind::Action, "add")
+                .len(),
+            1
         );
     }
 }

@@ -44,7 +44,9 @@ fn outcome(result: Result<(), &ActorError>) -> usize {
         Ok(()) => 1,
         Err(err) if err.group == "user" => 5,
         Err(err) if err.group == "auth" => 3,
-        Err(err) if err.is_internal() => 0,
+        // A write of unknown outcome is a storage fault, counted as it was before it had
+        // a code of its own.
+        Err(err) if err.is_internal() || err.code == "write_outcome_unknown" => 0,
         Err(err) if err.code == "action_timed_out" => 4,
         Err(_) => 2,
     }

@@ -7,6 +7,7 @@
 pub(crate) mod admission;
 pub(crate) mod alarms;
 pub(crate) mod awake_keys;
+pub(crate) mod call_ids;
 pub(crate) mod chunks;
 pub(crate) mod command;
 pub(crate) mod db;

@@ -20,10 +20,10 @@ use crate::context::effects::{PeerAnswer, PeerCalls, PeerDirectory, PeerResolver
 use crate::error::ActorError;
 use crate::naming::{ActorId, Lookup};
 use crate::queue::QueueSendResult;
+use crate::runtime::call_ids::{CallId, CallKind};
 use crate::runtime::command::{CallAndReply, Command, Connect};
 use crate::runtime::erased::decode_params;
 use crate::runtime::host::{Guards, Host, InputSource};
-use crate::runtime::replay::ReplayId;
 use crate::storage::BoxFuture;
 use crate::value::Value;
 
@@ -53,13 +53,14 @@ pub(crate) trait RemotePeers: Send + Sync {
     ) -> BoxFuture<'static, Result<QueueSendResult<Value>, ActorError>>;
 }
 
-/// Where a call or send to another host comes from.
+/// Where a call or send to another host comes from (read by engine mode's peers).
 #[derive(Default)]
+#[cfg_attr(not(feature = "engine"), allow(dead_code))]
 pub(crate) struct Sent {
     /// The ids of the actors whose turns wait on it.
     pub(crate) chain: Vec<String>,
-    /// Its id, when the turn making it may run again (`context::client::CallIds`).
-    pub(crate) call_id: Option<ReplayId>,
+    /// Its id, when the turn making it may run again (`runtime/call_ids.rs`).
+    pub(crate) call_id: Option<CallId>,
 }
 
 /// Where engine mode puts its [`RemotePeers`] (shared by every type's resolver).
@@ -108,7 +109,8 @@ pub(crate) fn client_for<B: Actor>(
 /// The request header carrying a call's chain across hosts: the ids of the actors whose
 /// turns wait on it, comma-separated.
 pub(crate) const CHAIN_HEADER: &str = "x-actor-call-chain";
-/// The request header carrying a call's id across hosts (`context::client::CallIds`).
+/// The request header carrying a call's id across hosts, signed (`runtime/call_ids.rs`).
+#[cfg_attr(not(feature = "engine"), allow(dead_code))]
 pub(crate) const CALL_ID_HEADER: &str = "x-actor-call-id";
 
 /// The chain a request from another host carries (its turns wait while this request runs).
@@ -239,11 +241,10 @@ impl<B: Actor> PeerCaller<B> {
     /// on the caller's task; a cycle is refused when the result is awaited.
     fn connect(
         &self,
+        call_id: Option<CallId>,
     ) -> impl Future<Output = Result<(Arc<Host<B>>, Connect<B>), ActorError>> + Send + 'static {
         let chain = self.origin.as_ref().and_then(Origin::current);
         let checked = check_cycle(chain.as_ref(), &self.id);
-        // Taken now, in the order the turn makes its calls.
-        let call_id = self.origin.as_ref().and_then(Origin::call_id);
         let host = self.host.upgrade();
         let (id, params) = (self.id.clone(), self.params.clone());
         async move {
@@ -253,7 +254,7 @@ impl<B: Actor> PeerCaller<B> {
                 .connection(&id, Guards::Run(None), params?, None, None)
                 .await?;
             connect.chain = chain;
-            connect.call_id = call_id;
+            connect.call_id = call_id.as_ref().map(CallId::record_key);
             Ok((host, connect))
         }
     }
@@ -287,7 +288,10 @@ impl<B: Actor> PeerCaller<B> {
 
 impl<B: Actor> PeerCalls<B> for PeerCaller<B> {
     fn call(&self, call: B::Call) -> BoxFuture<'static, Result<PeerAnswer<B>, ActorError>> {
-        let (connecting, id) = (self.connect(), self.id.clone());
+        let call_id = call_id_of(&self.origin, CallKind::Action, call.action().name(), || {
+            call.to_args().ok().map(Value::Array)
+        });
+        let (connecting, id) = (self.connect(call_id), self.id.clone());
         Box::pin(async move {
             let (host, connect) = connecting.await?;
             if connect.call_id.is_some() {
@@ -315,7 +319,10 @@ impl<B: Actor> PeerCalls<B> for PeerCaller<B> {
     ) -> BoxFuture<'static, Result<QueueSendResult<Value>, ActorError>> {
         // As for a call: the send's turn in the other actor would wait for a turn that
         // waits on it.
-        let (connecting, id) = (self.connect(), self.id.clone());
+        let call_id = call_id_of(&self.origin, CallKind::Queue, queue.name(), || {
+            Some(body.clone())
+        });
+        let (connecting, id) = (self.connect(call_id), self.id.clone());
         Box::pin(async move {
             let (host, connect) = connecting.await?;
             host.queue_send(&id, connect, queue, body, wait).await
@@ -331,9 +338,27 @@ struct RemoteCaller {
     origin: Option<Origin>,
 }
 
+/// The id of a call or send made now by a turn the engine may run again, from what it
+/// does (`args` gives its arguments, encoded only then).
+fn call_id_of(
+    origin: &Option<Origin>,
+    kind: CallKind,
+    name: &str,
+    args: impl FnOnce() -> Option<Value>,
+) -> Option<CallId> {
+    origin.as_ref()?.call_id(kind, name, || {
+        let mut encoded = Vec::new();
+        // Arguments that do not encode fail the call anyway; their id hashes nothing.
+        if let Some(args) = args() {
+            let _ = crate::value::to_cbor(&args, &mut encoded);
+        }
+        encoded
+    })
+}
+
 impl RemoteCaller {
     /// The ids of the actors whose turns wait on what is sent now, and its id.
-    fn sent(&self) -> Sent {
+    fn sent(&self, kind: CallKind, name: &str, args: impl FnOnce() -> Option<Value>) -> Sent {
         let Some(origin) = &self.origin else {
             return Sent::default();
         };
@@ -345,7 +370,7 @@ impl RemoteCaller {
         });
         Sent {
             chain: chain.unwrap_or_default(),
-            call_id: origin.call_id(),
+            call_id: call_id_of(&self.origin, kind, name, args),
         }
     }
 
@@ -362,10 +387,14 @@ impl RemoteCaller {
 
 impl<B: Actor> PeerCalls<B> for RemoteCaller {
     fn call(&self, call: B::Call) -> BoxFuture<'static, Result<PeerAnswer<B>, ActorError>> {
-        let (sent, remote, lookup) = (self.sent(), self.remote(), self.lookup.clone());
+        let action = call.action().name();
+        let args = call.to_args().map_err(ActorError::invalid_input);
+        let sent = self.sent(CallKind::Action, action, || {
+            args.as_ref().ok().cloned().map(Value::Array)
+        });
+        let (remote, lookup) = (self.remote(), self.lookup.clone());
         Box::pin(async move {
-            let action = call.action().name();
-            let args = call.to_args().map_err(ActorError::invalid_input)?;
+            let args = args?;
             let value = remote?.call(B::NAME, lookup, action, args, sent).await?;
             Ok(PeerAnswer::Encoded(value))
         })
@@ -377,7 +406,8 @@ impl<B: Actor> PeerCalls<B> for RemoteCaller {
         body: Value,
         wait: Option<Duration>,
     ) -> BoxFuture<'static, Result<QueueSendResult<Value>, ActorError>> {
-        let (sent, remote, lookup) = (self.sent(), self.remote(), self.lookup.clone());
+        let sent = self.sent(CallKind::Queue, queue.name(), || Some(body.clone()));
+        let (remote, lookup) = (self.remote(), self.lookup.clone());
         Box::pin(async move {
             remote?
                 .queue_send(B::NAME, lookup, queue.name(), body, wait, sent)

@@ -340,6 +340,14 @@ mod tests {
             self.forwarded += by;
             Ok(total)
         }
+
+        /// Adds `by` to till `t`, then panics.
+        #[action]
+        async fn forward_and_panic(&mut self, c: &mut ActionCtx<'_, Self>, by: i64) {
+            let till = c.client().get_or_create::<Till>("t").await.unwrap();
+            till.add(by).await.unwrap();
+            panic!("the turn panics after its call");
+        }
     }
 
     #[tokio::test]
@@ -379,13 +387,28 @@ mod tests {
             .unwrap()
             .len();
         assert_eq!(teller.forward(1).await.unwrap(), 11);
-        let after = registry
-            .storage()
-            .kv_scan_prefix(till.id().as_str(), super::PREFIX)
-            .await
-            .unwrap()
-            .len();
-        assert_eq!(after, rows);
+        let records = async || {
+            let rows = registry
+                .storage()
+                .kv_scan_prefix(till.id().as_str(), super::PREFIX);
+            rows.await.unwrap().len()
+        };
+        assert_eq!(records().await, rows);
+        // Nor after a turn with an id panicked: its ids do not outlive it.
+        let panicked = send(
+            &registry,
+            &teller_id,
+            "/action/forwardAndPanic",
+            forward,
+            "ray-11",
+        )
+        .await;
+        assert!(panicked.contains("internal_error"), "{panicked}");
+        assert_eq!(records().await, rows + 1);
+        // A call from a connection's turn (which sets no request of its own).
+        let conn = teller.connect().await.unwrap();
+        assert_eq!(conn.forward(1).await.unwrap(), 17);
+        assert_eq!(records().await, rows + 1);
     }
 
     #[tokio::test]

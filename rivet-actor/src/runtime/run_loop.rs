@@ -67,12 +67,34 @@ impl<A: Actor> RunLoop<A> {
         lock(&self.held)
     }
 
-    /// Sends back what takes the loop stopped waiting for were given, in order.
+    /// Sends back what takes the loop stopped waiting for were given, in order. Each stays
+    /// in `returned` until it is in the mailbox (put there without an await): a loop cut
+    /// off meanwhile leaves it for its instance to write back (`Instance::end_run_loop`).
     async fn send_back_returned(&self) {
-        let returned = std::mem::take(&mut *lock(&self.returned));
-        for put_back in returned.into_iter().filter_map(Handover::put_back) {
-            let cmd = Command::Queue(QueueCommand::PutBack(put_back));
-            self.host.send(&self.id, cmd).await;
+        loop {
+            let next = {
+                let mut returned = lock(&self.returned);
+                (!returned.is_empty()).then(|| returned.remove(0))
+            };
+            let Some(put_back) = next.and_then(Handover::put_back) else {
+                if lock(&self.returned).is_empty() {
+                    return;
+                }
+                continue;
+            };
+            let mail = Box::new(Command::Queue(QueueCommand::PutBack(put_back)));
+            let Err(mail) = self.host.send_now(&self.id, mail).1 else {
+                continue;
+            };
+            // The mailbox is full: back in front, and again in a moment.
+            if let Command::Queue(QueueCommand::PutBack(put_back)) = *mail {
+                let handover = put_back.into_handover(self.host.clone(), self.id.clone());
+                lock(&self.returned).insert(0, handover);
+            }
+            if *self.stop.borrow() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
 
@@ -237,14 +259,22 @@ impl<A: Actor> Instance<A> {
     /// stored by this instance. (Sent back after it, they would wake a fresh instance
     /// here, and reach no one in engine mode, where the actor may already run elsewhere.)
     pub(super) async fn end_run_loop(&mut self) {
-        let Some(running) = self.run_loop.take() else {
+        let Some(mut running) = self.run_loop.take() else {
             return;
         };
         running.signal_stop();
         running.task.abort();
         // Cancelled at its next `.await`: its replies dropped unread are in `returned`
-        // once the task is gone.
-        let _ = running.task.await;
+        // once the task is gone. A loop blocking its thread is not waited for past the
+        // lifecycle hooks' bound: what it kept then goes back on its own, as before.
+        let limit = self.host.config.lifecycle_hook_timeout;
+        if tokio::time::timeout(limit, &mut running.task)
+            .await
+            .is_err()
+        {
+            tracing::warn!(actor = A::NAME, id = %self.env.meta.id, "the #[run] loop did not stop in time");
+            return;
+        }
         let returned = std::mem::take(&mut *lock(&running.run_loop.returned));
         let messages: Vec<_> = returned
             .into_iter()

@@ -9,12 +9,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::actor::{Actor, Target};
 use crate::conn::{Conn, ConnId, DisconnectReason, Request};
-use crate::context::client::{ActorClient, CallIds, Chain, Link, Origin};
+use crate::context::client::{ActorClient, Chain, Link, Origin};
 use crate::context::effects::{Completion, ConnTable, DbEffects, KvEffects, TurnEffects};
 use crate::context::lifecycle::{AwakeHold, Background, Exit, Life, Stopping};
 use crate::context::{ActionCtx, ActorCtx, ActorMeta, ConnCtx, ConnectCtx, CreateCtx, This};
 use crate::error::ActorError;
 use crate::queue::Taken;
+use crate::runtime::call_ids::CallIds;
 use crate::runtime::db::{DbAccess, DbSlot};
 use crate::runtime::gate::Gate;
 use crate::runtime::host::Host;
@@ -161,7 +162,7 @@ impl<A: Actor> Outbox<A> {
     /// The calls of the turns to come carry ids derived from `request` (the id of the
     /// request they answer, which the engine may deliver again), or none.
     pub(crate) fn set_replaying(&self, request: Option<ReplayId>) {
-        self.calls_lock().call_ids = request.map(|id| Arc::new(CallIds::new(id)));
+        self.calls_lock().call_ids = request.map(|id| Arc::new(CallIds::new(&id)));
     }
 
     /// The turn is over: calls it made no longer wait in its name.

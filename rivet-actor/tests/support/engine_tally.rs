@@ -4,6 +4,12 @@
 use rivet_actor::kv::Scan;
 use rivet_actor::prelude::*;
 
+/// Set: the next `poke` fails after its call, as a turn cut off by its host dying before it
+/// commits.
+#[allow(dead_code)] // not every test that includes this file uses it
+pub static CUT_OFF_AFTER_POKE: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
 #[derive(Default, Serialize, Deserialize)]
 pub struct Tally {
     count: i64,
@@ -79,11 +85,16 @@ impl Tally {
         Ok(())
     }
 
-    /// `c.client()` through the engine: adds 1 to the tally `other`.
+    /// `c.client()` through the engine: adds 1 to the tally `other` (then fails, once,
+    /// if [`CUT_OFF_AFTER_POKE`] is set).
     #[action]
     async fn poke(&self, c: &ActionCtx<'_, Self>, other: String) -> Result<i64, Error> {
         let peer = c.client().get_or_create::<Tally>([other.as_str()]).await?;
-        Ok(peer.add(1).await?)
+        let poked = peer.add(1).await?;
+        if CUT_OFF_AFTER_POKE.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return Err(UserError::new("cut off").into());
+        }
+        Ok(poked)
     }
 
     /// Asks `other` to call this actor (`back`) from inside its turn: a cycle.

@@ -165,6 +165,11 @@ impl<A: Actor> Instance<A> {
             Ok(out) => out,
             Err(panic) => {
                 self.disconnect_after_recovery(conn_id.clone());
+                // What the turn's request set for its calls goes with it: later turns are
+                // not replays, nor called from the turns that waited on this one.
+                self.replaying = None;
+                self.env.outbox.set_replaying(None);
+                self.env.outbox.set_upstream(None);
                 std::panic::resume_unwind(panic)
             }
         }
