@@ -59,15 +59,15 @@ impl Origin {
 
     /// The id of a call or send of `kind` to `name` made now, when it is made by a turn the
     /// engine may run again (`runtime/call_ids.rs`); none from any other task. `args`
-    /// encodes its arguments (only then).
+    /// gives its arguments (asked only then).
     pub(crate) fn call_id(
         &self,
         kind: CallKind,
         name: &str,
-        args: impl FnOnce() -> Vec<u8>,
+        args: impl FnOnce() -> Option<crate::value::Value>,
     ) -> Option<CallId> {
         let ids = self.call_ids.as_ref().filter(|_| self.in_turn())?;
-        Some(ids.next(kind, name, &args()))
+        Some(ids.next(kind, name, args()))
     }
 
     fn in_turn(&self) -> bool {

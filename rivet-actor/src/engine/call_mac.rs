@@ -78,7 +78,7 @@ mod tests {
     #[test]
     fn only_the_signed_call_is_taken() {
         let secret = CallSecret::from_token(Some("engine-token")).unwrap();
-        let id = CallIds::new("ray-1").next(CallKind::Action, "charge", b"[5]");
+        let id = CallIds::new("ray-1", "shop", "buy").next(CallKind::Action, "charge", None);
         let header = secret.sign(&id, CallKind::Action, "charge");
         assert!(header.len() <= 128, "{header}");
         assert_eq!(

@@ -88,7 +88,7 @@ pub(crate) async fn serve(
             .zip(call_secret)
             .and_then(|(id, secret)| {
                 let (kind, name) = called(&request.path)?;
-                secret.verify(id, kind, name)
+                secret.verify(id, kind, &name)
             });
         let ray_id = header(HEADER_RAY_ID)
             .filter(|ray| is_ray_id(ray))
@@ -98,12 +98,15 @@ pub(crate) async fn serve(
     if let Some(id) = replay_id {
         forwarded.extensions_mut().insert(ReplayId(id));
     }
+    // The actor's hooks have no use for a call's id (and should not pass it around).
+    forwarded.headers_mut().remove(CALL_ID_HEADER);
     let response = router.oneshot(forwarded).await?;
     tunnelled(response).await
 }
 
-/// What a request's path calls: `/action/<name>` or `/queue/<name>` (query aside).
-fn called(path: &str) -> Option<(CallKind, &str)> {
+/// What a request's path calls: `/action/<name>` or `/queue/<name>` (query aside, the
+/// name percent-decoded as the router reads it).
+fn called(path: &str) -> Option<(CallKind, String)> {
     let path = path.split('?').next()?.trim_start_matches('/');
     let (segment, name) = path.split_once('/')?;
     let kind = match segment {
@@ -111,12 +114,15 @@ fn called(path: &str) -> Option<(CallKind, &str)> {
         SEGMENT_QUEUE => CallKind::Queue,
         _ => return None,
     };
-    (!name.is_empty() && !name.contains('/')).then_some((kind, name))
+    let name = percent_encoding::percent_decode_str(name)
+        .decode_utf8()
+        .ok()?;
+    (!name.is_empty() && !name.contains('/')).then(|| (kind, name.into_owned()))
 }
 
 /// Whether `ray` has the shape of a ray id: 1 to 128 ASCII letters, digits, `-` or `_`.
 fn is_ray_id(ray: &str) -> bool {
-    (1..=crate::runtime::replay::ID_MAX).contains(&ray.len())
+    (1..=128).contains(&ray.len())
         && ray
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
@@ -246,7 +252,7 @@ mod tests {
             }
         };
         let secret: &'static CallSecret = Box::leak(Box::new(secret));
-        let id = CallIds::new("ray-0").next(CallKind::Action, "add", b"[2]");
+        let id = CallIds::new("ray-0", "caller", "forward").next(CallKind::Action, "add", None);
         let signed = secret.sign(&id, CallKind::Action, "add");
         // A call made again by a turn run again: a fresh ray id, the same call id.
         let once = Some(signed.clone());
@@ -270,8 +276,19 @@ mod tests {
 
     #[test]
     fn the_called_action_or_queue_is_read_from_the_path() {
-        assert_eq!(called("/action/add"), Some((CallKind::Action, "add")));
-        assert_eq!(called("queue/coins?x=1"), Some((CallKind::Queue, "coins")));
+        assert_eq!(
+            called("/action/add"),
+            Some((CallKind::Action, "add".into()))
+        );
+        assert_eq!(
+            called("queue/coins?x=1"),
+            Some((CallKind::Queue, "coins".into()))
+        );
+        assert_eq!(
+            called("/action/add%20item"),
+            Some((CallKind::Action, "add item".into()))
+        );
+        assert_eq!(called("/action/a%2Fb"), None);
         assert_eq!(called("/action/"), None);
         assert_eq!(called("/request/add"), None);
         assert_eq!(called("/action/a/b"), None);

@@ -106,7 +106,7 @@ mod tests {
                 .sent_headers(&Sent::default(), CallKind::Action, "add")
                 .is_empty()
         );
-        let id = CallIds::new("ray-1").next(CallKind::Action, "add", b"[1]");
+        let id = CallIds::new("ray-1", "caller", "forward").next(CallKind::Action, "add", None);
         let sent = Sent {
             chain: vec!["a".into(), "b".into()],
             call_id: Some(id.clone()),

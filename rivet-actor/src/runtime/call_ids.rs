@@ -5,22 +5,28 @@
 //! its `c.client()` calls and sends again. Each carries an id, so the actor it reaches
 //! answers the second one from its record (`replay.rs`) instead of applying it twice.
 //!
-//! An id is the request's id (`base`, or a hash of it when it is long or not of the
-//! header's alphabet) and a digest of what the call is: action or queue, its name, its
-//! encoded arguments, and how many identical ones the turn made before it. So the same
-//! calls map to the same ids however the turn orders them; only identical calls to two
-//! actors in an order that changes between runs can swap. The record key is
-//! `<base>.<digest>`: the `.` is outside the alphabet the engine's headers may carry, so
-//! no request from outside can claim a call's record; across hosts the id travels in a
-//! header signed with the engine's token (`engine/call_mac.rs`).
+//! An id is the request's id (`base`; a digest of it when it is long or not of the ray
+//! alphabet) and a SHA-256 digest of who calls and what: the calling actor and its action,
+//! the call's kind (action or queue), name and arguments (maps in key order), and how many
+//! identical ones the turn made before it. So the same calls get the same ids in any order,
+//! while the same ray id reused by another actor, another action or other arguments gets
+//! others; only identical calls to two actors in an order that changes between runs can
+//! swap. The record key is `<base>.<digest>`: the `.` is outside the alphabet of the ids a
+//! request may bring, so no request from outside can claim a call's record; across hosts
+//! the id travels signed with the engine's token (`engine/call_mac.rs`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use crate::runtime::replay::{ID_MAX, ReplayId};
+use sha2::{Digest, Sha256};
 
-/// The longest request id used as it is in a call's id (longer ones are hashed).
+use crate::runtime::replay::ReplayId;
+use crate::value::Value;
+
+/// The longest request id used as it is in a call's id (longer ones are digested).
 const BASE_MAX: usize = 64;
+/// Hex digits of a digest (128 bits).
+const DIGEST_HEX: usize = 32;
 
 /// What a call does: an action, or a queue send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,40 +48,52 @@ impl CallKind {
 /// The ids of the calls of one turn answering a request the engine may deliver again.
 pub(crate) struct CallIds {
     base: String,
+    /// The calling actor and its action, as every digest starts.
+    caller: Vec<u8>,
     /// How many calls of each kind, name and arguments the turn made so far.
-    made: Mutex<HashMap<u64, u32>>,
+    made: Mutex<HashMap<[u8; 32], u32>>,
 }
 
 /// One call's id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct CallId {
     pub(crate) base: String,
-    pub(crate) digest: u64,
+    pub(crate) digest: String,
 }
 
 impl CallIds {
-    /// The ids of the calls of the turn answering request `request`.
-    pub(crate) fn new(request: &str) -> Self {
-        let usable = request.len() <= BASE_MAX
-            && request
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        let base = match usable {
+    /// The ids of the calls that actor `caller`'s `action` makes answering `request`.
+    pub(crate) fn new(request: &str, caller: &str, action: &str) -> Self {
+        let base = match is_plain(request) {
             true => request.to_owned(),
-            false => format!("h{:016x}", fnv64(&[request.as_bytes()])),
+            // `~` is outside the ray alphabet: no request id spells a digested base.
+            false => format!("~{}", digest(&[request.as_bytes()])),
         };
         Self {
             base,
+            caller: framed(&[caller.as_bytes(), action.as_bytes()]),
             made: Mutex::default(),
         }
     }
 
-    /// The id of the next call of `kind` to `name` with `args` (encoded).
-    pub(crate) fn next(&self, kind: CallKind, name: &str, args: &[u8]) -> CallId {
-        let call = fnv64(&[kind.tag().as_bytes(), name.as_bytes(), args]);
+    /// The id of the next call of `kind` to `name` with `args`.
+    pub(crate) fn next(&self, kind: CallKind, name: &str, args: Option<Value>) -> CallId {
+        let mut encoded = Vec::new();
+        if let Some(mut args) = args {
+            canonical(&mut args);
+            // Arguments that do not encode fail the call anyway; their id hashes nothing.
+            let _ = crate::value::to_cbor(&args, &mut encoded);
+        }
+        let call: [u8; 32] = Sha256::digest(framed(&[
+            &self.caller,
+            kind.tag().as_bytes(),
+            name.as_bytes(),
+            &encoded,
+        ]))
+        .into();
         let mut made = self.made.lock().unwrap_or_else(|p| p.into_inner());
         let before = made.entry(call).or_insert(0);
-        let digest = fnv64(&[&call.to_be_bytes(), &before.to_be_bytes()]);
+        let digest = digest(&[&call, &before.to_be_bytes()]);
         *before += 1;
         CallId {
             base: self.base.clone(),
@@ -89,82 +107,152 @@ impl CallIds {
 impl CallId {
     /// The key its receiver records it under.
     pub(crate) fn record_key(&self) -> ReplayId {
-        ReplayId::from(format!("{}.{:016x}", self.base, self.digest))
+        ReplayId::from(format!("{}.{}", self.base, self.digest))
     }
 
     /// The id as a header carries it, without its signature: `<base>_<digest>`.
     pub(crate) fn unsigned(&self) -> String {
-        format!("{}_{:016x}", self.base, self.digest)
+        format!("{}_{}", self.base, self.digest)
     }
 
     /// Reads `<base>_<digest>` (what [`CallId::unsigned`] writes).
     pub(crate) fn parse(unsigned: &str) -> Option<CallId> {
         let (base, digest) = unsigned.rsplit_once('_')?;
-        let well_formed = !base.is_empty() && base.len() <= BASE_MAX && digest.len() == 16;
-        let digest = u64::from_str_radix(digest, 16)
-            .ok()
-            .filter(|_| well_formed)?;
-        Some(CallId {
+        let digested = base
+            .strip_prefix('~')
+            .is_some_and(|hex| hex.len() == DIGEST_HEX && is_hex(hex));
+        let base_ok = is_plain(base) || digested;
+        (base_ok && digest.len() == DIGEST_HEX && is_hex(digest)).then(|| CallId {
             base: base.to_owned(),
-            digest,
+            digest: digest.to_owned(),
         })
     }
 }
 
-/// FNV-1a over `parts`, each followed by its length (so the parts cannot run together):
-/// stable across hosts and builds, which a seeded hasher is not. Not a defence against a
-/// chosen input: ids are signed where a caller could choose them.
-fn fnv64(parts: &[&[u8]]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for byte in part
-            .iter()
-            .copied()
-            .chain((part.len() as u64).to_be_bytes())
-        {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    hash
+/// Whether a request id is used as it is: short, and of the ray alphabet.
+fn is_plain(id: &str) -> bool {
+    (1..=BASE_MAX).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-// The record key stays within the bound the record's rows are made for.
-const _: () = assert!(BASE_MAX + 1 + 16 <= ID_MAX);
+fn is_hex(text: &str) -> bool {
+    text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// `parts`, each led by its length, so they cannot run together.
+fn framed(parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for part in parts {
+        out.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        out.extend_from_slice(part);
+    }
+    out
+}
+
+/// The first 128 bits of the SHA-256 of `parts`, in hex.
+fn digest(parts: &[&[u8]]) -> String {
+    let hash = Sha256::digest(framed(parts));
+    hash[..DIGEST_HEX / 2]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Puts every map in `value` in the order of its keys' encodings: a map built by a
+/// `HashMap` serializes in an order that changes from process to process, and the same
+/// arguments must hash the same on the next host.
+fn canonical(value: &mut Value) {
+    match value {
+        Value::Array(items) => items.iter_mut().for_each(canonical),
+        Value::Map(entries) => {
+            for (key, item) in entries.iter_mut() {
+                canonical(key);
+                canonical(item);
+            }
+            entries.sort_by_cached_key(|(key, _)| {
+                let mut bytes = Vec::new();
+                let _ = crate::value::to_cbor(key, &mut bytes);
+                bytes
+            });
+        }
+        Value::Tag(_, inner) => canonical(inner),
+        _ => {}
+    }
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn the_same_calls_get_the_same_ids_in_any_order() {
-        let first = CallIds::new("ray-1");
-        let a = first.next(CallKind::Action, "charge", b"[5]");
-        let b = first.next(CallKind::Action, "charge", b"[7]");
-        let a2 = first.next(CallKind::Action, "charge", b"[5]");
-        let again = CallIds::new("ray-1");
-        // Run again in another order: the same three ids.
-        assert_eq!(again.next(CallKind::Action, "charge", b"[7]"), b);
-        assert_eq!(again.next(CallKind::Action, "charge", b"[5]"), a);
-        assert_eq!(again.next(CallKind::Action, "charge", b"[5]"), a2);
-        assert_ne!(a, a2);
-        // A queue of the same name is another call.
-        assert_ne!(
-            CallIds::new("ray-1").next(CallKind::Queue, "charge", b"[5]"),
-            a
-        );
+    fn args(n: i64) -> Option<Value> {
+        Some(Value::Array(vec![Value::Integer(n.into())]))
     }
 
     #[test]
-    fn long_or_odd_request_ids_are_hashed_and_keys_leave_the_header_alphabet() {
-        let nested = CallIds::new("ray-1.0123456789abcdef").next(CallKind::Action, "x", b"");
-        assert!(nested.base.starts_with('h') && nested.base.len() == 17);
-        let long = CallIds::new(&"r".repeat(65)).next(CallKind::Action, "x", b"");
-        assert_eq!(long.base.len(), 17);
-        let id = CallIds::new("ray-1").next(CallKind::Action, "x", b"");
+    fn the_same_calls_get_the_same_ids_in_any_order() {
+        let first = CallIds::new("ray-1", "player-1", "buy");
+        let a = first.next(CallKind::Action, "take", args(5));
+        let b = first.next(CallKind::Action, "take", args(7));
+        let a2 = first.next(CallKind::Action, "take", args(5));
+        let again = CallIds::new("ray-1", "player-1", "buy");
+        // Run again in another order: the same three ids.
+        assert_eq!(again.next(CallKind::Action, "take", args(7)), b);
+        assert_eq!(again.next(CallKind::Action, "take", args(5)), a);
+        assert_eq!(again.next(CallKind::Action, "take", args(5)), a2);
+        assert_ne!(a, a2);
+        // A queue of the same name is another call.
+        let queued =
+            CallIds::new("ray-1", "player-1", "buy").next(CallKind::Queue, "take", args(5));
+        assert_ne!(queued, a);
+    }
+
+    #[test]
+    fn a_ray_id_reused_by_another_caller_or_action_gets_other_ids() {
+        let call = |caller: &str, action: &str| {
+            CallIds::new("ray-1", caller, action).next(CallKind::Action, "take", args(5))
+        };
+        let legit = call("player-1", "buy");
+        assert_ne!(call("player-2", "buy"), legit);
+        assert_ne!(call("player-1", "sell"), legit);
+    }
+
+    #[test]
+    fn maps_hash_the_same_in_any_order() {
+        let map = |pairs: &[(&str, i64)]| {
+            Some(Value::Map(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (Value::Text((*k).into()), Value::Integer((*v).into())))
+                    .collect(),
+            ))
+        };
+        let one =
+            CallIds::new("ray-1", "a", "b").next(CallKind::Queue, "q", map(&[("x", 1), ("y", 2)]));
+        let two =
+            CallIds::new("ray-1", "a", "b").next(CallKind::Queue, "q", map(&[("y", 2), ("x", 1)]));
+        assert_eq!(one, two);
+    }
+
+    #[test]
+    fn long_or_odd_request_ids_are_digested_and_keys_leave_the_ray_alphabet() {
+        let nested = CallIds::new("ray-1.0123", "a", "b").next(CallKind::Action, "x", None);
+        assert!(nested.base.starts_with('~') && nested.base.len() == 1 + DIGEST_HEX);
+        let long = CallIds::new(&"r".repeat(65), "a", "b").next(CallKind::Action, "x", None);
+        assert_eq!(long.base.len(), 1 + DIGEST_HEX);
+        let id = CallIds::new("ray_1", "a", "b").next(CallKind::Action, "x", None);
         assert!(id.record_key().contains('.'));
         assert_eq!(CallId::parse(&id.unsigned()), Some(id));
-        assert_eq!(CallId::parse("ray_nothex0000000000"), None);
-        assert_eq!(CallId::parse("_0123456789abcdef"), None);
+        assert_eq!(CallId::parse(&nested.unsigned()), Some(nested));
+        assert_eq!(
+            CallId::parse(&format!("ray_{}", "g".repeat(DIGEST_HEX))),
+            None
+        );
+        assert_eq!(CallId::parse(&format!("_{}", "0".repeat(DIGEST_HEX))), None);
+        assert_eq!(
+            CallId::parse(&format!("~abc_{}", "0".repeat(DIGEST_HEX))),
+            None
+        );
     }
 }

@@ -346,14 +346,7 @@ fn call_id_of(
     name: &str,
     args: impl FnOnce() -> Option<Value>,
 ) -> Option<CallId> {
-    origin.as_ref()?.call_id(kind, name, || {
-        let mut encoded = Vec::new();
-        // Arguments that do not encode fail the call anyway; their id hashes nothing.
-        if let Some(args) = args() {
-            let _ = crate::value::to_cbor(&args, &mut encoded);
-        }
-        encoded
-    })
+    origin.as_ref()?.call_id(kind, name, args)
 }
 
 impl RemoteCaller {

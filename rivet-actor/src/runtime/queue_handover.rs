@@ -122,11 +122,6 @@ impl<A: Actor> PutBack<A> {
         drop(self);
     }
 
-    /// Back into a handover of `host`'s actor `id` (it could not be sent yet).
-    pub(crate) fn into_handover(mut self, host: Arc<Host<A>>, id: ActorId) -> Handover<A> {
-        Handover::new(self.take_messages(), host, id)
-    }
-
     /// The messages, to write back (the put-back is then empty).
     pub(crate) fn take_messages(&mut self) -> Vec<Stored<A>> {
         std::mem::take(&mut self.messages)

@@ -33,11 +33,9 @@ const ANSWER_KEPT: usize = 64 * 1024;
 const NO_ANSWER: u8 = 0;
 const ANSWER: u8 = 1;
 
-/// The id of a request that may be delivered again (the engine's ray id, or a call's id
-/// derived from it: `context::client::CallIds`).
+/// The id of a request that may be delivered again (the engine's ray id, or the id of a
+/// call made by a turn answering one: `runtime/call_ids.rs`).
 pub(crate) type ReplayId = Arc<str>;
-/// The longest id taken (the engine's bound on a ray id).
-pub(crate) const ID_MAX: usize = 128;
 
 #[derive(Default)]
 struct State {

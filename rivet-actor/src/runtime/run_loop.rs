@@ -68,33 +68,22 @@ impl<A: Actor> RunLoop<A> {
     }
 
     /// Sends back what takes the loop stopped waiting for were given, in order. Each stays
-    /// in `returned` until it is in the mailbox (put there without an await): a loop cut
-    /// off meanwhile leaves it for its instance to write back (`Instance::end_run_loop`).
+    /// in `returned` until its place in the mailbox is reserved, then goes in without an
+    /// await: a loop cut off meanwhile leaves it for its instance to write back
+    /// (`Instance::end_run_loop`).
     async fn send_back_returned(&self) {
-        loop {
+        while !lock(&self.returned).is_empty() {
+            let Ok(place) = self.host.sender(&self.id).reserve_owned().await else {
+                // The instance is leaving: it writes back what is left.
+                return;
+            };
             let next = {
                 let mut returned = lock(&self.returned);
                 (!returned.is_empty()).then(|| returned.remove(0))
             };
-            let Some(put_back) = next.and_then(Handover::put_back) else {
-                if lock(&self.returned).is_empty() {
-                    return;
-                }
-                continue;
-            };
-            let mail = Box::new(Command::Queue(QueueCommand::PutBack(put_back)));
-            let Err(mail) = self.host.send_now(&self.id, mail).1 else {
-                continue;
-            };
-            // The mailbox is full: back in front, and again in a moment.
-            if let Command::Queue(QueueCommand::PutBack(put_back)) = *mail {
-                let handover = put_back.into_handover(self.host.clone(), self.id.clone());
-                lock(&self.returned).insert(0, handover);
+            if let Some(put_back) = next.and_then(Handover::put_back) {
+                place.send(Box::new(Command::Queue(QueueCommand::PutBack(put_back))));
             }
-            if *self.stop.borrow() {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(1)).await;
         }
     }
 
@@ -266,14 +255,15 @@ impl<A: Actor> Instance<A> {
         running.task.abort();
         // Cancelled at its next `.await`: its replies dropped unread are in `returned`
         // once the task is gone. A loop blocking its thread is not waited for past the
-        // lifecycle hooks' bound: what it kept then goes back on its own, as before.
+        // lifecycle hooks' bound.
         let limit = self.host.config.lifecycle_hook_timeout;
         if tokio::time::timeout(limit, &mut running.task)
             .await
             .is_err()
         {
+            // What it kept so far is written back all the same; anything it keeps later
+            // goes back on its own (a spawned send).
             tracing::warn!(actor = A::NAME, id = %self.env.meta.id, "the #[run] loop did not stop in time");
-            return;
         }
         let returned = std::mem::take(&mut *lock(&running.run_loop.returned));
         let messages: Vec<_> = returned

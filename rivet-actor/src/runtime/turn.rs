@@ -160,9 +160,11 @@ impl<A: Actor> Outbox<A> {
     }
 
     /// The calls of the turns to come carry ids derived from `request` (the id of the
-    /// request they answer, which the engine may deliver again), or none.
-    pub(crate) fn set_replaying(&self, request: Option<ReplayId>) {
-        self.calls_lock().call_ids = request.map(|id| Arc::new(CallIds::new(&id)));
+    /// request they answer, which the engine may deliver again) and the `action` answering
+    /// it, or none.
+    pub(crate) fn set_replaying(&self, request: Option<(ReplayId, &str)>) {
+        let ids = request.map(|(id, action)| CallIds::new(&id, self.actor.as_str(), action));
+        self.calls_lock().call_ids = ids.map(Arc::new);
     }
 
     /// The turn is over: calls it made no longer wait in its name.

@@ -126,7 +126,10 @@ impl<A: Actor> Instance<A> {
         }
         // After the connect hooks: the record belongs to the action's turn, and the calls
         // it makes carry ids derived from the request's (run again, it makes them again).
-        self.env.outbox.set_replaying(replay.clone());
+        let action = crate::actor::Target::name(invocation.action());
+        self.env
+            .outbox
+            .set_replaying(replay.clone().map(|id| (id, action)));
         self.replaying = replay;
         self.guarded(&conn_id, async |inst| inst.call(&conn_id, invocation).await)
             .await;
