@@ -1,7 +1,7 @@
 //! Between actors in engine mode: `c.client()`'s `Peer::send` to an actor this host does not
 //! run goes through the engine's gateway, and the message is queued there; a turn run again
 //! for a request the engine delivered again makes its calls again with the same ids (signed
-//! with the engine token across the gateway), so they are answered from the record.
+//! with the pool's call secret across the gateway), so they are answered from the record.
 
 #[path = "support/engine.rs"]
 mod engine;
@@ -31,9 +31,10 @@ async fn tallies() -> (Engine, EngineHost, Client) {
         .register::<Tally>()
         .register::<Scroll>()
         .build();
-    // A token to sign call ids with (the test engine requires none, and takes one).
+    // A token (the test engine requires none, and takes one) and the pool's call secret.
     let mut config = EngineConfig::new(engine.endpoint(), "default", POOL);
     config.token = Some("peer-token".into());
+    config.call_secret = Some("pool-secret".into());
     let host = registry
         .serve_engine(config)
         .await

@@ -29,7 +29,7 @@ use crate::context::effects::{PeerAnswer, PeerCalls, PeerDirectory, PeerResolver
 use crate::error::{ActorError, ClientError};
 use crate::naming::{ActorId, Key, Lookup};
 use crate::queue::QueueSendResult;
-use crate::runtime::call_ids::{CallId, CallIds, CallKind};
+use crate::runtime::call_ids::{CallId, CallIds, CallKind, Slot};
 
 /// A turn waiting on the calls made from it: the actor, and whether the turn still runs.
 #[derive(Clone)]
@@ -48,6 +48,9 @@ pub(crate) struct Origin {
     pub(crate) chain: Chain,
     /// Ids for the calls of a turn the engine may run again (`runtime/call_ids.rs`).
     pub(crate) call_ids: Option<Arc<CallIds>>,
+    /// The actor a peer's calls go to, as it was looked up (its type, key or id): part of
+    /// their ids.
+    pub(crate) toward: Option<Arc<str>>,
 }
 
 impl Origin {
@@ -65,9 +68,25 @@ impl Origin {
         kind: CallKind,
         name: &str,
         args: impl FnOnce() -> Option<crate::value::Value>,
-    ) -> Option<CallId> {
+    ) -> Option<CallClaim> {
         let ids = self.call_ids.as_ref().filter(|_| self.in_turn())?;
-        Some(ids.next(kind, name, args()))
+        let target = self.toward.as_deref().unwrap_or_default();
+        Some(CallClaim {
+            slot: ids.take(target, kind, name, args()),
+            ids: ids.clone(),
+        })
+    }
+
+    /// The origin of the calls of a peer looked up as `lookup`.
+    fn toward<B: Actor>(mut self, lookup: &Lookup<B::Input>) -> Self {
+        let label = match lookup {
+            Lookup::Id(id) => format!("{}\0id\0{}", B::NAME, id.as_str()),
+            Lookup::Get(key) | Lookup::GetOrCreate(key, _) | Lookup::Create(key, _) => {
+                format!("{}\0key\0{}", B::NAME, key.parts().join("\0"))
+            }
+        };
+        self.toward = Some(label.into());
+        self
     }
 
     fn in_turn(&self) -> bool {
@@ -76,6 +95,24 @@ impl Origin {
         };
         let same_task = self.task.is_some() && tokio::task::try_id() == self.task;
         same_task && turn.running.load(Ordering::SeqCst)
+    }
+}
+
+/// A call's id as the turn holds it: given back if the call fails (it left no record), so
+/// a retry takes the same id.
+pub(crate) struct CallClaim {
+    slot: Slot,
+    ids: Arc<CallIds>,
+}
+
+impl CallClaim {
+    pub(crate) fn id(&self) -> &CallId {
+        &self.slot.id
+    }
+
+    /// The call failed: its id is free again.
+    pub(crate) fn failed(self) {
+        self.ids.give_back(&self.slot);
     }
 }
 
@@ -147,8 +184,12 @@ impl ActorClient {
 
     async fn peer<B: Actor>(&self, lookup: Lookup<B::Input>) -> Result<Peer<B>, ClientError> {
         let resolver = self.resolver::<B>()?;
+        let origin = self
+            .origin
+            .clone()
+            .map(|origin| origin.toward::<B>(&lookup));
         let target = resolver.resolve(lookup).await?;
-        Ok(Peer::new(target, resolver, None, self.origin.clone()))
+        Ok(Peer::new(target, resolver, None, origin))
     }
 
     /// The actor of type `B` with this key; `actor.not_found` if there is none.

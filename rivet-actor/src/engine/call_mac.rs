@@ -2,9 +2,10 @@
 //! reaches through the engine's gateway in `x-actor-call-id`, and the gateway forwards
 //! headers a client sets itself: unsigned, anyone could claim a call's record (and skip its
 //! effect, or read its answer). So the header carries `<base>_<digest>_<mac>`, the MAC an
-//! HMAC-SHA256 with the engine's token over the id, the kind and the name of what it
-//! calls; the receiving host takes only ids whose MAC holds for the action or queue the
-//! request names. Without a token no id crosses hosts (calls in-process still carry theirs).
+//! HMAC-SHA256 with the pool's call secret (`EngineConfig::call_secret`, which no client
+//! holds, unlike the engine token) over the id, the kind and the name of what it calls; the
+//! receiving host takes only ids whose MAC holds for the action or queue the request names.
+//! Without a secret no id crosses hosts (calls in-process still carry theirs).
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -15,15 +16,15 @@ use crate::runtime::replay::ReplayId;
 /// Hex digits of the MAC a header carries (96 bits).
 const MAC_HEX: usize = 24;
 
-/// The key call ids are signed with: the engine's token.
+/// The key call ids are signed with: the pool's call secret.
 pub(crate) struct CallSecret(Vec<u8>);
 
 impl CallSecret {
-    /// The secret of hosts that share `token`; none without one.
-    pub(crate) fn from_token(token: Option<&str>) -> Option<Self> {
-        token
-            .filter(|token| !token.is_empty())
-            .map(|token| CallSecret(token.as_bytes().to_vec()))
+    /// The key of hosts that share `secret` (`EngineConfig::call_secret`); none without one.
+    pub(crate) fn new(secret: Option<&str>) -> Option<Self> {
+        secret
+            .filter(|secret| !secret.is_empty())
+            .map(|secret| CallSecret(secret.as_bytes().to_vec()))
     }
 
     /// The header value carrying `id`, a call of `kind` to `name`.
@@ -77,8 +78,10 @@ mod tests {
 
     #[test]
     fn only_the_signed_call_is_taken() {
-        let secret = CallSecret::from_token(Some("engine-token")).unwrap();
-        let id = CallIds::new("ray-1", "shop", "buy").next(CallKind::Action, "charge", None);
+        let secret = CallSecret::new(Some("engine-token")).unwrap();
+        let id = CallIds::new("ray-1", "shop", "buy")
+            .take("target", CallKind::Action, "charge", None)
+            .id;
         let header = secret.sign(&id, CallKind::Action, "charge");
         assert!(header.len() <= 128, "{header}");
         assert_eq!(
@@ -88,7 +91,7 @@ mod tests {
         // Another action or queue, another token, a forged or bare id: nothing.
         assert_eq!(secret.verify(&header, CallKind::Action, "refund"), None);
         assert_eq!(secret.verify(&header, CallKind::Queue, "charge"), None);
-        let other = CallSecret::from_token(Some("another")).unwrap();
+        let other = CallSecret::new(Some("another")).unwrap();
         assert_eq!(other.verify(&header, CallKind::Action, "charge"), None);
         let forged = format!("{}_{}", id.unsigned(), "0".repeat(MAC_HEX));
         assert_eq!(secret.verify(&forged, CallKind::Action, "charge"), None);
@@ -96,7 +99,7 @@ mod tests {
             secret.verify(&id.unsigned(), CallKind::Action, "charge"),
             None
         );
-        assert!(CallSecret::from_token(None).is_none());
-        assert!(CallSecret::from_token(Some("")).is_none());
+        assert!(CallSecret::new(None).is_none());
+        assert!(CallSecret::new(Some("")).is_none());
     }
 }

@@ -33,8 +33,8 @@ pub(crate) struct Callbacks {
     /// standalone server counts its connections: past it, a request answers 503 and a
     /// socket closes with 1013, both `message.too_many_connections`.
     pub(crate) connections: Arc<tokio::sync::Semaphore>,
-    /// What call ids from other hosts are checked with (`call_mac.rs`); none without a
-    /// token.
+    /// What call ids from other hosts are checked with (`call_mac.rs`); none without the
+    /// pool's call secret.
     pub(crate) call_secret: Option<Arc<crate::engine::call_mac::CallSecret>>,
 }
 

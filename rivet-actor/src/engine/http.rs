@@ -229,7 +229,7 @@ mod tests {
             .build();
         let jar = registry.get_or_create::<Jar>("j").await.unwrap();
         let router = crate::server::router::router(registry.clone());
-        let secret = CallSecret::from_token(Some("t0k")).unwrap();
+        let secret = CallSecret::new(Some("t0k")).unwrap();
         let add = |ray: &str, call: Option<String>, secret: Option<&'static CallSecret>| {
             let mut headers = HashMap::from([
                 ("x-rivet-encoding".to_owned(), "json".to_owned()),
@@ -252,7 +252,9 @@ mod tests {
             }
         };
         let secret: &'static CallSecret = Box::leak(Box::new(secret));
-        let id = CallIds::new("ray-0", "caller", "forward").next(CallKind::Action, "add", None);
+        let id = CallIds::new("ray-0", "caller", "forward")
+            .take("target", CallKind::Action, "add", None)
+            .id;
         let signed = secret.sign(&id, CallKind::Action, "add");
         // A call made again by a turn run again: a fresh ray id, the same call id.
         let once = Some(signed.clone());
@@ -261,7 +263,7 @@ mod tests {
             r#"{"output":2}"#
         );
         assert_eq!(add("ray-b", once, Some(secret)).await, r#"{"output":2}"#);
-        // Signed for another action, unsigned, or on a host without the token: not taken
+        // Signed for another action, unsigned, or on a host without the secret: not taken
         // (the ray id is, as for any request).
         let refund = Some(secret.sign(&id, CallKind::Action, "refund"));
         assert_eq!(add("ray-c", refund, Some(secret)).await, r#"{"output":4}"#);

@@ -54,6 +54,9 @@ pub const NAMESPACE_ENV: &str = "RIVET_ENGINE_NAMESPACE";
 pub const POOL_ENV: &str = "RIVET_ENGINE_POOL";
 /// Environment variable holding the engine's token, if it needs one.
 pub const TOKEN_ENV: &str = "RIVET_ENGINE_TOKEN";
+/// Environment variable holding the secret the hosts of a pool sign call ids with
+/// ([`EngineConfig::call_secret`]).
+pub const CALL_SECRET_ENV: &str = "RIVET_ENGINE_CALL_SECRET";
 
 /// Where and how to join the engine.
 ///
@@ -62,7 +65,7 @@ pub const TOKEN_ENV: &str = "RIVET_ENGINE_TOKEN";
 /// assert_eq!(config.pool, "pool-a");
 /// assert_eq!(config.version, 1);
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct EngineConfig {
     /// The engine's endpoint (its gateway and API), e.g. `http://127.0.0.1:6420`.
     pub endpoint: String,
@@ -72,6 +75,11 @@ pub struct EngineConfig {
     pub pool: String,
     /// The engine's token, if it requires one.
     pub token: Option<String>,
+    /// A secret shared by the hosts of the pool, and by no client: the calls a turn makes
+    /// to actors on other hosts carry ids signed with it, so a turn the engine runs again
+    /// after a failover does not apply them twice. Without it only calls within a host
+    /// carry ids. (Not the token: clients hold that one.)
+    pub call_secret: Option<String>,
     /// This host's version: the engine places actors on the highest version of a pool and
     /// drains older ones, so keep it equal across hosts of one release.
     pub version: u32,
@@ -94,6 +102,7 @@ impl EngineConfig {
             namespace: namespace.into(),
             pool: pool.into(),
             token: None,
+            call_secret: None,
             version: 1,
             start_timeout: Duration::from_secs(30),
             shutdown_timeout: Duration::from_secs(30),
@@ -101,7 +110,7 @@ impl EngineConfig {
     }
 
     /// The config the environment names ([`ENDPOINT_ENV`], [`NAMESPACE_ENV`], [`POOL_ENV`],
-    /// [`TOKEN_ENV`]); `None` when [`ENDPOINT_ENV`] is unset or empty.
+    /// [`TOKEN_ENV`], [`CALL_SECRET_ENV`]); `None` when [`ENDPOINT_ENV`] is unset or empty.
     ///
     /// ```
     /// // With RIVET_ENGINE_ENDPOINT unset there is no engine to join.
@@ -116,7 +125,25 @@ impl EngineConfig {
             var(POOL_ENV).unwrap_or_else(|| "rivet-actor".into()),
         );
         config.token = var(TOKEN_ENV);
+        config.call_secret = var(CALL_SECRET_ENV);
         Some(config)
+    }
+}
+
+impl std::fmt::Debug for EngineConfig {
+    /// The token and the call secret are not printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |set: &Option<String>| set.as_ref().map(|_| "<hidden>");
+        f.debug_struct("EngineConfig")
+            .field("endpoint", &self.endpoint)
+            .field("namespace", &self.namespace)
+            .field("pool", &self.pool)
+            .field("token", &hidden(&self.token))
+            .field("call_secret", &hidden(&self.call_secret))
+            .field("version", &self.version)
+            .field("start_timeout", &self.start_timeout)
+            .field("shutdown_timeout", &self.shutdown_timeout)
+            .finish()
     }
 }
 
@@ -228,8 +255,8 @@ impl Registry {
         upsert_pool(&config).await?;
         // `c.client()` reaches actors on other hosts through this engine's gateway.
         let client = Client::new(&config.endpoint).engine(&config.namespace, &config.pool);
-        // Call ids crossing hosts are signed with the token the hosts share.
-        let call_secret = call_mac::CallSecret::from_token(config.token.as_deref()).map(Arc::new);
+        // Call ids crossing hosts are signed with the secret the hosts share.
+        let call_secret = call_mac::CallSecret::new(config.call_secret.as_deref()).map(Arc::new);
         let peers = peer::EnginePeers {
             client: match &config.token {
                 Some(token) => client.token(token),

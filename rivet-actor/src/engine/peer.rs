@@ -20,7 +20,7 @@ use crate::value::Value;
 /// Calls through the engine this host serves.
 pub(crate) struct EnginePeers {
     pub(crate) client: Client,
-    /// What call ids are signed with; none without the engine's token.
+    /// What call ids are signed with; none without the pool's call secret.
     pub(crate) call_secret: Option<Arc<CallSecret>>,
 }
 
@@ -76,7 +76,7 @@ fn actor_error(err: ClientError, actor: &str, target: &str) -> ActorError {
 impl EnginePeers {
     /// The headers carrying where a call of `kind` to `name` comes from: its chain (none
     /// when no turn waits) and its signed id (none when the turn making it will not run
-    /// again, or without a token to sign it with).
+    /// again, or without a call secret to sign it with).
     fn sent_headers(&self, sent: &Sent, kind: CallKind, name: &str) -> Vec<(&'static str, String)> {
         let mut headers = Vec::new();
         if !sent.chain.is_empty() {
@@ -96,9 +96,9 @@ mod tests {
 
     #[test]
     fn a_call_carries_its_chain_and_its_signed_id_when_it_has_them() {
-        let peers = |token: Option<&str>| EnginePeers {
+        let peers = |secret: Option<&str>| EnginePeers {
             client: Client::new("http://127.0.0.1:1"),
-            call_secret: CallSecret::from_token(token).map(Arc::new),
+            call_secret: CallSecret::new(secret).map(Arc::new),
         };
         let signed = peers(Some("t0k"));
         assert!(
@@ -106,7 +106,9 @@ mod tests {
                 .sent_headers(&Sent::default(), CallKind::Action, "add")
                 .is_empty()
         );
-        let id = CallIds::new("ray-1", "caller", "forward").next(CallKind::Action, "add", None);
+        let id = CallIds::new("ray-1", "caller", "forward")
+            .take("target", CallKind::Action, "add", None)
+            .id;
         let sent = Sent {
             chain: vec!["a".into(), "b".into()],
             call_id: Some(id.clone()),
@@ -114,12 +116,12 @@ mod tests {
         let headers = signed.sent_headers(&sent, CallKind::Action, "add");
         assert_eq!(headers[0], (CHAIN_HEADER, "a,b".to_owned()));
         assert_eq!(headers[1].0, CALL_ID_HEADER);
-        let secret = CallSecret::from_token(Some("t0k")).unwrap();
+        let secret = CallSecret::new(Some("t0k")).unwrap();
         assert_eq!(
             secret.verify(&headers[1].1, CallKind::Action, "add"),
             Some(id.record_key())
         );
-        // No token: no id crosses hosts.
+        // No call secret: no id crosses hosts.
         assert_eq!(
             peers(None)
                 .sent_headers(&sent, CallKind::Action, "add")

@@ -6,14 +6,16 @@
 //! answers the second one from its record (`replay.rs`) instead of applying it twice.
 //!
 //! An id is the request's id (`base`; a digest of it when it is long or not of the ray
-//! alphabet) and a SHA-256 digest of who calls and what: the calling actor and its action,
-//! the call's kind (action or queue), name and arguments (maps in key order), and how many
-//! identical ones the turn made before it. So the same calls get the same ids in any order,
-//! while the same ray id reused by another actor, another action or other arguments gets
-//! others; only identical calls to two actors in an order that changes between runs can
-//! swap. The record key is `<base>.<digest>`: the `.` is outside the alphabet of the ids a
-//! request may bring, so no request from outside can claim a call's record; across hosts
-//! the id travels signed with the engine's token (`engine/call_mac.rs`).
+//! alphabet) and a SHA-256 digest of who calls and what: the calling actor and its action;
+//! the actor called (its type, and the key or id it was looked up by); the call's kind
+//! (action or queue), name and arguments (maps in key order); and its slot: how many
+//! identical calls of the turn are in flight or done before it. A call that fails gives its
+//! slot back (a failed call left no record), so a retry takes the same id. So the same calls
+//! get the same ids in any order, and the same ray id reused by another actor, action or
+//! arguments gets others. The record key is `<base>.<digest>`: the `.` is outside the
+//! alphabet of the ids a request may bring, so no request from outside can claim a call's
+//! record; across hosts the id travels signed with the pool's call secret
+//! (`engine/call_mac.rs`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -50,8 +52,8 @@ pub(crate) struct CallIds {
     base: String,
     /// The calling actor and its action, as every digest starts.
     caller: Vec<u8>,
-    /// How many calls of each kind, name and arguments the turn made so far.
-    made: Mutex<HashMap<[u8; 32], u32>>,
+    /// For each call (target, kind, name, arguments): which of its slots are taken.
+    slots: Mutex<HashMap<[u8; 32], Vec<bool>>>,
 }
 
 /// One call's id.
@@ -59,6 +61,13 @@ pub(crate) struct CallIds {
 pub(crate) struct CallId {
     pub(crate) base: String,
     pub(crate) digest: String,
+}
+
+/// A call's id, and its slot among identical calls of the turn.
+pub(crate) struct Slot {
+    pub(crate) id: CallId,
+    call: [u8; 32],
+    index: usize,
 }
 
 impl CallIds {
@@ -72,32 +81,55 @@ impl CallIds {
         Self {
             base,
             caller: framed(&[caller.as_bytes(), action.as_bytes()]),
-            made: Mutex::default(),
+            slots: Mutex::default(),
         }
     }
 
-    /// The id of the next call of `kind` to `name` with `args`.
-    pub(crate) fn next(&self, kind: CallKind, name: &str, args: Option<Value>) -> CallId {
+    /// The id of a call of `kind` to `name` of actor `target` with `args`: the first slot of
+    /// that call not taken.
+    pub(crate) fn take(
+        &self,
+        target: &str,
+        kind: CallKind,
+        name: &str,
+        args: Option<Value>,
+    ) -> Slot {
         let mut encoded = Vec::new();
         if let Some(mut args) = args {
             canonical(&mut args);
             // Arguments that do not encode fail the call anyway; their id hashes nothing.
             let _ = crate::value::to_cbor(&args, &mut encoded);
         }
-        let call: [u8; 32] = Sha256::digest(framed(&[
-            &self.caller,
+        let parts = [
+            self.caller.as_slice(),
+            target.as_bytes(),
             kind.tag().as_bytes(),
             name.as_bytes(),
             &encoded,
-        ]))
-        .into();
-        let mut made = self.made.lock().unwrap_or_else(|p| p.into_inner());
-        let before = made.entry(call).or_insert(0);
-        let digest = digest(&[&call, &before.to_be_bytes()]);
-        *before += 1;
-        CallId {
+        ];
+        let call: [u8; 32] = Sha256::digest(framed(&parts)).into();
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let taken = slots.entry(call).or_default();
+        let index = taken.iter().position(|taken| !taken).unwrap_or(taken.len());
+        match taken.get_mut(index) {
+            Some(slot) => *slot = true,
+            None => taken.push(true),
+        }
+        let id = CallId {
             base: self.base.clone(),
-            digest,
+            digest: digest(&[&call, &(index as u64).to_be_bytes()]),
+        };
+        Slot { id, call, index }
+    }
+
+    /// The call in `slot` failed (it left no record): a retry may take its id.
+    pub(crate) fn give_back(&self, slot: &Slot) {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(taken) = slots
+            .get_mut(&slot.call)
+            .and_then(|taken| taken.get_mut(slot.index))
+        {
+            *taken = false;
         }
     }
 }
@@ -190,29 +222,46 @@ mod tests {
         Some(Value::Array(vec![Value::Integer(n.into())]))
     }
 
+    fn take(ids: &CallIds, target: &str, n: i64) -> CallId {
+        ids.take(target, CallKind::Action, "take", args(n)).id
+    }
+
     #[test]
     fn the_same_calls_get_the_same_ids_in_any_order() {
         let first = CallIds::new("ray-1", "player-1", "buy");
-        let a = first.next(CallKind::Action, "take", args(5));
-        let b = first.next(CallKind::Action, "take", args(7));
-        let a2 = first.next(CallKind::Action, "take", args(5));
+        let a = take(&first, "shop", 5);
+        let b = take(&first, "shop", 7);
+        let a2 = take(&first, "shop", 5);
+        let other_shop = take(&first, "shop-2", 5);
         let again = CallIds::new("ray-1", "player-1", "buy");
-        // Run again in another order: the same three ids.
-        assert_eq!(again.next(CallKind::Action, "take", args(7)), b);
-        assert_eq!(again.next(CallKind::Action, "take", args(5)), a);
-        assert_eq!(again.next(CallKind::Action, "take", args(5)), a2);
+        // Run again in another order: the same ids.
+        assert_eq!(take(&again, "shop-2", 5), other_shop);
+        assert_eq!(take(&again, "shop", 7), b);
+        assert_eq!(take(&again, "shop", 5), a);
+        assert_eq!(take(&again, "shop", 5), a2);
         assert_ne!(a, a2);
+        assert_ne!(a, other_shop);
         // A queue of the same name is another call.
-        let queued =
-            CallIds::new("ray-1", "player-1", "buy").next(CallKind::Queue, "take", args(5));
+        let queued = first.take("shop", CallKind::Queue, "take", args(5)).id;
         assert_ne!(queued, a);
     }
 
     #[test]
+    fn a_failed_call_gives_its_id_to_the_retry() {
+        let ids = CallIds::new("ray-1", "player-1", "buy");
+        let failed = ids.take("shop", CallKind::Action, "take", args(5));
+        ids.give_back(&failed);
+        let retry = ids.take("shop", CallKind::Action, "take", args(5));
+        assert_eq!(retry.id, failed.id);
+        // As the first call of a run where it did not fail.
+        let again = CallIds::new("ray-1", "player-1", "buy");
+        assert_eq!(take(&again, "shop", 5), retry.id);
+    }
+
+    #[test]
     fn a_ray_id_reused_by_another_caller_or_action_gets_other_ids() {
-        let call = |caller: &str, action: &str| {
-            CallIds::new("ray-1", caller, action).next(CallKind::Action, "take", args(5))
-        };
+        let call =
+            |caller: &str, action: &str| take(&CallIds::new("ray-1", caller, action), "shop", 5);
         let legit = call("player-1", "buy");
         assert_ne!(call("player-2", "buy"), legit);
         assert_ne!(call("player-1", "sell"), legit);
@@ -220,28 +269,28 @@ mod tests {
 
     #[test]
     fn maps_hash_the_same_in_any_order() {
-        let map = |pairs: &[(&str, i64)]| {
-            Some(Value::Map(
-                pairs
-                    .iter()
-                    .map(|(k, v)| (Value::Text((*k).into()), Value::Integer((*v).into())))
-                    .collect(),
-            ))
+        let send = |pairs: &[(&str, i64)]| {
+            let map = pairs
+                .iter()
+                .map(|(k, v)| (Value::Text((*k).into()), Value::Integer((*v).into())))
+                .collect();
+            let ids = CallIds::new("ray-1", "a", "b");
+            ids.take("c", CallKind::Queue, "q", Some(Value::Map(map)))
+                .id
         };
-        let one =
-            CallIds::new("ray-1", "a", "b").next(CallKind::Queue, "q", map(&[("x", 1), ("y", 2)]));
-        let two =
-            CallIds::new("ray-1", "a", "b").next(CallKind::Queue, "q", map(&[("y", 2), ("x", 1)]));
-        assert_eq!(one, two);
+        assert_eq!(send(&[("x", 1), ("y", 2)]), send(&[("y", 2), ("x", 1)]));
     }
 
     #[test]
     fn long_or_odd_request_ids_are_digested_and_keys_leave_the_ray_alphabet() {
-        let nested = CallIds::new("ray-1.0123", "a", "b").next(CallKind::Action, "x", None);
+        let bare = |request: &str| {
+            let ids = CallIds::new(request, "a", "b");
+            ids.take("c", CallKind::Action, "x", None).id
+        };
+        let nested = bare("ray-1.0123");
         assert!(nested.base.starts_with('~') && nested.base.len() == 1 + DIGEST_HEX);
-        let long = CallIds::new(&"r".repeat(65), "a", "b").next(CallKind::Action, "x", None);
-        assert_eq!(long.base.len(), 1 + DIGEST_HEX);
-        let id = CallIds::new("ray_1", "a", "b").next(CallKind::Action, "x", None);
+        assert_eq!(bare(&"r".repeat(65)).base.len(), 1 + DIGEST_HEX);
+        let id = bare("ray_1");
         assert!(id.record_key().contains('.'));
         assert_eq!(CallId::parse(&id.unsigned()), Some(id));
         assert_eq!(CallId::parse(&nested.unsigned()), Some(nested));

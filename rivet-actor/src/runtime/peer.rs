@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::actor::{Actor, ActorCall, Target};
-use crate::context::client::{Chain, Link, Origin, check_cycle};
+use crate::context::client::{CallClaim, Chain, Link, Origin, check_cycle};
 use crate::context::effects::{PeerAnswer, PeerCalls, PeerDirectory, PeerResolver, PeerTarget};
 use crate::error::ActorError;
 use crate::naming::{ActorId, Lookup};
@@ -24,6 +24,7 @@ use crate::runtime::call_ids::{CallId, CallKind};
 use crate::runtime::command::{CallAndReply, Command, Connect};
 use crate::runtime::erased::decode_params;
 use crate::runtime::host::{Guards, Host, InputSource};
+use crate::runtime::replay::ReplayId;
 use crate::storage::BoxFuture;
 use crate::value::Value;
 
@@ -241,7 +242,7 @@ impl<B: Actor> PeerCaller<B> {
     /// on the caller's task; a cycle is refused when the result is awaited.
     fn connect(
         &self,
-        call_id: Option<CallId>,
+        call_id: Option<ReplayId>,
     ) -> impl Future<Output = Result<(Arc<Host<B>>, Connect<B>), ActorError>> + Send + 'static {
         let chain = self.origin.as_ref().and_then(Origin::current);
         let checked = check_cycle(chain.as_ref(), &self.id);
@@ -254,7 +255,7 @@ impl<B: Actor> PeerCaller<B> {
                 .connection(&id, Guards::Run(None), params?, None, None)
                 .await?;
             connect.chain = chain;
-            connect.call_id = call_id.as_ref().map(CallId::record_key);
+            connect.call_id = call_id;
             Ok((host, connect))
         }
     }
@@ -288,11 +289,12 @@ impl<B: Actor> PeerCaller<B> {
 
 impl<B: Actor> PeerCalls<B> for PeerCaller<B> {
     fn call(&self, call: B::Call) -> BoxFuture<'static, Result<PeerAnswer<B>, ActorError>> {
-        let call_id = call_id_of(&self.origin, CallKind::Action, call.action().name(), || {
+        let claim = call_id_of(&self.origin, CallKind::Action, call.action().name(), || {
             call.to_args().ok().map(Value::Array)
         });
+        let call_id = claim.as_ref().map(|claim| claim.id().record_key());
         let (connecting, id) = (self.connect(call_id), self.id.clone());
-        Box::pin(async move {
+        settled(claim, async move {
             let (host, connect) = connecting.await?;
             if connect.call_id.is_some() {
                 // A call with an id: recorded, and answered from the record if made again,
@@ -319,11 +321,12 @@ impl<B: Actor> PeerCalls<B> for PeerCaller<B> {
     ) -> BoxFuture<'static, Result<QueueSendResult<Value>, ActorError>> {
         // As for a call: the send's turn in the other actor would wait for a turn that
         // waits on it.
-        let call_id = call_id_of(&self.origin, CallKind::Queue, queue.name(), || {
+        let claim = call_id_of(&self.origin, CallKind::Queue, queue.name(), || {
             Some(body.clone())
         });
+        let call_id = claim.as_ref().map(|claim| claim.id().record_key());
         let (connecting, id) = (self.connect(call_id), self.id.clone());
-        Box::pin(async move {
+        settled(claim, async move {
             let (host, connect) = connecting.await?;
             host.queue_send(&id, connect, queue, body, wait).await
         })
@@ -339,21 +342,41 @@ struct RemoteCaller {
 }
 
 /// The id of a call or send made now by a turn the engine may run again, from what it
-/// does (`args` gives its arguments, encoded only then).
+/// does (`args` gives its arguments, asked only then).
 fn call_id_of(
     origin: &Option<Origin>,
     kind: CallKind,
     name: &str,
     args: impl FnOnce() -> Option<Value>,
-) -> Option<CallId> {
+) -> Option<CallClaim> {
     origin.as_ref()?.call_id(kind, name, args)
+}
+
+/// `call`, boxed; its id given back if it fails (a failed call left no record, so a retry
+/// takes the same id).
+fn settled<T: Send + 'static>(
+    claim: Option<CallClaim>,
+    call: impl Future<Output = Result<T, ActorError>> + Send + 'static,
+) -> BoxFuture<'static, Result<T, ActorError>> {
+    Box::pin(async move {
+        let result = call.await;
+        if let (Some(claim), Err(_)) = (claim, &result) {
+            claim.failed();
+        }
+        result
+    })
 }
 
 impl RemoteCaller {
     /// The ids of the actors whose turns wait on what is sent now, and its id.
-    fn sent(&self, kind: CallKind, name: &str, args: impl FnOnce() -> Option<Value>) -> Sent {
+    fn sent(
+        &self,
+        kind: CallKind,
+        name: &str,
+        args: impl FnOnce() -> Option<Value>,
+    ) -> (Sent, Option<CallClaim>) {
         let Some(origin) = &self.origin else {
-            return Sent::default();
+            return (Sent::default(), None);
         };
         let chain = origin.current().map(|chain| {
             chain
@@ -361,10 +384,12 @@ impl RemoteCaller {
                 .map(|link| link.actor.as_str().to_owned())
                 .collect()
         });
-        Sent {
+        let claim = call_id_of(&self.origin, kind, name, args);
+        let sent = Sent {
             chain: chain.unwrap_or_default(),
-            call_id: call_id_of(&self.origin, kind, name, args),
-        }
+            call_id: claim.as_ref().map(|claim| claim.id().clone()),
+        };
+        (sent, claim)
     }
 
     /// The engine's peers, unless params were given (the gateway cannot carry them yet).
@@ -382,11 +407,11 @@ impl<B: Actor> PeerCalls<B> for RemoteCaller {
     fn call(&self, call: B::Call) -> BoxFuture<'static, Result<PeerAnswer<B>, ActorError>> {
         let action = call.action().name();
         let args = call.to_args().map_err(ActorError::invalid_input);
-        let sent = self.sent(CallKind::Action, action, || {
+        let (sent, claim) = self.sent(CallKind::Action, action, || {
             args.as_ref().ok().cloned().map(Value::Array)
         });
         let (remote, lookup) = (self.remote(), self.lookup.clone());
-        Box::pin(async move {
+        settled(claim, async move {
             let args = args?;
             let value = remote?.call(B::NAME, lookup, action, args, sent).await?;
             Ok(PeerAnswer::Encoded(value))
@@ -399,9 +424,9 @@ impl<B: Actor> PeerCalls<B> for RemoteCaller {
         body: Value,
         wait: Option<Duration>,
     ) -> BoxFuture<'static, Result<QueueSendResult<Value>, ActorError>> {
-        let sent = self.sent(CallKind::Queue, queue.name(), || Some(body.clone()));
+        let (sent, claim) = self.sent(CallKind::Queue, queue.name(), || Some(body.clone()));
         let (remote, lookup) = (self.remote(), self.lookup.clone());
-        Box::pin(async move {
+        settled(claim, async move {
             remote?
                 .queue_send(B::NAME, lookup, queue.name(), body, wait, sent)
                 .await

@@ -190,6 +190,7 @@ impl<A: Actor> Outbox<A> {
             task: tokio::task::try_id(),
             chain: chain.into(),
             call_ids: calls.call_ids.clone(),
+            toward: None,
         }
     }
 
