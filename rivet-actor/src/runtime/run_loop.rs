@@ -74,7 +74,8 @@ impl<A: Actor> RunLoop<A> {
     async fn send_back_returned(&self) {
         while !lock(&self.returned).is_empty() {
             let Ok(place) = self.host.sender(&self.id).reserve_owned().await else {
-                // The instance is leaving: it writes back what is left.
+                // The host is shut down: what is left goes back with the instance (on
+                // sleep it writes it back; otherwise each sends itself back when dropped).
                 return;
             };
             let next = {
