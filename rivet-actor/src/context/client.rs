@@ -70,6 +70,8 @@ impl Origin {
         args: impl FnOnce() -> Option<crate::value::Value>,
     ) -> Option<CallClaim> {
         let ids = self.call_ids.as_ref().filter(|_| self.in_turn())?;
+        // Every peer's origin names its target (`ActorClient::peer`).
+        debug_assert!(self.toward.is_some(), "a call id without its target");
         let target = self.toward.as_deref().unwrap_or_default();
         Some(CallClaim {
             slot: ids.take(target, kind, name, args()),
@@ -79,12 +81,20 @@ impl Origin {
 
     /// The origin of the calls of a peer looked up as `lookup`.
     fn toward<B: Actor>(mut self, lookup: &Lookup<B::Input>) -> Self {
-        let label = match lookup {
-            Lookup::Id(id) => format!("{}\0id\0{}", B::NAME, id.as_str()),
-            Lookup::Get(key) | Lookup::GetOrCreate(key, _) | Lookup::Create(key, _) => {
-                format!("{}\0key\0{}", B::NAME, key.parts().join("\0"))
+        // Each part led by its length: no key's parts can spell another key's.
+        let mut label = String::new();
+        let mut part = |text: &str| label.push_str(&format!("{}:{text}", text.len()));
+        part(B::NAME);
+        match lookup {
+            Lookup::Id(id) => {
+                part("id");
+                part(id.as_str());
             }
-        };
+            Lookup::Get(key) | Lookup::GetOrCreate(key, _) | Lookup::Create(key, _) => {
+                part("key");
+                key.parts().iter().for_each(|text| part(text));
+            }
+        }
         self.toward = Some(label.into());
         self
     }

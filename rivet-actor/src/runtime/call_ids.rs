@@ -9,8 +9,9 @@
 //! alphabet) and a SHA-256 digest of who calls and what: the calling actor and its action;
 //! the actor called (its type, and the key or id it was looked up by); the call's kind
 //! (action or queue), name and arguments (maps in key order); and its slot: how many
-//! identical calls of the turn are in flight or done before it. A call that fails gives its
-//! slot back (a failed call left no record), so a retry takes the same id. So the same calls
+//! identical calls of the turn are in flight or done before it. A call that fails without
+//! having been applied gives its slot back, so a retry takes the same id (and a retry of a
+//! call whose answer was lost is answered from its record). So the same calls
 //! get the same ids in any order, and the same ray id reused by another actor, action or
 //! arguments gets others. The record key is `<base>.<digest>`: the `.` is outside the
 //! alphabet of the ids a request may bring, so no request from outside can claim a call's
@@ -122,7 +123,7 @@ impl CallIds {
         Slot { id, call, index }
     }
 
-    /// The call in `slot` failed (it left no record): a retry may take its id.
+    /// The call in `slot` failed without having been applied: a retry may take its id.
     pub(crate) fn give_back(&self, slot: &Slot) {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(taken) = slots

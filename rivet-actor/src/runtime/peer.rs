@@ -352,19 +352,35 @@ fn call_id_of(
     origin.as_ref()?.call_id(kind, name, args)
 }
 
-/// `call`, boxed; its id given back if it fails (a failed call left no record, so a retry
-/// takes the same id).
+/// `call`, boxed; its id given back if it fails without having been applied, so a retry
+/// takes the same id (and, if the failure hid an applied call — an answer lost on the way
+/// — is answered from its record).
 fn settled<T: Send + 'static>(
     claim: Option<CallClaim>,
     call: impl Future<Output = Result<T, ActorError>> + Send + 'static,
 ) -> BoxFuture<'static, Result<T, ActorError>> {
     Box::pin(async move {
         let result = call.await;
-        if let (Some(claim), Err(_)) = (claim, &result) {
+        if let (Some(claim), Err(err)) = (claim, &result)
+            && !applied(err)
+        {
             claim.failed();
         }
         result
     })
+}
+
+/// Whether an error says the call was applied all the same: answered from a record that
+/// kept no answer, or a queued message that failed after it was accepted (its consumer
+/// stopped, it did not open as its type, its actor was destroyed). A retry of such a call
+/// is a new call.
+fn applied(err: &ActorError) -> bool {
+    matches!(
+        (err.group.as_str(), err.code.as_str()),
+        ("actor", "request_replayed")
+            | ("queue", "consumer_stopped" | "invalid_message")
+            | ("actor", "destroyed")
+    )
 }
 
 impl RemoteCaller {
@@ -431,5 +447,21 @@ impl<B: Actor> PeerCalls<B> for RemoteCaller {
                 .queue_send(B::NAME, lookup, queue.name(), body, wait, sent)
                 .await
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_errors_of_applied_calls_keep_their_id() {
+        assert!(applied(&ActorError::replayed()));
+        assert!(applied(&ActorError::queue_consumer_stopped()));
+        assert!(applied(&ActorError::destroyed()));
+        assert!(!applied(&ActorError::forbidden()));
+        assert!(!applied(&ActorError::internal()));
+        assert!(!applied(&ActorError::queue_full(1)));
+        assert!(!applied(&ActorError::write_outcome_unknown()));
     }
 }
