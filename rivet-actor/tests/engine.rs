@@ -239,11 +239,7 @@ async fn a_host_cut_off_from_the_engine_writes_nothing_more() {
     js::install_node_modules();
     let mut engine = Engine::start().await;
     engine.upsert_pool(POOL).await;
-    let registry = Registry::builder()
-        .engine()
-        .register::<Tally>()
-        .register::<Scroll>()
-        .build();
+    let registry = tally::registry();
     let _host = registry
         .serve_engine(EngineConfig::new(engine.endpoint(), "default", POOL))
         .await
@@ -523,11 +519,7 @@ async fn a_write_committed_through_its_journal_is_applied_by_the_next_host() {
     js::install_node_modules();
     let engine = Engine::start().await;
     engine.upsert_pool(POOL).await;
-    let registry = Registry::builder()
-        .engine()
-        .register::<Tally>()
-        .register::<Scroll>()
-        .build();
+    let registry = tally::registry();
     let first = registry
         .serve_engine(EngineConfig::new(engine.endpoint(), "default", POOL))
         .await

@@ -15,7 +15,7 @@ use std::time::Duration;
 use engine::{Engine, retry};
 use rivet_actor::engine::{EngineConfig, EngineHost};
 use rivet_actor::prelude::*;
-use tally::{Scroll, Tally};
+use tally::Tally;
 
 /// The pool the tallies are placed in.
 const POOL: &str = "default";
@@ -26,11 +26,7 @@ async fn tallies() -> (Engine, EngineHost, Client) {
     js::install_node_modules();
     let engine = Engine::start().await;
     engine.upsert_pool(POOL).await;
-    let registry = Registry::builder()
-        .engine()
-        .register::<Tally>()
-        .register::<Scroll>()
-        .build();
+    let registry = tally::registry();
     // A token (the test engine requires none, and takes one) and the pool's call secret.
     let mut config = EngineConfig::new(engine.endpoint(), "default", POOL);
     config.token = Some("peer-token".into());

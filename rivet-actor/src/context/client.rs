@@ -108,8 +108,8 @@ impl Origin {
     }
 }
 
-/// A call's id as the turn holds it: given back if the call fails (it left no record), so
-/// a retry takes the same id.
+/// A call's id as the turn holds it: given back if the call fails unapplied, so a retry
+/// takes the same id.
 pub(crate) struct CallClaim {
     slot: Slot,
     ids: Arc<CallIds>,
@@ -120,7 +120,7 @@ impl CallClaim {
         &self.slot.id
     }
 
-    /// The call failed: its id is free again.
+    /// The call failed unapplied: its id is free again.
     pub(crate) fn failed(self) {
         self.ids.give_back(&self.slot);
     }

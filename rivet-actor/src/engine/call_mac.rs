@@ -10,7 +10,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::runtime::call_ids::{CallId, CallKind};
+use crate::runtime::call_ids::{CallId, CallKind, hex};
 use crate::runtime::replay::ReplayId;
 
 /// Hex digits of the MAC a header carries (96 bits).
@@ -58,10 +58,6 @@ impl CallSecret {
         }
         mac
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {

@@ -122,10 +122,7 @@ fn called(path: &str) -> Option<(CallKind, String)> {
 
 /// Whether `ray` has the shape of a ray id: 1 to 128 ASCII letters, digits, `-` or `_`.
 fn is_ray_id(ray: &str) -> bool {
-    (1..=128).contains(&ray.len())
-        && ray
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    crate::runtime::call_ids::is_ray_shaped(ray, 128)
 }
 
 /// An error answer made here, before the router (in JSON, as the npm client reads it).

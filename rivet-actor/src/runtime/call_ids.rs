@@ -164,10 +164,21 @@ impl CallId {
 
 /// Whether a request id is used as it is: short, and of the ray alphabet.
 fn is_plain(id: &str) -> bool {
-    (1..=BASE_MAX).contains(&id.len())
+    is_ray_shaped(id, BASE_MAX)
+}
+
+/// Whether `id` has the shape of the engine's ray ids: 1 to `max` ASCII letters, digits,
+/// `-` or `_` (the alphabet a request may bring an id in).
+pub(crate) fn is_ray_shaped(id: &str, max: usize) -> bool {
+    (1..=max).contains(&id.len())
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// `bytes` in lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn is_hex(text: &str) -> bool {
@@ -186,11 +197,7 @@ fn framed(parts: &[&[u8]]) -> Vec<u8> {
 
 /// The first 128 bits of the SHA-256 of `parts`, in hex.
 fn digest(parts: &[&[u8]]) -> String {
-    let hash = Sha256::digest(framed(parts));
-    hash[..DIGEST_HEX / 2]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(framed(parts))[..DIGEST_HEX / 2])
 }
 
 /// Puts every map in `value` in the order of its keys' encodings: a map built by a

@@ -191,3 +191,13 @@ impl Scroll {
         (self.lines.len(), self.lines.iter().map(String::len).sum())
     }
 }
+
+/// An engine-mode registry of tallies (and the scroll they keep big states in).
+#[allow(dead_code)] // not every test that includes this file uses it
+pub fn registry() -> Registry {
+    Registry::builder()
+        .engine()
+        .register::<Tally>()
+        .register::<Scroll>()
+        .build()
+}
